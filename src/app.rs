@@ -1,0 +1,204 @@
+//! Building the hub from its configuration, serving it, and shutting it down in order.
+
+use std::future::IntoFuture;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use crate::bus::Bus;
+use crate::clock::{self, SharedClock};
+use crate::config::Config;
+use crate::hub::Hub;
+use crate::reports::{CategoryCatalog, Intake, IntakeLimiter, IntakeRules, SubmissionLimits};
+use crate::store::{self, Store};
+use crate::zones::{ZoneDirectory, ZoneIndex, demo_zone_sets};
+use crate::{channels, http};
+
+/// How long shutdown waits for open connections and sessions before closing the store anyway.
+const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// A started hub. Dropping it does not stop it: call [`RunningApp::shutdown`].
+pub struct RunningApp {
+    http_addr: SocketAddr,
+    hub: Hub,
+    server: JoinHandle<std::io::Result<()>>,
+}
+
+/// Starts the hub with the system clock.
+pub async fn start(config: Config) -> anyhow::Result<RunningApp> {
+    start_with_clock(config, clock::system()).await
+}
+
+/// Starts the hub: opens the store, loads zones, connects MQTT, binds the listener.
+pub async fn start_with_clock(config: Config, clock: SharedClock) -> anyhow::Result<RunningApp> {
+    let config = Arc::new(config);
+    let bus = Bus::new();
+    let store = Store::open(&config.data_dir, bus.clone())
+        .with_context(|| format!("cannot open the database in {}", config.data_dir.display()))?;
+    let zones = ZoneDirectory::new(load_zones(&store, &config, &clock).await?);
+    let intake = Intake::new(
+        store.clone(),
+        zones.clone(),
+        intake_rules(&config),
+        limiter(&config),
+        clock.clone(),
+    );
+    let shutdown = CancellationToken::new();
+    let tasks = TaskTracker::new();
+    let (broker, _mqtt) = channels::mqtt::start(&config, intake.clone(), shutdown.clone(), &tasks)?;
+    let hub = Hub {
+        config: config.clone(),
+        store,
+        zones,
+        intake,
+        bus,
+        clock,
+        broker,
+        shutdown,
+        tasks,
+    };
+    prune_limiter_periodically(&hub);
+    let listener = TcpListener::bind(config.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", config.listen))?;
+    let http_addr = listener.local_addr()?;
+    tracing::info!(%http_addr, "listening on http://{http_addr}");
+    let service = http::router(hub.clone()).into_make_service_with_connect_info::<SocketAddr>();
+    let server = axum::serve(listener, service)
+        .with_graceful_shutdown(hub.shutdown.clone().cancelled_owned())
+        .into_future();
+    Ok(RunningApp {
+        http_addr,
+        hub,
+        server: tokio::spawn(server),
+    })
+}
+
+fn intake_rules(config: &Config) -> IntakeRules {
+    IntakeRules {
+        catalog: CategoryCatalog::new(config.categories.clone()),
+        limits: SubmissionLimits {
+            max_text_chars: config.intake.max_text_chars,
+            max_photo_bytes: config.intake.max_photo_bytes,
+        },
+        reject_outside_zones: config.intake.reject_outside_zones,
+    }
+}
+
+fn limiter(config: &Config) -> IntakeLimiter {
+    IntakeLimiter::new(
+        config.limits.reports_per_minute_per_ip,
+        config.limits.reports_per_minute_per_device,
+    )
+}
+
+fn prune_limiter_periodically(hub: &Hub) {
+    let (intake, shutdown) = (hub.intake.clone(), hub.shutdown.clone());
+    hub.tasks.spawn(async move {
+        let mut every_minute = tokio::time::interval(Duration::from_secs(60));
+        while shutdown
+            .run_until_cancelled(every_minute.tick())
+            .await
+            .is_some()
+        {
+            intake.limiter().prune();
+        }
+    });
+}
+
+/// Reads every zone from the store, installing the demo district first on an empty database.
+async fn load_zones(
+    store: &Store,
+    config: &Config,
+    clock: &SharedClock,
+) -> anyhow::Result<ZoneIndex> {
+    let stored = store.read(store::zones::count).await?;
+    if stored == 0 && config.zones.load_demo {
+        install_demo_zones(store, clock.now().timestamp_millis()).await?;
+    }
+    let zones = store.read(store::zones::load_all).await?;
+    tracing::info!(zones = zones.len(), "zone index ready");
+    Ok(ZoneIndex::new(zones))
+}
+
+async fn install_demo_zones(store: &Store, now_ms: i64) -> anyhow::Result<()> {
+    let sets = demo_zone_sets().context("the embedded demo zones are invalid")?;
+    store
+        .write(move |ctx| -> Result<(), anyhow::Error> {
+            for (spec, records) in &sets {
+                store::zones::replace_level(ctx.conn(), &spec.level, records, now_ms)?;
+            }
+            Ok(())
+        })
+        .await?;
+    tracing::info!("installed the demo zones from maps/demo (set zones.load_demo = false to skip)");
+    Ok(())
+}
+
+impl RunningApp {
+    /// The address the HTTP and WebSocket listener is bound to.
+    pub fn http_addr(&self) -> SocketAddr {
+        self.http_addr
+    }
+
+    /// The running services, for tests and tools.
+    pub fn hub(&self) -> &Hub {
+        &self.hub
+    }
+
+    /// Rebuilds the zone index from the store, after `vedetta zones import` ran beside the hub.
+    pub async fn reload_zones(&self) -> anyhow::Result<usize> {
+        let zones = self.hub.store.read(store::zones::load_all).await?;
+        let count = zones.len();
+        self.hub.zones.replace(ZoneIndex::new(zones));
+        tracing::info!(zones = count, "zone index reloaded");
+        Ok(count)
+    }
+
+    /// Serves until SIGINT or SIGTERM, reloading zones on SIGHUP; then shuts down.
+    pub async fn run_until_signal(self) -> anyhow::Result<()> {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut terminate = signal(SignalKind::terminate())?;
+        let mut hangup = signal(SignalKind::hangup())?;
+        loop {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => break,
+                _ = terminate.recv() => break,
+                _ = hangup.recv() => {
+                    if let Err(err) = self.reload_zones().await {
+                        tracing::error!(error = %err, "zone reload failed; keeping the previous zones");
+                    }
+                }
+            }
+        }
+        tracing::info!("shutting down");
+        self.shutdown().await
+    }
+
+    /// Stops accepting, ends sessions, lets the writer commit everything queued, then returns.
+    pub async fn shutdown(self) -> anyhow::Result<()> {
+        self.hub.shutdown.cancel();
+        match tokio::time::timeout(DRAIN_TIMEOUT, self.server).await {
+            Ok(joined) => joined.context("the HTTP server task failed")??,
+            Err(_) => tracing::warn!(
+                "HTTP connections still open after {DRAIN_TIMEOUT:?}; closing anyway"
+            ),
+        }
+        self.hub.tasks.close();
+        if tokio::time::timeout(DRAIN_TIMEOUT, self.hub.tasks.wait())
+            .await
+            .is_err()
+        {
+            tracing::warn!("sessions still open after {DRAIN_TIMEOUT:?}; closing anyway");
+        }
+        self.hub.store.shutdown().await;
+        tracing::info!("stopped; every accepted write is committed");
+        Ok(())
+    }
+}

@@ -1,0 +1,134 @@
+//! Frames shared by WebSocket and MQTT: JSON objects with a `type` field.
+//!
+//! Client frames are in `schemas/ws-client-frame.schema.json`; what the hub sends is in
+//! `schemas/ws-server-frame.schema.json` (WebSocket) and `schemas/mqtt-inbox.schema.json` (MQTT).
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::problem::{ErrorCode, Problem};
+use crate::reports::{RawSubmission, Receipt};
+
+/// What a client may send.
+#[derive(Debug)]
+pub enum ClientFrame {
+    Report(RawSubmission),
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ReportFrame {
+    #[serde(rename = "type")]
+    _kind: String,
+    report: RawSubmission,
+}
+
+/// A frame the hub refused, with the `client_ref` it carried (if any) so the client can match it.
+#[derive(Debug)]
+pub struct Refusal {
+    pub problem: Problem,
+    pub client_ref: Option<String>,
+}
+
+/// What the hub sends.
+#[derive(Debug, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ServerFrame {
+    /// First frame of a session: who answers and what it accepts.
+    Welcome {
+        office: String,
+        version: &'static str,
+        max_message_bytes: usize,
+    },
+    /// A report is on disk.
+    Ack { client_ref: String, report: Receipt },
+    Error {
+        #[serde(flatten)]
+        problem: Problem,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        client_ref: Option<String>,
+    },
+}
+
+impl ServerFrame {
+    pub fn ack(receipt: Receipt) -> ServerFrame {
+        ServerFrame::Ack {
+            client_ref: receipt.client_ref.as_str().to_owned(),
+            report: receipt,
+        }
+    }
+
+    pub fn refused(refusal: Refusal) -> ServerFrame {
+        ServerFrame::Error {
+            problem: refusal.problem,
+            client_ref: refusal.client_ref,
+        }
+    }
+
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).expect("server frames always serialize")
+    }
+}
+
+/// Reads a client frame, dispatching on `type` before checking the rest so errors name fields.
+pub fn parse_client_frame(bytes: &[u8]) -> Result<ClientFrame, Refusal> {
+    let value: Value = Problem::parse_json(bytes).map_err(|problem| Refusal {
+        problem,
+        client_ref: None,
+    })?;
+    let client_ref = value
+        .pointer("/report/client_ref")
+        .and_then(Value::as_str)
+        .map(str::to_owned);
+    let refuse = |problem: Problem| Refusal {
+        problem,
+        client_ref: client_ref.clone(),
+    };
+    match value.get("type").and_then(Value::as_str) {
+        Some("report") => {
+            let frame: ReportFrame = Problem::from_value(value).map_err(refuse)?;
+            Ok(ClientFrame::Report(frame.report))
+        }
+        Some(other) => Err(refuse(Problem::with_field(
+            ErrorCode::UnknownFrameType,
+            "type",
+            format!(
+                "`{}` is not a frame type this hub knows; send `report`",
+                other.chars().take(40).collect::<String>()
+            ),
+        ))),
+        None => Err(refuse(Problem::with_field(
+            ErrorCode::MissingField,
+            "type",
+            "every frame needs a string `type`, such as \"report\"",
+        ))),
+    }
+}
+
+/// The `client_ref` of a raw report payload, read leniently, for correlating an error.
+pub fn client_ref_hint(bytes: &[u8]) -> Option<String> {
+    #[derive(Deserialize)]
+    struct Hint {
+        client_ref: Option<String>,
+    }
+    serde_json::from_slice::<Hint>(bytes).ok()?.client_ref
+}
+
+/// The answer to a report: an ack, or an error carrying the report's `client_ref`.
+pub fn answer(outcome: Result<Receipt, Problem>, client_ref: Option<String>) -> ServerFrame {
+    match outcome {
+        Ok(receipt) => ServerFrame::ack(receipt),
+        Err(problem) => ServerFrame::Error {
+            problem,
+            client_ref,
+        },
+    }
+}
+
+/// A message over the size limit, before any parsing.
+pub fn too_large(size: usize, limit: usize) -> Problem {
+    Problem::new(
+        ErrorCode::TooLarge,
+        format!("the message has {size} bytes; the limit is {limit}: send a smaller photo or text"),
+    )
+}

@@ -1,0 +1,5 @@
+//! The edges where reports come in and answers go out: WebSocket sessions and MQTT.
+
+pub mod frames;
+pub mod mqtt;
+pub mod ws;

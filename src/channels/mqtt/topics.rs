@@ -1,0 +1,45 @@
+//! The MQTT topic tree under the office prefix (default `vedetta/<office>`).
+//!
+//! | topic                              | direction     | QoS | retained |
+//! |------------------------------------|---------------|-----|----------|
+//! | `<prefix>/reports/<device_id>`     | device -> hub | 1   | no       |
+//! | `<prefix>/devices/<device_id>/inbox` | hub -> device | 1 | no       |
+//! | `<prefix>/hub/state`               | hub -> all    | 1   | yes      |
+
+use crate::reports::DeviceId;
+
+#[derive(Debug, Clone)]
+pub struct Topics {
+    prefix: String,
+}
+
+impl Topics {
+    pub fn new(prefix: impl Into<String>) -> Topics {
+        Topics {
+            prefix: prefix.into(),
+        }
+    }
+
+    /// The hub's subscription for reports from every device.
+    pub fn reports_filter(&self) -> String {
+        format!("{}/reports/+", self.prefix)
+    }
+
+    /// The device segment of a report topic, if `topic` is one.
+    pub fn report_device<'t>(&self, topic: &'t str) -> Option<&'t str> {
+        let device = topic
+            .strip_prefix(&self.prefix)?
+            .strip_prefix("/reports/")?;
+        (!device.is_empty() && !device.contains('/')).then_some(device)
+    }
+
+    /// Where the hub answers one device: acks, errors and (later) status updates and tasks.
+    pub fn device_inbox(&self, device: &DeviceId) -> String {
+        format!("{}/devices/{}/inbox", self.prefix, device.as_str())
+    }
+
+    /// The hub's own presence, retained; its Last Will sets it to offline.
+    pub fn hub_state(&self) -> String {
+        format!("{}/hub/state", self.prefix)
+    }
+}

@@ -1,0 +1,147 @@
+//! Configuration: defaults, then a TOML file, then `VEDETTA_*` variables, then command-line flags.
+
+mod load;
+mod validate;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+pub use load::{ConfigError, Overrides, load};
+
+use crate::reports::{Category, default_categories};
+
+/// Everything the hub can be told. Each field has a default so an empty file is a valid config.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// Short name of this office (`demo`, `bologna`): MQTT prefix and client id derive from it.
+    pub office: String,
+    /// Where the SQLite database (and, later, keys and backups) live.
+    pub data_dir: PathBuf,
+    /// HTTP and WebSocket listener; port 0 picks a free port.
+    pub listen: SocketAddr,
+    /// Language of names and messages when the client does not ask for one.
+    pub default_language: String,
+    pub mqtt: MqttConfig,
+    pub intake: IntakeConfig,
+    pub limits: LimitsConfig,
+    pub zones: ZonesConfig,
+    /// Report categories, in display order.
+    pub categories: Vec<Category>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MqttConfig {
+    pub enabled: bool,
+    /// `mqtt://host:port`, optionally with `user:password@`.
+    pub url: String,
+    /// Topic prefix; defaults to `vedetta/<office>`.
+    pub prefix: Option<String>,
+    /// The hub's MQTT client id; defaults to `vedetta-<office>`. Must be stable: the broker keeps
+    /// the hub's persistent session (and reports queued while it was away) under this id.
+    pub client_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct IntakeConfig {
+    pub max_text_chars: usize,
+    pub max_photo_bytes: usize,
+    /// Largest HTTP body, WebSocket message or MQTT payload accepted.
+    pub max_body_bytes: usize,
+    /// Refuse reports outside every zone, instead of accepting and flagging them.
+    pub reject_outside_zones: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LimitsConfig {
+    /// Reports per minute from one IP address, over every channel; 0 disables.
+    pub reports_per_minute_per_ip: u32,
+    /// Reports per minute from one device id; 0 disables.
+    pub reports_per_minute_per_device: u32,
+    /// Any HTTP request per second from one IP address (burst of twice this); 0 disables.
+    pub http_requests_per_second_per_ip: u32,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ZonesConfig {
+    /// Load the demo district from `maps/demo` when the database has no zones yet.
+    pub load_demo: bool,
+}
+
+impl Default for Config {
+    fn default() -> Config {
+        Config {
+            office: "demo".into(),
+            data_dir: PathBuf::from("./vedetta-data"),
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            default_language: "it".into(),
+            mqtt: MqttConfig::default(),
+            intake: IntakeConfig::default(),
+            limits: LimitsConfig::default(),
+            zones: ZonesConfig::default(),
+            categories: default_categories(),
+        }
+    }
+}
+
+impl Default for MqttConfig {
+    fn default() -> MqttConfig {
+        MqttConfig {
+            enabled: true,
+            url: "mqtt://127.0.0.1:1883".into(),
+            prefix: None,
+            client_id: None,
+        }
+    }
+}
+
+impl Default for IntakeConfig {
+    fn default() -> IntakeConfig {
+        IntakeConfig {
+            max_text_chars: 2000,
+            max_photo_bytes: 2 * 1024 * 1024,
+            max_body_bytes: 3 * 1024 * 1024,
+            reject_outside_zones: false,
+        }
+    }
+}
+
+impl Default for LimitsConfig {
+    fn default() -> LimitsConfig {
+        LimitsConfig {
+            reports_per_minute_per_ip: 60,
+            reports_per_minute_per_device: 20,
+            http_requests_per_second_per_ip: 50,
+        }
+    }
+}
+
+impl Default for ZonesConfig {
+    fn default() -> ZonesConfig {
+        ZonesConfig { load_demo: true }
+    }
+}
+
+impl Config {
+    /// The MQTT topic prefix in effect.
+    pub fn mqtt_prefix(&self) -> String {
+        self.mqtt
+            .prefix
+            .clone()
+            .unwrap_or_else(|| format!("vedetta/{}", self.office))
+    }
+
+    /// The hub's MQTT client id in effect.
+    pub fn mqtt_client_id(&self) -> String {
+        self.mqtt
+            .client_id
+            .clone()
+            .unwrap_or_else(|| format!("vedetta-{}", self.office))
+    }
+}

@@ -1,0 +1,49 @@
+//! The HTTP face of [`Problem`]: a JSON error body with the status its code calls for.
+
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+
+use crate::problem::{ErrorCode, Problem};
+use crate::store::StoreError;
+
+/// Any handler error. The body is `{"error", "message", "field"}`.
+#[derive(Debug)]
+pub struct ApiError(pub Problem);
+
+impl ApiError {
+    pub fn not_found(what: &str) -> ApiError {
+        ApiError(Problem::new(
+            ErrorCode::NotFound,
+            format!("{what} does not exist"),
+        ))
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = StatusCode::from_u16(self.0.code.http_status())
+            .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        (status, Json(self.0)).into_response()
+    }
+}
+
+impl From<Problem> for ApiError {
+    fn from(problem: Problem) -> ApiError {
+        ApiError(problem)
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(err: StoreError) -> ApiError {
+        ApiError(Problem::internal(&err))
+    }
+}
+
+/// The answer to a route that does not exist.
+pub async fn not_found() -> ApiError {
+    ApiError(Problem::new(
+        ErrorCode::NotFound,
+        "no such endpoint; the API is described at /api/v1/openapi.json",
+    ))
+}

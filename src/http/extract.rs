@@ -1,0 +1,111 @@
+//! Request extractors whose failures speak our error format instead of axum's plain text.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+
+use axum::body::Bytes;
+use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Query, Request};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, StatusCode, Uri, header};
+use serde::de::DeserializeOwned;
+
+use super::error::ApiError;
+use crate::problem::{ErrorCode, Problem};
+
+/// A JSON body: checks the content type, the size limit, UTF-8 and every field.
+pub struct JsonBody<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        require_content_type(req.headers(), "application/json")?;
+        let bytes = body_bytes(req, state).await?;
+        Ok(JsonBody(Problem::parse_json(&bytes)?))
+    }
+}
+
+/// Reads the whole body, turning the size limit into a 413 that says what the limit is.
+pub async fn body_bytes<S: Send + Sync>(req: Request, state: &S) -> Result<Bytes, ApiError> {
+    Bytes::from_request(req, state).await.map_err(|rejection| {
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError(Problem::new(
+                ErrorCode::TooLarge,
+                "the request body is over the size limit; send a smaller photo or text",
+            ))
+        } else {
+            ApiError(Problem::new(
+                ErrorCode::MalformedJson,
+                format!("the request body could not be read: {rejection}"),
+            ))
+        }
+    })
+}
+
+pub fn require_content_type(headers: &HeaderMap, expected: &str) -> Result<(), ApiError> {
+    let given = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or("");
+    let essence = given.split(';').next().unwrap_or("").trim();
+    if essence.eq_ignore_ascii_case(expected) {
+        return Ok(());
+    }
+    let shown = if given.is_empty() {
+        "none".to_owned()
+    } else {
+        format!("`{given}`")
+    };
+    Err(ApiError(Problem::new(
+        ErrorCode::UnsupportedMediaType,
+        format!("the body must be sent with Content-Type: {expected} (got {shown})"),
+    )))
+}
+
+/// Query parameters as a map, refusing any name this endpoint does not know (catches typos).
+pub struct KnownQuery(pub HashMap<String, String>);
+
+impl KnownQuery {
+    pub fn from_uri(uri: &Uri, known: &[&str]) -> Result<KnownQuery, ApiError> {
+        let Query(params) = Query::<HashMap<String, String>>::try_from_uri(uri).map_err(|err| {
+            ApiError(Problem::new(
+                ErrorCode::InvalidField,
+                format!("the query string is malformed: {err}"),
+            ))
+        })?;
+        if let Some(unknown) = params.keys().find(|name| !known.contains(&name.as_str())) {
+            return Err(ApiError(Problem::with_field(
+                ErrorCode::UnknownField,
+                unknown.clone(),
+                format!(
+                    "unknown query parameter `{unknown}`; this endpoint takes: {}",
+                    known.join(", ")
+                ),
+            )));
+        }
+        Ok(KnownQuery(params))
+    }
+
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.0
+            .get(name)
+            .map(String::as_str)
+            .filter(|value| !value.is_empty())
+    }
+}
+
+/// The peer address, when the server was started with connect info (tests using `oneshot` are not).
+pub struct PeerAddr(pub Option<SocketAddr>);
+
+impl<S: Send + Sync> FromRequestParts<S> for PeerAddr {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(PeerAddr(
+            parts
+                .extensions
+                .get::<ConnectInfo<SocketAddr>>()
+                .map(|info| info.0),
+        ))
+    }
+}

@@ -1,0 +1,51 @@
+//! `/healthz` (the process is up) and `/readyz` (the database takes writes; broker state).
+
+use std::time::Duration;
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use serde_json::{Value, json};
+
+use crate::hub::Hub;
+use crate::store::StoreError;
+
+/// A write that takes longer than this means the disk is in trouble.
+const WRITE_PROBE_TIMEOUT: Duration = Duration::from_secs(3);
+
+pub async fn healthz() -> Json<Value> {
+    Json(json!({ "status": "up" }))
+}
+
+/// 200 when the database accepts a committed write; 503 otherwise. The broker is reported but
+/// does not make the hub unready: HTTP and WebSocket keep working without it.
+pub async fn readyz(State(hub): State<Hub>) -> (StatusCode, Json<Value>) {
+    let now = hub.clock.now().timestamp_millis();
+    let probe = hub.store.write(move |ctx| -> Result<(), StoreError> {
+        ctx.conn().execute(
+            "INSERT INTO health_probe (id, checked_at) VALUES (1, ?1)
+             ON CONFLICT (id) DO UPDATE SET checked_at = excluded.checked_at",
+            [now],
+        )?;
+        Ok(())
+    });
+    let database = match tokio::time::timeout(WRITE_PROBE_TIMEOUT, probe).await {
+        Ok(Ok(())) => "writable",
+        Ok(Err(err)) => {
+            tracing::error!(%err, "readiness probe: database write failed");
+            "failing"
+        }
+        Err(_) => "timed_out",
+    };
+    let broker = *hub.broker.borrow();
+    let status = if database == "writable" {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    let ready = status == StatusCode::OK;
+    (
+        status,
+        Json(json!({ "ready": ready, "database": database, "mqtt": broker })),
+    )
+}

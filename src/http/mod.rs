@@ -1,0 +1,91 @@
+//! HTTP routes: the JSON API under `/api/v1`, Open311, health, and the WebSocket upgrade.
+
+mod error;
+mod extract;
+mod health;
+mod meta;
+mod open311;
+mod params;
+mod reports;
+mod zones;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use axum::routing::get;
+use tower_governor::GovernorLayer;
+use tower_governor::governor::GovernorConfigBuilder;
+use tower_http::trace::TraceLayer;
+
+pub use error::ApiError;
+pub use extract::PeerAddr;
+pub use reports::PublicReport;
+
+use crate::hub::Hub;
+use crate::problem::{ErrorCode, Problem};
+
+/// The whole HTTP surface of the hub.
+pub fn router(hub: Hub) -> Router {
+    let public = Router::new()
+        .route("/api/v1/reports", get(reports::list).post(reports::create))
+        .route("/api/v1/reports/{id}", get(reports::show))
+        .route("/api/v1/zones", get(zones::list))
+        .route("/api/v1/zones/lookup", get(zones::lookup))
+        .route("/api/v1/categories", get(meta::categories))
+        .route("/api/v1/openapi.json", get(meta::openapi))
+        .route("/ws", get(crate::channels::ws::upgrade))
+        .merge(open311::router())
+        .fallback(error::not_found)
+        .layer(DefaultBodyLimit::max(hub.config.intake.max_body_bytes));
+    let public = with_rate_limit(
+        public,
+        hub.config.limits.http_requests_per_second_per_ip,
+        &hub,
+    );
+    // Health checks stay outside the rate limit: monitoring must always get through.
+    Router::new()
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .merge(public)
+        .layer(TraceLayer::new_for_http())
+        .with_state(hub)
+}
+
+/// Caps requests per second from one peer IP, bursting to twice that; 0 leaves it off.
+fn with_rate_limit(router: Router<Hub>, per_second: u32, hub: &Hub) -> Router<Hub> {
+    if per_second == 0 {
+        return router;
+    }
+    let config = GovernorConfigBuilder::default()
+        .period(Duration::from_secs(1) / per_second)
+        .burst_size(per_second.saturating_mul(2))
+        .finish()
+        .expect("a positive period and burst");
+    let limiter = config.limiter().clone();
+    let shutdown = hub.shutdown.clone();
+    hub.tasks.spawn(async move {
+        let mut every_minute = tokio::time::interval(Duration::from_secs(60));
+        while shutdown
+            .run_until_cancelled(every_minute.tick())
+            .await
+            .is_some()
+        {
+            limiter.retain_recent();
+        }
+    });
+    router.layer(GovernorLayer::new(Arc::new(config)).error_handler(|_| too_many_requests()))
+}
+
+fn too_many_requests() -> axum::response::Response {
+    let problem = Problem::new(
+        ErrorCode::RateLimited,
+        "too many requests from this address; slow down and retry in a few seconds",
+    );
+    let mut response = ApiError(problem).into_response();
+    *response.status_mut() = StatusCode::TOO_MANY_REQUESTS;
+    response
+}

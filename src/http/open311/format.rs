@@ -1,0 +1,238 @@
+//! Open311 documents: services, submitted requests, request status and errors, as JSON or XML.
+
+use axum::Json;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use chrono::SecondsFormat;
+use serde::Serialize;
+
+use crate::hub::Hub;
+use crate::problem::Problem;
+use crate::reports::{Category, Receipt, Report};
+
+const XML_DECLARATION: &str = "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Json,
+    Xml,
+}
+
+/// One entry of `services`.
+#[derive(Serialize)]
+pub struct ServiceView {
+    service_code: String,
+    service_name: String,
+    description: String,
+    metadata: bool,
+    #[serde(rename = "type")]
+    kind: &'static str,
+    keywords: String,
+    group: String,
+}
+
+impl ServiceView {
+    pub fn of(category: &Category, language: &str) -> ServiceView {
+        ServiceView {
+            service_code: category.code.clone(),
+            service_name: category.name_in(language).to_owned(),
+            description: category.description_in(language).to_owned(),
+            metadata: false,
+            kind: "realtime",
+            keywords: String::new(),
+            group: String::new(),
+        }
+    }
+}
+
+/// The answer to `POST requests`.
+#[derive(Serialize)]
+pub struct SubmittedView {
+    service_request_id: String,
+    service_notice: String,
+    account_id: Option<String>,
+}
+
+impl SubmittedView {
+    pub fn of(receipt: &Receipt) -> SubmittedView {
+        SubmittedView {
+            service_request_id: receipt.id.clone(),
+            service_notice:
+                "Received. Operators will review it; check back with this id for status.".into(),
+            account_id: None,
+        }
+    }
+}
+
+/// One service request as `GET requests` shows it.
+#[derive(Serialize)]
+pub struct RequestView {
+    service_request_id: String,
+    status: &'static str,
+    status_notes: Option<String>,
+    service_name: String,
+    service_code: String,
+    description: String,
+    agency_responsible: String,
+    service_notice: Option<String>,
+    requested_datetime: String,
+    updated_datetime: String,
+    expected_datetime: Option<String>,
+    address: Option<String>,
+    lat: f64,
+    long: f64,
+    media_url: Option<String>,
+}
+
+impl RequestView {
+    pub fn of(report: &Report, hub: &Hub) -> RequestView {
+        let language = &hub.config.default_language;
+        let service_name = hub
+            .intake
+            .rules()
+            .catalog
+            .get(&report.category)
+            .map_or(report.category.clone(), |category| {
+                category.name_in(language).to_owned()
+            });
+        RequestView {
+            service_request_id: report.id.clone(),
+            status: if report.status.is_closed() {
+                "closed"
+            } else {
+                "open"
+            },
+            status_notes: None,
+            service_name,
+            service_code: report.category.clone(),
+            description: report.text.clone(),
+            agency_responsible: format!("Protezione civile - {}", hub.config.office),
+            service_notice: None,
+            requested_datetime: iso8601(report.received_at),
+            updated_datetime: iso8601(report.updated_at),
+            expected_datetime: None,
+            address: None,
+            lat: report.location.lat,
+            long: report.location.lon,
+            media_url: report.media_url.clone(),
+        }
+    }
+}
+
+fn iso8601(at: chrono::DateTime<chrono::Utc>) -> String {
+    at.to_rfc3339_opts(SecondsFormat::Secs, false)
+}
+
+/// An Open311 error: the HTTP status, repeated in the body as the spec wants.
+#[derive(Serialize)]
+pub struct Open311Error {
+    code: u16,
+    description: String,
+}
+
+impl Open311Error {
+    pub fn not_found(description: &str) -> Open311Error {
+        Open311Error {
+            code: 404,
+            description: description.to_owned(),
+        }
+    }
+}
+
+impl From<Problem> for Open311Error {
+    fn from(problem: Problem) -> Open311Error {
+        // Our messages already name the field they are about.
+        Open311Error {
+            code: problem.code.http_status(),
+            description: problem.message,
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct XmlList<'a, T: Serialize> {
+    #[serde(rename = "$value")]
+    items: Vec<XmlItem<'a, T>>,
+}
+
+#[derive(Serialize)]
+enum XmlItem<'a, T: Serialize> {
+    #[serde(rename = "service")]
+    Service(&'a T),
+    #[serde(rename = "request")]
+    Request(&'a T),
+    #[serde(rename = "error")]
+    Error(&'a T),
+}
+
+impl Format {
+    /// `1234.json` → (`1234`, Json).
+    pub fn split_extension(file: &str) -> Option<(&str, Format)> {
+        let (stem, extension) = file.rsplit_once('.')?;
+        let format = match extension {
+            "json" => Format::Json,
+            "xml" => Format::Xml,
+            _ => return None,
+        };
+        (!stem.is_empty()).then_some((stem, format))
+    }
+
+    pub fn services(self, services: &[ServiceView]) -> Response {
+        self.render(StatusCode::OK, "services", services, XmlItem::Service)
+    }
+
+    pub fn submitted(self, status: StatusCode, submitted: &SubmittedView) -> Response {
+        self.render(
+            status,
+            "service_requests",
+            std::slice::from_ref(submitted),
+            XmlItem::Request,
+        )
+    }
+
+    pub fn requests(self, hub: &Hub, reports: &[Report]) -> Response {
+        let views: Vec<RequestView> = reports
+            .iter()
+            .map(|report| RequestView::of(report, hub))
+            .collect();
+        self.render(StatusCode::OK, "service_requests", &views, XmlItem::Request)
+    }
+
+    pub fn error(self, error: &Open311Error) -> Response {
+        let status = StatusCode::from_u16(error.code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        self.render(
+            status,
+            "errors",
+            std::slice::from_ref(error),
+            XmlItem::Error,
+        )
+    }
+
+    fn render<'a, T: Serialize>(
+        self,
+        status: StatusCode,
+        root: &str,
+        items: &'a [T],
+        wrap: fn(&'a T) -> XmlItem<'a, T>,
+    ) -> Response {
+        match self {
+            Format::Json => (status, Json(items)).into_response(),
+            Format::Xml => {
+                let list = XmlList {
+                    items: items.iter().map(wrap).collect(),
+                };
+                match quick_xml::se::to_string_with_root(root, &list) {
+                    Ok(xml) => (
+                        status,
+                        [(header::CONTENT_TYPE, "application/xml; charset=utf-8")],
+                        format!("{XML_DECLARATION}{xml}"),
+                    )
+                        .into_response(),
+                    Err(err) => {
+                        super::super::error::ApiError(Problem::internal(&err)).into_response()
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,271 @@
+//! Open311 GeoReport v2 at `/open311/v2`: services, and service requests in JSON or XML.
+
+mod format;
+
+use std::collections::HashMap;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode, Uri};
+use axum::response::Response;
+use axum::routing::get;
+use chrono::Duration;
+
+use self::format::{Format, Open311Error, ServiceView, SubmittedView};
+use super::extract::{KnownQuery, PeerAddr, require_content_type};
+use super::params;
+use crate::hub::Hub;
+use crate::problem::{ErrorCode, Problem};
+use crate::reports::{ClientRef, Origin, RawContact, RawSubmission, Source};
+use crate::store::reports::{self as report_rows, ReportFilter};
+
+/// The spec's defaults for `GET requests`: the last 90 days, at most 1000 requests.
+const DEFAULT_WINDOW_DAYS: i64 = 90;
+const MAX_REQUESTS: usize = 1000;
+
+pub fn router() -> Router<Hub> {
+    Router::new()
+        .route(
+            "/open311/v2/services.json",
+            get(|hub| services(hub, Format::Json)),
+        )
+        .route(
+            "/open311/v2/services.xml",
+            get(|hub| services(hub, Format::Xml)),
+        )
+        .route(
+            "/open311/v2/requests.json",
+            get(|hub, uri| list_requests(hub, uri, Format::Json)).post(
+                |hub, peer, headers, body| create_request(hub, peer, headers, body, Format::Json),
+            ),
+        )
+        .route(
+            "/open311/v2/requests.xml",
+            get(|hub, uri| list_requests(hub, uri, Format::Xml)).post(
+                |hub, peer, headers, body| create_request(hub, peer, headers, body, Format::Xml),
+            ),
+        )
+        .route("/open311/v2/requests/{file}", get(show_request))
+}
+
+async fn services(State(hub): State<Hub>, format: Format) -> Response {
+    let language = hub.config.default_language.clone();
+    let list: Vec<ServiceView> = hub
+        .intake
+        .rules()
+        .catalog
+        .all()
+        .iter()
+        .map(|category| ServiceView::of(category, &language))
+        .collect();
+    format.services(&list)
+}
+
+async fn create_request(
+    State(hub): State<Hub>,
+    PeerAddr(peer): PeerAddr,
+    headers: HeaderMap,
+    body: Bytes,
+    format: Format,
+) -> Response {
+    let submitted = async {
+        require_content_type(&headers, "application/x-www-form-urlencoded").map_err(|err| err.0)?;
+        let raw = raw_from_form(&body, &headers)?;
+        let origin = Origin {
+            source: Source::Open311,
+            peer_ip: peer.map(|addr| addr.ip()),
+            device_id: None,
+        };
+        hub.intake.submit(origin, raw).await.map_err(open311_names)
+    };
+    match submitted.await {
+        Ok(receipt) => {
+            let status = if receipt.duplicate {
+                StatusCode::OK
+            } else {
+                StatusCode::CREATED
+            };
+            format.submitted(status, &SubmittedView::of(&receipt))
+        }
+        Err(problem) => format.error(&Open311Error::from(problem)),
+    }
+}
+
+/// Maps the GeoReport form onto our report fields. `client_ref` (or an `Idempotency-Key`
+/// header) is our extension so that a retried POST is stored once.
+fn raw_from_form(body: &[u8], headers: &HeaderMap) -> Result<RawSubmission, Problem> {
+    let text = std::str::from_utf8(body)
+        .map_err(|_| Problem::new(ErrorCode::InvalidUtf8, "the form body is not valid UTF-8"))?;
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(text).map_err(|err| {
+        Problem::new(
+            ErrorCode::MalformedJson,
+            format!("the form body is malformed: {err}"),
+        )
+    })?;
+    let form: HashMap<String, String> = pairs.into_iter().collect();
+    let field = |name: &str| {
+        form.get(name)
+            .map(|v| v.trim().to_owned())
+            .filter(|v| !v.is_empty())
+    };
+    let coordinate = |name: &str| field(name).map(|v| params::number(name, &v)).transpose();
+    let client_ref = field("client_ref")
+        .or_else(|| {
+            headers
+                .get("idempotency-key")
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        })
+        .unwrap_or_else(|| ClientRef::generated().as_str().to_owned());
+    let name = [field("first_name"), field("last_name")]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join(" ");
+    Ok(RawSubmission {
+        client_ref: Some(client_ref),
+        device_id: field("device_id"),
+        category: Some(field("service_code").ok_or_else(|| missing("service_code"))?),
+        lat: Some(coordinate("lat")?.ok_or_else(|| missing_location("lat"))?),
+        lon: Some(coordinate("long")?.ok_or_else(|| missing_location("long"))?),
+        text: field("description"),
+        contact: Some(RawContact {
+            name: Some(name).filter(|n| !n.is_empty()),
+            phone: field("phone"),
+            email: field("email"),
+        }),
+        photo: None,
+        media_url: field("media_url"),
+    })
+}
+
+fn missing(field: &str) -> Problem {
+    Problem::with_field(
+        ErrorCode::MissingField,
+        field,
+        format!("`{field}` is required"),
+    )
+}
+
+fn missing_location(field: &str) -> Problem {
+    Problem::with_field(
+        ErrorCode::MissingField,
+        field,
+        format!("`{field}` is required: this hub places requests by lat and long, not by address"),
+    )
+}
+
+/// Our field names, as an Open311 client knows them.
+fn open311_names(mut problem: Problem) -> Problem {
+    const RENAMES: [(&str, &str); 6] = [
+        ("lon", "long"),
+        ("category", "service_code"),
+        ("text", "description"),
+        ("contact.email", "email"),
+        ("contact.phone", "phone"),
+        ("contact.name", "first_name"),
+    ];
+    for (ours, theirs) in RENAMES {
+        if problem.field.as_deref() == Some(ours) {
+            problem.field = Some(theirs.to_owned());
+            problem.message = problem
+                .message
+                .replace(&format!("`{ours}`"), &format!("`{theirs}`"));
+        }
+    }
+    problem
+}
+
+async fn list_requests(State(hub): State<Hub>, uri: Uri, format: Format) -> Response {
+    match query_requests(&hub, &uri).await {
+        Ok(reports) => format.requests(&hub, &reports),
+        Err(problem) => format.error(&Open311Error::from(problem)),
+    }
+}
+
+async fn query_requests(hub: &Hub, uri: &Uri) -> Result<Vec<crate::reports::Report>, Problem> {
+    const KNOWN: &[&str] = &[
+        "service_request_id",
+        "service_code",
+        "start_date",
+        "end_date",
+        "status",
+        "jurisdiction_id",
+    ];
+    let query = KnownQuery::from_uri(uri, KNOWN).map_err(|err| err.0)?;
+    if let Some(ids) = query.get("service_request_id") {
+        let ids: Vec<String> = ids
+            .split(',')
+            .map(|id| id.trim().to_owned())
+            .take(MAX_REQUESTS)
+            .collect();
+        return Ok(hub
+            .store
+            .read(move |conn| {
+                ids.iter()
+                    .filter_map(|id| report_rows::get(conn, id).transpose())
+                    .collect::<Result<Vec<_>, _>>()
+            })
+            .await?);
+    }
+    let start = query
+        .get("start_date")
+        .map(|v| params::timestamp("start_date", v))
+        .transpose()?;
+    let end = query
+        .get("end_date")
+        .map(|v| params::timestamp("end_date", v))
+        .transpose()?;
+    let open_filter = query.get("status").map(parse_open_closed).transpose()?;
+    let filter = ReportFilter {
+        category: query.get("service_code").map(str::to_owned),
+        since: Some(start.unwrap_or_else(|| hub.clock.now() - Duration::days(DEFAULT_WINDOW_DAYS))),
+        limit: MAX_REQUESTS,
+        ..ReportFilter::default()
+    };
+    let reports = hub
+        .store
+        .read(move |conn| report_rows::list(conn, &filter))
+        .await?;
+    Ok(reports
+        .into_iter()
+        .filter(|report| end.is_none_or(|end| report.received_at <= end))
+        .filter(|report| open_filter.is_none_or(|closed| report.status.is_closed() == closed))
+        .collect())
+}
+
+/// `open` or `closed`, as `true` for closed.
+fn parse_open_closed(value: &str) -> Result<bool, Problem> {
+    match value {
+        "open" => Ok(false),
+        "closed" => Ok(true),
+        _ => Err(Problem::with_field(
+            ErrorCode::InvalidField,
+            "status",
+            "`status` must be open or closed",
+        )),
+    }
+}
+
+/// `GET /open311/v2/requests/{id}.json` (or `.xml`).
+async fn show_request(State(hub): State<Hub>, Path(file): Path<String>) -> Response {
+    let (id, format) = match Format::split_extension(&file) {
+        Some(split) => split,
+        None => {
+            return Format::Json.error(&Open311Error::not_found("requests end in .json or .xml"));
+        }
+    };
+    let lookup = id.to_owned();
+    match hub
+        .store
+        .read(move |conn| report_rows::get(conn, &lookup))
+        .await
+    {
+        Ok(Some(report)) => format.requests(&hub, &[report]),
+        Ok(None) => format.error(&Open311Error::not_found(&format!(
+            "service request {id} does not exist"
+        ))),
+        Err(err) => format.error(&Open311Error::from(Problem::from(err))),
+    }
+}

@@ -1,0 +1,31 @@
+//! The services every channel talks to, built once at start and cheap to clone.
+
+use std::sync::Arc;
+
+use tokio::sync::watch;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use crate::bus::Bus;
+use crate::channels::mqtt::BrokerState;
+use crate::clock::SharedClock;
+use crate::config::Config;
+use crate::reports::Intake;
+use crate::store::Store;
+use crate::zones::ZoneDirectory;
+
+#[derive(Clone)]
+pub struct Hub {
+    pub config: Arc<Config>,
+    pub store: Store,
+    pub zones: ZoneDirectory,
+    pub intake: Intake,
+    pub bus: Bus,
+    pub clock: SharedClock,
+    /// Latest MQTT connection state, for `/readyz`.
+    pub broker: watch::Receiver<BrokerState>,
+    /// Cancelled once when the hub starts shutting down; long-lived tasks watch it.
+    pub shutdown: CancellationToken,
+    /// Long-lived tasks (WebSocket sessions, MQTT); shutdown waits for them before the store closes.
+    pub tasks: TaskTracker,
+}

@@ -1,0 +1,38 @@
+//! Vedetta: an emergency communication and reporting hub for civil-protection offices.
+//!
+//! How the modules fit together (data flows left to right):
+//!
+//! ```text
+//! channels::ws ──┐                                          ┌─► channels::ws sessions
+//! channels::mqtt ┼─► reports::Intake ─► store (writer) ─► bus ┼─► channels::mqtt
+//! http (+Open311)┘        │                                   └─► (feeds, outbox: later)
+//!                         └─► zones (R-tree lookup)
+//! ```
+//!
+//! - [`cli`]: the command line (`serve`, `zones import`), thin over the rest.
+//! - [`config`]: defaults, TOML file, `VEDETTA_*` variables, flags; validated at start.
+//! - [`app`]: builds the [`hub::Hub`], binds the listener, shuts down in order.
+//! - [`hub`]: the bundle of services every channel holds.
+//! - [`store`]: SQLite; one writer thread with group commit, read pool, migrations.
+//! - [`bus`]: broadcast of events, published by the writer only after COMMIT.
+//! - [`reports`]: what a valid report is, and [`reports::Intake`], the one way in.
+//! - [`zones`]: zone sets, GeoJSON import, and the point-in-zone index.
+//! - [`channels`]: WebSocket sessions and the MQTT client; shared frames.
+//! - [`http`]: axum routes for `/api/v1`, Open311, health, and the WebSocket upgrade.
+//! - [`problem`]: the error vocabulary every channel answers with.
+//! - [`schemas`]: the JSON Schemas of the wire, embedded, and the OpenAPI document.
+//! - [`clock`]: the system clock, or a hand-driven one for tests.
+
+pub mod app;
+pub mod bus;
+pub mod channels;
+pub mod cli;
+pub mod clock;
+pub mod config;
+pub mod http;
+pub mod hub;
+pub mod problem;
+pub mod reports;
+pub mod schemas;
+pub mod store;
+pub mod zones;

@@ -1,0 +1,7 @@
+//! The `vedetta` binary: parse the command line and hand over to the library.
+
+use clap::Parser;
+
+fn main() -> std::process::ExitCode {
+    vedetta::cli::main(vedetta::cli::Cli::parse())
+}

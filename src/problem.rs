@@ -1,0 +1,215 @@
+//! The one error vocabulary of every channel: a code, a message a person can act on, a field.
+//!
+//! HTTP sends a `Problem` as the JSON error body, WebSocket and MQTT as an `error` frame.
+
+use serde::Serialize;
+
+/// Stable, machine-readable error codes. Clients switch on these; never rename one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    MalformedJson,
+    InvalidUtf8,
+    MissingField,
+    InvalidField,
+    UnknownField,
+    UnknownCategory,
+    TooLong,
+    TooLarge,
+    UnsupportedMediaType,
+    UnknownFrameType,
+    OutsideZones,
+    ClientRefConflict,
+    RateLimited,
+    NotFound,
+    Unavailable,
+    Internal,
+}
+
+impl ErrorCode {
+    /// The HTTP status that carries this code.
+    pub fn http_status(self) -> u16 {
+        match self {
+            ErrorCode::MalformedJson | ErrorCode::InvalidUtf8 | ErrorCode::UnknownFrameType => 400,
+            ErrorCode::NotFound => 404,
+            ErrorCode::ClientRefConflict => 409,
+            ErrorCode::TooLarge => 413,
+            ErrorCode::UnsupportedMediaType => 415,
+            ErrorCode::MissingField
+            | ErrorCode::InvalidField
+            | ErrorCode::UnknownField
+            | ErrorCode::UnknownCategory
+            | ErrorCode::TooLong
+            | ErrorCode::OutsideZones => 422,
+            ErrorCode::RateLimited => 429,
+            ErrorCode::Unavailable => 503,
+            ErrorCode::Internal => 500,
+        }
+    }
+}
+
+/// An error a sender can act on. `message` never contains personal data or internals.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Problem {
+    #[serde(rename = "error")]
+    pub code: ErrorCode,
+    pub message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+}
+
+impl Problem {
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Problem {
+        Problem {
+            code,
+            message: message.into(),
+            field: None,
+        }
+    }
+
+    pub fn with_field(
+        code: ErrorCode,
+        field: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Problem {
+        Problem {
+            code,
+            message: message.into(),
+            field: Some(field.into()),
+        }
+    }
+
+    /// Prefixes the field path, for messages nested inside a frame (`report.lat`).
+    pub fn nested_in(mut self, parent: &str) -> Problem {
+        if let Some(field) = self.field.take() {
+            self.message = self
+                .message
+                .replace(&format!("`{field}`"), &format!("`{parent}.{field}`"));
+            self.field = Some(format!("{parent}.{field}"));
+        }
+        self
+    }
+
+    /// A server-side failure: the cause is logged here, the sender only learns it failed.
+    pub fn internal(cause: &dyn std::fmt::Display) -> Problem {
+        tracing::error!(%cause, "internal error");
+        Problem::new(
+            ErrorCode::Internal,
+            "the hub could not process this; nothing was stored, please retry",
+        )
+    }
+
+    /// Parses JSON into `T`, turning serde's error into a problem that names the field.
+    /// Every message on our wire is a JSON object; anything else is refused before field checks.
+    pub fn parse_json<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, Problem> {
+        let text = utf8(bytes)?;
+        if !text.trim_start().starts_with('{') {
+            return Err(Problem::new(
+                ErrorCode::MalformedJson,
+                "the message must be a JSON object, such as {\"type\": ...}",
+            ));
+        }
+        let de = &mut serde_json::Deserializer::from_str(text);
+        serde_path_to_error::deserialize(de).map_err(from_json_error)
+    }
+
+    /// Like [`Problem::parse_json`], for a value already parsed (a frame whose type was read first).
+    pub fn from_value<T: serde::de::DeserializeOwned>(
+        value: serde_json::Value,
+    ) -> Result<T, Problem> {
+        serde_path_to_error::deserialize(value).map_err(from_json_error)
+    }
+}
+
+fn utf8(bytes: &[u8]) -> Result<&str, Problem> {
+    std::str::from_utf8(bytes).map_err(|err| {
+        Problem::new(
+            ErrorCode::InvalidUtf8,
+            format!(
+                "the message is not valid UTF-8 (bad byte at offset {}); send UTF-8 encoded JSON",
+                err.valid_up_to()
+            ),
+        )
+    })
+}
+
+fn from_json_error(err: serde_path_to_error::Error<serde_json::Error>) -> Problem {
+    let path = err.path().to_string();
+    let inner = err.into_inner();
+    let detail = plain_words(&strip_position(&inner.to_string()));
+    let at_field = !path.is_empty() && path != ".";
+    if !inner.is_data() {
+        let problem = Problem::new(
+            ErrorCode::MalformedJson,
+            format!("the message is not valid JSON: {inner}"),
+        );
+        // A number too large for a float (1e999) is a syntax error that still has a field.
+        return match at_field && detail.starts_with("number out of range") {
+            true => Problem::with_field(
+                ErrorCode::InvalidField,
+                path.clone(),
+                format!("`{path}` is not a finite number"),
+            ),
+            false => problem,
+        };
+    }
+    let named = between_backticks(&detail);
+    if let Some(name) = named
+        .as_deref()
+        .filter(|_| detail.starts_with("unknown field"))
+    {
+        let field = join_path(&path, name);
+        return Problem::with_field(
+            ErrorCode::UnknownField,
+            field.clone(),
+            format!("`{field}` is not a field of this message; remove it ({detail})"),
+        );
+    }
+    if let Some(name) = named
+        .as_deref()
+        .filter(|_| detail.starts_with("missing field"))
+    {
+        let field = join_path(&path, name);
+        return Problem::with_field(
+            ErrorCode::MissingField,
+            field.clone(),
+            format!("`{field}` is required"),
+        );
+    }
+    Problem::with_field(
+        ErrorCode::InvalidField,
+        path.clone(),
+        format!("`{path}`: {detail}"),
+    )
+}
+
+/// serde speaks Rust (`expected f64`); senders speak JSON.
+fn plain_words(detail: &str) -> String {
+    detail
+        .replace("expected f64", "expected a number")
+        .replace("expected u32", "expected a whole number")
+        .replace("expected a string", "expected text")
+}
+
+fn strip_position(message: &str) -> String {
+    match message.rfind(" at line ") {
+        Some(at) => message[..at].to_owned(),
+        None => message.to_owned(),
+    }
+}
+
+fn between_backticks(message: &str) -> Option<String> {
+    let start = message.find('`')? + 1;
+    let len = message[start..].find('`')?;
+    Some(message[start..start + len].to_owned())
+}
+
+fn join_path(path: &str, name: &str) -> String {
+    if path == name || path.ends_with(&format!(".{name}")) {
+        path.to_owned()
+    } else if path.is_empty() || path == "." {
+        name.to_owned()
+    } else {
+        format!("{path}.{name}")
+    }
+}

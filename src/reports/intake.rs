@@ -1,0 +1,238 @@
+//! Taking a report in: check it, rate-limit the sender, place it in zones, store it once, answer.
+
+use std::net::IpAddr;
+use std::num::NonZeroU32;
+use std::sync::Arc;
+
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+
+use super::categories::CategoryCatalog;
+use super::model::{DeviceId, Receipt, Report, Source};
+use super::submission::{RawSubmission, Submission, SubmissionLimits};
+use crate::bus::Event;
+use crate::clock::SharedClock;
+use crate::problem::{ErrorCode, Problem};
+use crate::store::reports::{self as report_rows, NewReport};
+use crate::store::{Store, StoreError, WriteCtx};
+use crate::zones::ZoneDirectory;
+
+/// What the office accepts.
+#[derive(Debug, Clone)]
+pub struct IntakeRules {
+    pub catalog: CategoryCatalog,
+    pub limits: SubmissionLimits,
+    /// Refuse reports outside every zone instead of accepting and flagging them.
+    pub reject_outside_zones: bool,
+}
+
+/// Where a report came from, as the channel (not the sender) knows it.
+#[derive(Debug, Clone)]
+pub struct Origin {
+    pub source: Source,
+    pub peer_ip: Option<IpAddr>,
+    /// A device identity the channel vouches for, such as the MQTT topic's device segment.
+    pub device_id: Option<DeviceId>,
+}
+
+/// Per-IP and per-device quotas on report submissions, shared by every channel.
+pub struct IntakeLimiter {
+    per_ip: Option<DefaultKeyedRateLimiter<IpAddr>>,
+    per_device: Option<DefaultKeyedRateLimiter<String>>,
+}
+
+impl IntakeLimiter {
+    /// Quotas are reports per minute, with bursts of the same size; 0 switches a quota off.
+    pub fn new(per_ip_per_minute: u32, per_device_per_minute: u32) -> IntakeLimiter {
+        let quota = |n| NonZeroU32::new(n).map(Quota::per_minute);
+        IntakeLimiter {
+            per_ip: quota(per_ip_per_minute).map(RateLimiter::keyed),
+            per_device: quota(per_device_per_minute).map(RateLimiter::keyed),
+        }
+    }
+
+    pub fn check(&self, ip: Option<IpAddr>, device: Option<&DeviceId>) -> Result<(), Problem> {
+        let ip_ok = match (&self.per_ip, ip) {
+            (Some(limiter), Some(ip)) => limiter.check_key(&ip).is_ok(),
+            _ => true,
+        };
+        let device_ok = match (&self.per_device, device) {
+            (Some(limiter), Some(device)) => limiter.check_key(&device.as_str().to_owned()).is_ok(),
+            _ => true,
+        };
+        if ip_ok && device_ok {
+            return Ok(());
+        }
+        let who = if ip_ok { "this device" } else { "this address" };
+        Err(Problem::new(
+            ErrorCode::RateLimited,
+            format!("too many reports from {who}; wait a minute and send again"),
+        ))
+    }
+
+    /// Forgets senders whose quota has fully refilled, so the key maps stay small.
+    pub fn prune(&self) {
+        if let Some(limiter) = &self.per_ip {
+            limiter.retain_recent();
+        }
+        if let Some(limiter) = &self.per_device {
+            limiter.retain_recent();
+        }
+    }
+}
+
+/// The intake service. Cheap to clone; every channel holds one.
+#[derive(Clone)]
+pub struct Intake {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    store: Store,
+    zones: ZoneDirectory,
+    rules: IntakeRules,
+    limiter: IntakeLimiter,
+    clock: SharedClock,
+}
+
+impl Intake {
+    pub fn new(
+        store: Store,
+        zones: ZoneDirectory,
+        rules: IntakeRules,
+        limiter: IntakeLimiter,
+        clock: SharedClock,
+    ) -> Intake {
+        Intake {
+            inner: Arc::new(Inner {
+                store,
+                zones,
+                rules,
+                limiter,
+                clock,
+            }),
+        }
+    }
+
+    pub fn rules(&self) -> &IntakeRules {
+        &self.inner.rules
+    }
+
+    pub fn limiter(&self) -> &IntakeLimiter {
+        &self.inner.limiter
+    }
+
+    /// Validates, stores and answers one report. The receipt exists only after COMMIT.
+    pub async fn submit(&self, origin: Origin, raw: RawSubmission) -> Result<Receipt, Problem> {
+        let rules = &self.inner.rules;
+        let mut submission = Submission::parse(raw, &rules.catalog, &rules.limits)?;
+        submission.device_id =
+            reconcile_device(origin.device_id.clone(), submission.device_id.take())?;
+        self.inner
+            .limiter
+            .check(origin.peer_ip, submission.device_id.as_ref())?;
+        let new = self.place(origin.source, submission)?;
+        let (report, duplicate) = self
+            .inner
+            .store
+            .write(move |ctx| store_once(ctx, new))
+            .await?;
+        log_report(&report, duplicate);
+        Ok(Receipt::of(&report, duplicate))
+    }
+
+    /// Assigns zones and an id; refuses a point outside every zone if the office says so.
+    fn place(&self, source: Source, submission: Submission) -> Result<NewReport, Problem> {
+        let zones = self.inner.zones.snapshot().zone_refs(submission.location);
+        let in_area = !zones.is_empty();
+        if !in_area && self.inner.rules.reject_outside_zones {
+            return Err(Problem::with_field(
+                ErrorCode::OutsideZones,
+                "lat",
+                "this position is outside the area this office covers; report to the office responsible for it",
+            ));
+        }
+        let now = self.inner.clock.now();
+        Ok(NewReport {
+            id: uuid::Uuid::now_v7().to_string(),
+            source,
+            fingerprint: submission.fingerprint(),
+            device_id: submission.device_id,
+            client_ref: submission.client_ref,
+            category: submission.category,
+            location: submission.location,
+            text: submission.text,
+            contact: submission.contact,
+            media_url: submission.media_url,
+            photo: submission.photo,
+            zones,
+            in_area,
+            received_at: report_rows::from_millis(report_rows::millis(now)),
+        })
+    }
+}
+
+/// A device named by the channel wins; one named in the payload too must agree with it.
+fn reconcile_device(
+    channel: Option<DeviceId>,
+    payload: Option<DeviceId>,
+) -> Result<Option<DeviceId>, Problem> {
+    match (channel, payload) {
+        (Some(channel), Some(payload)) if channel != payload => Err(Problem::with_field(
+            ErrorCode::InvalidField,
+            "device_id",
+            format!(
+                "`device_id` is `{}` but this message came from device `{}`; leave it out or make them match",
+                payload.as_str(),
+                channel.as_str()
+            ),
+        )),
+        (Some(channel), _) => Ok(Some(channel)),
+        (None, payload) => Ok(payload),
+    }
+}
+
+/// Inserts the report, or returns the one stored earlier under the same key.
+fn store_once(ctx: &mut WriteCtx<'_>, new: NewReport) -> Result<(Report, bool), Problem> {
+    let earlier = report_rows::find_by_key(
+        ctx.conn(),
+        new.source,
+        new.device_id.as_ref(),
+        &new.client_ref,
+    )?;
+    if let Some((report, fingerprint)) = earlier {
+        if fingerprint == new.fingerprint {
+            return Ok((report, true));
+        }
+        return Err(Problem::with_field(
+            ErrorCode::ClientRefConflict,
+            "client_ref",
+            format!(
+                "`client_ref` {} was already used for a different report from this device; use a new client_ref for a new report",
+                new.client_ref.as_str()
+            ),
+        ));
+    }
+    let report = report_rows::insert(ctx.conn(), new)?;
+    ctx.emit(Event::ReportReceived(Arc::new(report.clone())));
+    Ok((report, false))
+}
+
+/// One line per report, with no personal data: no contact, device, text or exact position.
+fn log_report(report: &Report, duplicate: bool) {
+    let zone = report.zones.first().map_or("-", |zone| zone.id.as_str());
+    tracing::info!(
+        report = %report.id,
+        source = report.source.as_str(),
+        category = %report.category,
+        zone,
+        in_area = report.in_area,
+        duplicate,
+        "report received"
+    );
+}
+
+impl From<StoreError> for Problem {
+    fn from(err: StoreError) -> Problem {
+        Problem::internal(&err)
+    }
+}

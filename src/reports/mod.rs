@@ -1,0 +1,15 @@
+//! Reports from citizens and field teams: what a valid report is, and how one is taken in.
+
+mod categories;
+mod intake;
+mod model;
+mod submission;
+
+pub use categories::{Category, CategoryCatalog, LocalizedText, default_categories};
+pub use intake::{Intake, IntakeLimiter, IntakeRules, Origin};
+pub use model::{
+    ClientRef, Contact, DeviceId, Location, Photo, Receipt, Report, ReportStatus, Source, ZoneRef,
+};
+pub use submission::{
+    RawContact, RawPhoto, RawSubmission, Submission, SubmissionLimits, parse_category,
+};

@@ -1,0 +1,235 @@
+//! Report types that can only hold valid values: built at the edge, trusted inside.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::problem::{ErrorCode, Problem};
+
+/// The channel a report arrived on. Feedback goes back the same way.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Source {
+    Http,
+    Open311,
+    Ws,
+    Mqtt,
+}
+
+impl Source {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Source::Http => "http",
+            Source::Open311 => "open311",
+            Source::Ws => "ws",
+            Source::Mqtt => "mqtt",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<Source> {
+        [Source::Http, Source::Open311, Source::Ws, Source::Mqtt]
+            .into_iter()
+            .find(|source| source.as_str() == value)
+    }
+}
+
+/// Where a report stands in triage.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReportStatus {
+    Received,
+    Acknowledged,
+    InProgress,
+    Resolved,
+    Rejected,
+}
+
+impl ReportStatus {
+    pub const ALL: [ReportStatus; 5] = [
+        ReportStatus::Received,
+        ReportStatus::Acknowledged,
+        ReportStatus::InProgress,
+        ReportStatus::Resolved,
+        ReportStatus::Rejected,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReportStatus::Received => "received",
+            ReportStatus::Acknowledged => "acknowledged",
+            ReportStatus::InProgress => "in_progress",
+            ReportStatus::Resolved => "resolved",
+            ReportStatus::Rejected => "rejected",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<ReportStatus> {
+        Self::ALL
+            .into_iter()
+            .find(|status| status.as_str() == value)
+    }
+
+    /// Open311 knows only two states.
+    pub fn is_closed(self) -> bool {
+        matches!(self, ReportStatus::Resolved | ReportStatus::Rejected)
+    }
+}
+
+/// A WGS84 position with finite, in-range coordinates.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Location {
+    pub lat: f64,
+    pub lon: f64,
+}
+
+impl Location {
+    /// `lat_field` and `lon_field` name the coordinates as the sender spelled them.
+    pub fn parse(
+        lat: f64,
+        lon: f64,
+        lat_field: &str,
+        lon_field: &str,
+    ) -> Result<Location, Problem> {
+        check_coordinate(lat, 90.0, lat_field, "latitude")?;
+        check_coordinate(lon, 180.0, lon_field, "longitude")?;
+        Ok(Location { lat, lon })
+    }
+}
+
+fn check_coordinate(value: f64, limit: f64, field: &str, what: &str) -> Result<(), Problem> {
+    if value.is_finite() && (-limit..=limit).contains(&value) {
+        return Ok(());
+    }
+    Err(Problem::with_field(
+        ErrorCode::InvalidField,
+        field,
+        format!(
+            "`{field}` must be a WGS84 {what} between -{limit} and {limit} degrees, got {value}"
+        ),
+    ))
+}
+
+/// Checks an identifier chosen by a client: 1 to 64 characters from `[A-Za-z0-9._:-]`.
+/// These identifiers end up in MQTT topics and log lines, so nothing else is allowed.
+fn parse_identifier(value: &str, field: &str) -> Result<String, Problem> {
+    let valid_char = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | ':');
+    if value.is_empty() || value.len() > 64 || !value.chars().all(valid_char) {
+        return Err(Problem::with_field(
+            ErrorCode::InvalidField,
+            field,
+            format!(
+                "`{field}` must be 1 to 64 characters of letters, digits, '.', '_', '-' or ':'"
+            ),
+        ));
+    }
+    Ok(value.to_owned())
+}
+
+/// The client's own reference for a report, unique per source and device; retries reuse it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+#[serde(transparent)]
+pub struct ClientRef(String);
+
+impl ClientRef {
+    pub fn parse(value: &str, field: &str) -> Result<ClientRef, Problem> {
+        parse_identifier(value, field).map(ClientRef)
+    }
+
+    /// For senders that cannot give one (a plain Open311 client): never matches a retry.
+    pub fn generated() -> ClientRef {
+        ClientRef(format!("gen:{}", uuid::Uuid::now_v7()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A device (phone app, tablet, browser) as it names itself; it is also its MQTT client id.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+#[serde(transparent)]
+pub struct DeviceId(String);
+
+impl DeviceId {
+    pub fn parse(value: &str, field: &str) -> Result<DeviceId, Problem> {
+        parse_identifier(value, field).map(DeviceId)
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// How to reach the reporter. Personal data: never logged, never on a public view.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Contact {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub phone: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+}
+
+/// A photo whose bytes match its declared type.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Photo {
+    pub content_type: &'static str,
+    pub data: Vec<u8>,
+}
+
+/// A zone a report falls in, as it was when the report arrived.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ZoneRef {
+    pub id: String,
+    pub level: String,
+    pub name: String,
+}
+
+/// A stored report.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Report {
+    pub seq: i64,
+    pub id: String,
+    pub source: Source,
+    pub device_id: Option<DeviceId>,
+    pub client_ref: ClientRef,
+    pub category: String,
+    pub location: Location,
+    pub text: String,
+    pub contact: Option<Contact>,
+    pub media_url: Option<String>,
+    pub has_photo: bool,
+    pub zones: Vec<ZoneRef>,
+    pub in_area: bool,
+    pub status: ReportStatus,
+    pub version: i64,
+    pub received_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// What a sender gets back once its report is on disk.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Receipt {
+    pub id: String,
+    pub client_ref: ClientRef,
+    pub status: ReportStatus,
+    pub zones: Vec<ZoneRef>,
+    pub in_area: bool,
+    pub received_at: DateTime<Utc>,
+    /// True when this answers a retry of a report stored earlier.
+    pub duplicate: bool,
+}
+
+impl Receipt {
+    pub fn of(report: &Report, duplicate: bool) -> Receipt {
+        Receipt {
+            id: report.id.clone(),
+            client_ref: report.client_ref.clone(),
+            status: report.status,
+            zones: report.zones.clone(),
+            in_area: report.in_area,
+            received_at: report.received_at,
+            duplicate,
+        }
+    }
+}

@@ -1,0 +1,14 @@
+//! Versioned schema migrations, applied in order at open.
+
+use rusqlite::Connection;
+use rusqlite_migration::{M, Migrations};
+
+use super::StoreError;
+
+/// Every migration the schema has ever had. Append only: never edit a released one.
+const MIGRATIONS: &[M<'static>] = &[M::up(include_str!("migrations/0001_foundation.sql"))];
+
+pub(super) fn apply(conn: &mut Connection) -> Result<(), StoreError> {
+    Migrations::from_slice(MIGRATIONS).to_latest(conn)?;
+    Ok(())
+}

@@ -1,0 +1,151 @@
+//! SQLite persistence: one writer thread with group commit, a pool of read connections, migrations.
+//!
+//! Every write goes through [`Store::write`], which hands a closure to the writer thread. The
+//! writer runs whatever is queued in one transaction, commits, publishes the batch's events on
+//! the [`Bus`], and only then answers each caller. Reads run on a small pool of read-only
+//! connections on the blocking thread pool; WAL mode lets them proceed while the writer commits.
+
+mod migrations;
+pub mod reports;
+mod writer;
+pub mod zones;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use r2d2_sqlite::SqliteConnectionManager;
+use rusqlite::Connection;
+
+use crate::bus::Bus;
+pub use writer::WriteCtx;
+
+/// File name of the database inside the data directory.
+pub const DATABASE_FILE: &str = "vedetta.sqlite3";
+/// How long a connection waits for a lock held by another process (the CLI, a backup).
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+/// Read connections: enough for concurrent API reads on a 2-4 core office machine.
+const READ_POOL_SIZE: u32 = 4;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("database migration failed: {0}")]
+    Migration(#[from] rusqlite_migration::Error),
+    #[error("the transaction could not be committed: {0}")]
+    Commit(String),
+    #[error("no read connection available: {0}")]
+    Pool(#[from] r2d2::Error),
+    #[error("cannot create the data directory {path}: {source}")]
+    DataDir {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("stored data is not readable: {0}")]
+    Corrupt(String),
+    #[error("the store is shut down")]
+    Closed,
+}
+
+/// Cheap-to-clone handle to the database.
+#[derive(Clone)]
+pub struct Store {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    writer: writer::WriterHandle,
+    /// Read-only connections; r2d2 hands them out to blocking tasks.
+    readers: r2d2::Pool<SqliteConnectionManager>,
+    path: PathBuf,
+}
+
+impl Store {
+    /// Opens (or creates) the database in `data_dir`, migrates it, and starts the writer thread.
+    pub fn open(data_dir: &Path, bus: Bus) -> Result<Store, StoreError> {
+        std::fs::create_dir_all(data_dir).map_err(|source| StoreError::DataDir {
+            path: data_dir.to_owned(),
+            source,
+        })?;
+        let path = data_dir.join(DATABASE_FILE);
+        let mut conn = open_writer_connection(&path)?;
+        migrations::apply(&mut conn)?;
+        let readers = r2d2::Pool::builder()
+            .max_size(READ_POOL_SIZE)
+            .build(SqliteConnectionManager::file(&path).with_init(init_reader))?;
+        let writer = writer::WriterHandle::spawn(conn, bus);
+        Ok(Store {
+            inner: Arc::new(Inner {
+                writer,
+                readers,
+                path,
+            }),
+        })
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.inner.path
+    }
+
+    /// Runs `op` inside the next group-commit transaction and returns its result after COMMIT.
+    ///
+    /// `op` runs in its own savepoint: if it fails, only its own changes and events are undone.
+    pub async fn write<T, E, F>(&self, op: F) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<StoreError> + Send + 'static,
+        F: FnOnce(&mut WriteCtx<'_>) -> Result<T, E> + Send + 'static,
+    {
+        self.inner.writer.submit(op).await
+    }
+
+    /// Runs `op` on a read-only connection, off the async runtime.
+    pub async fn read<T, E, F>(&self, op: F) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<StoreError> + Send + 'static,
+        F: FnOnce(&Connection) -> Result<T, E> + Send + 'static,
+    {
+        let pool = self.inner.readers.clone();
+        tokio::task::spawn_blocking(move || {
+            let conn = pool.get().map_err(StoreError::from)?;
+            op(&conn)
+        })
+        .await
+        .map_err(|_| StoreError::Closed)?
+    }
+
+    /// Finishes every write already queued, then stops the writer thread.
+    pub async fn shutdown(&self) {
+        self.inner.writer.shutdown().await;
+    }
+}
+
+fn open_writer_connection(path: &Path) -> Result<Connection, StoreError> {
+    let conn = Connection::open(path)?;
+    conn.busy_timeout(BUSY_TIMEOUT)?;
+    // WAL lets readers run during a commit; FULL makes every acknowledged commit survive power loss.
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    Ok(conn)
+}
+
+fn init_reader(conn: &mut Connection) -> Result<(), rusqlite::Error> {
+    conn.busy_timeout(BUSY_TIMEOUT)?;
+    conn.pragma_update(None, "query_only", "ON")?;
+    conn.pragma_update(None, "foreign_keys", "ON")
+}
+
+/// Opens a standalone connection for a command-line tool that runs beside or without the hub.
+pub fn open_for_tool(data_dir: &Path) -> Result<Connection, StoreError> {
+    std::fs::create_dir_all(data_dir).map_err(|source| StoreError::DataDir {
+        path: data_dir.to_owned(),
+        source,
+    })?;
+    let mut conn = open_writer_connection(&data_dir.join(DATABASE_FILE))?;
+    migrations::apply(&mut conn)?;
+    Ok(conn)
+}

@@ -1,0 +1,251 @@
+//! Report rows: insert, find a retry by its key, read one, and list with filters.
+
+use chrono::{DateTime, Utc};
+use rusqlite::types::Value;
+use rusqlite::{Connection, OptionalExtension, Row, params};
+
+use super::StoreError;
+use crate::reports::{
+    ClientRef, Contact, DeviceId, Location, Photo, Report, ReportStatus, Source, ZoneRef,
+};
+
+/// A report about to be stored; the store assigns `seq`.
+#[derive(Debug, Clone)]
+pub struct NewReport {
+    pub id: String,
+    pub source: Source,
+    pub device_id: Option<DeviceId>,
+    pub client_ref: ClientRef,
+    pub fingerprint: Vec<u8>,
+    pub category: String,
+    pub location: Location,
+    pub text: String,
+    pub contact: Option<Contact>,
+    pub media_url: Option<String>,
+    pub photo: Option<Photo>,
+    pub zones: Vec<ZoneRef>,
+    pub in_area: bool,
+    pub received_at: DateTime<Utc>,
+}
+
+/// Which reports a listing wants. Results come newest first.
+#[derive(Debug, Clone, Default)]
+pub struct ReportFilter {
+    /// min lon, min lat, max lon, max lat.
+    pub bbox: Option<[f64; 4]>,
+    pub zone: Option<String>,
+    pub category: Option<String>,
+    pub status: Option<ReportStatus>,
+    pub since: Option<DateTime<Utc>>,
+    /// Page cursor: only reports older than this sequence number.
+    pub before_seq: Option<i64>,
+    pub limit: usize,
+}
+
+const COLUMNS: &str = "seq, id, source, device_id, client_ref, category, lat, lon, text, \
+    contact_name, contact_phone, contact_email, media_url, has_photo, zones, in_area, status, \
+    version, received_at, updated_at";
+
+pub fn millis(at: DateTime<Utc>) -> i64 {
+    at.timestamp_millis()
+}
+
+pub fn from_millis(ms: i64) -> DateTime<Utc> {
+    DateTime::from_timestamp_millis(ms).unwrap_or_default()
+}
+
+/// Stores a new report with its zones and photo; returns it as stored.
+pub fn insert(conn: &Connection, new: NewReport) -> Result<Report, StoreError> {
+    let contact = new.contact.clone().unwrap_or_default();
+    let zones_json =
+        serde_json::to_string(&new.zones).map_err(|err| StoreError::Corrupt(err.to_string()))?;
+    let at = millis(new.received_at);
+    conn.prepare_cached(
+        "INSERT INTO reports (id, source, device_id, client_ref, submission_hash, category, lat, lon, text,
+            contact_name, contact_phone, contact_email, media_url, has_photo, zones, in_area, status,
+            version, received_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, 1, ?18, ?18)",
+    )?
+    .execute(params![
+        new.id,
+        new.source.as_str(),
+        new.device_id.as_ref().map_or("", DeviceId::as_str),
+        new.client_ref.as_str(),
+        new.fingerprint,
+        new.category,
+        new.location.lat,
+        new.location.lon,
+        new.text,
+        contact.name,
+        contact.phone,
+        contact.email,
+        new.media_url,
+        new.photo.is_some(),
+        zones_json,
+        new.in_area,
+        ReportStatus::Received.as_str(),
+        at,
+    ])?;
+    let seq = conn.last_insert_rowid();
+    let mut zone_insert =
+        conn.prepare_cached("INSERT INTO report_zones (report_seq, zone_id) VALUES (?1, ?2)")?;
+    for zone in &new.zones {
+        zone_insert.execute(params![seq, zone.id])?;
+    }
+    if let Some(photo) = &new.photo {
+        conn.prepare_cached(
+            "INSERT INTO report_photos (report_seq, content_type, data) VALUES (?1, ?2, ?3)",
+        )?
+        .execute(params![seq, photo.content_type, photo.data])?;
+    }
+    Ok(Report {
+        seq,
+        id: new.id,
+        source: new.source,
+        device_id: new.device_id,
+        client_ref: new.client_ref,
+        category: new.category,
+        location: new.location,
+        text: new.text,
+        contact: new.contact,
+        media_url: new.media_url,
+        has_photo: new.photo.is_some(),
+        zones: new.zones,
+        in_area: new.in_area,
+        status: ReportStatus::Received,
+        version: 1,
+        received_at: from_millis(at),
+        updated_at: from_millis(at),
+    })
+}
+
+/// The report stored earlier under the same idempotency key, with its content fingerprint.
+pub fn find_by_key(
+    conn: &Connection,
+    source: Source,
+    device_id: Option<&DeviceId>,
+    client_ref: &ClientRef,
+) -> Result<Option<(Report, Vec<u8>)>, StoreError> {
+    let sql = format!(
+        "SELECT {COLUMNS}, submission_hash FROM reports WHERE source = ?1 AND device_id = ?2 AND client_ref = ?3"
+    );
+    let device = device_id.map_or("", DeviceId::as_str);
+    let found = conn
+        .prepare_cached(&sql)?
+        .query_row(
+            params![source.as_str(), device, client_ref.as_str()],
+            |row| Ok((report_from_row(row)?, row.get::<_, Vec<u8>>(20)?)),
+        )
+        .optional()?;
+    Ok(found)
+}
+
+pub fn get(conn: &Connection, id: &str) -> Result<Option<Report>, StoreError> {
+    let sql = format!("SELECT {COLUMNS} FROM reports WHERE id = ?1");
+    Ok(conn
+        .prepare_cached(&sql)?
+        .query_row([id], report_from_row)
+        .optional()?)
+}
+
+/// The photo of a report, if it has one: content type and bytes.
+pub fn photo(conn: &Connection, id: &str) -> Result<Option<(String, Vec<u8>)>, StoreError> {
+    let found = conn
+        .prepare_cached(
+            "SELECT p.content_type, p.data FROM report_photos p JOIN reports r ON r.seq = p.report_seq WHERE r.id = ?1",
+        )?
+        .query_row([id], |row| Ok((row.get(0)?, row.get(1)?)))
+        .optional()?;
+    Ok(found)
+}
+
+/// Reports matching `filter`, newest first, at most `filter.limit`.
+pub fn list(conn: &Connection, filter: &ReportFilter) -> Result<Vec<Report>, StoreError> {
+    let mut clauses = Vec::new();
+    let mut values: Vec<Value> = Vec::new();
+    let mut bind = |clause: &str, value: Value| {
+        values.push(value);
+        clauses.push(clause.replace('?', &format!("?{}", values.len())));
+    };
+    if let Some([min_lon, min_lat, max_lon, max_lat]) = filter.bbox {
+        bind("lon >= ?", min_lon.into());
+        bind("lat >= ?", min_lat.into());
+        bind("lon <= ?", max_lon.into());
+        bind("lat <= ?", max_lat.into());
+    }
+    if let Some(zone) = &filter.zone {
+        bind(
+            "seq IN (SELECT report_seq FROM report_zones WHERE zone_id = ?)",
+            zone.clone().into(),
+        );
+    }
+    if let Some(category) = &filter.category {
+        bind("category = ?", category.clone().into());
+    }
+    if let Some(status) = filter.status {
+        bind("status = ?", status.as_str().to_owned().into());
+    }
+    if let Some(since) = filter.since {
+        bind("received_at >= ?", millis(since).into());
+    }
+    if let Some(before) = filter.before_seq {
+        bind("seq < ?", before.into());
+    }
+    let condition = if clauses.is_empty() {
+        "1".to_owned()
+    } else {
+        clauses.join(" AND ")
+    };
+    let sql = format!(
+        "SELECT {COLUMNS} FROM reports WHERE {condition} ORDER BY seq DESC LIMIT {}",
+        filter.limit
+    );
+    let mut stmt = conn.prepare(&sql)?;
+    let rows = stmt.query_map(rusqlite::params_from_iter(values), report_from_row)?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+fn report_from_row(row: &Row<'_>) -> rusqlite::Result<Report> {
+    let corrupt = |column: usize, what: &str| {
+        rusqlite::Error::FromSqlConversionFailure(
+            column,
+            rusqlite::types::Type::Text,
+            what.to_owned().into(),
+        )
+    };
+    let source: String = row.get(2)?;
+    let device_id: String = row.get(3)?;
+    let zones: String = row.get(14)?;
+    let status: String = row.get(16)?;
+    let contact = Contact {
+        name: row.get(9)?,
+        phone: row.get(10)?,
+        email: row.get(11)?,
+    };
+    Ok(Report {
+        seq: row.get(0)?,
+        id: row.get(1)?,
+        source: Source::parse(&source).ok_or_else(|| corrupt(2, "unknown source"))?,
+        device_id: (!device_id.is_empty())
+            .then(|| DeviceId::parse(&device_id, "device_id"))
+            .transpose()
+            .map_err(|_| corrupt(3, "invalid device id"))?,
+        client_ref: ClientRef::parse(&row.get::<_, String>(4)?, "client_ref")
+            .map_err(|_| corrupt(4, "invalid client_ref"))?,
+        category: row.get(5)?,
+        location: Location {
+            lat: row.get(6)?,
+            lon: row.get(7)?,
+        },
+        text: row.get(8)?,
+        contact: (contact != Contact::default()).then_some(contact),
+        media_url: row.get(12)?,
+        has_photo: row.get(13)?,
+        zones: serde_json::from_str(&zones).map_err(|_| corrupt(14, "zones are not JSON"))?,
+        in_area: row.get(15)?,
+        status: ReportStatus::parse(&status).ok_or_else(|| corrupt(16, "unknown status"))?,
+        version: row.get(17)?,
+        received_at: from_millis(row.get(18)?),
+        updated_at: from_millis(row.get(19)?),
+    })
+}

@@ -1,0 +1,196 @@
+//! The single writer thread: drains queued jobs, runs them in one transaction, commits, then answers.
+
+use std::sync::Mutex;
+use std::thread::JoinHandle;
+
+use rusqlite::Connection;
+use tokio::sync::{mpsc, oneshot};
+
+use super::StoreError;
+use crate::bus::{Bus, Event};
+
+/// Jobs waiting for the writer. When full, `Store::write` callers wait: backpressure, not loss.
+const QUEUE_CAPACITY: usize = 4096;
+/// Upper bound on one transaction, so a flood cannot hold the write lock indefinitely.
+const MAX_BATCH: usize = 512;
+
+type Reply = Box<dyn FnOnce(Result<(), &str>) + Send>;
+type Job = Box<dyn FnOnce(&mut WriteCtx<'_>) -> Reply + Send>;
+
+enum Msg {
+    Job(Job),
+    Shutdown,
+}
+
+/// What a write operation sees: the connection, inside the batch transaction, and an event list.
+pub struct WriteCtx<'c> {
+    conn: &'c Connection,
+    /// Events of the jobs that succeeded so far; published only if the batch commits.
+    events: Vec<Event>,
+    /// Set when a savepoint could not be undone: the whole batch must roll back.
+    poisoned: bool,
+}
+
+impl WriteCtx<'_> {
+    pub fn conn(&self) -> &Connection {
+        self.conn
+    }
+
+    /// Queues an event for the bus. It is published after COMMIT, or never.
+    pub fn emit(&mut self, event: Event) {
+        self.events.push(event);
+    }
+
+    fn run_in_savepoint<T, E, F>(&mut self, op: F) -> Result<T, E>
+    where
+        E: From<StoreError>,
+        F: FnOnce(&mut WriteCtx<'_>) -> Result<T, E>,
+    {
+        if self.poisoned {
+            return Err(StoreError::Commit("an earlier write in this batch failed".into()).into());
+        }
+        self.exec("SAVEPOINT job").map_err(E::from)?;
+        let events_before = self.events.len();
+        let result = op(self);
+        let closed = match result {
+            Ok(_) => self.exec("RELEASE job"),
+            Err(_) => {
+                self.events.truncate(events_before);
+                self.exec("ROLLBACK TO job")
+                    .and_then(|()| self.exec("RELEASE job"))
+            }
+        };
+        if let Err(err) = closed {
+            self.poisoned = true;
+            return Err(err.into());
+        }
+        result
+    }
+
+    fn exec(&self, sql: &str) -> Result<(), StoreError> {
+        self.conn.prepare_cached(sql)?.execute([])?;
+        Ok(())
+    }
+}
+
+pub(super) struct WriterHandle {
+    /// Bounded: see `QUEUE_CAPACITY`.
+    jobs_tx: mpsc::Sender<Msg>,
+    /// Taken by `shutdown`, which joins the thread.
+    thread: Mutex<Option<JoinHandle<()>>>,
+}
+
+impl WriterHandle {
+    pub(super) fn spawn(conn: Connection, bus: Bus) -> WriterHandle {
+        let (jobs_tx, jobs_rx) = mpsc::channel(QUEUE_CAPACITY);
+        let thread = std::thread::Builder::new()
+            .name("vedetta-writer".into())
+            .spawn(move || run(conn, jobs_rx, bus))
+            .expect("spawning the writer thread");
+        WriterHandle {
+            jobs_tx,
+            thread: Mutex::new(Some(thread)),
+        }
+    }
+
+    pub(super) async fn submit<T, E, F>(&self, op: F) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<StoreError> + Send + 'static,
+        F: FnOnce(&mut WriteCtx<'_>) -> Result<T, E> + Send + 'static,
+    {
+        let (reply_tx, reply_rx) = oneshot::channel();
+        let job: Job = Box::new(move |ctx| {
+            let result = ctx.run_in_savepoint(op);
+            Box::new(move |commit: Result<(), &str>| {
+                let answer = match commit {
+                    Ok(()) => result,
+                    Err(cause) => Err(StoreError::Commit(cause.to_owned()).into()),
+                };
+                let _ = reply_tx.send(answer);
+            })
+        });
+        self.jobs_tx
+            .send(Msg::Job(job))
+            .await
+            .map_err(|_| StoreError::Closed)?;
+        reply_rx.await.map_err(|_| StoreError::Closed)?
+    }
+
+    pub(super) async fn shutdown(&self) {
+        let _ = self.jobs_tx.send(Msg::Shutdown).await;
+        let thread = self.thread.lock().expect("writer handle lock").take();
+        if let Some(thread) = thread {
+            let _ = tokio::task::spawn_blocking(move || thread.join()).await;
+        }
+    }
+}
+
+fn run(conn: Connection, mut jobs_rx: mpsc::Receiver<Msg>, bus: Bus) {
+    while let Some(batch) = next_batch(&mut jobs_rx) {
+        if !batch.is_empty() {
+            commit_batch(&conn, batch, &bus);
+        }
+    }
+    tracing::debug!("writer drained and stopped");
+}
+
+/// Waits for one job, then takes whatever else is already queued. `None` once closed and empty.
+fn next_batch(jobs_rx: &mut mpsc::Receiver<Msg>) -> Option<Vec<Job>> {
+    let mut batch = Vec::new();
+    match jobs_rx.blocking_recv()? {
+        Msg::Job(job) => batch.push(job),
+        // Closing keeps what is already queued receivable, so nothing accepted is dropped.
+        Msg::Shutdown => jobs_rx.close(),
+    }
+    while batch.len() < MAX_BATCH {
+        match jobs_rx.try_recv() {
+            Ok(Msg::Job(job)) => batch.push(job),
+            Ok(Msg::Shutdown) => jobs_rx.close(),
+            Err(_) => break,
+        }
+    }
+    Some(batch)
+}
+
+fn commit_batch(conn: &Connection, batch: Vec<Job>, bus: &Bus) {
+    if let Err(err) = conn.execute_batch("BEGIN IMMEDIATE") {
+        let cause = err.to_string();
+        tracing::error!(%cause, "cannot start a write transaction");
+        let ctx = &mut WriteCtx {
+            conn,
+            events: Vec::new(),
+            poisoned: true,
+        };
+        for job in batch {
+            job(ctx)(Err(&cause));
+        }
+        return;
+    }
+    let mut ctx = WriteCtx {
+        conn,
+        events: Vec::new(),
+        poisoned: false,
+    };
+    let replies: Vec<Reply> = batch.into_iter().map(|job| job(&mut ctx)).collect();
+    let outcome = finish_transaction(conn, ctx.poisoned);
+    match &outcome {
+        Ok(()) => bus.publish_all(ctx.events),
+        Err(cause) => tracing::error!(%cause, batch = replies.len(), "write batch rolled back"),
+    }
+    for reply in replies {
+        reply(outcome.as_ref().map(|_| ()).map_err(String::as_str));
+    }
+}
+
+fn finish_transaction(conn: &Connection, poisoned: bool) -> Result<(), String> {
+    let committed = if poisoned {
+        Err("a savepoint could not be rolled back".to_owned())
+    } else {
+        conn.execute_batch("COMMIT").map_err(|err| err.to_string())
+    };
+    if committed.is_err() {
+        let _ = conn.execute_batch("ROLLBACK");
+    }
+    committed
+}

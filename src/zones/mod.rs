@@ -1,0 +1,177 @@
+//! Zones: the administrative areas reports and notices are placed in, and the point lookup.
+//!
+//! All zones of all levels sit in one R-tree of bounding boxes; candidates from the tree get an
+//! exact point-in-polygon test. The index is immutable: a reload builds a new one and swaps it in.
+
+mod demo;
+mod display;
+mod import;
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+
+use geo::{Area, BoundingRect, Intersects, MultiPolygon, Point, Rect};
+use rstar::primitives::{GeomWithData, Rectangle};
+use rstar::{AABB, RTree};
+
+pub use demo::demo_zone_sets;
+pub use display::{DisplayQuery, feature_collection};
+pub use import::{
+    ImportError, ImportSpec, ZoneRecord, read_feature_collection, records_from, to_multi_polygon,
+};
+
+use crate::reports::{Location, ZoneRef};
+
+/// One zone with its exact boundary.
+#[derive(Debug, Clone)]
+pub struct Zone {
+    pub id: String,
+    pub level: String,
+    pub name: String,
+    pub parent_id: Option<String>,
+    /// WGS84, x = longitude, y = latitude.
+    pub geometry: MultiPolygon<f64>,
+    /// In square degrees; only used to order nested zones from the smallest.
+    area: f64,
+}
+
+impl Zone {
+    pub fn new(
+        id: String,
+        level: String,
+        name: String,
+        parent_id: Option<String>,
+        geometry: MultiPolygon<f64>,
+    ) -> Zone {
+        let area = geometry.unsigned_area();
+        Zone {
+            id,
+            level,
+            name,
+            parent_id,
+            geometry,
+            area,
+        }
+    }
+
+    pub fn as_ref(&self) -> ZoneRef {
+        ZoneRef {
+            id: self.id.clone(),
+            level: self.level.clone(),
+            name: self.name.clone(),
+        }
+    }
+
+    pub fn bounding_rect(&self) -> Option<Rect<f64>> {
+        self.geometry.bounding_rect()
+    }
+}
+
+type Envelope = GeomWithData<Rectangle<[f64; 2]>, usize>;
+
+/// An immutable index over every zone of every level.
+pub struct ZoneIndex {
+    zones: Vec<Zone>,
+    tree: RTree<Envelope>,
+    by_id: HashMap<String, usize>,
+}
+
+impl ZoneIndex {
+    pub fn new(zones: Vec<Zone>) -> ZoneIndex {
+        let envelopes = zones
+            .iter()
+            .enumerate()
+            .filter_map(|(slot, zone)| {
+                let rect = zone.bounding_rect()?;
+                let (min, max) = (rect.min(), rect.max());
+                Some(GeomWithData::new(
+                    Rectangle::from_corners([min.x, min.y], [max.x, max.y]),
+                    slot,
+                ))
+            })
+            .collect();
+        let by_id = zones
+            .iter()
+            .enumerate()
+            .map(|(slot, zone)| (zone.id.clone(), slot))
+            .collect();
+        ZoneIndex {
+            tree: RTree::bulk_load(envelopes),
+            by_id,
+            zones,
+        }
+    }
+
+    pub fn empty() -> ZoneIndex {
+        ZoneIndex::new(Vec::new())
+    }
+
+    /// Every zone containing the point, smallest first (municipality, then province, region).
+    pub fn locate(&self, location: Location) -> Vec<&Zone> {
+        let point = Point::new(location.lon, location.lat);
+        let mut hits: Vec<&Zone> = self
+            .tree
+            .locate_all_at_point(&[location.lon, location.lat])
+            .map(|envelope| &self.zones[envelope.data])
+            .filter(|zone| zone.geometry.intersects(&point))
+            .collect();
+        hits.sort_by(|a, b| a.area.total_cmp(&b.area));
+        hits
+    }
+
+    /// [`ZoneIndex::locate`] as the references a report keeps.
+    pub fn zone_refs(&self, location: Location) -> Vec<ZoneRef> {
+        self.locate(location)
+            .into_iter()
+            .map(Zone::as_ref)
+            .collect()
+    }
+
+    /// Zones whose bounding box meets `rect`, in no particular order.
+    pub fn in_envelope(&self, rect: Rect<f64>) -> impl Iterator<Item = &Zone> {
+        let envelope =
+            AABB::from_corners([rect.min().x, rect.min().y], [rect.max().x, rect.max().y]);
+        self.tree
+            .locate_in_envelope_intersecting(&envelope)
+            .map(|envelope| &self.zones[envelope.data])
+    }
+
+    pub fn get(&self, id: &str) -> Option<&Zone> {
+        self.by_id.get(id).map(|&slot| &self.zones[slot])
+    }
+
+    pub fn zones(&self) -> &[Zone] {
+        &self.zones
+    }
+
+    pub fn len(&self) -> usize {
+        self.zones.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.zones.is_empty()
+    }
+}
+
+/// The current index, shared by every channel; replaced whole when zones are reloaded.
+#[derive(Clone)]
+pub struct ZoneDirectory {
+    /// Std lock: held only to clone or swap the `Arc`, never across an `.await`.
+    current: Arc<RwLock<Arc<ZoneIndex>>>,
+}
+
+impl ZoneDirectory {
+    pub fn new(index: ZoneIndex) -> ZoneDirectory {
+        ZoneDirectory {
+            current: Arc::new(RwLock::new(Arc::new(index))),
+        }
+    }
+
+    pub fn snapshot(&self) -> Arc<ZoneIndex> {
+        self.current.read().expect("zone directory lock").clone()
+    }
+
+    pub fn replace(&self, index: ZoneIndex) {
+        *self.current.write().expect("zone directory lock") = Arc::new(index);
+    }
+}

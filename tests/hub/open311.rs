@@ -1,0 +1,288 @@
+//! Open311 GeoReport v2: services, form-encoded requests, status by id, JSON and XML.
+
+use quick_xml::Reader;
+use quick_xml::events::Event;
+use serde_json::Value;
+
+use crate::support::{TestApp, assert_valid};
+
+async fn post_form(app: &TestApp, form: &[(&str, &str)]) -> (u16, Value) {
+    let response = app
+        .http
+        .post(app.url("/open311/v2/requests.json"))
+        .form(form)
+        .send()
+        .await
+        .unwrap();
+    (response.status().as_u16(), response.json().await.unwrap())
+}
+
+const FLOOD_IN_MONTEVERDE: &[(&str, &str)] = &[
+    ("service_code", "flooding"),
+    ("lat", "44.45"),
+    ("long", "11.22"),
+    ("description", "Sottopasso allagato"),
+    ("email", "luca@example.org"),
+    ("first_name", "Luca"),
+    ("device_id", "web-42"),
+    ("client_ref", "o311-1"),
+];
+
+/// Element names in document order, checking the XML is well-formed on the way.
+fn element_names(xml: &str) -> Vec<String> {
+    let mut reader = Reader::from_str(xml);
+    let mut names = Vec::new();
+    loop {
+        match reader.read_event().expect("well-formed XML") {
+            Event::Start(start) | Event::Empty(start) => {
+                names.push(String::from_utf8(start.name().as_ref().to_vec()).unwrap());
+            }
+            Event::Eof => return names,
+            _ => {}
+        }
+    }
+}
+
+#[tokio::test]
+async fn services_list_every_category_in_json_and_xml() {
+    let app = TestApp::spawn().await;
+
+    let (status, services) = app.get_json("/open311/v2/services.json").await;
+    let xml = app
+        .http
+        .get(app.url("/open311/v2/services.xml"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+
+    assert_eq!(status, 200);
+    assert_valid("open311-services", &services);
+    assert_eq!(
+        services.as_array().unwrap().len(),
+        app.config.categories.len()
+    );
+    assert_eq!(services[0]["service_code"], "flooding");
+    assert_eq!(services[0]["service_name"], "Allagamento");
+    let names = element_names(&xml);
+    assert_eq!(names[0], "services");
+    assert_eq!(
+        names.iter().filter(|n| *n == "service").count(),
+        app.config.categories.len()
+    );
+}
+
+#[tokio::test]
+async fn a_form_encoded_request_becomes_a_report_readable_by_its_id() {
+    let app = TestApp::spawn().await;
+
+    let (status, created) = post_form(&app, FLOOD_IN_MONTEVERDE).await;
+
+    assert_eq!(status, 201);
+    assert_valid("open311-submitted", &created);
+    let id = created[0]["service_request_id"].as_str().unwrap();
+    let (status, requests) = app
+        .get_json(&format!("/open311/v2/requests/{id}.json"))
+        .await;
+    assert_eq!(status, 200);
+    assert_valid("open311-requests", &requests);
+    let request = &requests[0];
+    assert_eq!(
+        (request["status"].as_str(), request["service_code"].as_str()),
+        (Some("open"), Some("flooding"))
+    );
+    assert_eq!(
+        (request["lat"].as_f64(), request["long"].as_f64()),
+        (Some(44.45), Some(11.22))
+    );
+    assert_eq!(request["description"], "Sottopasso allagato");
+    assert!(
+        !requests.to_string().contains("luca@example.org"),
+        "no e-mail in public status"
+    );
+    let (_, report) = app.get_json(&format!("/api/v1/reports/{id}")).await;
+    assert_eq!(
+        (report["source"].as_str(), report["zones"][0]["id"].as_str()),
+        (Some("open311"), Some("demo-001"))
+    );
+}
+
+#[tokio::test]
+async fn a_retried_open311_post_with_the_same_client_ref_returns_the_same_id() {
+    let app = TestApp::spawn().await;
+
+    let (first_status, first) = post_form(&app, FLOOD_IN_MONTEVERDE).await;
+    let (second_status, second) = post_form(&app, FLOOD_IN_MONTEVERDE).await;
+
+    assert_eq!((first_status, second_status), (201, 200));
+    assert_eq!(
+        first[0]["service_request_id"],
+        second[0]["service_request_id"]
+    );
+    assert_eq!(app.stored_reports(), 1);
+}
+
+#[tokio::test]
+async fn an_idempotency_key_header_also_makes_a_retry_safe() {
+    let app = TestApp::spawn().await;
+    let form = [
+        ("service_code", "fire"),
+        ("lat", "44.33"),
+        ("long", "11.40"),
+    ];
+    let post = || {
+        app.http
+            .post(app.url("/open311/v2/requests.json"))
+            .header("Idempotency-Key", "key-9")
+            .form(&form)
+            .send()
+    };
+
+    let first: Value = post().await.unwrap().json().await.unwrap();
+    let second: Value = post().await.unwrap().json().await.unwrap();
+
+    assert_eq!(
+        first[0]["service_request_id"],
+        second[0]["service_request_id"]
+    );
+    assert_eq!(app.stored_reports(), 1);
+}
+
+/// (form, expected status, field named in the description)
+type FormCase = (&'static [(&'static str, &'static str)], u16, &'static str);
+
+#[tokio::test]
+async fn bad_open311_requests_get_open311_errors_naming_the_field_and_store_nothing() {
+    let app = TestApp::spawn().await;
+    let cases: &[FormCase] = &[
+        (
+            &[("service_code", "fire"), ("lat", "NaN"), ("long", "11.4")],
+            422,
+            "lat",
+        ),
+        (
+            &[("service_code", "fire"), ("lat", "44.4"), ("long", "inf")],
+            422,
+            "long",
+        ),
+        (
+            &[("service_code", "fire"), ("lat", "44.4"), ("long", "200")],
+            422,
+            "long",
+        ),
+        (
+            &[
+                ("service_code", "fire"),
+                ("long", "11.4"),
+                ("address_string", "Via Roma 1"),
+            ],
+            422,
+            "lat",
+        ),
+        (&[("lat", "44.4"), ("long", "11.4")], 422, "service_code"),
+        (
+            &[
+                ("service_code", "volcano"),
+                ("lat", "44.4"),
+                ("long", "11.4"),
+            ],
+            422,
+            "service_code",
+        ),
+        (
+            &[
+                ("service_code", "fire"),
+                ("lat", "44.4"),
+                ("long", "11.4"),
+                ("email", "not-an-address"),
+            ],
+            422,
+            "email",
+        ),
+    ];
+    for (form, status, field) in cases {
+        let (got, errors) = post_form(&app, form).await;
+
+        assert_eq!(got, *status, "{form:?}");
+        assert_valid("open311-errors", &errors);
+        assert_eq!(errors[0]["code"], *status);
+        assert!(
+            errors[0]["description"]
+                .as_str()
+                .unwrap()
+                .contains(&format!("`{field}`")),
+            "{form:?}: {errors}"
+        );
+    }
+    assert_eq!(app.stored_reports(), 0);
+}
+
+#[tokio::test]
+async fn a_json_body_to_the_form_endpoint_is_refused_with_415() {
+    let app = TestApp::spawn().await;
+
+    let response = app
+        .http
+        .post(app.url("/open311/v2/requests.json"))
+        .json(&serde_json::json!({"service_code": "fire"}))
+        .send()
+        .await
+        .unwrap();
+
+    assert_eq!(response.status(), 415);
+    assert_valid("open311-errors", &response.json().await.unwrap());
+}
+
+#[tokio::test]
+async fn requests_filter_by_service_code_and_status_and_render_as_xml() {
+    let app = TestApp::spawn().await;
+    post_form(&app, FLOOD_IN_MONTEVERDE).await;
+    post_form(
+        &app,
+        &[
+            ("service_code", "fire"),
+            ("lat", "44.33"),
+            ("long", "11.40"),
+        ],
+    )
+    .await;
+
+    let (_, fires) = app
+        .get_json("/open311/v2/requests.json?service_code=fire")
+        .await;
+    let (_, open) = app.get_json("/open311/v2/requests.json?status=open").await;
+    let (_, closed) = app
+        .get_json("/open311/v2/requests.json?status=closed")
+        .await;
+    let xml = app
+        .http
+        .get(app.url("/open311/v2/requests.xml"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+
+    assert_valid("open311-requests", &fires);
+    assert_eq!(fires.as_array().unwrap().len(), 1);
+    assert_eq!(open.as_array().unwrap().len(), 2);
+    assert!(closed.as_array().unwrap().is_empty());
+    let names = element_names(&xml);
+    assert_eq!(names[0], "service_requests");
+    assert_eq!(names.iter().filter(|n| *n == "request").count(), 2);
+}
+
+#[tokio::test]
+async fn an_unknown_request_id_is_a_404_in_open311_format() {
+    let app = TestApp::spawn().await;
+
+    let (status, errors) = app
+        .get_json("/open311/v2/requests/does-not-exist.json")
+        .await;
+
+    assert_eq!(status, 404);
+    assert_valid("open311-errors", &errors);
+}

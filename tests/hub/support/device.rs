@@ -1,0 +1,104 @@
+//! A field device on the real broker: publishes reports, reads its inbox.
+
+use rumqttc::{AsyncClient, Event, MqttOptions, Packet, QoS};
+use serde_json::Value;
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+
+use super::{Broker, TIMEOUT, assert_valid};
+
+pub struct Device {
+    pub id: String,
+    pub client: AsyncClient,
+    prefix: String,
+    inbox_rx: mpsc::UnboundedReceiver<(String, Vec<u8>)>,
+    subscribed_rx: mpsc::UnboundedReceiver<()>,
+    poller: JoinHandle<()>,
+}
+
+impl Device {
+    /// Connects as `id` (its MQTT client id) and subscribes to its inbox at QoS 1.
+    pub async fn connect(broker: &Broker, prefix: &str, id: &str) -> Device {
+        let mut options = MqttOptions::new(id, "127.0.0.1", broker.port());
+        options.set_max_packet_size(2 * 1024 * 1024, 2 * 1024 * 1024);
+        let (client, mut eventloop) = AsyncClient::new(options, 100);
+        let (inbox_tx, inbox_rx) = mpsc::unbounded_channel();
+        let (subscribed_tx, subscribed_rx) = mpsc::unbounded_channel();
+        let poller = tokio::spawn(async move {
+            while let Ok(event) = eventloop.poll().await {
+                match event {
+                    Event::Incoming(Packet::Publish(publish)) => {
+                        let _ = inbox_tx.send((publish.topic.clone(), publish.payload.to_vec()));
+                    }
+                    Event::Incoming(Packet::SubAck(_)) => {
+                        let _ = subscribed_tx.send(());
+                    }
+                    _ => {}
+                }
+            }
+        });
+        let mut device = Device {
+            id: id.to_owned(),
+            client,
+            prefix: prefix.to_owned(),
+            inbox_rx,
+            subscribed_rx,
+            poller,
+        };
+        let inbox = format!("{prefix}/devices/{id}/inbox");
+        device.subscribe(&inbox).await;
+        device
+    }
+
+    /// Subscribes and waits for the broker's SUBACK.
+    pub async fn subscribe(&mut self, filter: &str) {
+        self.client
+            .subscribe(filter, QoS::AtLeastOnce)
+            .await
+            .expect("subscribe");
+        tokio::time::timeout(TIMEOUT, self.subscribed_rx.recv())
+            .await
+            .expect("SUBACK within the timeout");
+    }
+
+    /// Publishes raw bytes on this device's report topic at QoS 1.
+    pub async fn publish_report_bytes(&self, payload: Vec<u8>) {
+        let topic = format!("{}/reports/{}", self.prefix, self.id);
+        self.client
+            .publish(topic, QoS::AtLeastOnce, false, payload)
+            .await
+            .expect("publish");
+    }
+
+    pub async fn publish_report(&self, report: &Value) {
+        assert_valid("report-submission", report);
+        self.publish_report_bytes(report.to_string().into_bytes())
+            .await;
+    }
+
+    /// The next message on any subscribed topic, as (topic, JSON).
+    pub async fn next_message(&mut self) -> (String, Value) {
+        let (topic, payload) = tokio::time::timeout(TIMEOUT, self.inbox_rx.recv())
+            .await
+            .expect("a message within the timeout")
+            .expect("the device is connected");
+        (
+            topic,
+            serde_json::from_slice(&payload).expect("JSON payload"),
+        )
+    }
+
+    /// The next answer on this device's inbox, checked against `mqtt-inbox`.
+    pub async fn next_answer(&mut self) -> Value {
+        let (topic, answer) = self.next_message().await;
+        assert_eq!(topic, format!("{}/devices/{}/inbox", self.prefix, self.id));
+        assert_valid("mqtt-inbox", &answer);
+        answer
+    }
+}
+
+impl Drop for Device {
+    fn drop(&mut self) {
+        self.poller.abort();
+    }
+}

@@ -1,0 +1,51 @@
+//! Validating real traffic against the JSON Schemas in `schemas/`.
+
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+use serde_json::Value;
+
+const BASE: &str = "https://vedetta.invalid/schemas/";
+
+fn validators() -> &'static HashMap<&'static str, jsonschema::Validator> {
+    static VALIDATORS: OnceLock<HashMap<&'static str, jsonschema::Validator>> = OnceLock::new();
+    VALIDATORS.get_or_init(|| {
+        let files: Vec<(&str, Value)> = vedetta::schemas::SCHEMAS
+            .iter()
+            .map(|(name, text)| (*name, serde_json::from_str(text).expect("schema is JSON")))
+            .collect();
+        let mut registry = jsonschema::Registry::new();
+        for (name, schema) in &files {
+            registry = registry
+                .add(format!("{BASE}{name}.schema.json"), schema.clone())
+                .expect("schema registers");
+        }
+        let registry = registry.prepare().expect("registry prepares");
+        files
+            .iter()
+            .map(|(name, schema)| {
+                let validator = jsonschema::options()
+                    .with_registry(&registry)
+                    .should_validate_formats(true)
+                    .build(schema)
+                    .unwrap_or_else(|err| panic!("schema {name} builds: {err}"));
+                (*name, validator)
+            })
+            .collect()
+    })
+}
+
+/// Panics with every violation if `value` does not match `schemas/<name>.schema.json`.
+pub fn assert_valid(name: &str, value: &Value) {
+    let validator = validators()
+        .get(name)
+        .unwrap_or_else(|| panic!("no schema named {name}"));
+    let errors: Vec<String> = validator
+        .iter_errors(value)
+        .map(|err| format!("{} at {}", err, err.instance_path()))
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "{value} does not match {name}: {errors:#?}"
+    );
+}

@@ -1,0 +1,83 @@
+//! A real WebSocket client (tokio-tungstenite) that checks every frame against the schema.
+
+use futures_util::{SinkExt, StreamExt};
+use serde_json::Value;
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+use super::{TIMEOUT, assert_valid};
+
+pub struct WsClient {
+    stream: WebSocketStream<MaybeTlsStream<TcpStream>>,
+    pub welcome: Value,
+}
+
+impl WsClient {
+    /// Connects and reads the `welcome` frame.
+    pub async fn connect(url: &str) -> WsClient {
+        let (stream, _) = tokio_tungstenite::connect_async(url)
+            .await
+            .expect("websocket connects");
+        let mut client = WsClient {
+            stream,
+            welcome: Value::Null,
+        };
+        client.welcome = client.next_frame().await;
+        assert_eq!(client.welcome["type"], "welcome");
+        client
+    }
+
+    pub async fn send_json(&mut self, frame: &Value) {
+        assert_valid("ws-client-frame", frame);
+        self.send(Message::text(frame.to_string())).await;
+    }
+
+    /// Sends anything, valid or not.
+    pub async fn send(&mut self, message: Message) {
+        self.stream.send(message).await.expect("websocket send");
+    }
+
+    /// Sends a report frame and returns the hub's answer.
+    pub async fn report(&mut self, report: &Value) -> Value {
+        self.send_json(&serde_json::json!({ "type": "report", "report": report }))
+            .await;
+        self.next_frame().await
+    }
+
+    /// The next text frame from the hub, checked against `ws-server-frame`.
+    pub async fn next_frame(&mut self) -> Value {
+        loop {
+            let message = tokio::time::timeout(TIMEOUT, self.stream.next())
+                .await
+                .expect("a frame within the timeout")
+                .expect("the connection is open")
+                .expect("a readable frame");
+            match message {
+                Message::Text(text) => {
+                    let frame: Value = serde_json::from_str(&text).expect("frames are JSON");
+                    assert_valid("ws-server-frame", &frame);
+                    return frame;
+                }
+                Message::Close(frame) => panic!("the hub closed the connection: {frame:?}"),
+                _ => continue,
+            }
+        }
+    }
+
+    /// Waits for the hub to close the connection and returns the close code and reason.
+    pub async fn closed(&mut self) -> Option<(u16, String)> {
+        loop {
+            let next = tokio::time::timeout(TIMEOUT, self.stream.next())
+                .await
+                .expect("close within the timeout");
+            match next {
+                Some(Ok(Message::Close(frame))) => {
+                    return frame.map(|f| (f.code.into(), f.reason.to_string()));
+                }
+                Some(Ok(_)) => continue,
+                Some(Err(_)) | None => return None,
+            }
+        }
+    }
+}
