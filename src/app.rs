@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
+use axum::serve::ListenerExt;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
@@ -70,6 +71,12 @@ pub async fn start_with_clock(config: Config, clock: SharedClock) -> anyhow::Res
     let http_addr = listener.local_addr()?;
     tracing::info!(%http_addr, "listening on http://{http_addr}");
     let service = http::router(hub.clone()).into_make_service_with_connect_info::<SocketAddr>();
+    // Acks and notices are small frames that must leave at once, not wait to be coalesced.
+    let listener = listener.tap_io(|stream| {
+        if let Err(err) = stream.set_nodelay(true) {
+            tracing::debug!(%err, "cannot set TCP_NODELAY");
+        }
+    });
     let server = axum::serve(listener, service)
         .with_graceful_shutdown(hub.shutdown.clone().cancelled_owned())
         .into_future();

@@ -213,3 +213,87 @@ fn join_path(path: &str, name: &str) -> String {
         format!("{path}.{name}")
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Outer {
+        inner: Inner,
+    }
+
+    #[derive(Debug, serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Inner {
+        lat: f64,
+    }
+
+    fn parse(text: &str) -> Problem {
+        Problem::parse_json::<Outer>(text.as_bytes()).unwrap_err()
+    }
+
+    #[test]
+    fn json_errors_name_the_field_by_its_full_path() {
+        let wrong_type = parse(r#"{"inner": {"lat": "north"}}"#);
+        let unknown = parse(r#"{"inner": {"lat": 1, "lng": 2}}"#);
+        let missing = parse(r#"{"inner": {}}"#);
+
+        assert_eq!(
+            (wrong_type.code, wrong_type.field.as_deref()),
+            (ErrorCode::InvalidField, Some("inner.lat"))
+        );
+        assert!(
+            wrong_type.message.contains("expected a number"),
+            "{}",
+            wrong_type.message
+        );
+        assert_eq!(
+            (unknown.code, unknown.field.as_deref()),
+            (ErrorCode::UnknownField, Some("inner.lng"))
+        );
+        assert_eq!(
+            (missing.code, missing.field.as_deref()),
+            (ErrorCode::MissingField, Some("inner.lat"))
+        );
+    }
+
+    #[test]
+    fn syntax_errors_and_non_objects_are_malformed_json() {
+        assert_eq!(parse(r#"{"inner": "#).code, ErrorCode::MalformedJson);
+        assert_eq!(parse("[1, 2]").code, ErrorCode::MalformedJson);
+        assert_eq!(parse("").code, ErrorCode::MalformedJson);
+        assert_eq!(
+            Problem::parse_json::<Outer>(b"{\xff}").unwrap_err().code,
+            ErrorCode::InvalidUtf8
+        );
+    }
+
+    #[test]
+    fn a_number_beyond_a_float_is_an_invalid_field_not_a_syntax_error() {
+        let problem = parse(r#"{"inner": {"lat": 1e400}}"#);
+
+        assert_eq!(
+            (problem.code, problem.field.as_deref()),
+            (ErrorCode::InvalidField, Some("inner.lat"))
+        );
+    }
+
+    #[test]
+    fn nesting_prefixes_the_field_and_the_message() {
+        let problem = Problem::with_field(ErrorCode::TooLong, "text", "`text` has 9 characters")
+            .nested_in("report");
+
+        assert_eq!(problem.field.as_deref(), Some("report.text"));
+        assert_eq!(problem.message, "`report.text` has 9 characters");
+        assert_eq!(
+            Problem::new(ErrorCode::RateLimited, "slow down")
+                .nested_in("report")
+                .field,
+            None
+        );
+    }
+}

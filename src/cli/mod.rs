@@ -1,5 +1,6 @@
 //! The command line: `vedetta serve`, `vedetta zones ...`.
 
+mod backup;
 mod serve;
 mod zones;
 
@@ -35,6 +36,8 @@ pub enum Command {
     /// Print the configuration in effect (defaults, file, VEDETTA_* variables, flags) as TOML.
     /// A bad configuration is reported exactly as `serve` would report it.
     Config(serve::ServeArgs),
+    /// Write a consistent copy of the database to a new file; safe while the hub runs.
+    Backup(backup::BackupArgs),
 }
 
 /// Where the configuration and the data live; shared by every command.
@@ -70,6 +73,7 @@ pub fn main(cli: Cli) -> ExitCode {
             Command::Serve(args) => serve::run(args).await,
             Command::Zones(command) => zones::run(command).await,
             Command::Config(args) => serve::print_config(args),
+            Command::Backup(args) => backup::run(args),
         }
     });
     match outcome {

@@ -35,9 +35,14 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     app::start(config).await?.run_until_signal().await
 }
 
-/// `vedetta config`: what `serve` would run with.
+/// `vedetta config`: what `serve` would run with, with the broker password masked.
 pub fn print_config(args: ServeArgs) -> anyhow::Result<()> {
-    let config = args.load()?;
+    let mut config = args.load()?;
+    if let Ok(mut url) = url::Url::parse(&config.mqtt.url) {
+        if url.password().is_some() && url.set_password(Some("********")).is_ok() {
+            config.mqtt.url = url.into();
+        }
+    }
     print!("{}", toml::to_string_pretty(&config)?);
     Ok(())
 }

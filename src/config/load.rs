@@ -112,3 +112,25 @@ fn has_path<'a>(tree: &Value, mut path: impl Iterator<Item = &'a str>) -> bool {
         },
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn variables_that_match_no_key_are_reported_and_real_ones_are_not() {
+        let names = [
+            "VEDETTA_LISEN",
+            "VEDETTA_LISTEN",
+            "VEDETTA_INTAKE__MAX_TEXT_CHARS",
+            "VEDETTA_INTAKE__MAX_TXT",
+            "VEDETTA_MQTT__PREFIX",
+            "VEDETTA_LOG",
+            "HOME",
+        ];
+
+        let unknown = unknown_variables(names.iter().map(|name| name.to_string()));
+
+        assert_eq!(unknown, ["VEDETTA_LISEN", "VEDETTA_INTAKE__MAX_TXT"]);
+    }
+}

@@ -129,6 +129,22 @@ impl Default for ZonesConfig {
 }
 
 impl Config {
+    /// A hub for tests and benchmarks: `data_dir`, a free loopback port, no MQTT, no quotas.
+    pub fn ephemeral(data_dir: &std::path::Path) -> Config {
+        let mut config = Config {
+            data_dir: data_dir.to_owned(),
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            ..Config::default()
+        };
+        config.mqtt.enabled = false;
+        config.limits = LimitsConfig {
+            reports_per_minute_per_ip: 0,
+            reports_per_minute_per_device: 0,
+            http_requests_per_second_per_ip: 0,
+        };
+        config
+    }
+
     /// The MQTT topic prefix in effect.
     pub fn mqtt_prefix(&self) -> String {
         self.mqtt

@@ -194,3 +194,126 @@ fn finish_transaction(conn: &Connection, poisoned: bool) -> Result<(), String> {
     }
     committed
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use crate::bus::{Bus, Event};
+    use crate::reports::{ClientRef, Location, Source};
+    use crate::store::reports::{NewReport, insert};
+    use crate::store::{Store, StoreError};
+
+    fn new_report(client_ref: &str) -> NewReport {
+        NewReport {
+            id: client_ref.to_owned(),
+            source: Source::Http,
+            device_id: None,
+            client_ref: ClientRef::parse(client_ref, "client_ref").unwrap(),
+            fingerprint: vec![],
+            category: "fire".into(),
+            location: Location {
+                lat: 44.0,
+                lon: 11.0,
+            },
+            text: String::new(),
+            contact: None,
+            media_url: None,
+            photo: None,
+            zones: vec![],
+            in_area: false,
+            received_at: chrono::Utc::now(),
+        }
+    }
+
+    async fn count(store: &Store) -> i64 {
+        store
+            .read(|conn| -> Result<i64, StoreError> {
+                Ok(conn.query_row("SELECT count(*) FROM reports", [], |r| r.get(0))?)
+            })
+            .await
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_failing_write_leaves_no_trace_and_its_neighbours_commit() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path(), Bus::new()).unwrap();
+        let writes: Vec<_> = (0..20)
+            .map(|n| {
+                let store = store.clone();
+                tokio::spawn(async move {
+                    store
+                        .write(move |ctx| {
+                            insert(ctx.conn(), new_report(&format!("r{n}")))?;
+                            if n % 2 == 0 {
+                                Err(StoreError::Corrupt("refused".into()))
+                            } else {
+                                Ok(())
+                            }
+                        })
+                        .await
+                })
+            })
+            .collect();
+
+        let mut outcomes = Vec::new();
+        for write in writes {
+            outcomes.push(write.await.unwrap().is_ok());
+        }
+
+        assert_eq!(outcomes.iter().filter(|ok| **ok).count(), 10);
+        assert_eq!(count(&store).await, 10);
+        store.shutdown().await;
+    }
+
+    #[tokio::test]
+    async fn events_reach_the_bus_only_for_writes_that_committed() {
+        let dir = tempfile::tempdir().unwrap();
+        let bus = Bus::new();
+        let mut events = bus.subscribe();
+        let store = Store::open(dir.path(), bus).unwrap();
+
+        let failed: Result<(), StoreError> = store
+            .write(|ctx| {
+                let report = insert(ctx.conn(), new_report("lost"))?;
+                ctx.emit(Event::ReportReceived(Arc::new(report)));
+                Err(StoreError::Corrupt("refused".into()))
+            })
+            .await;
+        let kept: Result<(), StoreError> = store
+            .write(|ctx| {
+                let report = insert(ctx.conn(), new_report("kept"))?;
+                ctx.emit(Event::ReportReceived(Arc::new(report)));
+                Ok(())
+            })
+            .await;
+
+        assert!(failed.is_err() && kept.is_ok());
+        let Event::ReportReceived(report) = events.recv().await.unwrap();
+        assert_eq!(report.id, "kept");
+        assert!(events.try_recv().is_err(), "nothing else was published");
+        store.shutdown().await;
+    }
+
+    #[tokio::test]
+    async fn writes_after_shutdown_are_refused_and_queued_ones_are_committed() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path(), Bus::new()).unwrap();
+        let queued = {
+            let store = store.clone();
+            tokio::spawn(async move {
+                store
+                    .write(|ctx| insert(ctx.conn(), new_report("queued")).map(|_| ()))
+                    .await
+            })
+        };
+        queued.await.unwrap().unwrap();
+
+        store.shutdown().await;
+        let late: Result<(), StoreError> = store.write(|_| Ok(())).await;
+
+        assert!(matches!(late, Err(StoreError::Closed)));
+        assert_eq!(count(&store).await, 1);
+    }
+}

@@ -175,3 +175,56 @@ impl ZoneDirectory {
         *self.current.write().expect("zone directory lock") = Arc::new(index);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn demo_index() -> ZoneIndex {
+        let zones = demo_zone_sets()
+            .unwrap()
+            .into_iter()
+            .flat_map(|(_, records)| records)
+            .map(|record| record.zone);
+        ZoneIndex::new(zones.collect())
+    }
+
+    #[test]
+    fn a_point_is_placed_in_every_level_from_the_smallest_zone_up() {
+        let index = demo_index();
+
+        let ids: Vec<String> = index
+            .zone_refs(Location {
+                lat: 44.33,
+                lon: 11.40,
+            })
+            .into_iter()
+            .map(|z| z.id)
+            .collect();
+
+        assert_eq!(ids, ["demo-003", "demo-d1"]);
+    }
+
+    #[test]
+    fn a_point_outside_every_bounding_box_or_polygon_is_in_no_zone() {
+        let index = demo_index();
+
+        assert!(
+            index
+                .locate(Location {
+                    lat: 43.0,
+                    lon: 14.0
+                })
+                .is_empty()
+        );
+        // Inside the district's bounding box but outside its bent boundary.
+        assert!(
+            index
+                .locate(Location {
+                    lat: 44.511,
+                    lon: 11.151
+                })
+                .is_empty()
+        );
+    }
+}

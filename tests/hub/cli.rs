@@ -218,3 +218,47 @@ async fn sigterm_drains_and_exits_zero_and_logs_carry_no_contact_details() {
         .unwrap();
     assert_eq!(stored, 1);
 }
+
+#[tokio::test]
+async fn a_backup_taken_while_the_hub_runs_holds_every_acknowledged_report() {
+    let app = crate::support::TestApp::spawn().await;
+    for n in 0..3 {
+        assert_eq!(
+            app.post_report(&report(&format!("backup-{n}"), MONTEVERDE))
+                .await
+                .status(),
+            201
+        );
+    }
+    let target = app.data_dir.path().join("copy.sqlite3");
+
+    let (code, stdout, stderr) = run(vedetta()
+        .arg("backup")
+        .arg(&target)
+        .arg("--data-dir")
+        .arg(app.data_dir.path()));
+    let (again, _, refused) = run(vedetta()
+        .arg("backup")
+        .arg(&target)
+        .arg("--data-dir")
+        .arg(app.data_dir.path()));
+
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    let copy = rusqlite::Connection::open(&target).unwrap();
+    let reports: i64 = copy
+        .query_row("SELECT count(*) FROM reports", [], |row| row.get(0))
+        .unwrap();
+    assert_eq!(reports, 3);
+    assert_ne!(again, 0, "an existing backup is never overwritten");
+    assert!(refused.contains("already exists"), "{refused}");
+}
+
+#[test]
+fn the_example_configuration_in_ops_is_valid() {
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("ops/vedetta.toml.example");
+
+    let (code, shown, stderr) = run(vedetta().arg("config").arg("--config").arg(example));
+
+    assert_eq!(code, 0, "{stderr}");
+    assert!(shown.contains("people_at_risk"), "{shown}");
+}

@@ -43,3 +43,22 @@ impl Topics {
         format!("{}/hub/state", self.prefix)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_a_single_level_under_reports_is_a_device() {
+        let topics = Topics::new("vedetta/demo");
+
+        assert_eq!(
+            topics.report_device("vedetta/demo/reports/tab-1"),
+            Some("tab-1")
+        );
+        assert_eq!(topics.report_device("vedetta/demo/reports/"), None);
+        assert_eq!(topics.report_device("vedetta/demo/reports/a/b"), None);
+        assert_eq!(topics.report_device("vedetta/other/reports/tab-1"), None);
+        assert_eq!(topics.report_device("vedetta/demoX/reports/tab-1"), None);
+    }
+}

@@ -70,7 +70,7 @@ impl Broker {
         assert!(self.child.is_none(), "broker already running");
         let config = self.dir.path().join("mosquitto.conf");
         std::fs::write(&config, self.config_text()).expect("write mosquitto.conf");
-        let mut child = Command::new("mosquitto")
+        let mut child = Command::new(mosquitto_binary())
             .arg("-c")
             .arg(&config)
             .stdout(Stdio::null())
@@ -127,6 +127,15 @@ fn wait_until_running(stderr: std::process::ChildStderr) {
         line.contains(" running"),
         "mosquitto failed to start: {line}"
     );
+}
+
+/// Debian installs it in /usr/sbin, which a normal user's PATH often lacks.
+fn mosquitto_binary() -> &'static str {
+    if std::path::Path::new("/usr/sbin/mosquitto").exists() {
+        "/usr/sbin/mosquitto"
+    } else {
+        "mosquitto"
+    }
 }
 
 fn free_port() -> u16 {

@@ -38,16 +38,7 @@ pub struct TestApp {
 
 /// The configuration tests start from: ephemeral port, no MQTT, no rate limits.
 pub fn test_config(data_dir: &Path) -> Config {
-    let mut config = Config {
-        data_dir: data_dir.to_owned(),
-        listen: "127.0.0.1:0".parse().unwrap(),
-        ..Config::default()
-    };
-    config.mqtt.enabled = false;
-    config.limits.reports_per_minute_per_ip = 0;
-    config.limits.reports_per_minute_per_device = 0;
-    config.limits.http_requests_per_second_per_ip = 0;
-    config
+    Config::ephemeral(data_dir)
 }
 
 impl TestApp {

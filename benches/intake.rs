@@ -1,0 +1,226 @@
+//! Durable intake: reports acknowledged per second over WebSocket at 1, 16 and 128 concurrent
+//! senders, and ack latency, against a bare rusqlite group-commit loop on the same schema.
+//!
+//! Run with `cargo bench --bench intake`. Both sides use `synchronous=FULL` on the same disk and
+//! the same insert (`vedetta::store::reports::insert`); the floor has no network, JSON, zone
+//! lookup or async runtime, so the ratio is what the hub costs on top of the disk.
+
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+use futures_util::{SinkExt, StreamExt};
+use serde_json::json;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
+use vedetta::config::Config;
+use vedetta::reports::{ClientRef, Location, Source, ZoneRef};
+use vedetta::store::reports::{self as report_rows, NewReport};
+
+const LEVELS: [usize; 3] = [1, 16, 128];
+const WARMUP: Duration = Duration::from_secs(1);
+const MEASURE: Duration = Duration::from_secs(5);
+/// A point in Monteverde, so the hub assigns the same two demo zones the floor inserts.
+const AT: (f64, f64) = (44.45, 11.22);
+
+/// Ack latencies of one run, over the measured window only.
+struct Sample {
+    latencies: Vec<Duration>,
+}
+
+impl Sample {
+    fn per_second(&self) -> f64 {
+        self.latencies.len() as f64 / MEASURE.as_secs_f64()
+    }
+
+    fn percentile(&mut self, q: f64) -> Duration {
+        self.latencies.sort_unstable();
+        let index = ((self.latencies.len() as f64 - 1.0) * q).round() as usize;
+        self.latencies.get(index).copied().unwrap_or_default()
+    }
+}
+
+fn main() {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    println!(
+        "durable intake, synchronous=FULL, {}s per run after {}s warm-up",
+        MEASURE.as_secs(),
+        WARMUP.as_secs()
+    );
+    println!(
+        "senders | hub acks/s | floor acks/s | hub/floor | hub p50 ms | hub p99 ms | floor p99 ms"
+    );
+    // `cargo bench --bench intake -- 1 16` runs only those levels.
+    let chosen: Vec<usize> = std::env::args()
+        .skip(1)
+        .filter_map(|arg| arg.parse().ok())
+        .collect();
+    let levels = if chosen.is_empty() {
+        LEVELS.to_vec()
+    } else {
+        chosen
+    };
+    for senders in levels {
+        let mut hub = runtime.block_on(measure_hub(senders));
+        let mut floor = measure_floor(senders);
+        println!(
+            "{senders:>7} | {:>10.0} | {:>12.0} | {:>9.2} | {:>10.2} | {:>10.2} | {:>12.2}",
+            hub.per_second(),
+            floor.per_second(),
+            hub.per_second() / floor.per_second(),
+            millis(hub.percentile(0.50)),
+            millis(hub.percentile(0.99)),
+            millis(floor.percentile(0.99)),
+        );
+    }
+}
+
+fn millis(duration: Duration) -> f64 {
+    duration.as_secs_f64() * 1000.0
+}
+
+async fn measure_hub(senders: usize) -> Sample {
+    let dir = tempfile::tempdir().unwrap();
+    let config = Config::ephemeral(dir.path());
+    let app = vedetta::app::start(config).await.unwrap();
+    let url = format!("ws://{}/ws", app.http_addr());
+    let start = Instant::now() + WARMUP;
+    let end = start + MEASURE;
+    let tasks: Vec<_> = (0..senders)
+        .map(|n| tokio::spawn(ws_sender(url.clone(), n, start, end)))
+        .collect();
+    let mut latencies = Vec::new();
+    for task in tasks {
+        latencies.extend(task.await.unwrap());
+    }
+    app.shutdown().await.unwrap();
+    Sample { latencies }
+}
+
+/// One device sending reports back to back, each after the previous ack.
+async fn ws_sender(url: String, sender: usize, start: Instant, end: Instant) -> Vec<Duration> {
+    // A lean client, like a phone app: tungstenite's 128 KiB read buffer would be zeroed per frame.
+    let config = WebSocketConfig::default().read_buffer_size(4096);
+    let (mut socket, _) = tokio_tungstenite::connect_async_with_config(&url, Some(config), true)
+        .await
+        .unwrap();
+    socket.next().await.unwrap().unwrap(); // welcome
+    let mut measured = Vec::new();
+    for seq in 0.. {
+        let sent = Instant::now();
+        if sent >= end {
+            break;
+        }
+        let frame = json!({"type": "report", "report": {
+            "client_ref": format!("s{sender}-{seq}"), "device_id": format!("bench-{sender}"),
+            "category": "flooding", "lat": AT.0, "lon": AT.1, "text": "Acqua alta in via Roma"}});
+        socket.send(Message::text(frame.to_string())).await.unwrap();
+        let answer = socket.next().await.unwrap().unwrap();
+        assert!(
+            answer.to_text().unwrap().starts_with(r#"{"type":"ack""#),
+            "{answer}"
+        );
+        if sent >= start {
+            measured.push(sent.elapsed());
+        }
+    }
+    measured
+}
+
+type Job = (NewReport, mpsc::SyncSender<()>);
+
+/// The floor: threads hand inserts to one writer thread that commits whatever is queued.
+fn measure_floor(senders: usize) -> Sample {
+    let dir = tempfile::tempdir().unwrap();
+    let conn = vedetta::store::open_for_tool(dir.path()).unwrap();
+    let (jobs_tx, jobs_rx) = mpsc::channel::<Job>();
+    let writer = std::thread::spawn(move || group_commit_loop(conn, jobs_rx));
+    let start = Instant::now() + WARMUP;
+    let end = start + MEASURE;
+    let threads: Vec<_> = (0..senders)
+        .map(|n| {
+            let jobs_tx = jobs_tx.clone();
+            std::thread::spawn(move || floor_sender(jobs_tx, n, start, end))
+        })
+        .collect();
+    drop(jobs_tx);
+    let latencies = threads
+        .into_iter()
+        .flat_map(|thread| thread.join().unwrap())
+        .collect();
+    writer.join().unwrap();
+    Sample { latencies }
+}
+
+fn group_commit_loop(conn: rusqlite::Connection, jobs_rx: mpsc::Receiver<Job>) {
+    while let Ok(first) = jobs_rx.recv() {
+        let batch: Vec<Job> = std::iter::once(first)
+            .chain(jobs_rx.try_iter().take(511))
+            .collect();
+        conn.execute_batch("BEGIN IMMEDIATE").unwrap();
+        for (report, _) in &batch {
+            report_rows::insert(&conn, report.clone()).unwrap();
+        }
+        conn.execute_batch("COMMIT").unwrap();
+        for (_, reply) in batch {
+            let _ = reply.send(());
+        }
+    }
+}
+
+fn floor_sender(
+    jobs_tx: mpsc::Sender<Job>,
+    sender: usize,
+    start: Instant,
+    end: Instant,
+) -> Vec<Duration> {
+    let (reply_tx, reply_rx) = mpsc::sync_channel(1);
+    let mut measured = Vec::new();
+    for seq in 0.. {
+        let sent = Instant::now();
+        if sent >= end {
+            break;
+        }
+        jobs_tx
+            .send((new_report(sender, seq), reply_tx.clone()))
+            .unwrap();
+        reply_rx.recv().unwrap();
+        if sent >= start {
+            measured.push(sent.elapsed());
+        }
+    }
+    measured
+}
+
+fn new_report(sender: usize, seq: usize) -> NewReport {
+    let zone = |id: &str, level: &str, name: &str| ZoneRef {
+        id: id.into(),
+        level: level.into(),
+        name: name.into(),
+    };
+    NewReport {
+        id: uuid::Uuid::now_v7().to_string(),
+        source: Source::Ws,
+        device_id: None,
+        client_ref: ClientRef::parse(&format!("s{sender}-{seq}"), "client_ref").unwrap(),
+        fingerprint: vec![0; 32],
+        category: "flooding".into(),
+        location: Location {
+            lat: AT.0,
+            lon: AT.1,
+        },
+        text: "Acqua alta in via Roma".into(),
+        contact: None,
+        media_url: None,
+        photo: None,
+        zones: vec![
+            zone("demo-001", "municipality", "Monteverde"),
+            zone("demo-d1", "district", "Distretto Demo Valle del Reno"),
+        ],
+        in_area: true,
+        received_at: Utc::now(),
+    }
+}
