@@ -10,7 +10,8 @@ mod import;
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
-use geo::{Area, BoundingRect, Intersects, MultiPolygon, Point, Rect};
+use geo::coordinate_position::CoordPos;
+use geo::{Area, BoundingRect, CoordinatePosition, MultiPolygon, Rect, coord};
 use rstar::primitives::{GeomWithData, Rectangle};
 use rstar::{AABB, RTree};
 
@@ -108,12 +109,15 @@ impl ZoneIndex {
 
     /// Every zone containing the point, smallest first (municipality, then province, region).
     pub fn locate(&self, location: Location) -> Vec<&Zone> {
-        let point = Point::new(location.lon, location.lat);
+        let point = coord! { x: location.lon, y: location.lat };
+        // The R-tree already checked the bounding box: `coordinate_position` goes straight to the
+        // winding-number test, where `intersects` would first re-scan every vertex for a box.
+        // A point on a boundary counts as inside, as with `intersects`.
         let mut hits: Vec<&Zone> = self
             .tree
             .locate_all_at_point(&[location.lon, location.lat])
             .map(|envelope| &self.zones[envelope.data])
-            .filter(|zone| zone.geometry.intersects(&point))
+            .filter(|zone| zone.geometry.coordinate_position(&point) != CoordPos::Outside)
             .collect();
         hits.sort_by(|a, b| a.area.total_cmp(&b.area));
         hits
