@@ -87,6 +87,8 @@ fn parse_filter(query: &KnownQuery, hub: &Hub) -> Result<ReportFilter, Problem> 
         crate::reports::parse_category(code.clone(), &hub.intake.rules().catalog)?;
     }
     Ok(ReportFilter {
+        closed: None,
+        until: None,
         bbox: query
             .get("bbox")
             .map(|v| params::bbox("bbox", v))

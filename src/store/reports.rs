@@ -36,7 +36,10 @@ pub struct ReportFilter {
     pub zone: Option<String>,
     pub category: Option<String>,
     pub status: Option<ReportStatus>,
+    /// Open311's two states: `Some(true)` for resolved or rejected, `Some(false)` for the rest.
+    pub closed: Option<bool>,
     pub since: Option<DateTime<Utc>>,
+    pub until: Option<DateTime<Utc>>,
     /// Page cursor: only reports older than this sequence number.
     pub before_seq: Option<i64>,
     pub limit: usize,
@@ -188,8 +191,15 @@ pub fn list(conn: &Connection, filter: &ReportFilter) -> Result<Vec<Report>, Sto
     if let Some(since) = filter.since {
         bind("received_at >= ?", millis(since).into());
     }
+    if let Some(until) = filter.until {
+        bind("received_at <= ?", millis(until).into());
+    }
     if let Some(before) = filter.before_seq {
         bind("seq < ?", before.into());
+    }
+    if let Some(closed) = filter.closed {
+        let negation = if closed { "" } else { "NOT " };
+        clauses.push(format!("status {negation}IN ('resolved', 'rejected')"));
     }
     let condition = if clauses.is_empty() {
         "1".to_owned()

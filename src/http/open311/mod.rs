@@ -213,26 +213,21 @@ async fn query_requests(hub: &Hub, uri: &Uri) -> Result<Vec<crate::reports::Repo
         .get("start_date")
         .map(|v| params::timestamp("start_date", v))
         .transpose()?;
-    let end = query
-        .get("end_date")
-        .map(|v| params::timestamp("end_date", v))
-        .transpose()?;
-    let open_filter = query.get("status").map(parse_open_closed).transpose()?;
     let filter = ReportFilter {
         category: query.get("service_code").map(str::to_owned),
+        closed: query.get("status").map(parse_open_closed).transpose()?,
         since: Some(start.unwrap_or_else(|| hub.clock.now() - Duration::days(DEFAULT_WINDOW_DAYS))),
+        until: query
+            .get("end_date")
+            .map(|v| params::timestamp("end_date", v))
+            .transpose()?,
         limit: MAX_REQUESTS,
         ..ReportFilter::default()
     };
-    let reports = hub
+    Ok(hub
         .store
         .read(move |conn| report_rows::list(conn, &filter))
-        .await?;
-    Ok(reports
-        .into_iter()
-        .filter(|report| end.is_none_or(|end| report.received_at <= end))
-        .filter(|report| open_filter.is_none_or(|closed| report.status.is_closed() == closed))
-        .collect())
+        .await?)
 }
 
 /// `open` or `closed`, as `true` for closed.
