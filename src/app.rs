@@ -12,10 +12,13 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+use crate::auth::Accounts;
 use crate::bus::Bus;
+use crate::channels::mqtt::MqttDeps;
 use crate::clock::{self, SharedClock};
 use crate::config::Config;
 use crate::hub::Hub;
+use crate::notices::{NoticeSettings, Notices, Signer, flush_deliveries_periodically, run_expiry};
 use crate::reports::{CategoryCatalog, Intake, IntakeLimiter, IntakeRules, SubmissionLimits};
 use crate::store::{self, Store};
 use crate::zones::{ZoneDirectory, ZoneIndex, demo_zone_sets};
@@ -42,6 +45,10 @@ pub async fn start_with_clock(config: Config, clock: SharedClock) -> anyhow::Res
     let bus = Bus::new();
     let store = Store::open(&config.data_dir, bus.clone())
         .with_context(|| format!("cannot open the database in {}", config.data_dir.display()))?;
+    let listener = TcpListener::bind(config.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", config.listen))?;
+    let http_addr = listener.local_addr()?;
     let zones = ZoneDirectory::new(load_zones(&store, &config, &clock).await?);
     let intake = Intake::new(
         store.clone(),
@@ -50,31 +57,50 @@ pub async fn start_with_clock(config: Config, clock: SharedClock) -> anyhow::Res
         limiter(&config),
         clock.clone(),
     );
+    let notices = notices(&config, &store, &zones, &clock)?;
     let shutdown = CancellationToken::new();
     let tasks = TaskTracker::new();
-    let (broker, _mqtt) = channels::mqtt::start(&config, intake.clone(), shutdown.clone(), &tasks)?;
+    let deps = MqttDeps {
+        intake: intake.clone(),
+        notices: notices.clone(),
+        store: store.clone(),
+        bus: bus.clone(),
+    };
+    let (broker, _mqtt) = channels::mqtt::start(&config, deps, shutdown.clone(), &tasks)?;
     let hub = Hub {
+        public_url: config
+            .public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{http_addr}"))
+            .into(),
+        accounts: Accounts::new(
+            store.clone(),
+            clock.clone(),
+            chrono::Duration::hours(config.auth.session_hours.into()),
+            config.auth.logins_per_minute,
+        ),
         config: config.clone(),
         store,
         zones,
         intake,
+        notices,
         bus,
         clock,
         broker,
         shutdown,
         tasks,
     };
-    prune_limiter_periodically(&hub);
-    let listener = TcpListener::bind(config.listen)
-        .await
-        .with_context(|| format!("cannot listen on {}", config.listen))?;
-    let http_addr = listener.local_addr()?;
+    spawn_background_work(&hub);
     tracing::info!(%http_addr, "listening on http://{http_addr}");
     let service = http::router(hub.clone()).into_make_service_with_connect_info::<SocketAddr>();
     // Acks and notices are small frames that must leave at once, not wait to be coalesced.
-    let listener = listener.tap_io(|stream| {
+    let send_buffer = config.ws.send_buffer_bytes;
+    let listener = listener.tap_io(move |stream| {
         if let Err(err) = stream.set_nodelay(true) {
             tracing::debug!(%err, "cannot set TCP_NODELAY");
+        }
+        if let Err(err) = socket2::SockRef::from(&*stream).set_send_buffer_size(send_buffer) {
+            tracing::debug!(%err, "cannot bound the send buffer");
         }
     });
     let server = axum::serve(listener, service)
@@ -85,6 +111,28 @@ pub async fn start_with_clock(config: Config, clock: SharedClock) -> anyhow::Res
         hub,
         server: tokio::spawn(server),
     })
+}
+
+fn notices(
+    config: &Config,
+    store: &Store,
+    zones: &ZoneDirectory,
+    clock: &SharedClock,
+) -> anyhow::Result<Notices> {
+    let signer = Signer::load_or_create(&config.data_dir)?;
+    let settings = NoticeSettings {
+        office: config.office.clone(),
+        sender: config.cap_sender(),
+        sender_name: config.cap_sender_name(),
+        max_import_bytes: config.notices.max_import_bytes,
+    };
+    Ok(Notices::new(
+        store.clone(),
+        zones.clone(),
+        clock.clone(),
+        signer,
+        settings,
+    ))
 }
 
 fn intake_rules(config: &Config) -> IntakeRules {
@@ -105,8 +153,13 @@ fn limiter(config: &Config) -> IntakeLimiter {
     )
 }
 
-fn prune_limiter_periodically(hub: &Hub) {
-    let (intake, shutdown) = (hub.intake.clone(), hub.shutdown.clone());
+/// Housekeeping every minute, notice expiry on time, delivery counts saved.
+fn spawn_background_work(hub: &Hub) {
+    let (intake, accounts, shutdown) = (
+        hub.intake.clone(),
+        hub.accounts.clone(),
+        hub.shutdown.clone(),
+    );
     hub.tasks.spawn(async move {
         let mut every_minute = tokio::time::interval(Duration::from_secs(60));
         while shutdown
@@ -115,8 +168,20 @@ fn prune_limiter_periodically(hub: &Hub) {
             .is_some()
         {
             intake.limiter().prune();
+            if let Err(err) = accounts.prune().await {
+                tracing::warn!(%err, "could not remove expired sessions");
+            }
         }
     });
+    let (notices, clock, bus) = (hub.notices.clone(), hub.clock.clone(), hub.bus.clone());
+    hub.tasks.spawn(run_expiry(
+        notices.clone(),
+        clock,
+        bus,
+        hub.shutdown.clone(),
+    ));
+    hub.tasks
+        .spawn(flush_deliveries_periodically(notices, hub.shutdown.clone()));
 }
 
 /// Reads every zone from the store, installing the demo district first on an empty database.

@@ -7,28 +7,40 @@ use std::sync::Arc;
 
 use tokio::sync::broadcast;
 
+use crate::notices::NoticeEvent;
 use crate::reports::Report;
 
 /// Events a subscriber may fall behind by before it is told it lagged. A channel that lags
 /// re-reads what it needs from the store (or drops the consumer it serves, and says why).
 const CAPACITY: usize = 4096;
+/// Notice events a WebSocket session may fall behind by. One that falls further is closed and
+/// told to reconnect with its cursor: the store still has every event.
+const NOTICE_CAPACITY: usize = 1024;
 
 /// Something that happened and is durably stored.
 #[derive(Debug, Clone)]
 pub enum Event {
     ReportReceived(Arc<Report>),
+    Notice(Arc<NoticeEvent>),
 }
 
 /// Cheap-to-clone handle on the broadcast channel.
 #[derive(Clone)]
 pub struct Bus {
     tx: broadcast::Sender<Event>,
+    /// Notice events only, for the many citizen sessions that want nothing else.
+    notices_tx: broadcast::Sender<Arc<NoticeEvent>>,
 }
 
 impl Bus {
     pub fn new() -> Bus {
         let (tx, _) = broadcast::channel(CAPACITY);
-        Bus { tx }
+        let (notices_tx, _) = broadcast::channel(NOTICE_CAPACITY);
+        Bus { tx, notices_tx }
+    }
+
+    pub fn subscribe_notices(&self) -> broadcast::Receiver<Arc<NoticeEvent>> {
+        self.notices_tx.subscribe()
     }
 
     pub fn subscribe(&self) -> broadcast::Receiver<Event> {
@@ -38,6 +50,9 @@ impl Bus {
     /// Publishes committed events in commit order. Having no subscriber is not an error.
     pub fn publish_all(&self, events: Vec<Event>) {
         for event in events {
+            if let Event::Notice(notice) = &event {
+                let _ = self.notices_tx.send(notice.clone());
+            }
             let _ = self.tx.send(event);
         }
     }

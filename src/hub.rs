@@ -6,10 +6,12 @@ use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+use crate::auth::Accounts;
 use crate::bus::Bus;
 use crate::channels::mqtt::BrokerState;
 use crate::clock::SharedClock;
 use crate::config::Config;
+use crate::notices::Notices;
 use crate::reports::Intake;
 use crate::store::Store;
 use crate::zones::ZoneDirectory;
@@ -20,7 +22,11 @@ pub struct Hub {
     pub store: Store,
     pub zones: ZoneDirectory,
     pub intake: Intake,
+    pub accounts: Accounts,
+    pub notices: Notices,
     pub bus: Bus,
+    /// Base of the links in feeds and CAP documents (`public_url`, or the bound address).
+    pub public_url: Arc<str>,
     pub clock: SharedClock,
     /// Latest MQTT connection state, for `/readyz`.
     pub broker: watch::Receiver<BrokerState>,

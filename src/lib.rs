@@ -24,6 +24,7 @@
 //! - [`clock`]: the system clock, or a hand-driven one for tests.
 
 pub mod app;
+pub mod auth;
 pub mod bus;
 pub mod channels;
 pub mod cli;
@@ -31,6 +32,7 @@ pub mod clock;
 pub mod config;
 pub mod http;
 pub mod hub;
+pub mod notices;
 pub mod problem;
 pub mod reports;
 pub mod schemas;

@@ -22,17 +22,55 @@ pub enum ErrorCode {
     ClientRefConflict,
     RateLimited,
     NotFound,
+    Unauthorized,
+    InvalidCredentials,
+    Forbidden,
+    FourEyes,
+    StaleVersion,
+    InvalidState,
+    UnsafeXml,
+    MalformedXml,
     Unavailable,
     Internal,
 }
 
 impl ErrorCode {
+    pub const ALL: &[ErrorCode] = &[
+        ErrorCode::MalformedJson,
+        ErrorCode::InvalidUtf8,
+        ErrorCode::MissingField,
+        ErrorCode::InvalidField,
+        ErrorCode::UnknownField,
+        ErrorCode::UnknownCategory,
+        ErrorCode::TooLong,
+        ErrorCode::TooLarge,
+        ErrorCode::UnsupportedMediaType,
+        ErrorCode::UnknownFrameType,
+        ErrorCode::OutsideZones,
+        ErrorCode::ClientRefConflict,
+        ErrorCode::RateLimited,
+        ErrorCode::NotFound,
+        ErrorCode::Unauthorized,
+        ErrorCode::InvalidCredentials,
+        ErrorCode::Forbidden,
+        ErrorCode::FourEyes,
+        ErrorCode::StaleVersion,
+        ErrorCode::InvalidState,
+        ErrorCode::UnsafeXml,
+        ErrorCode::MalformedXml,
+        ErrorCode::Unavailable,
+        ErrorCode::Internal,
+    ];
+
     /// The HTTP status that carries this code.
     pub fn http_status(self) -> u16 {
         match self {
             ErrorCode::MalformedJson | ErrorCode::InvalidUtf8 | ErrorCode::UnknownFrameType => 400,
+            ErrorCode::UnsafeXml | ErrorCode::MalformedXml => 400,
+            ErrorCode::Unauthorized | ErrorCode::InvalidCredentials => 401,
+            ErrorCode::Forbidden | ErrorCode::FourEyes => 403,
             ErrorCode::NotFound => 404,
-            ErrorCode::ClientRefConflict => 409,
+            ErrorCode::ClientRefConflict | ErrorCode::StaleVersion | ErrorCode::InvalidState => 409,
             ErrorCode::TooLarge => 413,
             ErrorCode::UnsupportedMediaType => 415,
             ErrorCode::MissingField

@@ -68,6 +68,30 @@ pub const SCHEMAS: &[(&str, &str)] = &[
         "open311-errors",
         include_str!("../schemas/open311-errors.schema.json"),
     ),
+    (
+        "notice-content",
+        include_str!("../schemas/notice-content.schema.json"),
+    ),
+    (
+        "notice-draft",
+        include_str!("../schemas/notice-draft.schema.json"),
+    ),
+    ("notice", include_str!("../schemas/notice.schema.json")),
+    (
+        "notice-page",
+        include_str!("../schemas/notice-page.schema.json"),
+    ),
+    (
+        "notice-frame",
+        include_str!("../schemas/notice-frame.schema.json"),
+    ),
+    ("login", include_str!("../schemas/login.schema.json")),
+    ("users", include_str!("../schemas/users.schema.json")),
+    (
+        "audit-page",
+        include_str!("../schemas/audit-page.schema.json"),
+    ),
+    ("keys", include_str!("../schemas/keys.schema.json")),
 ];
 
 /// `schemas/openapi.json` with every schema inlined under `components/schemas/<name>`.
@@ -118,4 +142,35 @@ fn component_ref(target: &str, name: &str) -> String {
         "#/components/schemas/{schema}{}",
         fragment.trim_end_matches('/')
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::problem::ErrorCode;
+
+    #[test]
+    fn the_published_error_codes_are_exactly_the_ones_the_hub_uses() {
+        let common: Value = serde_json::from_str(SCHEMAS[0].1).unwrap();
+        let mut published: Vec<String> = common["$defs"]["error_code"]["enum"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|code| code.as_str().unwrap().to_owned())
+            .collect();
+        let mut used: Vec<String> = ErrorCode::ALL
+            .iter()
+            .map(|code| {
+                serde_json::to_value(code)
+                    .unwrap()
+                    .as_str()
+                    .unwrap()
+                    .to_owned()
+            })
+            .collect();
+        published.sort();
+        used.sort();
+
+        assert_eq!(published, used);
+    }
 }

@@ -13,6 +13,37 @@ use crate::reports::{RawSubmission, Receipt};
 #[derive(Debug)]
 pub enum ClientFrame {
     Report(RawSubmission),
+    Auth(AuthFrame),
+    Subscribe(SubscribeFrame),
+}
+
+/// `{"type": "auth", "token": "..."}`: staff log a session in with their API token.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuthFrame {
+    #[serde(rename = "type")]
+    _kind: String,
+    pub token: String,
+}
+
+/// `{"type": "subscribe", ...}` with exactly one of `zones`, `point` or `all`, and optionally the
+/// `cursor` of the last notice frame received.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SubscribeFrame {
+    #[serde(rename = "type")]
+    _kind: String,
+    pub zones: Option<Vec<String>>,
+    pub point: Option<PointFrame>,
+    pub all: Option<bool>,
+    pub cursor: Option<i64>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PointFrame {
+    pub lat: f64,
+    pub lon: f64,
 }
 
 #[derive(Deserialize)]
@@ -42,6 +73,10 @@ pub enum ServerFrame {
     },
     /// A report is on disk.
     Ack { client_ref: String, report: Receipt },
+    /// The session now acts as this staff member.
+    Authenticated { user: crate::auth::Staff },
+    /// The notices in force (or missed since `cursor`) were sent; live ones follow.
+    Subscribed { cursor: i64, sent: usize },
     Error {
         #[serde(flatten)]
         problem: Problem,
@@ -89,11 +124,17 @@ pub fn parse_client_frame(bytes: &[u8]) -> Result<ClientFrame, Refusal> {
             let frame: ReportFrame = Problem::from_value(value).map_err(refuse)?;
             Ok(ClientFrame::Report(frame.report))
         }
+        Some("auth") => Ok(ClientFrame::Auth(
+            Problem::from_value(value).map_err(refuse)?,
+        )),
+        Some("subscribe") => Ok(ClientFrame::Subscribe(
+            Problem::from_value(value).map_err(refuse)?,
+        )),
         Some(other) => Err(refuse(Problem::with_field(
             ErrorCode::UnknownFrameType,
             "type",
             format!(
-                "`{}` is not a frame type this hub knows; send `report`",
+                "`{}` is not a frame type this hub knows; send report, subscribe or auth",
                 other.chars().take(40).collect::<String>()
             ),
         ))),

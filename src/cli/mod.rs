@@ -2,6 +2,7 @@
 
 mod backup;
 mod serve;
+mod users;
 mod zones;
 
 use std::path::PathBuf;
@@ -38,6 +39,9 @@ pub enum Command {
     Config(serve::ServeArgs),
     /// Write a consistent copy of the database to a new file; safe while the hub runs.
     Backup(backup::BackupArgs),
+    /// Manage staff accounts.
+    #[command(subcommand)]
+    Users(users::UsersCommand),
 }
 
 /// Where the configuration and the data live; shared by every command.
@@ -74,6 +78,7 @@ pub fn main(cli: Cli) -> ExitCode {
             Command::Zones(command) => zones::run(command).await,
             Command::Config(args) => serve::print_config(args),
             Command::Backup(args) => backup::run(args),
+            Command::Users(command) => users::run(command).await,
         }
     });
     match outcome {

@@ -24,10 +24,16 @@ pub struct Config {
     pub listen: SocketAddr,
     /// Language of names and messages when the client does not ask for one.
     pub default_language: String,
+    /// The address people and aggregators reach this hub at, for links in feeds and CAP
+    /// documents (e.g. https://allerta.comune.example). Default: `http://<listen>`.
+    pub public_url: Option<String>,
     pub mqtt: MqttConfig,
     pub intake: IntakeConfig,
     pub limits: LimitsConfig,
     pub zones: ZonesConfig,
+    pub auth: AuthConfig,
+    pub notices: NoticesConfig,
+    pub ws: WsConfig,
     /// Report categories, in display order.
     pub categories: Vec<Category>,
 }
@@ -74,6 +80,66 @@ pub struct ZonesConfig {
     pub load_demo: bool,
 }
 
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AuthConfig {
+    /// How long a login lasts; a shift plus margin.
+    pub session_hours: u32,
+    /// Login attempts per minute from one address, and for one account name.
+    pub logins_per_minute: u32,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct NoticesConfig {
+    /// CAP `sender`, unique to this office (an e-mail address). Default `<office>@vedetta.local`.
+    pub sender: Option<String>,
+    /// CAP `senderName`, the office as people know it.
+    pub sender_name: Option<String>,
+    /// Largest CAP document accepted for import.
+    pub max_import_bytes: usize,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct WsConfig {
+    /// A session whose socket takes longer than this to accept one frame is dropped: it is not
+    /// reading, and it must not hold anything up.
+    pub write_timeout_secs: u64,
+    /// Kernel send buffer of each connection. Bounded so that a client which stops reading
+    /// holds little memory and is found out within `write_timeout_secs`; the operating
+    /// system's autotuning would let it hold megabytes.
+    pub send_buffer_bytes: usize,
+}
+
+impl Default for AuthConfig {
+    fn default() -> AuthConfig {
+        AuthConfig {
+            session_hours: 12,
+            logins_per_minute: 10,
+        }
+    }
+}
+
+impl Default for NoticesConfig {
+    fn default() -> NoticesConfig {
+        NoticesConfig {
+            sender: None,
+            sender_name: None,
+            max_import_bytes: 1024 * 1024,
+        }
+    }
+}
+
+impl Default for WsConfig {
+    fn default() -> WsConfig {
+        WsConfig {
+            write_timeout_secs: 10,
+            send_buffer_bytes: 64 * 1024,
+        }
+    }
+}
+
 impl Default for Config {
     fn default() -> Config {
         Config {
@@ -81,10 +147,14 @@ impl Default for Config {
             data_dir: PathBuf::from("./vedetta-data"),
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             default_language: "it".into(),
+            public_url: None,
             mqtt: MqttConfig::default(),
             intake: IntakeConfig::default(),
             limits: LimitsConfig::default(),
             zones: ZonesConfig::default(),
+            auth: AuthConfig::default(),
+            notices: NoticesConfig::default(),
+            ws: WsConfig::default(),
             categories: default_categories(),
         }
     }
@@ -143,6 +213,22 @@ impl Config {
             http_requests_per_second_per_ip: 0,
         };
         config
+    }
+
+    /// CAP `sender` in effect.
+    pub fn cap_sender(&self) -> String {
+        self.notices
+            .sender
+            .clone()
+            .unwrap_or_else(|| format!("{}@vedetta.local", self.office))
+    }
+
+    /// CAP `senderName` in effect.
+    pub fn cap_sender_name(&self) -> String {
+        self.notices
+            .sender_name
+            .clone()
+            .unwrap_or_else(|| format!("Protezione civile - {}", self.office))
     }
 
     /// The MQTT topic prefix in effect.

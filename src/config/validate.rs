@@ -30,6 +30,7 @@ impl Config {
         }
         self.check_mqtt()?;
         self.check_intake()?;
+        self.check_notices()?;
         self.check_categories()
     }
 
@@ -106,6 +107,36 @@ impl Config {
                 "intake.max_photo_bytes",
                 "must fit in intake.max_body_bytes once base64-encoded (4/3 larger); raise max_body_bytes or lower this",
             ));
+        }
+        Ok(())
+    }
+
+    fn check_notices(&self) -> Result<(), ConfigError> {
+        if let Some(url) = &self.public_url {
+            let parsed = url::Url::parse(url)
+                .map_err(|err| invalid("public_url", format!("is not a URL ({err})")))?;
+            if !matches!(parsed.scheme(), "http" | "https") {
+                return Err(invalid("public_url", "must be an http or https URL"));
+            }
+        }
+        let sender = self.cap_sender();
+        if sender.is_empty() || sender.contains([' ', ',', '<', '&']) {
+            return Err(invalid(
+                "notices.sender",
+                "must be non-empty without spaces, commas, '<' or '&' (CAP 1.2), e.g. protezionecivile@comune.example",
+            ));
+        }
+        if self.auth.session_hours == 0 || self.auth.session_hours > 24 * 7 {
+            return Err(invalid("auth.session_hours", "must be between 1 and 168"));
+        }
+        if !(4096..=16 * 1024 * 1024).contains(&self.ws.send_buffer_bytes) {
+            return Err(invalid(
+                "ws.send_buffer_bytes",
+                "must be between 4096 and 16777216",
+            ));
+        }
+        if self.ws.write_timeout_secs == 0 {
+            return Err(invalid("ws.write_timeout_secs", "must be at least 1"));
         }
         Ok(())
     }

@@ -1,12 +1,17 @@
 //! HTTP routes: the JSON API under `/api/v1`, Open311, health, and the WebSocket upgrade.
 
+mod audit;
+mod auth;
+mod cap;
 mod error;
 mod extract;
 mod health;
 mod meta;
+mod notices;
 mod open311;
 mod params;
 mod reports;
+mod users;
 mod zones;
 
 use std::sync::Arc;
@@ -16,11 +21,12 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
-use axum::routing::get;
+use axum::routing::{get, patch, post};
 use tower_governor::GovernorLayer;
 use tower_governor::governor::GovernorConfigBuilder;
 use tower_http::trace::TraceLayer;
 
+pub use auth::bearer;
 pub use error::ApiError;
 pub use extract::PeerAddr;
 pub use reports::PublicReport;
@@ -33,6 +39,29 @@ pub fn router(hub: Hub) -> Router {
     let public = Router::new()
         .route("/api/v1/reports", get(reports::list).post(reports::create))
         .route("/api/v1/reports/{id}", get(reports::show))
+        .route("/api/v1/reports/{id}/photo", get(reports::photo))
+        .route("/api/v1/auth/login", post(auth::login))
+        .route("/api/v1/auth/logout", post(auth::logout))
+        .route("/api/v1/auth/me", get(auth::me))
+        .route("/api/v1/users", get(users::list).post(users::create))
+        .route("/api/v1/users/{name}", patch(users::update))
+        .route("/api/v1/audit", get(audit::list))
+        .route("/api/v1/notices", get(notices::list).post(notices::create))
+        .route("/api/v1/notices/import", post(notices::import))
+        .route("/api/v1/notices/area-preview", post(notices::preview_area))
+        .route(
+            "/api/v1/notices/{id}",
+            get(notices::show).put(notices::edit),
+        )
+        .route("/api/v1/notices/{id}/approve", post(notices::approve))
+        .route("/api/v1/notices/{id}/reject", post(notices::reject))
+        .route("/api/v1/notices/{id}/update", post(notices::start_update))
+        .route("/api/v1/notices/{id}/cancel", post(notices::start_cancel))
+        .route("/api/v1/keys", get(cap::keys))
+        .route("/cap/{file}", get(cap::document))
+        .route("/feeds/cap.atom", get(cap::atom))
+        .route("/feeds/cap.rss", get(cap::rss))
+        .route("/feeds/zones/{file}", get(cap::zone_atom))
         .route("/api/v1/zones", get(zones::list))
         .route("/api/v1/zones/lookup", get(zones::lookup))
         .route("/api/v1/categories", get(meta::categories))

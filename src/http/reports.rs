@@ -10,6 +10,7 @@ use serde_json::{Value, json};
 use super::error::ApiError;
 use super::extract::{JsonBody, KnownQuery, PeerAddr};
 use super::params;
+use crate::auth::{Action, Staff};
 use crate::hub::Hub;
 use crate::problem::{ErrorCode, Problem};
 use crate::reports::{Origin, RawSubmission, Report, ReportStatus, Source};
@@ -42,22 +43,59 @@ pub async fn create(
 }
 
 /// `GET /api/v1/reports/{id}`.
-pub async fn show(State(hub): State<Hub>, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
-    let lookup = id.clone();
-    let report = hub
-        .store
+pub async fn show(
+    State(hub): State<Hub>,
+    staff: Staff,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    staff.require(Action::Read)?;
+    let report = load(&hub, &id).await?;
+    Ok(Json(staff_view(&report, &staff)))
+}
+
+async fn load(hub: &Hub, id: &str) -> Result<Report, ApiError> {
+    let lookup = id.to_owned();
+    hub.store
         .read(move |conn| report_rows::get(conn, &lookup))
         .await?
-        .ok_or_else(|| ApiError::not_found(&format!("report {id}")))?;
-    Ok(Json(json!(PublicReport::of(&report))))
+        .ok_or_else(|| ApiError::not_found(&format!("report {id}")))
+}
+
+/// `GET /api/v1/reports/{id}/photo`, for the staff who handle reports.
+pub async fn photo(
+    State(hub): State<Hub>,
+    staff: Staff,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    staff.require(Action::Triage)?;
+    let lookup = id.clone();
+    let (content_type, bytes) = hub
+        .store
+        .read(move |conn| report_rows::photo(conn, &lookup))
+        .await?
+        .ok_or_else(|| ApiError::not_found(&format!("a photo of report {id}")))?;
+    Ok(([(header::CONTENT_TYPE, content_type)], bytes).into_response())
+}
+
+/// What a staff member sees: everything public, plus how to reach the reporter for the roles
+/// that handle reports.
+fn staff_view(report: &Report, staff: &Staff) -> Value {
+    let mut view = json!(PublicReport::of(report));
+    if staff.role.may(Action::Triage) {
+        view["contact"] = json!(report.contact);
+        view["device_id"] = json!(report.device_id);
+    }
+    view
 }
 
 /// `GET /api/v1/reports`: newest first, filtered, one page at a time.
 pub async fn list(
     State(hub): State<Hub>,
+    staff: Staff,
     headers: HeaderMap,
     uri: Uri,
 ) -> Result<Response, ApiError> {
+    staff.require(Action::Read)?;
     let query = KnownQuery::from_uri(&uri, LIST_PARAMS)?;
     let filter = parse_filter(&query, &hub)?;
     let geojson = wants_geojson(&query, &headers)?;
@@ -72,12 +110,15 @@ pub async fn list(
     if geojson {
         let body = json!({
             "type": "FeatureCollection",
-            "features": reports.iter().map(feature).collect::<Vec<_>>(),
+            "features": reports.iter().map(|report| feature(report, &staff)).collect::<Vec<_>>(),
             "next_cursor": next_cursor,
         });
         return Ok(([(header::CONTENT_TYPE, "application/geo+json")], Json(body)).into_response());
     }
-    let views: Vec<PublicReport> = reports.iter().map(PublicReport::of).collect();
+    let views: Vec<Value> = reports
+        .iter()
+        .map(|report| staff_view(report, &staff))
+        .collect();
     Ok(Json(json!({ "reports": views, "next_cursor": next_cursor })).into_response())
 }
 
@@ -140,12 +181,12 @@ fn wants_geojson(query: &KnownQuery, headers: &HeaderMap) -> Result<bool, Proble
     }
 }
 
-fn feature(report: &Report) -> Value {
+fn feature(report: &Report, staff: &Staff) -> Value {
     json!({
         "type": "Feature",
         "id": report.id,
         "geometry": { "type": "Point", "coordinates": [report.location.lon, report.location.lat] },
-        "properties": PublicReport::of(report),
+        "properties": staff_view(report, staff),
     })
 }
 

@@ -10,6 +10,7 @@ pub use intake::{Intake, IntakeLimiter, IntakeRules, Origin};
 pub use model::{
     ClientRef, Contact, DeviceId, Location, Photo, Receipt, Report, ReportStatus, Source, ZoneRef,
 };
+pub use submission::bounded as bounded_text;
 pub use submission::{
     RawContact, RawPhoto, RawSubmission, Submission, SubmissionLimits, parse_category,
 };

@@ -203,11 +203,7 @@ pub(crate) fn parse_email(email: Option<String>, field: &str) -> Result<Option<S
 }
 
 /// Trims an optional text; empty becomes absent; over `max` characters is an error.
-pub(crate) fn bounded(
-    value: Option<String>,
-    field: &str,
-    max: usize,
-) -> Result<Option<String>, Problem> {
+pub fn bounded(value: Option<String>, field: &str, max: usize) -> Result<Option<String>, Problem> {
     let Some(value) = value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty()) else {
         return Ok(None);
     };

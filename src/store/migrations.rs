@@ -6,7 +6,10 @@ use rusqlite_migration::{M, Migrations};
 use super::StoreError;
 
 /// Every migration the schema has ever had. Append only: never edit a released one.
-const MIGRATIONS: &[M<'static>] = &[M::up(include_str!("migrations/0001_foundation.sql"))];
+const MIGRATIONS: &[M<'static>] = &[
+    M::up(include_str!("migrations/0001_foundation.sql")),
+    M::up(include_str!("migrations/0002_notices.sql")),
+];
 
 pub(super) fn apply(conn: &mut Connection) -> Result<(), StoreError> {
     Migrations::from_slice(MIGRATIONS).to_latest(conn)?;

@@ -5,8 +5,11 @@
 //! the [`Bus`], and only then answers each caller. Reads run on a small pool of read-only
 //! connections on the blocking thread pool; WAL mode lets them proceed while the writer commits.
 
+pub mod audit;
 mod migrations;
+pub mod notices;
 pub mod reports;
+pub mod users;
 mod writer;
 pub mod zones;
 

@@ -290,7 +290,9 @@ mod tests {
             .await;
 
         assert!(failed.is_err() && kept.is_ok());
-        let Event::ReportReceived(report) = events.recv().await.unwrap();
+        let Event::ReportReceived(report) = events.recv().await.unwrap() else {
+            panic!("only a report event was published");
+        };
         assert_eq!(report.id, "kept");
         assert!(events.try_recv().is_err(), "nothing else was published");
         store.shutdown().await;

@@ -31,7 +31,7 @@ async fn a_report_is_stored_and_answered_with_its_id_zones_and_received_status()
 }
 
 #[tokio::test]
-async fn a_stored_report_reads_back_without_contact_details() {
+async fn a_stored_report_shows_contact_details_to_operators_only() {
     let app = TestApp::spawn().await;
     let receipt: Value = app
         .post_report(&report("c-1", MONTEVERDE))
@@ -39,28 +39,29 @@ async fn a_stored_report_reads_back_without_contact_details() {
         .json()
         .await
         .unwrap();
+    let path = format!("/api/v1/reports/{}", receipt["id"].as_str().unwrap());
+    let viewer = app.token_for("vera", vedetta::auth::Role::Viewer).await;
 
-    let (status, body) = app
-        .get_json(&format!(
-            "/api/v1/reports/{}",
-            receipt["id"].as_str().unwrap()
-        ))
-        .await;
+    let (anonymous_status, refusal) = app.get_json_as(&path, None).await;
+    let (viewer_status, for_viewer) = app.get_json_as(&path, Some(&viewer)).await;
+    let (operator_status, for_operator) = app.get_json(&path).await;
 
-    assert_eq!(status, 200);
-    assert_valid("report", &body);
-    assert_eq!(body["source"], "http");
-    assert_eq!(body["text"], "Acqua alta in via Roma");
-    let text = body.to_string();
-    assert!(
-        !text.contains("maria@example.org")
-            && !text.contains("333 1234567")
-            && !text.contains("phone-1")
-    );
     assert_eq!(
-        app.count_rows("SELECT count(*) FROM reports WHERE contact_email = 'maria@example.org'"),
-        1
+        (anonymous_status, viewer_status, operator_status),
+        (401, 200, 200)
     );
+    assert_valid("error", &refusal);
+    assert_valid("report", &for_viewer);
+    assert_valid("report", &for_operator);
+    assert_eq!(for_viewer["text"], "Acqua alta in via Roma");
+    let seen_by_viewer = for_viewer.to_string();
+    assert!(
+        !seen_by_viewer.contains("maria@example.org")
+            && !seen_by_viewer.contains("333 1234567")
+            && !seen_by_viewer.contains("phone-1")
+    );
+    assert_eq!(for_operator["contact"]["email"], "maria@example.org");
+    assert_eq!(for_operator["device_id"], "phone-1");
 }
 
 #[tokio::test]
@@ -242,6 +243,7 @@ async fn listing_as_geojson_gives_point_features_by_parameter_or_accept_header()
     let by_header: Value = app
         .http
         .get(app.url("/api/v1/reports"))
+        .bearer_auth(app.operator_token().await)
         .header("accept", "application/geo+json")
         .send()
         .await

@@ -2,11 +2,15 @@
 
 mod support;
 
+mod accounts;
 mod bad_input;
 mod cli;
 mod http_intake;
 mod lifecycle;
 mod mqtt_intake;
+mod notices_cap;
+mod notices_channels;
+mod notices_workflow;
 mod open311;
 mod rate_limits;
 mod ws_intake;

@@ -5,6 +5,7 @@
 //! only after the report is committed: a crash before that makes the broker deliver it again,
 //! and the idempotency key stores it once.
 
+mod notices;
 mod reports;
 pub mod topics;
 
@@ -17,8 +18,12 @@ use tokio::sync::{Semaphore, watch};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+use self::notices::NoticeSync;
+use crate::bus::Bus;
 use crate::config::{Config, ConfigError};
+use crate::notices::Notices;
 use crate::reports::Intake;
+use crate::store::Store;
 pub use topics::Topics;
 
 /// Reports being stored at once from MQTT. When all are busy, the event loop stops reading,
@@ -49,10 +54,19 @@ pub struct MqttLink {
     pub topics: Arc<Topics>,
 }
 
+/// What the MQTT channel works with.
+pub struct MqttDeps {
+    pub intake: Intake,
+    pub notices: Notices,
+    pub store: Store,
+    pub bus: Bus,
+}
+
 /// Everything the event loop task needs.
 struct Runner {
     link: MqttLink,
     intake: Intake,
+    notice_sync: NoticeSync,
     max_payload: usize,
     state_tx: watch::Sender<BrokerState>,
     shutdown: CancellationToken,
@@ -64,7 +78,7 @@ struct Runner {
 /// Starts the MQTT client if enabled. The hub serves HTTP and WebSocket whatever the broker does.
 pub fn start(
     config: &Config,
-    intake: Intake,
+    deps: MqttDeps,
     shutdown: CancellationToken,
     tasks: &TaskTracker,
 ) -> Result<(watch::Receiver<BrokerState>, Option<MqttLink>), ConfigError> {
@@ -76,9 +90,16 @@ pub fn start(
     let (client, eventloop) = AsyncClient::new(options(config, &topics)?, REQUEST_QUEUE);
     let (state_tx, state_rx) = watch::channel(BrokerState::Connecting);
     let link = MqttLink { client, topics };
+    let notice_sync = NoticeSync {
+        link: link.clone(),
+        store: deps.store,
+        deliveries: deps.notices.deliveries().clone(),
+    };
+    tasks.spawn(notice_sync.clone().follow(deps.bus, shutdown.clone()));
     let runner = Runner {
         link: link.clone(),
-        intake,
+        intake: deps.intake,
+        notice_sync,
         max_payload: config.intake.max_body_bytes,
         state_tx,
         shutdown,
@@ -137,13 +158,7 @@ impl Runner {
                         break;
                     };
                     let permit = permit.expect("the semaphore is never closed");
-                    self.tasks.spawn(reports::handle(
-                        self.link.clone(),
-                        self.intake.clone(),
-                        publish,
-                        self.max_payload,
-                        permit,
-                    ));
+                    self.dispatch(publish, permit);
                 }
                 Ok(_) => {}
                 Err(err) => {
@@ -163,6 +178,27 @@ impl Runner {
         self.say_goodbye(&mut eventloop).await;
     }
 
+    /// Reports go to intake; the hub's own notices coming back go to the notice sync.
+    fn dispatch(&self, publish: rumqttc::Publish, permit: tokio::sync::OwnedSemaphorePermit) {
+        if self.link.topics.parse_notice(&publish.topic).is_some() {
+            let (sync, client) = (self.notice_sync.clone(), self.link.client.clone());
+            self.tasks.spawn(async move {
+                sync.on_echo(&publish).await;
+                let _ = client.try_ack(&publish);
+                drop(permit);
+            });
+            return;
+        }
+        let (link, intake) = (self.link.clone(), self.intake.clone());
+        self.tasks.spawn(reports::handle(
+            link,
+            intake,
+            publish,
+            self.max_payload,
+            permit,
+        ));
+    }
+
     fn on_connected(&self, outage_since: Option<Instant>) {
         let topics = &self.link.topics;
         // Subscribing on every connect is harmless and covers a broker that lost our session.
@@ -170,6 +206,12 @@ impl Runner {
             .link
             .client
             .try_subscribe(topics.reports_filter(), QoS::AtLeastOnce);
+        let _ = self
+            .link
+            .client
+            .try_subscribe(topics.notices_filter(), QoS::AtLeastOnce);
+        let sync = self.notice_sync.clone();
+        self.tasks.spawn(async move { sync.republish_all().await });
         let _ = self.link.client.try_publish(
             topics.hub_state(),
             QoS::AtLeastOnce,

@@ -5,6 +5,7 @@
 //! | `<prefix>/reports/<device_id>`     | device -> hub | 1   | no       |
 //! | `<prefix>/devices/<device_id>/inbox` | hub -> device | 1 | no       |
 //! | `<prefix>/hub/state`               | hub -> all    | 1   | yes      |
+//! | `<prefix>/notices/<zone_id>/<thread_id>` | hub -> all | 1 | yes   |
 
 use crate::reports::DeviceId;
 
@@ -36,6 +37,25 @@ impl Topics {
     /// Where the hub answers one device: acks, errors and (later) status updates and tasks.
     pub fn device_inbox(&self, device: &DeviceId) -> String {
         format!("{}/devices/{}/inbox", self.prefix, device.as_str())
+    }
+
+    /// Every notice topic: the hub subscribes to it to count and reconcile what the broker holds.
+    pub fn notices_filter(&self) -> String {
+        format!("{}/notices/#", self.prefix)
+    }
+
+    /// Where the notice of a thread is retained for one zone.
+    pub fn notice(&self, zone_id: &str, thread_id: &str) -> String {
+        format!("{}/notices/{zone_id}/{thread_id}", self.prefix)
+    }
+
+    /// (zone, thread) of a notice topic.
+    pub fn parse_notice<'t>(&self, topic: &'t str) -> Option<(&'t str, &'t str)> {
+        let rest = topic
+            .strip_prefix(&self.prefix)?
+            .strip_prefix("/notices/")?;
+        let (zone, thread) = rest.split_once('/')?;
+        (!zone.is_empty() && !thread.is_empty() && !thread.contains('/')).then_some((zone, thread))
     }
 
     /// The hub's own presence, retained; its Last Will sets it to offline.

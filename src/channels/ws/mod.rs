@@ -1,6 +1,7 @@
 //! WebSocket at `/ws`: clients send `report` frames and get `ack` or `error` frames back.
 
 mod session;
+mod subscription;
 
 use axum::extract::State;
 use axum::extract::ws::WebSocketUpgrade;

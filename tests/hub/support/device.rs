@@ -78,14 +78,19 @@ impl Device {
 
     /// The next message on any subscribed topic, as (topic, JSON).
     pub async fn next_message(&mut self) -> (String, Value) {
-        let (topic, payload) = tokio::time::timeout(TIMEOUT, self.inbox_rx.recv())
-            .await
-            .expect("a message within the timeout")
-            .expect("the device is connected");
+        let (topic, payload) = self.next_raw().await;
         (
             topic,
             serde_json::from_slice(&payload).expect("JSON payload"),
         )
+    }
+
+    /// The next message as (topic, bytes): an empty payload clears a retained message.
+    pub async fn next_raw(&mut self) -> (String, Vec<u8>) {
+        tokio::time::timeout(TIMEOUT, self.inbox_rx.recv())
+            .await
+            .expect("a message within the timeout")
+            .expect("the device is connected")
     }
 
     /// The next answer on this device's inbox, checked against `mqtt-inbox`.

@@ -2,6 +2,7 @@
 
 pub mod broker;
 pub mod device;
+pub mod notices;
 pub mod schemas;
 pub mod ws;
 
@@ -11,6 +12,7 @@ use std::time::Duration;
 use serde_json::{Value, json};
 use tempfile::TempDir;
 use vedetta::app::{self, RunningApp};
+use vedetta::auth::Role;
 use vedetta::config::Config;
 
 pub use broker::Broker;
@@ -28,8 +30,15 @@ pub const RIO_SECCO: (f64, f64) = (44.33, 11.40);
 /// A point in the sea, outside every demo zone.
 pub const OFFSHORE: (f64, f64) = (43.0, 14.0);
 
+/// Every test account's password.
+pub const PASSWORD: &str = "correct horse battery staple";
+
 pub struct TestApp {
     pub app: Option<RunningApp>,
+    /// An operator's token, made on first use.
+    operator_token: tokio::sync::OnceCell<String>,
+    /// The clock the hub runs on (the system's unless a test drives it).
+    pub clock: vedetta::clock::SharedClock,
     pub config: Config,
     pub http: reqwest::Client,
     /// Kept alive for the test's duration; the database lives here.
@@ -60,9 +69,32 @@ impl TestApp {
     }
 
     pub async fn start(config: Config, data_dir: TempDir) -> TestApp {
-        let app = app::start(config.clone()).await.expect("the hub starts");
+        TestApp::start_with_clock(config, data_dir, vedetta::clock::system()).await
+    }
+
+    /// Starts the hub on a clock the test moves by hand.
+    pub async fn spawn_with_clock(
+        clock: std::sync::Arc<vedetta::clock::ManualClock>,
+        adjust: impl FnOnce(&mut Config),
+    ) -> TestApp {
+        let dir = tempfile::tempdir().expect("temp data dir");
+        let mut config = test_config(dir.path());
+        adjust(&mut config);
+        TestApp::start_with_clock(config, dir, clock).await
+    }
+
+    pub async fn start_with_clock(
+        config: Config,
+        data_dir: TempDir,
+        clock: vedetta::clock::SharedClock,
+    ) -> TestApp {
+        let app = app::start_with_clock(config.clone(), clock.clone())
+            .await
+            .expect("the hub starts");
         TestApp {
             app: Some(app),
+            clock,
+            operator_token: tokio::sync::OnceCell::new(),
             config,
             http: reqwest::Client::new(),
             data_dir,
@@ -91,11 +123,8 @@ impl TestApp {
     /// Stops and starts the hub again on the same data dir and configuration.
     pub async fn restart(&mut self) {
         self.stop().await;
-        self.app = Some(
-            app::start(self.config.clone())
-                .await
-                .expect("the hub restarts"),
-        );
+        let restarted = app::start_with_clock(self.config.clone(), self.clock.clone()).await;
+        self.app = Some(restarted.expect("the hub restarts"));
     }
 
     pub async fn post_report(&self, body: &Value) -> reqwest::Response {
@@ -107,10 +136,67 @@ impl TestApp {
             .expect("POST /api/v1/reports")
     }
 
+    /// Creates the account if needed, logs it in, and returns its token.
+    pub async fn token_for(&self, name: &str, role: Role) -> String {
+        let accounts = &self.running().hub().accounts;
+        let _ = accounts.add_user("test", name, role, PASSWORD).await;
+        accounts
+            .login(None, name, PASSWORD)
+            .await
+            .expect("test login")
+            .token
+    }
+
+    pub async fn operator_token(&self) -> String {
+        self.operator_token
+            .get_or_init(|| self.token_for("olga", Role::Operator))
+            .await
+            .clone()
+    }
+
+    /// GET as an operator.
     pub async fn get_json(&self, path: &str) -> (u16, Value) {
-        let response = self.http.get(self.url(path)).send().await.expect("GET");
+        let token = self.operator_token().await;
+        self.get_json_as(path, Some(&token)).await
+    }
+
+    /// GET with the given token, or none.
+    pub async fn get_json_as(&self, path: &str, token: Option<&str>) -> (u16, Value) {
+        let mut request = self.http.get(self.url(path));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        let response = request.send().await.expect("GET");
         let status = response.status().as_u16();
         (status, response.json().await.expect("a JSON body"))
+    }
+
+    /// Sends `body` as JSON with `method`, as the holder of `token`.
+    pub async fn send_json(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: &str,
+        body: &Value,
+    ) -> (u16, Value) {
+        let response = self
+            .http
+            .request(method, self.url(path))
+            .bearer_auth(token)
+            .json(body)
+            .send()
+            .await
+            .expect("request");
+        let status = response.status().as_u16();
+        let text = response.text().await.expect("a body");
+        (
+            status,
+            if text.is_empty() {
+                Value::Null
+            } else {
+                serde_json::from_str(&text).expect("a JSON body")
+            },
+        )
     }
 
     /// Reads the database file directly, as an auditor would.

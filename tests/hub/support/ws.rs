@@ -45,8 +45,39 @@ impl WsClient {
         self.next_frame().await
     }
 
+    /// Subscribes; returns the frames owed before `subscribed`, and `subscribed` itself.
+    pub async fn subscribe(&mut self, subscription: Value) -> (Vec<Value>, Value) {
+        let mut frame = subscription;
+        frame["type"] = serde_json::json!("subscribe");
+        self.send_json(&frame).await;
+        let mut owed = Vec::new();
+        loop {
+            let next = self.next_frame().await;
+            match next["type"].as_str() {
+                Some("subscribed") => return (owed, next),
+                Some("error") => panic!("subscription refused: {next}"),
+                _ => owed.push(next),
+            }
+        }
+    }
+
+    /// Logs the session in as the holder of `token`.
+    pub async fn auth(&mut self, token: &str) -> Value {
+        self.send_json(&serde_json::json!({ "type": "auth", "token": token }))
+            .await;
+        self.next_frame().await
+    }
+
     /// The next text frame from the hub, checked against `ws-server-frame`.
     pub async fn next_frame(&mut self) -> Value {
+        let text = self.next_text().await;
+        let frame: Value = serde_json::from_str(&text).expect("frames are JSON");
+        assert_valid("ws-server-frame", &frame);
+        frame
+    }
+
+    /// The next text frame exactly as it came off the wire.
+    pub async fn next_text(&mut self) -> String {
         loop {
             let message = tokio::time::timeout(TIMEOUT, self.stream.next())
                 .await
@@ -54,11 +85,7 @@ impl WsClient {
                 .expect("the connection is open")
                 .expect("a readable frame");
             match message {
-                Message::Text(text) => {
-                    let frame: Value = serde_json::from_str(&text).expect("frames are JSON");
-                    assert_valid("ws-server-frame", &frame);
-                    return frame;
-                }
+                Message::Text(text) => return text.to_string(),
                 Message::Close(frame) => panic!("the hub closed the connection: {frame:?}"),
                 _ => continue,
             }

@@ -1,0 +1,150 @@
+//! Atom (OASIS CAP feed convention) and RSS 2.0 feeds of the notices in force.
+//!
+//! Each entry links to its CAP document with `type="application/cap+xml"`. A cancellation stays
+//! listed until the notice it withdraws would have expired, so aggregators learn of it.
+
+use atom_syndication::{Category, Entry, Feed, Link, Person, Text};
+use chrono::{DateTime, FixedOffset, Utc};
+
+use crate::notices::Notice;
+
+/// What a feed says about itself.
+pub struct FeedContext<'a> {
+    pub public_url: &'a str,
+    /// This feed's own URL.
+    pub self_url: String,
+    pub title: String,
+    pub sender_name: &'a str,
+    pub language: &'a str,
+    pub now: DateTime<Utc>,
+}
+
+fn cap_url(context: &FeedContext<'_>, notice: &Notice) -> String {
+    format!(
+        "{}/cap/{}.xml",
+        context.public_url.trim_end_matches('/'),
+        notice.id
+    )
+}
+
+fn headline(notice: &Notice, language: &str) -> String {
+    let text = notice.content.text_in(language);
+    let title = text.headline.clone().unwrap_or_else(|| text.event.clone());
+    match notice.content.status.as_str() {
+        "Actual" => title,
+        status => format!("[{}] {title}", status.to_uppercase()),
+    }
+}
+
+fn fixed(at: DateTime<Utc>) -> DateTime<FixedOffset> {
+    at.fixed_offset()
+}
+
+pub fn atom(notices: &[Notice], context: &FeedContext<'_>) -> String {
+    let updated = notices
+        .iter()
+        .filter_map(|n| n.sent)
+        .max()
+        .unwrap_or(context.now);
+    let feed = Feed {
+        title: Text::plain(context.title.clone()),
+        id: context.self_url.clone(),
+        updated: fixed(updated),
+        authors: vec![Person {
+            name: context.sender_name.to_owned(),
+            ..Person::default()
+        }],
+        links: vec![Link {
+            href: context.self_url.clone(),
+            rel: "self".into(),
+            mime_type: Some("application/atom+xml".into()),
+            ..Link::default()
+        }],
+        lang: Some(context.language.to_owned()),
+        entries: notices
+            .iter()
+            .map(|notice| atom_entry(notice, context))
+            .collect(),
+        ..Feed::default()
+    };
+    feed.to_string()
+}
+
+fn atom_entry(notice: &Notice, context: &FeedContext<'_>) -> Entry {
+    let url = cap_url(context, notice);
+    let sent = fixed(notice.sent.unwrap_or(notice.updated_at));
+    Entry {
+        title: Text::plain(headline(notice, context.language)),
+        id: url.clone(),
+        updated: sent,
+        published: Some(sent),
+        authors: vec![Person {
+            name: context.sender_name.to_owned(),
+            ..Person::default()
+        }],
+        categories: notice
+            .content
+            .category
+            .iter()
+            .map(|c| Category {
+                term: c.as_str().into(),
+                ..Category::default()
+            })
+            .collect(),
+        summary: notice
+            .content
+            .text_in(context.language)
+            .description
+            .clone()
+            .map(Text::plain),
+        links: vec![Link {
+            href: url,
+            rel: "alternate".into(),
+            mime_type: Some("application/cap+xml".into()),
+            ..Link::default()
+        }],
+        ..Entry::default()
+    }
+}
+
+pub fn rss(notices: &[Notice], context: &FeedContext<'_>) -> String {
+    let items = notices
+        .iter()
+        .map(|notice| {
+            let url = cap_url(context, notice);
+            rss::Item {
+                title: Some(headline(notice, context.language)),
+                link: Some(url.clone()),
+                guid: Some(rss::Guid {
+                    value: url,
+                    permalink: true,
+                }),
+                pub_date: Some(notice.sent.unwrap_or(notice.updated_at).to_rfc2822()),
+                description: notice.content.text_in(context.language).description.clone(),
+                categories: notice
+                    .content
+                    .category
+                    .iter()
+                    .map(|c| rss::Category {
+                        name: c.as_str().into(),
+                        domain: None,
+                    })
+                    .collect(),
+                ..rss::Item::default()
+            }
+        })
+        .collect();
+    let channel = rss::Channel {
+        title: context.title.clone(),
+        link: context.public_url.to_owned(),
+        description: format!(
+            "Avvisi di {} / Notices from {}",
+            context.sender_name, context.sender_name
+        ),
+        language: Some(context.language.to_owned()),
+        last_build_date: Some(context.now.to_rfc2822()),
+        items,
+        ..rss::Channel::default()
+    };
+    channel.to_string()
+}

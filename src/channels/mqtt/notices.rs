@@ -1,0 +1,182 @@
+//! Notices on MQTT: one retained QoS 1 message per covered zone and notice thread,
+//! `<prefix>/notices/<zone_id>/<thread_id>`, replaced by an update and cleared (an empty retained
+//! message) when the notice is cancelled or expires. A tablet subscribed to
+//! `<prefix>/notices/<zone_id>/+` always holds exactly the notices in force for its zone.
+//!
+//! The hub subscribes to `<prefix>/notices/#` itself. What the broker routes back counts as
+//! delivered, and anything it holds that is no longer right (missed while the broker was away)
+//! is replaced or cleared: the broker converges on the store.
+
+use std::collections::HashSet;
+
+use rumqttc::{Publish, QoS};
+use serde::Deserialize;
+use tokio::sync::broadcast::error::RecvError;
+use tokio_util::sync::CancellationToken;
+
+use super::MqttLink;
+use crate::bus::Bus;
+use crate::notices::{Deliveries, MsgType, Notice, NoticeEvent, NoticeEventKind};
+use crate::store::Store;
+use crate::store::notices as notice_rows;
+
+/// What the notice sync needs.
+#[derive(Clone)]
+pub(super) struct NoticeSync {
+    pub(super) link: MqttLink,
+    pub(super) store: Store,
+    pub(super) deliveries: Deliveries,
+}
+
+impl NoticeSync {
+    /// Follows committed notice events and mirrors them onto the broker.
+    pub(super) async fn follow(self, bus: Bus, shutdown: CancellationToken) {
+        let mut events = bus.subscribe_notices();
+        loop {
+            let received = tokio::select! {
+                _ = shutdown.cancelled() => return,
+                received = events.recv() => received,
+            };
+            match received {
+                Ok(event) => self.mirror(&event).await,
+                Err(RecvError::Lagged(missed)) => {
+                    tracing::warn!(
+                        missed,
+                        "MQTT notice sync fell behind; republishing every notice in force"
+                    );
+                    self.republish_all().await;
+                }
+                Err(RecvError::Closed) => return,
+            }
+        }
+    }
+
+    async fn mirror(&self, event: &NoticeEvent) {
+        let now: HashSet<&String> = event.zones.iter().collect();
+        match event.kind {
+            NoticeEventKind::Published(MsgType::Cancel) => {
+                for zone in event.zones.iter().chain(&event.previous_zones) {
+                    self.send(zone, &event.thread_id, false, &event.frame).await;
+                    self.clear(zone, &event.thread_id).await;
+                }
+            }
+            NoticeEventKind::Published(_) => {
+                for zone in &event.zones {
+                    self.send(zone, &event.thread_id, true, &event.frame).await;
+                }
+                for zone in event
+                    .previous_zones
+                    .iter()
+                    .filter(|zone| !now.contains(zone))
+                {
+                    self.clear(zone, &event.thread_id).await;
+                }
+            }
+            NoticeEventKind::Expired => {
+                for zone in &event.zones {
+                    self.clear(zone, &event.thread_id).await;
+                }
+            }
+        }
+    }
+
+    /// Puts every notice in force on its zone topics again; run on every (re)connection.
+    pub(super) async fn republish_all(&self) {
+        match self.store.read(notice_rows::active_with_frames).await {
+            Ok(active) => {
+                for (notice, frame) in active {
+                    for zone in &notice.covered_zones {
+                        self.send(&zone.id, &notice.thread_id, true, &frame).await;
+                    }
+                }
+            }
+            Err(err) => tracing::error!(%err, "cannot read the notices in force to republish them"),
+        }
+    }
+
+    /// Queues a publish, waiting for room in the request queue: while the broker is away the
+    /// queue fills and this task waits, and the bus tells it afterwards how much it missed.
+    async fn send(&self, zone: &str, thread: &str, retain: bool, frame: &[u8]) {
+        let topic = self.link.topics.notice(zone, thread);
+        if self
+            .link
+            .client
+            .publish(topic, QoS::AtLeastOnce, retain, frame.to_vec())
+            .await
+            .is_err()
+        {
+            tracing::warn!("the MQTT client is gone; a notice publish was dropped");
+        }
+    }
+
+    async fn clear(&self, zone: &str, thread: &str) {
+        self.send(zone, thread, true, &[]).await;
+    }
+
+    /// A notice message the broker routed back to the hub: count it, or correct it.
+    pub(super) async fn on_echo(&self, publish: &Publish) {
+        let Some((zone, thread)) = self.link.topics.parse_notice(&publish.topic) else {
+            return;
+        };
+        if publish.payload.is_empty() {
+            return;
+        }
+        let Some(echoed) = EchoedNotice::read(&publish.payload) else {
+            return;
+        };
+        let lookup = thread.to_owned();
+        let current = match self
+            .store
+            .read(move |conn| notice_rows::active_in_thread(conn, &lookup))
+            .await
+        {
+            Ok(current) => current,
+            Err(err) => return tracing::warn!(%err, "cannot check an echoed notice"),
+        };
+        let in_force = current.as_ref().filter(|(notice, _)| covers(notice, zone));
+        match in_force {
+            Some((notice, _)) if notice.id == echoed.id => self.count(&echoed.id, &publish.topic),
+            _ if echoed.msg_type == MsgType::Cancel => self.count(&echoed.id, &publish.topic),
+            Some((_, frame)) => self.send(zone, thread, true, frame).await,
+            None => self.clear(zone, thread).await,
+        }
+    }
+
+    fn count(&self, notice_id: &str, topic: &str) {
+        self.deliveries
+            .counter(notice_id, None)
+            .add_mqtt_topic(topic);
+    }
+}
+
+fn covers(notice: &Notice, zone: &str) -> bool {
+    notice
+        .covered_zones
+        .iter()
+        .any(|covered| covered.id == zone)
+}
+
+/// The little a frame must say for the sync to place it.
+struct EchoedNotice {
+    id: String,
+    msg_type: MsgType,
+}
+
+impl EchoedNotice {
+    fn read(payload: &[u8]) -> Option<EchoedNotice> {
+        #[derive(Deserialize)]
+        struct Frame {
+            notice: Inner,
+        }
+        #[derive(Deserialize)]
+        struct Inner {
+            id: String,
+            msg_type: MsgType,
+        }
+        let frame: Frame = serde_json::from_slice(payload).ok()?;
+        Some(EchoedNotice {
+            id: frame.notice.id,
+            msg_type: frame.notice.msg_type,
+        })
+    }
+}

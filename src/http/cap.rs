@@ -1,0 +1,143 @@
+//! Public notice documents: CAP 1.2 per notice, Atom and RSS feeds, and the signing key.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+
+use super::auth::MaybeStaff;
+use super::error::ApiError;
+use crate::channels::feeds::{self, FeedContext};
+use crate::hub::Hub;
+use crate::notices::cap_xml::{CapContext, to_cap_xml};
+use crate::notices::{Notice, NoticeState};
+use crate::problem::{ErrorCode, Problem};
+use crate::store::notices::{self as notice_rows, NoticeFilter};
+
+const FEED_LIMIT: usize = 500;
+
+/// `GET /cap/{id}.xml`. Anyone may read a notice that went out; drafts only with a staff login.
+pub async fn document(
+    State(hub): State<Hub>,
+    MaybeStaff(staff): MaybeStaff,
+    Path(file): Path<String>,
+) -> Result<Response, ApiError> {
+    let id = file
+        .strip_suffix(".xml")
+        .ok_or_else(|| ApiError::not_found("a CAP document (they end in .xml)"))?;
+    let notice = hub.notices.get(id).await?;
+    let unpublished = matches!(notice.state, NoticeState::Draft | NoticeState::Rejected);
+    if unpublished && staff.is_none() {
+        return Err(ApiError::not_found(&format!("notice {id}")));
+    }
+    let references = match &notice.references_id {
+        Some(original) => hub
+            .notices
+            .get(original)
+            .await
+            .ok()
+            .and_then(|original| original.cap_reference()),
+        None => None,
+    };
+    let zones = hub.notices.zones();
+    let sender_name = hub.notices.settings().sender_name.clone();
+    let context = CapContext {
+        sender_name: &sender_name,
+        references,
+        zones: &zones,
+    };
+    let xml = to_cap_xml(&notice, &context);
+    Ok((
+        [(header::CONTENT_TYPE, "application/cap+xml; charset=utf-8")],
+        xml,
+    )
+        .into_response())
+}
+
+/// Notices for feeds: published, not yet expired, cancellations included.
+async fn feed_notices(hub: &Hub, zone: Option<String>) -> Result<Vec<Notice>, ApiError> {
+    let filter = NoticeFilter {
+        states: vec![NoticeState::Published],
+        expiring_after: Some(hub.clock.now().timestamp_millis()),
+        zone,
+        limit: FEED_LIMIT,
+        ..NoticeFilter::default()
+    };
+    Ok(hub
+        .store
+        .read(move |conn| notice_rows::list(conn, &filter))
+        .await?)
+}
+
+fn context<'a>(hub: &'a Hub, path: &str, title: String) -> FeedContext<'a> {
+    FeedContext {
+        public_url: &hub.public_url,
+        self_url: format!("{}{path}", hub.public_url.trim_end_matches('/')),
+        title,
+        sender_name: &hub.notices.settings().sender_name,
+        language: &hub.config.default_language,
+        now: hub.clock.now(),
+    }
+}
+
+/// `GET /feeds/cap.atom`.
+pub async fn atom(State(hub): State<Hub>) -> Result<Response, ApiError> {
+    let notices = feed_notices(&hub, None).await?;
+    let title = format!("{} - avvisi in vigore", hub.notices.settings().sender_name);
+    let body = feeds::atom(&notices, &context(&hub, "/feeds/cap.atom", title));
+    Ok((
+        [(header::CONTENT_TYPE, "application/atom+xml; charset=utf-8")],
+        body,
+    )
+        .into_response())
+}
+
+/// `GET /feeds/cap.rss`.
+pub async fn rss(State(hub): State<Hub>) -> Result<Response, ApiError> {
+    let notices = feed_notices(&hub, None).await?;
+    let title = format!("{} - avvisi in vigore", hub.notices.settings().sender_name);
+    let body = feeds::rss(&notices, &context(&hub, "/feeds/cap.rss", title));
+    Ok((
+        [(header::CONTENT_TYPE, "application/rss+xml; charset=utf-8")],
+        body,
+    )
+        .into_response())
+}
+
+/// `GET /feeds/zones/{zone}.atom`: the notices covering one zone.
+pub async fn zone_atom(
+    State(hub): State<Hub>,
+    Path(file): Path<String>,
+) -> Result<Response, ApiError> {
+    let zone_id = file
+        .strip_suffix(".atom")
+        .ok_or_else(|| ApiError::not_found("a zone feed (they end in .atom)"))?;
+    let zone = hub
+        .zones
+        .snapshot()
+        .get(zone_id)
+        .map(|zone| zone.name.clone())
+        .ok_or_else(|| {
+            ApiError(Problem::new(
+                ErrorCode::NotFound,
+                format!("there is no zone `{zone_id}`; GET /api/v1/zones lists them"),
+            ))
+        })?;
+    let notices = feed_notices(&hub, Some(zone_id.to_owned())).await?;
+    let title = format!("{} - avvisi per {zone}", hub.notices.settings().sender_name);
+    let body = feeds::atom(
+        &notices,
+        &context(&hub, &format!("/feeds/zones/{file}"), title),
+    );
+    Ok((
+        [(header::CONTENT_TYPE, "application/atom+xml; charset=utf-8")],
+        body,
+    )
+        .into_response())
+}
+
+/// `GET /api/v1/keys`: the public key that verifies notice signatures.
+pub async fn keys(State(hub): State<Hub>) -> Json<Value> {
+    Json(json!({ "keys": [hub.notices.signer().public_key()] }))
+}

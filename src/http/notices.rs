@@ -1,0 +1,256 @@
+//! `/api/v1/notices`: draft, edit, review, approve, update, cancel, import, and read them.
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode, Uri};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::error::ApiError;
+use super::extract::{JsonBody, KnownQuery};
+use super::params;
+use crate::auth::{Action, Staff};
+use crate::hub::Hub;
+use crate::notices::{Notice, NoticeState, NoticeView, RawArea, RawNotice, changes_between};
+use crate::problem::{ErrorCode, Problem};
+use crate::store::notices::{self as notice_rows, NoticeFilter};
+
+const DEFAULT_PAGE: i64 = 50;
+const MAX_PAGE: i64 = 500;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EditRequest {
+    version: i64,
+    content: RawNotice,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Approval {
+    version: i64,
+    /// The notice's status, repeated: `Actual`, `Exercise` or `Test`.
+    confirm_status: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Rejection {
+    version: i64,
+    reason: String,
+}
+
+type Created = (StatusCode, Json<Value>);
+
+/// The notice as JSON, with what it reached and (for an update or cancel) what it changes.
+async fn detailed(hub: &Hub, notice: &Notice) -> Result<Value, ApiError> {
+    let mut view = NoticeView::of(notice, &hub.public_url);
+    let (id, original_id) = (notice.id.clone(), notice.references_id.clone());
+    let (stored, original) = hub
+        .store
+        .read(move |conn| {
+            let original = original_id
+                .map(|id| notice_rows::get(conn, &id))
+                .transpose()?
+                .flatten();
+            Ok::<_, crate::store::StoreError>((notice_rows::deliveries(conn, &id)?, original))
+        })
+        .await?;
+    let live = hub
+        .notices
+        .deliveries()
+        .existing(&notice.id)
+        .map(|count| count.totals());
+    view.deliveries = Some(match (stored, live) {
+        (Some(stored), Some(live)) => crate::notices::DeliveryTotals {
+            ws_sessions: stored.ws_sessions.max(live.ws_sessions),
+            mqtt_topics: stored.mqtt_topics.max(live.mqtt_topics),
+        },
+        (stored, live) => live.or(stored).unwrap_or_default(),
+    });
+    view.changes = original.map(|original| changes_between(&original.content, &notice.content));
+    Ok(json!(view))
+}
+
+fn created(hub: &Hub, notice: &Notice) -> Created {
+    (
+        StatusCode::CREATED,
+        Json(json!(NoticeView::of(notice, &hub.public_url))),
+    )
+}
+
+/// `GET /api/v1/notices?state=draft,published&zone=&limit=&cursor=`, newest first.
+pub async fn list(State(hub): State<Hub>, staff: Staff, uri: Uri) -> Result<Json<Value>, ApiError> {
+    staff.require(Action::Read)?;
+    let query = KnownQuery::from_uri(&uri, &["state", "zone", "limit", "cursor"])?;
+    let limit = query
+        .get("limit")
+        .map(|v| params::integer("limit", v, 1, MAX_PAGE))
+        .transpose()?
+        .unwrap_or(DEFAULT_PAGE) as usize;
+    let filter = NoticeFilter {
+        states: query
+            .get("state")
+            .map(parse_states)
+            .transpose()?
+            .unwrap_or_default(),
+        zone: query.get("zone").map(str::to_owned),
+        before_seq: query
+            .get("cursor")
+            .map(|v| params::integer("cursor", v, 1, i64::MAX))
+            .transpose()?,
+        limit,
+        ..NoticeFilter::default()
+    };
+    let notices = hub.notices.list(filter).await?;
+    let next_cursor = (notices.len() == limit)
+        .then(|| notices.last().map(|n| n.seq.to_string()))
+        .flatten();
+    let views: Vec<NoticeView> = notices
+        .iter()
+        .map(|notice| NoticeView::of(notice, &hub.public_url))
+        .collect();
+    Ok(Json(
+        json!({ "notices": views, "next_cursor": next_cursor }),
+    ))
+}
+
+fn parse_states(value: &str) -> Result<Vec<NoticeState>, Problem> {
+    value
+        .split(',')
+        .map(|state| {
+            NoticeState::parse(state.trim()).ok_or_else(|| {
+                let known: Vec<&str> = NoticeState::ALL.iter().map(|s| s.as_str()).collect();
+                Problem::with_field(
+                    ErrorCode::InvalidField,
+                    "state",
+                    format!(
+                        "`state` takes a comma-separated list of: {}",
+                        known.join(", ")
+                    ),
+                )
+            })
+        })
+        .collect()
+}
+
+pub async fn create(
+    State(hub): State<Hub>,
+    staff: Staff,
+    JsonBody(raw): JsonBody<RawNotice>,
+) -> Result<Created, ApiError> {
+    let notice = hub.notices.draft(&staff, raw).await?;
+    Ok(created(&hub, &notice))
+}
+
+pub async fn show(
+    State(hub): State<Hub>,
+    staff: Staff,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    staff.require(Action::Read)?;
+    let notice = hub.notices.get(&id).await?;
+    Ok(Json(detailed(&hub, &notice).await?))
+}
+
+pub async fn edit(
+    State(hub): State<Hub>,
+    staff: Staff,
+    Path(id): Path<String>,
+    JsonBody(edit): JsonBody<EditRequest>,
+) -> Result<Json<Value>, ApiError> {
+    let notice = hub
+        .notices
+        .edit(&staff, &id, edit.version, edit.content)
+        .await?;
+    Ok(Json(detailed(&hub, &notice).await?))
+}
+
+pub async fn approve(
+    State(hub): State<Hub>,
+    staff: Staff,
+    Path(id): Path<String>,
+    JsonBody(approval): JsonBody<Approval>,
+) -> Result<Json<Value>, ApiError> {
+    let notice = hub
+        .notices
+        .approve(&staff, &id, approval.version, &approval.confirm_status)
+        .await?;
+    Ok(Json(detailed(&hub, &notice).await?))
+}
+
+pub async fn reject(
+    State(hub): State<Hub>,
+    staff: Staff,
+    Path(id): Path<String>,
+    JsonBody(rejection): JsonBody<Rejection>,
+) -> Result<Json<Value>, ApiError> {
+    let notice = hub
+        .notices
+        .reject(&staff, &id, rejection.version, &rejection.reason)
+        .await?;
+    Ok(Json(detailed(&hub, &notice).await?))
+}
+
+/// `POST /api/v1/notices/{id}/update`: a draft Update, prefilled from the notice in force.
+pub async fn start_update(
+    State(hub): State<Hub>,
+    staff: Staff,
+    Path(id): Path<String>,
+) -> Result<Created, ApiError> {
+    let notice = hub.notices.start_update(&staff, &id).await?;
+    Ok(created(&hub, &notice))
+}
+
+/// `POST /api/v1/notices/{id}/cancel`: a draft Cancel, prefilled from the notice in force.
+pub async fn start_cancel(
+    State(hub): State<Hub>,
+    staff: Staff,
+    Path(id): Path<String>,
+) -> Result<Created, ApiError> {
+    let notice = hub.notices.start_cancel(&staff, &id).await?;
+    Ok(created(&hub, &notice))
+}
+
+/// `POST /api/v1/notices/import` with a CAP 1.2 document as the body.
+pub async fn import(
+    State(hub): State<Hub>,
+    staff: Staff,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Created, ApiError> {
+    staff.require(Action::Draft)?;
+    let content_type = headers
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let essence = content_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    if !matches!(
+        essence.as_str(),
+        "application/cap+xml" | "application/xml" | "text/xml"
+    ) {
+        return Err(ApiError(Problem::new(
+            ErrorCode::UnsupportedMediaType,
+            "send the CAP document with Content-Type: application/cap+xml (or application/xml)",
+        )));
+    }
+    let notice = hub.notices.import(&staff, body.to_vec()).await?;
+    Ok(created(&hub, &notice))
+}
+
+/// `POST /api/v1/notices/area-preview`: the zones an area would cover, while it is being drawn.
+pub async fn preview_area(
+    State(hub): State<Hub>,
+    staff: Staff,
+    JsonBody(area): JsonBody<RawArea>,
+) -> Result<Json<Value>, ApiError> {
+    staff.require(Action::Draft)?;
+    let zones = hub.notices.preview_area(area).await?;
+    Ok(Json(json!({ "zones": zones })))
+}

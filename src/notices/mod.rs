@@ -1,0 +1,26 @@
+//! Emergency notices: CAP 1.2 content, the four-eyes workflow, signing, and what channels send.
+
+mod area;
+mod cap;
+mod cap_import;
+pub mod cap_xml;
+mod content;
+mod deliveries;
+pub mod events;
+mod expiry;
+mod model;
+mod publish;
+mod service;
+mod signing;
+mod view;
+
+pub use area::{AreaSpec, Circle, LatLon, NoticeArea, RawArea};
+pub use cap::{CapCategory, CapStatus, Certainty, MsgType, Severity, Urgency};
+pub use content::{InfoText, NoticeContent, RawInfo, RawNotice};
+pub use deliveries::{Deliveries, DeliveryCount, DeliveryTotals};
+pub use events::{NoticeEvent, NoticeEventKind};
+pub use expiry::{flush_deliveries_periodically, run_expiry};
+pub use model::{Notice, NoticeOrigin, NoticeState};
+pub use service::{NoticeSettings, Notices};
+pub use signing::{KEY_FILE, PublicKeyView, SignatureView, Signer};
+pub use view::{Change, NoticeView, changes_between};

@@ -1,0 +1,132 @@
+//! A notice as the API shows it, and the list of what an update changes.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use super::cap::{CapStatus, MsgType};
+use super::content::NoticeContent;
+use super::deliveries::DeliveryTotals;
+use super::model::{Notice, NoticeOrigin, NoticeState};
+use crate::reports::ZoneRef;
+
+/// `schemas/notice.schema.json`.
+#[derive(Debug, Serialize)]
+pub struct NoticeView<'a> {
+    pub id: &'a str,
+    pub thread_id: &'a str,
+    pub state: NoticeState,
+    pub origin: NoticeOrigin,
+    pub msg_type: MsgType,
+    /// Repeated from `content` so lists can mark tests and exercises without opening them.
+    pub status: CapStatus,
+    pub identifier: &'a str,
+    pub sender: &'a str,
+    pub sent: Option<DateTime<Utc>>,
+    pub references_id: Option<&'a str>,
+    pub content: &'a NoticeContent,
+    pub covered_zones: &'a [ZoneRef],
+    pub author: &'a str,
+    pub editors: &'a [String],
+    pub approver: Option<&'a str>,
+    pub rejection_reason: Option<&'a str>,
+    pub version: i64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    /// Where the CAP document of this notice is served.
+    pub cap_url: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deliveries: Option<DeliveryTotals>,
+    /// For an Update or Cancel: what differs from the notice it replaces.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub changes: Option<Vec<Change>>,
+}
+
+impl<'a> NoticeView<'a> {
+    pub fn of(notice: &'a Notice, public_url: &str) -> NoticeView<'a> {
+        NoticeView {
+            id: &notice.id,
+            thread_id: &notice.thread_id,
+            state: notice.state,
+            origin: notice.origin,
+            msg_type: notice.msg_type,
+            status: notice.content.status,
+            identifier: &notice.identifier,
+            sender: &notice.sender,
+            sent: notice.sent,
+            references_id: notice.references_id.as_deref(),
+            content: &notice.content,
+            covered_zones: &notice.covered_zones,
+            author: &notice.author,
+            editors: &notice.editors,
+            approver: notice.approver.as_deref(),
+            rejection_reason: notice.rejection_reason.as_deref(),
+            version: notice.version,
+            created_at: notice.created_at,
+            updated_at: notice.updated_at,
+            cap_url: format!("{}/cap/{}.xml", public_url.trim_end_matches('/'), notice.id),
+            deliveries: None,
+            changes: None,
+        }
+    }
+}
+
+/// One field that differs, by its path in the content (`info.it.headline`, `area.zones`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Change {
+    pub field: String,
+    pub before: Value,
+    pub after: Value,
+}
+
+/// Every field of `after` that differs from `before`.
+pub fn changes_between(before: &NoticeContent, after: &NoticeContent) -> Vec<Change> {
+    let mut old = Map::new();
+    let mut new = Map::new();
+    flatten(
+        "",
+        &serde_json::to_value(before).unwrap_or(Value::Null),
+        &mut old,
+    );
+    flatten(
+        "",
+        &serde_json::to_value(after).unwrap_or(Value::Null),
+        &mut new,
+    );
+    let mut fields: Vec<&String> = old.keys().chain(new.keys()).collect();
+    fields.sort();
+    fields.dedup();
+    fields
+        .into_iter()
+        .filter_map(|field| {
+            let (before, after) = (
+                old.get(field).cloned().unwrap_or(Value::Null),
+                new.get(field).cloned().unwrap_or(Value::Null),
+            );
+            (before != after).then(|| Change {
+                field: field.clone(),
+                before,
+                after,
+            })
+        })
+        .collect()
+}
+
+/// Objects become dotted paths; arrays and scalars are compared whole.
+fn flatten(prefix: &str, value: &Value, into: &mut Map<String, Value>) {
+    match value {
+        Value::Object(object) => {
+            for (key, child) in object {
+                let path = if prefix.is_empty() {
+                    key.clone()
+                } else {
+                    format!("{prefix}.{key}")
+                };
+                flatten(&path, child, into);
+            }
+        }
+        other => {
+            into.insert(prefix.to_owned(), other.clone());
+        }
+    }
+}
