@@ -8,6 +8,7 @@ mod content;
 mod deliveries;
 pub mod events;
 mod expiry;
+mod import;
 mod model;
 mod publish;
 mod service;

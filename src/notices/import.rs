@@ -1,0 +1,87 @@
+//! Importing a CAP alert from another authority: stored as a draft, relayed after approval.
+
+use serde_json::json;
+
+use super::area::NoticeArea;
+use super::cap::MsgType;
+use super::cap_import::parse_cap;
+use super::content::NoticeContent;
+use super::model::{Notice, NoticeOrigin, NoticeState};
+use super::service::{Notices, record};
+use crate::auth::{Action, Staff};
+use crate::problem::{ErrorCode, Problem};
+use crate::store::WriteCtx;
+use crate::store::notices as notice_rows;
+
+impl Notices {
+    /// Stores a CAP alert from another authority as a draft to be relayed after approval.
+    pub async fn import(&self, staff: &Staff, xml: Vec<u8>) -> Result<Notice, Problem> {
+        staff.require(Action::Draft)?;
+        let (now, zones, max) = (
+            self.now(),
+            self.zones(),
+            self.inner.settings.max_import_bytes,
+        );
+        let (alert, content, covered) = tokio::task::spawn_blocking(move || {
+            let mut alert = parse_cap(&xml, max, &zones)?;
+            let raw = std::mem::take(&mut alert.raw);
+            let content = NoticeContent::parse(raw, now, &zones, alert.msg_type)?;
+            let covered = NoticeArea::of(&content.area, &zones).covered_zones(&zones);
+            Ok::<_, Problem>((alert, content, covered))
+        })
+        .await
+        .map_err(|err| Problem::internal(&err))??;
+        let importer = staff.name.clone();
+        let office = self.inner.settings.office.clone();
+        self.inner
+            .store
+            .write(move |ctx| {
+                if let Some(existing) = notice_rows::find_by_cap_key(ctx.conn(), &alert.sender, &alert.identifier)? {
+                    return Err(Problem::new(ErrorCode::InvalidState, format!("this alert was already imported as notice {}", existing.id)));
+                }
+                let original = referenced(ctx, &alert.references)?;
+                if alert.msg_type == MsgType::Cancel && original.is_none() {
+                    return Err(Problem::new(ErrorCode::InvalidState, "this cancels an alert this hub never received: there is nothing to withdraw"));
+                }
+                let id = uuid::Uuid::now_v7().to_string();
+                let mut notice = Notice {
+                    seq: 0,
+                    thread_id: original.as_ref().map_or(id.clone(), |o| o.thread_id.clone()),
+                    references_id: original.map(|o| o.id),
+                    id,
+                    state: NoticeState::Draft,
+                    origin: NoticeOrigin::Imported,
+                    msg_type: alert.msg_type,
+                    content,
+                    covered_zones: covered,
+                    identifier: alert.identifier,
+                    sender: alert.sender,
+                    sent: Some(alert.sent),
+                    author: importer.clone(),
+                    editors: vec![importer.clone()],
+                    approver: None,
+                    rejection_reason: None,
+                    version: 1,
+                    created_at: now,
+                    updated_at: now,
+                };
+                notice.seq = notice_rows::insert(ctx.conn(), &notice)?;
+                record(ctx, &importer, "import", &notice, json!({ "sender": notice.sender, "identifier": notice.identifier, "office": office }))?;
+                Ok(notice)
+            })
+            .await
+    }
+}
+
+/// The notice an imported Update or Cancel refers to, if this hub has it.
+fn referenced(
+    ctx: &WriteCtx<'_>,
+    references: &[(String, String)],
+) -> Result<Option<Notice>, Problem> {
+    for (sender, identifier) in references.iter().rev() {
+        if let Some(notice) = notice_rows::find_by_cap_key(ctx.conn(), sender, identifier)? {
+            return Ok(Some(notice));
+        }
+    }
+    Ok(None)
+}
