@@ -1,12 +1,10 @@
 //! Building the hub from its configuration, serving it, and shutting it down in order.
 
-use std::future::IntoFuture;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use axum::serve::ListenerExt;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
@@ -84,6 +82,7 @@ pub async fn start_with_clock(config: Config, clock: SharedClock) -> anyhow::Res
         zones,
         intake,
         notices,
+        sessions: Default::default(),
         bus,
         clock,
         broker,
@@ -92,20 +91,23 @@ pub async fn start_with_clock(config: Config, clock: SharedClock) -> anyhow::Res
     };
     spawn_background_work(&hub);
     tracing::info!(%http_addr, "listening on http://{http_addr}");
-    let service = http::router(hub.clone()).into_make_service_with_connect_info::<SocketAddr>();
-    // Acks and notices are small frames that must leave at once, not wait to be coalesced.
-    let send_buffer = config.ws.send_buffer_bytes;
-    let listener = listener.tap_io(move |stream| {
-        if let Err(err) = stream.set_nodelay(true) {
-            tracing::debug!(%err, "cannot set TCP_NODELAY");
-        }
-        if let Err(err) = socket2::SockRef::from(&*stream).set_send_buffer_size(send_buffer) {
-            tracing::debug!(%err, "cannot bound the send buffer");
-        }
-    });
-    let server = axum::serve(listener, service)
-        .with_graceful_shutdown(hub.shutdown.clone().cancelled_owned())
-        .into_future();
+    let options = http::SocketOptions {
+        send_buffer_bytes: config.ws.send_buffer_bytes,
+    };
+    let connections = TaskTracker::new();
+    let server = http::serve(
+        listener,
+        http::router(hub.clone()),
+        options,
+        hub.shutdown.clone(),
+        connections.clone(),
+    );
+    let server = async move {
+        server.await;
+        connections.close();
+        connections.wait().await;
+        Ok(())
+    };
     Ok(RunningApp {
         http_addr,
         hub,
@@ -173,6 +175,11 @@ fn spawn_background_work(hub: &Hub) {
             }
         }
     });
+    hub.tasks.spawn(
+        hub.sessions
+            .clone()
+            .run(hub.bus.clone(), hub.shutdown.clone()),
+    );
     let (notices, clock, bus) = (hub.notices.clone(), hub.clock.clone(), hub.bus.clone());
     hub.tasks.spawn(run_expiry(
         notices.clone(),

@@ -24,6 +24,8 @@ pub struct Hub {
     pub intake: Intake,
     pub accounts: Accounts,
     pub notices: Notices,
+    /// WebSocket sessions subscribed to notices, served by one fan-out task.
+    pub sessions: crate::channels::ws::Sessions,
     pub bus: Bus,
     /// Base of the links in feeds and CAP documents (`public_url`, or the bound address).
     pub public_url: Arc<str>,

@@ -30,6 +30,7 @@ pub enum ErrorCode {
     InvalidState,
     UnsafeXml,
     MalformedXml,
+    UpgradeRequired,
     Unavailable,
     Internal,
 }
@@ -58,6 +59,7 @@ impl ErrorCode {
         ErrorCode::InvalidState,
         ErrorCode::UnsafeXml,
         ErrorCode::MalformedXml,
+        ErrorCode::UpgradeRequired,
         ErrorCode::Unavailable,
         ErrorCode::Internal,
     ];
@@ -70,6 +72,7 @@ impl ErrorCode {
             ErrorCode::Unauthorized | ErrorCode::InvalidCredentials => 401,
             ErrorCode::Forbidden | ErrorCode::FourEyes => 403,
             ErrorCode::NotFound => 404,
+            ErrorCode::UpgradeRequired => 426,
             ErrorCode::ClientRefConflict | ErrorCode::StaleVersion | ErrorCode::InvalidState => 409,
             ErrorCode::TooLarge => 413,
             ErrorCode::UnsupportedMediaType => 415,

@@ -11,6 +11,7 @@ mod notices;
 mod open311;
 mod params;
 mod reports;
+mod server;
 mod users;
 mod zones;
 
@@ -30,6 +31,7 @@ pub use auth::bearer;
 pub use error::ApiError;
 pub use extract::PeerAddr;
 pub use reports::PublicReport;
+pub use server::{SocketOptions, serve};
 
 use crate::hub::Hub;
 use crate::problem::{ErrorCode, Problem};

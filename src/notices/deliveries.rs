@@ -25,7 +25,11 @@ pub struct DeliveryTotals {
 
 impl DeliveryCount {
     pub fn add_ws_session(&self) {
-        self.ws_sessions.fetch_add(1, Ordering::Relaxed);
+        self.add_ws_sessions(1);
+    }
+
+    pub fn add_ws_sessions(&self, sessions: u64) {
+        self.ws_sessions.fetch_add(sessions, Ordering::Relaxed);
     }
 
     /// Counts a topic once however often the broker routes the notice on it.

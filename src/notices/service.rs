@@ -64,6 +64,10 @@ impl Notices {
         }
     }
 
+    pub fn store(&self) -> &Store {
+        &self.inner.store
+    }
+
     pub fn signer(&self) -> &Signer {
         &self.inner.signer
     }

@@ -1,11 +1,24 @@
-//! WebSocket at `/ws`: clients send `report` frames and get `ack` or `error` frames back.
+//! WebSocket at `/ws`: reports in, acks and errors out, and notice subscriptions.
+//!
+//! The upgrade is done here rather than by axum's extractor so that each session keeps its raw
+//! TCP socket: the notice fan-out writes a frame encoded once straight to it (see `outlet`),
+//! while tungstenite handles everything else.
 
+mod fanout;
+mod outlet;
 mod session;
 mod subscription;
 
-use axum::extract::State;
-use axum::extract::ws::WebSocketUpgrade;
+pub use fanout::Sessions;
+
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use hyper_util::rt::TokioIo;
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 
 use crate::http::{ApiError, PeerAddr};
 use crate::hub::Hub;
@@ -14,15 +27,15 @@ use crate::problem::{ErrorCode, Problem};
 /// Messages above the configured body limit get an error frame; only beyond twice that does the
 /// WebSocket layer itself close the connection (code 1009), since it cannot buffer them.
 const HARD_LIMIT_FACTOR: usize = 2;
-/// Read buffer per connection. tungstenite allocates it up front and zero-fills it on every
-/// read; its 128 KiB default costs CPU on every frame and memory on every idle session. Frames
-/// larger than this still arrive whole: the buffer grows to fit them.
-const READ_BUFFER_BYTES: usize = 4 * 1024;
+/// Read buffer per connection. tungstenite allocates it up front and zero-fills it on reads;
+/// its 128 KiB default would cost CPU on every frame and memory on every idle session. Larger
+/// messages still arrive whole: the buffer grows to fit them.
+const READ_BUFFER_BYTES: usize = 2 * 1024;
 
 pub async fn upgrade(
     State(hub): State<Hub>,
     PeerAddr(peer): PeerAddr,
-    ws: WebSocketUpgrade,
+    mut request: Request,
 ) -> Response {
     if hub.shutdown.is_cancelled() {
         return ApiError(Problem::new(
@@ -31,10 +44,80 @@ pub async fn upgrade(
         ))
         .into_response();
     }
-    let hard_limit = hub.config.intake.max_body_bytes * HARD_LIMIT_FACTOR;
+    let key = match websocket_key(request.headers()) {
+        Ok(key) => key,
+        Err(problem) => return ApiError(problem).into_response(),
+    };
+    let upgrading = hyper::upgrade::on(&mut request);
+    let config = websocket_config(hub.config.intake.max_body_bytes * HARD_LIMIT_FACTOR);
     let tasks = hub.tasks.clone();
-    ws.read_buffer_size(READ_BUFFER_BYTES)
-        .max_message_size(hard_limit)
-        .max_frame_size(hard_limit)
-        .on_upgrade(move |socket| tasks.track_future(session::run(socket, hub, peer)))
+    tasks.spawn(async move {
+        let upgraded = match upgrading.await {
+            Ok(upgraded) => upgraded,
+            Err(err) => return tracing::debug!(%err, "websocket upgrade failed"),
+        };
+        match upgraded.downcast::<TokioIo<TcpStream>>() {
+            Ok(parts) => {
+                session::run(parts.io.into_inner(), parts.read_buf, config, hub, peer).await
+            }
+            Err(_) => tracing::error!("the websocket connection is not a TCP stream; closing it"),
+        }
+    });
+    switching_protocols(&key)
+}
+
+fn websocket_config(hard_limit: usize) -> WebSocketConfig {
+    WebSocketConfig::default()
+        .read_buffer_size(READ_BUFFER_BYTES)
+        .max_message_size(Some(hard_limit))
+        .max_frame_size(Some(hard_limit))
+}
+
+/// The client's `Sec-WebSocket-Key`, after checking that this is a WebSocket upgrade.
+fn websocket_key(headers: &HeaderMap) -> Result<String, Problem> {
+    let has = |name: header::HeaderName, token: &str| {
+        headers
+            .get_all(name)
+            .iter()
+            .filter_map(|value| value.to_str().ok())
+            .flat_map(|value| value.split(','))
+            .any(|part| part.trim().eq_ignore_ascii_case(token))
+    };
+    let refuse = |what: &str| {
+        Err(Problem::new(
+            ErrorCode::UpgradeRequired,
+            format!("/ws speaks WebSocket (RFC 6455) only: {what}"),
+        ))
+    };
+    if !has(header::CONNECTION, "upgrade") || !has(header::UPGRADE, "websocket") {
+        return refuse("send Connection: Upgrade and Upgrade: websocket");
+    }
+    if headers
+        .get(header::SEC_WEBSOCKET_VERSION)
+        .and_then(|v| v.to_str().ok())
+        != Some("13")
+    {
+        return refuse("only version 13 is supported");
+    }
+    match headers
+        .get(header::SEC_WEBSOCKET_KEY)
+        .and_then(|v| v.to_str().ok())
+    {
+        Some(key) if !key.is_empty() => Ok(key.to_owned()),
+        _ => refuse("Sec-WebSocket-Key is missing"),
+    }
+}
+
+fn switching_protocols(key: &str) -> Response {
+    let accept = derive_accept_key(key.as_bytes());
+    let mut response = Response::new(Body::empty());
+    *response.status_mut() = StatusCode::SWITCHING_PROTOCOLS;
+    let headers = response.headers_mut();
+    headers.insert(header::CONNECTION, HeaderValue::from_static("upgrade"));
+    headers.insert(header::UPGRADE, HeaderValue::from_static("websocket"));
+    headers.insert(
+        header::SEC_WEBSOCKET_ACCEPT,
+        HeaderValue::from_str(&accept).expect("base64 is a valid header value"),
+    );
+    response
 }

@@ -1,40 +1,43 @@
-//! One WebSocket session: one task that reads frames, answers them, and writes the notices its
-//! subscription wants, straight to the socket.
+//! One WebSocket session: a task that reads frames and answers them. Notices reach it through
+//! its [`Outlet`], written by the fan-out; the task only steps in when the socket pushes back.
 //!
-//! Slow consumers: notices reach sessions through a shared broadcast ring of
-//! `bus::NOTICE_CAPACITY` events. A session that falls further behind is closed with code 1008
-//! and told to reconnect with its cursor. A session whose socket does not take a frame within
-//! `ws.write_timeout_secs` is dropped. Neither ever delays another session.
+//! Slow consumers: a session whose outlet queue fills is closed with code 1008 and told to
+//! resume with its cursor; one whose socket takes nothing for `ws.write_timeout_secs` is
+//! dropped. Neither delays any other session.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, close_code};
-use tokio::sync::broadcast::{self, error::RecvError};
+use bytes::Bytes;
+use futures_util::{SinkExt, StreamExt};
+use tokio::net::TcpStream;
+use tokio_tungstenite::WebSocketStream;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+use tokio_tungstenite::tungstenite::protocol::{CloseFrame, Role, WebSocketConfig};
+use tokio_tungstenite::tungstenite::{Message, Utf8Bytes};
 
+use super::fanout::Registration;
+use super::outlet::{Conn, Failure, Outlet};
 use super::subscription::{Subscription, backlog};
 use crate::auth::Staff;
 use crate::channels::frames::{self, ClientFrame, Refusal, ServerFrame, SubscribeFrame};
 use crate::hub::Hub;
-use crate::notices::NoticeEvent;
 use crate::problem::Problem;
 use crate::reports::{Origin, RawSubmission, Source};
 
-/// Notices flowing to a subscribed session.
-struct Feed {
-    rx: broadcast::Receiver<Arc<NoticeEvent>>,
-    subscription: Subscription,
-    /// The cursor of the last notice event sent (or skipped as already sent).
-    position: i64,
-}
+/// WebSocket close codes (RFC 6455 section 7.4.1).
+const GOING_AWAY: u16 = 1001;
+const POLICY_VIOLATION: u16 = 1008;
 
 struct Session {
-    socket: WebSocket,
+    socket: WebSocketStream<Conn>,
+    outlet: Arc<Outlet>,
     hub: Hub,
     peer: Option<SocketAddr>,
     staff: Option<Staff>,
-    feed: Option<Feed>,
+    /// Membership of the notice fan-out while subscribed.
+    registration: Option<Registration>,
     write_timeout: Duration,
 }
 
@@ -46,53 +49,79 @@ enum Step {
 }
 
 enum Wake {
+    Outlet,
+    Incoming(Option<Result<Message, tokio_tungstenite::tungstenite::Error>>),
     Shutdown,
-    Notice(Result<Arc<NoticeEvent>, RecvError>),
-    Incoming(Option<Result<Message, axum::Error>>),
 }
 
-pub(super) async fn run(socket: WebSocket, hub: Hub, peer: Option<SocketAddr>) {
+pub(super) async fn run(
+    stream: TcpStream,
+    already_read: Bytes,
+    config: WebSocketConfig,
+    hub: Hub,
+    peer: Option<SocketAddr>,
+) {
+    let outlet = Outlet::new(stream);
+    // `already_read` is a slice of hyper's whole read buffer: copy the few bytes, free the rest.
+    let early_bytes = already_read.to_vec();
+    drop(already_read);
+    let socket = WebSocketStream::from_partially_read(
+        Conn(outlet.clone()),
+        early_bytes,
+        Role::Server,
+        Some(config),
+    )
+    .await;
     let write_timeout = Duration::from_secs(hub.config.ws.write_timeout_secs);
     let mut session = Session {
         socket,
+        outlet,
         hub,
         peer,
         staff: None,
-        feed: None,
+        registration: None,
         write_timeout,
     };
     let welcome = session.welcome();
-    if !session.send(&welcome).await {
+    if session.send(&welcome).await.is_err() {
         return;
     }
+    let shutdown = session.hub.shutdown.clone();
+    let mut shutting_down = std::pin::pin!(shutdown.cancelled());
     loop {
         let wake = tokio::select! {
-            _ = session.hub.shutdown.cancelled() => Wake::Shutdown,
-            event = next_notice(&mut session.feed) => Wake::Notice(event),
-            incoming = session.socket.recv() => Wake::Incoming(incoming),
+            biased;
+            _ = session.outlet.work() => Wake::Outlet,
+            incoming = session.socket.next() => Wake::Incoming(incoming),
+            _ = &mut shutting_down => Wake::Shutdown,
         };
         let step = match wake {
-            Wake::Shutdown => Step::Close(close_code::AWAY, "the hub is shutting down"),
-            Wake::Notice(event) => session.on_notice(event).await,
+            Wake::Outlet => session.finish_writes().await,
             // Boxed: report handling holds a large future, which idle sessions should not carry.
             Wake::Incoming(Some(Ok(message))) => Box::pin(session.on_message(message)).await,
             Wake::Incoming(_) => Step::End,
+            Wake::Shutdown => Step::Close(GOING_AWAY, "the hub is shutting down"),
         };
         match step {
             Step::Continue => {}
-            Step::Close(code, reason) => {
-                session.close(code, reason).await;
-                return;
-            }
+            Step::Close(code, reason) => return session.close(code, reason).await,
             Step::End => return,
         }
     }
 }
 
-async fn next_notice(feed: &mut Option<Feed>) -> Result<Arc<NoticeEvent>, RecvError> {
-    match feed {
-        Some(feed) => feed.rx.recv().await,
-        None => std::future::pending().await,
+/// What a failed write means for the session.
+fn step_after(failure: Failure) -> Step {
+    match failure {
+        Failure::TooSlow => Step::Close(
+            POLICY_VIOLATION,
+            "too slow: missed notices; reconnect and subscribe with your last cursor",
+        ),
+        Failure::Stalled => {
+            tracing::info!("dropped a WebSocket session that stopped reading");
+            Step::End
+        }
+        Failure::Broken => Step::End,
     }
 }
 
@@ -105,31 +134,12 @@ impl Session {
         }
     }
 
-    async fn on_notice(&mut self, event: Result<Arc<NoticeEvent>, RecvError>) -> Step {
-        let event = match event {
-            Ok(event) => event,
-            Err(RecvError::Lagged(_)) => {
-                tracing::info!("closing a WebSocket session that fell behind the notice stream");
-                return Step::Close(
-                    close_code::POLICY,
-                    "too slow: missed notices; reconnect and subscribe with your last cursor",
-                );
-            }
-            Err(RecvError::Closed) => {
-                return Step::Close(close_code::AWAY, "the hub is shutting down");
-            }
-        };
-        let feed = self.feed.as_mut().expect("notices arrive only with a feed");
-        if event.seq <= feed.position || !feed.subscription.wants(&event) {
-            return Step::Continue;
+    /// Writes what the fan-out queued because the socket was busy.
+    async fn finish_writes(&mut self) -> Step {
+        match self.outlet.drain(self.write_timeout).await {
+            Ok(()) => Step::Continue,
+            Err(failure) => step_after(failure),
         }
-        feed.position = event.seq;
-        let text = Utf8Bytes::try_from(event.frame.clone()).expect("frames are UTF-8");
-        if !self.write(Message::Text(text)).await {
-            return Step::End;
-        }
-        event.deliveries.add_ws_session();
-        Step::Continue
     }
 
     async fn on_message(&mut self, message: Message) -> Step {
@@ -137,32 +147,35 @@ impl Session {
             Message::Text(text) => text.as_bytes(),
             Message::Binary(bytes) => bytes,
             Message::Close(_) => return Step::End,
-            Message::Ping(_) | Message::Pong(_) => return Step::Continue,
+            Message::Ping(_) | Message::Pong(_) | Message::Frame(_) => return Step::Continue,
         };
         let limit = self.hub.config.intake.max_body_bytes;
         let reply = if bytes.len() > limit {
-            ServerFrame::Error {
+            Some(ServerFrame::Error {
                 problem: frames::too_large(bytes.len(), limit),
                 client_ref: None,
-            }
+            })
         } else {
             match frames::parse_client_frame(bytes) {
-                Ok(ClientFrame::Report(raw)) => self.submit(raw).await,
-                Ok(ClientFrame::Auth(auth)) => self.authenticate(&auth.token).await,
+                Ok(ClientFrame::Report(raw)) => Some(self.submit(raw).await),
+                Ok(ClientFrame::Auth(auth)) => Some(self.authenticate(&auth.token).await),
                 Ok(ClientFrame::Subscribe(subscribe)) => match self.subscribe(&subscribe).await {
-                    Ok(subscribed) => subscribed,
-                    Err(problem) => ServerFrame::refused(Refusal {
+                    Ok(()) => None,
+                    Err(Ok(problem)) => Some(ServerFrame::refused(Refusal {
                         problem,
                         client_ref: None,
-                    }),
+                    })),
+                    Err(Err(failure)) => return step_after(failure),
                 },
-                Err(refusal) => ServerFrame::refused(refusal),
+                Err(refusal) => Some(ServerFrame::refused(refusal)),
             }
         };
-        if self.send(&reply).await {
-            Step::Continue
-        } else {
-            Step::End
+        match reply {
+            Some(reply) => match self.send(&reply).await {
+                Ok(()) => Step::Continue,
+                Err(failure) => step_after(failure),
+            },
+            None => Step::Continue,
         }
     }
 
@@ -196,24 +209,25 @@ impl Session {
         }
     }
 
-    /// Replaces the subscription: sends what the subscriber is owed, then follows live events.
-    /// The live receiver is opened before the store is read, so no event falls in between.
-    async fn subscribe(&mut self, frame: &SubscribeFrame) -> Result<ServerFrame, Problem> {
+    /// Replaces the subscription: sends what the subscriber is owed and `subscribed`, then
+    /// goes live. The session joins the fan-out before the store is read, and live events held
+    /// meanwhile are sent after the backlog, so none is missed or sent twice.
+    async fn subscribe(&mut self, frame: &SubscribeFrame) -> Result<(), Result<Problem, Failure>> {
         let zones = self.hub.zones.snapshot();
-        let subscription = Subscription::parse(frame, self.staff.as_ref(), &zones)?;
-        let rx = self.hub.bus.subscribe_notices();
-        self.feed = None;
-        let owed = backlog(&self.hub.store, zones, subscription.clone(), frame.cursor).await?;
+        let subscription = Subscription::parse(frame, self.staff.as_ref(), &zones).map_err(Ok)?;
+        self.registration = None;
+        let registration = self
+            .hub
+            .sessions
+            .join(subscription.clone(), self.outlet.clone());
+        let owed = backlog(&self.hub.store, zones, subscription, frame.cursor)
+            .await
+            .map_err(Ok)?;
         let sent = owed.events.len();
         for event in owed.events {
             let text = Utf8Bytes::try_from(bytes::Bytes::from(event.frame))
-                .map_err(|err| Problem::internal(&err))?;
-            if !self.write(Message::Text(text)).await {
-                return Err(Problem::new(
-                    crate::problem::ErrorCode::Unavailable,
-                    "the connection stopped taking frames",
-                ));
-            }
+                .map_err(|err| Ok(Problem::internal(&err)))?;
+            self.write(Message::Text(text)).await.map_err(Err)?;
             if event.kind == "published" {
                 self.hub
                     .notices
@@ -222,42 +236,36 @@ impl Session {
                     .add_ws_session();
             }
         }
-        self.feed = Some(Feed {
-            rx,
-            subscription,
-            position: owed.position,
-        });
-        Ok(ServerFrame::Subscribed {
+        self.send(&ServerFrame::Subscribed {
             cursor: owed.position,
             sent,
         })
+        .await
+        .map_err(Err)?;
+        registration.go_live(owed.position);
+        self.registration = Some(registration);
+        Ok(())
     }
 
-    async fn send(&mut self, frame: &ServerFrame) -> bool {
-        self.write(Message::Text(frame.to_json().into())).await
+    async fn send(&mut self, frame: &ServerFrame) -> Result<(), Failure> {
+        self.write(Message::text(frame.to_json())).await
     }
 
-    /// Writes one message; `false` if the peer is gone or has stopped reading.
-    async fn write(&mut self, message: Message) -> bool {
+    /// Sends a message of the session's own, behind whatever the fan-out left waiting.
+    async fn write(&mut self, message: Message) -> Result<(), Failure> {
         match tokio::time::timeout(self.write_timeout, self.socket.send(message)).await {
-            Ok(Ok(())) => true,
-            Ok(Err(_)) => false,
-            Err(_) => {
-                tracing::info!("dropped a WebSocket session that stopped reading");
-                false
-            }
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(_)) => Err(Failure::Broken),
+            Err(_) => Err(Failure::Stalled),
         }
     }
 
     async fn close(&mut self, code: u16, reason: &'static str) {
+        self.registration = None;
         let frame = CloseFrame {
-            code,
+            code: CloseCode::from(code),
             reason: reason.into(),
         };
-        let _ = tokio::time::timeout(
-            self.write_timeout,
-            self.socket.send(Message::Close(Some(frame))),
-        )
-        .await;
+        let _ = self.write(Message::Close(Some(frame))).await;
     }
 }

@@ -1,6 +1,6 @@
 //! What a WebSocket session subscribed to, and the notice frames it is owed on subscribing.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use crate::auth::Staff;
 use crate::channels::frames::SubscribeFrame;
@@ -19,7 +19,8 @@ const MAX_REPLAY: usize = 1000;
 /// One session's interest in notices.
 #[derive(Debug, Clone)]
 pub enum Subscription {
-    Zones(HashSet<String>),
+    /// Distinct zone ids.
+    Zones(Vec<String>),
     Point(Location),
     /// Everything: staff only.
     Everything,
@@ -104,7 +105,10 @@ fn zone_subscription(ids: &[String], zones: &ZoneIndex) -> Result<Subscription, 
             ));
         }
     }
-    Ok(Subscription::Zones(ids.iter().cloned().collect()))
+    let mut distinct = ids.to_vec();
+    distinct.sort();
+    distinct.dedup();
+    Ok(Subscription::Zones(distinct))
 }
 
 /// The frames a new subscriber is owed, oldest first, and the cursor they bring it up to.

@@ -1,0 +1,201 @@
+//! The notice fan-out: one task follows committed notice events and offers each frame to every
+//! subscribed session's outlet, in parallel over shards of sessions. Sessions are not woken
+//! for a frame their socket takes at once.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+use bytes::Bytes;
+use slab::Slab;
+use tokio::sync::broadcast::error::RecvError;
+use tokio_tungstenite::tungstenite::protocol::frame::Frame;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::{Data, OpCode};
+use tokio_util::sync::CancellationToken;
+
+use super::outlet::{Failure, Offer, Outlet};
+use super::subscription::Subscription;
+use crate::bus::Bus;
+use crate::notices::NoticeEvent;
+
+/// Live events a subscribing session may collect while its backlog is sent.
+const MAX_HELD: usize = 1024;
+
+/// Every subscribed session, in shards that are served in parallel.
+#[derive(Clone)]
+pub struct Sessions {
+    shards: Arc<[Mutex<Slab<Arc<Member>>>]>,
+    next_shard: Arc<AtomicUsize>,
+}
+
+/// One subscribed session as the fan-out sees it.
+pub struct Member {
+    subscription: Subscription,
+    outlet: Arc<Outlet>,
+    /// Std mutex: held to place one event, never across an `.await`.
+    feed: Mutex<Feed>,
+}
+
+enum Feed {
+    /// The backlog is being sent; live events wait here, in order.
+    Holding(Vec<Arc<NoticeEvent>>),
+    /// Live, having sent everything up to this cursor.
+    Live(i64),
+}
+
+/// Leaves the fan-out when dropped.
+pub struct Registration {
+    sessions: Sessions,
+    shard: usize,
+    key: usize,
+    member: Arc<Member>,
+}
+
+impl Default for Sessions {
+    fn default() -> Sessions {
+        let shards = std::thread::available_parallelism()
+            .map_or(2, |n| n.get())
+            .clamp(1, 16);
+        Sessions {
+            shards: (0..shards).map(|_| Mutex::new(Slab::new())).collect(),
+            next_shard: Arc::new(AtomicUsize::new(0)),
+        }
+    }
+}
+
+impl Sessions {
+    /// Adds a session; it holds live events until [`Registration::go_live`].
+    pub fn join(&self, subscription: Subscription, outlet: Arc<Outlet>) -> Registration {
+        let member = Arc::new(Member {
+            subscription,
+            outlet,
+            feed: Mutex::new(Feed::Holding(Vec::new())),
+        });
+        let shard = self.next_shard.fetch_add(1, Ordering::Relaxed) % self.shards.len();
+        let key = self.shards[shard]
+            .lock()
+            .expect("shard lock")
+            .insert(member.clone());
+        Registration {
+            sessions: self.clone(),
+            shard,
+            key,
+            member,
+        }
+    }
+
+    /// Follows notice events until shutdown, offering each to the sessions it concerns.
+    pub async fn run(self, bus: Bus, shutdown: CancellationToken) {
+        let mut events = bus.subscribe_notices();
+        loop {
+            let received = tokio::select! {
+                _ = shutdown.cancelled() => return,
+                received = events.recv() => received,
+            };
+            match received {
+                Ok(event) => self.deliver(event).await,
+                Err(RecvError::Lagged(_)) => self.fail_all(),
+                Err(RecvError::Closed) => return,
+            }
+        }
+    }
+
+    /// Offers one event to every shard at once, each on a blocking thread, like a bare loop of
+    /// writes would. The WebSocket frame is encoded once, for everyone.
+    async fn deliver(&self, event: Arc<NoticeEvent>) {
+        let encoded = encode(&event);
+        let shards: Vec<_> = (0..self.shards.len())
+            .map(|shard| {
+                let (sessions, event, encoded) = (self.clone(), event.clone(), encoded.clone());
+                tokio::task::spawn_blocking(move || sessions.deliver_in(shard, &event, &encoded))
+            })
+            .collect();
+        for shard in shards {
+            let _ = shard.await;
+        }
+    }
+
+    fn deliver_in(&self, shard: usize, event: &Arc<NoticeEvent>, encoded: &Bytes) {
+        let members: Vec<Arc<Member>> = self.shards[shard]
+            .lock()
+            .expect("shard lock")
+            .iter()
+            .map(|(_, m)| m.clone())
+            .collect();
+        // Counted here and added once: one shared counter bumped per session would make the
+        // shards fight over its cache line.
+        let written = members
+            .iter()
+            .filter(|member| member.subscription.wants(event))
+            .filter(|member| member.place(event, encoded) == Offer::Written)
+            .count();
+        event.deliveries.add_ws_sessions(written as u64);
+    }
+
+    /// The fan-out fell behind the bus: every session may have missed something.
+    fn fail_all(&self) {
+        tracing::warn!(
+            "the notice fan-out fell behind; sessions must resubscribe with their cursor"
+        );
+        for shard in self.shards.iter() {
+            for (_, member) in shard.lock().expect("shard lock").iter() {
+                member.outlet.fail(Failure::TooSlow);
+            }
+        }
+    }
+}
+
+impl Member {
+    fn place(&self, event: &Arc<NoticeEvent>, encoded: &Bytes) -> Offer {
+        let mut feed = self.feed.lock().expect("feed lock");
+        match &mut *feed {
+            Feed::Holding(held) if held.len() >= MAX_HELD => {
+                self.outlet.fail(Failure::TooSlow);
+                Offer::Refused
+            }
+            Feed::Holding(held) => {
+                held.push(event.clone());
+                Offer::Queued
+            }
+            Feed::Live(position) if event.seq > *position => {
+                *position = event.seq;
+                self.outlet.offer(encoded, &event.deliveries)
+            }
+            Feed::Live(_) => Offer::Refused,
+        }
+    }
+}
+
+impl Registration {
+    /// The backlog up to `position` is sent: offer what was held after it, then go live.
+    pub fn go_live(&self, position: i64) {
+        let mut feed = self.member.feed.lock().expect("feed lock");
+        if let Feed::Holding(held) = &mut *feed {
+            let mut last = position;
+            for event in held.drain(..).filter(|event| event.seq > position) {
+                if self.member.outlet.offer(&encode(&event), &event.deliveries) == Offer::Written {
+                    event.deliveries.add_ws_session();
+                }
+                last = event.seq;
+            }
+            *feed = Feed::Live(last);
+        }
+    }
+}
+
+impl Drop for Registration {
+    fn drop(&mut self) {
+        let mut shard = self.sessions.shards[self.shard].lock().expect("shard lock");
+        if shard.contains(self.key) {
+            shard.remove(self.key);
+        }
+    }
+}
+
+/// The event as a final, unmasked WebSocket text frame, as a server sends it.
+fn encode(event: &NoticeEvent) -> Bytes {
+    let mut encoded = Vec::with_capacity(event.frame.len() + 10);
+    Frame::message(event.frame.clone(), OpCode::Data(Data::Text), true)
+        .format(&mut encoded)
+        .expect("writing to memory cannot fail");
+    encoded.into()
+}

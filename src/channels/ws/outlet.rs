@@ -1,0 +1,243 @@
+//! A session's TCP socket, shared by its own task and the notice fan-out, with one queue of
+//! outgoing bytes so that frames from the two never interleave.
+//!
+//! tungstenite reads and writes through [`Conn`]; whatever it writes goes behind bytes already
+//! waiting. The fan-out offers frames encoded once for everyone: when nothing is waiting and
+//! the socket takes the frame, it is written on the spot and the session's task is not even
+//! woken. Otherwise the bytes wait for the session's task, which writes them under its write
+//! timeout. At most `MAX_PENDING_BYTES` may wait: a session that lets more pile up is too slow.
+
+use std::collections::VecDeque;
+use std::io;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll, ready};
+use std::time::Duration;
+
+use bytes::Bytes;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::TcpStream;
+use tokio::sync::Notify;
+
+use crate::notices::DeliveryCount;
+
+/// Outgoing bytes a session may leave waiting before it counts as too slow.
+const MAX_PENDING_BYTES: usize = 256 * 1024;
+
+/// Why a session can no longer be written to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Failure {
+    /// Too much waited for it: it reads slower than notices arrive.
+    TooSlow,
+    /// Its socket took nothing for the whole write timeout.
+    Stalled,
+    /// The connection is gone.
+    Broken,
+}
+
+/// What became of an offered frame.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Offer {
+    /// The socket took it.
+    Written,
+    /// It waits for the session's task (or for the session to close).
+    Queued,
+    /// The session is finished.
+    Refused,
+}
+
+struct Chunk {
+    bytes: Bytes,
+    /// Counted once the last byte is written.
+    delivery: Option<Arc<DeliveryCount>>,
+}
+
+#[derive(Default)]
+struct Pending {
+    chunks: VecDeque<Chunk>,
+    bytes: usize,
+    failed: Option<Failure>,
+}
+
+pub struct Outlet {
+    stream: TcpStream,
+    /// Std mutex: held for one non-blocking write or a queue change, never across an `.await`.
+    pending: Mutex<Pending>,
+    /// Tells the session's task that bytes wait or that the session failed.
+    work: Notify,
+}
+
+impl Outlet {
+    pub fn new(stream: TcpStream) -> Arc<Outlet> {
+        Arc::new(Outlet {
+            stream,
+            pending: Mutex::new(Pending::default()),
+            work: Notify::new(),
+        })
+    }
+
+    /// Writes an encoded frame now if nothing waits and the socket takes it whole; else queues
+    /// it for the session's task. Never waits.
+    pub fn offer(&self, frame: &Bytes, delivery: &Arc<DeliveryCount>) -> Offer {
+        let mut pending = self.pending.lock().expect("outlet lock");
+        if pending.failed.is_some() {
+            return Offer::Refused;
+        }
+        let written = if pending.chunks.is_empty() {
+            self.write_now(frame, &mut pending)
+        } else {
+            0
+        };
+        if written == frame.len() {
+            return Offer::Written;
+        }
+        if pending.bytes + frame.len() - written > MAX_PENDING_BYTES {
+            pending.failed.get_or_insert(Failure::TooSlow);
+        } else {
+            pending.push(frame.slice(written..), Some(delivery.clone()));
+        }
+        drop(pending);
+        self.work.notify_one();
+        Offer::Queued
+    }
+
+    /// As much of `bytes` as the socket takes without waiting.
+    fn write_now(&self, bytes: &[u8], pending: &mut Pending) -> usize {
+        match self.stream.try_write(bytes) {
+            Ok(written) => written,
+            Err(err) if err.kind() == io::ErrorKind::WouldBlock => 0,
+            Err(_) => {
+                pending.failed.get_or_insert(Failure::Broken);
+                0
+            }
+        }
+    }
+
+    /// Marks the session as unable to keep up; its task closes it.
+    pub fn fail(&self, failure: Failure) {
+        self.pending
+            .lock()
+            .expect("outlet lock")
+            .failed
+            .get_or_insert(failure);
+        self.work.notify_one();
+    }
+
+    /// Resolves when the session's task has something to do here.
+    pub async fn work(&self) {
+        self.work.notified().await;
+    }
+
+    /// Writes every waiting byte, waiting for the socket at most `timeout`.
+    pub async fn drain(&self, timeout: Duration) -> Result<(), Failure> {
+        let draining = std::future::poll_fn(|cx| self.poll_drain(cx));
+        tokio::time::timeout(timeout, draining)
+            .await
+            .unwrap_or(Err(Failure::Stalled))
+    }
+
+    fn poll_drain(&self, cx: &mut Context<'_>) -> Poll<Result<(), Failure>> {
+        let mut pending = self.pending.lock().expect("outlet lock");
+        loop {
+            if let Some(failure) = pending.failed {
+                return Poll::Ready(Err(failure));
+            }
+            let Some(front) = pending.chunks.front() else {
+                return Poll::Ready(Ok(()));
+            };
+            if ready!(self.stream.poll_write_ready(cx)).is_err() {
+                pending.failed = Some(Failure::Broken);
+                continue;
+            }
+            let front = front.bytes.clone();
+            let written = self.write_now(&front, &mut pending);
+            pending.consume(written);
+        }
+    }
+}
+
+impl Pending {
+    fn push(&mut self, bytes: Bytes, delivery: Option<Arc<DeliveryCount>>) {
+        self.bytes += bytes.len();
+        self.chunks.push_back(Chunk { bytes, delivery });
+    }
+
+    fn consume(&mut self, mut written: usize) {
+        self.bytes -= written;
+        while written > 0 {
+            let front = self.chunks.front_mut().expect("written bytes were waiting");
+            if written < front.bytes.len() {
+                let _ = front.bytes.split_to(written);
+                return;
+            }
+            written -= front.bytes.len();
+            if let Some(delivery) = self.chunks.pop_front().and_then(|chunk| chunk.delivery) {
+                delivery.add_ws_session();
+            }
+        }
+    }
+}
+
+/// The socket as tungstenite sees it.
+pub struct Conn(pub Arc<Outlet>);
+
+impl AsyncRead for Conn {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        let stream = &self.0.stream;
+        loop {
+            ready!(stream.poll_read_ready(cx))?;
+            match stream.try_read(buf.initialize_unfilled()) {
+                Ok(read) => {
+                    buf.advance(read);
+                    return Poll::Ready(Ok(()));
+                }
+                Err(err) if err.kind() == io::ErrorKind::WouldBlock => continue,
+                Err(err) => return Poll::Ready(Err(err)),
+            }
+        }
+    }
+}
+
+impl AsyncWrite for Conn {
+    /// Takes everything at once, behind whatever waits, so that tungstenite never leaves half
+    /// a frame for a notice to cut into.
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        let outlet = &self.0;
+        {
+            let mut pending = outlet.pending.lock().expect("outlet lock");
+            if pending.failed == Some(Failure::Broken) {
+                return Poll::Ready(Err(io::ErrorKind::BrokenPipe.into()));
+            }
+            let written = if pending.chunks.is_empty() {
+                outlet.write_now(buf, &mut pending)
+            } else {
+                0
+            };
+            if written < buf.len() {
+                pending.push(Bytes::copy_from_slice(&buf[written..]), None);
+            }
+        }
+        let _ = outlet.poll_drain(cx);
+        Poll::Ready(Ok(buf.len()))
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.0.poll_drain(cx).map(|drained| {
+            drained.map_err(|failure| {
+                io::Error::new(io::ErrorKind::BrokenPipe, format!("{failure:?}"))
+            })
+        })
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.poll_flush(cx)
+    }
+}
