@@ -109,3 +109,38 @@ impl<S: Send + Sync> FromRequestParts<S> for PeerAddr {
         ))
     }
 }
+
+/// One page of a newest-first listing: `limit` items before the `cursor` (a sequence number).
+#[derive(Debug, Clone, Copy)]
+pub struct Page {
+    pub limit: usize,
+    pub before: Option<i64>,
+}
+
+impl Page {
+    /// The cursor of the next page, or `None` on the last one.
+    pub fn next_cursor<T>(&self, items: &[T], seq: impl Fn(&T) -> i64) -> Option<String> {
+        (items.len() == self.limit)
+            .then(|| items.last().map(|item| seq(item).to_string()))
+            .flatten()
+    }
+}
+
+impl KnownQuery {
+    /// `limit` (1 to `max`, default `default`) and `cursor`.
+    pub fn page(&self, default: i64, max: i64) -> Result<Page, Problem> {
+        let limit = self
+            .get("limit")
+            .map(|v| super::params::integer("limit", v, 1, max))
+            .transpose()?
+            .unwrap_or(default);
+        let before = self
+            .get("cursor")
+            .map(|v| super::params::integer("cursor", v, 1, i64::MAX))
+            .transpose()?;
+        Ok(Page {
+            limit: limit as usize,
+            before,
+        })
+    }
+}

@@ -9,7 +9,6 @@ use serde_json::{Value, json};
 
 use super::error::ApiError;
 use super::extract::{JsonBody, KnownQuery};
-use super::params;
 use crate::auth::{Action, Staff};
 use crate::hub::Hub;
 use crate::notices::{Notice, NoticeState, NoticeView, RawArea, RawNotice, changes_between};
@@ -84,11 +83,7 @@ fn created(hub: &Hub, notice: &Notice) -> Created {
 pub async fn list(State(hub): State<Hub>, staff: Staff, uri: Uri) -> Result<Json<Value>, ApiError> {
     staff.require(Action::Read)?;
     let query = KnownQuery::from_uri(&uri, &["state", "zone", "limit", "cursor"])?;
-    let limit = query
-        .get("limit")
-        .map(|v| params::integer("limit", v, 1, MAX_PAGE))
-        .transpose()?
-        .unwrap_or(DEFAULT_PAGE) as usize;
+    let page = query.page(DEFAULT_PAGE, MAX_PAGE)?;
     let filter = NoticeFilter {
         states: query
             .get("state")
@@ -96,17 +91,12 @@ pub async fn list(State(hub): State<Hub>, staff: Staff, uri: Uri) -> Result<Json
             .transpose()?
             .unwrap_or_default(),
         zone: query.get("zone").map(str::to_owned),
-        before_seq: query
-            .get("cursor")
-            .map(|v| params::integer("cursor", v, 1, i64::MAX))
-            .transpose()?,
-        limit,
+        before_seq: page.before,
+        limit: page.limit,
         ..NoticeFilter::default()
     };
     let notices = hub.notices.list(filter).await?;
-    let next_cursor = (notices.len() == limit)
-        .then(|| notices.last().map(|n| n.seq.to_string()))
-        .flatten();
+    let next_cursor = page.next_cursor(&notices, |notice| notice.seq);
     let views: Vec<NoticeView> = notices
         .iter()
         .map(|notice| NoticeView::of(notice, &hub.public_url))

@@ -8,7 +8,7 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 use super::error::ApiError;
-use super::extract::{JsonBody, KnownQuery, PeerAddr};
+use super::extract::{JsonBody, KnownQuery, Page, PeerAddr};
 use super::params;
 use crate::auth::{Action, Staff};
 use crate::hub::Hub;
@@ -97,16 +97,14 @@ pub async fn list(
 ) -> Result<Response, ApiError> {
     staff.require(Action::Read)?;
     let query = KnownQuery::from_uri(&uri, LIST_PARAMS)?;
-    let filter = parse_filter(&query, &hub)?;
+    let page = query.page(DEFAULT_PAGE, MAX_PAGE)?;
+    let filter = parse_filter(&query, &hub, page)?;
     let geojson = wants_geojson(&query, &headers)?;
-    let page_size = filter.limit;
     let reports = hub
         .store
         .read(move |conn| report_rows::list(conn, &filter))
         .await?;
-    let next_cursor = (reports.len() == page_size)
-        .then(|| reports.last().map(|r| r.seq.to_string()))
-        .flatten();
+    let next_cursor = page.next_cursor(&reports, |report| report.seq);
     if geojson {
         let body = json!({
             "type": "FeatureCollection",
@@ -122,7 +120,7 @@ pub async fn list(
     Ok(Json(json!({ "reports": views, "next_cursor": next_cursor })).into_response())
 }
 
-fn parse_filter(query: &KnownQuery, hub: &Hub) -> Result<ReportFilter, Problem> {
+fn parse_filter(query: &KnownQuery, hub: &Hub, page: Page) -> Result<ReportFilter, Problem> {
     let category = query.get("category").map(str::to_owned);
     if let Some(code) = &category {
         crate::reports::parse_category(code.clone(), &hub.intake.rules().catalog)?;
@@ -141,15 +139,8 @@ fn parse_filter(query: &KnownQuery, hub: &Hub) -> Result<ReportFilter, Problem> 
             .get("since")
             .map(|v| params::timestamp("since", v))
             .transpose()?,
-        before_seq: query
-            .get("cursor")
-            .map(|v| params::integer("cursor", v, 1, i64::MAX))
-            .transpose()?,
-        limit: query
-            .get("limit")
-            .map(|v| params::integer("limit", v, 1, MAX_PAGE))
-            .transpose()?
-            .unwrap_or(DEFAULT_PAGE) as usize,
+        before_seq: page.before,
+        limit: page.limit,
     })
 }
 

@@ -94,28 +94,7 @@ impl Notices {
         staff.require(Action::Draft)?;
         let now = self.now();
         let (content, covered) = self.checked_content(raw, now, MsgType::Alert).await?;
-        let id = uuid::Uuid::now_v7().to_string();
-        let notice = Notice {
-            seq: 0,
-            thread_id: id.clone(),
-            identifier: format!("vedetta.{}.{id}", self.inner.settings.office),
-            id,
-            state: NoticeState::Draft,
-            origin: NoticeOrigin::Local,
-            msg_type: MsgType::Alert,
-            content,
-            covered_zones: covered,
-            references_id: None,
-            sender: self.inner.settings.sender.clone(),
-            sent: None,
-            author: staff.name.clone(),
-            editors: vec![staff.name.clone()],
-            approver: None,
-            rejection_reason: None,
-            version: 1,
-            created_at: now,
-            updated_at: now,
-        };
+        let notice = self.new_draft(staff, MsgType::Alert, content, covered, None, now);
         self.insert_new(notice, "draft").await
     }
 
@@ -145,6 +124,40 @@ impl Notices {
         })
         .await
         .map_err(|err| Problem::internal(&err))?
+    }
+
+    /// A draft by `staff`; one that `follows` a notice (an update or cancel) joins its thread.
+    fn new_draft(
+        &self,
+        staff: &Staff,
+        msg_type: MsgType,
+        content: NoticeContent,
+        covered_zones: Vec<ZoneRef>,
+        follows: Option<&Notice>,
+        now: DateTime<Utc>,
+    ) -> Notice {
+        let id = uuid::Uuid::now_v7().to_string();
+        Notice {
+            seq: 0,
+            identifier: format!("vedetta.{}.{id}", self.inner.settings.office),
+            thread_id: follows.map_or_else(|| id.clone(), |original| original.thread_id.clone()),
+            references_id: follows.map(|original| original.id.clone()),
+            id,
+            state: NoticeState::Draft,
+            origin: NoticeOrigin::Local,
+            msg_type,
+            content,
+            covered_zones,
+            sender: self.inner.settings.sender.clone(),
+            sent: None,
+            author: staff.name.clone(),
+            editors: vec![staff.name.clone()],
+            approver: None,
+            rejection_reason: None,
+            version: 1,
+            created_at: now,
+            updated_at: now,
+        }
     }
 
     async fn insert_new(
@@ -278,28 +291,8 @@ impl Notices {
         let original = self.get(id).await?;
         check_in_force(&original, msg_type)?;
         let now = self.now();
-        let new_id = uuid::Uuid::now_v7().to_string();
-        let notice = Notice {
-            seq: 0,
-            identifier: format!("vedetta.{}.{new_id}", self.inner.settings.office),
-            id: new_id,
-            thread_id: original.thread_id.clone(),
-            state: NoticeState::Draft,
-            origin: NoticeOrigin::Local,
-            msg_type,
-            content: original.content.clone(),
-            covered_zones: original.covered_zones.clone(),
-            references_id: Some(original.id.clone()),
-            sender: self.inner.settings.sender.clone(),
-            sent: None,
-            author: staff.name.clone(),
-            editors: vec![staff.name.clone()],
-            approver: None,
-            rejection_reason: None,
-            version: 1,
-            created_at: now,
-            updated_at: now,
-        };
+        let (content, covered) = (original.content.clone(), original.covered_zones.clone());
+        let notice = self.new_draft(staff, msg_type, content, covered, Some(&original), now);
         self.insert_new(notice, action).await
     }
 

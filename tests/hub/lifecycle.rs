@@ -147,3 +147,35 @@ async fn the_openapi_document_describes_every_route_and_inlines_the_schemas() {
         );
     }
 }
+
+#[tokio::test]
+async fn the_signing_key_is_made_once_and_kept_across_restarts() {
+    let mut app = TestApp::spawn().await;
+    let (_, before) = app.get_json_as("/api/v1/keys", None).await;
+
+    app.restart().await;
+
+    let (_, after) = app.get_json_as("/api/v1/keys", None).await;
+    assert_valid("keys", &before);
+    assert_eq!(before, after);
+    let key_file = app.data_dir.path().join(vedetta::notices::KEY_FILE);
+    let mode = std::os::unix::fs::PermissionsExt::mode(
+        &std::fs::metadata(key_file).unwrap().permissions(),
+    );
+    assert_eq!(
+        mode & 0o777,
+        0o600,
+        "only the hub's user may read the private key"
+    );
+}
+
+#[tokio::test]
+async fn a_plain_http_request_to_the_websocket_endpoint_is_told_to_upgrade() {
+    let app = TestApp::spawn().await;
+
+    let (status, error) = app.get_json_as("/ws", None).await;
+
+    assert_eq!(status, 426);
+    assert_valid("error", &error);
+    assert_eq!(error["error"], "upgrade_required");
+}
