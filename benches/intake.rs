@@ -222,5 +222,7 @@ fn new_report(sender: usize, seq: usize) -> NewReport {
         ],
         in_area: true,
         received_at: Utc::now(),
+        acknowledge_due_at: Some(Utc::now() + chrono::Duration::minutes(15)),
+        resolve_due_at: Some(Utc::now() + chrono::Duration::hours(24)),
     }
 }

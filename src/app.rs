@@ -19,6 +19,7 @@ use crate::hub::Hub;
 use crate::notices::{NoticeSettings, Notices, Signer, flush_deliveries_periodically, run_expiry};
 use crate::reports::{CategoryCatalog, Intake, IntakeLimiter, IntakeRules, SubmissionLimits};
 use crate::store::{self, Store};
+use crate::triage::{Grouping, Targets, Triage, TriageSettings, run_overdue, run_retention};
 use crate::zones::{ZoneDirectory, ZoneIndex, demo_zone_sets};
 use crate::{channels, http};
 
@@ -51,17 +52,24 @@ pub async fn start_with_clock(config: Config, clock: SharedClock) -> anyhow::Res
     let intake = Intake::new(
         store.clone(),
         zones.clone(),
-        intake_rules(&config),
+        intake_rules(&config)?,
         limiter(&config),
         clock.clone(),
     );
     let notices = notices(&config, &store, &zones, &clock)?;
+    let triage = Triage::new(
+        store.clone(),
+        clock.clone(),
+        notices.clone(),
+        triage_settings(&config)?,
+    );
     let shutdown = CancellationToken::new();
     let tasks = TaskTracker::new();
     let deps = MqttDeps {
         intake: intake.clone(),
         notices: notices.clone(),
         store: store.clone(),
+        triage: triage.clone(),
         bus: bus.clone(),
     };
     let (broker, _mqtt) = channels::mqtt::start(&config, deps, shutdown.clone(), &tasks)?;
@@ -82,6 +90,7 @@ pub async fn start_with_clock(config: Config, clock: SharedClock) -> anyhow::Res
         zones,
         intake,
         notices,
+        triage,
         sessions: Default::default(),
         bus,
         clock,
@@ -137,14 +146,34 @@ fn notices(
     ))
 }
 
-fn intake_rules(config: &Config) -> IntakeRules {
-    IntakeRules {
+fn intake_rules(config: &Config) -> anyhow::Result<IntakeRules> {
+    Ok(IntakeRules {
         catalog: CategoryCatalog::new(config.categories.clone()),
         limits: SubmissionLimits {
             max_text_chars: config.intake.max_text_chars,
             max_photo_bytes: config.intake.max_photo_bytes,
         },
         reject_outside_zones: config.intake.reject_outside_zones,
+        targets: Targets::from_config(config)?,
+        grouping: grouping(config),
+    })
+}
+
+fn triage_settings(config: &Config) -> anyhow::Result<TriageSettings> {
+    Ok(TriageSettings {
+        targets: Targets::from_config(config)?,
+        grouping: grouping(config),
+        max_note_chars: config.triage.max_note_chars,
+        open_data_decimals: config.open_data.precision_decimals,
+        retention_days: config.retention.personal_data_days,
+        categories: CategoryCatalog::new(config.categories.clone()),
+    })
+}
+
+fn grouping(config: &Config) -> Grouping {
+    Grouping {
+        radius_m: config.incidents.radius_m,
+        window: chrono::Duration::minutes(config.incidents.window_minutes.into()),
     }
 }
 
@@ -189,6 +218,17 @@ fn spawn_background_work(hub: &Hub) {
     ));
     hub.tasks
         .spawn(flush_deliveries_periodically(notices, hub.shutdown.clone()));
+    hub.tasks.spawn(run_overdue(
+        hub.triage.clone(),
+        hub.bus.clone(),
+        hub.shutdown.clone(),
+    ));
+    let purge_every = Duration::from_secs(u64::from(hub.config.retention.purge_every_hours) * 3600);
+    hub.tasks.spawn(run_retention(
+        hub.triage.clone(),
+        purge_every,
+        hub.shutdown.clone(),
+    ));
 }
 
 /// Reads every zone from the store, installing the demo district first on an empty database.

@@ -9,6 +9,8 @@ use tokio::sync::broadcast;
 
 use crate::notices::NoticeEvent;
 use crate::reports::Report;
+use crate::triage::field::{Device, Task};
+use crate::triage::{Incident, Overdue, ReportChange};
 
 /// Events a subscriber may fall behind by before it is told it lagged. A channel that lags
 /// re-reads what it needs from the store (or drops the consumer it serves, and says why).
@@ -21,6 +23,15 @@ const NOTICE_CAPACITY: usize = 1024;
 #[derive(Debug, Clone)]
 pub enum Event {
     ReportReceived(Arc<Report>),
+    /// A status change, a note, a move between incidents, a dispatch.
+    ReportChanged(Arc<ReportChange>),
+    /// A report just missed a response-time target.
+    Overdue(Arc<Overdue>),
+    Incident(Arc<Incident>),
+    /// A task was dispatched or answered.
+    Task(Arc<Task>),
+    /// A field device changed state or moved.
+    Device(Arc<Device>),
     Notice(Arc<NoticeEvent>),
 }
 

@@ -14,6 +14,7 @@ use crate::config::Config;
 use crate::notices::Notices;
 use crate::reports::Intake;
 use crate::store::Store;
+use crate::triage::Triage;
 use crate::zones::ZoneDirectory;
 
 #[derive(Clone)]
@@ -24,6 +25,8 @@ pub struct Hub {
     pub intake: Intake,
     pub accounts: Accounts,
     pub notices: Notices,
+    /// Report handling after intake: statuses, incidents, teams, feedback.
+    pub triage: Triage,
     /// WebSocket sessions subscribed to notices, served by one fan-out task.
     pub sessions: crate::channels::ws::Sessions,
     pub bus: Bus,

@@ -21,6 +21,7 @@
 //! - [`http`]: axum routes for `/api/v1`, Open311, health, and the WebSocket upgrade.
 //! - [`problem`]: the error vocabulary every channel answers with.
 //! - [`schemas`]: the JSON Schemas of the wire, embedded, and the OpenAPI document.
+//! - [`triage`]: statuses, reporter feedback, incidents, targets, field teams, open data.
 //! - [`clock`]: the system clock, or a hand-driven one for tests.
 
 pub mod app;
@@ -37,4 +38,5 @@ pub mod problem;
 pub mod reports;
 pub mod schemas;
 pub mod store;
+pub mod triage;
 pub mod zones;

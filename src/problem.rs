@@ -28,6 +28,8 @@ pub enum ErrorCode {
     FourEyes,
     StaleVersion,
     InvalidState,
+    /// A report status change the workflow does not allow (`resolved` -> `received`).
+    InvalidTransition,
     UnsafeXml,
     MalformedXml,
     UpgradeRequired,
@@ -57,6 +59,7 @@ impl ErrorCode {
         ErrorCode::FourEyes,
         ErrorCode::StaleVersion,
         ErrorCode::InvalidState,
+        ErrorCode::InvalidTransition,
         ErrorCode::UnsafeXml,
         ErrorCode::MalformedXml,
         ErrorCode::UpgradeRequired,
@@ -73,7 +76,10 @@ impl ErrorCode {
             ErrorCode::Forbidden | ErrorCode::FourEyes => 403,
             ErrorCode::NotFound => 404,
             ErrorCode::UpgradeRequired => 426,
-            ErrorCode::ClientRefConflict | ErrorCode::StaleVersion | ErrorCode::InvalidState => 409,
+            ErrorCode::ClientRefConflict
+            | ErrorCode::StaleVersion
+            | ErrorCode::InvalidState
+            | ErrorCode::InvalidTransition => 409,
             ErrorCode::TooLarge => 413,
             ErrorCode::UnsupportedMediaType => 415,
             ErrorCode::MissingField

@@ -15,6 +15,30 @@ pub enum ClientFrame {
     Report(RawSubmission),
     Auth(AuthFrame),
     Subscribe(SubscribeFrame),
+    Follow(FollowFrame),
+    Watch(WatchFrame),
+}
+
+/// `{"type": "follow", "device_id": "...", "client_refs": [...], "cursor": 17}`: a reporter
+/// asks for the updates on its reports, from after `cursor`. Reports sent with a device id are
+/// followed by it; those sent over WebSocket without one, by their `client_ref`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FollowFrame {
+    #[serde(rename = "type")]
+    _kind: String,
+    pub device_id: Option<String>,
+    pub client_refs: Option<Vec<String>>,
+    pub cursor: Option<i64>,
+}
+
+/// `{"type": "watch"}`: staff receive every new report, change, overdue alert, incident,
+/// task and device state, live.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WatchFrame {
+    #[serde(rename = "type")]
+    _kind: String,
 }
 
 /// `{"type": "auth", "token": "..."}`: staff log a session in with their API token.
@@ -77,6 +101,10 @@ pub enum ServerFrame {
     Authenticated { user: crate::auth::Staff },
     /// The notices in force (or missed since `cursor`) were sent; live ones follow.
     Subscribed { cursor: i64, sent: usize },
+    /// The updates missed since the `follow` cursor were sent; live ones follow.
+    Following { cursor: i64, sent: usize },
+    /// Live staff events follow.
+    Watching,
     Error {
         #[serde(flatten)]
         problem: Problem,
@@ -130,11 +158,17 @@ pub fn parse_client_frame(bytes: &[u8]) -> Result<ClientFrame, Refusal> {
         Some("subscribe") => Ok(ClientFrame::Subscribe(
             Problem::from_value(value).map_err(refuse)?,
         )),
+        Some("follow") => Ok(ClientFrame::Follow(
+            Problem::from_value(value).map_err(refuse)?,
+        )),
+        Some("watch") => Ok(ClientFrame::Watch(
+            Problem::from_value(value).map_err(refuse)?,
+        )),
         Some(other) => Err(refuse(Problem::with_field(
             ErrorCode::UnknownFrameType,
             "type",
             format!(
-                "`{}` is not a frame type this hub knows; send report, subscribe or auth",
+                "`{}` is not a frame type this hub knows; send report, subscribe, follow, watch or auth",
                 other.chars().take(40).collect::<String>()
             ),
         ))),

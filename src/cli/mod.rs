@@ -1,6 +1,7 @@
-//! The command line: `vedetta serve`, `vedetta zones ...`.
+//! The command line: `vedetta serve`, `zones`, `users`, `backup`, `purge`, `config`.
 
 mod backup;
+mod purge;
 mod serve;
 mod users;
 mod zones;
@@ -42,6 +43,9 @@ pub enum Command {
     /// Manage staff accounts.
     #[command(subcommand)]
     Users(users::UsersCommand),
+    /// Delete reporters' contact details and photos older than the retention period now
+    /// (the hub also does it on its own every `retention.purge_every_hours`).
+    Purge(purge::PurgeArgs),
 }
 
 /// Where the configuration and the data live; shared by every command.
@@ -79,6 +83,7 @@ pub fn main(cli: Cli) -> ExitCode {
             Command::Config(args) => serve::print_config(args),
             Command::Backup(args) => backup::run(args),
             Command::Users(command) => users::run(command).await,
+            Command::Purge(args) => purge::run(args),
         }
     });
     match outcome {

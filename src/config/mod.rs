@@ -1,6 +1,7 @@
 //! Configuration: defaults, then a TOML file, then `VEDETTA_*` variables, then command-line flags.
 
 mod load;
+mod triage;
 mod validate;
 
 use std::net::SocketAddr;
@@ -9,6 +10,7 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 
 pub use load::{ConfigError, Overrides, load};
+pub use triage::{IncidentsConfig, OpenDataConfig, RetentionConfig, TriageConfig};
 
 use crate::reports::{Category, default_categories};
 
@@ -34,6 +36,10 @@ pub struct Config {
     pub auth: AuthConfig,
     pub notices: NoticesConfig,
     pub ws: WsConfig,
+    pub triage: TriageConfig,
+    pub incidents: IncidentsConfig,
+    pub open_data: OpenDataConfig,
+    pub retention: RetentionConfig,
     /// Report categories, in display order.
     pub categories: Vec<Category>,
 }
@@ -155,6 +161,10 @@ impl Default for Config {
             auth: AuthConfig::default(),
             notices: NoticesConfig::default(),
             ws: WsConfig::default(),
+            triage: TriageConfig::default(),
+            incidents: IncidentsConfig::default(),
+            open_data: OpenDataConfig::default(),
+            retention: RetentionConfig::default(),
             categories: default_categories(),
         }
     }

@@ -31,7 +31,8 @@ impl Config {
         self.check_mqtt()?;
         self.check_intake()?;
         self.check_notices()?;
-        self.check_categories()
+        self.check_categories()?;
+        self.check_triage()
     }
 
     /// Host and port of the broker, from `mqtt.url`.
@@ -153,6 +154,14 @@ impl Config {
                     "categories",
                     format!("lists `{}` twice", category.code),
                 ));
+            }
+            if let Some(cap) = &category.cap_category {
+                crate::notices::CapCategory::parse(cap, "cap_category").map_err(|problem| {
+                    invalid(
+                        "categories.cap_category",
+                        format!("of `{}`: {}", category.code, problem.message),
+                    )
+                })?;
             }
             if category.name.values().all(|name| name.trim().is_empty()) {
                 return Err(invalid(

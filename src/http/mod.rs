@@ -5,13 +5,17 @@ mod auth;
 mod cap;
 mod error;
 mod extract;
+mod field;
 mod health;
+mod incidents;
 mod meta;
 mod notices;
 mod open311;
 mod params;
 mod reports;
 mod server;
+mod stats;
+mod triage;
 mod users;
 mod zones;
 
@@ -30,7 +34,6 @@ use tower_http::trace::TraceLayer;
 pub use auth::bearer;
 pub use error::ApiError;
 pub use extract::PeerAddr;
-pub use reports::PublicReport;
 pub use server::{SocketOptions, serve};
 
 use crate::hub::Hub;
@@ -42,6 +45,30 @@ pub fn router(hub: Hub) -> Router {
         .route("/api/v1/reports", get(reports::list).post(reports::create))
         .route("/api/v1/reports/{id}", get(reports::show))
         .route("/api/v1/reports/{id}/photo", get(reports::photo))
+        .route("/api/v1/reports/{id}/status", post(triage::change))
+        .route("/api/v1/reports/{id}/history", get(triage::history))
+        .route("/api/v1/reports/{id}/updates", get(triage::updates))
+        .route("/api/v1/reports/{id}/escalate", post(triage::escalate))
+        .route("/api/v1/reports/{id}/dispatch", post(triage::dispatch))
+        .route("/api/v1/reports/export.geojson", get(stats::export_geojson))
+        .route("/api/v1/reports/export.csv", get(stats::export_csv))
+        .route("/api/v1/stats", get(stats::stats))
+        .route("/api/v1/incidents", get(incidents::list))
+        .route("/api/v1/incidents/{id}", get(incidents::show))
+        .route("/api/v1/incidents/{id}/merge", post(incidents::merge))
+        .route("/api/v1/incidents/{id}/split", post(incidents::split))
+        .route("/api/v1/incidents/{id}/resolve", post(incidents::resolve))
+        .route("/api/v1/incidents/{id}/escalate", post(incidents::escalate))
+        .route("/api/v1/incidents/{id}/dispatch", post(incidents::dispatch))
+        .route("/api/v1/teams", get(field::teams).post(field::create_team))
+        .route(
+            "/api/v1/teams/{id}",
+            get(field::team).put(field::replace_team),
+        )
+        .route("/api/v1/devices", get(field::devices))
+        .route("/api/v1/devices/{id}", get(field::device))
+        .route("/api/v1/tasks", get(field::tasks))
+        .route("/api/v1/tasks/{id}", get(field::task))
         .route("/api/v1/auth/login", post(auth::login))
         .route("/api/v1/auth/logout", post(auth::logout))
         .route("/api/v1/auth/me", get(auth::me))

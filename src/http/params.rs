@@ -90,3 +90,12 @@ pub fn number(field: &str, value: &str) -> Result<f64, Problem> {
             )
         })
 }
+
+/// `true` or `false`.
+pub fn boolean(field: &str, value: &str) -> Result<bool, Problem> {
+    match value {
+        "true" => Ok(true),
+        "false" => Ok(false),
+        _ => Err(invalid(field, format!("`{field}` must be true or false"))),
+    }
+}

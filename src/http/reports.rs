@@ -4,7 +4,7 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
-use serde::Serialize;
+use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 
 use super::error::ApiError;
@@ -13,13 +13,15 @@ use super::params;
 use crate::auth::{Action, Staff};
 use crate::hub::Hub;
 use crate::problem::{ErrorCode, Problem};
-use crate::reports::{Origin, RawSubmission, Report, ReportStatus, Source};
+use crate::reports::{Origin, RawSubmission, Report, ReportView, Source};
 use crate::store::reports::{self as report_rows, ReportFilter};
+use crate::triage::parse_status;
 
 const DEFAULT_PAGE: i64 = 100;
 const MAX_PAGE: i64 = 500;
 const LIST_PARAMS: &[&str] = &[
-    "bbox", "zone", "category", "status", "since", "limit", "cursor", "format",
+    "bbox", "zone", "category", "status", "since", "until", "incident", "overdue", "limit",
+    "cursor", "format",
 ];
 
 /// `POST /api/v1/reports`: 201 with the receipt, or 200 with the same receipt for a retry.
@@ -50,7 +52,7 @@ pub async fn show(
 ) -> Result<Json<Value>, ApiError> {
     staff.require(Action::Read)?;
     let report = load(&hub, &id).await?;
-    Ok(Json(staff_view(&report, &staff)))
+    Ok(Json(staff_view(&report, &staff, hub.clock.now())))
 }
 
 async fn load(hub: &Hub, id: &str) -> Result<Report, ApiError> {
@@ -77,15 +79,9 @@ pub async fn photo(
     Ok(([(header::CONTENT_TYPE, content_type)], bytes).into_response())
 }
 
-/// What a staff member sees: everything public, plus how to reach the reporter for the roles
-/// that handle reports.
-fn staff_view(report: &Report, staff: &Staff) -> Value {
-    let mut view = json!(PublicReport::of(report));
-    if staff.role.may(Action::Triage) {
-        view["contact"] = json!(report.contact);
-        view["device_id"] = json!(report.device_id);
-    }
-    view
+/// What a staff member sees: contact details only for the roles that handle reports.
+pub fn staff_view(report: &Report, staff: &Staff, now: DateTime<Utc>) -> Value {
+    json!(ReportView::of(report, staff.role.may(Action::Triage), now))
 }
 
 /// `GET /api/v1/reports`: newest first, filtered, one page at a time.
@@ -98,7 +94,8 @@ pub async fn list(
     staff.require(Action::Read)?;
     let query = KnownQuery::from_uri(&uri, LIST_PARAMS)?;
     let page = query.page(DEFAULT_PAGE, MAX_PAGE)?;
-    let filter = parse_filter(&query, &hub, page)?;
+    let now = hub.clock.now();
+    let filter = parse_filter(&query, &hub, page, now)?;
     let geojson = wants_geojson(&query, &headers)?;
     let reports = hub
         .store
@@ -108,26 +105,40 @@ pub async fn list(
     if geojson {
         let body = json!({
             "type": "FeatureCollection",
-            "features": reports.iter().map(|report| feature(report, &staff)).collect::<Vec<_>>(),
+            "features": reports.iter().map(|report| feature(report, &staff, now)).collect::<Vec<_>>(),
             "next_cursor": next_cursor,
         });
         return Ok(([(header::CONTENT_TYPE, "application/geo+json")], Json(body)).into_response());
     }
     let views: Vec<Value> = reports
         .iter()
-        .map(|report| staff_view(report, &staff))
+        .map(|report| staff_view(report, &staff, now))
         .collect();
     Ok(Json(json!({ "reports": views, "next_cursor": next_cursor })).into_response())
 }
 
-fn parse_filter(query: &KnownQuery, hub: &Hub, page: Page) -> Result<ReportFilter, Problem> {
+fn parse_filter(
+    query: &KnownQuery,
+    hub: &Hub,
+    page: Page,
+    now: DateTime<Utc>,
+) -> Result<ReportFilter, Problem> {
     let category = query.get("category").map(str::to_owned);
     if let Some(code) = &category {
         crate::reports::parse_category(code.clone(), &hub.intake.rules().catalog)?;
     }
+    let overdue = query
+        .get("overdue")
+        .map(|v| params::boolean("overdue", v))
+        .transpose()?;
     Ok(ReportFilter {
         closed: None,
-        until: None,
+        until: query
+            .get("until")
+            .map(|v| params::timestamp("until", v))
+            .transpose()?,
+        incident: query.get("incident").map(str::to_owned),
+        overdue_at: overdue.filter(|overdue| *overdue).map(|_| now),
         bbox: query
             .get("bbox")
             .map(|v| params::bbox("bbox", v))
@@ -141,17 +152,6 @@ fn parse_filter(query: &KnownQuery, hub: &Hub, page: Page) -> Result<ReportFilte
             .transpose()?,
         before_seq: page.before,
         limit: page.limit,
-    })
-}
-
-fn parse_status(value: &str) -> Result<ReportStatus, Problem> {
-    ReportStatus::parse(value).ok_or_else(|| {
-        let known: Vec<&str> = ReportStatus::ALL.iter().map(|s| s.as_str()).collect();
-        Problem::with_field(
-            ErrorCode::InvalidField,
-            "status",
-            format!("`status` must be one of: {}", known.join(", ")),
-        )
     })
 }
 
@@ -172,50 +172,11 @@ fn wants_geojson(query: &KnownQuery, headers: &HeaderMap) -> Result<bool, Proble
     }
 }
 
-fn feature(report: &Report, staff: &Staff) -> Value {
+fn feature(report: &Report, staff: &Staff, now: DateTime<Utc>) -> Value {
     json!({
         "type": "Feature",
         "id": report.id,
         "geometry": { "type": "Point", "coordinates": [report.location.lon, report.location.lat] },
-        "properties": staff_view(report, staff),
+        "properties": staff_view(report, staff, now),
     })
-}
-
-/// A report as anyone may see it: no contact details, no device id, no idempotency key.
-#[derive(Serialize)]
-pub struct PublicReport<'a> {
-    pub id: &'a str,
-    pub source: Source,
-    pub category: &'a str,
-    pub status: ReportStatus,
-    pub location: crate::reports::Location,
-    pub text: &'a str,
-    pub zones: &'a [crate::reports::ZoneRef],
-    pub in_area: bool,
-    pub has_photo: bool,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub media_url: Option<&'a str>,
-    pub version: i64,
-    pub received_at: chrono::DateTime<chrono::Utc>,
-    pub updated_at: chrono::DateTime<chrono::Utc>,
-}
-
-impl<'a> PublicReport<'a> {
-    pub fn of(report: &'a Report) -> PublicReport<'a> {
-        PublicReport {
-            id: &report.id,
-            source: report.source,
-            category: &report.category,
-            status: report.status,
-            location: report.location,
-            text: &report.text,
-            zones: &report.zones,
-            in_area: report.in_area,
-            has_photo: report.has_photo,
-            media_url: report.media_url.as_deref(),
-            version: report.version,
-            received_at: report.received_at,
-            updated_at: report.updated_at,
-        }
-    }
 }

@@ -18,6 +18,15 @@ pub struct Category {
     /// Optional longer explanation by language.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub description: LocalizedText,
+    /// Acknowledge within this long (`15m`, `2h`); default `triage.acknowledge_within`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub acknowledge_within: Option<String>,
+    /// Resolve within this long; default `triage.resolve_within`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resolve_within: Option<String>,
+    /// CAP category of a notice escalated from such a report (`Met`, `Fire`...).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cap_category: Option<String>,
 }
 
 impl Category {
@@ -63,28 +72,68 @@ impl CategoryCatalog {
     }
 }
 
-/// The categories a new office starts with, named in Italian and English.
+/// The categories a new office starts with, named in Italian and English; fires and people in
+/// danger must be acknowledged within 5 minutes.
 pub fn default_categories() -> Vec<Category> {
     [
-        ("flooding", "Allagamento", "Flooding"),
-        ("landslide", "Frana", "Landslide"),
-        ("fire", "Incendio", "Fire"),
-        ("road_blocked", "Strada interrotta", "Road blocked"),
-        ("fallen_tree", "Albero caduto", "Fallen tree"),
-        ("building_damage", "Danni a edifici", "Building damage"),
-        ("power_outage", "Interruzione elettrica", "Power outage"),
-        ("water_supply", "Acqua potabile", "Drinking water"),
-        ("people_at_risk", "Persone in pericolo", "People at risk"),
-        ("other", "Altro", "Other"),
+        ("flooding", "Allagamento", "Flooding", "Met", None),
+        ("landslide", "Frana", "Landslide", "Geo", None),
+        ("fire", "Incendio", "Fire", "Fire", Some("5m")),
+        (
+            "road_blocked",
+            "Strada interrotta",
+            "Road blocked",
+            "Transport",
+            None,
+        ),
+        (
+            "fallen_tree",
+            "Albero caduto",
+            "Fallen tree",
+            "Safety",
+            None,
+        ),
+        (
+            "building_damage",
+            "Danni a edifici",
+            "Building damage",
+            "Infra",
+            None,
+        ),
+        (
+            "power_outage",
+            "Interruzione elettrica",
+            "Power outage",
+            "Infra",
+            None,
+        ),
+        (
+            "water_supply",
+            "Acqua potabile",
+            "Drinking water",
+            "Infra",
+            None,
+        ),
+        (
+            "people_at_risk",
+            "Persone in pericolo",
+            "People at risk",
+            "Rescue",
+            Some("5m"),
+        ),
+        ("other", "Altro", "Other", "Other", None),
     ]
     .into_iter()
-    .map(|(code, it, en)| Category {
+    .map(|(code, it, en, cap, acknowledge)| Category {
         code: code.to_owned(),
         name: BTreeMap::from([
             ("it".to_owned(), it.to_owned()),
             ("en".to_owned(), en.to_owned()),
         ]),
         description: BTreeMap::new(),
+        acknowledge_within: acknowledge.map(str::to_owned),
+        resolve_within: None,
+        cap_category: Some(cap.to_owned()),
     })
     .collect()
 }

@@ -14,6 +14,7 @@ use crate::clock::SharedClock;
 use crate::problem::{ErrorCode, Problem};
 use crate::store::reports::{self as report_rows, NewReport};
 use crate::store::{Store, StoreError, WriteCtx};
+use crate::triage::{Grouping, Targets, incidents};
 use crate::zones::ZoneDirectory;
 
 /// What the office accepts.
@@ -23,6 +24,10 @@ pub struct IntakeRules {
     pub limits: SubmissionLimits,
     /// Refuse reports outside every zone instead of accepting and flagging them.
     pub reject_outside_zones: bool,
+    /// When each category must be acknowledged and resolved.
+    pub targets: Targets,
+    /// Which reports join the same incident.
+    pub grouping: Grouping,
 }
 
 /// Where a report came from, as the channel (not the sender) knows it.
@@ -131,10 +136,11 @@ impl Intake {
             .limiter
             .check(origin.peer_ip, submission.device_id.as_ref())?;
         let new = self.place(origin.source, submission)?;
+        let grouping = rules.grouping;
         let (report, duplicate) = self
             .inner
             .store
-            .write(move |ctx| store_once(ctx, new))
+            .write(move |ctx| store_once(ctx, new, &grouping))
             .await?;
         log_report(&report, duplicate);
         Ok(Receipt::of(&report, duplicate))
@@ -151,7 +157,12 @@ impl Intake {
                 "this position is outside the area this office covers; report to the office responsible for it",
             ));
         }
-        let now = self.inner.clock.now();
+        let received_at = report_rows::from_millis(report_rows::millis(self.inner.clock.now()));
+        let (acknowledge_due_at, resolve_due_at) = self
+            .inner
+            .rules
+            .targets
+            .due(&submission.category, received_at);
         Ok(NewReport {
             id: uuid::Uuid::now_v7().to_string(),
             source,
@@ -166,7 +177,9 @@ impl Intake {
             photo: submission.photo,
             zones,
             in_area,
-            received_at: report_rows::from_millis(report_rows::millis(now)),
+            received_at,
+            acknowledge_due_at: Some(acknowledge_due_at),
+            resolve_due_at: Some(resolve_due_at),
         })
     }
 }
@@ -192,7 +205,11 @@ fn reconcile_device(
 }
 
 /// Inserts the report, or returns the one stored earlier under the same key.
-fn store_once(ctx: &mut WriteCtx<'_>, new: NewReport) -> Result<(Report, bool), Problem> {
+fn store_once(
+    ctx: &mut WriteCtx<'_>,
+    new: NewReport,
+    grouping: &Grouping,
+) -> Result<(Report, bool), Problem> {
     let earlier = report_rows::find_by_key(
         ctx.conn(),
         new.source,
@@ -212,7 +229,8 @@ fn store_once(ctx: &mut WriteCtx<'_>, new: NewReport) -> Result<(Report, bool), 
             ),
         ));
     }
-    let report = report_rows::insert(ctx.conn(), new)?;
+    let mut report = report_rows::insert(ctx.conn(), new)?;
+    incidents::place(ctx, &mut report, grouping)?;
     ctx.emit(Event::ReportReceived(Arc::new(report.clone())));
     Ok((report, false))
 }

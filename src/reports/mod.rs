@@ -4,13 +4,16 @@ mod categories;
 mod intake;
 mod model;
 mod submission;
+mod view;
 
 pub use categories::{Category, CategoryCatalog, LocalizedText, default_categories};
 pub use intake::{Intake, IntakeLimiter, IntakeRules, Origin};
 pub use model::{
-    ClientRef, Contact, DeviceId, Location, Photo, Receipt, Report, ReportStatus, Source, ZoneRef,
+    ClientRef, Contact, DeviceId, Location, Photo, Receipt, Report, ReportStatus, Source,
+    TriageState, ZoneRef,
 };
 pub use submission::bounded as bounded_text;
 pub use submission::{
     RawContact, RawPhoto, RawSubmission, Submission, SubmissionLimits, parse_category,
 };
+pub use view::ReportView;

@@ -205,6 +205,32 @@ pub struct Report {
     pub version: i64,
     pub received_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    pub triage: TriageState,
+}
+
+/// Where a report stands in triage beyond its status: due times, closure, notes, incident.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct TriageState {
+    pub incident_id: Option<String>,
+    pub acknowledged_at: Option<DateTime<Utc>>,
+    /// Resolved or rejected.
+    pub closed_at: Option<DateTime<Utc>>,
+    pub acknowledge_due_at: Option<DateTime<Utc>>,
+    pub resolve_due_at: Option<DateTime<Utc>>,
+    pub rejection_reason: Option<String>,
+    /// The last note the reporter was given.
+    pub public_note: Option<String>,
+    /// Overdue alerts already raised: 1 = acknowledgement, 2 = resolution.
+    pub overdue_raised: i64,
+}
+
+impl TriageState {
+    /// Late for acknowledgement (still `received`) or for resolution (still open) at `now`.
+    pub fn is_overdue(&self, status: ReportStatus, now: DateTime<Utc>) -> bool {
+        let late = |due: Option<DateTime<Utc>>| due.is_some_and(|due| now >= due);
+        (status == ReportStatus::Received && late(self.acknowledge_due_at))
+            || (!status.is_closed() && late(self.resolve_due_at))
+    }
 }
 
 /// What a sender gets back once its report is on disk.

@@ -6,9 +6,13 @@
 //! connections on the blocking thread pool; WAL mode lets them proceed while the writer commits.
 
 pub mod audit;
+pub mod field;
+pub mod incidents;
 mod migrations;
 pub mod notices;
 pub mod reports;
+pub mod stats;
+pub mod triage;
 pub mod users;
 mod writer;
 pub mod zones;

@@ -6,7 +6,8 @@ use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use super::StoreError;
 use crate::reports::{
-    ClientRef, Contact, DeviceId, Location, Photo, Report, ReportStatus, Source, ZoneRef,
+    ClientRef, Contact, DeviceId, Location, Photo, Report, ReportStatus, Source, TriageState,
+    ZoneRef,
 };
 
 /// A report about to be stored; the store assigns `seq`.
@@ -26,6 +27,9 @@ pub struct NewReport {
     pub zones: Vec<ZoneRef>,
     pub in_area: bool,
     pub received_at: DateTime<Utc>,
+    /// When acknowledgement and resolution are due, from the category's targets.
+    pub acknowledge_due_at: Option<DateTime<Utc>>,
+    pub resolve_due_at: Option<DateTime<Utc>>,
 }
 
 /// Which reports a listing wants. Results come newest first.
@@ -40,14 +44,24 @@ pub struct ReportFilter {
     pub closed: Option<bool>,
     pub since: Option<DateTime<Utc>>,
     pub until: Option<DateTime<Utc>>,
+    pub incident: Option<String>,
+    /// Only reports late at this time: unacknowledged past their acknowledgement target, or
+    /// open past their resolution target.
+    pub overdue_at: Option<DateTime<Utc>>,
     /// Page cursor: only reports older than this sequence number.
     pub before_seq: Option<i64>,
     pub limit: usize,
 }
 
-const COLUMNS: &str = "seq, id, source, device_id, client_ref, category, lat, lon, text, \
+pub(super) const COLUMNS: &str = "seq, id, source, device_id, client_ref, category, lat, lon, text, \
     contact_name, contact_phone, contact_email, media_url, has_photo, zones, in_area, status, \
-    version, received_at, updated_at";
+    version, received_at, updated_at, incident_id, acknowledged_at, closed_at, acknowledge_due_at, \
+    resolve_due_at, rejection_reason, public_note, overdue_raised";
+/// Index of the first column after `COLUMNS`.
+const AFTER_COLUMNS: usize = 28;
+/// Late at the time bound to every `?`: the one condition behind the overdue filter and counts.
+pub const OVERDUE_AT: &str = "((status = 'received' AND acknowledge_due_at <= ?) \
+    OR (status NOT IN ('resolved', 'rejected') AND resolve_due_at <= ?))";
 
 pub fn millis(at: DateTime<Utc>) -> i64 {
     at.timestamp_millis()
@@ -66,8 +80,8 @@ pub fn insert(conn: &Connection, new: NewReport) -> Result<Report, StoreError> {
     conn.prepare_cached(
         "INSERT INTO reports (id, source, device_id, client_ref, submission_hash, category, lat, lon, text,
             contact_name, contact_phone, contact_email, media_url, has_photo, zones, in_area, status,
-            version, received_at, updated_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, 1, ?18, ?18)",
+            version, received_at, updated_at, acknowledge_due_at, resolve_due_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, 1, ?18, ?18, ?19, ?20)",
     )?
     .execute(params![
         new.id,
@@ -88,6 +102,8 @@ pub fn insert(conn: &Connection, new: NewReport) -> Result<Report, StoreError> {
         new.in_area,
         ReportStatus::Received.as_str(),
         at,
+        new.acknowledge_due_at.map(millis),
+        new.resolve_due_at.map(millis),
     ])?;
     let seq = conn.last_insert_rowid();
     let mut zone_insert =
@@ -119,6 +135,11 @@ pub fn insert(conn: &Connection, new: NewReport) -> Result<Report, StoreError> {
         version: 1,
         received_at: from_millis(at),
         updated_at: from_millis(at),
+        triage: TriageState {
+            acknowledge_due_at: new.acknowledge_due_at,
+            resolve_due_at: new.resolve_due_at,
+            ..TriageState::default()
+        },
     })
 }
 
@@ -137,7 +158,7 @@ pub fn find_by_key(
         .prepare_cached(&sql)?
         .query_row(
             params![source.as_str(), device, client_ref.as_str()],
-            |row| Ok((report_from_row(row)?, row.get::<_, Vec<u8>>(20)?)),
+            |row| Ok((report_from_row(row)?, row.get::<_, Vec<u8>>(AFTER_COLUMNS)?)),
         )
         .optional()?;
     Ok(found)
@@ -194,6 +215,12 @@ pub fn list(conn: &Connection, filter: &ReportFilter) -> Result<Vec<Report>, Sto
     if let Some(until) = filter.until {
         bind("received_at <= ?", millis(until).into());
     }
+    if let Some(incident) = &filter.incident {
+        bind("incident_id = ?", incident.clone().into());
+    }
+    if let Some(at) = filter.overdue_at {
+        bind(OVERDUE_AT, millis(at).into());
+    }
     if let Some(before) = filter.before_seq {
         bind("seq < ?", before.into());
     }
@@ -215,7 +242,7 @@ pub fn list(conn: &Connection, filter: &ReportFilter) -> Result<Vec<Report>, Sto
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
-fn report_from_row(row: &Row<'_>) -> rusqlite::Result<Report> {
+pub(super) fn report_from_row(row: &Row<'_>) -> rusqlite::Result<Report> {
     let corrupt = |column: usize, what: &str| {
         rusqlite::Error::FromSqlConversionFailure(
             column,
@@ -257,5 +284,22 @@ fn report_from_row(row: &Row<'_>) -> rusqlite::Result<Report> {
         version: row.get(17)?,
         received_at: from_millis(row.get(18)?),
         updated_at: from_millis(row.get(19)?),
+        triage: triage_from_row(row)?,
+    })
+}
+
+fn triage_from_row(row: &Row<'_>) -> rusqlite::Result<TriageState> {
+    let at = |column: usize| -> rusqlite::Result<Option<DateTime<Utc>>> {
+        Ok(row.get::<_, Option<i64>>(column)?.map(from_millis))
+    };
+    Ok(TriageState {
+        incident_id: row.get(20)?,
+        acknowledged_at: at(21)?,
+        closed_at: at(22)?,
+        acknowledge_due_at: at(23)?,
+        resolve_due_at: at(24)?,
+        rejection_reason: row.get(25)?,
+        public_note: row.get(26)?,
+        overdue_raised: row.get(27)?,
     })
 }

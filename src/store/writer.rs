@@ -223,6 +223,8 @@ mod tests {
             zones: vec![],
             in_area: false,
             received_at: chrono::Utc::now(),
+            acknowledge_due_at: None,
+            resolve_due_at: None,
         }
     }
 

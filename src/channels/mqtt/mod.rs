@@ -5,6 +5,7 @@
 //! only after the report is committed: a crash before that makes the broker deliver it again,
 //! and the idempotency key stores it once.
 
+mod field;
 mod notices;
 mod reports;
 pub mod topics;
@@ -18,12 +19,14 @@ use tokio::sync::{Semaphore, watch};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+use self::field::FieldSync;
 use self::notices::NoticeSync;
 use crate::bus::Bus;
 use crate::config::{Config, ConfigError};
 use crate::notices::Notices;
 use crate::reports::Intake;
 use crate::store::Store;
+use crate::triage::Triage;
 pub use topics::Topics;
 
 /// Reports being stored at once from MQTT. When all are busy, the event loop stops reading,
@@ -59,6 +62,7 @@ pub struct MqttDeps {
     pub intake: Intake,
     pub notices: Notices,
     pub store: Store,
+    pub triage: Triage,
     pub bus: Bus,
 }
 
@@ -67,6 +71,7 @@ struct Runner {
     link: MqttLink,
     intake: Intake,
     notice_sync: NoticeSync,
+    field_sync: FieldSync,
     max_payload: usize,
     state_tx: watch::Sender<BrokerState>,
     shutdown: CancellationToken,
@@ -95,11 +100,21 @@ pub fn start(
         store: deps.store,
         deliveries: deps.notices.deliveries().clone(),
     };
-    tasks.spawn(notice_sync.clone().follow(deps.bus, shutdown.clone()));
+    tasks.spawn(
+        notice_sync
+            .clone()
+            .follow(deps.bus.clone(), shutdown.clone()),
+    );
+    let field_sync = FieldSync {
+        link: link.clone(),
+        triage: deps.triage,
+    };
+    tasks.spawn(field_sync.clone().follow(deps.bus, shutdown.clone()));
     let runner = Runner {
         link: link.clone(),
         intake: deps.intake,
         notice_sync,
+        field_sync,
         max_payload: config.intake.max_body_bytes,
         state_tx,
         shutdown,
@@ -178,8 +193,19 @@ impl Runner {
         self.say_goodbye(&mut eventloop).await;
     }
 
-    /// Reports go to intake; the hub's own notices coming back go to the notice sync.
+    /// Reports go to intake; the hub's own notices coming back go to the notice sync; what
+    /// devices say about themselves and their tasks goes to the field sync.
     fn dispatch(&self, publish: rumqttc::Publish, permit: tokio::sync::OwnedSemaphorePermit) {
+        if self.link.topics.parse_device(&publish.topic).is_some() {
+            let (sync, client) = (self.field_sync.clone(), self.link.client.clone());
+            self.tasks.spawn(async move {
+                if sync.on_device_message(&publish).await {
+                    let _ = client.try_ack(&publish);
+                }
+                drop(permit);
+            });
+            return;
+        }
         if self.link.topics.parse_notice(&publish.topic).is_some() {
             let (sync, client) = (self.notice_sync.clone(), self.link.client.clone());
             self.tasks.spawn(async move {
@@ -210,8 +236,13 @@ impl Runner {
             .link
             .client
             .try_subscribe(topics.notices_filter(), QoS::AtLeastOnce);
+        for filter in topics.device_filters() {
+            let _ = self.link.client.try_subscribe(filter, QoS::AtLeastOnce);
+        }
         let sync = self.notice_sync.clone();
         self.tasks.spawn(async move { sync.republish_all().await });
+        let field = self.field_sync.clone();
+        self.tasks.spawn(async move { field.republish_all().await });
         let _ = self.link.client.try_publish(
             topics.hub_state(),
             QoS::AtLeastOnce,

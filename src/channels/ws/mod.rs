@@ -5,6 +5,7 @@
 //! while tungstenite handles everything else.
 
 mod fanout;
+mod listen;
 mod outlet;
 mod session;
 mod subscription;

@@ -18,13 +18,17 @@ use tokio_tungstenite::tungstenite::protocol::{CloseFrame, Role, WebSocketConfig
 use tokio_tungstenite::tungstenite::{Message, Utf8Bytes};
 
 use super::fanout::Registration;
+use super::listen::{Heard, Listener, MAX_REPLAY, parse_follow};
 use super::outlet::{Conn, Failure, Outlet};
 use super::subscription::{Subscription, backlog};
 use crate::auth::Staff;
-use crate::channels::frames::{self, ClientFrame, Refusal, ServerFrame, SubscribeFrame};
+use crate::channels::frames::{
+    self, ClientFrame, FollowFrame, Refusal, ServerFrame, SubscribeFrame,
+};
 use crate::hub::Hub;
-use crate::problem::Problem;
-use crate::reports::{Origin, RawSubmission, Source};
+use crate::problem::{ErrorCode, Problem};
+use crate::reports::{DeviceId, Origin, RawSubmission, Source};
+use crate::store::triage as triage_rows;
 
 /// WebSocket close codes (RFC 6455 section 7.4.1).
 const GOING_AWAY: u16 = 1001;
@@ -38,6 +42,8 @@ struct Session {
     staff: Option<Staff>,
     /// Membership of the notice fan-out while subscribed.
     registration: Option<Registration>,
+    /// Report events, once the session follows its reports or (staff) watches the queue.
+    listener: Option<Listener>,
     write_timeout: Duration,
 }
 
@@ -50,6 +56,7 @@ enum Step {
 
 enum Wake {
     Outlet,
+    Heard(Heard),
     Incoming(Option<Result<Message, tokio_tungstenite::tungstenite::Error>>),
     Shutdown,
 }
@@ -80,6 +87,7 @@ pub(super) async fn run(
         peer,
         staff: None,
         registration: None,
+        listener: None,
         write_timeout,
     };
     let welcome = session.welcome();
@@ -92,11 +100,13 @@ pub(super) async fn run(
         let wake = tokio::select! {
             biased;
             _ = session.outlet.work() => Wake::Outlet,
+            heard = listen(session.listener.as_mut(), &session.hub.clock) => Wake::Heard(heard),
             incoming = session.socket.next() => Wake::Incoming(incoming),
             _ = &mut shutting_down => Wake::Shutdown,
         };
         let step = match wake {
             Wake::Outlet => session.finish_writes().await,
+            Wake::Heard(heard) => session.on_heard(heard).await,
             // Boxed: report handling holds a large future, which idle sessions should not carry.
             Wake::Incoming(Some(Ok(message))) => Box::pin(session.on_message(message)).await,
             Wake::Incoming(_) => Step::End,
@@ -107,6 +117,13 @@ pub(super) async fn run(
             Step::Close(code, reason) => return session.close(code, reason).await,
             Step::End => return,
         }
+    }
+}
+
+async fn listen(listener: Option<&mut Listener>, clock: &crate::clock::SharedClock) -> Heard {
+    match listener {
+        Some(listener) => listener.next(clock).await,
+        None => std::future::pending().await,
     }
 }
 
@@ -159,6 +176,15 @@ impl Session {
             match frames::parse_client_frame(bytes) {
                 Ok(ClientFrame::Report(raw)) => Some(self.submit(raw).await),
                 Ok(ClientFrame::Auth(auth)) => Some(self.authenticate(&auth.token).await),
+                Ok(ClientFrame::Watch(_)) => Some(self.watch()),
+                Ok(ClientFrame::Follow(follow)) => match self.follow(&follow).await {
+                    Ok(()) => None,
+                    Err(Ok(problem)) => Some(ServerFrame::refused(Refusal {
+                        problem,
+                        client_ref: None,
+                    })),
+                    Err(Err(failure)) => return step_after(failure),
+                },
                 Ok(ClientFrame::Subscribe(subscribe)) => match self.subscribe(&subscribe).await {
                     Ok(()) => None,
                     Err(Ok(problem)) => Some(ServerFrame::refused(Refusal {
@@ -181,6 +207,7 @@ impl Session {
 
     async fn submit(&mut self, raw: RawSubmission) -> ServerFrame {
         let client_ref = raw.client_ref.clone();
+        let device_id = raw.device_id.clone();
         let origin = Origin {
             source: Source::Ws,
             peer_ip: self.peer.map(|addr| addr.ip()),
@@ -193,7 +220,80 @@ impl Session {
             .submit(origin, raw)
             .await
             .map_err(|problem| problem.nested_in("report"));
+        if let Ok(receipt) = &outcome {
+            let device = device_id.and_then(|id| DeviceId::parse(&id, "device_id").ok());
+            self.listener
+                .get_or_insert_with(|| Listener::new(&self.hub.bus))
+                .follow_report(device.as_ref(), &receipt.client_ref);
+        }
         frames::answer(outcome, client_ref)
+    }
+
+    /// Staff: every report event from now on.
+    fn watch(&mut self) -> ServerFrame {
+        let Some(staff) = self.staff.as_ref() else {
+            return ServerFrame::refused(Refusal {
+                problem: Problem::new(
+                    ErrorCode::Unauthorized,
+                    "watching the queue needs a staff login: send an auth frame first",
+                ),
+                client_ref: None,
+            });
+        };
+        let listener = self
+            .listener
+            .get_or_insert_with(|| Listener::new(&self.hub.bus));
+        match listener.watch(staff) {
+            Ok(()) => ServerFrame::Watching,
+            Err(problem) => ServerFrame::refused(Refusal {
+                problem,
+                client_ref: None,
+            }),
+        }
+    }
+
+    /// A reporter: the updates missed since its cursor, then live ones. The listener joins the
+    /// bus before the store is read, and the cursor drops what both deliver.
+    async fn follow(&mut self, frame: &FollowFrame) -> Result<(), Result<Problem, Failure>> {
+        let (followed, cursor) = parse_follow(frame).map_err(Ok)?;
+        let listener = self
+            .listener
+            .get_or_insert_with(|| Listener::new(&self.hub.bus));
+        listener.followed = followed.clone();
+        let missed = self
+            .hub
+            .store
+            .read(move |conn| triage_rows::updates_since(conn, &followed, cursor, MAX_REPLAY))
+            .await
+            .map_err(|err| Ok(Problem::internal(&err)))?;
+        let last = missed.last().map_or(cursor, |update| update.seq);
+        for update in &missed {
+            self.write(Message::text(update.frame.clone()))
+                .await
+                .map_err(Err)?;
+        }
+        if let Some(listener) = self.listener.as_mut() {
+            listener.cursor = listener.cursor.max(last);
+        }
+        let reply = ServerFrame::Following {
+            cursor: last,
+            sent: missed.len(),
+        };
+        self.send(&reply).await.map_err(Err)
+    }
+
+    async fn on_heard(&mut self, heard: Heard) -> Step {
+        match heard {
+            Heard::Frame(text) => match self.write(Message::text(text)).await {
+                Ok(()) => Step::Continue,
+                Err(failure) => step_after(failure),
+            },
+            Heard::Nothing => Step::Continue,
+            Heard::Lagged => Step::Close(
+                POLICY_VIOLATION,
+                "too slow: missed report events; reconnect and follow with your cursor, or reload the queue",
+            ),
+        }
     }
 
     async fn authenticate(&mut self, token: &str) -> ServerFrame {

@@ -102,20 +102,37 @@ impl RequestView {
             } else {
                 "open"
             },
-            status_notes: None,
+            status_notes: status_notes(report),
             service_name,
             service_code: report.category.clone(),
             description: report.text.clone(),
-            agency_responsible: format!("Protezione civile - {}", hub.config.office),
+            agency_responsible: hub.config.cap_sender_name(),
             service_notice: None,
             requested_datetime: iso8601(report.received_at),
             updated_datetime: iso8601(report.updated_at),
-            expected_datetime: None,
+            expected_datetime: (!report.status.is_closed())
+                .then_some(report.triage.resolve_due_at)
+                .flatten()
+                .map(iso8601),
             address: None,
             lat: report.location.lat,
             long: report.location.lon,
             media_url: report.media_url.clone(),
         }
+    }
+}
+
+/// The last note the reporter was given; for a rejection, the reason first.
+fn status_notes(report: &Report) -> Option<String> {
+    let triage = &report.triage;
+    let reason = triage
+        .rejection_reason
+        .as_deref()
+        .map(|reason| format!("rejected: {reason}"));
+    match (reason, triage.public_note.as_deref()) {
+        (Some(reason), Some(note)) => Some(format!("{reason}. {note}")),
+        (Some(reason), None) => Some(reason),
+        (None, note) => note.map(str::to_owned),
     }
 }
 

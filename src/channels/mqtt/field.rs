@@ -1,0 +1,192 @@
+//! Reporters and field devices on MQTT.
+//!
+//! - Status updates on a report sent over MQTT go to `<prefix>/devices/<id>/updates` at QoS 1;
+//!   the device's persistent session keeps them while it is away. The hub subscribes to the
+//!   same topics: an update routed back is held by the broker, and is marked confirmed. Updates
+//!   still unconfirmed are published again on every (re)connection; devices drop repeats by
+//!   their `cursor`.
+//! - A task is retained on `<prefix>/devices/<id>/tasks/<task_id>` for each device it was sent
+//!   to, replaced as it moves on and cleared when it is done.
+//! - Devices publish `state` (Last Will `lost`), `position` and `answers`; errors go back on
+//!   the device's inbox.
+
+use rumqttc::{Publish, QoS};
+use serde::Deserialize;
+use tokio::sync::broadcast::error::RecvError;
+use tokio_util::sync::CancellationToken;
+
+use super::MqttLink;
+use super::topics::DeviceTopic;
+use crate::bus::{Bus, Event};
+use crate::channels::frames::ServerFrame;
+use crate::problem::{ErrorCode, Problem};
+use crate::reports::{DeviceId, Source};
+use crate::store::triage as triage_rows;
+use crate::store::{StoreError, field as field_rows};
+use crate::triage::field::{Task, TaskStatus};
+use crate::triage::{ReportChange, Triage};
+
+/// Unconfirmed updates republished per (re)connection, oldest first.
+const REPUBLISH_LIMIT: usize = 1000;
+
+#[derive(Clone)]
+pub(super) struct FieldSync {
+    pub(super) link: MqttLink,
+    pub(super) triage: Triage,
+}
+
+/// What the hub needs to read back from its own update frames.
+#[derive(Deserialize)]
+struct EchoedUpdate {
+    cursor: i64,
+}
+
+impl FieldSync {
+    /// Mirrors committed report changes and tasks onto the broker.
+    pub(super) async fn follow(self, bus: Bus, shutdown: CancellationToken) {
+        let mut events = bus.subscribe();
+        loop {
+            let received = tokio::select! {
+                _ = shutdown.cancelled() => return,
+                received = events.recv() => received,
+            };
+            match received {
+                Ok(Event::ReportChanged(change)) => self.send_update(&change).await,
+                Ok(Event::Task(task)) => self.send_task(&task).await,
+                Ok(_) => {}
+                Err(RecvError::Lagged(missed)) => {
+                    tracing::warn!(missed, "MQTT field sync fell behind; republishing");
+                    self.republish_all().await;
+                }
+                Err(RecvError::Closed) => return,
+            }
+        }
+    }
+
+    async fn send_update(&self, change: &ReportChange) {
+        let (Some(update), Some(device)) = (&change.update, &change.report.device_id) else {
+            return;
+        };
+        if change.report.source != Source::Mqtt {
+            return;
+        }
+        let topic = self.link.topics.device_updates(device);
+        self.publish(topic, false, update.frame.clone().into_bytes())
+            .await;
+    }
+
+    async fn send_task(&self, task: &Task) {
+        for device in &task.devices {
+            let topic = self.link.topics.device_task(device, &task.id);
+            let payload = match task.status {
+                TaskStatus::Done => Vec::new(),
+                _ => task.frame.clone().into_bytes(),
+            };
+            self.publish(topic, true, payload).await;
+        }
+    }
+
+    /// Unconfirmed updates and open tasks, again; run on every (re)connection.
+    pub(super) async fn republish_all(&self) {
+        let store = self.triage.store();
+        let pending = store
+            .read(|conn| -> Result<_, StoreError> {
+                Ok((
+                    triage_rows::unconfirmed_mqtt_updates(conn, REPUBLISH_LIMIT)?,
+                    field_rows::tasks(conn, true, usize::MAX >> 1)?,
+                ))
+            })
+            .await;
+        let (updates, tasks) = match pending {
+            Ok(pending) => pending,
+            Err(err) => return tracing::error!(%err, "cannot read what devices are owed"),
+        };
+        for update in updates {
+            if let Some(device) = &update.device_id {
+                let topic = self.link.topics.device_updates(device);
+                self.publish(topic, false, update.frame.into_bytes()).await;
+            }
+        }
+        for task in &tasks {
+            self.send_task(task).await;
+        }
+    }
+
+    /// Queues a publish, waiting for room: see `NoticeSync::send`.
+    async fn publish(&self, topic: String, retain: bool, payload: Vec<u8>) {
+        if self
+            .link
+            .client
+            .publish(topic, QoS::AtLeastOnce, retain, payload)
+            .await
+            .is_err()
+        {
+            tracing::warn!("the MQTT client is gone; a device message was dropped");
+        }
+    }
+
+    /// Something a device published, or one of the hub's updates routed back. Returns false on
+    /// an internal failure, so the PUBLISH is not acknowledged and comes again.
+    pub(super) async fn on_device_message(&self, publish: &Publish) -> bool {
+        let Some((device, kind)) = self.link.topics.parse_device(&publish.topic) else {
+            return true;
+        };
+        let Ok(device) = DeviceId::parse(device, "device_id") else {
+            tracing::debug!("ignoring a device message from a topic without a valid device id");
+            return true;
+        };
+        let outcome = match kind {
+            DeviceTopic::Updates => return self.confirm(&publish.payload).await,
+            // A cleared retained message: the device is gone for good, nothing to record.
+            _ if publish.payload.is_empty() => return true,
+            DeviceTopic::State => self.state(device.clone(), &publish.payload).await,
+            DeviceTopic::Position => self.position(device.clone(), &publish.payload).await,
+            DeviceTopic::Answers => self.answer(device.clone(), &publish.payload).await,
+        };
+        match outcome {
+            Ok(()) => true,
+            Err(problem) if problem.code == ErrorCode::Internal => false,
+            Err(problem) => {
+                self.tell_device(&device, problem).await;
+                true
+            }
+        }
+    }
+
+    async fn state(&self, device: DeviceId, payload: &[u8]) -> Result<(), Problem> {
+        let raw = Problem::parse_json(payload)?;
+        self.triage.device_state(device, raw).await
+    }
+
+    async fn position(&self, device: DeviceId, payload: &[u8]) -> Result<(), Problem> {
+        let raw = Problem::parse_json(payload)?;
+        self.triage.device_position(device, raw).await
+    }
+
+    async fn answer(&self, device: DeviceId, payload: &[u8]) -> Result<(), Problem> {
+        let raw = Problem::parse_json(payload)?;
+        self.triage.answer_task(device, raw).await.map(|_| ())
+    }
+
+    async fn confirm(&self, payload: &[u8]) -> bool {
+        let Ok(echoed) = serde_json::from_slice::<EchoedUpdate>(payload) else {
+            return true;
+        };
+        let confirmed = self
+            .triage
+            .store()
+            .write(move |ctx| triage_rows::confirm_update(ctx.conn(), echoed.cursor))
+            .await;
+        confirmed.is_ok()
+    }
+
+    async fn tell_device(&self, device: &DeviceId, problem: Problem) {
+        let frame = ServerFrame::Error {
+            problem,
+            client_ref: None,
+        };
+        let topic = self.link.topics.device_inbox(device);
+        self.publish(topic, false, frame.to_json().into_bytes())
+            .await;
+    }
+}

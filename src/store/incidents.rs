@@ -1,0 +1,172 @@
+//! Incident rows: create, find open ones near a point, keep their counts and centre current.
+
+use chrono::{DateTime, Utc};
+use rusqlite::{Connection, OptionalExtension, Row, params};
+
+use super::StoreError;
+use super::reports::{from_millis, millis};
+use crate::reports::Location;
+use crate::triage::{Incident, IncidentStatus};
+
+const COLUMNS: &str = "seq, id, category, status, lat, lon, report_count, open_count, \
+    last_report_at, merged_into, version, created_at, updated_at";
+
+/// Which incidents a listing wants, newest first.
+#[derive(Debug, Clone, Default)]
+pub struct IncidentFilter {
+    pub status: Option<IncidentStatus>,
+    pub category: Option<String>,
+    pub before_seq: Option<i64>,
+    pub limit: usize,
+}
+
+/// A new incident holding one report, which the caller attaches.
+pub fn insert(
+    conn: &Connection,
+    id: &str,
+    category: &str,
+    location: Location,
+    at: DateTime<Utc>,
+) -> Result<Incident, StoreError> {
+    conn.prepare_cached(
+        "INSERT INTO incidents (id, category, status, lat, lon, report_count, open_count,
+            last_report_at, version, created_at, updated_at)
+         VALUES (?1, ?2, 'open', ?3, ?4, 0, 0, ?5, 1, ?5, ?5)",
+    )?
+    .execute(params![
+        id,
+        category,
+        location.lat,
+        location.lon,
+        millis(at)
+    ])?;
+    get(conn, id)?.ok_or_else(|| StoreError::Corrupt("an inserted incident is missing".into()))
+}
+
+pub fn get(conn: &Connection, id: &str) -> Result<Option<Incident>, StoreError> {
+    let sql = format!("SELECT {COLUMNS} FROM incidents WHERE id = ?1");
+    Ok(conn
+        .prepare_cached(&sql)?
+        .query_row([id], incident_from_row)
+        .optional()?)
+}
+
+/// Open incidents of `category` with a report since `since`, whose centre is in the box.
+pub fn open_near(
+    conn: &Connection,
+    category: &str,
+    since: DateTime<Utc>,
+    [min_lon, min_lat, max_lon, max_lat]: [f64; 4],
+) -> Result<Vec<Incident>, StoreError> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM incidents
+         WHERE status = 'open' AND category = ?1 AND last_report_at >= ?2
+           AND lat BETWEEN ?3 AND ?4 AND lon BETWEEN ?5 AND ?6"
+    );
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let rows = stmt.query_map(
+        params![category, millis(since), min_lat, max_lat, min_lon, max_lon],
+        incident_from_row,
+    )?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// Moves a report into an incident.
+pub fn attach(conn: &Connection, report_seq: i64, incident_id: &str) -> Result<(), StoreError> {
+    conn.prepare_cached("UPDATE reports SET incident_id = ?2 WHERE seq = ?1")?
+        .execute(params![report_seq, incident_id])?;
+    Ok(())
+}
+
+/// Recomputes counts, centre and status from the incident's reports; returns it if it changed.
+pub fn refresh(
+    conn: &Connection,
+    id: &str,
+    at: DateTime<Utc>,
+) -> Result<Option<Incident>, StoreError> {
+    let before = get(conn, id)?;
+    conn.prepare_cached(
+        "UPDATE incidents SET
+            report_count = agg.total, open_count = agg.open,
+            lat = COALESCE(agg.lat, incidents.lat), lon = COALESCE(agg.lon, incidents.lon),
+            last_report_at = COALESCE(agg.last, incidents.last_report_at),
+            status = CASE WHEN incidents.status = 'merged' THEN 'merged'
+                          WHEN agg.open > 0 THEN 'open' ELSE 'resolved' END
+         FROM (SELECT count(*) AS total,
+                      count(*) FILTER (WHERE status NOT IN ('resolved', 'rejected')) AS open,
+                      avg(lat) AS lat, avg(lon) AS lon, max(received_at) AS last
+               FROM reports WHERE incident_id = ?1) AS agg
+         WHERE id = ?1",
+    )?
+    .execute([id])?;
+    let after = get(conn, id)?;
+    if after == before {
+        return Ok(None);
+    }
+    conn.prepare_cached(
+        "UPDATE incidents SET version = version + 1, updated_at = ?2 WHERE id = ?1",
+    )?
+    .execute(params![id, millis(at)])?;
+    get(conn, id)
+}
+
+/// Marks `id` as merged into `into`; its reports must already have moved.
+pub fn mark_merged(
+    conn: &Connection,
+    id: &str,
+    into: &str,
+    at: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    conn.prepare_cached(
+        "UPDATE incidents SET status = 'merged', merged_into = ?2, report_count = 0, open_count = 0,
+            version = version + 1, updated_at = ?3 WHERE id = ?1",
+    )?
+    .execute(params![id, into, millis(at)])?;
+    Ok(())
+}
+
+pub fn list(conn: &Connection, filter: &IncidentFilter) -> Result<Vec<Incident>, StoreError> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM incidents
+         WHERE (?1 IS NULL OR status = ?1) AND (?2 IS NULL OR category = ?2) AND (?3 IS NULL OR seq < ?3)
+         ORDER BY seq DESC LIMIT ?4"
+    );
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let rows = stmt.query_map(
+        params![
+            filter.status.map(IncidentStatus::as_str),
+            filter.category,
+            filter.before_seq,
+            filter.limit as i64
+        ],
+        incident_from_row,
+    )?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+fn incident_from_row(row: &Row<'_>) -> rusqlite::Result<Incident> {
+    let status: String = row.get(3)?;
+    Ok(Incident {
+        seq: row.get(0)?,
+        id: row.get(1)?,
+        category: row.get(2)?,
+        status: IncidentStatus::parse(&status).ok_or_else(|| {
+            rusqlite::Error::FromSqlConversionFailure(
+                3,
+                rusqlite::types::Type::Text,
+                "unknown incident status".into(),
+            )
+        })?,
+        location: Location {
+            lat: row.get(4)?,
+            lon: row.get(5)?,
+        },
+        report_count: row.get(6)?,
+        open_count: row.get(7)?,
+        last_report_at: from_millis(row.get(8)?),
+        merged_into: row.get(9)?,
+        version: row.get(10)?,
+        created_at: from_millis(row.get(11)?),
+        updated_at: from_millis(row.get(12)?),
+    })
+}

@@ -1,0 +1,134 @@
+//! Aggregate queries over reports: counts by status, category and zone, and response times.
+
+use chrono::{DateTime, Utc};
+use rusqlite::types::Value;
+use rusqlite::{Connection, params_from_iter};
+
+use super::StoreError;
+use super::reports::{OVERDUE_AT, millis};
+
+/// Which reports the figures cover.
+#[derive(Debug, Clone, Default)]
+pub struct StatsScope {
+    pub since: Option<DateTime<Utc>>,
+    pub until: Option<DateTime<Utc>>,
+    pub category: Option<String>,
+    pub zone: Option<String>,
+}
+
+/// Reports in one zone.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ZoneCount {
+    pub zone_id: String,
+    pub level: Option<String>,
+    pub name: Option<String>,
+    pub count: i64,
+}
+
+impl StatsScope {
+    /// The WHERE clause and its values.
+    fn condition(&self) -> (String, Vec<Value>) {
+        let mut clauses = vec!["1".to_owned()];
+        let mut values: Vec<Value> = Vec::new();
+        let mut bind = |clause: &str, value: Value| {
+            values.push(value);
+            clauses.push(clause.replace('?', &format!("?{}", values.len())));
+        };
+        if let Some(since) = self.since {
+            bind("r.received_at >= ?", millis(since).into());
+        }
+        if let Some(until) = self.until {
+            bind("r.received_at <= ?", millis(until).into());
+        }
+        if let Some(category) = &self.category {
+            bind("r.category = ?", category.clone().into());
+        }
+        if let Some(zone) = &self.zone {
+            bind(
+                "r.seq IN (SELECT report_seq FROM report_zones WHERE zone_id = ?)",
+                zone.clone().into(),
+            );
+        }
+        (clauses.join(" AND "), values)
+    }
+}
+
+/// (key, count) pairs of `column`.
+pub fn count_by(
+    conn: &Connection,
+    scope: &StatsScope,
+    column: &str,
+) -> Result<Vec<(String, i64)>, StoreError> {
+    let (condition, values) = scope.condition();
+    let sql = format!(
+        "SELECT r.{column}, count(*) FROM reports r WHERE {condition} GROUP BY r.{column} ORDER BY 2 DESC"
+    );
+    let mut stmt = conn.prepare(&sql)?;
+    let rows = stmt.query_map(params_from_iter(values), |row| {
+        Ok((row.get(0)?, row.get(1)?))
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// The zones with most reports, at most `limit`.
+pub fn count_by_zone(
+    conn: &Connection,
+    scope: &StatsScope,
+    limit: usize,
+) -> Result<Vec<ZoneCount>, StoreError> {
+    let (condition, values) = scope.condition();
+    let sql = format!(
+        "SELECT rz.zone_id, z.level, z.name, count(*) FROM reports r
+         JOIN report_zones rz ON rz.report_seq = r.seq LEFT JOIN zones z ON z.id = rz.zone_id
+         WHERE {condition} GROUP BY rz.zone_id ORDER BY 4 DESC, 1 LIMIT {limit}"
+    );
+    let mut stmt = conn.prepare(&sql)?;
+    let rows = stmt.query_map(params_from_iter(values), |row| {
+        Ok(ZoneCount {
+            zone_id: row.get(0)?,
+            level: row.get(1)?,
+            name: row.get(2)?,
+            count: row.get(3)?,
+        })
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// Seconds from arrival to `column` (acknowledged_at or closed_at), sorted, for reports that
+/// got that far; resolution times count only resolved reports.
+pub fn durations(
+    conn: &Connection,
+    scope: &StatsScope,
+    column: &str,
+) -> Result<Vec<f64>, StoreError> {
+    let (condition, values) = scope.condition();
+    let resolved_only = if column == "closed_at" {
+        " AND r.status = 'resolved'"
+    } else {
+        ""
+    };
+    let sql = format!(
+        "SELECT (r.{column} - r.received_at) / 1000.0 AS seconds FROM reports r
+         WHERE {condition} AND r.{column} IS NOT NULL{resolved_only} ORDER BY seconds"
+    );
+    let mut stmt = conn.prepare(&sql)?;
+    let rows = stmt.query_map(params_from_iter(values), |row| row.get(0))?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// Reports late at `now`.
+pub fn overdue(
+    conn: &Connection,
+    scope: &StatsScope,
+    now: DateTime<Utc>,
+) -> Result<i64, StoreError> {
+    let (condition, mut values) = scope.condition();
+    values.push(millis(now).into());
+    let late = OVERDUE_AT
+        .replace("status", "r.status")
+        .replace("acknowledge_due_at", "r.acknowledge_due_at")
+        .replace("resolve_due_at", "r.resolve_due_at")
+        .replace('?', &format!("?{}", values.len()));
+    let sql = format!("SELECT count(*) FROM reports r WHERE {condition} AND {late}");
+    Ok(conn.query_row(&sql, params_from_iter(values), |row| row.get(0))?)
+}

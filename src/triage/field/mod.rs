@@ -1,0 +1,12 @@
+//! Field teams: named sets of devices, tasks dispatched to them over MQTT, their answers,
+//! and each device's state and position.
+
+mod devices;
+mod dispatch;
+mod model;
+mod teams;
+
+pub use devices::{RawPosition, RawState};
+pub use dispatch::{DispatchRequest, RawAnswer};
+pub use model::{Device, DeviceState, Position, Task, TaskStatus, Team};
+pub use teams::RawTeam;

@@ -1,0 +1,32 @@
+//! Report handling after intake: statuses and notes, feedback to reporters, incidents,
+//! response-time targets, field teams, statistics, open data and retention.
+//!
+//! Every change to a report goes through [`apply::apply`] inside one write: the row, its
+//! history, the reporter's update, the audit line and the bus event commit together.
+
+mod apply;
+mod escalate;
+mod export;
+pub mod field;
+pub mod incidents;
+mod model;
+mod overdue;
+mod retention;
+mod service;
+mod stats;
+mod targets;
+mod transitions;
+
+pub use escalate::EscalateRequest;
+pub use export::{OpenData, OpenRecord};
+pub use incidents::{Grouping, MergeRequest, ResolveRequest, SplitRequest};
+pub use model::{
+    ChangeKind, HistoryEntry, Incident, IncidentStatus, Overdue, OverdueStep, RejectionReason,
+    ReportChange, ReporterUpdate,
+};
+pub use overdue::run_overdue;
+pub use retention::{purge_older_than, run_retention};
+pub use service::{Triage, TriageSettings};
+pub use stats::{Durations, Stats};
+pub use targets::{Target, Targets, parse_within};
+pub use transitions::{Change, RawChange, allowed_after, parse_status};

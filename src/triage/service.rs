@@ -1,0 +1,140 @@
+//! The triage service: operators change reports, and everyone reads what happened to them.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+
+use super::apply::apply;
+use super::incidents::Grouping;
+use super::model::{HistoryEntry, ReporterUpdate};
+use super::targets::Targets;
+use super::transitions::{ChangeRequest, RawChange};
+use crate::auth::{Action, Staff};
+use crate::clock::SharedClock;
+use crate::notices::Notices;
+use crate::problem::{ErrorCode, Problem};
+use crate::reports::{CategoryCatalog, Report};
+use crate::store::Store;
+use crate::store::reports as report_rows;
+use crate::store::triage as triage_rows;
+
+/// What the office decided about handling reports.
+#[derive(Debug, Clone)]
+pub struct TriageSettings {
+    pub targets: Targets,
+    pub grouping: Grouping,
+    pub max_note_chars: usize,
+    /// Decimal places of published coordinates.
+    pub open_data_decimals: u32,
+    /// Days contact details and photos are kept.
+    pub retention_days: u32,
+    pub categories: CategoryCatalog,
+}
+
+#[derive(Clone)]
+pub struct Triage {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    store: Store,
+    clock: SharedClock,
+    notices: Notices,
+    settings: TriageSettings,
+}
+
+impl Triage {
+    pub fn new(
+        store: Store,
+        clock: SharedClock,
+        notices: Notices,
+        settings: TriageSettings,
+    ) -> Triage {
+        Triage {
+            inner: Arc::new(Inner {
+                store,
+                clock,
+                notices,
+                settings,
+            }),
+        }
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.inner.store
+    }
+
+    pub fn settings(&self) -> &TriageSettings {
+        &self.inner.settings
+    }
+
+    pub(super) fn notices(&self) -> &Notices {
+        &self.inner.notices
+    }
+
+    pub fn clock(&self) -> &SharedClock {
+        &self.inner.clock
+    }
+
+    /// Now, to the millisecond the store keeps.
+    pub fn now(&self) -> DateTime<Utc> {
+        report_rows::from_millis(self.inner.clock.now().timestamp_millis())
+    }
+
+    /// Moves a report on, or adds notes to it, if nobody changed it since `version`.
+    pub async fn change(&self, staff: &Staff, id: &str, raw: RawChange) -> Result<Report, Problem> {
+        staff.require(Action::Triage)?;
+        let request = ChangeRequest::parse(raw, self.settings().max_note_chars)?;
+        let (id, actor, at) = (id.to_owned(), staff.name.clone(), self.now());
+        self.store()
+            .write(move |ctx| {
+                let report = load(ctx.conn(), &id)?;
+                check_version(&report, request.version)?;
+                apply(ctx, &report, request.change, &actor, at)
+            })
+            .await
+    }
+
+    /// Everything that happened to a report, internal notes included: staff only.
+    pub async fn history(&self, staff: &Staff, id: &str) -> Result<Vec<HistoryEntry>, Problem> {
+        staff.require(Action::Read)?;
+        let id = id.to_owned();
+        self.store()
+            .read(move |conn| {
+                let report = load(conn, &id)?;
+                Ok(triage_rows::history(conn, report.seq)?)
+            })
+            .await
+    }
+
+    /// What the reporter of `id` was told, in order: public, like the report id itself.
+    pub async fn updates(&self, id: &str) -> Result<Vec<ReporterUpdate>, Problem> {
+        let id = id.to_owned();
+        self.store()
+            .read(move |conn| {
+                let report = load(conn, &id)?;
+                Ok(triage_rows::updates_of(conn, report.seq)?)
+            })
+            .await
+    }
+}
+
+/// The report `id`, or a 404 that names it.
+pub fn load(conn: &rusqlite::Connection, id: &str) -> Result<Report, Problem> {
+    report_rows::get(conn, id)?
+        .ok_or_else(|| Problem::new(ErrorCode::NotFound, format!("there is no report {id}")))
+}
+
+fn check_version(report: &Report, seen: i64) -> Result<(), Problem> {
+    if report.version == seen {
+        return Ok(());
+    }
+    Err(Problem::with_field(
+        ErrorCode::StaleVersion,
+        "version",
+        format!(
+            "report {} changed since you loaded it (you have version {seen}, it is now {}); reload it and decide again",
+            report.id, report.version
+        ),
+    ))
+}
