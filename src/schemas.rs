@@ -2,96 +2,60 @@
 
 use serde_json::{Map, Value};
 
-/// Every schema file, by name (the file name without `.schema.json`).
-pub const SCHEMAS: &[(&str, &str)] = &[
-    ("common", include_str!("../schemas/common.schema.json")),
-    (
-        "report-submission",
-        include_str!("../schemas/report-submission.schema.json"),
-    ),
-    ("receipt", include_str!("../schemas/receipt.schema.json")),
-    ("report", include_str!("../schemas/report.schema.json")),
-    (
-        "report-page",
-        include_str!("../schemas/report-page.schema.json"),
-    ),
-    (
-        "report-features",
-        include_str!("../schemas/report-features.schema.json"),
-    ),
-    ("error", include_str!("../schemas/error.schema.json")),
-    (
-        "ws-client-frame",
-        include_str!("../schemas/ws-client-frame.schema.json"),
-    ),
-    (
-        "ws-server-frame",
-        include_str!("../schemas/ws-server-frame.schema.json"),
-    ),
-    (
-        "mqtt-inbox",
-        include_str!("../schemas/mqtt-inbox.schema.json"),
-    ),
-    (
-        "mqtt-hub-state",
-        include_str!("../schemas/mqtt-hub-state.schema.json"),
-    ),
-    (
-        "zone-lookup",
-        include_str!("../schemas/zone-lookup.schema.json"),
-    ),
-    (
-        "zone-features",
-        include_str!("../schemas/zone-features.schema.json"),
-    ),
-    (
-        "categories",
-        include_str!("../schemas/categories.schema.json"),
-    ),
-    (
-        "readiness",
-        include_str!("../schemas/readiness.schema.json"),
-    ),
-    (
-        "open311-services",
-        include_str!("../schemas/open311-services.schema.json"),
-    ),
-    (
-        "open311-submitted",
-        include_str!("../schemas/open311-submitted.schema.json"),
-    ),
-    (
-        "open311-requests",
-        include_str!("../schemas/open311-requests.schema.json"),
-    ),
-    (
-        "open311-errors",
-        include_str!("../schemas/open311-errors.schema.json"),
-    ),
-    (
-        "notice-content",
-        include_str!("../schemas/notice-content.schema.json"),
-    ),
-    (
-        "notice-draft",
-        include_str!("../schemas/notice-draft.schema.json"),
-    ),
-    ("notice", include_str!("../schemas/notice.schema.json")),
-    (
-        "notice-page",
-        include_str!("../schemas/notice-page.schema.json"),
-    ),
-    (
-        "notice-frame",
-        include_str!("../schemas/notice-frame.schema.json"),
-    ),
-    ("login", include_str!("../schemas/login.schema.json")),
-    ("users", include_str!("../schemas/users.schema.json")),
-    (
-        "audit-page",
-        include_str!("../schemas/audit-page.schema.json"),
-    ),
-    ("keys", include_str!("../schemas/keys.schema.json")),
+/// `("name", text)` for `schemas/name.schema.json`, embedded.
+macro_rules! schemas {
+    ($($name:literal),+ $(,)?) => {
+        &[$(($name, include_str!(concat!("../schemas/", $name, ".schema.json")))),+]
+    };
+}
+
+/// Every schema file, by name (the file name without `.schema.json`). `common` comes first.
+pub const SCHEMAS: &[(&str, &str)] = schemas![
+    "common",
+    "report-submission",
+    "receipt",
+    "report",
+    "report-page",
+    "report-features",
+    "error",
+    "ws-client-frame",
+    "ws-server-frame",
+    "mqtt-inbox",
+    "mqtt-hub-state",
+    "zone-lookup",
+    "zone-features",
+    "categories",
+    "readiness",
+    "open311-services",
+    "open311-submitted",
+    "open311-requests",
+    "open311-errors",
+    "notice-content",
+    "notice-draft",
+    "notice",
+    "notice-page",
+    "notice-frame",
+    "login",
+    "users",
+    "audit-page",
+    "keys",
+    "report-update",
+    "report-updates",
+    "report-status-change",
+    "report-history",
+    "incident",
+    "incident-page",
+    "incident-detail",
+    "triage-requests",
+    "team",
+    "device",
+    "task",
+    "mqtt-task",
+    "mqtt-task-answer",
+    "mqtt-device-state",
+    "mqtt-device-position",
+    "stats",
+    "open-data",
 ];
 
 /// `schemas/openapi.json` with every schema inlined under `components/schemas/<name>`.
@@ -172,5 +136,23 @@ mod tests {
         used.sort();
 
         assert_eq!(published, used);
+    }
+
+    #[test]
+    fn every_schema_file_is_embedded() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("schemas");
+        let mut files: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .filter_map(|entry| {
+                let name = entry.unwrap().file_name().into_string().unwrap();
+                name.strip_suffix(".schema.json").map(str::to_owned)
+            })
+            .collect();
+        let mut embedded: Vec<String> =
+            SCHEMAS.iter().map(|(name, _)| (*name).to_owned()).collect();
+        files.sort();
+        embedded.sort();
+
+        assert_eq!(files, embedded);
     }
 }

@@ -19,8 +19,19 @@ pub struct Device {
 impl Device {
     /// Connects as `id` (its MQTT client id) and subscribes to its inbox at QoS 1.
     pub async fn connect(broker: &Broker, prefix: &str, id: &str) -> Device {
+        Device::connect_with(broker, prefix, id, |_| {}).await
+    }
+
+    /// Connects after letting the test set options: a persistent session, a Last Will.
+    pub async fn connect_with(
+        broker: &Broker,
+        prefix: &str,
+        id: &str,
+        adjust: impl FnOnce(&mut MqttOptions),
+    ) -> Device {
         let mut options = MqttOptions::new(id, "127.0.0.1", broker.port());
         options.set_max_packet_size(2 * 1024 * 1024, 2 * 1024 * 1024);
+        adjust(&mut options);
         let (client, mut eventloop) = AsyncClient::new(options, 100);
         let (inbox_tx, inbox_rx) = mpsc::unbounded_channel();
         let (subscribed_tx, subscribed_rx) = mpsc::unbounded_channel();
@@ -33,6 +44,7 @@ impl Device {
                     Event::Incoming(Packet::SubAck(_)) => {
                         let _ = subscribed_tx.send(());
                     }
+                    Event::Outgoing(rumqttc::Outgoing::Disconnect) => break,
                     _ => {}
                 }
             }
@@ -68,6 +80,31 @@ impl Device {
             .publish(topic, QoS::AtLeastOnce, false, payload)
             .await
             .expect("publish");
+    }
+
+    /// Publishes on `<prefix>/devices/<id>/<leaf>` at QoS 1.
+    pub async fn publish_own(&self, leaf: &str, payload: Vec<u8>, retain: bool) {
+        let topic = format!("{}/devices/{}/{leaf}", self.prefix, self.id);
+        self.client
+            .publish(topic, QoS::AtLeastOnce, retain, payload)
+            .await
+            .expect("publish");
+    }
+
+    /// The next message on a topic containing `suffix`, skipping others.
+    pub async fn next_on(&mut self, suffix: &str) -> (String, Vec<u8>) {
+        loop {
+            let (topic, payload) = self.next_raw().await;
+            if topic.contains(suffix) {
+                return (topic, payload);
+            }
+        }
+    }
+
+    /// Disconnects politely and waits until the broker has the DISCONNECT.
+    pub async fn disconnect(mut self) {
+        let _ = self.client.disconnect().await;
+        let _ = tokio::time::timeout(TIMEOUT, &mut self.poller).await;
     }
 
     pub async fn publish_report(&self, report: &Value) {

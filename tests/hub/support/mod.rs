@@ -4,6 +4,7 @@ pub mod broker;
 pub mod device;
 pub mod notices;
 pub mod schemas;
+pub mod triage;
 pub mod ws;
 
 use std::path::Path;
@@ -253,4 +254,17 @@ pub fn jpeg_base64() -> String {
     ]
     .concat();
     base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+/// Waits until `done` holds, giving the hub's tasks the runtime in between; fails after
+/// `TIMEOUT`. For state that no event announces, such as a row the hub writes in the background.
+pub async fn until(what: &str, mut done: impl FnMut() -> bool) {
+    let deadline = tokio::time::Instant::now() + TIMEOUT;
+    while !done() {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "timed out waiting: {what}"
+        );
+        tokio::task::yield_now().await;
+    }
 }

@@ -3,12 +3,13 @@
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
-use serde_json::Value;
+use serde_json::{Value, json};
 
 const BASE: &str = "https://vedetta.invalid/schemas/";
 
-fn validators() -> &'static HashMap<&'static str, jsonschema::Validator> {
-    static VALIDATORS: OnceLock<HashMap<&'static str, jsonschema::Validator>> = OnceLock::new();
+/// A validator per schema file (`report`), and per definition (`triage-requests#/$defs/merge`).
+fn validators() -> &'static HashMap<String, jsonschema::Validator> {
+    static VALIDATORS: OnceLock<HashMap<String, jsonschema::Validator>> = OnceLock::new();
     VALIDATORS.get_or_init(|| {
         let files: Vec<(&str, Value)> = vedetta::schemas::SCHEMAS
             .iter()
@@ -21,21 +22,30 @@ fn validators() -> &'static HashMap<&'static str, jsonschema::Validator> {
                 .expect("schema registers");
         }
         let registry = registry.prepare().expect("registry prepares");
-        files
-            .iter()
-            .map(|(name, schema)| {
-                let validator = jsonschema::options()
-                    .with_registry(&registry)
-                    .should_validate_formats(true)
-                    .build(schema)
-                    .unwrap_or_else(|err| panic!("schema {name} builds: {err}"));
-                (*name, validator)
-            })
-            .collect()
+        let build = |name: &str, schema: &Value| {
+            jsonschema::options()
+                .with_registry(&registry)
+                .should_validate_formats(true)
+                .build(schema)
+                .unwrap_or_else(|err| panic!("schema {name} builds: {err}"))
+        };
+        let mut validators = HashMap::new();
+        for (name, schema) in &files {
+            validators.insert((*name).to_owned(), build(name, schema));
+            let definitions = schema["$defs"].as_object().into_iter().flatten();
+            for (definition, _) in definitions {
+                let key = format!("{name}#/$defs/{definition}");
+                let reference =
+                    json!({ "$ref": format!("{BASE}{name}.schema.json#/$defs/{definition}") });
+                validators.insert(key.clone(), build(&key, &reference));
+            }
+        }
+        validators
     })
 }
 
-/// Panics with every violation if `value` does not match `schemas/<name>.schema.json`.
+/// Panics with every violation if `value` does not match `schemas/<name>.schema.json`, or one of
+/// its definitions: `triage-requests#/$defs/merge`.
 pub fn assert_valid(name: &str, value: &Value) {
     let validator = validators()
         .get(name)

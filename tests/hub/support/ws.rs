@@ -61,6 +61,39 @@ impl WsClient {
         }
     }
 
+    /// Follows reports; returns the updates replayed, and `following` itself.
+    pub async fn follow(&mut self, follow: Value) -> (Vec<Value>, Value) {
+        let mut frame = follow;
+        frame["type"] = serde_json::json!("follow");
+        self.send_json(&frame).await;
+        let mut replayed = Vec::new();
+        loop {
+            let next = self.next_frame().await;
+            match next["type"].as_str() {
+                Some("following") => return (replayed, next),
+                Some("error") => panic!("follow refused: {next}"),
+                _ => replayed.push(next),
+            }
+        }
+    }
+
+    /// Staff: watches the live queue.
+    pub async fn watch(&mut self) -> Value {
+        self.send_json(&serde_json::json!({ "type": "watch" }))
+            .await;
+        self.next_frame().await
+    }
+
+    /// The next frame of type `kind`, skipping others (the live queue carries many kinds).
+    pub async fn next_of(&mut self, kind: &str) -> Value {
+        loop {
+            let frame = self.next_frame().await;
+            if frame["type"] == kind {
+                return frame;
+            }
+        }
+    }
+
     /// Logs the session in as the holder of `token`.
     pub async fn auth(&mut self, token: &str) -> Value {
         self.send_json(&serde_json::json!({ "type": "auth", "token": token }))
