@@ -78,6 +78,46 @@ pub fn attach(conn: &Connection, report_seq: i64, incident_id: &str) -> Result<(
     Ok(())
 }
 
+/// Counts a new open report in, moving the centre towards it. Constant time: intake does this
+/// for every report, however large the incident.
+pub fn add_report(
+    conn: &Connection,
+    id: &str,
+    location: Location,
+    received_at: DateTime<Utc>,
+) -> Result<Incident, StoreError> {
+    conn.prepare_cached(
+        "UPDATE incidents SET
+            lat = (lat * report_count + ?2) / (report_count + 1),
+            lon = (lon * report_count + ?3) / (report_count + 1),
+            report_count = report_count + 1, open_count = open_count + 1,
+            last_report_at = max(last_report_at, ?4), status = 'open',
+            version = version + 1, updated_at = ?4
+         WHERE id = ?1",
+    )?
+    .execute(params![id, location.lat, location.lon, millis(received_at)])?;
+    get(conn, id)?.ok_or_else(|| StoreError::Corrupt(format!("incident {id} is missing")))
+}
+
+/// Counts a report of the incident as opened (+1) or closed (-1); the incident is resolved
+/// when none is left open.
+pub fn count_open(
+    conn: &Connection,
+    id: &str,
+    delta: i64,
+    at: DateTime<Utc>,
+) -> Result<Option<Incident>, StoreError> {
+    conn.prepare_cached(
+        "UPDATE incidents SET open_count = max(open_count + ?2, 0),
+            status = CASE WHEN status = 'merged' THEN 'merged'
+                          WHEN open_count + ?2 > 0 THEN 'open' ELSE 'resolved' END,
+            version = version + 1, updated_at = ?3
+         WHERE id = ?1",
+    )?
+    .execute(params![id, delta, millis(at)])?;
+    get(conn, id)
+}
+
 /// Recomputes counts, centre and status from the incident's reports; returns it if it changed.
 pub fn refresh(
     conn: &Connection,

@@ -72,8 +72,8 @@ pub fn apply(
         entry,
         update,
     })));
-    if let (Some(_), Some(incident)) = (moves_to, &stored.triage.incident_id) {
-        incidents::refresh(ctx, incident, at)?;
+    if let (Some(to), Some(incident)) = (moves_to, &stored.triage.incident_id) {
+        incidents::report_moved(ctx, incident, report.status.is_closed(), to.is_closed(), at)?;
     }
     Ok(stored)
 }

@@ -61,8 +61,30 @@ pub fn place(
         }
     };
     incident_rows::attach(conn, report.seq, &incident_id)?;
-    report.triage.incident_id = Some(incident_id.clone());
-    refresh(ctx, &incident_id, report.received_at)
+    let incident =
+        incident_rows::add_report(conn, &incident_id, report.location, report.received_at)?;
+    report.triage.incident_id = Some(incident_id);
+    ctx.emit(Event::Incident(Arc::new(incident)));
+    Ok(())
+}
+
+/// Counts a report that was opened or closed in or out of its incident's open reports.
+pub fn report_moved(
+    ctx: &mut WriteCtx<'_>,
+    id: &str,
+    was_closed: bool,
+    is_closed: bool,
+    at: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let delta = match (was_closed, is_closed) {
+        (false, true) => -1,
+        (true, false) => 1,
+        _ => return Ok(()),
+    };
+    if let Some(incident) = incident_rows::count_open(ctx.conn(), id, delta, at)? {
+        ctx.emit(Event::Incident(Arc::new(incident)));
+    }
+    Ok(())
 }
 
 fn nearest_open(
@@ -88,7 +110,8 @@ fn nearest_open(
         .map(|(_, incident)| incident))
 }
 
-/// Brings an incident's counts, centre and status up to date, and tells staff if they moved.
+/// Recomputes an incident's counts, centre and status from its reports, after reports moved
+/// between incidents, and tells staff if anything changed.
 pub fn refresh(ctx: &mut WriteCtx<'_>, id: &str, at: DateTime<Utc>) -> Result<(), StoreError> {
     if let Some(incident) = incident_rows::refresh(ctx.conn(), id, at)? {
         ctx.emit(Event::Incident(Arc::new(incident)));
