@@ -224,5 +224,6 @@ fn new_report(sender: usize, seq: usize) -> NewReport {
         received_at: Utc::now(),
         acknowledge_due_at: Some(Utc::now() + chrono::Duration::minutes(15)),
         resolve_due_at: Some(Utc::now() + chrono::Duration::hours(24)),
+        incident_id: None,
     }
 }

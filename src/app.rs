@@ -92,6 +92,7 @@ pub async fn start_with_clock(config: Config, clock: SharedClock) -> anyhow::Res
         notices,
         triage,
         sessions: Default::default(),
+        followers: Default::default(),
         bus,
         clock,
         broker,
@@ -206,6 +207,11 @@ fn spawn_background_work(hub: &Hub) {
     });
     hub.tasks.spawn(
         hub.sessions
+            .clone()
+            .run(hub.bus.clone(), hub.shutdown.clone()),
+    );
+    hub.tasks.spawn(
+        hub.followers
             .clone()
             .run(hub.bus.clone(), hub.shutdown.clone()),
     );

@@ -29,6 +29,8 @@ pub struct Hub {
     pub triage: Triage,
     /// WebSocket sessions subscribed to notices, served by one fan-out task.
     pub sessions: crate::channels::ws::Sessions,
+    /// WebSocket sessions following reports, each sent only its own reporter updates.
+    pub followers: crate::channels::ws::Followers,
     pub bus: Bus,
     /// Base of the links in feeds and CAP documents (`public_url`, or the bound address).
     pub public_url: Arc<str>,

@@ -180,6 +180,7 @@ impl Intake {
             received_at,
             acknowledge_due_at: Some(acknowledge_due_at),
             resolve_due_at: Some(resolve_due_at),
+            incident_id: None,
         })
     }
 }
@@ -207,7 +208,7 @@ fn reconcile_device(
 /// Inserts the report, or returns the one stored earlier under the same key.
 fn store_once(
     ctx: &mut WriteCtx<'_>,
-    new: NewReport,
+    mut new: NewReport,
     grouping: &Grouping,
 ) -> Result<(Report, bool), Problem> {
     let earlier = report_rows::find_by_key(
@@ -229,8 +230,9 @@ fn store_once(
             ),
         ));
     }
-    let mut report = report_rows::insert(ctx.conn(), new)?;
-    incidents::place(ctx, &mut report, grouping)?;
+    new.incident_id = Some(incidents::choose(ctx.conn(), &new, grouping)?);
+    let report = report_rows::insert(ctx.conn(), new)?;
+    incidents::joined(ctx, &report)?;
     ctx.emit(Event::ReportReceived(Arc::new(report.clone())));
     Ok((report, false))
 }

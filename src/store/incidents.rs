@@ -86,17 +86,23 @@ pub fn add_report(
     location: Location,
     received_at: DateTime<Utc>,
 ) -> Result<Incident, StoreError> {
-    conn.prepare_cached(
+    let sql = format!(
         "UPDATE incidents SET
             lat = (lat * report_count + ?2) / (report_count + 1),
             lon = (lon * report_count + ?3) / (report_count + 1),
             report_count = report_count + 1, open_count = open_count + 1,
             last_report_at = max(last_report_at, ?4), status = 'open',
             version = version + 1, updated_at = ?4
-         WHERE id = ?1",
-    )?
-    .execute(params![id, location.lat, location.lon, millis(received_at)])?;
-    get(conn, id)?.ok_or_else(|| StoreError::Corrupt(format!("incident {id} is missing")))
+         WHERE id = ?1
+         RETURNING {COLUMNS}"
+    );
+    conn.prepare_cached(&sql)?
+        .query_row(
+            params![id, location.lat, location.lon, millis(received_at)],
+            incident_from_row,
+        )
+        .optional()?
+        .ok_or_else(|| StoreError::Corrupt(format!("incident {id} is missing")))
 }
 
 /// Counts a report of the incident as opened (+1) or closed (-1); the incident is resolved

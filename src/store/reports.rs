@@ -30,6 +30,8 @@ pub struct NewReport {
     /// When acknowledgement and resolution are due, from the category's targets.
     pub acknowledge_due_at: Option<DateTime<Utc>>,
     pub resolve_due_at: Option<DateTime<Utc>>,
+    /// The incident it joins, chosen in the same transaction.
+    pub incident_id: Option<String>,
 }
 
 /// Which reports a listing wants. Results come newest first.
@@ -80,8 +82,8 @@ pub fn insert(conn: &Connection, new: NewReport) -> Result<Report, StoreError> {
     conn.prepare_cached(
         "INSERT INTO reports (id, source, device_id, client_ref, submission_hash, category, lat, lon, text,
             contact_name, contact_phone, contact_email, media_url, has_photo, zones, in_area, status,
-            version, received_at, updated_at, acknowledge_due_at, resolve_due_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, 1, ?18, ?18, ?19, ?20)",
+            version, received_at, updated_at, acknowledge_due_at, resolve_due_at, incident_id)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, 1, ?18, ?18, ?19, ?20, ?21)",
     )?
     .execute(params![
         new.id,
@@ -104,6 +106,7 @@ pub fn insert(conn: &Connection, new: NewReport) -> Result<Report, StoreError> {
         at,
         new.acknowledge_due_at.map(millis),
         new.resolve_due_at.map(millis),
+        new.incident_id,
     ])?;
     let seq = conn.last_insert_rowid();
     let mut zone_insert =
@@ -138,6 +141,7 @@ pub fn insert(conn: &Connection, new: NewReport) -> Result<Report, StoreError> {
         triage: TriageState {
             acknowledge_due_at: new.acknowledge_due_at,
             resolve_due_at: new.resolve_due_at,
+            incident_id: new.incident_id,
             ..TriageState::default()
         },
     })

@@ -225,6 +225,7 @@ mod tests {
             received_at: chrono::Utc::now(),
             acknowledge_due_at: None,
             resolve_due_at: None,
+            incident_id: None,
         }
     }
 

@@ -16,7 +16,7 @@ use crate::bus::Event;
 use crate::problem::{ErrorCode, Problem};
 use crate::reports::{Report, ReportStatus, bounded_text};
 use crate::store::incidents as incident_rows;
-use crate::store::reports::{self as report_rows, ReportFilter};
+use crate::store::reports::{self as report_rows, NewReport, ReportFilter};
 use crate::store::triage as triage_rows;
 use crate::store::{StoreError, WriteCtx, audit};
 
@@ -34,36 +34,37 @@ pub struct Grouping {
     pub window: Duration,
 }
 
-/// Puts a new report into the nearest open incident that fits, or a new one of its own.
-pub fn place(
-    ctx: &mut WriteCtx<'_>,
-    report: &mut Report,
+/// The nearest open incident a new report fits, or a new (empty) one of its own.
+pub fn choose(
+    conn: &rusqlite::Connection,
+    report: &NewReport,
     grouping: &Grouping,
-) -> Result<(), StoreError> {
-    let conn = ctx.conn();
+) -> Result<String, StoreError> {
     let nearest = if grouping.radius_m > 0.0 {
         nearest_open(conn, report, grouping)?
     } else {
         None
     };
-    let incident_id = match nearest {
-        Some(incident) => incident.id,
-        None => {
-            let id = uuid::Uuid::now_v7().to_string();
-            incident_rows::insert(
-                conn,
-                &id,
-                &report.category,
-                report.location,
-                report.received_at,
-            )?;
-            id
-        }
+    if let Some(incident) = nearest {
+        return Ok(incident.id);
+    }
+    let id = uuid::Uuid::now_v7().to_string();
+    incident_rows::insert(
+        conn,
+        &id,
+        &report.category,
+        report.location,
+        report.received_at,
+    )?;
+    Ok(id)
+}
+
+/// Counts a stored report into the incident chosen for it, and tells staff.
+pub fn joined(ctx: &mut WriteCtx<'_>, report: &Report) -> Result<(), StoreError> {
+    let Some(id) = report.triage.incident_id.as_deref() else {
+        return Ok(());
     };
-    incident_rows::attach(conn, report.seq, &incident_id)?;
-    let incident =
-        incident_rows::add_report(conn, &incident_id, report.location, report.received_at)?;
-    report.triage.incident_id = Some(incident_id);
+    let incident = incident_rows::add_report(ctx.conn(), id, report.location, report.received_at)?;
     ctx.emit(Event::Incident(Arc::new(incident)));
     Ok(())
 }
@@ -89,7 +90,7 @@ pub fn report_moved(
 
 fn nearest_open(
     conn: &rusqlite::Connection,
-    report: &Report,
+    report: &NewReport,
     grouping: &Grouping,
 ) -> Result<Option<Incident>, StoreError> {
     let (lat, lon) = (report.location.lat, report.location.lon);

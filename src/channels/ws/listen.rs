@@ -7,12 +7,13 @@ use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 use tokio::sync::broadcast::{self, error::RecvError};
 
+use super::followers::{Followers, Following};
 use crate::auth::{Action, Staff};
 use crate::bus::{Bus, Event};
 use crate::channels::frames::FollowFrame;
 use crate::clock::SharedClock;
 use crate::problem::{ErrorCode, Problem};
-use crate::reports::{ClientRef, DeviceId, Report, ReportView, Source};
+use crate::reports::{ClientRef, DeviceId, Report, ReportView};
 use crate::store::triage::Followed;
 use crate::triage::{Overdue, ReportChange};
 
@@ -29,39 +30,63 @@ pub enum Heard {
     Lagged,
 }
 
+/// What woke a listener.
+enum Woke {
+    Update(Option<Arc<ReportChange>>),
+    Event(Result<Event, RecvError>),
+}
+
+/// A session's report events: its reporter updates (routed to it alone by [`Followers`]), and
+/// for staff the whole queue from the bus.
+#[derive(Default)]
 pub struct Listener {
-    events: broadcast::Receiver<Event>,
+    following: Option<Following>,
+    /// Staff watching: every report event, and whether they may see reporters' contact details.
+    queue: Option<(broadcast::Receiver<Event>, bool)>,
     pub followed: Followed,
     /// The last update sent: replayed and live updates are never sent twice.
     pub cursor: i64,
-    /// For staff watching the queue: whether they may see reporters' contact details.
-    watching: Option<bool>,
 }
 
 impl Listener {
-    pub fn new(bus: &Bus) -> Listener {
-        Listener {
-            events: bus.subscribe(),
-            followed: Followed::default(),
-            cursor: 0,
-            watching: None,
-        }
-    }
-
-    pub fn watch(&mut self, staff: &Staff) -> Result<(), Problem> {
+    pub fn watch(&mut self, bus: &Bus, staff: &Staff) -> Result<(), Problem> {
         staff.require(Action::Read)?;
-        self.watching = Some(staff.role.may(Action::Triage));
+        let sees_reporters = staff.role.may(Action::Triage);
+        match self.queue.as_mut() {
+            Some((_, sees)) => *sees = sees_reporters,
+            None => self.queue = Some((bus.subscribe(), sees_reporters)),
+        }
         Ok(())
     }
 
+    /// Follows what a `follow` frame names, from now on; the caller replays what came before.
+    pub fn follow(&mut self, followers: &Followers, followed: Followed) {
+        let following = self.following.get_or_insert_with(|| followers.join());
+        if let Some(device) = &followed.device_id {
+            following.device(device.as_str());
+        }
+        for client_ref in &followed.client_refs {
+            following.ws_report(client_ref);
+        }
+        self.followed = followed;
+    }
+
     /// Also follows a report this session just sent.
-    pub fn follow_report(&mut self, device_id: Option<&DeviceId>, client_ref: &ClientRef) {
+    pub fn follow_report(
+        &mut self,
+        followers: &Followers,
+        device_id: Option<&DeviceId>,
+        client_ref: &ClientRef,
+    ) {
+        let following = self.following.get_or_insert_with(|| followers.join());
         match device_id {
             Some(device) if self.followed.device_id.is_none() => {
                 self.followed.device_id = Some(device.clone());
+                following.device(device.as_str());
             }
             Some(_) => {}
             None if self.followed.client_refs.len() < MAX_CLIENT_REFS => {
+                following.ws_report(client_ref.as_str());
                 self.followed
                     .client_refs
                     .push(client_ref.as_str().to_owned());
@@ -71,22 +96,24 @@ impl Listener {
     }
 
     pub async fn next(&mut self, clock: &SharedClock) -> Heard {
-        match self.events.recv().await {
-            Ok(event) => self
+        let woke = tokio::select! {
+            update = next_update(self.following.as_mut()) => Woke::Update(update),
+            event = next_event(self.queue.as_mut()) => Woke::Event(event),
+        };
+        match woke {
+            Woke::Update(Some(change)) => self
+                .owed_update(&change)
+                .map_or(Heard::Nothing, Heard::Frame),
+            Woke::Update(None) | Woke::Event(Err(RecvError::Lagged(_))) => Heard::Lagged,
+            Woke::Event(Ok(event)) => self
                 .render(&event, clock.now())
                 .map_or(Heard::Nothing, Heard::Frame),
-            Err(RecvError::Lagged(_)) => Heard::Lagged,
-            Err(RecvError::Closed) => std::future::pending().await,
+            Woke::Event(Err(RecvError::Closed)) => std::future::pending().await,
         }
     }
 
     fn render(&mut self, event: &Event, now: DateTime<Utc>) -> Option<String> {
-        if let Event::ReportChanged(change) = event {
-            if let Some(update) = self.owed_update(change) {
-                return Some(update);
-            }
-        }
-        let sees_reporters = self.watching?;
+        let sees_reporters = self.queue.as_ref()?.1;
         let view = |report: &Report| json!(ReportView::of(report, sees_reporters, now));
         let frame: Value = match event {
             Event::ReportReceived(report) => {
@@ -104,26 +131,30 @@ impl Listener {
         Some(frame.to_string())
     }
 
-    /// The reporter's update frame, if this session follows the report and has not had it.
+    /// The reporter's update frame, unless this session already had it.
     fn owed_update(&mut self, change: &Arc<ReportChange>) -> Option<String> {
         let update = change.update.as_ref()?;
-        if update.seq <= self.cursor || !self.follows(&change.report) {
+        if update.seq <= self.cursor {
             return None;
         }
         self.cursor = update.seq;
         Some(update.frame.clone())
     }
+}
 
-    fn follows(&self, report: &Report) -> bool {
-        let by_device = report.device_id.is_some() && report.device_id == self.followed.device_id;
-        let by_ref = report.source == Source::Ws
-            && report.device_id.is_none()
-            && self
-                .followed
-                .client_refs
-                .iter()
-                .any(|client_ref| client_ref == report.client_ref.as_str());
-        by_device || by_ref
+async fn next_update(following: Option<&mut Following>) -> Option<Arc<ReportChange>> {
+    match following {
+        Some(following) => following.next().await,
+        None => std::future::pending().await,
+    }
+}
+
+async fn next_event(
+    queue: Option<&mut (broadcast::Receiver<Event>, bool)>,
+) -> Result<Event, RecvError> {
+    match queue {
+        Some((events, _)) => events.recv().await,
+        None => std::future::pending().await,
     }
 }
 

@@ -5,12 +5,14 @@
 //! while tungstenite handles everything else.
 
 mod fanout;
+mod followers;
 mod listen;
 mod outlet;
 mod session;
 mod subscription;
 
 pub use fanout::Sessions;
+pub use followers::Followers;
 
 use axum::body::Body;
 use axum::extract::{Request, State};

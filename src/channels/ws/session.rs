@@ -223,8 +223,8 @@ impl Session {
         if let Ok(receipt) = &outcome {
             let device = device_id.and_then(|id| DeviceId::parse(&id, "device_id").ok());
             self.listener
-                .get_or_insert_with(|| Listener::new(&self.hub.bus))
-                .follow_report(device.as_ref(), &receipt.client_ref);
+                .get_or_insert_with(Listener::default)
+                .follow_report(&self.hub.followers, device.as_ref(), &receipt.client_ref);
         }
         frames::answer(outcome, client_ref)
     }
@@ -240,10 +240,8 @@ impl Session {
                 client_ref: None,
             });
         };
-        let listener = self
-            .listener
-            .get_or_insert_with(|| Listener::new(&self.hub.bus));
-        match listener.watch(staff) {
+        let listener = self.listener.get_or_insert_with(Listener::default);
+        match listener.watch(&self.hub.bus, staff) {
             Ok(()) => ServerFrame::Watching,
             Err(problem) => ServerFrame::refused(Refusal {
                 problem,
@@ -252,14 +250,12 @@ impl Session {
         }
     }
 
-    /// A reporter: the updates missed since its cursor, then live ones. The listener joins the
-    /// bus before the store is read, and the cursor drops what both deliver.
+    /// A reporter: the updates missed since its cursor, then live ones. The listener follows
+    /// before the store is read, and the cursor drops what both deliver.
     async fn follow(&mut self, frame: &FollowFrame) -> Result<(), Result<Problem, Failure>> {
         let (followed, cursor) = parse_follow(frame).map_err(Ok)?;
-        let listener = self
-            .listener
-            .get_or_insert_with(|| Listener::new(&self.hub.bus));
-        listener.followed = followed.clone();
+        let listener = self.listener.get_or_insert_with(Listener::default);
+        listener.follow(&self.hub.followers, followed.clone());
         let missed = self
             .hub
             .store
