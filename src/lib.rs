@@ -23,6 +23,7 @@
 //! - [`schemas`]: the JSON Schemas of the wire, embedded, and the OpenAPI document.
 //! - [`triage`]: statuses, reporter feedback, incidents, targets, field teams, open data.
 //! - [`clock`]: the system clock, or a hand-driven one for tests.
+//! - [`ui`]: the citizens' page and the operators' console, bundled from `ui/` at build time.
 
 pub mod app;
 pub mod auth;
@@ -39,4 +40,5 @@ pub mod reports;
 pub mod schemas;
 pub mod store;
 pub mod triage;
+pub mod ui;
 pub mod zones;

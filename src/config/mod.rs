@@ -2,6 +2,7 @@
 
 mod load;
 mod triage;
+mod ui;
 mod validate;
 
 use std::net::SocketAddr;
@@ -11,6 +12,7 @@ use serde::{Deserialize, Serialize};
 
 pub use load::{ConfigError, Overrides, load};
 pub use triage::{IncidentsConfig, OpenDataConfig, RetentionConfig, TriageConfig};
+pub use ui::UiConfig;
 
 use crate::reports::{Category, default_categories};
 
@@ -40,6 +42,7 @@ pub struct Config {
     pub incidents: IncidentsConfig,
     pub open_data: OpenDataConfig,
     pub retention: RetentionConfig,
+    pub ui: UiConfig,
     /// Report categories, in display order.
     pub categories: Vec<Category>,
 }
@@ -165,6 +168,7 @@ impl Default for Config {
             incidents: IncidentsConfig::default(),
             open_data: OpenDataConfig::default(),
             retention: RetentionConfig::default(),
+            ui: UiConfig::default(),
             categories: default_categories(),
         }
     }

@@ -32,7 +32,26 @@ impl Config {
         self.check_intake()?;
         self.check_notices()?;
         self.check_categories()?;
-        self.check_triage()
+        self.check_triage()?;
+        self.check_ui()
+    }
+
+    fn check_ui(&self) -> Result<(), ConfigError> {
+        let Some(template) = self.ui.tile_url.as_deref() else {
+            return Ok(());
+        };
+        let usable = url::Url::parse(template)
+            .is_ok_and(|url| matches!(url.scheme(), "http" | "https"))
+            && ["{z}", "{x}", "{y}"]
+                .iter()
+                .all(|part| template.contains(part));
+        if usable {
+            return Ok(());
+        }
+        Err(invalid(
+            "ui.tile_url",
+            "must be an http(s) URL template with {z}, {x} and {y}, such as https://tiles.example/{z}/{x}/{y}.png",
+        ))
     }
 
     /// Host and port of the broker, from `mqtt.url`.

@@ -97,6 +97,7 @@ pub fn router(hub: Hub) -> Router {
         .route("/api/v1/openapi.json", get(meta::openapi))
         .route("/ws", get(crate::channels::ws::upgrade))
         .merge(open311::router())
+        .merge(crate::ui::router())
         .fallback(error::not_found)
         .layer(DefaultBodyLimit::max(hub.config.intake.max_body_bytes));
     let public = with_rate_limit(

@@ -56,6 +56,10 @@ fn a_bad_configuration_is_a_clear_error_at_start_naming_the_key() {
         ("office = \"Bad Office!\"\n", "office"),
         ("[intake]\nmax_body_bytes = 10\n", "intake.max_body_bytes"),
         ("categories = []\n", "categories"),
+        (
+            "[ui]\ntile_url = \"https://tiles.example/tile.png\"\n",
+            "ui.tile_url",
+        ),
         ("[limits\n", "TOML"),
     ];
     for (text, named) in cases {

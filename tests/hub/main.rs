@@ -19,5 +19,6 @@ mod open_data;
 mod overdue;
 mod rate_limits;
 mod triage;
+mod ui;
 mod ws_intake;
 mod zones;

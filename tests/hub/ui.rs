@@ -1,0 +1,139 @@
+//! The browser UI: served from the binary with a strict content policy, and driven end to end in
+//! Debian's chromium by playwright-core (`ui/tests`), against the real hub.
+
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use reqwest::header;
+use vedetta::auth::Role;
+
+use crate::support::{PASSWORD, TestApp};
+
+#[tokio::test]
+async fn the_pages_are_served_from_the_binary_and_may_load_nothing_from_elsewhere() {
+    let app = TestApp::spawn().await;
+
+    for page in ["/", "/console"] {
+        let response = app.http.get(app.url(page)).send().await.unwrap();
+        assert_eq!(response.status(), 200, "{page}");
+        let policy = response.headers()[header::CONTENT_SECURITY_POLICY]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        assert!(policy.contains("default-src 'self'"), "{policy}");
+        assert!(policy.contains("connect-src 'self'"), "{policy}");
+        let html = response.text().await.unwrap();
+        assert!(
+            !html.contains("http://") && !html.contains("https://"),
+            "{html}"
+        );
+    }
+    let script = app
+        .http
+        .get(app.url("/ui/console.js"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(script.status(), 200);
+    assert_eq!(
+        script.headers()[header::CONTENT_TYPE],
+        "text/javascript; charset=utf-8"
+    );
+    let etag = script.headers()[header::ETAG].clone();
+    let again = app
+        .http
+        .get(app.url("/ui/console.js"))
+        .header(header::IF_NONE_MATCH, etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), 304, "an unchanged bundle is not sent twice");
+    let missing = app
+        .http
+        .get(app.url("/ui/nothing.js"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(missing.status(), 404);
+}
+
+#[tokio::test]
+async fn a_configured_basemap_is_offered_to_the_pages_and_allowed_by_their_policy() {
+    let app = TestApp::spawn_with(|config| {
+        config.ui.tile_url = Some("https://tiles.example.org/{z}/{x}/{y}.png".into());
+    })
+    .await;
+
+    let page = app.http.get(app.url("/console")).send().await.unwrap();
+    let policy = page.headers()[header::CONTENT_SECURITY_POLICY]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        policy.contains("img-src 'self' data: blob: https://tiles.example.org"),
+        "{policy}"
+    );
+    let (status, settings) = app.get_json("/ui/config.json").await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        settings["tile_url"],
+        "https://tiles.example.org/{z}/{x}/{y}.png"
+    );
+}
+
+/// Each step waits at most 10 s; the whole scenario far less than this.
+const BROWSER_TESTS_TIMEOUT: Duration = Duration::from_secs(240);
+
+/// One scenario across both pages: logging in, a citizen's report reaching the console live,
+/// its triage reaching the citizen, and a notice drafted, approved and shown on both pages.
+/// Screenshots of the main screens are saved in `test-artifacts/screenshots`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_console_and_the_citizen_page_work_together_in_a_real_browser() {
+    let app = TestApp::spawn().await;
+    let accounts = &app.running().hub().accounts;
+    for (name, role) in [
+        ("olga", Role::Operator),
+        ("aldo", Role::Approver),
+        ("adele", Role::Admin),
+    ] {
+        accounts
+            .add_user("test", name, role, PASSWORD)
+            .await
+            .unwrap();
+    }
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let hub_url = app.url("").trim_end_matches('/').to_owned();
+
+    let browser_tests = Command::new("node")
+        .args(["--test", "--test-reporter=spec", "tests/"])
+        .current_dir(root.join("ui"))
+        .env("VEDETTA_URL", hub_url)
+        .env("VEDETTA_PASSWORD", PASSWORD)
+        .env(
+            "VEDETTA_SCREENSHOTS",
+            root.join("test-artifacts/screenshots"),
+        )
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("node runs the browser tests (apt-get install nodejs chromium)");
+    let pid = browser_tests.id().to_string();
+    let finished = tokio::time::timeout(
+        BROWSER_TESTS_TIMEOUT,
+        tokio::task::spawn_blocking(move || browser_tests.wait_with_output()),
+    )
+    .await;
+    let Ok(output) = finished else {
+        let _ = Command::new("kill").arg(&pid).status();
+        panic!("the browser tests took over {BROWSER_TESTS_TIMEOUT:?}");
+    };
+    let output = output.unwrap().unwrap();
+
+    assert!(
+        output.status.success(),
+        "browser tests failed:\n{}\n{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+}

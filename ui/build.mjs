@@ -1,0 +1,28 @@
+// Bundles the console and the citizen page, with Leaflet and their CSS, into OUTDIR (default
+// dist/). The hub's build.rs runs this and embeds the result in the binary.
+import { build } from 'esbuild';
+import { copyFile, mkdir, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const outdir = path.resolve(process.argv[2] ?? path.join(here, 'dist'));
+
+await rm(outdir, { recursive: true, force: true });
+await mkdir(outdir, { recursive: true });
+await build({
+  absWorkingDir: here,
+  entryPoints: { console: 'src/console/main.js', citizen: 'src/citizen/main.js' },
+  bundle: true,
+  minify: true,
+  format: 'esm',
+  target: ['chrome100', 'firefox100', 'safari15'],
+  outdir,
+  loader: { '.png': 'file', '.svg': 'file' },
+  assetNames: 'img/[name]-[hash]',
+  legalComments: 'linked',
+  logLevel: 'warning',
+});
+for (const page of ['console.html', 'citizen.html']) {
+  await copyFile(path.join(here, 'src', page), path.join(outdir, page));
+}

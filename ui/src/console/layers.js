@@ -1,0 +1,112 @@
+// The live map's layers: report markers clustered and coloured by status (with a glyph, never
+// colour alone), incidents, notice areas by severity, and field devices.
+import L from '../shared/leaflet.js';
+import 'leaflet.markercluster';
+import 'leaflet.markercluster/dist/MarkerCluster.css';
+import 'leaflet.markercluster/dist/MarkerCluster.Default.css';
+import { language, t } from '../shared/i18n.js';
+import { noticeShapes, noticeSummary } from '../shared/map.js';
+
+export const STATUS_GLYPHS = {
+  received: '!',
+  acknowledged: 'A',
+  in_progress: '▶',
+  resolved: '✓',
+  rejected: '✕',
+};
+
+export class MapLayers {
+  constructor(map, live, zonesById, { onReport, categoryName }) {
+    this.categoryName = categoryName;
+    this.map = map;
+    this.live = live;
+    this.zonesById = zonesById;
+    this.onReport = onReport;
+    this.markers = new Map();
+    this.reportLayer = L.markerClusterGroup({ maxClusterRadius: 45, showCoverageOnHover: false }).addTo(map);
+    this.incidentLayer = L.layerGroup().addTo(map);
+    this.noticeLayer = L.layerGroup().addTo(map);
+    this.deviceLayer = L.layerGroup().addTo(map);
+    L.control.layers(null, {
+      [t('map.reports')]: this.reportLayer,
+      [t('map.incidents')]: this.incidentLayer,
+      [t('map.notices')]: this.noticeLayer,
+      [t('map.devices')]: this.deviceLayer,
+    }, { collapsed: true }).addTo(map);
+    live.reports.forEach((report) => this.showReport(report));
+    live.addEventListener('report', (event) => this.showReport(event.detail.value));
+    live.addEventListener('incident', () => this.drawIncidents());
+    live.addEventListener('device', () => this.drawDevices());
+    live.addEventListener('notice', () => this.drawNotices());
+    this.drawIncidents();
+    this.drawDevices();
+    this.drawNotices();
+  }
+
+  showReport(report) {
+    const icon = reportIcon(report);
+    let marker = this.markers.get(report.id);
+    if (marker) {
+      marker.setIcon(icon);
+      marker.setLatLng([report.location.lat, report.location.lon]);
+    } else {
+      marker = L.marker([report.location.lat, report.location.lon], { icon, keyboard: true });
+      marker.on('click', () => this.onReport(report.id));
+      this.markers.set(report.id, marker);
+      this.reportLayer.addLayer(marker);
+    }
+    const label = `${t(`report.${report.status}`)} · ${this.categoryName(report.category)}`;
+    marker.options.title = label;
+    marker.bindTooltip(`${escape(label)}${report.overdue ? ` · ${t('queue.overdue')}` : ''}`);
+  }
+
+  focus(report) {
+    const marker = this.markers.get(report.id);
+    if (!marker) return;
+    this.reportLayer.zoomToShowLayer(marker, () => marker.openTooltip());
+  }
+
+  drawIncidents() {
+    this.incidentLayer.clearLayers();
+    for (const incident of this.live.incidents.values()) {
+      if (incident.status !== 'open' || incident.report_count < 2) continue;
+      L.circle([incident.location.lat, incident.location.lon], {
+        radius: 300, color: '#6a1b9a', weight: 2, dashArray: '4 4', fillOpacity: 0.05, interactive: false,
+      }).bindTooltip(t('map.incident_label', { count: incident.report_count, category: escape(this.categoryName(incident.category)) }),
+        { permanent: true, direction: 'top', className: 'incident-label' }).addTo(this.incidentLayer);
+    }
+  }
+
+  drawDevices() {
+    this.deviceLayer.clearLayers();
+    for (const device of this.live.devices.values()) {
+      if (!device.position) continue;
+      const label = `${device.device_id} · ${t(`device.${device.state}`)}`;
+      L.marker([device.position.lat, device.position.lon], {
+        icon: L.divIcon({ className: `device-pin device-${device.state}`, html: `<span>${escape(label)}</span>`, iconSize: null }),
+        title: label,
+      }).addTo(this.deviceLayer);
+    }
+  }
+
+  drawNotices() {
+    this.noticeLayer.clearLayers();
+    for (const notice of this.live.notices.values()) {
+      if (notice.msg_type === 'Cancel') continue;
+      noticeShapes(noticeSummary(notice, language()), this.zonesById).addTo(this.noticeLayer);
+    }
+  }
+}
+
+function reportIcon(report) {
+  const overdue = report.overdue ? ' overdue' : '';
+  return L.divIcon({
+    className: `report-pin status-${report.status}${overdue}`,
+    html: `<span aria-hidden="true">${STATUS_GLYPHS[report.status]}</span>`,
+    iconSize: [26, 26],
+  });
+}
+
+function escape(text) {
+  return String(text).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}

@@ -1,0 +1,92 @@
+// What the console knows, kept current: reports, incidents, devices and notices in force,
+// loaded over HTTP and then changed live by the staff queue on the WebSocket.
+import { api } from '../shared/api.js';
+import { LiveSocket } from '../shared/socket.js';
+
+/** Reports loaded at start; older ones stay reachable through the API filters. */
+const INITIAL_REPORTS = 500;
+
+export class Live extends EventTarget {
+  constructor(token) {
+    super();
+    this.token = token;
+    this.reports = new Map();
+    this.incidents = new Map();
+    this.devices = new Map();
+    this.notices = new Map();
+    this.stats = null;
+  }
+
+  async load() {
+    const [reports, incidents, devices, notices] = await Promise.all([
+      api(`/api/v1/reports?limit=${INITIAL_REPORTS}`),
+      api('/api/v1/incidents?status=open&limit=500'),
+      api('/api/v1/devices'),
+      api('/api/v1/notices?state=published'),
+    ]);
+    reports.reports.forEach((report) => this.reports.set(report.id, report));
+    incidents.incidents.forEach((incident) => this.incidents.set(incident.id, incident));
+    devices.devices.forEach((device) => this.devices.set(device.device_id, device));
+    notices.notices.forEach((notice) => this.notices.set(notice.thread_id, notice));
+    await this.refreshStats();
+    this.connect();
+  }
+
+  connect() {
+    this.socket = new LiveSocket((socket) => socket.send({ type: 'auth', token: this.token }));
+    this.socket.on('authenticated', () => {
+      this.socket.send({ type: 'watch' });
+      this.socket.send({ type: 'subscribe', all: true, cursor: this.cursor });
+    });
+    this.socket.on('report', (frame) => this.reportEvent(frame));
+    this.socket.on('incident', ({ incident }) => this.put('incident', this.incidents, incident.id, incident));
+    this.socket.on('device', ({ device }) => this.put('device', this.devices, device.device_id, device));
+    this.socket.on('task', ({ task }) => this.emit('task', task));
+    this.socket.on('notice', (frame) => this.noticeEvent(frame));
+    this.socket.on('notice_expired', (frame) => this.noticeGone(frame.thread_id, frame.cursor));
+    this.socket.on('subscribed', (frame) => (this.cursor = frame.cursor));
+    this.socket.onStatus((state) => this.emit('connection', state));
+  }
+
+  reportEvent(frame) {
+    this.put('report', this.reports, frame.report.id, frame.report, frame);
+    if (frame.event !== 'changed' || frame.change?.status) this.refreshStatsSoon();
+  }
+
+  async noticeEvent(frame) {
+    this.cursor = frame.cursor;
+    // The frame carries the signed notice; the list shows the stored one with its state.
+    const notice = await api(`/api/v1/notices/${frame.notice.id}`);
+    for (const [thread, known] of this.notices) {
+      if (thread === notice.thread_id && known.id !== notice.id) this.notices.delete(thread);
+    }
+    if (notice.state === 'published') this.notices.set(notice.thread_id, notice);
+    else this.notices.delete(notice.thread_id);
+    this.emit('notice', notice);
+  }
+
+  noticeGone(threadId, cursor) {
+    this.cursor = cursor;
+    this.notices.delete(threadId);
+    this.emit('notice', { thread_id: threadId });
+  }
+
+  put(kind, map, id, value, frame) {
+    map.set(id, value);
+    this.emit(kind, value, frame);
+  }
+
+  emit(kind, value, frame) {
+    this.dispatchEvent(new CustomEvent(kind, { detail: { value, frame } }));
+  }
+
+  refreshStatsSoon() {
+    clearTimeout(this.statsTimer);
+    this.statsTimer = setTimeout(() => this.refreshStats(), 300);
+  }
+
+  async refreshStats() {
+    this.stats = await api('/api/v1/stats');
+    this.emit('stats', this.stats);
+  }
+}

@@ -1,0 +1,176 @@
+// The operators' console: log in, then the live map with the queue, reports, notices and,
+// for admins, the audit log. Each role sees only the actions it may take.
+import '../shared/base.css';
+import './console.css';
+import { api, setToken, whenUnauthorized } from '../shared/api.js';
+import { field, fill, h } from '../shared/dom.js';
+import { languageSwitch, localized, onLanguageChange, t } from '../shared/i18n.js';
+import { zoneMap } from '../shared/map.js';
+import { auditView } from './audit.js';
+import { MapLayers } from './layers.js';
+import { Live } from './live.js';
+import { NoticesView } from './notices.js';
+import { Queue } from './queue.js';
+import { ReportPanel } from './report.js';
+
+const TOKEN = 'vedetta.token';
+const settings = await api('/ui/config.json');
+document.title = `Vedetta · ${t('console.title')}`;
+// Every label is drawn in the chosen language; the session survives the reload.
+onLanguageChange(() => location.reload());
+whenUnauthorized(() => logOut());
+start();
+
+async function start() {
+  const token = sessionStorage.getItem(TOKEN);
+  if (!token) return showLogin();
+  setToken(token);
+  try {
+    await openConsole(await api('/api/v1/auth/me'), token);
+  } catch {
+    logOut();
+  }
+}
+
+function showLogin(message) {
+  const name = h('input', { id: 'login-name', autocomplete: 'username', required: true });
+  const password = h('input', { id: 'login-password', type: 'password', autocomplete: 'current-password', required: true });
+  const error = h('p', { class: 'error', role: 'alert' }, message ?? '');
+  fill(document.body, h('main', { class: 'login' },
+    h('form', { id: 'login-form', onsubmit: async (event) => {
+      event.preventDefault();
+      let session;
+      try {
+        session = await api('/api/v1/auth/login', { method: 'POST', body: { name: name.value, password: password.value } });
+      } catch (err) {
+        error.textContent = err.message;
+        return;
+      }
+      sessionStorage.setItem(TOKEN, session.token);
+      setToken(session.token);
+      await openConsole(session.user, session.token);
+    } },
+    h('h1', {}, 'Vedetta'),
+    h('p', {}, settings.office_name),
+    field(t('login.name'), name),
+    field(t('login.password'), password),
+    h('button', { type: 'submit', class: 'primary wide' }, t('login.submit')),
+    error,
+    languageSwitch(h))));
+  name.focus();
+}
+
+async function logOut() {
+  const token = sessionStorage.getItem(TOKEN);
+  sessionStorage.removeItem(TOKEN);
+  if (token) await api('/api/v1/auth/logout', { method: 'POST' }).catch(() => {});
+  setToken(null);
+  location.reload();
+}
+
+async function openConsole(user, token) {
+  const categories = (await api('/api/v1/categories')).categories;
+  const shell = layout(user);
+  fill(document.body, shell.root);
+  const { map, zones } = await zoneMap(shell.map, settings);
+  const live = new Live(token);
+  await live.load();
+  const zonesById = new Map(zones.map((zone) => [zone.id, zone]));
+  const smallest = zones.filter((zone) => !zones.some((other) => other.properties.parent_id === zone.id));
+  const reportPanel = new ReportPanel(shell.detail, {
+    user, categories, live, flash: shell.flash,
+    onDraft: (notice) => { views.show('notices'); notices.open(notice.id); },
+  });
+  const categoryName = (code) => localized(categories.find((c) => c.code === code)?.name, code);
+  const layers = new MapLayers(map, live, zonesById, { onReport: (id) => selectReport(id), categoryName });
+  const queue = new Queue(live, { categories, zones: smallest, onSelect: (id) => selectReport(id) });
+  const notices = new NoticesView({ user, live, map, zones: smallest, zonesById, detail: shell.detail, flash: shell.flash });
+  const views = new Views(shell, { queue, notices, user });
+  counters(shell.counters, live);
+  live.addEventListener('connection', (event) => shell.connection(event.detail.value));
+  views.show('map');
+
+  function selectReport(id) {
+    views.show('map');
+    queue.select(id);
+    reportPanel.show(id);
+    const report = live.reports.get(id);
+    if (report) layers.focus(report);
+  }
+}
+
+class Views {
+  constructor(shell, { queue, notices, user }) {
+    this.shell = shell;
+    this.panels = { map: queue.element, notices: notices.element };
+    this.notices = notices;
+    this.user = user;
+    shell.nav.addEventListener('click', (event) => {
+      const view = event.target.closest('button')?.dataset.view;
+      if (view) this.show(view);
+    });
+  }
+
+  show(view) {
+    if (view === this.current) return;
+    this.current = view;
+    this.notices.closeForm();
+    for (const button of this.shell.nav.querySelectorAll('button')) {
+      button.setAttribute('aria-current', button.dataset.view === view ? 'page' : 'false');
+    }
+    this.shell.root.dataset.view = view;
+    if (view === 'audit') return fill(this.shell.wide, auditView());
+    fill(this.shell.panel, this.panels[view]);
+    fill(this.shell.detail, h('p', { class: 'hint' }, t(view === 'map' ? 'console.pick_report' : 'console.pick_notice')));
+    if (view === 'notices') this.notices.load();
+  }
+}
+
+function layout(user) {
+  const nav = h('nav', { 'aria-label': t('nav.label') },
+    h('button', { type: 'button', dataset: { view: 'map' }, id: 'nav-map' }, t('nav.map')),
+    h('button', { type: 'button', dataset: { view: 'notices' }, id: 'nav-notices' }, t('nav.notices')),
+    user.role === 'admin' ? h('button', { type: 'button', dataset: { view: 'audit' }, id: 'nav-audit' }, t('nav.audit')) : null);
+  const link = h('span', { class: 'connection offline', id: 'connection', role: 'status' }, t('console.offline'));
+  const flashBox = h('div', { class: 'flash', id: 'flash', role: 'status', 'aria-live': 'polite' });
+  const shell = {
+    nav,
+    counters: h('div', { class: 'counters', id: 'counters' }),
+    panel: h('aside', { class: 'panel', id: 'panel' }),
+    map: h('div', { class: 'map', id: 'map', role: 'region', 'aria-label': t('map.label') }),
+    detail: h('aside', { class: 'detail', id: 'detail', 'aria-live': 'polite' }),
+    wide: h('div', { class: 'wide-area', id: 'wide' }),
+    connection: (state) => {
+      link.className = `connection ${state}`;
+      link.textContent = t(`console.${state}`);
+    },
+    flash: (message, kind) => {
+      flashBox.className = `flash ${kind}`;
+      flashBox.textContent = message;
+      clearTimeout(flashBox.timer);
+      flashBox.timer = setTimeout(() => (flashBox.textContent = ''), 6000);
+    },
+  };
+  shell.root = h('div', { class: 'console' },
+    h('header', { class: 'topbar' },
+      h('h1', {}, 'Vedetta'), h('span', { class: 'office' }, settings.office_name),
+      shell.counters, nav, link, languageSwitch(h),
+      h('span', { class: 'user' }, `${user.name} · ${t(`role.${user.role}`)}`),
+      h('button', { type: 'button', id: 'logout', onclick: logOut }, t('console.logout'))),
+    shell.panel, shell.map, shell.detail, shell.wide, flashBox);
+  return shell;
+}
+
+function counters(element, live) {
+  const render = () => {
+    const stats = live.stats;
+    if (!stats) return;
+    const open = (stats.by_status.received ?? 0) + (stats.by_status.acknowledged ?? 0) + (stats.by_status.in_progress ?? 0);
+    fill(element,
+      h('span', { class: 'counter', id: 'count-new' }, h('strong', {}, stats.by_status.received ?? 0), ` ${t('counters.new')}`),
+      h('span', { class: 'counter', id: 'count-open' }, h('strong', {}, open), ` ${t('counters.open')}`),
+      h('span', { class: `counter ${stats.overdue ? 'alarm' : ''}`, id: 'count-overdue' }, h('strong', {}, stats.overdue), ` ${t('counters.overdue')}`));
+  };
+  live.addEventListener('stats', render);
+  render();
+}

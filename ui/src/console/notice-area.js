@@ -1,0 +1,134 @@
+// Drawing a notice's area on the live map: a polygon point by point, a circle (centre and
+// radius), or whole zones; the hub says which zones the area covers as it is drawn.
+import L from '../shared/leaflet.js';
+import { api } from '../shared/api.js';
+import { field, fill, h } from '../shared/dom.js';
+import { t } from '../shared/i18n.js';
+
+export class AreaEditor {
+  constructor(map, zones, area = {}) {
+    this.map = map;
+    this.zones = zones;
+    this.area = {
+      polygons: structuredClone(area.polygons ?? []),
+      circles: structuredClone(area.circles ?? []),
+      zones: [...(area.zones ?? [])],
+    };
+    this.mode = null;
+    this.points = [];
+    this.layer = L.layerGroup().addTo(map);
+    this.covered = h('p', { id: 'covered-zones', class: 'covered', 'aria-live': 'polite' });
+    this.onClick = (event) => this.click(event.latlng);
+    map.on('click', this.onClick);
+    this.element = this.controls();
+    this.redraw();
+  }
+
+  destroy() {
+    this.map.off('click', this.onClick);
+    this.layer.remove();
+  }
+
+  value() {
+    const area = {};
+    for (const key of ['polygons', 'circles', 'zones']) if (this.area[key].length) area[key] = this.area[key];
+    return area;
+  }
+
+  controls() {
+    this.radius = h('input', { id: 'circle-radius', type: 'number', min: 0.1, max: 2000, step: 0.1, value: 2 });
+    this.zonePicker = h('fieldset', { class: 'zone-picker' },
+      h('legend', {}, t('area.zones')),
+      this.zones.map((zone) => h('label', { class: 'choice' },
+        h('input', { type: 'checkbox', value: zone.id, checked: this.area.zones.includes(zone.id),
+          onchange: (event) => this.toggleZone(zone.id, event.target.checked) }),
+        ` ${zone.properties.name}`)));
+    this.hint = h('p', { class: 'hint', 'aria-live': 'polite' });
+    return h('div', { class: 'area-editor' },
+      h('div', { class: 'button-row' },
+        h('button', { type: 'button', id: 'draw-polygon', onclick: () => this.start('polygon') }, t('area.draw_polygon')),
+        h('button', { type: 'button', id: 'finish-polygon', onclick: () => this.finishPolygon() }, t('area.finish_polygon')),
+        h('button', { type: 'button', id: 'draw-circle', onclick: () => this.start('circle') }, t('area.draw_circle')),
+        h('button', { type: 'button', id: 'clear-area', onclick: () => this.clear() }, t('area.clear'))),
+      field(t('area.radius_km'), this.radius),
+      this.hint,
+      this.zonePicker,
+      h('h4', {}, t('area.covered')),
+      this.covered);
+  }
+
+  start(mode) {
+    this.mode = mode;
+    this.points = [];
+    this.hint.textContent = t(`area.hint_${mode}`);
+    this.map.getContainer().classList.add('drawing');
+    this.redraw();
+  }
+
+  click(latlng) {
+    const point = { lat: round(latlng.lat), lon: round(latlng.lng) };
+    if (this.mode === 'polygon') {
+      this.points.push(point);
+      this.redraw();
+    } else if (this.mode === 'circle') {
+      this.area.circles.push({ ...point, radius_km: Number(this.radius.value) || 1 });
+      this.stop();
+    }
+  }
+
+  finishPolygon() {
+    if (this.mode !== 'polygon' || this.points.length < 3) {
+      this.hint.textContent = t('area.need_three_points');
+      return;
+    }
+    this.area.polygons.push([...this.points, this.points[0]]);
+    this.stop();
+  }
+
+  stop() {
+    this.mode = null;
+    this.points = [];
+    this.hint.textContent = '';
+    this.map.getContainer().classList.remove('drawing');
+    this.changed();
+  }
+
+  toggleZone(id, on) {
+    this.area.zones = on ? [...new Set([...this.area.zones, id])] : this.area.zones.filter((z) => z !== id);
+    this.changed();
+  }
+
+  clear() {
+    this.area = { polygons: [], circles: [], zones: [] };
+    this.zonePicker.querySelectorAll('input').forEach((box) => (box.checked = false));
+    this.stop();
+  }
+
+  async changed() {
+    this.redraw();
+    const area = this.value();
+    if (!Object.keys(area).length) return fill(this.covered, t('area.none'));
+    try {
+      const { zones } = await api('/api/v1/notices/area-preview', { method: 'POST', body: area });
+      fill(this.covered, zones.length ? zones.map((z) => z.name).join(', ') : t('area.no_zone_covered'));
+    } catch (err) {
+      fill(this.covered, h('span', { class: 'error' }, err.message));
+    }
+  }
+
+  redraw() {
+    this.layer.clearLayers();
+    const style = { color: '#0d47a1', weight: 3, fillOpacity: 0.15 };
+    this.area.polygons.forEach((ring) => L.polygon(ring.map((p) => [p.lat, p.lon]), style).addTo(this.layer));
+    this.area.circles.forEach((c) => L.circle([c.lat, c.lon], { ...style, radius: c.radius_km * 1000 }).addTo(this.layer));
+    this.zones.filter((z) => this.area.zones.includes(z.id)).forEach((z) => L.geoJSON(z, { style }).addTo(this.layer));
+    if (this.points.length) {
+      L.polyline(this.points.map((p) => [p.lat, p.lon]), { ...style, dashArray: '6 6' }).addTo(this.layer);
+      this.points.forEach((p) => L.circleMarker([p.lat, p.lon], { radius: 4, color: '#0d47a1' }).addTo(this.layer));
+    }
+  }
+}
+
+function round(value) {
+  return Math.round(value * 1e5) / 1e5;
+}

@@ -1,0 +1,125 @@
+// A notice as it will go out: every field in both languages, the zones it covers and what an
+// update changes; approval with a confirmation that names a real alert as real.
+import { api } from '../shared/api.js';
+import { h } from '../shared/dom.js';
+import { formatTime, t } from '../shared/i18n.js';
+
+/** The review panel for `notice`; `actions` get `(notice)` after a change. */
+export function noticeReview(notice, user, { onEdit, onChanged, flash }) {
+  const content = notice.content;
+  const real = content.status === 'Actual';
+  const mine = notice.author === user.name || notice.editors.includes(user.name);
+  return h('article', { class: `notice-review ${real ? 'real' : 'not-real'}`, dataset: { status: content.status } },
+    real
+      ? h('p', { class: 'real-banner' }, t('notice.real_banner'))
+      : h('p', { class: 'not-real-banner' }, t(`notice.not_real.${content.status}`)),
+    h('h2', {}, `${t(`msg_type.${notice.msg_type}`)}: ${firstHeadline(content)}`),
+    h('p', {}, h('span', { class: `badge state-${notice.state}` }, t(`state.${notice.state}`)),
+      ` ${t('notice.by', { author: notice.author })}${notice.approver ? ` · ${t('notice.approved_by', { approver: notice.approver })}` : ''}`),
+    notice.rejection_reason ? h('p', { class: 'error' }, `${t('notice.rejected_because')}: ${notice.rejection_reason}`) : null,
+    h('dl', { class: 'facts' },
+      fact(t('notice.status'), t(`status.${content.status}`)),
+      fact(t('notice.category'), content.category.map((c) => t(`category.${c}`)).join(', ')),
+      fact(t('notice.urgency'), t(`urgency.${content.urgency}`)),
+      fact(t('notice.severity'), t(`severity.${content.severity}`)),
+      fact(t('notice.certainty'), t(`certainty.${content.certainty}`)),
+      fact(t('notice.expires'), formatTime(content.expires)),
+      fact(t('notice.web'), content.web),
+      fact(t('notice.contact'), content.contact),
+      fact(t('notice.covered_zones'), notice.covered_zones.map((z) => z.name).join(', ') || t('area.no_zone_covered')),
+      notice.state === 'published' ? fact(t('notice.deliveries'), t('notice.delivered', notice.deliveries)) : null),
+    Object.entries(content.info).map(([lang, info]) => h('section', { class: 'language-block', lang },
+      h('h3', {}, t(`notice.text_${lang}`) ?? lang),
+      h('p', {}, h('strong', {}, info.event)),
+      info.headline ? h('p', { class: 'headline' }, info.headline) : null,
+      info.description ? h('p', {}, info.description) : null,
+      info.instruction ? h('p', { class: 'instruction' }, info.instruction) : null)),
+    notice.changes?.length ? changes(notice.changes) : null,
+    h('div', { class: 'button-row' }, buttons(notice, user, mine, { onEdit, onChanged, flash })),
+    h('p', {}, h('a', { href: notice.cap_url, target: '_blank' }, t('notice.cap_document'))));
+}
+
+function buttons(notice, user, mine, { onEdit, onChanged, flash }) {
+  const may = (role) => role.includes(user.role);
+  const act = async (path, body, message) => {
+    try {
+      const result = await api(`/api/v1/notices/${notice.id}/${path}`, { method: 'POST', body });
+      flash(message, 'ok');
+      onChanged(result);
+    } catch (err) {
+      flash(err.message, 'error');
+    }
+  };
+  const draft = notice.state === 'draft' || notice.state === 'rejected';
+  const list = [];
+  if (draft && may(['operator', 'approver'])) {
+    list.push(h('button', { type: 'button', id: 'edit-notice', onclick: () => onEdit(notice) }, t('notice.edit')));
+  }
+  if (notice.state === 'draft' && may(['approver'])) {
+    if (mine) list.push(h('p', { class: 'hint' }, t('notice.four_eyes')));
+    else {
+      list.push(h('button', { type: 'button', id: 'approve-notice', class: notice.content.status === 'Actual' ? 'danger' : 'primary',
+        onclick: () => confirmApproval(notice, () => act('approve', { version: notice.version, confirm_status: notice.content.status }, t('notice.published'))) },
+      t('notice.approve')));
+      list.push(h('button', { type: 'button', id: 'reject-notice', onclick: () => {
+        const reason = prompt(t('notice.reject_reason'));
+        if (reason?.trim()) act('reject', { version: notice.version, reason: reason.trim() }, t('notice.rejected'));
+      } }, t('notice.reject')));
+    }
+  }
+  if (notice.state === 'published' && may(['operator', 'approver'])) {
+    list.push(h('button', { type: 'button', id: 'update-notice', onclick: () => act('update', undefined, t('notice.update_opened')) }, t('notice.update')));
+    list.push(h('button', { type: 'button', id: 'cancel-notice', onclick: () => act('cancel', undefined, t('notice.cancel_opened')) }, t('notice.cancel')));
+  }
+  return list;
+}
+
+/** A real alert needs a ticked statement and a red button; a test or exercise a plain one. */
+function confirmApproval(notice, proceed) {
+  const status = notice.content.status;
+  const real = status === 'Actual';
+  const zones = notice.covered_zones.map((z) => z.name).join(', ') || '—';
+  const tick = real ? h('input', { type: 'checkbox', id: 'confirm-real', required: true }) : null;
+  const dialog = h('dialog', { class: `confirm ${real ? 'real' : 'not-real'}`, id: 'approve-dialog', 'aria-labelledby': 'approve-title' },
+    h('form', { method: 'dialog' },
+      h('h2', { id: 'approve-title' }, real ? t('approve.real_title') : t(`approve.title_${status}`)),
+      h('p', {}, real ? t('approve.real_text', { zones }) : t(`approve.text_${status}`, { zones })),
+      real ? h('label', { class: 'choice' }, tick, ` ${t('approve.real_tick')}`) : null,
+      h('div', { class: 'button-row' },
+        h('button', { value: 'cancel', type: 'submit' }, t('approve.back')),
+        h('button', { value: 'go', type: 'submit', id: 'confirm-approve', class: real ? 'danger' : 'primary' },
+          real ? t('approve.real_button') : t(`approve.button_${status}`)))));
+  dialog.addEventListener('close', () => {
+    dialog.remove();
+    if (dialog.returnValue === 'go') proceed();
+  });
+  dialog.querySelector('form').addEventListener('submit', (event) => {
+    if (event.submitter?.value === 'go' && tick && !tick.checked) {
+      event.preventDefault();
+      tick.focus();
+    }
+  });
+  document.body.append(dialog);
+  dialog.showModal();
+}
+
+function changes(list) {
+  return h('section', { class: 'changes' },
+    h('h3', {}, t('notice.changes')),
+    h('table', {}, h('thead', {}, h('tr', {}, h('th', {}, t('notice.field')), h('th', {}, t('notice.before')), h('th', {}, t('notice.after')))),
+      h('tbody', {}, list.map((change) => h('tr', {},
+        h('td', {}, change.field), h('td', {}, show(change.before)), h('td', {}, show(change.after)))))));
+}
+
+function show(value) {
+  return typeof value === 'string' ? value : JSON.stringify(value);
+}
+
+function fact(label, value) {
+  return value ? [h('dt', {}, label), h('dd', {}, value)] : null;
+}
+
+function firstHeadline(content) {
+  const info = content.info.it ?? content.info.en ?? Object.values(content.info)[0];
+  return info.headline || info.event;
+}

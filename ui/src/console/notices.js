@@ -1,0 +1,79 @@
+// The notices view: the list by state, and beside the map the review or the drafting form.
+import { api } from '../shared/api.js';
+import { fill, h, options } from '../shared/dom.js';
+import { formatTime, language, t } from '../shared/i18n.js';
+import { noticeShapes, noticeSummary, statusMark } from '../shared/map.js';
+import { noticeForm } from './notice-form.js';
+import { noticeReview } from './notice-review.js';
+
+const FILTERS = { review: 'draft', published: 'published', all: '' };
+
+export class NoticesView {
+  constructor({ user, live, map, zones, zonesById, detail, flash }) {
+    Object.assign(this, { user, live, map, zones, zonesById, detail, flash });
+    this.filter = user.role === 'approver' ? 'review' : 'all';
+    this.list = h('ol', { id: 'notice-list', class: 'queue' });
+    const filter = options(h('select', { id: 'notice-filter', onchange: (e) => { this.filter = e.target.value; this.load(); } }),
+      Object.keys(FILTERS).map((key) => [key, t(`notices.filter_${key}`)]));
+    filter.value = this.filter;
+    const mayDraft = ['operator', 'approver'].includes(user.role);
+    this.element = h('section', { class: 'panel-body', 'aria-label': t('nav.notices') },
+      mayDraft ? h('button', { type: 'button', id: 'new-notice', class: 'primary wide', onclick: () => this.edit(null) }, t('notices.new')) : null,
+      h('div', { class: 'field' }, h('label', { for: filter.id }, t('notices.show')), filter),
+      this.list);
+    live.addEventListener('notice', () => this.load());
+  }
+
+  async load() {
+    const state = FILTERS[this.filter];
+    const page = await api(`/api/v1/notices${state ? `?state=${state}` : ''}`);
+    fill(this.list, page.notices.length ? page.notices.map((notice) => this.row(notice)) : h('li', { class: 'empty' }, t('notices.none')));
+  }
+
+  row(notice) {
+    const summary = noticeSummary(notice, language());
+    const mark = statusMark(summary.status);
+    return h('li', {}, h('button', {
+      type: 'button',
+      class: `queue-row notice-row ${mark ? 'not-real' : 'real'}`,
+      dataset: { noticeId: notice.id, status: summary.status },
+      onclick: () => this.open(notice.id),
+    },
+    mark ? h('span', { class: 'badge not-real' }, mark) : h('span', { class: 'badge real' }, t('status.Actual')),
+    h('span', { class: `badge state-${notice.state}` }, t(`state.${notice.state}`)),
+    h('strong', {}, summary.headline || summary.event),
+    h('small', {}, `${t(`msg_type.${notice.msg_type}`)} · ${t(`severity.${summary.severity}`)} · ${formatTime(notice.updated_at)}`)));
+  }
+
+  async open(id) {
+    this.closeForm();
+    const opening = this.opening;
+    const notice = await api(`/api/v1/notices/${id}`);
+    if (opening !== this.opening) return;
+    this.preview = noticeShapes(noticeSummary(notice, language()), this.zonesById).addTo(this.map);
+    if (this.preview.getBounds().isValid()) this.map.fitBounds(this.preview.getBounds(), { maxZoom: 14, padding: [30, 30] });
+    fill(this.detail, noticeReview(notice, this.user, {
+      onEdit: (n) => this.edit(n),
+      onChanged: (changed) => { this.load(); this.open(changed.id); },
+      flash: this.flash,
+    }));
+  }
+
+  edit(notice) {
+    this.closeForm();
+    this.form = noticeForm({
+      map: this.map, zones: this.zones, notice, flash: this.flash,
+      onSaved: (saved) => { this.load(); this.open(saved.id); },
+    });
+    fill(this.detail, this.form.element);
+  }
+
+  /** Leaves the form or review: the area drawn for it leaves the map too. */
+  closeForm() {
+    this.opening = (this.opening ?? 0) + 1;
+    this.form?.destroy();
+    this.form = null;
+    this.preview?.remove();
+    this.preview = null;
+  }
+}

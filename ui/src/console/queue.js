@@ -1,0 +1,85 @@
+// The queue beside the map: every report, newest first, filtered by status, category, zone,
+// time and overdue, and updated live.
+import { fill, h, options } from '../shared/dom.js';
+import { formatTime, localized, t } from '../shared/i18n.js';
+import { STATUS_GLYPHS } from './layers.js';
+
+export const STATUSES = ['received', 'acknowledged', 'in_progress', 'resolved', 'rejected'];
+const PERIODS = { all: null, hour: 3600e3, day: 86400e3, week: 7 * 86400e3 };
+/** Rows drawn at once; the filters narrow the rest. */
+const MAX_ROWS = 200;
+
+export class Queue {
+  constructor(live, { categories, zones, onSelect }) {
+    this.live = live;
+    this.categories = categories;
+    this.onSelect = onSelect;
+    this.selected = null;
+    this.filters = { status: '', category: '', zone: '', period: 'all', overdue: false };
+    this.list = h('ol', { id: 'queue', class: 'queue', 'aria-live': 'polite' });
+    this.count = h('p', { class: 'hint', id: 'queue-count' });
+    this.element = h('section', { class: 'panel-body', 'aria-label': t('queue.title') },
+      this.filterForm(zones), this.count, this.list);
+    for (const kind of ['report', 'stats']) live.addEventListener(kind, () => this.render());
+    this.render();
+  }
+
+  filterForm(zones) {
+    const select = (name, entries, all) => {
+      const control = options(h('select', { id: `filter-${name}`, onchange: (e) => this.set(name, e.target.value) }), entries, all);
+      return h('div', { class: 'field' }, h('label', { for: control.id }, t(`queue.filter_${name}`)), control);
+    };
+    return h('form', { class: 'filters', onsubmit: (e) => e.preventDefault() },
+      select('status', STATUSES.map((s) => [s, t(`report.${s}`)]), t('queue.any')),
+      select('category', this.categories.map((c) => [c.code, localized(c.name, c.code)]), t('queue.any')),
+      select('zone', zones.map((z) => [z.id, z.properties.name]), t('queue.any')),
+      select('period', Object.keys(PERIODS).map((p) => [p, t(`queue.period_${p}`)])),
+      h('label', { class: 'choice' },
+        h('input', { type: 'checkbox', id: 'filter-overdue', onchange: (e) => this.set('overdue', e.target.checked) }),
+        ` ${t('queue.only_overdue')}`));
+  }
+
+  set(name, value) {
+    this.filters[name] = value;
+    this.render();
+  }
+
+  matches(report) {
+    const { status, category, zone, period, overdue } = this.filters;
+    if (status && report.status !== status) return false;
+    if (category && report.category !== category) return false;
+    if (zone && !report.zones.some((z) => z.id === zone)) return false;
+    if (overdue && !report.overdue) return false;
+    const window = PERIODS[period];
+    return !window || Date.now() - Date.parse(report.received_at) <= window;
+  }
+
+  select(id) {
+    this.selected = id;
+    this.render();
+  }
+
+  render() {
+    const shown = [...this.live.reports.values()]
+      .filter((report) => this.matches(report))
+      .sort((a, b) => b.received_at.localeCompare(a.received_at));
+    this.count.textContent = t('queue.count', { shown: shown.length, total: this.live.reports.size });
+    fill(this.list, shown.slice(0, MAX_ROWS).map((report) => this.row(report)));
+  }
+
+  row(report) {
+    const category = this.categories.find((c) => c.code === report.category);
+    return h('li', {},
+      h('button', {
+        type: 'button',
+        class: `queue-row${report.id === this.selected ? ' selected' : ''}${report.overdue ? ' overdue' : ''}`,
+        dataset: { reportId: report.id, status: report.status },
+        onclick: () => this.onSelect(report.id),
+      },
+      h('span', { class: `badge status-${report.status}` }, `${STATUS_GLYPHS[report.status]} ${t(`report.${report.status}`)}`),
+      report.overdue ? h('span', { class: 'badge overdue' }, t('queue.overdue')) : null,
+      h('strong', {}, localized(category?.name, report.category)),
+      h('span', { class: 'row-text' }, report.text || '—'),
+      h('small', {}, `${formatTime(report.received_at)} · ${report.zones[0]?.name ?? t('queue.outside')}`)));
+  }
+}

@@ -1,0 +1,157 @@
+// One report in the side panel: details, photo and history, and for operators the triage,
+// dispatch and escalation forms.
+import { api, imageUrl } from '../shared/api.js';
+import { field, fill, h, options } from '../shared/dom.js';
+import { formatTime, localized, t } from '../shared/i18n.js';
+import { STATUS_GLYPHS } from './layers.js';
+
+const NEXT = {
+  received: ['acknowledged', 'in_progress', 'resolved', 'rejected'],
+  acknowledged: ['in_progress', 'resolved', 'rejected'],
+  in_progress: ['resolved', 'rejected'],
+  resolved: ['in_progress'],
+  rejected: ['acknowledged', 'in_progress'],
+};
+const REASONS = ['duplicate', 'not_actionable', 'spam', 'out_of_area'];
+
+export class ReportPanel {
+  constructor(element, { user, categories, live, onDraft, flash }) {
+    Object.assign(this, { element, user, categories, live, onDraft, flash });
+    this.mayTriage = ['operator', 'approver'].includes(user.role);
+    live.addEventListener('report', (event) => {
+      if (event.detail.value.id === this.reportId) this.show(this.reportId);
+    });
+  }
+
+  async show(id) {
+    this.reportId = id;
+    const requests = [api(`/api/v1/reports/${id}`), api(`/api/v1/reports/${id}/history`)];
+    if (this.mayTriage) requests.push(api('/api/v1/teams'));
+    const [report, history, teams] = await Promise.all(requests);
+    if (id !== this.reportId) return;
+    const category = this.categories.find((c) => c.code === report.category);
+    const fresh = this.element.querySelector('.report-detail')?.dataset.reportId !== id;
+    fill(this.element,
+      h('article', { class: 'report-detail', dataset: { reportId: id }, 'aria-labelledby': 'report-title' },
+        h('button', { type: 'button', class: 'close', 'aria-label': t('console.close'), onclick: () => this.close() }, '×'),
+        h('h2', { id: 'report-title' }, localized(category?.name, report.category)),
+        h('p', {},
+          h('span', { class: `badge status-${report.status}`, id: 'report-status' },
+            `${STATUS_GLYPHS[report.status]} ${t(`report.${report.status}`)}`),
+          report.overdue ? h('span', { class: 'badge overdue' }, t('queue.overdue')) : null),
+        h('p', { class: 'report-text' }, report.text || '—'),
+        facts(report),
+        report.has_photo ? this.photo(report) : null,
+        h('h3', {}, t('report.history')),
+        historyList(history.history),
+        this.mayTriage ? this.triageForm(report) : null,
+        this.mayTriage ? this.dispatchForm(report, teams.teams) : null,
+        this.mayTriage ? this.escalateForm(report) : null));
+    if (fresh) this.element.scrollTop = 0;
+  }
+
+  close() {
+    this.reportId = null;
+    fill(this.element, h('p', { class: 'hint' }, t('console.pick_report')));
+  }
+
+  photo(report) {
+    const image = h('img', { class: 'photo', alt: t('report.photo_alt') });
+    imageUrl(`/api/v1/reports/${report.id}/photo`).then((url) => (image.src = url), () => image.remove());
+    return image;
+  }
+
+  triageForm(report) {
+    const status = options(h('select', { id: 'triage-status' }),
+      NEXT[report.status].map((s) => [s, t(`report.${s}`)]), t('report.keep_status'));
+    const reason = options(h('select', { id: 'triage-reason' }), REASONS.map((r) => [r, t(`reason.${r}`)]), '—');
+    const reasonField = field(t('report.reason'), reason);
+    reasonField.hidden = true;
+    status.addEventListener('change', () => (reasonField.hidden = status.value !== 'rejected'));
+    const publicNote = h('textarea', { id: 'triage-public-note', rows: 2, maxlength: 1000 });
+    const internalNote = h('textarea', { id: 'triage-internal-note', rows: 2, maxlength: 1000 });
+    return h('form', { class: 'action-form', id: 'triage-form', onsubmit: (event) => {
+      event.preventDefault();
+      this.act(`/api/v1/reports/${report.id}/status`, {
+        version: report.version,
+        status: status.value || undefined,
+        reason: status.value === 'rejected' ? reason.value || undefined : undefined,
+        public_note: publicNote.value.trim() || undefined,
+        internal_note: internalNote.value.trim() || undefined,
+      }, t('report.updated'));
+    } },
+    h('h3', {}, t('report.triage')),
+    field(t('report.new_status'), status),
+    reasonField,
+    field(t('report.public_note'), publicNote, t('report.public_note_hint')),
+    field(t('report.internal_note'), internalNote, t('report.internal_note_hint')),
+    h('button', { type: 'submit', class: 'primary' }, t('report.apply')));
+  }
+
+  dispatchForm(report, teams) {
+    if (!teams.length) return h('p', { class: 'hint' }, t('report.no_teams'));
+    const team = options(h('select', { id: 'dispatch-team', required: true }), teams.map((x) => [x.id, x.name]), '—');
+    const note = h('input', { id: 'dispatch-note', type: 'text', maxlength: 1000 });
+    return h('form', { class: 'action-form', onsubmit: (event) => {
+      event.preventDefault();
+      this.act(`/api/v1/reports/${report.id}/dispatch`, { team: team.value, note: note.value.trim() || undefined }, t('report.dispatched'));
+    } },
+    h('h3', {}, t('report.dispatch')),
+    field(t('report.team'), team),
+    field(t('report.task_note'), note),
+    h('button', { type: 'submit' }, t('report.send_team')));
+  }
+
+  escalateForm(report) {
+    const status = options(h('select', { id: 'escalate-status', required: true }),
+      ['Actual', 'Exercise', 'Test'].map((s) => [s, t(`status.${s}`)]), t('notice.choose_status'));
+    const area = options(h('select', { id: 'escalate-area' }), [['circle', t('report.area_circle')], ['zones', t('report.area_zones')]]);
+    return h('form', { class: 'action-form', onsubmit: async (event) => {
+      event.preventDefault();
+      if (!status.value) return this.flash(t('notice.status_required'), 'error');
+      const notice = await this.act(`/api/v1/reports/${report.id}/escalate`, { status: status.value, area: area.value }, t('report.escalated'));
+      if (notice) this.onDraft(notice);
+    } },
+    h('h3', {}, t('report.escalate')),
+    field(t('notice.status'), status),
+    field(t('report.area'), area),
+    h('button', { type: 'submit' }, t('report.open_draft')));
+  }
+
+  async act(path, body, done) {
+    try {
+      const result = await api(path, { method: 'POST', body });
+      this.flash(done, 'ok');
+      return result;
+    } catch (err) {
+      this.flash(err.message, 'error');
+      return null;
+    }
+  }
+}
+
+function facts(report) {
+  const row = (label, value) => (value ? [h('dt', {}, label), h('dd', {}, value)] : null);
+  const contact = report.contact
+    ? [report.contact.name, report.contact.phone, report.contact.email].filter(Boolean).join(' · ')
+    : null;
+  return h('dl', { class: 'facts' },
+    row(t('report.received_at'), formatTime(report.received_at)),
+    row(t('report.zones'), report.zones.map((z) => z.name).join(', ') || t('queue.outside')),
+    row(t('report.position'), `${report.location.lat.toFixed(5)}, ${report.location.lon.toFixed(5)}`),
+    row(t('report.channel'), report.source),
+    row(t('report.acknowledge_due'), formatTime(report.acknowledge_due_at)),
+    row(t('report.resolve_due'), formatTime(report.resolve_due_at)),
+    row(t('report.contact'), contact),
+    row(t('report.reason'), report.rejection_reason ? t(`reason.${report.rejection_reason}`) : null));
+}
+
+function historyList(entries) {
+  if (!entries.length) return h('p', { class: 'hint' }, t('report.no_history'));
+  return h('ol', { class: 'history' }, entries.map((entry) =>
+    h('li', {},
+      h('strong', {}, entry.status ? t(`report.${entry.status}`) : t(`history.${entry.kind}`)),
+      ` · ${entry.actor} · ${formatTime(entry.at)}`,
+      entry.public_note ? h('p', { class: 'note public' }, `${t('report.public_note')}: ${entry.public_note}`) : null,
+      entry.internal_note ? h('p', { class: 'note internal' }, `${t('report.internal_note')}: ${entry.internal_note}`) : null)));
+}

@@ -1,0 +1,62 @@
+// Italian and English: the language follows the browser, can be switched, and is remembered.
+import { STRINGS } from './strings.js';
+
+const STORAGE_KEY = 'vedetta.language';
+const listeners = new Set();
+let current = pick();
+
+function pick() {
+  const saved = localStorage.getItem(STORAGE_KEY);
+  if (saved && STRINGS[saved]) return saved;
+  const browser = (navigator.languages ?? [navigator.language]).map((tag) => tag.slice(0, 2));
+  return browser.find((code) => STRINGS[code]) ?? 'en';
+}
+
+export function language() {
+  return current;
+}
+
+export function setLanguage(code) {
+  if (!STRINGS[code] || code === current) return;
+  current = code;
+  localStorage.setItem(STORAGE_KEY, code);
+  document.documentElement.lang = code;
+  listeners.forEach((listener) => listener(code));
+}
+
+export function onLanguageChange(listener) {
+  listeners.add(listener);
+}
+
+/** The text for `key` in the current language, with `{name}` placeholders filled. */
+export function t(key, params = {}) {
+  const text = STRINGS[current][key] ?? STRINGS.en[key] ?? key;
+  return text.replace(/\{(\w+)\}/g, (_, name) => String(params[name] ?? ''));
+}
+
+/** A name given per language by the hub (categories), in the current language. */
+export function localized(names, fallback) {
+  return names?.[current] ?? names?.en ?? names?.it ?? fallback;
+}
+
+export function formatTime(iso) {
+  if (!iso) return '';
+  return new Date(iso).toLocaleString(current === 'it' ? 'it-IT' : 'en-GB', {
+    dateStyle: 'short',
+    timeStyle: 'short',
+  });
+}
+
+/** A select that switches the language, labelled in both languages. */
+export function languageSwitch(h) {
+  const select = h(
+    'select',
+    { id: 'language', 'aria-label': 'Lingua / Language', onchange: (e) => setLanguage(e.target.value) },
+    h('option', { value: 'it' }, 'Italiano'),
+    h('option', { value: 'en' }, 'English'),
+  );
+  select.value = current;
+  onLanguageChange((code) => (select.value = code));
+  document.documentElement.lang = current;
+  return select;
+}

@@ -1,0 +1,65 @@
+// One WebSocket to the hub that reconnects with backoff and says hello again each time.
+
+const MAX_BACKOFF_MS = 15000;
+
+export class LiveSocket {
+  /** `greet(socket)` runs on every (re)connection: auth, subscribe, follow. */
+  constructor(greet) {
+    this.greet = greet;
+    this.handlers = new Map();
+    this.statusListeners = new Set();
+    this.backoff = 500;
+    this.connect();
+  }
+
+  on(type, handler) {
+    this.handlers.set(type, [...(this.handlers.get(type) ?? []), handler]);
+    return this;
+  }
+
+  onStatus(listener) {
+    this.statusListeners.add(listener);
+  }
+
+  get open() {
+    return this.ws?.readyState === WebSocket.OPEN;
+  }
+
+  send(frame) {
+    if (!this.open) return false;
+    this.ws.send(JSON.stringify(frame));
+    return true;
+  }
+
+  close() {
+    this.closed = true;
+    this.ws?.close(1000);
+  }
+
+  connect() {
+    const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
+    const ws = new WebSocket(`${scheme}://${location.host}/ws`);
+    this.ws = ws;
+    ws.onopen = () => {
+      this.backoff = 500;
+      this.status('online');
+      this.greet(this);
+    };
+    ws.onmessage = (message) => this.dispatch(JSON.parse(message.data));
+    ws.onclose = () => {
+      this.status('offline');
+      if (this.closed) return;
+      setTimeout(() => this.connect(), this.backoff);
+      this.backoff = Math.min(this.backoff * 2, MAX_BACKOFF_MS);
+    };
+  }
+
+  dispatch(frame) {
+    for (const handler of this.handlers.get(frame.type) ?? []) handler(frame);
+    for (const handler of this.handlers.get('*') ?? []) handler(frame);
+  }
+
+  status(state) {
+    this.statusListeners.forEach((listener) => listener(state));
+  }
+}

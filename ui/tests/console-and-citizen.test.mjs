@@ -1,0 +1,142 @@
+// The console and the citizen page together, in a real browser against the real hub.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { HUB, MONTEVERDE, PASSWORD, TIMEOUT, launch, logIn, screenshot } from './harness.mjs';
+
+describe('the console and the citizen page', () => {
+  let browser;
+  let operator;
+  let citizen;
+
+  before(async () => {
+    browser = await launch();
+  });
+
+  after(async () => {
+    await browser?.close();
+    assert.deepEqual(browser.problems, [], 'pages stay on the hub and raise no script errors');
+  });
+
+  test('a wrong password is refused and the right one opens the console with the role\'s actions', async () => {
+    operator = await browser.page();
+    await operator.goto(`${HUB}/console`);
+    await screenshot(operator, '01-console-login');
+    await operator.getByLabel('User').fill('olga');
+    await operator.getByLabel('Password').fill('not the password');
+    await operator.getByRole('button', { name: 'Log in' }).click();
+    await operator.getByRole('alert').filter({ hasText: /password/i }).waitFor();
+    await operator.getByLabel('Password').fill(PASSWORD);
+    await operator.getByRole('button', { name: 'Log in' }).click();
+    await operator.locator('#connection.online').waitFor();
+    assert.equal(await operator.locator('#nav-audit').count(), 0, 'operators have no audit log');
+    await operator.locator('#nav-notices').click();
+    await operator.locator('#new-notice').waitFor();
+    await operator.locator('#nav-map').click();
+  });
+
+  test('an admin sees the audit log, which records the logins', async () => {
+    const admin = await browser.page();
+    await logIn(admin, 'adele');
+    await admin.locator('#nav-audit').click();
+    await admin.locator('#audit td', { hasText: 'login' }).first().waitFor();
+    assert.equal(await admin.locator('#new-notice').count(), 0);
+    await screenshot(admin, '02-console-audit');
+    await admin.context().close();
+  });
+
+  test('a report sent from the citizen page appears live on the console', async () => {
+    citizen = await browser.page({ locale: 'it-IT', geolocation: MONTEVERDE, viewport: { width: 390, height: 844 } });
+    await citizen.goto(HUB);
+    await citizen.getByRole('button', { name: 'Usa la mia posizione' }).click();
+    await citizen.locator('#place', { hasText: 'Monteverde' }).waitFor();
+    await citizen.getByLabel('Allagamento').check();
+    await citizen.getByLabel('Descrivi cosa hai visto').fill('Sottopasso di via Roma allagato');
+    await citizen.getByRole('button', { name: 'Invia segnalazione' }).click();
+    await citizen.locator('#send-status', { hasText: 'Ricevuta e registrata' }).waitFor();
+    await citizen.locator('#my-reports .badge', { hasText: 'Ricevuta' }).waitFor();
+    await screenshot(citizen, '03-citizen-report-sent');
+
+    const row = operator.locator('.queue-row', { hasText: 'Sottopasso di via Roma allagato' });
+    await row.waitFor();
+    assert.equal(await row.getAttribute('data-status'), 'received');
+    await operator.locator('#count-new strong', { hasText: '1' }).waitFor();
+    await screenshot(operator, '04-console-live-report');
+  });
+
+  test('triaging the report reaches the citizen page with the public note only', async () => {
+    await operator.locator('.queue-row', { hasText: 'Sottopasso di via Roma allagato' }).click();
+    await operator.getByLabel('New status').selectOption('acknowledged');
+    await operator.getByLabel('Note for the reporter').fill('Una squadra è in arrivo');
+    await operator.getByLabel('Internal note').fill('chiamare il gestore della strada');
+    await screenshot(operator, '05-console-report-detail');
+    await operator.getByRole('button', { name: 'Apply' }).click();
+    await operator.locator('#report-status', { hasText: 'Acknowledged' }).waitFor();
+    await operator.setViewportSize({ width: 1024, height: 768 });
+    await screenshot(operator, '05b-console-tablet');
+    await operator.setViewportSize({ width: 1280, height: 800 });
+
+    await citizen.locator('#my-reports .badge', { hasText: 'Presa in carico' }).waitFor();
+    await citizen.locator('#my-reports', { hasText: 'Una squadra è in arrivo' }).waitFor();
+    assert.doesNotMatch(await citizen.content(), /chiamare il gestore/, 'internal notes never reach the citizen');
+    await citizen.reload();
+    await citizen.locator('#my-reports', { hasText: 'Una squadra è in arrivo' }).waitFor();
+    await screenshot(citizen, '06-citizen-report-acknowledged');
+  });
+
+  test('a notice drafted by one person and approved by another appears on the map and reaches the citizen', async () => {
+    await operator.locator('#nav-notices').click();
+    await operator.locator('#new-notice').click();
+    await operator.getByLabel('Kind of message').selectOption('Actual');
+    await operator.getByLabel('Weather').check();
+    await operator.getByLabel('Urgency').selectOption('Immediate');
+    await operator.getByLabel('Severity').selectOption('Severe');
+    await operator.getByLabel('Certainty').selectOption('Likely');
+    const italian = operator.locator('fieldset[lang=it]');
+    await italian.getByLabel('Event').fill('Allerta idraulica');
+    await italian.getByLabel('Headline').fill('Piena del Reno a Monteverde');
+    await italian.getByLabel('What to do').fill('Allontanarsi dagli argini');
+    const english = operator.locator('fieldset[lang=en]');
+    await english.getByLabel('Event').fill('Flood warning');
+    await english.getByLabel('Headline').fill('Reno river in flood at Monteverde');
+    await english.getByLabel('What to do').fill('Keep away from the banks');
+    await operator.getByLabel('Monteverde').check();
+    await operator.locator('#covered-zones', { hasText: 'Monteverde' }).waitFor();
+    await screenshot(operator, '07-console-notice-draft');
+    await operator.getByRole('button', { name: 'Save draft' }).click();
+    await operator.locator('.notice-review .real-banner').waitFor();
+    assert.equal(await operator.locator('#approve-notice').count(), 0, 'an operator cannot approve');
+
+    const approver = await browser.page();
+    await logIn(approver, 'aldo');
+    await approver.locator('#nav-notices').click();
+    await approver.locator('.notice-row', { hasText: 'Reno river in flood at Monteverde' }).click();
+    await approver.locator('#covered-zones, .notice-review', { hasText: 'Monteverde' }).first().waitFor();
+    await screenshot(approver, '08-console-notice-review');
+    await approver.locator('#approve-notice').click();
+    const dialog = approver.locator('#approve-dialog');
+    await dialog.getByRole('heading', { name: 'Publish a REAL ALERT?' }).waitFor();
+    await dialog.locator('#confirm-approve').click();
+    assert.equal(await dialog.isVisible(), true, 'a real alert needs the statement ticked');
+    await dialog.getByLabel(/real emergency/).check();
+    await screenshot(approver, '09-console-approve-real');
+    await dialog.locator('#confirm-approve').click();
+    await approver.locator('.notice-review .badge', { hasText: 'Published' }).waitFor();
+
+    await operator.locator('#nav-map').click();
+    await operator.locator('.notice-label', { hasText: 'Severe' }).waitFor();
+    await screenshot(operator, '10-console-map-notice');
+    await citizen.locator('.notice-card', { hasText: 'Piena del Reno a Monteverde' }).waitFor();
+    await citizen.locator('.notice-card .instruction', { hasText: 'Allontanarsi dagli argini' }).waitFor();
+    await screenshot(citizen, '11-citizen-notice');
+    await approver.context().close();
+  });
+
+  test('the citizen page switches to English', async () => {
+    await citizen.getByLabel('Lingua / Language').selectOption('en');
+    await citizen.getByRole('heading', { name: 'Report a problem' }).waitFor();
+    await citizen.locator('.notice-card', { hasText: 'Reno river in flood at Monteverde' }).waitFor();
+    await screenshot(citizen, '12-citizen-english');
+  });
+});
+
+export { TIMEOUT };
