@@ -131,11 +131,36 @@ describe('the console and the citizen page', () => {
     await approver.context().close();
   });
 
+  test('a test notice escalated from the report is marked as not real at every step', async () => {
+    await operator.locator('.queue-row', { hasText: 'Sottopasso di via Roma allagato' }).click();
+    await operator.locator('#escalate-status').selectOption('Test');
+    await operator.getByRole('button', { name: 'Open the draft' }).click();
+    await operator.locator('.notice-review.not-real .not-real-banner', { hasText: 'TEST — not a real emergency' }).waitFor();
+
+    const approver = await browser.page();
+    await logIn(approver, 'aldo');
+    await approver.locator('#nav-notices').click();
+    const row = approver.locator('.notice-row[data-status=Test]');
+    await row.locator('.badge.not-real', { hasText: 'TEST' }).waitFor();
+    await row.click();
+    await approver.locator('#approve-notice').click();
+    const dialog = approver.locator('#approve-dialog');
+    await dialog.getByRole('heading', { name: 'Publish a TEST?' }).waitFor();
+    assert.equal(await dialog.locator('#confirm-real').count(), 0, 'a test is never confirmed like a real alert');
+    assert.equal(await dialog.locator('#confirm-approve').textContent(), 'Publish the test');
+    await dialog.locator('#confirm-approve').click();
+    await approver.locator('.notice-review .badge', { hasText: 'Published' }).waitFor();
+    await approver.context().close();
+
+    await citizen.locator('.notice-card.not-real .not-real-banner', { hasText: 'PROVA' }).waitFor();
+    await screenshot(citizen, '12-citizen-test-notice');
+  });
+
   test('the citizen page switches to English', async () => {
     await citizen.getByLabel('Lingua / Language').selectOption('en');
     await citizen.getByRole('heading', { name: 'Report a problem' }).waitFor();
     await citizen.locator('.notice-card', { hasText: 'Reno river in flood at Monteverde' }).waitFor();
-    await screenshot(citizen, '12-citizen-english');
+    await screenshot(citizen, '13-citizen-english');
   });
 });
 

@@ -41,11 +41,11 @@ export function noticeReview(notice, user, { onEdit, onChanged, flash }) {
 
 function buttons(notice, user, mine, { onEdit, onChanged, flash }) {
   const may = (role) => role.includes(user.role);
-  const act = async (path, body, message) => {
+  const act = async (path, body, message, then = onChanged) => {
     try {
       const result = await api(`/api/v1/notices/${notice.id}/${path}`, { method: 'POST', body });
       flash(message, 'ok');
-      onChanged(result);
+      then(result);
     } catch (err) {
       flash(err.message, 'error');
     }
@@ -68,8 +68,8 @@ function buttons(notice, user, mine, { onEdit, onChanged, flash }) {
     }
   }
   if (notice.state === 'published' && may(['operator', 'approver'])) {
-    list.push(h('button', { type: 'button', id: 'update-notice', onclick: () => act('update', undefined, t('notice.update_opened')) }, t('notice.update')));
-    list.push(h('button', { type: 'button', id: 'cancel-notice', onclick: () => act('cancel', undefined, t('notice.cancel_opened')) }, t('notice.cancel')));
+    list.push(h('button', { type: 'button', id: 'update-notice', onclick: () => act('update', undefined, t('notice.update_opened'), onEdit) }, t('notice.update')));
+    list.push(h('button', { type: 'button', id: 'cancel-notice', onclick: () => act('cancel', undefined, t('notice.cancel_opened'), onEdit) }, t('notice.cancel')));
   }
   return list;
 }

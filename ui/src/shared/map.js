@@ -82,8 +82,11 @@ export function noticeShapes(notice, zonesById) {
   const group = L.featureGroup(shapes);
   if (!shapes.length) return group;
   // One label for the whole area: a tooltip bound to the group would repeat on every shape.
+  // Circles know their bounds only once on a map, so their centres stand in for them.
+  const bounds = L.latLngBounds([]);
+  shapes.forEach((shape) => bounds.extend(shape instanceof L.Circle ? shape.getLatLng() : shape.getBounds()));
   const label = L.tooltip({ permanent: true, direction: 'center', className: `notice-label sev-${notice.severity}` })
-    .setLatLng(group.getBounds().getCenter())
+    .setLatLng(bounds.getCenter())
     .setContent(noticeLabel(notice));
   return group.addLayer(label);
 }
