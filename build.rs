@@ -16,22 +16,33 @@ fn main() {
     for input in ["src", "build.mjs", "package.json", "package-lock.json"] {
         println!("cargo::rerun-if-changed=ui/{input}");
     }
-    let out = PathBuf::from(env::var("OUT_DIR").expect("cargo sets it")).join("ui");
-    install_dependencies(&ui);
-    run(
-        Command::new("node")
-            .arg("build.mjs")
-            .arg(&out)
-            .current_dir(&ui),
-        "bundle the UI (node ui/build.mjs)",
-    );
-    let manifest = manifest(&out);
-    fs::write(out.with_file_name("ui_assets.rs"), manifest).expect("write the UI asset list");
+    println!("cargo::rerun-if-env-changed=VEDETTA_UI_DIST");
+    let out_dir = PathBuf::from(env::var("OUT_DIR").expect("cargo sets it"));
+    // Packagers and offline builds can hand over a bundle made earlier by `node ui/build.mjs DIR`.
+    let bundle = match env::var_os("VEDETTA_UI_DIST") {
+        Some(dir) => PathBuf::from(dir),
+        None => {
+            let bundle = out_dir.join("ui");
+            install_dependencies(&ui);
+            run(
+                Command::new("node")
+                    .arg("build.mjs")
+                    .arg(&bundle)
+                    .current_dir(&ui),
+                "bundle the UI (node ui/build.mjs)",
+            );
+            bundle
+        }
+    };
+    fs::write(out_dir.join("ui_assets.rs"), manifest(&bundle)).expect("write the UI asset list");
 }
 
 /// Runs `npm ci` when `node_modules` is missing or was installed from another lockfile.
+/// Builds running at once (an editor's checker and a test run) take turns.
 fn install_dependencies(ui: &Path) {
     let lock = fs::read(ui.join("package-lock.json")).expect("ui/package-lock.json is in the repo");
+    let turn = fs::File::open(ui.join("package.json")).expect("ui/package.json is in the repo");
+    turn.lock().expect("wait for another build's npm install");
     if fs::read(ui.join(INSTALLED_STAMP)).is_ok_and(|installed| installed == lock) {
         return;
     }

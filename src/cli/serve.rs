@@ -38,10 +38,11 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
 /// `vedetta config`: what `serve` would run with, with the broker password masked.
 pub fn print_config(args: ServeArgs) -> anyhow::Result<()> {
     let mut config = args.load()?;
-    if let Ok(mut url) = url::Url::parse(&config.mqtt.url) {
-        if url.password().is_some() && url.set_password(Some("********")).is_ok() {
-            config.mqtt.url = url.into();
-        }
+    if let Ok(mut url) = url::Url::parse(&config.mqtt.url)
+        && url.password().is_some()
+        && url.set_password(Some("********")).is_ok()
+    {
+        config.mqtt.url = url.into();
     }
     print!("{}", toml::to_string_pretty(&config)?);
     Ok(())

@@ -12,6 +12,7 @@ import { MyReports } from './reports.js';
 import { readPhoto } from './photo.js';
 
 const PLACE = 'vedetta.place';
+const RETRYABLE = ['rate_limited', 'internal'];
 const settings = await api('/ui/config.json');
 const categories = (await api('/api/v1/categories')).categories;
 const mine = new MyReports();
@@ -46,7 +47,8 @@ map.on('click', (event) => choosePlace(event.latlng.lat, event.latlng.lng));
 
 const socket = new LiveSocket((live) => {
   live.send({ type: 'follow', device_id: mine.deviceId, cursor: mine.cursor });
-  if (place.point) live.send({ type: 'subscribe', point: place.point });
+  // With the cursor the hub sends exactly what changed while away, cancellations included.
+  if (place.point) live.send({ type: 'subscribe', point: place.point, cursor: notices.cursor });
   mine.pending().forEach((report) => live.send({ type: 'report', report }));
 });
 socket.on('ack', (frame) => {
@@ -55,14 +57,15 @@ socket.on('ack', (frame) => {
 });
 socket.on('error', (frame) => {
   if (!frame.client_ref) return;
-  mine.refused(frame.client_ref);
+  // A refusal of the content is final; a busy or failing hub is asked again on reconnect.
+  if (!RETRYABLE.includes(frame.error)) mine.refused(frame.client_ref);
   if (frame.client_ref === form.dataset.sending) showError(frame.message);
 });
 socket.on('report_update', (frame) => mine.updated(frame));
 socket.on('following', (frame) => mine.resumeFrom(frame.cursor));
-socket.on('notice', (frame) => notices.received(frame.notice));
-socket.on('notice_expired', (frame) => notices.expired(frame.thread_id));
-socket.on('subscribed', () => notices.ready());
+socket.on('notice', (frame) => notices.received(frame.notice, frame.cursor));
+socket.on('notice_expired', (frame) => notices.expired(frame.thread_id, frame.cursor));
+socket.on('subscribed', (frame) => notices.ready(frame.cursor));
 
 translate();
 restorePlace();
@@ -80,6 +83,7 @@ function reportForm() {
       h('button', { type: 'button', id: 'locate', onclick: locate, 'data-t': 'citizen.use_location' }),
       h('p', { class: 'hint', 'data-t': 'citizen.or_tap' }),
       mapElement,
+      h('button', { type: 'button', id: 'use-centre', onclick: () => choosePlace(map.getCenter().lat, map.getCenter().lng), 'data-t': 'citizen.use_centre' }),
       h('output', { id: 'place', 'aria-live': 'polite' })),
     h('fieldset', { id: 'categories' }, categoryChoices()),
     h('div', { class: 'field' },
@@ -177,7 +181,12 @@ async function send(event) {
   } catch (err) {
     return showError(t(err.message));
   }
-  const report = mine.draft({ category, text, ...place.point, contact: contact(), photo });
+  let report;
+  try {
+    report = mine.draft({ category, text, ...place.point, contact: contact(), photo });
+  } catch {
+    return showError(t('citizen.storage_full'));
+  }
   form.dataset.sending = report.client_ref;
   form.querySelector('#send').disabled = true;
   status.className = '';

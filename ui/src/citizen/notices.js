@@ -19,19 +19,23 @@ export class NoticeBoard {
   moved() {
     this.located = true;
     this.byThread.clear();
+    this.cursor = undefined;
   }
 
-  ready() {
+  ready(cursor) {
+    this.cursor = cursor;
     this.render();
   }
 
-  received(notice) {
+  received(notice, cursor) {
+    this.cursor = cursor;
     if (notice.msg_type === 'Cancel') this.byThread.delete(notice.thread_id);
     else this.byThread.set(notice.thread_id, notice);
     this.render();
   }
 
-  expired(threadId) {
+  expired(threadId, cursor) {
+    this.cursor = cursor;
     this.byThread.delete(threadId);
     this.render();
   }

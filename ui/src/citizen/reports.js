@@ -28,7 +28,13 @@ export class MyReports {
       ...fields,
     };
     this.reports.unshift({ report, status: 'sending', sent_at: new Date().toISOString(), updates: [] });
-    this.save();
+    try {
+      this.save();
+    } catch (err) {
+      // Storage full: a report that cannot be kept for resending is not sent either.
+      this.reports.shift();
+      throw err;
+    }
     return report;
   }
 

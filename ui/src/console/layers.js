@@ -38,6 +38,11 @@ export class MapLayers {
     live.addEventListener('incident', () => this.drawIncidents());
     live.addEventListener('device', () => this.drawDevices());
     live.addEventListener('notice', () => this.drawNotices());
+    live.addEventListener('reload', () => {
+      live.reports.forEach((report) => this.showReport(report));
+      this.drawIncidents();
+      this.drawDevices();
+    });
     this.drawIncidents();
     this.drawDevices();
     this.drawNotices();

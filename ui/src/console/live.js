@@ -18,18 +18,25 @@ export class Live extends EventTarget {
   }
 
   async load() {
-    const [reports, incidents, devices, notices] = await Promise.all([
+    await this.snapshot();
+    const notices = await api('/api/v1/notices?state=published');
+    notices.notices.forEach((notice) => this.notices.set(notice.thread_id, notice));
+    this.connect();
+  }
+
+  /** Reports, incidents and devices as they are now: at start, and after every (re)connection,
+   * since events that happened while the queue was not watched are not replayed. */
+  async snapshot() {
+    const [reports, incidents, devices] = await Promise.all([
       api(`/api/v1/reports?limit=${INITIAL_REPORTS}`),
       api('/api/v1/incidents?status=open&limit=500'),
       api('/api/v1/devices'),
-      api('/api/v1/notices?state=published'),
     ]);
-    reports.reports.forEach((report) => this.reports.set(report.id, report));
-    incidents.incidents.forEach((incident) => this.incidents.set(incident.id, incident));
+    const newer = (known, fresh) => !known || (fresh.version ?? 0) >= (known.version ?? 0);
+    reports.reports.forEach((r) => newer(this.reports.get(r.id), r) && this.reports.set(r.id, r));
+    incidents.incidents.forEach((i) => newer(this.incidents.get(i.id), i) && this.incidents.set(i.id, i));
     devices.devices.forEach((device) => this.devices.set(device.device_id, device));
-    notices.notices.forEach((notice) => this.notices.set(notice.thread_id, notice));
     await this.refreshStats();
-    this.connect();
   }
 
   connect() {
@@ -38,6 +45,15 @@ export class Live extends EventTarget {
       this.socket.send({ type: 'watch' });
       this.socket.send({ type: 'subscribe', all: true, cursor: this.cursor });
     });
+    // Live only once the queue is watched: a socket that is open but not logged in shows nothing.
+    this.socket.on('watching', async () => {
+      await this.snapshot();
+      this.emit('reload');
+      this.emit('connection', 'online');
+    });
+    this.socket.on('error', (frame) => {
+      if (frame.error === 'unauthorized') this.emit('unauthorized');
+    });
     this.socket.on('report', (frame) => this.reportEvent(frame));
     this.socket.on('incident', ({ incident }) => this.put('incident', this.incidents, incident.id, incident));
     this.socket.on('device', ({ device }) => this.put('device', this.devices, device.device_id, device));
@@ -45,7 +61,7 @@ export class Live extends EventTarget {
     this.socket.on('notice', (frame) => this.noticeEvent(frame));
     this.socket.on('notice_expired', (frame) => this.noticeGone(frame.thread_id, frame.cursor));
     this.socket.on('subscribed', (frame) => (this.cursor = frame.cursor));
-    this.socket.onStatus((state) => this.emit('connection', state));
+    this.socket.onStatus((state) => state === 'offline' && this.emit('connection', state));
   }
 
   reportEvent(frame) {

@@ -88,7 +88,10 @@ async function openConsole(user, token) {
   const views = new Views(shell, { queue, notices, user });
   counters(shell.counters, live);
   live.addEventListener('connection', (event) => shell.connection(event.detail.value));
+  live.addEventListener('unauthorized', () => logOut());
   views.show('map');
+
+  views.onLeave = () => reportPanel.forget();
 
   function selectReport(id) {
     views.show('map');
@@ -115,6 +118,7 @@ class Views {
     if (view === this.current) return;
     this.current = view;
     this.notices.closeForm();
+    this.onLeave?.();
     for (const button of this.shell.nav.querySelectorAll('button')) {
       button.setAttribute('aria-current', button.dataset.view === view ? 'page' : 'false');
     }

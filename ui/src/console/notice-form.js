@@ -56,7 +56,7 @@ export function noticeForm({ map, zones, notice, onSaved, flash }) {
   area.changed();
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
-    const body = read(form, controls, area);
+    const body = read(form, controls, area, content.info);
     if (!body.status) return flash(t('notice.status_required'), 'error');
     try {
       const saved = notice
@@ -82,15 +82,19 @@ function languageBlock(lang, info, controls) {
     }));
 }
 
-function read(form, controls, area) {
-  const info = {};
+function read(form, controls, area, original = {}) {
+  // Languages and fields the form does not show (area_description, de...) are kept as they were.
+  const info = structuredClone(original);
   for (const lang of LANGUAGES) {
-    const text = {};
+    const text = { ...(info[lang] ?? {}) };
+    for (const [name] of TEXT_FIELDS) delete text[name];
     for (const [name] of TEXT_FIELDS) {
       const value = controls[`${lang}.${name}`].value.trim();
       if (value) text[name] = value;
     }
-    if (Object.keys(text).length) info[lang] = text;
+    // A language with any text goes to the hub, which names a missing event; an emptied one goes.
+    if (TEXT_FIELDS.some(([name]) => text[name])) info[lang] = text;
+    else delete info[lang];
   }
   const optional = (value) => value.trim() || undefined;
   return {

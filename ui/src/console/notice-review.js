@@ -86,7 +86,7 @@ function confirmApproval(notice, proceed) {
       h('p', {}, real ? t('approve.real_text', { zones }) : t(`approve.text_${status}`, { zones })),
       real ? h('label', { class: 'choice' }, tick, ` ${t('approve.real_tick')}`) : null,
       h('div', { class: 'button-row' },
-        h('button', { value: 'cancel', type: 'submit' }, t('approve.back')),
+        h('button', { value: 'cancel', type: 'submit', formnovalidate: true }, t('approve.back')),
         h('button', { value: 'go', type: 'submit', id: 'confirm-approve', class: real ? 'danger' : 'primary' },
           real ? t('approve.real_button') : t(`approve.button_${status}`)))));
   dialog.addEventListener('close', () => {

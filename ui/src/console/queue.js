@@ -16,11 +16,11 @@ export class Queue {
     this.onSelect = onSelect;
     this.selected = null;
     this.filters = { status: '', category: '', zone: '', period: 'all', overdue: false };
-    this.list = h('ol', { id: 'queue', class: 'queue', 'aria-live': 'polite' });
-    this.count = h('p', { class: 'hint', id: 'queue-count' });
+    this.list = h('ol', { id: 'queue', class: 'queue' });
+    this.count = h('p', { class: 'hint', id: 'queue-count', 'aria-live': 'polite' });
     this.element = h('section', { class: 'panel-body', 'aria-label': t('queue.title') },
       this.filterForm(zones), this.count, this.list);
-    for (const kind of ['report', 'stats']) live.addEventListener(kind, () => this.render());
+    for (const kind of ['report', 'stats', 'reload']) live.addEventListener(kind, () => this.render());
     this.render();
   }
 

@@ -19,8 +19,34 @@ export class ReportPanel {
     Object.assign(this, { element, user, categories, live, onDraft, flash });
     this.mayTriage = ['operator', 'approver'].includes(user.role);
     live.addEventListener('report', (event) => {
-      if (event.detail.value.id === this.reportId) this.show(this.reportId);
+      if (event.detail.value.id !== this.reportId) return;
+      if (this.typing()) this.markChanged();
+      else this.show(this.reportId);
     });
+  }
+
+  /** Whether the operator has started writing in one of the forms. */
+  typing() {
+    return [...this.element.querySelectorAll('textarea, input[type=text]')].some((field) => field.value.trim());
+  }
+
+  /** The report changed under the operator's notes: say so, and keep the notes. */
+  markChanged() {
+    if (this.element.querySelector('#report-changed')) return;
+    const reload = h('button', { type: 'button', onclick: () => this.show(this.reportId) }, t('report.reload'));
+    this.element.querySelector('.report-detail')?.prepend(
+      h('p', { id: 'report-changed', class: 'changed', role: 'alert' }, t('report.changed_meanwhile'), ' ', reload));
+  }
+
+  /** Another view took the panel. */
+  forget() {
+    this.reportId = null;
+    this.revokePhoto();
+  }
+
+  revokePhoto() {
+    if (this.photoUrl) URL.revokeObjectURL(this.photoUrl);
+    this.photoUrl = null;
   }
 
   async show(id) {
@@ -51,13 +77,17 @@ export class ReportPanel {
   }
 
   close() {
-    this.reportId = null;
+    this.forget();
     fill(this.element, h('p', { class: 'hint' }, t('console.pick_report')));
   }
 
   photo(report) {
     const image = h('img', { class: 'photo', alt: t('report.photo_alt') });
-    imageUrl(`/api/v1/reports/${report.id}/photo`).then((url) => (image.src = url), () => image.remove());
+    this.revokePhoto();
+    imageUrl(`/api/v1/reports/${report.id}/photo`).then((url) => {
+      this.photoUrl = url;
+      image.src = url;
+    }, () => image.remove());
     return image;
   }
 
@@ -122,6 +152,8 @@ export class ReportPanel {
     try {
       const result = await api(path, { method: 'POST', body });
       this.flash(done, 'ok');
+      // The notes went out with the change: show the report as it now stands, forms empty.
+      if (this.reportId) this.show(this.reportId);
       return result;
     } catch (err) {
       this.flash(err.message, 'error');

@@ -34,7 +34,7 @@ export async function zoneMap(element, settings, { onZoneClick } = {}) {
       // set would bury the map in labels, so large sets name zones on hover only.
       if (zone.properties.level === smallest) {
         const permanent = zones.features.length <= MAX_NAMED_ZONES;
-        shape.bindTooltip(zone.properties.name, {
+        shape.bindTooltip(escapeHtml(zone.properties.name), {
           permanent, sticky: !permanent, direction: 'center', className: 'zone-name',
         });
       }

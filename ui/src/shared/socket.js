@@ -49,7 +49,8 @@ export class LiveSocket {
     ws.onclose = () => {
       this.status('offline');
       if (this.closed) return;
-      setTimeout(() => this.connect(), this.backoff);
+      // Jittered, so that clients dropped together do not all come back in the same instant.
+      setTimeout(() => this.connect(), this.backoff * (0.5 + Math.random()));
       this.backoff = Math.min(this.backoff * 2, MAX_BACKOFF_MS);
     };
   }
