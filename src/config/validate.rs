@@ -81,9 +81,15 @@ impl Config {
         if url.username().is_empty() {
             return None;
         }
+        // The URL keeps them percent-encoded; the broker wants them as written.
+        let decoded = |part: &str| {
+            percent_encoding::percent_decode_str(part)
+                .decode_utf8_lossy()
+                .into_owned()
+        };
         Some((
-            url.username().to_owned(),
-            url.password().unwrap_or_default().to_owned(),
+            decoded(url.username()),
+            decoded(url.password().unwrap_or_default()),
         ))
     }
 

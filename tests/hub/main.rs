@@ -4,6 +4,7 @@ mod support;
 
 mod accounts;
 mod bad_input;
+mod broker_acl;
 mod cli;
 mod feedback;
 mod field;

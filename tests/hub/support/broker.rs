@@ -15,6 +15,8 @@ pub struct Broker {
     port: u16,
     dir: TempDir,
     child: Option<Child>,
+    /// Logins required, and the office ACL from `ops/` applied.
+    secured: bool,
 }
 
 impl Broker {
@@ -29,7 +31,35 @@ impl Broker {
             port,
             dir,
             child: None,
+            secured: false,
         };
+        broker.launch();
+        broker
+    }
+
+    /// A broker as an office runs it: each account logs in with its password, and
+    /// `ops/mosquitto/vedetta.acl` decides what it may publish and read.
+    pub fn start_secured(accounts: &[(&str, &str)]) -> Broker {
+        let mut broker = Broker::not_started();
+        let passwords = broker.dir.path().join("passwd");
+        for (name, password) in accounts {
+            let mut command = Command::new("mosquitto_passwd");
+            if !passwords.exists() {
+                command.arg("-c");
+            }
+            let status = command
+                .arg("-b")
+                .arg(&passwords)
+                .arg(name)
+                .arg(password)
+                .status()
+                .expect("mosquitto_passwd is installed with mosquitto");
+            assert!(status.success(), "mosquitto_passwd for {name}");
+        }
+        // Mosquitto as root drops to its own user, which must read the password file.
+        std::fs::set_permissions(&passwords, std::fs::Permissions::from_mode(0o644))
+            .expect("chmod passwd");
+        broker.secured = true;
         broker.launch();
         broker
     }
@@ -43,6 +73,7 @@ impl Broker {
             port: free_port(),
             dir,
             child: None,
+            secured: false,
         }
     }
 
@@ -82,9 +113,18 @@ impl Broker {
     }
 
     fn config_text(&self) -> String {
+        let access = if self.secured {
+            format!(
+                "allow_anonymous false\npassword_file {}/passwd\nacl_file {}/ops/mosquitto/vedetta.acl\n",
+                self.dir.path().display(),
+                env!("CARGO_MANIFEST_DIR"),
+            )
+        } else {
+            "allow_anonymous true\n".to_owned()
+        };
         format!(
             "listener {port} 127.0.0.1\n\
-             allow_anonymous true\n\
+             {access}\
              persistence true\n\
              persistence_location {dir}/\n\
              autosave_interval 1\n\

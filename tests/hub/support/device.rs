@@ -107,6 +107,19 @@ impl Device {
         let _ = tokio::time::timeout(TIMEOUT, &mut self.poller).await;
     }
 
+    /// Publishes JSON at QoS 1 on any topic: for what a device should not be able to do.
+    pub async fn publish_to(&self, topic: &str, payload: &Value) {
+        self.client
+            .publish(
+                topic,
+                QoS::AtLeastOnce,
+                false,
+                payload.to_string().into_bytes(),
+            )
+            .await
+            .expect("publish");
+    }
+
     pub async fn publish_report(&self, report: &Value) {
         assert_valid("report-submission", report);
         self.publish_report_bytes(report.to_string().into_bytes())

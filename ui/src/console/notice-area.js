@@ -49,6 +49,7 @@ export class AreaEditor {
         h('button', { type: 'button', id: 'draw-polygon', onclick: () => this.start('polygon') }, t('area.draw_polygon')),
         h('button', { type: 'button', id: 'finish-polygon', onclick: () => this.finishPolygon() }, t('area.finish_polygon')),
         h('button', { type: 'button', id: 'draw-circle', onclick: () => this.start('circle') }, t('area.draw_circle')),
+        h('button', { type: 'button', id: 'circle-at-centre', onclick: () => this.circleAtCentre() }, t('area.circle_at_centre')),
         h('button', { type: 'button', id: 'clear-area', onclick: () => this.clear() }, t('area.clear'))),
       field(t('area.radius_km'), this.radius),
       this.hint,
@@ -74,6 +75,13 @@ export class AreaEditor {
       this.area.circles.push({ ...point, radius_km: Number(this.radius.value) || 1 });
       this.stop();
     }
+  }
+
+  /** Without a pointer: a circle of the radius given around the middle of the map. */
+  circleAtCentre() {
+    const centre = this.map.getCenter();
+    this.mode = 'circle';
+    this.click(centre);
   }
 
   finishPolygon() {
