@@ -6,9 +6,11 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use reqwest::header;
+use rumqttc::{LastWill, MqttOptions, QoS};
+use serde_json::{Value, json};
 use vedetta::auth::Role;
 
-use crate::support::{PASSWORD, TestApp};
+use crate::support::{Broker, Device, PASSWORD, TestApp, WsClient};
 
 #[tokio::test]
 async fn the_pages_are_served_from_the_binary_and_may_load_nothing_from_elsewhere() {
@@ -90,7 +92,8 @@ const BROWSER_TESTS_TIMEOUT: Duration = Duration::from_secs(240);
 /// Screenshots of the main screens are saved in `test-artifacts/screenshots`.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_console_and_the_citizen_page_work_together_in_a_real_browser() {
-    let app = TestApp::spawn().await;
+    let broker = Broker::start();
+    let app = TestApp::spawn_with_broker(&broker).await;
     let accounts = &app.running().hub().accounts;
     for (name, role) in [
         ("olga", Role::Operator),
@@ -102,6 +105,7 @@ async fn the_console_and_the_citizen_page_work_together_in_a_real_browser() {
             .await
             .unwrap();
     }
+    let mut on_duty = field_team(&broker, &app).await;
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let hub_url = app.url("").trim_end_matches('/').to_owned();
 
@@ -136,4 +140,64 @@ async fn the_console_and_the_citizen_page_work_together_in_a_real_browser() {
         String::from_utf8_lossy(&output.stdout),
         String::from_utf8_lossy(&output.stderr)
     );
+    let (topic, task) = on_duty.next_on("/tasks/").await;
+    let task: Value = serde_json::from_slice(&task).unwrap();
+    assert!(
+        topic.starts_with("vedetta/demo/devices/tab-1/tasks/"),
+        "{topic}"
+    );
+    assert_eq!(
+        task["note"], "Portare le pompe",
+        "the console's dispatch reached the tablet"
+    );
+}
+
+/// Team `squadra-1`: tab-1 online in Rio Secco and following its tasks, tab-2 lost (its Last
+/// Will) in Valbruna. Returns once the hub has both.
+async fn field_team(broker: &Broker, app: &TestApp) -> Device {
+    let prefix = app.config.mqtt_prefix();
+    let token = app.operator_token().await;
+    let team =
+        json!({ "id": "squadra-1", "name": "Squadra Monteverde", "devices": ["tab-1", "tab-2"] });
+    let (code, body) = app.post_as(&token, "/api/v1/teams", &team).await;
+    assert_eq!(code, 200, "{body}");
+    let mut staff = WsClient::connect(&app.ws_url()).await;
+    staff.auth(&token).await;
+    staff.watch().await;
+    let mut on_duty = Device::connect(broker, &prefix, "tab-1").await;
+    on_duty
+        .subscribe(&format!("{prefix}/devices/tab-1/tasks/+"))
+        .await;
+    on_duty
+        .publish_own("state", br#"{"state":"online"}"#.to_vec(), true)
+        .await;
+    on_duty
+        .publish_own("position", br#"{"lat":44.33,"lon":11.4}"#.to_vec(), true)
+        .await;
+    let will = LastWill::new(
+        format!("{prefix}/devices/tab-2/state"),
+        r#"{"state":"lost"}"#,
+        QoS::AtLeastOnce,
+        true,
+    );
+    let gone = Device::connect_with(broker, &prefix, "tab-2", |options: &mut MqttOptions| {
+        options.set_last_will(will);
+    })
+    .await;
+    gone.publish_own("position", br#"{"lat":44.36,"lon":11.24}"#.to_vec(), true)
+        .await;
+    device_seen(&mut staff, "tab-2", |device| device["position"].is_object()).await;
+    drop(gone);
+    device_seen(&mut staff, "tab-2", |device| device["state"] == "lost").await;
+    on_duty
+}
+
+/// Waits for the live queue to show `id` as `wanted` says.
+async fn device_seen(staff: &mut WsClient, id: &str, wanted: impl Fn(&Value) -> bool) {
+    loop {
+        let frame = staff.next_of("device").await;
+        if frame["device"]["device_id"] == id && wanted(&frame["device"]) {
+            return;
+        }
+    }
 }

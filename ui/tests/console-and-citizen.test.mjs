@@ -83,6 +83,17 @@ describe('the console and the citizen page', () => {
     await screenshot(citizen, '06-citizen-report-acknowledged');
   });
 
+  test('field devices show on the map with their state, and a team is sent from the report', async () => {
+    await operator.locator('.device-pin', { hasText: 'tab-1 · online' }).waitFor();
+    await operator.locator('.device-pin.device-lost', { hasText: 'tab-2 · LOST' }).waitFor();
+    await operator.locator('.queue-row', { hasText: 'Sottopasso di via Roma allagato' }).click();
+    await operator.getByLabel('Team', { exact: true }).selectOption('squadra-1');
+    await operator.getByLabel('Instructions for the team').fill('Portare le pompe');
+    await operator.getByRole('button', { name: 'Send', exact: true }).click();
+    await operator.locator('.history li', { hasText: 'Team sent' }).waitFor();
+    await screenshot(operator, '06b-console-dispatched');
+  });
+
   test('a notice drafted by one person and approved by another appears on the map and reaches the citizen', async () => {
     await operator.locator('#nav-notices').click();
     await operator.locator('#new-notice').click();
