@@ -3,10 +3,11 @@
 //! How the modules fit together (data flows left to right):
 //!
 //! ```text
-//! channels::ws ──┐                                          ┌─► channels::ws sessions
-//! channels::mqtt ┼─► reports::Intake ─► store (writer) ─► bus ┼─► channels::mqtt
-//! http (+Open311)┘        │                                   └─► (feeds, outbox: later)
-//!                         └─► zones (R-tree lookup)
+//! channels::ws ──┐   reports::Intake ──┐                          ┌─► ws sessions (notices,
+//! channels::mqtt ┼─► notices (4 eyes) ─┼─► store (writer) ─► bus ─┤   followed reports, queue)
+//! http (+Open311,│   triage            ┘        │                 ├─► channels::mqtt
+//!  ui pages)    ─┘        │                     └─► audit         └─► overdue alerts
+//!                         └─► zones (R-tree lookup)      feeds and CAP read the store
 //! ```
 //!
 //! - [`cli`]: the command line (`serve`, `zones import`), thin over the rest.

@@ -29,7 +29,7 @@ pub struct Config {
     /// Language of names and messages when the client does not ask for one.
     pub default_language: String,
     /// The address people and aggregators reach this hub at, for links in feeds and CAP
-    /// documents (e.g. https://allerta.comune.example). Default: `http://<listen>`.
+    /// documents (e.g. `https://allerta.comune.example`). Default: `http://<listen>`.
     pub public_url: Option<String>,
     pub mqtt: MqttConfig,
     pub intake: IntakeConfig,

@@ -1,7 +1,7 @@
 //! Report handling after intake: statuses and notes, feedback to reporters, incidents,
 //! response-time targets, field teams, statistics, open data and retention.
 //!
-//! Every change to a report goes through [`apply::apply`] inside one write: the row, its
+//! Every change to a report goes through `apply::apply` inside one write: the row, its
 //! history, the reporter's update, the audit line and the bus event commit together.
 
 mod apply;

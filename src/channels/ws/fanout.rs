@@ -63,7 +63,7 @@ impl Default for Sessions {
 }
 
 impl Sessions {
-    /// Adds a session; it holds live events until [`Registration::go_live`].
+    /// Adds a session; it holds live events until `Registration::go_live`.
     pub fn join(&self, subscription: Subscription, outlet: Arc<Outlet>) -> Registration {
         let member = Arc::new(Member {
             subscription,
