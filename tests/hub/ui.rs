@@ -109,15 +109,15 @@ async fn the_console_and_the_citizen_page_work_together_in_a_real_browser() {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let hub_url = app.url("").trim_end_matches('/').to_owned();
 
+    let screenshots = root.join("test-artifacts/screenshots");
+    // The artifacts are this run's screens only.
+    let _ = std::fs::remove_dir_all(&screenshots);
     let browser_tests = Command::new("node")
         .args(["--test", "--test-reporter=spec", "tests/"])
         .current_dir(root.join("ui"))
         .env("VEDETTA_URL", hub_url)
         .env("VEDETTA_PASSWORD", PASSWORD)
-        .env(
-            "VEDETTA_SCREENSHOTS",
-            root.join("test-artifacts/screenshots"),
-        )
+        .env("VEDETTA_SCREENSHOTS", &screenshots)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
