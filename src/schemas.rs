@@ -56,6 +56,7 @@ pub const SCHEMAS: &[(&str, &str)] = schemas![
     "mqtt-device-position",
     "stats",
     "open-data",
+    "ui-config",
 ];
 
 /// `schemas/openapi.json` with every schema inlined under `components/schemas/<name>`.

@@ -1,7 +1,7 @@
 // Bundles the console and the citizen page, with Leaflet and their CSS, into OUTDIR (default
 // dist/). The hub's build.rs runs this and embeds the result in the binary.
 import { build } from 'esbuild';
-import { copyFile, mkdir, rm } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -23,6 +23,21 @@ await build({
   legalComments: 'linked',
   logLevel: 'warning',
 });
-for (const page of ['console.html', 'citizen.html']) {
-  await copyFile(path.join(here, 'src', page), path.join(outdir, page));
+// Each page is its bundle: the script draws everything, in the reader's language.
+for (const page of ['console', 'citizen']) {
+  await writeFile(path.join(outdir, `${page}.html`), `<!doctype html>
+<html lang="it">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Vedetta</title>
+<link rel="icon" href="data:,">
+<link rel="stylesheet" href="/ui/${page}.css">
+<script type="module" src="/ui/${page}.js"></script>
+</head>
+<body>
+<noscript>Vedetta needs JavaScript. / Vedetta richiede JavaScript.</noscript>
+</body>
+</html>
+`);
 }

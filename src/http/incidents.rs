@@ -7,10 +7,10 @@ use serde_json::{Value, json};
 
 use super::error::ApiError;
 use super::extract::{JsonBody, KnownQuery};
+use super::notices::{Created, created};
 use super::reports::staff_view;
 use crate::auth::{Action, Staff};
 use crate::hub::Hub;
-use crate::notices::NoticeView;
 use crate::problem::{ErrorCode, Problem};
 use crate::store::incidents::IncidentFilter;
 use crate::triage::field::DispatchRequest;
@@ -18,8 +18,6 @@ use crate::triage::{EscalateRequest, IncidentStatus, MergeRequest, ResolveReques
 
 const DEFAULT_PAGE: i64 = 100;
 const MAX_PAGE: i64 = 500;
-
-type Created = (StatusCode, Json<Value>);
 
 /// `GET /api/v1/incidents?status=open&category=&limit=&cursor=`, newest first.
 pub async fn list(State(hub): State<Hub>, staff: Staff, uri: Uri) -> Result<Json<Value>, ApiError> {
@@ -106,10 +104,7 @@ pub async fn escalate(
     JsonBody(request): JsonBody<EscalateRequest>,
 ) -> Result<Created, ApiError> {
     let notice = hub.triage.escalate_incident(&staff, &id, request).await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(json!(NoticeView::of(&notice, &hub.public_url))),
-    ))
+    Ok(created(&hub, &notice))
 }
 
 /// `POST /api/v1/incidents/{id}/dispatch`: 201 with the task sent to the team's devices.

@@ -40,7 +40,7 @@ pub struct Rejection {
     reason: String,
 }
 
-type Created = (StatusCode, Json<Value>);
+pub(super) type Created = (StatusCode, Json<Value>);
 
 /// The notice as JSON, with what it reached and (for an update or cancel) what it changes.
 async fn detailed(hub: &Hub, notice: &Notice) -> Result<Value, ApiError> {
@@ -72,7 +72,8 @@ async fn detailed(hub: &Hub, notice: &Notice) -> Result<Value, ApiError> {
     Ok(json!(view))
 }
 
-fn created(hub: &Hub, notice: &Notice) -> Created {
+/// 201 with the notice: a new draft, from here or escalated from reports.
+pub(super) fn created(hub: &Hub, notice: &Notice) -> Created {
     (
         StatusCode::CREATED,
         Json(json!(NoticeView::of(notice, &hub.public_url))),

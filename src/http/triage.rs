@@ -8,10 +8,10 @@ use serde_json::{Value, json};
 
 use super::error::ApiError;
 use super::extract::JsonBody;
+use super::notices::{Created, created};
 use super::reports::staff_view;
 use crate::auth::Staff;
 use crate::hub::Hub;
-use crate::notices::NoticeView;
 use crate::triage::field::DispatchRequest;
 use crate::triage::{EscalateRequest, RawChange};
 
@@ -55,12 +55,9 @@ pub async fn escalate(
     staff: Staff,
     Path(id): Path<String>,
     JsonBody(request): JsonBody<EscalateRequest>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<Created, ApiError> {
     let notice = hub.triage.escalate_report(&staff, &id, request).await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(json!(NoticeView::of(&notice, &hub.public_url))),
-    ))
+    Ok(created(&hub, &notice))
 }
 
 /// `POST /api/v1/reports/{id}/dispatch`: 201 with the task sent to the team's devices.
@@ -69,7 +66,7 @@ pub async fn dispatch(
     staff: Staff,
     Path(id): Path<String>,
     JsonBody(request): JsonBody<DispatchRequest>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<Created, ApiError> {
     let task = hub.triage.dispatch_report(&staff, &id, request).await?;
     Ok((StatusCode::CREATED, Json(json!(task))))
 }

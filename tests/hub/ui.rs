@@ -10,7 +10,7 @@ use rumqttc::{LastWill, MqttOptions, QoS};
 use serde_json::{Value, json};
 use vedetta::auth::Role;
 
-use crate::support::{Broker, Device, PASSWORD, TestApp, WsClient};
+use crate::support::{Broker, Device, PASSWORD, TestApp, WsClient, assert_valid};
 
 #[tokio::test]
 async fn the_pages_are_served_from_the_binary_and_may_load_nothing_from_elsewhere() {
@@ -78,6 +78,7 @@ async fn a_configured_basemap_is_offered_to_the_pages_and_allowed_by_their_polic
     );
     let (status, settings) = app.get_json("/ui/config.json").await;
     assert_eq!(status, 200);
+    assert_valid("ui-config", &settings);
     assert_eq!(
         settings["tile_url"],
         "https://tiles.example.org/{z}/{x}/{y}.png"

@@ -1,7 +1,7 @@
 // The console and the citizen page together, in a real browser against the real hub.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { HUB, MONTEVERDE, PASSWORD, TIMEOUT, launch, logIn, screenshot } from './harness.mjs';
+import { HUB, MONTEVERDE, PASSWORD, launch, logIn, screenshot } from './harness.mjs';
 
 describe('the console and the citizen page', () => {
   let browser;
@@ -175,4 +175,3 @@ describe('the console and the citizen page', () => {
   });
 });
 
-export { TIMEOUT };

@@ -8,7 +8,7 @@ export const HUB = process.env.VEDETTA_URL;
 export const PASSWORD = process.env.VEDETTA_PASSWORD;
 const SCREENSHOTS = process.env.VEDETTA_SCREENSHOTS ?? 'screenshots';
 /** Every wait ends here at the latest. */
-export const TIMEOUT = 10_000;
+const TIMEOUT = 10_000;
 /** Monteverde (demo-001). */
 export const MONTEVERDE = { latitude: 44.45, longitude: 11.22 };
 

@@ -31,7 +31,7 @@ const form = reportForm();
 fill(
   document.body,
   h('header', { class: 'topbar' },
-    h('h1', {}, 'Vedetta'), h('span', { class: 'office' }, settings.office_name), languageSwitch(h)),
+    h('h1', {}, 'Vedetta'), h('span', { class: 'office' }, settings.office_name), languageSwitch()),
   h('main', {},
     notices.element,
     h('section', { id: 'report', 'aria-labelledby': 'report-title' },
@@ -73,7 +73,6 @@ onLanguageChange(() => {
   translate();
   notices.render();
   mine.render();
-  fill(form.querySelector('#categories'), categoryChoices());
 });
 
 function reportForm() {

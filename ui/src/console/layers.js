@@ -5,7 +5,7 @@ import 'leaflet.markercluster';
 import 'leaflet.markercluster/dist/MarkerCluster.css';
 import 'leaflet.markercluster/dist/MarkerCluster.Default.css';
 import { language, t } from '../shared/i18n.js';
-import { noticeShapes, noticeSummary } from '../shared/map.js';
+import { escapeHtml, noticeShapes, noticeSummary } from '../shared/map.js';
 
 export const STATUS_GLYPHS = {
   received: '!',
@@ -62,7 +62,7 @@ export class MapLayers {
     }
     const label = `${t(`report.${report.status}`)} · ${this.categoryName(report.category)}`;
     marker.options.title = label;
-    marker.bindTooltip(`${escape(label)}${report.overdue ? ` · ${t('queue.overdue')}` : ''}`);
+    marker.bindTooltip(`${escapeHtml(label)}${report.overdue ? ` · ${t('queue.overdue')}` : ''}`);
   }
 
   focus(report) {
@@ -77,7 +77,7 @@ export class MapLayers {
       if (incident.status !== 'open' || incident.report_count < 2) continue;
       L.circle([incident.location.lat, incident.location.lon], {
         radius: 300, color: '#6a1b9a', weight: 2, dashArray: '4 4', fillOpacity: 0.05, interactive: false,
-      }).bindTooltip(t('map.incident_label', { count: incident.report_count, category: escape(this.categoryName(incident.category)) }),
+      }).bindTooltip(t('map.incident_label', { count: incident.report_count, category: escapeHtml(this.categoryName(incident.category)) }),
         { permanent: true, direction: 'top', className: 'incident-label' }).addTo(this.incidentLayer);
     }
   }
@@ -88,7 +88,7 @@ export class MapLayers {
       if (!device.position) continue;
       const label = `${device.device_id} · ${t(`device.${device.state}`)}`;
       L.marker([device.position.lat, device.position.lon], {
-        icon: L.divIcon({ className: `device-pin device-${device.state}`, html: `<span>${escape(label)}</span>`, iconSize: null }),
+        icon: L.divIcon({ className: `device-pin device-${device.state}`, html: `<span>${escapeHtml(label)}</span>`, iconSize: null }),
         title: label,
       }).addTo(this.deviceLayer);
     }
@@ -110,8 +110,4 @@ function reportIcon(report) {
     html: `<span aria-hidden="true">${STATUS_GLYPHS[report.status]}</span>`,
     iconSize: [26, 26],
   });
-}
-
-function escape(text) {
-  return String(text).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }

@@ -17,15 +17,15 @@ export class Live extends EventTarget {
     this.stats = null;
   }
 
+  /** Notices in force, then the live connection; the rest comes once the queue is watched. */
   async load() {
-    await this.snapshot();
     const notices = await api('/api/v1/notices?state=published');
     notices.notices.forEach((notice) => this.notices.set(notice.thread_id, notice));
     this.connect();
   }
 
-  /** Reports, incidents and devices as they are now: at start, and after every (re)connection,
-   * since events that happened while the queue was not watched are not replayed. */
+  /** Reports, incidents and devices as they are now, each time the queue is (again) watched:
+   * events from before, or from while the connection was down, are not replayed. */
   async snapshot() {
     const [reports, incidents, devices] = await Promise.all([
       api(`/api/v1/reports?limit=${INITIAL_REPORTS}`),

@@ -56,7 +56,7 @@ function showLogin(message) {
     field(t('login.password'), password),
     h('button', { type: 'submit', class: 'primary wide' }, t('login.submit')),
     error,
-    languageSwitch(h))));
+    languageSwitch())));
   name.focus();
 }
 
@@ -158,7 +158,7 @@ function layout(user) {
   shell.root = h('div', { class: 'console' },
     h('header', { class: 'topbar' },
       h('h1', {}, 'Vedetta'), h('span', { class: 'office' }, settings.office_name),
-      shell.counters, nav, link, languageSwitch(h),
+      shell.counters, nav, link, languageSwitch(),
       h('span', { class: 'user' }, `${user.name} · ${t(`role.${user.role}`)}`),
       h('button', { type: 'button', id: 'logout', onclick: logOut }, t('console.logout'))),
     shell.panel, shell.map, shell.detail, shell.wide, flashBox);

@@ -1,4 +1,5 @@
 // Italian and English: the language follows the browser, can be switched, and is remembered.
+import { h } from './dom.js';
 import { STRINGS } from './strings.js';
 
 const STORAGE_KEY = 'vedetta.language';
@@ -48,7 +49,7 @@ export function formatTime(iso) {
 }
 
 /** A select that switches the language, labelled in both languages. */
-export function languageSwitch(h) {
+export function languageSwitch() {
   const select = h(
     'select',
     { id: 'language', 'aria-label': 'Lingua / Language', onchange: (e) => setLanguage(e.target.value) },
