@@ -72,7 +72,7 @@ pub async fn start_with_clock(config: Config, clock: SharedClock) -> anyhow::Res
         triage: triage.clone(),
         bus: bus.clone(),
     };
-    let (broker, _mqtt) = channels::mqtt::start(&config, deps, shutdown.clone(), &tasks)?;
+    let (mqtt, _mqtt_link) = channels::mqtt::start(&config, deps, shutdown.clone(), &tasks)?;
     let hub = Hub {
         public_url: config
             .public_url
@@ -95,7 +95,7 @@ pub async fn start_with_clock(config: Config, clock: SharedClock) -> anyhow::Res
         followers: Default::default(),
         bus,
         clock,
-        broker,
+        mqtt,
         shutdown,
         tasks,
     };

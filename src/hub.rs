@@ -2,13 +2,12 @@
 
 use std::sync::Arc;
 
-use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::auth::Accounts;
 use crate::bus::Bus;
-use crate::channels::mqtt::BrokerState;
+use crate::channels::mqtt::MqttHealth;
 use crate::clock::SharedClock;
 use crate::config::Config;
 use crate::notices::Notices;
@@ -35,8 +34,8 @@ pub struct Hub {
     /// Base of the links in feeds and CAP documents (`public_url`, or the bound address).
     pub public_url: Arc<str>,
     pub clock: SharedClock,
-    /// Latest MQTT connection state, for `/readyz`.
-    pub broker: watch::Receiver<BrokerState>,
+    /// The MQTT connection state and how intake over it moves, for `/readyz` and `/metrics`.
+    pub mqtt: MqttHealth,
     /// Cancelled once when the hub starts shutting down; long-lived tasks watch it.
     pub shutdown: CancellationToken,
     /// Long-lived tasks (WebSocket sessions, MQTT); shutdown waits for them before the store closes.

@@ -21,6 +21,7 @@
 //! - [`channels`]: WebSocket sessions and the MQTT client; shared frames.
 //! - [`http`]: axum routes for `/api/v1`, Open311, health, and the WebSocket upgrade.
 //! - [`problem`]: the error vocabulary every channel answers with.
+//! - [`metrics`]: what the hub counts for Prometheus, with labels that carry no personal data.
 //! - [`schemas`]: the JSON Schemas of the wire, embedded, and the OpenAPI document.
 //! - [`triage`]: statuses, reporter feedback, incidents, targets, field teams, open data.
 //! - [`clock`]: the system clock, or a hand-driven one for tests.
@@ -35,6 +36,7 @@ pub mod clock;
 pub mod config;
 pub mod http;
 pub mod hub;
+pub mod metrics;
 pub mod notices;
 pub mod problem;
 pub mod reports;

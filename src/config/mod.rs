@@ -58,6 +58,9 @@ pub struct MqttConfig {
     /// The hub's MQTT client id; defaults to `vedetta-<office>`. Must be stable: the broker keeps
     /// the hub's persistent session (and reports queued while it was away) under this id.
     pub client_id: Option<String>,
+    /// `/readyz` turns unready when messages from the broker have waited this long for their
+    /// acknowledgement with none leaving: intake is stuck.
+    pub stall_after_secs: u64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -181,6 +184,7 @@ impl Default for MqttConfig {
             url: "mqtt://127.0.0.1:1883".into(),
             prefix: None,
             client_id: None,
+            stall_after_secs: 60,
         }
     }
 }

@@ -1,4 +1,4 @@
-//! `/healthz` (the process is up) and `/readyz` (the database takes writes; broker state).
+//! `/healthz` (the process is up) and `/readyz` (the database takes writes, MQTT intake moves).
 
 use std::time::Duration;
 
@@ -17,8 +17,9 @@ pub async fn healthz() -> Json<Value> {
     Json(json!({ "status": "up" }))
 }
 
-/// 200 when the database accepts a committed write; 503 otherwise. The broker is reported but
-/// does not make the hub unready: HTTP and WebSocket keep working without it.
+/// 200 when the database accepts a committed write and MQTT intake is not stuck; 503
+/// otherwise. A broker that is away is reported but does not make the hub unready: HTTP and
+/// WebSocket keep working without it, and the broker keeps what devices send meanwhile.
 pub async fn readyz(State(hub): State<Hub>) -> (StatusCode, Json<Value>) {
     let now = hub.clock.now().timestamp_millis();
     let probe = hub.store.write(move |ctx| -> Result<(), StoreError> {
@@ -37,15 +38,20 @@ pub async fn readyz(State(hub): State<Hub>) -> (StatusCode, Json<Value>) {
         }
         Err(_) => "timed_out",
     };
-    let broker = *hub.broker.borrow();
-    let status = if database == "writable" {
-        StatusCode::OK
-    } else {
-        StatusCode::SERVICE_UNAVAILABLE
+    let broker = *hub.mqtt.state.borrow();
+    let intake = hub.mqtt.intake.snapshot();
+    if intake.stalled {
+        tracing::error!(
+            unacked = intake.unacked,
+            "MQTT intake is stuck: messages wait for their acknowledgement and none leaves"
+        );
+    }
+    let ready = database == "writable" && !intake.stalled;
+    let status = match ready {
+        true => StatusCode::OK,
+        false => StatusCode::SERVICE_UNAVAILABLE,
     };
-    let ready = status == StatusCode::OK;
-    (
-        status,
-        Json(json!({ "ready": ready, "database": database, "mqtt": broker })),
-    )
+    let body =
+        json!({ "ready": ready, "database": database, "mqtt": broker, "mqtt_intake": intake });
+    (status, Json(body))
 }

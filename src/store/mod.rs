@@ -25,6 +25,7 @@ use r2d2_sqlite::SqliteConnectionManager;
 use rusqlite::Connection;
 
 use crate::bus::Bus;
+use crate::metrics::WriterMetrics;
 pub use writer::WriteCtx;
 
 /// File name of the database inside the data directory.
@@ -53,6 +54,8 @@ pub enum StoreError {
     Corrupt(String),
     #[error("the store is shut down")]
     Closed,
+    #[error("a write job panicked: {0}")]
+    Panicked(String),
 }
 
 /// Cheap-to-clone handle to the database.
@@ -66,6 +69,7 @@ struct Inner {
     /// Read-only connections; r2d2 hands them out to blocking tasks.
     readers: r2d2::Pool<SqliteConnectionManager>,
     path: PathBuf,
+    metrics: WriterMetrics,
 }
 
 impl Store {
@@ -81,14 +85,21 @@ impl Store {
         let readers = r2d2::Pool::builder()
             .max_size(READ_POOL_SIZE)
             .build(SqliteConnectionManager::file(&path).with_init(init_reader))?;
-        let writer = writer::WriterHandle::spawn(conn, bus);
+        let metrics = WriterMetrics::default();
+        let writer = writer::WriterHandle::spawn(conn, bus, metrics.clone());
         Ok(Store {
             inner: Arc::new(Inner {
                 writer,
                 readers,
                 path,
+                metrics,
             }),
         })
+    }
+
+    /// The writer's batch sizes, commit times and job outcomes, for `/metrics`.
+    pub fn writer_metrics(&self) -> &WriterMetrics {
+        &self.inner.metrics
     }
 
     /// The database file.

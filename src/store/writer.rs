@@ -1,13 +1,16 @@
 //! The single writer thread: drains queued jobs, runs them in one transaction, commits, then answers.
 
+use std::panic::AssertUnwindSafe;
 use std::sync::Mutex;
 use std::thread::JoinHandle;
+use std::time::Instant;
 
 use rusqlite::Connection;
 use tokio::sync::{mpsc, oneshot};
 
 use super::StoreError;
 use crate::bus::{Bus, Event};
+use crate::metrics::WriterMetrics;
 
 /// Jobs waiting for the writer. When full, `Store::write` callers wait: backpressure, not loss.
 const QUEUE_CAPACITY: usize = 4096;
@@ -29,6 +32,7 @@ pub struct WriteCtx<'c> {
     events: Vec<Event>,
     /// Set when a savepoint could not be undone: the whole batch must roll back.
     poisoned: bool,
+    metrics: &'c WriterMetrics,
 }
 
 impl WriteCtx<'_> {
@@ -51,7 +55,7 @@ impl WriteCtx<'_> {
         }
         self.exec("SAVEPOINT job").map_err(E::from)?;
         let events_before = self.events.len();
-        let result = op(self);
+        let result = self.run_catching_panics(op);
         let closed = match result {
             Ok(_) => self.exec("RELEASE job"),
             Err(_) => {
@@ -67,10 +71,36 @@ impl WriteCtx<'_> {
         result
     }
 
+    /// Runs `op`; a panic inside it becomes this job's failure, so that one faulty write
+    /// cannot end the writer thread and with it every later write.
+    fn run_catching_panics<T, E, F>(&mut self, op: F) -> Result<T, E>
+    where
+        E: From<StoreError>,
+        F: FnOnce(&mut WriteCtx<'_>) -> Result<T, E>,
+    {
+        match std::panic::catch_unwind(AssertUnwindSafe(|| op(self))) {
+            Ok(result) => result,
+            Err(panic) => {
+                let cause = panic_message(&*panic);
+                tracing::error!(%cause, "a write job panicked; it was rolled back and the writer goes on");
+                self.metrics.job("panicked");
+                Err(StoreError::Panicked(cause).into())
+            }
+        }
+    }
+
     fn exec(&self, sql: &str) -> Result<(), StoreError> {
         self.conn.prepare_cached(sql)?.execute([])?;
         Ok(())
     }
+}
+
+fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|text| (*text).to_owned())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a panic without a message".to_owned())
 }
 
 pub(super) struct WriterHandle {
@@ -81,11 +111,11 @@ pub(super) struct WriterHandle {
 }
 
 impl WriterHandle {
-    pub(super) fn spawn(conn: Connection, bus: Bus) -> WriterHandle {
+    pub(super) fn spawn(conn: Connection, bus: Bus, metrics: WriterMetrics) -> WriterHandle {
         let (jobs_tx, jobs_rx) = mpsc::channel(QUEUE_CAPACITY);
         let thread = std::thread::Builder::new()
             .name("vedetta-writer".into())
-            .spawn(move || run(conn, jobs_rx, bus))
+            .spawn(move || run(conn, jobs_rx, bus, metrics))
             .expect("spawning the writer thread");
         WriterHandle {
             jobs_tx,
@@ -102,11 +132,18 @@ impl WriterHandle {
         let (reply_tx, reply_rx) = oneshot::channel();
         let job: Job = Box::new(move |ctx| {
             let result = ctx.run_in_savepoint(op);
+            let jobs = ctx.metrics.jobs.clone();
             Box::new(move |commit: Result<(), &str>| {
                 let answer = match commit {
                     Ok(()) => result,
                     Err(cause) => Err(StoreError::Commit(cause.to_owned()).into()),
                 };
+                let outcome = if answer.is_ok() {
+                    "committed"
+                } else {
+                    "failed"
+                };
+                jobs.get_or_create(&[("outcome", outcome)]).inc();
                 let _ = reply_tx.send(answer);
             })
         });
@@ -126,10 +163,10 @@ impl WriterHandle {
     }
 }
 
-fn run(conn: Connection, mut jobs_rx: mpsc::Receiver<Msg>, bus: Bus) {
+fn run(conn: Connection, mut jobs_rx: mpsc::Receiver<Msg>, bus: Bus, metrics: WriterMetrics) {
     while let Some(batch) = next_batch(&mut jobs_rx) {
         if !batch.is_empty() {
-            commit_batch(&conn, batch, &bus);
+            commit_batch(&conn, batch, &bus, &metrics);
         }
     }
     tracing::debug!("writer drained and stopped");
@@ -153,7 +190,8 @@ fn next_batch(jobs_rx: &mut mpsc::Receiver<Msg>) -> Option<Vec<Job>> {
     Some(batch)
 }
 
-fn commit_batch(conn: &Connection, batch: Vec<Job>, bus: &Bus) {
+fn commit_batch(conn: &Connection, batch: Vec<Job>, bus: &Bus, metrics: &WriterMetrics) {
+    let started = Instant::now();
     if let Err(err) = conn.execute_batch("BEGIN IMMEDIATE") {
         let cause = err.to_string();
         tracing::error!(%cause, "cannot start a write transaction");
@@ -161,6 +199,7 @@ fn commit_batch(conn: &Connection, batch: Vec<Job>, bus: &Bus) {
             conn,
             events: Vec::new(),
             poisoned: true,
+            metrics,
         };
         for job in batch {
             job(ctx)(Err(&cause));
@@ -171,11 +210,18 @@ fn commit_batch(conn: &Connection, batch: Vec<Job>, bus: &Bus) {
         conn,
         events: Vec::new(),
         poisoned: false,
+        metrics,
     };
     let replies: Vec<Reply> = batch.into_iter().map(|job| job(&mut ctx)).collect();
     let outcome = finish_transaction(conn, ctx.poisoned);
     match &outcome {
-        Ok(()) => bus.publish_all(ctx.events),
+        Ok(()) => {
+            metrics.batch_size.observe(replies.len() as f64);
+            metrics
+                .commit_seconds
+                .observe(started.elapsed().as_secs_f64());
+            bus.publish_all(ctx.events);
+        }
         Err(cause) => tracing::error!(%cause, batch = replies.len(), "write batch rolled back"),
     }
     for reply in replies {
@@ -298,6 +344,39 @@ mod tests {
         };
         assert_eq!(report.id, "kept");
         assert!(events.try_recv().is_err(), "nothing else was published");
+        store.shutdown().await;
+    }
+
+    #[tokio::test]
+    async fn a_panicking_write_fails_alone_and_the_writer_keeps_committing() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path(), Bus::new()).unwrap();
+
+        let panicked: Result<(), StoreError> = store
+            .write(|ctx| {
+                insert(ctx.conn(), new_report("half-written"))?;
+                panic!("a bug in a write job");
+            })
+            .await;
+        let next: Result<(), StoreError> = store
+            .write(|ctx| insert(ctx.conn(), new_report("after")).map(|_| ()))
+            .await;
+
+        assert!(
+            matches!(panicked, Err(StoreError::Panicked(ref cause)) if cause.contains("a bug"))
+        );
+        assert!(next.is_ok(), "the writer survived: {next:?}");
+        assert_eq!(
+            count(&store).await,
+            1,
+            "the panicking job's insert was rolled back"
+        );
+        let panics = store
+            .writer_metrics()
+            .jobs
+            .get_or_create(&[("outcome", "panicked")])
+            .get();
+        assert_eq!(panics, 1);
         store.shutdown().await;
     }
 

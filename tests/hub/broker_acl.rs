@@ -36,7 +36,7 @@ async fn with_the_office_acl_a_device_can_neither_report_as_another_nor_read_its
         );
     })
     .await;
-    let mut link = app.running().hub().broker.clone();
+    let mut link = app.running().hub().mqtt.state.clone();
     tokio::time::timeout(
         TIMEOUT,
         link.wait_for(|state| *state == BrokerState::Connected),

@@ -11,6 +11,7 @@ mod field;
 mod http_intake;
 mod incidents;
 mod lifecycle;
+mod mqtt_backlog;
 mod mqtt_intake;
 mod notices_cap;
 mod notices_channels;

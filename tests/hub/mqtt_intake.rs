@@ -20,7 +20,7 @@ fn device_report(client_ref: &str) -> Value {
 
 /// Waits until the hub's MQTT link reaches `state`.
 async fn broker_state(app: &TestApp, state: BrokerState) {
-    let mut watch = app.running().hub().broker.clone();
+    let mut watch = app.running().hub().mqtt.state.clone();
     tokio::time::timeout(TIMEOUT, watch.wait_for(|now| *now == state))
         .await
         .unwrap_or_else(|_| panic!("the hub's MQTT link did not become {state:?}"))

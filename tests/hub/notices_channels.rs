@@ -23,7 +23,7 @@ fn point((lat, lon): (f64, f64)) -> Value {
 }
 
 async fn connected(app: &TestApp) {
-    let mut watch = app.running().hub().broker.clone();
+    let mut watch = app.running().hub().mqtt.state.clone();
     tokio::time::timeout(
         TIMEOUT,
         watch.wait_for(|state| *state == BrokerState::Connected),

@@ -40,7 +40,7 @@ async fn a_device_over_its_quota_is_refused_on_its_inbox() {
         config.limits.reports_per_minute_per_device = 2;
     })
     .await;
-    let mut watch = app.running().hub().broker.clone();
+    let mut watch = app.running().hub().mqtt.state.clone();
     watch
         .wait_for(|state| *state == vedetta::channels::mqtt::BrokerState::Connected)
         .await

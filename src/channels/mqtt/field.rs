@@ -10,12 +10,13 @@
 //! - Devices publish `state` (Last Will `lost`), `position` and `answers`; errors go back on
 //!   the device's inbox.
 
-use rumqttc::{Publish, QoS};
+use rumqttc::Publish;
 use serde::Deserialize;
 use tokio::sync::broadcast::error::RecvError;
 use tokio_util::sync::CancellationToken;
 
 use super::MqttLink;
+use super::inbound::{Handled, Reply};
 use super::topics::DeviceTopic;
 use crate::bus::{Bus, Event};
 use crate::channels::frames::ServerFrame;
@@ -114,42 +115,31 @@ impl FieldSync {
 
     /// Queues a publish, waiting for room: see `NoticeSync::send`.
     async fn publish(&self, topic: String, retain: bool, payload: Vec<u8>) {
-        if self
-            .link
-            .client
-            .publish(topic, QoS::AtLeastOnce, retain, payload)
-            .await
-            .is_err()
-        {
-            tracing::warn!("the MQTT client is gone; a device message was dropped");
-        }
+        self.link.send(topic, retain, payload).await;
     }
 
-    /// Something a device published, or one of the hub's updates routed back. Returns false on
-    /// an internal failure, so the PUBLISH is not acknowledged and comes again.
-    pub(super) async fn on_device_message(&self, publish: &Publish) -> bool {
+    /// Something a device published, or one of the hub's updates routed back. An internal
+    /// failure is retried; a bad message is answered with an error on the device's inbox.
+    pub(super) async fn on_device_message(&self, publish: &Publish) -> Handled {
         let Some((device, kind)) = self.link.topics.parse_device(&publish.topic) else {
-            return true;
+            return Handled::Settled(None);
         };
         let Ok(device) = DeviceId::parse(device, "device_id") else {
             tracing::debug!("ignoring a device message from a topic without a valid device id");
-            return true;
+            return Handled::Settled(None);
         };
         let outcome = match kind {
-            DeviceTopic::Updates => return self.confirm(&publish.payload).await,
+            DeviceTopic::Updates => self.confirm(&publish.payload).await,
             // A cleared retained message: the device is gone for good, nothing to record.
-            _ if publish.payload.is_empty() => return true,
+            _ if publish.payload.is_empty() => Ok(()),
             DeviceTopic::State => self.state(device.clone(), &publish.payload).await,
             DeviceTopic::Position => self.position(device.clone(), &publish.payload).await,
             DeviceTopic::Answers => self.answer(device.clone(), &publish.payload).await,
         };
         match outcome {
-            Ok(()) => true,
-            Err(problem) if problem.code == ErrorCode::Internal => false,
-            Err(problem) => {
-                self.tell_device(&device, problem).await;
-                true
-            }
+            Ok(()) => Handled::Settled(None),
+            Err(problem) if problem.code == ErrorCode::Internal => Handled::Retry,
+            Err(problem) => Handled::Settled(Some(self.error_reply(&device, problem))),
         }
     }
 
@@ -168,25 +158,29 @@ impl FieldSync {
         self.triage.answer_task(device, raw).await.map(|_| ())
     }
 
-    async fn confirm(&self, payload: &[u8]) -> bool {
+    /// An update the broker routed back is held for its device. Anything unreadable here is
+    /// not the hub's own and is ignored.
+    async fn confirm(&self, payload: &[u8]) -> Result<(), Problem> {
         let Ok(echoed) = serde_json::from_slice::<EchoedUpdate>(payload) else {
-            return true;
+            return Ok(());
         };
-        let confirmed = self
-            .triage
+        self.triage
             .store()
             .write(move |ctx| triage_rows::confirm_update(ctx.conn(), echoed.cursor))
-            .await;
-        confirmed.is_ok()
+            .await
+            .map(|_| ())
+            .map_err(|err| Problem::internal(&err))
     }
 
-    async fn tell_device(&self, device: &DeviceId, problem: Problem) {
+    fn error_reply(&self, device: &DeviceId, problem: Problem) -> Reply {
         let frame = ServerFrame::Error {
             problem,
             client_ref: None,
         };
-        let topic = self.link.topics.device_inbox(device);
-        self.publish(topic, false, frame.to_json().into_bytes())
-            .await;
+        Reply {
+            topic: self.link.topics.device_inbox(device),
+            retain: false,
+            payload: frame.to_json().into_bytes(),
+        }
     }
 }

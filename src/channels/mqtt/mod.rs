@@ -4,39 +4,44 @@
 //! broker keeps reports that devices publish while the hub is away. It acknowledges a PUBLISH
 //! only after the report is committed: a crash before that makes the broker deliver it again,
 //! and the idempotency key stores it once.
+//!
+//! Every PUBACK and every answer to a device is queued with a wait for room, never dropped:
+//! the broker lends the hub a small window of unacknowledged messages, and one PUBACK lost
+//! would keep its slot until the next reconnection (see `progress`).
 
 mod field;
+mod inbound;
 mod notices;
+mod progress;
 mod reports;
+mod runner;
 pub mod topics;
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use rumqttc::{AsyncClient, ConnectionError, Event, EventLoop, LastWill, MqttOptions, Packet, QoS};
+use rumqttc::{AsyncClient, LastWill, MqttOptions, Publish, QoS};
 use serde::Serialize;
-use tokio::sync::{Semaphore, watch};
+use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use self::field::FieldSync;
+use self::inbound::Inbound;
 use self::notices::NoticeSync;
+use self::runner::Runner;
 use crate::bus::Bus;
 use crate::config::{Config, ConfigError};
 use crate::notices::Notices;
 use crate::reports::Intake;
 use crate::store::Store;
 use crate::triage::Triage;
+pub use progress::{IntakeProgress, IntakeSnapshot};
 pub use topics::Topics;
 
-/// Reports being stored at once from MQTT. When all are busy, the event loop stops reading,
-/// TCP pushes back, and the broker holds the rest: nothing is dropped.
-const MAX_IN_FLIGHT_REPORTS: usize = 256;
-/// Requests (publishes, acks) queued for the event loop. Larger than two per in-flight report,
-/// so `try_publish`/`try_ack` from report handlers never find it full.
+/// Requests (publishes, acks) queued for the event loop. Senders wait for room when it is full;
+/// only the event loop itself never waits on it, since it is the one that empties it.
 const REQUEST_QUEUE: usize = 4096;
-const MIN_BACKOFF: Duration = Duration::from_millis(500);
-const MAX_BACKOFF: Duration = Duration::from_secs(30);
 /// Packets beyond the message limit: headroom for the topic and headers.
 const PACKET_HEADROOM: usize = 64 * 1024;
 
@@ -50,11 +55,52 @@ pub enum BrokerState {
     Disconnected,
 }
 
+/// What `/readyz` and `/metrics` read of the MQTT link.
+#[derive(Clone)]
+pub struct MqttHealth {
+    pub state: watch::Receiver<BrokerState>,
+    pub intake: Arc<IntakeProgress>,
+}
+
 /// A handle for publishing to the broker.
 #[derive(Clone)]
 pub struct MqttLink {
     pub client: AsyncClient,
     pub topics: Arc<Topics>,
+}
+
+impl MqttLink {
+    /// Queues a QoS 1 publish, waiting for room in the request queue. False only once the
+    /// event loop is gone (the hub is stopping).
+    pub async fn send(&self, topic: String, retain: bool, payload: Vec<u8>) -> bool {
+        let sent = self
+            .client
+            .publish(topic, QoS::AtLeastOnce, retain, payload)
+            .await;
+        if sent.is_err() {
+            tracing::debug!("the MQTT event loop is gone; a publish was not queued");
+        }
+        sent.is_ok()
+    }
+
+    /// Queues the PUBACK of a message, waiting for room in the request queue.
+    async fn settle(&self, ticket: &AckTicket) {
+        if self.client.ack(&ticket.0).await.is_err() {
+            tracing::debug!("the MQTT event loop is gone; the broker will deliver again");
+        }
+    }
+}
+
+/// What acknowledging a message needs, without its payload: a handler drops the payload
+/// before waiting for room to acknowledge.
+struct AckTicket(Publish);
+
+impl AckTicket {
+    fn of(publish: &Publish) -> AckTicket {
+        let mut stub = Publish::new("", publish.qos, Vec::new());
+        stub.pkid = publish.pkid;
+        AckTicket(stub)
+    }
 }
 
 /// What the MQTT channel works with.
@@ -66,34 +112,24 @@ pub struct MqttDeps {
     pub bus: Bus,
 }
 
-/// Everything the event loop task needs.
-struct Runner {
-    link: MqttLink,
-    intake: Intake,
-    notice_sync: NoticeSync,
-    field_sync: FieldSync,
-    max_payload: usize,
-    state_tx: watch::Sender<BrokerState>,
-    shutdown: CancellationToken,
-    tasks: TaskTracker,
-    /// Bounds concurrent report handling, see `MAX_IN_FLIGHT_REPORTS`.
-    permits: Arc<Semaphore>,
-}
-
 /// Starts the MQTT client if enabled. The hub serves HTTP and WebSocket whatever the broker does.
 pub fn start(
     config: &Config,
     deps: MqttDeps,
     shutdown: CancellationToken,
     tasks: &TaskTracker,
-) -> Result<(watch::Receiver<BrokerState>, Option<MqttLink>), ConfigError> {
+) -> Result<(MqttHealth, Option<MqttLink>), ConfigError> {
     if !config.mqtt.enabled {
-        let (_, state_rx) = watch::channel(BrokerState::Disabled);
-        return Ok((state_rx, None));
+        let (_, state) = watch::channel(BrokerState::Disabled);
+        let intake = Arc::new(IntakeProgress::default());
+        return Ok((MqttHealth { state, intake }, None));
     }
+    let progress = Arc::new(IntakeProgress::new(Duration::from_secs(
+        config.mqtt.stall_after_secs,
+    )));
     let topics = Arc::new(Topics::new(config.mqtt_prefix()));
     let (client, eventloop) = AsyncClient::new(options(config, &topics)?, REQUEST_QUEUE);
-    let (state_tx, state_rx) = watch::channel(BrokerState::Connecting);
+    let (state_tx, state) = watch::channel(BrokerState::Connecting);
     let link = MqttLink { client, topics };
     let notice_sync = NoticeSync {
         link: link.clone(),
@@ -110,19 +146,22 @@ pub fn start(
         triage: deps.triage,
     };
     tasks.spawn(field_sync.clone().follow(deps.bus, shutdown.clone()));
-    let runner = Runner {
+    let inbound = Inbound {
         link: link.clone(),
         intake: deps.intake,
         notice_sync,
         field_sync,
         max_payload: config.intake.max_body_bytes,
-        state_tx,
-        shutdown,
-        tasks: tasks.clone(),
-        permits: Arc::new(Semaphore::new(MAX_IN_FLIGHT_REPORTS)),
+        progress: progress.clone(),
+        shutdown: shutdown.clone(),
     };
+    let runner = Runner::new(inbound, state_tx, shutdown, tasks.clone());
     tasks.spawn(runner.run(eventloop));
-    Ok((state_rx, Some(link)))
+    let health = MqttHealth {
+        state,
+        intake: progress,
+    };
+    Ok((health, Some(link)))
 }
 
 fn options(config: &Config, topics: &Topics) -> Result<MqttOptions, ConfigError> {
@@ -148,148 +187,4 @@ fn options(config: &Config, topics: &Topics) -> Result<MqttOptions, ConfigError>
 
 fn hub_state(state: &str) -> Vec<u8> {
     format!(r#"{{"state":"{state}"}}"#).into_bytes()
-}
-
-impl Runner {
-    async fn run(self, mut eventloop: EventLoop) {
-        let mut backoff = MIN_BACKOFF;
-        let mut outage_since: Option<Instant> = None;
-        loop {
-            let polled = tokio::select! {
-                _ = self.shutdown.cancelled() => break,
-                polled = eventloop.poll() => polled,
-            };
-            match polled {
-                Ok(Event::Incoming(Packet::ConnAck(_))) => {
-                    self.on_connected(outage_since.take());
-                    backoff = MIN_BACKOFF;
-                }
-                Ok(Event::Incoming(Packet::Publish(publish))) => {
-                    let Some(permit) = self
-                        .shutdown
-                        .run_until_cancelled(self.permits.clone().acquire_owned())
-                        .await
-                    else {
-                        break;
-                    };
-                    let permit = permit.expect("the semaphore is never closed");
-                    self.dispatch(publish, permit);
-                }
-                Ok(_) => {}
-                Err(err) => {
-                    self.on_connection_error(&err, &mut outage_since);
-                    if self
-                        .shutdown
-                        .run_until_cancelled(tokio::time::sleep(backoff))
-                        .await
-                        .is_none()
-                    {
-                        break;
-                    }
-                    backoff = (backoff * 2).min(MAX_BACKOFF);
-                }
-            }
-        }
-        self.say_goodbye(&mut eventloop).await;
-    }
-
-    /// Reports go to intake; the hub's own notices coming back go to the notice sync; what
-    /// devices say about themselves and their tasks goes to the field sync.
-    fn dispatch(&self, publish: rumqttc::Publish, permit: tokio::sync::OwnedSemaphorePermit) {
-        if self.link.topics.parse_device(&publish.topic).is_some() {
-            let (sync, client) = (self.field_sync.clone(), self.link.client.clone());
-            self.tasks.spawn(async move {
-                if sync.on_device_message(&publish).await {
-                    let _ = client.try_ack(&publish);
-                }
-                drop(permit);
-            });
-            return;
-        }
-        if self.link.topics.parse_notice(&publish.topic).is_some() {
-            let (sync, client) = (self.notice_sync.clone(), self.link.client.clone());
-            self.tasks.spawn(async move {
-                sync.on_echo(&publish).await;
-                let _ = client.try_ack(&publish);
-                drop(permit);
-            });
-            return;
-        }
-        let (link, intake) = (self.link.clone(), self.intake.clone());
-        self.tasks.spawn(reports::handle(
-            link,
-            intake,
-            publish,
-            self.max_payload,
-            permit,
-        ));
-    }
-
-    fn on_connected(&self, outage_since: Option<Instant>) {
-        let topics = &self.link.topics;
-        // Subscribing on every connect is harmless and covers a broker that lost our session.
-        let _ = self
-            .link
-            .client
-            .try_subscribe(topics.reports_filter(), QoS::AtLeastOnce);
-        let _ = self
-            .link
-            .client
-            .try_subscribe(topics.notices_filter(), QoS::AtLeastOnce);
-        for filter in topics.device_filters() {
-            let _ = self.link.client.try_subscribe(filter, QoS::AtLeastOnce);
-        }
-        let sync = self.notice_sync.clone();
-        self.tasks.spawn(async move { sync.republish_all().await });
-        let field = self.field_sync.clone();
-        self.tasks.spawn(async move { field.republish_all().await });
-        let _ = self.link.client.try_publish(
-            topics.hub_state(),
-            QoS::AtLeastOnce,
-            true,
-            hub_state("online"),
-        );
-        self.state_tx.send_replace(BrokerState::Connected);
-        match outage_since {
-            Some(since) => tracing::info!(
-                after_secs = since.elapsed().as_secs(),
-                "MQTT broker reachable again"
-            ),
-            None => tracing::info!("connected to the MQTT broker"),
-        }
-    }
-
-    /// Logs the first failure of an outage as a warning and the retries quietly.
-    fn on_connection_error(&self, err: &ConnectionError, outage_since: &mut Option<Instant>) {
-        self.state_tx.send_replace(BrokerState::Disconnected);
-        if outage_since.is_none() {
-            *outage_since = Some(Instant::now());
-            tracing::warn!(%err, "MQTT broker unreachable; HTTP and WebSocket keep serving, retrying with backoff");
-        } else {
-            tracing::debug!(%err, "MQTT broker still unreachable");
-        }
-    }
-
-    /// Marks the hub offline and disconnects cleanly, so the broker does not fire the Last Will.
-    async fn say_goodbye(&self, eventloop: &mut EventLoop) {
-        if *self.state_tx.borrow() != BrokerState::Connected {
-            return;
-        }
-        let topics = &self.link.topics;
-        let _ = self.link.client.try_publish(
-            topics.hub_state(),
-            QoS::AtLeastOnce,
-            true,
-            hub_state("offline"),
-        );
-        let _ = self.link.client.try_disconnect();
-        let flush = async {
-            while let Ok(event) = eventloop.poll().await {
-                if matches!(event, Event::Outgoing(rumqttc::Outgoing::Disconnect)) {
-                    break;
-                }
-            }
-        };
-        let _ = tokio::time::timeout(Duration::from_secs(2), flush).await;
-    }
 }

@@ -9,12 +9,13 @@
 
 use std::collections::HashSet;
 
-use rumqttc::{Publish, QoS};
+use rumqttc::Publish;
 use serde::Deserialize;
 use tokio::sync::broadcast::error::RecvError;
 use tokio_util::sync::CancellationToken;
 
 use super::MqttLink;
+use super::inbound::Reply;
 use crate::bus::Bus;
 use crate::notices::{Deliveries, MsgType, Notice, NoticeEvent, NoticeEventKind};
 use crate::store::Store;
@@ -98,32 +99,21 @@ impl NoticeSync {
     /// queue fills and this task waits, and the bus tells it afterwards how much it missed.
     async fn send(&self, zone: &str, thread: &str, retain: bool, frame: &[u8]) {
         let topic = self.link.topics.notice(zone, thread);
-        if self
-            .link
-            .client
-            .publish(topic, QoS::AtLeastOnce, retain, frame.to_vec())
-            .await
-            .is_err()
-        {
-            tracing::warn!("the MQTT client is gone; a notice publish was dropped");
-        }
+        self.link.send(topic, retain, frame.to_vec()).await;
     }
 
     async fn clear(&self, zone: &str, thread: &str) {
         self.send(zone, thread, true, &[]).await;
     }
 
-    /// A notice message the broker routed back to the hub: count it, or correct it.
-    pub(super) async fn on_echo(&self, publish: &Publish) {
-        let Some((zone, thread)) = self.link.topics.parse_notice(&publish.topic) else {
-            return;
-        };
+    /// A notice message the broker routed back to the hub: count it, or correct it (the
+    /// correction is returned, to be published once the message is handled).
+    pub(super) async fn on_echo(&self, publish: &Publish) -> Option<Reply> {
+        let (zone, thread) = self.link.topics.parse_notice(&publish.topic)?;
         if publish.payload.is_empty() {
-            return;
+            return None;
         }
-        let Some(echoed) = EchoedNotice::read(&publish.payload) else {
-            return;
-        };
+        let echoed = EchoedNotice::read(&publish.payload)?;
         let lookup = thread.to_owned();
         let current = match self
             .store
@@ -131,15 +121,24 @@ impl NoticeSync {
             .await
         {
             Ok(current) => current,
-            Err(err) => return tracing::warn!(%err, "cannot check an echoed notice"),
+            Err(err) => {
+                tracing::warn!(%err, "cannot check an echoed notice");
+                return None;
+            }
         };
         let in_force = current.as_ref().filter(|(notice, _)| covers(notice, zone));
+        let correction = |payload: &[u8]| Reply {
+            topic: self.link.topics.notice(zone, thread),
+            retain: true,
+            payload: payload.to_vec(),
+        };
         match in_force {
             Some((notice, _)) if notice.id == echoed.id => self.count(&echoed.id, &publish.topic),
             _ if echoed.msg_type == MsgType::Cancel => self.count(&echoed.id, &publish.topic),
-            Some((_, frame)) => self.send(zone, thread, true, frame).await,
-            None => self.clear(zone, thread).await,
+            Some((_, frame)) => return Some(correction(frame)),
+            None => return Some(correction(&[])),
         }
+        None
     }
 
     fn count(&self, notice_id: &str, topic: &str) {

@@ -1,22 +1,21 @@
 //! Reports published by devices on `<prefix>/reports/<device_id>`, answered on their inbox.
 
-use rumqttc::{Publish, QoS};
-use tokio::sync::OwnedSemaphorePermit;
+use rumqttc::Publish;
 
 use super::MqttLink;
-use crate::channels::frames::{self, ServerFrame};
+use super::inbound::{Handled, Reply};
+use crate::channels::frames;
 use crate::problem::{ErrorCode, Problem};
 use crate::reports::{DeviceId, Intake, Origin, RawSubmission, Receipt, Source};
 
-/// Stores one report and answers the device. The PUBLISH is acknowledged after the answer is
-/// settled, except on an internal failure: then the broker will deliver it again.
+/// Stores one report and settles the answer to the device. An internal failure is retried
+/// (the device hears nothing until it is settled).
 pub(super) async fn handle(
-    link: MqttLink,
-    intake: Intake,
-    publish: Publish,
+    link: &MqttLink,
+    intake: &Intake,
+    publish: &Publish,
     max_payload: usize,
-    _permit: OwnedSemaphorePermit,
-) {
+) -> Handled {
     let device = link
         .topics
         .report_device(&publish.topic)
@@ -24,16 +23,18 @@ pub(super) async fn handle(
     let Some(device) = device else {
         // Without a valid device id there is no inbox to answer on; drop it.
         tracing::debug!("ignoring a report published on a topic without a valid device id");
-        let _ = link.client.try_ack(&publish);
-        return;
+        return Handled::Settled(None);
     };
-    let outcome = submit(&intake, &device, &publish.payload, max_payload).await;
-    let retry_later = matches!(&outcome, Err(problem) if problem.code == ErrorCode::Internal);
-    let client_ref = frames::client_ref_hint(&publish.payload);
-    send_to_device(&link, &device, &frames::answer(outcome, client_ref));
-    if !retry_later {
-        let _ = link.client.try_ack(&publish);
+    let outcome = submit(intake, &device, &publish.payload, max_payload).await;
+    if matches!(&outcome, Err(problem) if problem.code == ErrorCode::Internal) {
+        return Handled::Retry;
     }
+    let client_ref = frames::client_ref_hint(&publish.payload);
+    Handled::Settled(Some(Reply {
+        topic: link.topics.device_inbox(&device),
+        retain: false,
+        payload: frames::answer(outcome, client_ref).to_json().into_bytes(),
+    }))
 }
 
 async fn submit(
@@ -52,15 +53,4 @@ async fn submit(
         device_id: Some(device.clone()),
     };
     intake.submit(origin, raw).await
-}
-
-fn send_to_device(link: &MqttLink, device: &DeviceId, frame: &ServerFrame) {
-    let topic = link.topics.device_inbox(device);
-    if link
-        .client
-        .try_publish(topic, QoS::AtLeastOnce, false, frame.to_json())
-        .is_err()
-    {
-        tracing::warn!("MQTT request queue full; an answer to a device was dropped");
-    }
 }

@@ -2,7 +2,7 @@
 
 use rumqttc::{AsyncClient, Event, MqttOptions, Packet, QoS};
 use serde_json::Value;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 
 use super::{Broker, TIMEOUT, assert_valid};
@@ -13,6 +13,8 @@ pub struct Device {
     prefix: String,
     inbox_rx: mpsc::UnboundedReceiver<(String, Vec<u8>)>,
     subscribed_rx: mpsc::UnboundedReceiver<()>,
+    /// How many of this device's QoS 1 publishes the broker has acknowledged.
+    broker_acks_rx: watch::Receiver<usize>,
     poller: JoinHandle<()>,
 }
 
@@ -35,9 +37,13 @@ impl Device {
         let (client, mut eventloop) = AsyncClient::new(options, 100);
         let (inbox_tx, inbox_rx) = mpsc::unbounded_channel();
         let (subscribed_tx, subscribed_rx) = mpsc::unbounded_channel();
+        let (broker_acks_tx, broker_acks_rx) = watch::channel(0);
         let poller = tokio::spawn(async move {
             while let Ok(event) = eventloop.poll().await {
                 match event {
+                    Event::Incoming(Packet::PubAck(_)) => {
+                        broker_acks_tx.send_modify(|acks| *acks += 1);
+                    }
                     Event::Incoming(Packet::Publish(publish)) => {
                         let _ = inbox_tx.send((publish.topic.clone(), publish.payload.to_vec()));
                     }
@@ -55,6 +61,7 @@ impl Device {
             prefix: prefix.to_owned(),
             inbox_rx,
             subscribed_rx,
+            broker_acks_rx,
             poller,
         };
         let inbox = format!("{prefix}/devices/{id}/inbox");
@@ -71,6 +78,15 @@ impl Device {
         tokio::time::timeout(TIMEOUT, self.subscribed_rx.recv())
             .await
             .expect("SUBACK within the timeout");
+    }
+
+    /// Waits until the broker has acknowledged `count` of this device's publishes: they are
+    /// the broker's to deliver from then on.
+    pub async fn broker_has(&mut self, count: usize) {
+        tokio::time::timeout(TIMEOUT, self.broker_acks_rx.wait_for(|acks| *acks >= count))
+            .await
+            .expect("the broker acknowledged every publish in time")
+            .expect("the device is connected");
     }
 
     /// Publishes raw bytes on this device's report topic at QoS 1.
