@@ -34,6 +34,7 @@ use tower_http::trace::TraceLayer;
 pub use auth::bearer;
 pub use error::ApiError;
 pub use extract::PeerAddr;
+pub use open311::parse_request_form;
 pub use server::{SocketOptions, serve};
 
 use crate::hub::Hub;

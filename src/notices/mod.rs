@@ -17,6 +17,7 @@ mod view;
 
 pub use area::{AreaSpec, Circle, LatLon, NoticeArea, RawArea};
 pub use cap::{CapCategory, CapStatus, Certainty, MsgType, Severity, Urgency};
+pub use cap_import::{ImportedAlert, parse_cap};
 pub use content::{InfoText, NoticeContent, RawInfo, RawNotice};
 pub use deliveries::{Deliveries, DeliveryCount, DeliveryTotals};
 pub use events::{NoticeEvent, NoticeEventKind};

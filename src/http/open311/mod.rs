@@ -1,8 +1,9 @@
 //! Open311 GeoReport v2 at `/open311/v2`: services, and service requests in JSON or XML.
 
+mod form;
 mod format;
 
-use std::collections::HashMap;
+pub use form::parse_request_form;
 
 use axum::Router;
 use axum::body::Bytes;
@@ -17,7 +18,7 @@ use super::extract::{KnownQuery, PeerAddr, require_content_type};
 use super::params;
 use crate::hub::Hub;
 use crate::problem::{ErrorCode, Problem};
-use crate::reports::{ClientRef, Origin, RawContact, RawSubmission, Source};
+use crate::reports::{Origin, Source};
 use crate::store::reports::{self as report_rows, ReportFilter};
 
 /// The spec's defaults for `GET requests`: the last 90 days, at most 1000 requests.
@@ -71,7 +72,8 @@ async fn create_request(
 ) -> Response {
     let submitted = async {
         require_content_type(&headers, "application/x-www-form-urlencoded").map_err(|err| err.0)?;
-        let raw = raw_from_form(&body, &headers)?;
+        let idempotency_key = headers.get("idempotency-key").and_then(|v| v.to_str().ok());
+        let raw = parse_request_form(&body, idempotency_key)?;
         let origin = Origin {
             source: Source::Open311,
             peer_ip: peer.map(|addr| addr.ip()),
@@ -90,70 +92,6 @@ async fn create_request(
         }
         Err(problem) => format.error(&Open311Error::from(problem)),
     }
-}
-
-/// Maps the GeoReport form onto our report fields. `client_ref` (or an `Idempotency-Key`
-/// header) is our extension so that a retried POST is stored once.
-fn raw_from_form(body: &[u8], headers: &HeaderMap) -> Result<RawSubmission, Problem> {
-    let text = std::str::from_utf8(body)
-        .map_err(|_| Problem::new(ErrorCode::InvalidUtf8, "the form body is not valid UTF-8"))?;
-    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(text).map_err(|err| {
-        Problem::new(
-            ErrorCode::MalformedJson,
-            format!("the form body is malformed: {err}"),
-        )
-    })?;
-    let form: HashMap<String, String> = pairs.into_iter().collect();
-    let field = |name: &str| {
-        form.get(name)
-            .map(|v| v.trim().to_owned())
-            .filter(|v| !v.is_empty())
-    };
-    let coordinate = |name: &str| field(name).map(|v| params::number(name, &v)).transpose();
-    let client_ref = field("client_ref")
-        .or_else(|| {
-            headers
-                .get("idempotency-key")
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_owned)
-        })
-        .unwrap_or_else(|| ClientRef::generated().as_str().to_owned());
-    let name = [field("first_name"), field("last_name")]
-        .into_iter()
-        .flatten()
-        .collect::<Vec<_>>()
-        .join(" ");
-    Ok(RawSubmission {
-        client_ref: Some(client_ref),
-        device_id: field("device_id"),
-        category: Some(field("service_code").ok_or_else(|| missing("service_code"))?),
-        lat: Some(coordinate("lat")?.ok_or_else(|| missing_location("lat"))?),
-        lon: Some(coordinate("long")?.ok_or_else(|| missing_location("long"))?),
-        text: field("description"),
-        contact: Some(RawContact {
-            name: Some(name).filter(|n| !n.is_empty()),
-            phone: field("phone"),
-            email: field("email"),
-        }),
-        photo: None,
-        media_url: field("media_url"),
-    })
-}
-
-fn missing(field: &str) -> Problem {
-    Problem::with_field(
-        ErrorCode::MissingField,
-        field,
-        format!("`{field}` is required"),
-    )
-}
-
-fn missing_location(field: &str) -> Problem {
-    Problem::with_field(
-        ErrorCode::MissingField,
-        field,
-        format!("`{field}` is required: this hub places requests by lat and long, not by address"),
-    )
 }
 
 /// Our field names, as an Open311 client knows them.

@@ -1,0 +1,69 @@
+//! The GeoReport v2 `POST requests` form, read into a report submission.
+
+use std::collections::HashMap;
+
+use crate::http::params;
+use crate::problem::{ErrorCode, Problem};
+use crate::reports::{ClientRef, RawContact, RawSubmission};
+
+/// Maps the GeoReport form onto our report fields. `client_ref` (or an `Idempotency-Key`
+/// header) is our extension so that a retried POST is stored once.
+pub fn parse_request_form(
+    body: &[u8],
+    idempotency_key: Option<&str>,
+) -> Result<RawSubmission, Problem> {
+    let text = std::str::from_utf8(body)
+        .map_err(|_| Problem::new(ErrorCode::InvalidUtf8, "the form body is not valid UTF-8"))?;
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(text).map_err(|err| {
+        Problem::new(
+            ErrorCode::MalformedJson,
+            format!("the form body is malformed: {err}"),
+        )
+    })?;
+    let form: HashMap<String, String> = pairs.into_iter().collect();
+    let field = |name: &str| {
+        form.get(name)
+            .map(|v| v.trim().to_owned())
+            .filter(|v| !v.is_empty())
+    };
+    let coordinate = |name: &str| field(name).map(|v| params::number(name, &v)).transpose();
+    let client_ref = field("client_ref")
+        .or_else(|| idempotency_key.map(str::to_owned))
+        .unwrap_or_else(|| ClientRef::generated().as_str().to_owned());
+    let name = [field("first_name"), field("last_name")]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join(" ");
+    Ok(RawSubmission {
+        client_ref: Some(client_ref),
+        device_id: field("device_id"),
+        category: Some(field("service_code").ok_or_else(|| missing("service_code"))?),
+        lat: Some(coordinate("lat")?.ok_or_else(|| missing_location("lat"))?),
+        lon: Some(coordinate("long")?.ok_or_else(|| missing_location("long"))?),
+        text: field("description"),
+        contact: Some(RawContact {
+            name: Some(name).filter(|n| !n.is_empty()),
+            phone: field("phone"),
+            email: field("email"),
+        }),
+        photo: None,
+        media_url: field("media_url"),
+    })
+}
+
+fn missing(field: &str) -> Problem {
+    Problem::with_field(
+        ErrorCode::MissingField,
+        field,
+        format!("`{field}` is required"),
+    )
+}
+
+fn missing_location(field: &str) -> Problem {
+    Problem::with_field(
+        ErrorCode::MissingField,
+        field,
+        format!("`{field}` is required: this hub places requests by lat and long, not by address"),
+    )
+}
