@@ -10,12 +10,13 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-use crate::auth::Accounts;
+use crate::auth::{AccountSettings, Accounts};
 use crate::bus::Bus;
 use crate::channels::mqtt::MqttDeps;
 use crate::clock::{self, SharedClock};
 use crate::config::Config;
 use crate::hub::Hub;
+use crate::metrics::Metrics;
 use crate::notices::{NoticeSettings, Notices, Signer, flush_deliveries_periodically, run_expiry};
 use crate::reports::{CategoryCatalog, Intake, IntakeLimiter, IntakeRules, SubmissionLimits};
 use crate::store::{self, Store};
@@ -44,6 +45,7 @@ pub async fn start_with_clock(config: Config, clock: SharedClock) -> anyhow::Res
     let bus = Bus::new();
     let store = Store::open(&config.data_dir, bus.clone())
         .with_context(|| format!("cannot open the database in {}", config.data_dir.display()))?;
+    let metrics = Metrics::new(store.writer_metrics());
     let listener = TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("cannot listen on {}", config.listen))?;
@@ -82,9 +84,10 @@ pub async fn start_with_clock(config: Config, clock: SharedClock) -> anyhow::Res
         accounts: Accounts::new(
             store.clone(),
             clock.clone(),
-            chrono::Duration::hours(config.auth.session_hours.into()),
-            config.auth.logins_per_minute,
+            AccountSettings::from_config(&config),
+            metrics.clone(),
         ),
+        metrics,
         config: config.clone(),
         store,
         zones,

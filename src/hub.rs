@@ -10,6 +10,7 @@ use crate::bus::Bus;
 use crate::channels::mqtt::MqttHealth;
 use crate::clock::SharedClock;
 use crate::config::Config;
+use crate::metrics::Metrics;
 use crate::notices::Notices;
 use crate::reports::Intake;
 use crate::store::Store;
@@ -31,6 +32,8 @@ pub struct Hub {
     /// WebSocket sessions following reports, each sent only its own reporter updates.
     pub followers: crate::channels::ws::Followers,
     pub bus: Bus,
+    /// What the hub counts, served at `/metrics`.
+    pub metrics: Arc<Metrics>,
     /// Base of the links in feeds and CAP documents (`public_url`, or the bound address).
     pub public_url: Arc<str>,
     pub clock: SharedClock,

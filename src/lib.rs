@@ -12,6 +12,7 @@
 //!
 //! - [`cli`]: the command line (`serve`, `zones import`), thin over the rest.
 //! - [`config`]: defaults, TOML file, `VEDETTA_*` variables, flags; validated at start.
+//! - [`addr`]: how limits count a peer address (IPv6 by its /64).
 //! - [`app`]: builds the [`hub::Hub`], binds the listener, shuts down in order.
 //! - [`hub`]: the bundle of services every channel holds.
 //! - [`store`]: SQLite; one writer thread with group commit, read pool, migrations.
@@ -27,6 +28,7 @@
 //! - [`clock`]: the system clock, or a hand-driven one for tests.
 //! - [`ui`]: the citizens' page and the operators' console, bundled from `ui/` at build time.
 
+pub mod addr;
 pub mod app;
 pub mod auth;
 pub mod bus;

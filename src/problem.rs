@@ -103,6 +103,9 @@ pub struct Problem {
     pub message: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
+    /// Seconds after which a retry may succeed (sent as `Retry-After` over HTTP).
+    #[serde(skip)]
+    pub retry_after_secs: Option<u64>,
 }
 
 impl Problem {
@@ -111,6 +114,7 @@ impl Problem {
             code,
             message: message.into(),
             field: None,
+            retry_after_secs: None,
         }
     }
 
@@ -123,7 +127,14 @@ impl Problem {
             code,
             message: message.into(),
             field: Some(field.into()),
+            retry_after_secs: None,
         }
+    }
+
+    /// Says when a retry may succeed.
+    pub fn retry_after(mut self, secs: u64) -> Problem {
+        self.retry_after_secs = Some(secs);
+        self
     }
 
     /// Prefixes the field path, for messages nested inside a frame (`report.lat`).

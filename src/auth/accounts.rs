@@ -1,17 +1,18 @@
 //! The accounts service: create and change accounts, log in, recognise a token.
 
 use std::net::IpAddr;
-use std::num::NonZeroU32;
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
-use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use serde::Serialize;
 use serde_json::json;
 
+use super::passwords::{self, PasswordWork};
 use super::roles::{Role, Staff};
-use super::{passwords, tokens};
+use super::throttle::{FailedLogins, ThrottleLimits, Throttled};
+use super::tokens;
 use crate::clock::SharedClock;
+use crate::metrics::Metrics;
 use crate::problem::{ErrorCode, Problem};
 use crate::store::reports::from_millis;
 use crate::store::users::{self as user_rows, UserRow};
@@ -52,27 +53,53 @@ struct Inner {
     store: Store,
     clock: SharedClock,
     session_ttl: Duration,
-    /// Failed-login throttles, by address and by account name.
-    per_ip: DefaultKeyedRateLimiter<IpAddr>,
-    per_name: DefaultKeyedRateLimiter<String>,
+    failed_logins: FailedLogins,
+    /// Bounds concurrent argon2 work, and the memory it takes.
+    passwords: PasswordWork,
+    metrics: Arc<Metrics>,
+}
+
+/// How accounts behave, from the `auth` configuration.
+#[derive(Debug, Clone)]
+pub struct AccountSettings {
+    pub session_ttl: Duration,
+    pub throttle: ThrottleLimits,
+    /// Password hashes and checks running at once.
+    pub password_checks: usize,
+    /// How long a login waits for a free password check before a 503.
+    pub password_wait: std::time::Duration,
+}
+
+impl AccountSettings {
+    pub fn from_config(config: &crate::config::Config) -> AccountSettings {
+        let auth = &config.auth;
+        AccountSettings {
+            session_ttl: Duration::hours(auth.session_hours.into()),
+            throttle: ThrottleLimits {
+                per_address: auth.failed_logins_per_minute_per_address,
+                per_account_and_address: auth.failed_logins_per_minute,
+            },
+            password_checks: auth.max_concurrent_password_checks,
+            password_wait: std::time::Duration::from_secs(auth.password_check_wait_secs),
+        }
+    }
 }
 
 impl Accounts {
     pub fn new(
         store: Store,
         clock: SharedClock,
-        session_ttl: Duration,
-        logins_per_minute: u32,
+        settings: AccountSettings,
+        metrics: Arc<Metrics>,
     ) -> Accounts {
-        let quota =
-            Quota::per_minute(NonZeroU32::new(logins_per_minute.max(1)).expect("at least one"));
         Accounts {
             inner: Arc::new(Inner {
                 store,
                 clock,
-                session_ttl,
-                per_ip: RateLimiter::keyed(quota),
-                per_name: RateLimiter::keyed(quota),
+                session_ttl: settings.session_ttl,
+                failed_logins: FailedLogins::new(settings.throttle),
+                passwords: PasswordWork::new(settings.password_checks, settings.password_wait),
+                metrics,
             }),
         }
     }
@@ -91,7 +118,7 @@ impl Accounts {
     ) -> Result<UserView, Problem> {
         let name = parse_user_name(name)?;
         passwords::check_password_strength(password)?;
-        let hash = hash_off_thread(password.to_owned()).await?;
+        let hash = self.inner.passwords.hash(password.to_owned()).await?;
         let now = self.now();
         let actor = actor.to_owned();
         self.inner
@@ -129,7 +156,7 @@ impl Accounts {
             passwords::check_password_strength(password)?;
         }
         let hash = match changes.password.clone() {
-            Some(password) => Some(hash_off_thread(password).await?),
+            Some(password) => Some(self.inner.passwords.hash(password).await?),
             None => None,
         };
         let (now, actor, name) = (self.now(), actor.to_owned(), name.to_owned());
@@ -158,7 +185,7 @@ impl Accounts {
     }
 
     /// Checks a name and password and opens a session. Failures are throttled per address and
-    /// per name, and a wrong name costs as much time as a wrong password.
+    /// per name from that address, and a wrong name costs as much time as a wrong password.
     pub async fn login(
         &self,
         ip: Option<IpAddr>,
@@ -177,13 +204,16 @@ impl Accounts {
             || passwords::decoy_hash().to_owned(),
             |user| user.password_hash.clone(),
         );
-        let password = password.to_owned();
-        let matches = tokio::task::spawn_blocking(move || passwords::verify(&password, &phc))
-            .await
-            .map_err(|err| Problem::internal(&err))?;
+        let checked = self.inner.passwords.verify(password.to_owned(), phc).await;
+        let matches = checked.inspect_err(|_| self.inner.metrics.login("busy"))?;
         match usable.filter(|_| matches) {
-            Some(user) => self.open_session(user).await,
+            Some(user) => {
+                self.inner.metrics.login("ok");
+                self.open_session(user).await
+            }
             None => {
+                self.inner.metrics.login("failed");
+                self.inner.failed_logins.failed(ip, name);
                 self.record_failed_login(name).await?;
                 Err(Problem::new(
                     ErrorCode::InvalidCredentials,
@@ -194,15 +224,28 @@ impl Accounts {
     }
 
     fn check_throttle(&self, ip: Option<IpAddr>, name: &str) -> Result<(), Problem> {
-        let ip_ok = ip.is_none_or(|ip| self.inner.per_ip.check_key(&ip).is_ok());
-        let name_ok = self.inner.per_name.check_key(&name.to_owned()).is_ok();
-        if ip_ok && name_ok {
-            return Ok(());
-        }
+        let throttled = match self.inner.failed_logins.check(ip, name) {
+            Ok(()) => return Ok(()),
+            Err(throttled) => throttled,
+        };
+        self.inner.metrics.login("throttled");
+        let (limit, retry_after, whom) = match throttled {
+            Throttled::Address { retry_after } => {
+                ("login_address", retry_after, "from this address")
+            }
+            Throttled::Account { retry_after } => (
+                "login_account",
+                retry_after,
+                "for this account from this address",
+            ),
+        };
+        self.inner.metrics.limited(limit);
+        let secs = retry_after.as_secs().max(1);
         Err(Problem::new(
             ErrorCode::RateLimited,
-            "too many login attempts; wait a minute and try again",
-        ))
+            format!("too many failed logins {whom}; wait {secs} seconds and try again"),
+        )
+        .retry_after(secs))
     }
 
     async fn open_session(&self, user: UserRow) -> Result<Login, Problem> {
@@ -299,20 +342,13 @@ impl Accounts {
 
     /// Housekeeping: forgets expired sessions and idle throttle entries.
     pub async fn prune(&self) -> Result<(), StoreError> {
-        self.inner.per_ip.retain_recent();
-        self.inner.per_name.retain_recent();
+        self.inner.failed_logins.prune();
         let now = self.now();
         self.inner
             .store
             .write(move |ctx| user_rows::delete_expired_sessions(ctx.conn(), now).map(|_| ()))
             .await
     }
-}
-
-async fn hash_off_thread(password: String) -> Result<String, Problem> {
-    tokio::task::spawn_blocking(move || passwords::hash(&password))
-        .await
-        .map_err(|err| Problem::internal(&err))
 }
 
 /// 2 to 32 characters: lowercase letters, digits, '.', '_', '-', starting with a letter.

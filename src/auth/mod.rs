@@ -3,8 +3,10 @@
 mod accounts;
 mod passwords;
 mod roles;
+mod throttle;
 mod tokens;
 
-pub use accounts::{Accounts, Login, UserChanges, UserView};
-pub use passwords::check_password_strength;
+pub use accounts::{AccountSettings, Accounts, Login, UserChanges, UserView};
+pub use passwords::{PasswordWork, check_password_strength};
 pub use roles::{Action, Role, Staff};
+pub use throttle::ThrottleLimits;

@@ -21,6 +21,7 @@ pub enum Role {
 /// Something a caller wants to do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Action {
+    /// Reports (without contact details), incidents, statistics, teams, devices, notices.
     Read,
     /// Handle reports: see reporters' contact details and photos, change statuses.
     Triage,
@@ -28,6 +29,8 @@ pub enum Action {
     Approve,
     ManageUsers,
     ReadAudit,
+    /// The hub's own counters at `/metrics`: no personal data, any staff role.
+    ReadMetrics,
 }
 
 impl Role {
@@ -48,7 +51,8 @@ impl Role {
 
     pub fn may(self, action: Action) -> bool {
         match action {
-            Action::Read => true,
+            Action::Read => self != Role::Admin,
+            Action::ReadMetrics => true,
             Action::Triage | Action::Draft => matches!(self, Role::Operator | Role::Approver),
             Action::Approve => self == Role::Approver,
             Action::ManageUsers | Action::ReadAudit => self == Role::Admin,
@@ -59,7 +63,10 @@ impl Role {
 impl Action {
     fn described(self) -> &'static str {
         match self {
-            Action::Read => "reading this",
+            Action::Read => {
+                "reading reports, incidents and notices needs the viewer, operator or approver role (admins manage accounts only)"
+            }
+            Action::ReadMetrics => "reading metrics needs a staff login",
             Action::Triage => {
                 "handling reports and their reporters' contact details needs the operator or approver role"
             }
@@ -120,24 +127,36 @@ mod tests {
                 Action::Approve,
                 Action::ManageUsers,
                 Action::ReadAudit,
+                Action::ReadMetrics,
             ]
             .into_iter()
             .filter(|action| role.may(*action))
             .collect()
         };
 
-        assert_eq!(allowed(Role::Viewer), [Action::Read]);
+        assert_eq!(allowed(Role::Viewer), [Action::Read, Action::ReadMetrics]);
         assert_eq!(
             allowed(Role::Operator),
-            [Action::Read, Action::Triage, Action::Draft]
+            [
+                Action::Read,
+                Action::Triage,
+                Action::Draft,
+                Action::ReadMetrics
+            ]
         );
         assert_eq!(
             allowed(Role::Approver),
-            [Action::Read, Action::Triage, Action::Draft, Action::Approve]
+            [
+                Action::Read,
+                Action::Triage,
+                Action::Draft,
+                Action::Approve,
+                Action::ReadMetrics
+            ]
         );
         assert_eq!(
             allowed(Role::Admin),
-            [Action::Read, Action::ManageUsers, Action::ReadAudit]
+            [Action::ManageUsers, Action::ReadAudit, Action::ReadMetrics]
         );
     }
 }

@@ -6,7 +6,7 @@ use anyhow::{Context, bail};
 use clap::{Args, Subcommand};
 
 use super::StoreArgs;
-use crate::auth::{Accounts, Role, UserChanges};
+use crate::auth::{AccountSettings, Accounts, Role, UserChanges};
 use crate::bus::Bus;
 use crate::store::Store;
 
@@ -122,12 +122,12 @@ fn open(args: &StoreArgs) -> anyhow::Result<Accounts> {
     let config = super::load_config(&args.overrides())?;
     let store = Store::open(&config.data_dir, Bus::new())
         .with_context(|| format!("cannot open the database in {}", config.data_dir.display()))?;
-    let ttl = chrono::Duration::hours(config.auth.session_hours.into());
+    let metrics = crate::metrics::Metrics::new(store.writer_metrics());
     Ok(Accounts::new(
         store,
         crate::clock::system(),
-        ttl,
-        config.auth.logins_per_minute,
+        AccountSettings::from_config(&config),
+        metrics,
     ))
 }
 

@@ -97,8 +97,14 @@ pub struct ZonesConfig {
 pub struct AuthConfig {
     /// How long a login lasts; a shift plus margin.
     pub session_hours: u32,
-    /// Login attempts per minute from one address, and for one account name.
-    pub logins_per_minute: u32,
+    /// Failed logins per minute for one account name from one address; then that pair waits.
+    pub failed_logins_per_minute: u32,
+    /// Failed logins per minute from one address, whatever the names; then it waits.
+    pub failed_logins_per_minute_per_address: u32,
+    /// Password checks (19 MiB of argon2id memory each) running at once.
+    pub max_concurrent_password_checks: usize,
+    /// How long a login waits for a free password check before the hub answers 503.
+    pub password_check_wait_secs: u64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -128,7 +134,10 @@ impl Default for AuthConfig {
     fn default() -> AuthConfig {
         AuthConfig {
             session_hours: 12,
-            logins_per_minute: 10,
+            failed_logins_per_minute: 10,
+            failed_logins_per_minute_per_address: 30,
+            max_concurrent_password_checks: 2,
+            password_check_wait_secs: 2,
         }
     }
 }

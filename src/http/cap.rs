@@ -8,6 +8,7 @@ use serde_json::{Value, json};
 
 use super::auth::MaybeStaff;
 use super::error::ApiError;
+use crate::auth::Action;
 use crate::channels::feeds::{self, FeedContext};
 use crate::hub::Hub;
 use crate::notices::cap_xml::{CapContext, to_cap_xml};
@@ -17,7 +18,8 @@ use crate::store::notices::{self as notice_rows, NoticeFilter};
 
 const FEED_LIMIT: usize = 500;
 
-/// `GET /cap/{id}.xml`. Anyone may read a notice that went out; drafts only with a staff login.
+/// `GET /cap/{id}.xml`. Anyone may read a notice that went out; drafts only staff who read
+/// notices.
 pub async fn document(
     State(hub): State<Hub>,
     MaybeStaff(staff): MaybeStaff,
@@ -28,7 +30,8 @@ pub async fn document(
         .ok_or_else(|| ApiError::not_found("a CAP document (they end in .xml)"))?;
     let notice = hub.notices.get(id).await?;
     let unpublished = matches!(notice.state, NoticeState::Draft | NoticeState::Rejected);
-    if unpublished && staff.is_none() {
+    let reader = staff.is_some_and(|staff| staff.role.may(Action::Read));
+    if unpublished && !reader {
         return Err(ApiError::not_found(&format!("notice {id}")));
     }
     let references = match &notice.references_id {

@@ -34,11 +34,12 @@ describe('the console and the citizen page', () => {
     await operator.locator('#nav-map').click();
   });
 
-  test('an admin sees the audit log, which records the logins', async () => {
+  test('an admin sees the audit log, which records the logins, and nothing of reports or notices', async () => {
     const admin = await browser.page();
-    await logIn(admin, 'adele');
-    await admin.locator('#nav-audit').click();
+    await logIn(admin, 'adele', { ready: '#audit' });
     await admin.locator('#audit td', { hasText: 'login' }).first().waitFor();
+    assert.equal(await admin.locator('#nav-map').count(), 0);
+    assert.equal(await admin.locator('#nav-notices').count(), 0);
     assert.equal(await admin.locator('#new-notice').count(), 0);
     await screenshot(admin, '02-console-audit');
     await admin.context().close();

@@ -56,10 +56,11 @@ export async function screenshot(page, name) {
   await page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`), fullPage: true });
 }
 
-export async function logIn(page, name) {
+/** Logs in and waits for the console to be ready: live for staff who handle reports. */
+export async function logIn(page, name, { ready = '#connection.online' } = {}) {
   await page.goto(`${HUB}/console`);
   await page.getByLabel(/User|Utente/).fill(name);
   await page.getByLabel('Password').fill(PASSWORD);
   await page.getByRole('button', { name: /Log in|Accedi/ }).click();
-  await page.locator('#connection.online').waitFor();
+  await page.locator(ready).waitFor();
 }

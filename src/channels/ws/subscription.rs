@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use crate::auth::Staff;
+use crate::auth::{Action, Staff};
 use crate::channels::frames::SubscribeFrame;
 use crate::notices::{NoticeArea, NoticeEvent};
 use crate::problem::{ErrorCode, Problem};
@@ -66,12 +66,13 @@ impl Subscription {
                 "`all` can only be true",
             ));
         }
-        if staff.is_none() {
+        let Some(staff) = staff else {
             return Err(Problem::new(
                 ErrorCode::Unauthorized,
                 "only staff may subscribe to every notice: send an auth frame with your token first",
             ));
-        }
+        };
+        staff.require(Action::Read)?;
         Ok(Subscription::Everything)
     }
 

@@ -69,6 +69,7 @@ async function logOut() {
 }
 
 async function openConsole(user, token) {
+  if (user.role === 'admin') return openAdminConsole(user);
   const categories = (await api('/api/v1/categories')).categories;
   const shell = layout(user);
   fill(document.body, shell.root);
@@ -102,6 +103,15 @@ async function openConsole(user, token) {
   }
 }
 
+/** Admins manage accounts and read the audit log; the reports, map and notices are not theirs. */
+function openAdminConsole(user) {
+  const shell = layout(user);
+  fill(document.body, shell.root);
+  shell.root.dataset.view = 'audit';
+  shell.nav.querySelector('#nav-audit').setAttribute('aria-current', 'page');
+  fill(shell.wide, auditView());
+}
+
 class Views {
   constructor(shell, { queue, notices, user }) {
     this.shell = shell;
@@ -131,10 +141,11 @@ class Views {
 }
 
 function layout(user) {
+  const admin = user.role === 'admin';
   const nav = h('nav', { 'aria-label': t('nav.label') },
-    h('button', { type: 'button', dataset: { view: 'map' }, id: 'nav-map' }, t('nav.map')),
-    h('button', { type: 'button', dataset: { view: 'notices' }, id: 'nav-notices' }, t('nav.notices')),
-    user.role === 'admin' ? h('button', { type: 'button', dataset: { view: 'audit' }, id: 'nav-audit' }, t('nav.audit')) : null);
+    admin ? null : h('button', { type: 'button', dataset: { view: 'map' }, id: 'nav-map' }, t('nav.map')),
+    admin ? null : h('button', { type: 'button', dataset: { view: 'notices' }, id: 'nav-notices' }, t('nav.notices')),
+    admin ? h('button', { type: 'button', dataset: { view: 'audit' }, id: 'nav-audit' }, t('nav.audit')) : null);
   const link = h('span', { class: 'connection offline', id: 'connection', role: 'status' }, t('console.offline'));
   const flashBox = h('div', { class: 'flash', id: 'flash', role: 'status', 'aria-live': 'polite' });
   const shell = {

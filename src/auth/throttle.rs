@@ -1,0 +1,162 @@
+//! Failed logins, counted per address and per account name from that address.
+//!
+//! Only failures count, and a name is always counted together with the address it was tried
+//! from: someone guessing at `olga` from one address cannot lock `olga` out from her own desk.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+use crate::addr::limit_key;
+
+/// Counting stops growing past this many keys (a flood of addresses): failures are then not
+/// recorded until old ones expire. Guessing stays bounded by the password work limit.
+const MAX_KEYS: usize = 65_536;
+const WINDOW: Duration = Duration::from_secs(60);
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum Key {
+    Address(Option<IpAddr>),
+    Account(String, Option<IpAddr>),
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Window {
+    started: Instant,
+    failures: u32,
+}
+
+/// How many failures a minute each key may have before further attempts are refused.
+#[derive(Debug, Clone, Copy)]
+pub struct ThrottleLimits {
+    pub per_address: u32,
+    pub per_account_and_address: u32,
+}
+
+pub struct FailedLogins {
+    limits: ThrottleLimits,
+    /// Std mutex: held for a lookup or an increment, never across an `.await`.
+    windows: Mutex<HashMap<Key, Window>>,
+}
+
+/// Which limit an attempt is over.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Throttled {
+    Address { retry_after: Duration },
+    Account { retry_after: Duration },
+}
+
+impl FailedLogins {
+    pub fn new(limits: ThrottleLimits) -> FailedLogins {
+        FailedLogins {
+            limits,
+            windows: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn keys(ip: Option<IpAddr>, name: &str) -> (Key, Key) {
+        let ip = ip.map(limit_key);
+        (Key::Address(ip), Key::Account(name.to_owned(), ip))
+    }
+
+    /// Refuses an attempt from an address, or for a name from an address, over its limit.
+    pub fn check(&self, ip: Option<IpAddr>, name: &str) -> Result<(), Throttled> {
+        let (address, account) = Self::keys(ip, name);
+        let now = Instant::now();
+        let windows = self.windows.lock().expect("login throttle lock");
+        let over = |key: &Key, limit: u32| {
+            windows
+                .get(key)
+                .filter(|window| now < window.started + WINDOW && window.failures >= limit)
+                .map(|window| (window.started + WINDOW).saturating_duration_since(now))
+        };
+        if let Some(retry_after) = over(&address, self.limits.per_address) {
+            return Err(Throttled::Address { retry_after });
+        }
+        if let Some(retry_after) = over(&account, self.limits.per_account_and_address) {
+            return Err(Throttled::Account { retry_after });
+        }
+        Ok(())
+    }
+
+    /// Counts a failed attempt against the address and against the name from that address.
+    pub fn failed(&self, ip: Option<IpAddr>, name: &str) {
+        let (address, account) = Self::keys(ip, name);
+        let now = Instant::now();
+        let mut windows = self.windows.lock().expect("login throttle lock");
+        for key in [address, account] {
+            if windows.len() >= MAX_KEYS && !windows.contains_key(&key) {
+                continue;
+            }
+            let window = windows.entry(key).or_insert(Window {
+                started: now,
+                failures: 0,
+            });
+            if now >= window.started + WINDOW {
+                *window = Window {
+                    started: now,
+                    failures: 0,
+                };
+            }
+            window.failures += 1;
+        }
+    }
+
+    /// Forgets windows that have ended.
+    pub fn prune(&self) {
+        let now = Instant::now();
+        self.windows
+            .lock()
+            .expect("login throttle lock")
+            .retain(|_, window| now < window.started + WINDOW);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const LIMITS: ThrottleLimits = ThrottleLimits {
+        per_address: 30,
+        per_account_and_address: 10,
+    };
+
+    fn ip(text: &str) -> Option<IpAddr> {
+        Some(text.parse().unwrap())
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn failures_for_a_name_from_one_address_do_not_lock_it_out_elsewhere() {
+        let throttle = FailedLogins::new(LIMITS);
+        for _ in 0..10 {
+            throttle.failed(ip("203.0.113.9"), "olga");
+        }
+
+        assert!(matches!(
+            throttle.check(ip("203.0.113.9"), "olga"),
+            Err(Throttled::Account { .. })
+        ));
+        assert_eq!(throttle.check(ip("198.51.100.4"), "olga"), Ok(()));
+        assert_eq!(throttle.check(ip("203.0.113.9"), "aldo"), Ok(()));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_address_guessing_many_names_is_stopped_and_forgiven_after_a_minute() {
+        let throttle = FailedLogins::new(LIMITS);
+        for n in 0..30 {
+            throttle.failed(ip("203.0.113.9"), &format!("name{n}"));
+        }
+
+        assert!(matches!(
+            throttle.check(ip("203.0.113.9"), "olga"),
+            Err(Throttled::Address { .. })
+        ));
+        tokio::time::advance(WINDOW).await;
+        throttle.prune();
+        assert_eq!(throttle.check(ip("203.0.113.9"), "olga"), Ok(()));
+        assert!(throttle.windows.lock().unwrap().is_empty());
+    }
+}

@@ -1,0 +1,120 @@
+//! Logins under attack: failures throttled per address and per name from that address, and
+//! password checks bounded so that a flood neither locks staff out nor takes the memory.
+
+use std::net::IpAddr;
+
+use futures_util::future::join_all;
+use serde_json::{Value, json};
+use vedetta::auth::Role;
+
+use crate::support::{PASSWORD, TestApp, assert_valid};
+
+/// A client whose connections come from `source`, one of the loopback's many addresses.
+fn client_from(source: &str) -> reqwest::Client {
+    reqwest::Client::builder()
+        .local_address(source.parse::<IpAddr>().unwrap())
+        .build()
+        .unwrap()
+}
+
+async fn login_from(
+    app: &TestApp,
+    client: &reqwest::Client,
+    name: &str,
+    password: &str,
+) -> (u16, Option<String>, Value) {
+    let response = client
+        .post(app.url("/api/v1/auth/login"))
+        .json(&json!({ "name": name, "password": password }))
+        .send()
+        .await
+        .expect("POST /api/v1/auth/login");
+    let status = response.status().as_u16();
+    let retry_after = response
+        .headers()
+        .get("retry-after")
+        .map(|value| value.to_str().unwrap().to_owned());
+    (
+        status,
+        retry_after,
+        response.json().await.expect("a JSON body"),
+    )
+}
+
+#[tokio::test]
+async fn failed_logins_for_a_name_from_one_address_never_lock_it_out_from_another() {
+    let app = TestApp::spawn().await;
+    app.token_for("olga", Role::Operator).await;
+    let attacker = client_from("127.0.0.2");
+    let olga = client_from("127.0.0.3");
+
+    let mut statuses = Vec::new();
+    for _ in 0..12 {
+        statuses.push(
+            login_from(&app, &attacker, "olga", "a wrong guess here")
+                .await
+                .0,
+        );
+    }
+    let (throttled, retry_after, error) = login_from(&app, &attacker, "olga", PASSWORD).await;
+    let (from_her_desk, _, login) = login_from(&app, &olga, "olga", PASSWORD).await;
+
+    assert_eq!(&statuses[..10], &[401; 10]);
+    assert_eq!(&statuses[10..], &[429, 429]);
+    assert_eq!(
+        throttled, 429,
+        "even the right password waits at the guessing address"
+    );
+    assert!(retry_after.is_some_and(|secs| secs.parse::<u64>().unwrap() >= 1));
+    assert_valid("error", &error);
+    assert_eq!(from_her_desk, 200, "{login}");
+}
+
+#[tokio::test]
+async fn an_address_guessing_many_names_is_throttled_whatever_the_names() {
+    let app = TestApp::spawn().await;
+    let guesser = client_from("127.0.0.4");
+
+    let mut statuses = Vec::new();
+    for n in 0..32 {
+        let name = format!("guess{n}");
+        statuses.push(
+            login_from(&app, &guesser, &name, "a wrong guess here")
+                .await
+                .0,
+        );
+    }
+
+    assert!(
+        statuses[..30].iter().all(|status| *status == 401),
+        "{statuses:?}"
+    );
+    assert_eq!(&statuses[30..], &[429, 429]);
+}
+
+#[tokio::test]
+async fn a_login_flood_is_answered_busy_or_throttled_and_a_right_password_still_logs_in() {
+    let app = TestApp::spawn_with(|config| config.auth.password_check_wait_secs = 0).await;
+    app.token_for("aldo", Role::Approver).await;
+    let clients: Vec<reqwest::Client> = (0..10)
+        .map(|n| client_from(&format!("127.0.1.{}", n + 1)))
+        .collect();
+
+    let flood = (0..100).map(|n| login_from(&app, &clients[n % 10], "aldo", "not his password"));
+    let answers = join_all(flood).await;
+    let (status, _, _) = login_from(&app, &client_from("127.0.2.1"), "aldo", PASSWORD).await;
+
+    for (status, retry_after, body) in &answers {
+        assert!(matches!(status, 401 | 429 | 503), "{status} {body}");
+        assert_valid("error", body);
+        if *status == 503 {
+            assert_eq!(body["error"], "unavailable");
+            assert!(retry_after.is_some(), "a busy answer says when to retry");
+        }
+    }
+    assert!(
+        answers.iter().any(|(status, _, _)| *status == 503),
+        "with no wait, 100 checks at once cannot all be served"
+    );
+    assert_eq!(status, 200, "the flood is over and aldo logs in");
+}

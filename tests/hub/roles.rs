@@ -1,0 +1,53 @@
+//! Least privilege: each role reaches what its work needs and nothing else.
+
+use vedetta::auth::Role;
+
+use crate::support::TestApp;
+
+#[tokio::test]
+async fn an_admin_manages_accounts_and_reads_the_audit_log_and_nothing_else() {
+    let app = TestApp::spawn().await;
+    let admin = app.token_for("adele", Role::Admin).await;
+    let refused = [
+        "/api/v1/reports",
+        "/api/v1/incidents",
+        "/api/v1/notices",
+        "/api/v1/stats",
+        "/api/v1/teams",
+        "/api/v1/devices",
+        "/api/v1/tasks",
+        "/api/v1/reports/export.csv",
+    ];
+    let allowed = ["/api/v1/users", "/api/v1/audit", "/api/v1/auth/me"];
+
+    for path in refused {
+        let (status, body) = app.get_json_as(path, Some(&admin)).await;
+        assert_eq!(
+            (status, body["error"].as_str()),
+            (403, Some("forbidden")),
+            "{path}: {body}"
+        );
+        assert!(
+            body["message"]
+                .as_str()
+                .unwrap()
+                .contains("admins manage accounts only")
+        );
+    }
+    for path in allowed {
+        let (status, body) = app.get_json_as(path, Some(&admin)).await;
+        assert_eq!(status, 200, "{path}: {body}");
+    }
+}
+
+#[tokio::test]
+async fn a_viewer_reads_the_queue_but_neither_triages_nor_reads_accounts() {
+    let app = TestApp::spawn().await;
+    let viewer = app.token_for("vera", Role::Viewer).await;
+
+    let (reports, _) = app.get_json_as("/api/v1/reports", Some(&viewer)).await;
+    let (users, _) = app.get_json_as("/api/v1/users", Some(&viewer)).await;
+    let (audit, _) = app.get_json_as("/api/v1/audit", Some(&viewer)).await;
+
+    assert_eq!((reports, users, audit), (200, 403, 403));
+}
