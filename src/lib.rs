@@ -23,6 +23,7 @@
 //! - [`http`]: axum routes for `/api/v1`, Open311, health, and the WebSocket upgrade.
 //! - [`problem`]: the error vocabulary every channel answers with.
 //! - [`metrics`]: what the hub counts for Prometheus, with labels that carry no personal data.
+//! - [`secret`]: bearer secrets (login and follow tokens), stored only as hashes.
 //! - [`schemas`]: the JSON Schemas of the wire, embedded, and the OpenAPI document.
 //! - [`triage`]: statuses, reporter feedback, incidents, targets, field teams, open data.
 //! - [`clock`]: the system clock, or a hand-driven one for tests.
@@ -43,6 +44,7 @@ pub mod notices;
 pub mod problem;
 pub mod reports;
 pub mod schemas;
+pub mod secret;
 pub mod store;
 pub mod triage;
 pub mod ui;

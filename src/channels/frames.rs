@@ -19,17 +19,37 @@ pub enum ClientFrame {
     Watch(WatchFrame),
 }
 
-/// `{"type": "follow", "device_id": "...", "client_refs": [...], "cursor": 17}`: a reporter
-/// asks for the updates on its reports, from after `cursor`. Reports sent with a device id are
-/// followed by it; those sent over WebSocket without one, by their `client_ref`.
+/// `{"type": "follow", "tokens": ["vft_..."], "cursor": 17}`: a reporter asks for the updates
+/// on its reports, from after `cursor`, naming each by the `follow_token` of its ack.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FollowFrame {
     #[serde(rename = "type")]
     _kind: String,
-    pub device_id: Option<String>,
-    pub client_refs: Option<Vec<String>>,
+    #[serde(default)]
+    pub tokens: Vec<String>,
     pub cursor: Option<i64>,
+    /// No longer a way to follow: anyone could name a device. Read only to say so.
+    device_id: Option<Value>,
+    client_refs: Option<Value>,
+}
+
+impl FollowFrame {
+    /// Refuses the old ways of following, which let anyone read someone else's updates.
+    pub fn check_no_identity(&self) -> Result<(), Problem> {
+        let field = match (&self.device_id, &self.client_refs) {
+            (Some(_), _) => "device_id",
+            (None, Some(_)) => "client_refs",
+            (None, None) => return Ok(()),
+        };
+        Err(Problem::with_field(
+            ErrorCode::InvalidField,
+            field,
+            format!(
+                "reports are no longer followed by `{field}`: send `tokens`, the `follow_token` of each report's ack"
+            ),
+        ))
+    }
 }
 
 /// `{"type": "watch"}`: staff receive every new report, change, overdue alert, incident,

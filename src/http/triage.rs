@@ -2,18 +2,19 @@
 
 use axum::Json;
 use axum::extract::{Path, State};
-use axum::http::{StatusCode, header};
+use axum::http::{StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
+use super::auth::MaybeStaff;
 use super::error::ApiError;
-use super::extract::JsonBody;
+use super::extract::{JsonBody, KnownQuery};
 use super::notices::{Created, created};
 use super::reports::staff_view;
 use crate::auth::Staff;
 use crate::hub::Hub;
 use crate::triage::field::DispatchRequest;
-use crate::triage::{EscalateRequest, RawChange};
+use crate::triage::{EscalateRequest, RawChange, UpdatesReader};
 
 /// `POST /api/v1/reports/{id}/status`: a new status and/or notes, at the version the operator saw.
 pub async fn change(
@@ -36,10 +37,20 @@ pub async fn history(
     Ok(Json(json!({ "report_id": id, "history": history })))
 }
 
-/// `GET /api/v1/reports/{id}/updates`: what the reporter was told, as the same frames the
-/// WebSocket and MQTT channels carry. Public: the report id is what the reporter holds.
-pub async fn updates(State(hub): State<Hub>, Path(id): Path<String>) -> Result<Response, ApiError> {
-    let updates = hub.triage.updates(&id).await?;
+/// `GET /api/v1/reports/{id}/updates?token=`: what the reporter was told, as the same frames
+/// the WebSocket and MQTT channels carry. For the holder of the report's follow token, or staff.
+pub async fn updates(
+    State(hub): State<Hub>,
+    MaybeStaff(staff): MaybeStaff,
+    Path(id): Path<String>,
+    uri: Uri,
+) -> Result<Response, ApiError> {
+    let query = KnownQuery::from_uri(&uri, &["token"])?;
+    let reader = match &staff {
+        Some(staff) => UpdatesReader::Staff(staff),
+        None => UpdatesReader::Reporter(query.get("token")),
+    };
+    let updates = hub.triage.updates(&id, reader).await?;
     let frames: Vec<&str> = updates.iter().map(|update| update.frame.as_str()).collect();
     let body = format!(
         "{{\"report_id\":{},\"updates\":[{}]}}",

@@ -7,11 +7,13 @@ use std::sync::Arc;
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 
 use super::categories::CategoryCatalog;
+use super::follow;
 use super::model::{DeviceId, Receipt, Report, Source};
 use super::submission::{RawSubmission, Submission, SubmissionLimits};
 use crate::bus::Event;
 use crate::clock::SharedClock;
 use crate::problem::{ErrorCode, Problem};
+use crate::store::follow_tokens as follow_rows;
 use crate::store::reports::{self as report_rows, NewReport};
 use crate::store::{Store, StoreError, WriteCtx};
 use crate::triage::{Grouping, Targets, incidents};
@@ -137,13 +139,19 @@ impl Intake {
             .check(origin.peer_ip, submission.device_id.as_ref())?;
         let new = self.place(origin.source, submission)?;
         let grouping = rules.grouping;
+        let follow_token = follow::new_token();
+        let token_hash = follow::token_hash(&follow_token);
         let (report, duplicate) = self
             .inner
             .store
-            .write(move |ctx| store_once(ctx, new, &grouping))
+            .write(move |ctx| {
+                let (report, duplicate) = store_once(ctx, new, &grouping)?;
+                follow_rows::insert(ctx.conn(), &token_hash, report.seq, report.received_at)?;
+                Ok::<_, Problem>((report, duplicate))
+            })
             .await?;
         log_report(&report, duplicate);
-        Ok(Receipt::of(&report, duplicate))
+        Ok(Receipt::of(&report, duplicate, follow_token))
     }
 
     /// Assigns zones and an id; refuses a point outside every zone if the office says so.

@@ -1,6 +1,7 @@
 //! Reports from citizens and field teams: what a valid report is, and how one is taken in.
 
 mod categories;
+pub mod follow;
 mod intake;
 mod model;
 mod submission;

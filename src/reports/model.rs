@@ -244,10 +244,16 @@ pub struct Receipt {
     pub received_at: DateTime<Utc>,
     /// True when this answers a retry of a report stored earlier.
     pub duplicate: bool,
+    /// The reporter's secret for following this report; every answer, a retry's too, carries
+    /// a fresh one.
+    pub follow_token: String,
+    /// Where the report sits in the store, for a channel that follows it for its sender.
+    #[serde(skip)]
+    pub report_seq: i64,
 }
 
 impl Receipt {
-    pub fn of(report: &Report, duplicate: bool) -> Receipt {
+    pub fn of(report: &Report, duplicate: bool, follow_token: String) -> Receipt {
         Receipt {
             id: report.id.clone(),
             client_ref: report.client_ref.clone(),
@@ -256,6 +262,8 @@ impl Receipt {
             in_area: report.in_area,
             received_at: report.received_at,
             duplicate,
+            follow_token,
+            report_seq: report.seq,
         }
     }
 }

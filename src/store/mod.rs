@@ -7,6 +7,7 @@
 
 pub mod audit;
 pub mod field;
+pub mod follow_tokens;
 pub mod incidents;
 mod migrations;
 pub mod notices;

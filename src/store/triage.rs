@@ -142,33 +142,27 @@ pub fn insert_update(
     })
 }
 
-/// Whom a reporter session follows: its device, and reports it sent without a device id.
+/// The reports a reporter session follows, opened by their follow tokens.
 #[derive(Debug, Clone, Default)]
 pub struct Followed {
-    pub device_id: Option<DeviceId>,
-    /// Client references of WebSocket reports sent without a device id.
-    pub client_refs: Vec<String>,
+    pub report_seqs: Vec<i64>,
 }
 
-/// Updates for `followed` after `cursor`, oldest first, at most `limit`.
+/// Updates on the followed reports after `cursor`, oldest first, at most `limit`.
 pub fn updates_since(
     conn: &Connection,
     followed: &Followed,
     cursor: i64,
     limit: usize,
 ) -> Result<Vec<ReporterUpdate>, StoreError> {
-    let refs = serde_json::to_string(&followed.client_refs)
+    let seqs = serde_json::to_string(&followed.report_seqs)
         .map_err(|err| StoreError::Corrupt(err.to_string()))?;
-    let device = followed.device_id.as_ref().map(DeviceId::as_str);
     let mut stmt = conn.prepare_cached(
-        "SELECT u.seq, u.report_seq, u.device_id, u.frame FROM report_updates u
-         JOIN reports r ON r.seq = u.report_seq
-         WHERE u.seq > ?1 AND (
-            (?2 IS NOT NULL AND u.device_id = ?2)
-            OR (r.source = 'ws' AND r.device_id = '' AND r.client_ref IN (SELECT value FROM json_each(?3))))
-         ORDER BY u.seq LIMIT ?4",
+        "SELECT seq, report_seq, device_id, frame FROM report_updates
+         WHERE seq > ?1 AND report_seq IN (SELECT value FROM json_each(?2))
+         ORDER BY seq LIMIT ?3",
     )?;
-    let rows = stmt.query_map(params![cursor, device, refs, limit as i64], update_from_row)?;
+    let rows = stmt.query_map(params![cursor, seqs, limit as i64], update_from_row)?;
     Ok(rows.collect::<Result<_, _>>()?)
 }
 

@@ -11,6 +11,7 @@ pub mod field;
 pub mod incidents;
 mod model;
 mod overdue;
+mod reporters;
 mod retention;
 mod service;
 mod stats;
@@ -25,6 +26,7 @@ pub use model::{
     ReportChange, ReporterUpdate,
 };
 pub use overdue::run_overdue;
+pub use reporters::UpdatesReader;
 pub use retention::{purge_older_than, run_retention};
 pub use service::{Triage, TriageSettings};
 pub use stats::{Durations, Stats};

@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 
 use super::apply::apply;
 use super::incidents::Grouping;
-use super::model::{HistoryEntry, ReporterUpdate};
+use super::model::HistoryEntry;
 use super::targets::Targets;
 use super::transitions::{ChangeRequest, RawChange};
 use crate::auth::{Action, Staff};
@@ -103,17 +103,6 @@ impl Triage {
             .read(move |conn| {
                 let report = load(conn, &id)?;
                 Ok(triage_rows::history(conn, report.seq)?)
-            })
-            .await
-    }
-
-    /// What the reporter of `id` was told, in order: public, like the report id itself.
-    pub async fn updates(&self, id: &str) -> Result<Vec<ReporterUpdate>, Problem> {
-        let id = id.to_owned();
-        self.store()
-            .read(move |conn| {
-                let report = load(conn, &id)?;
-                Ok(triage_rows::updates_of(conn, report.seq)?)
             })
             .await
     }

@@ -66,10 +66,12 @@ async fn a_websocket_reporter_that_reconnects_gets_exactly_the_updates_it_missed
     app.move_to(&b, "acknowledged").await;
     app.move_to(&a, "resolved").await;
     let mut after = WsClient::connect(&app.ws_url()).await;
+    let tokens = json!([
+        with_device["report"]["follow_token"],
+        without_device["report"]["follow_token"]
+    ]);
     let (missed, following) = after
-        .follow(
-            json!({ "device_id": "app-77", "client_refs": ["ws-f3"], "cursor": seen["cursor"] }),
-        )
+        .follow(json!({ "tokens": tokens, "cursor": seen["cursor"] }))
         .await;
 
     let summary: Vec<(String, String)> = missed
@@ -93,7 +95,7 @@ async fn a_websocket_reporter_that_reconnects_gets_exactly_the_updates_it_missed
     assert_eq!(following["cursor"], missed[2]["cursor"]);
     let (again, _) = WsClient::connect(&app.ws_url())
         .await
-        .follow(json!({ "device_id": "app-77", "cursor": following["cursor"] }))
+        .follow(json!({ "tokens": tokens, "cursor": following["cursor"] }))
         .await;
     assert!(again.is_empty(), "nothing is sent twice: {again:?}");
     app.move_to(&b, "resolved").await;

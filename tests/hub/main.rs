@@ -8,6 +8,7 @@ mod broker_acl;
 mod cli;
 mod feedback;
 mod field;
+mod follow_tokens;
 mod http_intake;
 mod incidents;
 mod lifecycle;

@@ -1,5 +1,5 @@
-//! Routes each reporter update to the sessions that follow its report, so a report event wakes
-//! only those sessions and not every connected citizen.
+//! Routes each reporter update to the sessions that follow its report (opened by its follow
+//! token), so a report event wakes only those sessions and not every connected citizen.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -9,31 +9,14 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use crate::bus::{Bus, Event};
-use crate::reports::{Report, Source};
 use crate::triage::ReportChange;
 
 /// Updates waiting for one session. A session this far behind is dropped from the registry;
 /// it is then closed and resumes with its cursor, so nothing is lost.
 const SESSION_QUEUE: usize = 64;
 
-/// What a session follows: a device's reports, or one WebSocket report sent without a device.
-#[derive(Clone, PartialEq, Eq, Hash)]
-enum FollowKey {
-    Device(String),
-    WsRef(String),
-}
-
-impl FollowKey {
-    fn of(report: &Report) -> Option<FollowKey> {
-        match &report.device_id {
-            Some(device) => Some(FollowKey::Device(device.as_str().to_owned())),
-            None if report.source == Source::Ws => {
-                Some(FollowKey::WsRef(report.client_ref.as_str().to_owned()))
-            }
-            None => None,
-        }
-    }
-}
+/// What a session follows: one report, by its sequence number.
+type FollowKey = i64;
 
 /// The registry of following sessions, shared by the sessions and the routing task.
 #[derive(Clone, Default)]
@@ -88,9 +71,7 @@ impl Followers {
     }
 
     fn route(&self, change: Arc<ReportChange>) {
-        let Some(key) = FollowKey::of(&change.report) else {
-            return;
-        };
+        let key = change.report.seq;
         let mut registry = self.registry.lock().expect("followers lock");
         let ids = registry.by_key.get(&key).cloned().unwrap_or_default();
         for id in ids {
@@ -110,24 +91,13 @@ impl Followers {
 }
 
 impl Following {
-    pub fn device(&mut self, device_id: &str) {
-        self.add(FollowKey::Device(device_id.to_owned()));
-    }
-
-    pub fn ws_report(&mut self, client_ref: &str) {
-        self.add(FollowKey::WsRef(client_ref.to_owned()));
-    }
-
-    fn add(&mut self, key: FollowKey) {
+    /// Also routes the updates on report `key` to this session.
+    pub fn report(&mut self, key: FollowKey) {
         if self.keys.contains(&key) {
             return;
         }
         let mut registry = self.followers.registry.lock().expect("followers lock");
-        registry
-            .by_key
-            .entry(key.clone())
-            .or_default()
-            .push(self.id);
+        registry.by_key.entry(key).or_default().push(self.id);
         self.keys.push(key);
     }
 

@@ -10,15 +10,15 @@ use tokio::sync::broadcast::{self, error::RecvError};
 use super::followers::{Followers, Following};
 use crate::auth::{Action, Staff};
 use crate::bus::{Bus, Event};
-use crate::channels::frames::FollowFrame;
 use crate::clock::SharedClock;
-use crate::problem::{ErrorCode, Problem};
-use crate::reports::{ClientRef, DeviceId, Report, ReportView};
+use crate::problem::Problem;
+use crate::reports::{Report, ReportView};
 use crate::store::triage::Followed;
 use crate::triage::{Overdue, ReportChange};
 
-/// Client references one session may follow.
-const MAX_CLIENT_REFS: usize = 100;
+/// Reports a session follows at most, counting those it sent itself; beyond that the reports
+/// it sends are not followed, and it follows them again by token.
+const MAX_FOLLOWED_PER_SESSION: usize = 1000;
 /// Updates replayed on `follow`; a client further behind reads the rest over HTTP.
 pub const MAX_REPLAY: usize = 1000;
 
@@ -43,7 +43,8 @@ pub struct Listener {
     following: Option<Following>,
     /// Staff watching: every report event, and whether they may see reporters' contact details.
     queue: Option<(broadcast::Receiver<Event>, bool)>,
-    pub followed: Followed,
+    /// How many reports the session follows.
+    followed: usize,
     /// The last update sent: replayed and live updates are never sent twice.
     pub cursor: i64,
 }
@@ -59,40 +60,23 @@ impl Listener {
         Ok(())
     }
 
-    /// Follows what a `follow` frame names, from now on; the caller replays what came before.
-    pub fn follow(&mut self, followers: &Followers, followed: Followed) {
-        let following = self.following.get_or_insert_with(|| followers.join());
-        if let Some(device) = &followed.device_id {
-            following.device(device.as_str());
+    /// Follows the reports a `follow` frame opened, from now on; the caller replays what
+    /// came before.
+    pub fn follow(&mut self, followers: &Followers, followed: &Followed) {
+        for seq in &followed.report_seqs {
+            self.follow_report(followers, *seq);
         }
-        for client_ref in &followed.client_refs {
-            following.ws_report(client_ref);
-        }
-        self.followed = followed;
     }
 
-    /// Also follows a report this session just sent.
-    pub fn follow_report(
-        &mut self,
-        followers: &Followers,
-        device_id: Option<&DeviceId>,
-        client_ref: &ClientRef,
-    ) {
-        let following = self.following.get_or_insert_with(|| followers.join());
-        match device_id {
-            Some(device) if self.followed.device_id.is_none() => {
-                self.followed.device_id = Some(device.clone());
-                following.device(device.as_str());
-            }
-            Some(_) => {}
-            None if self.followed.client_refs.len() < MAX_CLIENT_REFS => {
-                following.ws_report(client_ref.as_str());
-                self.followed
-                    .client_refs
-                    .push(client_ref.as_str().to_owned());
-            }
-            None => {}
+    /// Also follows one report (one this session just sent, say).
+    pub fn follow_report(&mut self, followers: &Followers, report_seq: i64) {
+        if self.followed >= MAX_FOLLOWED_PER_SESSION {
+            return;
         }
+        self.followed += 1;
+        self.following
+            .get_or_insert_with(|| followers.join())
+            .report(report_seq);
     }
 
     pub async fn next(&mut self, clock: &SharedClock) -> Heard {
@@ -166,43 +150,4 @@ fn overdue_frame(overdue: &Overdue, report: Value) -> Value {
         "due_at": overdue.due_at,
         "report": report,
     })
-}
-
-/// Checks a `follow` frame.
-pub fn parse_follow(frame: &FollowFrame) -> Result<(Followed, i64), Problem> {
-    let device_id = frame
-        .device_id
-        .as_deref()
-        .map(|id| DeviceId::parse(id, "device_id"))
-        .transpose()?;
-    let refs = frame.client_refs.clone().unwrap_or_default();
-    if refs.len() > MAX_CLIENT_REFS {
-        return Err(Problem::with_field(
-            ErrorCode::InvalidField,
-            "client_refs",
-            format!("follow at most {MAX_CLIENT_REFS} client_refs per session"),
-        ));
-    }
-    let client_refs = refs
-        .iter()
-        .enumerate()
-        .map(|(n, r)| {
-            ClientRef::parse(r, &format!("client_refs[{n}]")).map(|r| r.as_str().to_owned())
-        })
-        .collect::<Result<Vec<_>, _>>()?;
-    if device_id.is_none() && client_refs.is_empty() {
-        return Err(Problem::with_field(
-            ErrorCode::MissingField,
-            "device_id",
-            "follow a `device_id`, or the `client_refs` of reports sent without one",
-        ));
-    }
-    let cursor = frame.cursor.unwrap_or(0).max(0);
-    Ok((
-        Followed {
-            device_id,
-            client_refs,
-        },
-        cursor,
-    ))
 }

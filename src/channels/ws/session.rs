@@ -18,7 +18,7 @@ use tokio_tungstenite::tungstenite::protocol::{CloseFrame, Role, WebSocketConfig
 use tokio_tungstenite::tungstenite::{Message, Utf8Bytes};
 
 use super::fanout::Registration;
-use super::listen::{Heard, Listener, MAX_REPLAY, parse_follow};
+use super::listen::{Heard, Listener, MAX_REPLAY};
 use super::outlet::{Conn, Failure, Outlet};
 use super::subscription::{Subscription, backlog};
 use crate::auth::Staff;
@@ -27,8 +27,7 @@ use crate::channels::frames::{
 };
 use crate::hub::Hub;
 use crate::problem::{ErrorCode, Problem};
-use crate::reports::{DeviceId, Origin, RawSubmission, Source};
-use crate::store::triage as triage_rows;
+use crate::reports::{Origin, RawSubmission, Source};
 
 /// WebSocket close codes (RFC 6455 section 7.4.1).
 const GOING_AWAY: u16 = 1001;
@@ -207,7 +206,6 @@ impl Session {
 
     async fn submit(&mut self, raw: RawSubmission) -> ServerFrame {
         let client_ref = raw.client_ref.clone();
-        let device_id = raw.device_id.clone();
         let origin = Origin {
             source: Source::Ws,
             peer_ip: self.peer.map(|addr| addr.ip()),
@@ -221,10 +219,9 @@ impl Session {
             .await
             .map_err(|problem| problem.nested_in("report"));
         if let Ok(receipt) = &outcome {
-            let device = device_id.and_then(|id| DeviceId::parse(&id, "device_id").ok());
             self.listener
                 .get_or_insert_with(Listener::default)
-                .follow_report(&self.hub.followers, device.as_ref(), &receipt.client_ref);
+                .follow_report(&self.hub.followers, receipt.report_seq);
         }
         frames::answer(outcome, client_ref)
     }
@@ -253,15 +250,22 @@ impl Session {
     /// A reporter: the updates missed since its cursor, then live ones. The listener follows
     /// before the store is read, and the cursor drops what both deliver.
     async fn follow(&mut self, frame: &FollowFrame) -> Result<(), Result<Problem, Failure>> {
-        let (followed, cursor) = parse_follow(frame).map_err(Ok)?;
+        frame.check_no_identity().map_err(Ok)?;
+        let followed = self
+            .hub
+            .triage
+            .open_followed(&frame.tokens)
+            .await
+            .map_err(Ok)?;
+        let cursor = frame.cursor.unwrap_or(0).max(0);
         let listener = self.listener.get_or_insert_with(Listener::default);
-        listener.follow(&self.hub.followers, followed.clone());
+        listener.follow(&self.hub.followers, &followed);
         let missed = self
             .hub
-            .store
-            .read(move |conn| triage_rows::updates_since(conn, &followed, cursor, MAX_REPLAY))
+            .triage
+            .updates_since(followed, cursor, MAX_REPLAY)
             .await
-            .map_err(|err| Ok(Problem::internal(&err)))?;
+            .map_err(Ok)?;
         let last = missed.last().map_or(cursor, |update| update.seq);
         for update in &missed {
             self.write(Message::text(update.frame.clone()))

@@ -51,6 +51,8 @@ pub struct SubmittedView {
     service_request_id: String,
     service_notice: String,
     account_id: Option<String>,
+    /// Our extension: the reporter's secret for the report's updates.
+    follow_token: String,
 }
 
 impl SubmittedView {
@@ -60,6 +62,7 @@ impl SubmittedView {
             service_notice:
                 "Received. Operators will review it; check back with this id for status.".into(),
             account_id: None,
+            follow_token: receipt.follow_token.clone(),
         }
     }
 }

@@ -44,6 +44,8 @@ pub struct TestApp {
     pub http: reqwest::Client,
     /// Kept alive for the test's duration; the database lives here.
     pub data_dir: TempDir,
+    /// The follow token of each report sent through the harness, by report id.
+    follow_tokens: std::sync::Mutex<std::collections::HashMap<String, String>>,
 }
 
 /// The configuration tests start from: ephemeral port, no MQTT, no rate limits.
@@ -99,6 +101,7 @@ impl TestApp {
             config,
             http: reqwest::Client::new(),
             data_dir,
+            follow_tokens: Default::default(),
         }
     }
 

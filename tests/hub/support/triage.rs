@@ -15,7 +15,18 @@ impl TestApp {
             response.status()
         );
         let receipt: Value = response.json().await.expect("a receipt");
-        receipt["id"].as_str().expect("an id").to_owned()
+        let id = receipt["id"].as_str().expect("an id").to_owned();
+        let token = receipt["follow_token"].as_str().expect("a follow token");
+        self.follow_tokens
+            .lock()
+            .unwrap()
+            .insert(id.clone(), token.to_owned());
+        id
+    }
+
+    /// The follow token the reporter of `id` got with its ack (reports sent by `report_id`).
+    pub fn follow_token(&self, id: &str) -> String {
+        self.follow_tokens.lock().unwrap()[id].clone()
     }
 
     /// A report of `category` at `at`, with no device, and its id.
@@ -58,10 +69,11 @@ impl TestApp {
         view
     }
 
-    /// The updates a reporter was given, from the public endpoint.
+    /// The updates a reporter was given, read with its follow token.
     pub async fn updates_of(&self, id: &str) -> Vec<Value> {
+        let token = self.follow_token(id);
         let (status, page) = self
-            .get_json_as(&format!("/api/v1/reports/{id}/updates"), None)
+            .get_json_as(&format!("/api/v1/reports/{id}/updates?token={token}"), None)
             .await;
         assert_eq!(status, 200, "{page}");
         assert_valid("report-updates", &page);

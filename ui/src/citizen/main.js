@@ -46,7 +46,8 @@ noticeAreas.addTo(map);
 map.on('click', (event) => choosePlace(event.latlng.lat, event.latlng.lng));
 
 const socket = new LiveSocket((live) => {
-  live.send({ type: 'follow', device_id: mine.deviceId, cursor: mine.cursor });
+  const tokens = mine.tokens();
+  if (tokens.length) live.send({ type: 'follow', tokens, cursor: mine.cursor });
   // With the cursor the hub sends exactly what changed while away, cancellations included.
   if (place.point) live.send({ type: 'subscribe', point: place.point, cursor: notices.cursor });
   mine.pending().forEach((report) => live.send({ type: 'report', report }));

@@ -47,11 +47,18 @@ export class MyReports {
     const entry = this.find(clientRef);
     if (!entry) return;
     entry.id = receipt.id;
+    // The secret that lets this device, and only it, follow the report after a reload.
+    entry.token = receipt.follow_token;
     entry.zone = receipt.zones[0]?.name;
     if (entry.status === 'sending') entry.status = receipt.status;
     delete entry.report.photo;
     delete entry.report.contact;
     this.save();
+  }
+
+  /** The follow tokens of every acknowledged report kept here (at most KEEP). */
+  tokens() {
+    return this.reports.map((entry) => entry.token).filter(Boolean);
   }
 
   refused(clientRef) {

@@ -1,0 +1,32 @@
+//! Bearer secrets (login tokens, follow tokens): 256 random bits shown once to their holder,
+//! only their SHA-256 stored, so a leaked database leaks no usable secret.
+
+use base64::Engine;
+use sha2::{Digest, Sha256};
+
+/// Characters of 32 bytes in unpadded base64url.
+const ENCODED_LEN: usize = 43;
+
+/// A new secret, `prefix` followed by 32 random bytes in base64url.
+pub fn new(prefix: &str) -> String {
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes).expect("the operating system provides randomness");
+    format!(
+        "{prefix}{}",
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+    )
+}
+
+/// What is stored and looked up.
+pub fn hash(secret: &str) -> Vec<u8> {
+    Sha256::digest(secret.as_bytes()).to_vec()
+}
+
+/// Cheap shape check before any database work.
+pub fn looks_like(secret: &str, prefix: &str) -> bool {
+    secret.len() == prefix.len() + ENCODED_LEN
+        && secret.starts_with(prefix)
+        && secret[prefix.len()..]
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
