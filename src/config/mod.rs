@@ -41,6 +41,7 @@ pub struct Config {
     pub triage: TriageConfig,
     pub incidents: IncidentsConfig,
     pub open_data: OpenDataConfig,
+    pub open311: Open311Config,
     pub retention: RetentionConfig,
     pub ui: UiConfig,
     /// Report categories, in display order.
@@ -83,6 +84,16 @@ pub struct LimitsConfig {
     pub reports_per_minute_per_device: u32,
     /// Any HTTP request per second from one IP address (burst of twice this); 0 disables.
     pub http_requests_per_second_per_ip: u32,
+}
+
+/// What Open311's public reads show.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Open311Config {
+    /// Show everyone every request's text, exact position and media_url, as FixMyStreet-style
+    /// sites do. Off: the text only of reports an operator published, positions rounded as
+    /// in the open-data export, no media_url. Contact details are never shown either way.
+    pub publish_all: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -179,6 +190,7 @@ impl Default for Config {
             triage: TriageConfig::default(),
             incidents: IncidentsConfig::default(),
             open_data: OpenDataConfig::default(),
+            open311: Open311Config::default(),
             retention: RetentionConfig::default(),
             ui: UiConfig::default(),
             categories: default_categories(),

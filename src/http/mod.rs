@@ -48,6 +48,10 @@ pub fn router(hub: Hub) -> Router {
         .route("/api/v1/reports/{id}/photo", get(reports::photo))
         .route("/api/v1/reports/{id}/status", post(triage::change))
         .route("/api/v1/reports/{id}/history", get(triage::history))
+        .route(
+            "/api/v1/reports/{id}/publication",
+            post(triage::publication),
+        )
         .route("/api/v1/reports/{id}/updates", get(triage::updates))
         .route("/api/v1/reports/{id}/escalate", post(triage::escalate))
         .route("/api/v1/reports/{id}/dispatch", post(triage::dispatch))

@@ -14,7 +14,7 @@ use super::reports::staff_view;
 use crate::auth::Staff;
 use crate::hub::Hub;
 use crate::triage::field::DispatchRequest;
-use crate::triage::{EscalateRequest, RawChange, UpdatesReader};
+use crate::triage::{EscalateRequest, RawChange, RawPublication, UpdatesReader};
 
 /// `POST /api/v1/reports/{id}/status`: a new status and/or notes, at the version the operator saw.
 pub async fn change(
@@ -24,6 +24,18 @@ pub async fn change(
     JsonBody(raw): JsonBody<RawChange>,
 ) -> Result<Json<Value>, ApiError> {
     let report = hub.triage.change(&staff, &id, raw).await?;
+    Ok(Json(staff_view(&report, &staff, hub.clock.now())))
+}
+
+/// `POST /api/v1/reports/{id}/publication`: publish the report's text in Open311 until a date,
+/// or withdraw it.
+pub async fn publication(
+    State(hub): State<Hub>,
+    staff: Staff,
+    Path(id): Path<String>,
+    JsonBody(raw): JsonBody<RawPublication>,
+) -> Result<Json<Value>, ApiError> {
+    let report = hub.triage.publish(&staff, &id, raw).await?;
     Ok(Json(staff_view(&report, &staff, hub.clock.now())))
 }
 

@@ -222,9 +222,16 @@ pub struct TriageState {
     pub public_note: Option<String>,
     /// Overdue alerts already raised: 1 = acknowledgement, 2 = resolution.
     pub overdue_raised: i64,
+    /// Until when an operator made the report's text public (Open311); `None`: never.
+    pub public_until: Option<DateTime<Utc>>,
 }
 
 impl TriageState {
+    /// Whether an operator's publication of the report is in force at `now`.
+    pub fn is_public(&self, now: DateTime<Utc>) -> bool {
+        self.public_until.is_some_and(|until| now < until)
+    }
+
     /// Late for acknowledgement (still `received`) or for resolution (still open) at `now`.
     pub fn is_overdue(&self, status: ReportStatus, now: DateTime<Utc>) -> bool {
         let late = |due: Option<DateTime<Utc>>| due.is_some_and(|due| now >= due);

@@ -35,6 +35,9 @@ pub struct ReportView<'a> {
     /// The last note the reporter was given.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub public_note: Option<&'a str>,
+    /// Until when the report's text is published in Open311.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub public_until: Option<DateTime<Utc>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub contact: Option<Option<&'a Contact>>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -67,6 +70,7 @@ impl<'a> ReportView<'a> {
             overdue: triage.is_overdue(report.status, now),
             rejection_reason: triage.rejection_reason.as_deref(),
             public_note: triage.public_note.as_deref(),
+            public_until: triage.public_until,
             contact: sees_reporters.then_some(report.contact.as_ref()),
             device_id: sees_reporters.then_some(report.device_id.as_ref()),
         }

@@ -58,9 +58,9 @@ pub struct ReportFilter {
 pub(super) const COLUMNS: &str = "seq, id, source, device_id, client_ref, category, lat, lon, text, \
     contact_name, contact_phone, contact_email, media_url, has_photo, zones, in_area, status, \
     version, received_at, updated_at, incident_id, acknowledged_at, closed_at, acknowledge_due_at, \
-    resolve_due_at, rejection_reason, public_note, overdue_raised";
+    resolve_due_at, rejection_reason, public_note, overdue_raised, public_until";
 /// Index of the first column after `COLUMNS`.
-const AFTER_COLUMNS: usize = 28;
+const AFTER_COLUMNS: usize = 29;
 /// Late at the time bound to every `?`: the one condition behind the overdue filter and counts.
 pub const OVERDUE_AT: &str = "((status = 'received' AND acknowledge_due_at <= ?) \
     OR (status NOT IN ('resolved', 'rejected') AND resolve_due_at <= ?))";
@@ -145,6 +145,20 @@ pub fn insert(conn: &Connection, new: NewReport) -> Result<Report, StoreError> {
             ..TriageState::default()
         },
     })
+}
+
+/// Publishes a report's text in Open311 until `until`, or withdraws it (`None`).
+pub fn set_public_until(
+    conn: &Connection,
+    report_seq: i64,
+    until: Option<DateTime<Utc>>,
+    at: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    conn.prepare_cached(
+        "UPDATE reports SET public_until = ?2, version = version + 1, updated_at = ?3 WHERE seq = ?1",
+    )?
+    .execute(params![report_seq, until.map(millis), millis(at)])?;
+    Ok(())
 }
 
 /// The report stored earlier under the same idempotency key, with its content fingerprint.
@@ -305,5 +319,6 @@ fn triage_from_row(row: &Row<'_>) -> rusqlite::Result<TriageState> {
         rejection_reason: row.get(25)?,
         public_note: row.get(26)?,
         overdue_raised: row.get(27)?,
+        public_until: at(28)?,
     })
 }

@@ -11,6 +11,7 @@ pub mod field;
 pub mod incidents;
 mod model;
 mod overdue;
+mod publication;
 mod reporters;
 mod retention;
 mod service;
@@ -19,13 +20,14 @@ mod targets;
 mod transitions;
 
 pub use escalate::EscalateRequest;
-pub use export::{OpenData, OpenRecord};
+pub use export::{OpenData, OpenRecord, round as round_coordinate};
 pub use incidents::{Grouping, MergeRequest, ResolveRequest, SplitRequest};
 pub use model::{
     ChangeKind, HistoryEntry, Incident, IncidentStatus, Overdue, OverdueStep, RejectionReason,
     ReportChange, ReporterUpdate,
 };
 pub use overdue::run_overdue;
+pub use publication::RawPublication;
 pub use reporters::UpdatesReader;
 pub use retention::{purge_older_than, run_retention};
 pub use service::{Triage, TriageSettings};

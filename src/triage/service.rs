@@ -114,7 +114,7 @@ pub fn load(conn: &rusqlite::Connection, id: &str) -> Result<Report, Problem> {
         .ok_or_else(|| Problem::new(ErrorCode::NotFound, format!("there is no report {id}")))
 }
 
-fn check_version(report: &Report, seen: i64) -> Result<(), Problem> {
+pub(super) fn check_version(report: &Report, seen: i64) -> Result<(), Problem> {
     if report.version == seen {
         return Ok(());
     }

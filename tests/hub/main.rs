@@ -19,6 +19,7 @@ mod notices_cap;
 mod notices_channels;
 mod notices_workflow;
 mod open311;
+mod open311_privacy;
 mod open_data;
 mod overdue;
 mod rate_limits;

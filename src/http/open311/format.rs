@@ -9,6 +9,7 @@ use serde::Serialize;
 use crate::hub::Hub;
 use crate::problem::Problem;
 use crate::reports::{Category, Receipt, Report};
+use crate::triage::round_coordinate as round;
 
 const XML_DECLARATION: &str = "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n";
 
@@ -67,6 +68,17 @@ impl SubmittedView {
     }
 }
 
+/// Who reads a service request, and so what it shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Audience {
+    /// Anyone: the text only of published reports, a rounded position, no media.
+    Public,
+    /// Anyone, with `open311.publish_all`: everything but contact details.
+    PublicFull,
+    /// Staff who read reports; `sees_media`: they handle reports (photos, media links).
+    Staff { sees_media: bool },
+}
+
 /// One service request as `GET requests` shows it.
 #[derive(Serialize)]
 pub struct RequestView {
@@ -75,7 +87,8 @@ pub struct RequestView {
     status_notes: Option<String>,
     service_name: String,
     service_code: String,
-    description: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    description: Option<String>,
     agency_responsible: String,
     service_notice: Option<String>,
     requested_datetime: String,
@@ -88,7 +101,7 @@ pub struct RequestView {
 }
 
 impl RequestView {
-    pub fn of(report: &Report, hub: &Hub) -> RequestView {
+    pub fn of(report: &Report, hub: &Hub, audience: Audience) -> RequestView {
         let language = &hub.config.default_language;
         let service_name = hub
             .intake
@@ -108,7 +121,7 @@ impl RequestView {
             status_notes: status_notes(report),
             service_name,
             service_code: report.category.clone(),
-            description: report.text.clone(),
+            description: shows_text(report, hub, audience).then(|| report.text.clone()),
             agency_responsible: hub.config.cap_sender_name(),
             service_notice: None,
             requested_datetime: iso8601(report.received_at),
@@ -118,10 +131,30 @@ impl RequestView {
                 .flatten()
                 .map(iso8601),
             address: None,
-            lat: report.location.lat,
-            long: report.location.lon,
-            media_url: report.media_url.clone(),
+            lat: position(report.location.lat, hub, audience),
+            long: position(report.location.lon, hub, audience),
+            media_url: match audience {
+                Audience::PublicFull | Audience::Staff { sees_media: true } => {
+                    report.media_url.clone()
+                }
+                Audience::Public | Audience::Staff { sees_media: false } => None,
+            },
         }
+    }
+}
+
+fn shows_text(report: &Report, hub: &Hub, audience: Audience) -> bool {
+    match audience {
+        Audience::Public => report.triage.is_public(hub.clock.now()),
+        Audience::PublicFull | Audience::Staff { .. } => true,
+    }
+}
+
+/// Exact for staff and full publishing; otherwise as coarse as the open-data export.
+fn position(coordinate: f64, hub: &Hub, audience: Audience) -> f64 {
+    match audience {
+        Audience::Public => round(coordinate, hub.config.open_data.precision_decimals),
+        Audience::PublicFull | Audience::Staff { .. } => coordinate,
     }
 }
 
@@ -210,10 +243,10 @@ impl Format {
         )
     }
 
-    pub fn requests(self, hub: &Hub, reports: &[Report]) -> Response {
+    pub fn requests(self, hub: &Hub, reports: &[Report], audience: Audience) -> Response {
         let views: Vec<RequestView> = reports
             .iter()
-            .map(|report| RequestView::of(report, hub))
+            .map(|report| RequestView::of(report, hub, audience))
             .collect();
         self.render(StatusCode::OK, "service_requests", &views, XmlItem::Request)
     }

@@ -13,9 +13,12 @@ use axum::response::Response;
 use axum::routing::get;
 use chrono::Duration;
 
-use self::format::{Format, Open311Error, ServiceView, SubmittedView};
+use self::format::{Audience, Format, Open311Error, ServiceView, SubmittedView};
+use super::auth::MaybeStaff;
+use super::error::ApiError;
 use super::extract::{KnownQuery, PeerAddr, require_content_type};
 use super::params;
+use crate::auth::Action;
 use crate::hub::Hub;
 use crate::problem::{ErrorCode, Problem};
 use crate::reports::{Origin, Source};
@@ -37,13 +40,13 @@ pub fn router() -> Router<Hub> {
         )
         .route(
             "/open311/v2/requests.json",
-            get(|hub, uri| list_requests(hub, uri, Format::Json)).post(
+            get(|hub, reader, uri| list_requests(hub, reader, uri, Format::Json)).post(
                 |hub, peer, headers, body| create_request(hub, peer, headers, body, Format::Json),
             ),
         )
         .route(
             "/open311/v2/requests.xml",
-            get(|hub, uri| list_requests(hub, uri, Format::Xml)).post(
+            get(|hub, reader, uri| list_requests(hub, reader, uri, Format::Xml)).post(
                 |hub, peer, headers, body| create_request(hub, peer, headers, body, Format::Xml),
             ),
         )
@@ -115,9 +118,35 @@ fn open311_names(mut problem: Problem) -> Problem {
     problem
 }
 
-async fn list_requests(State(hub): State<Hub>, uri: Uri, format: Format) -> Response {
-    match query_requests(&hub, &uri).await {
-        Ok(reports) => format.requests(&hub, &reports),
+/// What a reader of requests is shown: staff by their role, anyone else the public view.
+type Reader = Result<MaybeStaff, ApiError>;
+
+fn audience(hub: &Hub, reader: Reader) -> Result<Audience, Problem> {
+    let MaybeStaff(staff) = reader.map_err(|err| err.0)?;
+    match staff {
+        Some(staff) => {
+            staff.require(Action::Read)?;
+            Ok(Audience::Staff {
+                sees_media: staff.role.may(Action::Triage),
+            })
+        }
+        None if hub.config.open311.publish_all => Ok(Audience::PublicFull),
+        None => Ok(Audience::Public),
+    }
+}
+
+async fn list_requests(
+    State(hub): State<Hub>,
+    reader: Reader,
+    uri: Uri,
+    format: Format,
+) -> Response {
+    let listed = async {
+        let audience = audience(&hub, reader)?;
+        Ok::<_, Problem>((audience, query_requests(&hub, &uri).await?))
+    };
+    match listed.await {
+        Ok((audience, reports)) => format.requests(&hub, &reports, audience),
         Err(problem) => format.error(&Open311Error::from(problem)),
     }
 }
@@ -182,12 +211,20 @@ fn parse_open_closed(value: &str) -> Result<bool, Problem> {
 }
 
 /// `GET /open311/v2/requests/{id}.json` (or `.xml`).
-async fn show_request(State(hub): State<Hub>, Path(file): Path<String>) -> Response {
+async fn show_request(
+    State(hub): State<Hub>,
+    reader: Reader,
+    Path(file): Path<String>,
+) -> Response {
     let (id, format) = match Format::split_extension(&file) {
         Some(split) => split,
         None => {
             return Format::Json.error(&Open311Error::not_found("requests end in .json or .xml"));
         }
+    };
+    let audience = match audience(&hub, reader) {
+        Ok(audience) => audience,
+        Err(problem) => return format.error(&Open311Error::from(problem)),
     };
     let lookup = id.to_owned();
     match hub
@@ -195,7 +232,7 @@ async fn show_request(State(hub): State<Hub>, Path(file): Path<String>) -> Respo
         .read(move |conn| report_rows::get(conn, &lookup))
         .await
     {
-        Ok(Some(report)) => format.requests(&hub, &[report]),
+        Ok(Some(report)) => format.requests(&hub, &[report], audience),
         Ok(None) => format.error(&Open311Error::not_found(&format!(
             "service request {id} does not exist"
         ))),
