@@ -17,7 +17,9 @@ use crate::clock::{self, SharedClock};
 use crate::config::Config;
 use crate::hub::Hub;
 use crate::metrics::Metrics;
-use crate::notices::{NoticeSettings, Notices, Signer, flush_deliveries_periodically, run_expiry};
+use crate::notices::{
+    NoticeEventKind, NoticeSettings, Notices, Signer, flush_deliveries_periodically, run_expiry,
+};
 use crate::reports::{CategoryCatalog, Intake, IntakeLimiter, IntakeRules, SubmissionLimits};
 use crate::store::{self, Store};
 use crate::triage::{Grouping, Targets, Triage, TriageSettings, run_overdue, run_retention};
@@ -30,6 +32,7 @@ const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
 /// A started hub. Dropping it does not stop it: call [`RunningApp::shutdown`].
 pub struct RunningApp {
     http_addr: SocketAddr,
+    metrics_addr: Option<SocketAddr>,
     hub: Hub,
     server: JoinHandle<std::io::Result<()>>,
 }
@@ -55,7 +58,7 @@ pub async fn start_with_clock(config: Config, clock: SharedClock) -> anyhow::Res
         store.clone(),
         zones.clone(),
         intake_rules(&config)?,
-        limiter(&config),
+        limiter(&config, &metrics),
         clock.clone(),
     );
     let notices = notices(&config, &store, &zones, &clock)?;
@@ -103,15 +106,24 @@ pub async fn start_with_clock(config: Config, clock: SharedClock) -> anyhow::Res
         tasks,
     };
     spawn_background_work(&hub);
+    let metrics_addr = serve_metrics(&hub).await?;
     tracing::info!(%http_addr, "listening on http://{http_addr}");
     let options = http::SocketOptions {
         send_buffer_bytes: config.ws.send_buffer_bytes,
+        header_read_timeout: Duration::from_secs(config.http.header_read_timeout_secs),
+        max_header_bytes: config.http.max_header_bytes,
     };
+    let limits = http::ConnectionLimits::new(
+        config.http.max_connections,
+        config.http.max_connections_per_ip,
+        hub.metrics.clone(),
+    );
     let connections = TaskTracker::new();
     let server = http::serve(
         listener,
         http::router(hub.clone()),
         options,
+        limits,
         hub.shutdown.clone(),
         connections.clone(),
     );
@@ -123,6 +135,7 @@ pub async fn start_with_clock(config: Config, clock: SharedClock) -> anyhow::Res
     };
     Ok(RunningApp {
         http_addr,
+        metrics_addr,
         hub,
         server: tokio::spawn(server),
     })
@@ -181,15 +194,55 @@ fn grouping(config: &Config) -> Grouping {
     }
 }
 
-fn limiter(config: &Config) -> IntakeLimiter {
+fn limiter(config: &Config, metrics: &Arc<Metrics>) -> IntakeLimiter {
     IntakeLimiter::new(
         config.limits.reports_per_minute_per_ip,
         config.limits.reports_per_minute_per_device,
+        metrics.clone(),
     )
+}
+
+/// Binds `metrics.listen`, if set, and serves `GET /metrics` there without a login.
+async fn serve_metrics(hub: &Hub) -> anyhow::Result<Option<SocketAddr>> {
+    let Some(listen) = hub.config.metrics.listen else {
+        return Ok(None);
+    };
+    let listener = TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("cannot listen for metrics on {listen}"))?;
+    let addr = listener.local_addr()?;
+    let shutdown = hub.shutdown.clone();
+    let serving = axum::serve(listener, http::metrics_router(hub.clone()))
+        .with_graceful_shutdown(shutdown.cancelled_owned());
+    hub.tasks.spawn(async move {
+        if let Err(err) = serving.await {
+            tracing::error!(%err, "the metrics listener failed");
+        }
+    });
+    tracing::info!(%addr, "metrics on http://{addr}/metrics");
+    Ok(Some(addr))
+}
+
+/// Counts published notices as the bus announces them.
+async fn count_published(hub: Hub) {
+    let mut notices = hub.bus.subscribe_notices();
+    while let Some(event) = hub.shutdown.run_until_cancelled(notices.recv()).await {
+        match event {
+            Ok(event) => {
+                if let NoticeEventKind::Published(msg_type) = event.kind {
+                    let labels = [("msg_type", msg_type.as_str())];
+                    hub.metrics.notices_published.get_or_create(&labels).inc();
+                }
+            }
+            Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
+            Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
+        }
+    }
 }
 
 /// Housekeeping every minute, notice expiry on time, delivery counts saved.
 fn spawn_background_work(hub: &Hub) {
+    hub.tasks.spawn(count_published(hub.clone()));
     let (intake, accounts, shutdown) = (
         hub.intake.clone(),
         hub.accounts.clone(),
@@ -273,6 +326,11 @@ impl RunningApp {
     /// The address the HTTP and WebSocket listener is bound to.
     pub fn http_addr(&self) -> SocketAddr {
         self.http_addr
+    }
+
+    /// The address of the metrics-only listener, if `metrics.listen` is set.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics_addr
     }
 
     /// The running services, for tests and tools.

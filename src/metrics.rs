@@ -222,6 +222,22 @@ impl MqttMetrics {
     }
 }
 
+/// Counts one open thing (a session) on a gauge for as long as it lives.
+pub struct GaugeGuard(Gauge);
+
+impl GaugeGuard {
+    pub fn new(gauge: &Gauge) -> GaugeGuard {
+        gauge.inc();
+        GaugeGuard(gauge.clone())
+    }
+}
+
+impl Drop for GaugeGuard {
+    fn drop(&mut self) {
+        self.0.dec();
+    }
+}
+
 /// What the MQTT link reports at a scrape.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct MqttCounts {

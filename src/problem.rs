@@ -33,6 +33,13 @@ pub enum ErrorCode {
     UnsafeXml,
     MalformedXml,
     UpgradeRequired,
+    /// Not valid HTTP/1.1 (a bad request line, header or path encoding).
+    MalformedRequest,
+    MethodNotAllowed,
+    /// The request did not arrive (or could not be answered) in time.
+    Timeout,
+    UriTooLong,
+    HeadersTooLarge,
     Unavailable,
     Internal,
 }
@@ -63,14 +70,61 @@ impl ErrorCode {
         ErrorCode::UnsafeXml,
         ErrorCode::MalformedXml,
         ErrorCode::UpgradeRequired,
+        ErrorCode::MalformedRequest,
+        ErrorCode::MethodNotAllowed,
+        ErrorCode::Timeout,
+        ErrorCode::UriTooLong,
+        ErrorCode::HeadersTooLarge,
         ErrorCode::Unavailable,
         ErrorCode::Internal,
     ];
+
+    /// The code as it is written on the wire (and in metric labels).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::MalformedJson => "malformed_json",
+            ErrorCode::InvalidUtf8 => "invalid_utf8",
+            ErrorCode::MissingField => "missing_field",
+            ErrorCode::InvalidField => "invalid_field",
+            ErrorCode::UnknownField => "unknown_field",
+            ErrorCode::UnknownCategory => "unknown_category",
+            ErrorCode::TooLong => "too_long",
+            ErrorCode::TooLarge => "too_large",
+            ErrorCode::UnsupportedMediaType => "unsupported_media_type",
+            ErrorCode::UnknownFrameType => "unknown_frame_type",
+            ErrorCode::OutsideZones => "outside_zones",
+            ErrorCode::ClientRefConflict => "client_ref_conflict",
+            ErrorCode::RateLimited => "rate_limited",
+            ErrorCode::NotFound => "not_found",
+            ErrorCode::Unauthorized => "unauthorized",
+            ErrorCode::InvalidCredentials => "invalid_credentials",
+            ErrorCode::Forbidden => "forbidden",
+            ErrorCode::FourEyes => "four_eyes",
+            ErrorCode::StaleVersion => "stale_version",
+            ErrorCode::InvalidState => "invalid_state",
+            ErrorCode::InvalidTransition => "invalid_transition",
+            ErrorCode::UnsafeXml => "unsafe_xml",
+            ErrorCode::MalformedXml => "malformed_xml",
+            ErrorCode::UpgradeRequired => "upgrade_required",
+            ErrorCode::MalformedRequest => "malformed_request",
+            ErrorCode::MethodNotAllowed => "method_not_allowed",
+            ErrorCode::Timeout => "timeout",
+            ErrorCode::UriTooLong => "uri_too_long",
+            ErrorCode::HeadersTooLarge => "headers_too_large",
+            ErrorCode::Unavailable => "unavailable",
+            ErrorCode::Internal => "internal",
+        }
+    }
 
     /// The HTTP status that carries this code.
     pub fn http_status(self) -> u16 {
         match self {
             ErrorCode::MalformedJson | ErrorCode::InvalidUtf8 | ErrorCode::UnknownFrameType => 400,
+            ErrorCode::MalformedRequest => 400,
+            ErrorCode::MethodNotAllowed => 405,
+            ErrorCode::Timeout => 408,
+            ErrorCode::UriTooLong => 414,
+            ErrorCode::HeadersTooLarge => 431,
             ErrorCode::UnsafeXml | ErrorCode::MalformedXml => 400,
             ErrorCode::Unauthorized | ErrorCode::InvalidCredentials => 401,
             ErrorCode::Forbidden | ErrorCode::FourEyes => 403,
@@ -338,6 +392,13 @@ mod tests {
             (problem.code, problem.field.as_deref()),
             (ErrorCode::InvalidField, Some("inner.lat"))
         );
+    }
+
+    #[test]
+    fn every_code_is_written_as_serde_writes_it() {
+        for code in ErrorCode::ALL {
+            assert_eq!(serde_json::to_value(code).unwrap(), code.as_str());
+        }
     }
 
     #[test]

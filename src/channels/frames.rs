@@ -19,6 +19,19 @@ pub enum ClientFrame {
     Watch(WatchFrame),
 }
 
+impl ClientFrame {
+    /// The frame's type if answering it reads the database (it has its own, slower rate).
+    pub fn reads_database(&self) -> Option<&'static str> {
+        match self {
+            ClientFrame::Report(_) => None,
+            ClientFrame::Auth(_) => Some("auth"),
+            ClientFrame::Subscribe(_) => Some("subscribe"),
+            ClientFrame::Follow(_) => Some("follow"),
+            ClientFrame::Watch(_) => Some("watch"),
+        }
+    }
+}
+
 /// `{"type": "follow", "tokens": ["vft_..."], "cursor": 17}`: a reporter asks for the updates
 /// on its reports, from after `cursor`, naming each by the `follow_token` of its ack.
 #[derive(Debug, Deserialize)]

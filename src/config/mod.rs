@@ -31,6 +31,7 @@ pub struct Config {
     /// The address people and aggregators reach this hub at, for links in feeds and CAP
     /// documents (e.g. `https://allerta.comune.example`). Default: `http://<listen>`.
     pub public_url: Option<String>,
+    pub http: HttpConfig,
     pub mqtt: MqttConfig,
     pub intake: IntakeConfig,
     pub limits: LimitsConfig,
@@ -42,10 +43,44 @@ pub struct Config {
     pub incidents: IncidentsConfig,
     pub open_data: OpenDataConfig,
     pub open311: Open311Config,
+    pub metrics: MetricsConfig,
     pub retention: RetentionConfig,
     pub ui: UiConfig,
     /// Report categories, in display order.
     pub categories: Vec<Category>,
+}
+
+/// Bounds on HTTP connections and requests (WebSocket sessions count as connections).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct HttpConfig {
+    /// A connection must complete each request head within this time (idle keep-alive
+    /// connections too); otherwise it is closed, with a 408 if a request had begun.
+    pub header_read_timeout_secs: u64,
+    /// Reading a request's body and answering it must take at most this long; then 408.
+    pub request_timeout_secs: u64,
+    /// Largest request head (request line and headers); beyond it, 431.
+    pub max_header_bytes: usize,
+    /// Longest path and query; beyond it, 414.
+    pub max_uri_bytes: usize,
+    /// Open connections in total; 0 for no limit. Beyond it a connection gets 503 and is closed.
+    pub max_connections: usize,
+    /// Open connections from one address (an IPv6 /64 counts as one); 0 for no limit.
+    /// Beyond it a connection gets 429 and is closed.
+    pub max_connections_per_ip: usize,
+}
+
+impl Default for HttpConfig {
+    fn default() -> HttpConfig {
+        HttpConfig {
+            header_read_timeout_secs: 10,
+            request_timeout_secs: 30,
+            max_header_bytes: 16 * 1024,
+            max_uri_bytes: 8 * 1024,
+            max_connections: 16_384,
+            max_connections_per_ip: 256,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -84,6 +119,16 @@ pub struct LimitsConfig {
     pub reports_per_minute_per_device: u32,
     /// Any HTTP request per second from one IP address (burst of twice this); 0 disables.
     pub http_requests_per_second_per_ip: u32,
+}
+
+/// Where Prometheus reads the hub's metrics.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MetricsConfig {
+    /// A listener of its own serving `GET /metrics` without a login (e.g. `127.0.0.1:9464`).
+    /// Bind it to loopback or a monitoring network. Without it, `/metrics` on the main listener
+    /// needs a staff login.
+    pub listen: Option<SocketAddr>,
 }
 
 /// What Open311's public reads show.
@@ -139,6 +184,14 @@ pub struct WsConfig {
     /// holds little memory and is found out within `write_timeout_secs`; the operating
     /// system's autotuning would let it hold megabytes.
     pub send_buffer_bytes: usize,
+    /// Frames a session may send per second (bursts of twice that); 0 for no limit.
+    pub frames_per_second: u32,
+    /// Frames that read the database (auth, subscribe, follow, watch) per minute and session,
+    /// in bursts of at most 10; 0 for no limit.
+    pub queries_per_minute: u32,
+    /// A session is pinged this often, and closed if nothing came back by the next ping;
+    /// 0 for no pings.
+    pub ping_interval_secs: u64,
 }
 
 impl Default for AuthConfig {
@@ -168,6 +221,9 @@ impl Default for WsConfig {
         WsConfig {
             write_timeout_secs: 10,
             send_buffer_bytes: 64 * 1024,
+            frames_per_second: 20,
+            queries_per_minute: 30,
+            ping_interval_secs: 30,
         }
     }
 }
@@ -180,6 +236,7 @@ impl Default for Config {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             default_language: "it".into(),
             public_url: None,
+            http: HttpConfig::default(),
             mqtt: MqttConfig::default(),
             intake: IntakeConfig::default(),
             limits: LimitsConfig::default(),
@@ -191,6 +248,7 @@ impl Default for Config {
             incidents: IncidentsConfig::default(),
             open_data: OpenDataConfig::default(),
             open311: Open311Config::default(),
+            metrics: MetricsConfig::default(),
             retention: RetentionConfig::default(),
             ui: UiConfig::default(),
             categories: default_categories(),
@@ -246,6 +304,9 @@ impl Config {
             ..Config::default()
         };
         config.mqtt.enabled = false;
+        config.http.max_connections_per_ip = 0;
+        config.ws.frames_per_second = 0;
+        config.ws.queries_per_minute = 0;
         config.limits = LimitsConfig {
             reports_per_minute_per_ip: 0,
             reports_per_minute_per_device: 0,

@@ -8,10 +8,14 @@ mod extract;
 mod field;
 mod health;
 mod incidents;
+mod io;
+mod limits;
 mod meta;
+mod metrics;
 mod notices;
 mod open311;
 mod params;
+mod refusals;
 mod reports;
 mod server;
 mod stats;
@@ -25,15 +29,20 @@ use std::time::Duration;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::StatusCode;
+use axum::middleware::{from_fn, from_fn_with_state};
 use axum::response::IntoResponse;
 use axum::routing::{get, patch, post};
 use tower_governor::GovernorLayer;
 use tower_governor::governor::GovernorConfigBuilder;
+use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 pub use auth::bearer;
 pub use error::ApiError;
 pub use extract::PeerAddr;
+pub use io::ServerIo;
+pub use limits::{ConnectionLimits, ConnectionSlot};
+pub use metrics::listener_router as metrics_router;
 pub use open311::parse_request_form;
 pub use server::{SocketOptions, serve};
 
@@ -81,7 +90,7 @@ pub fn router(hub: Hub) -> Router {
         .route("/api/v1/users/{name}", patch(users::update))
         .route("/api/v1/audit", get(audit::list))
         .route("/api/v1/notices", get(notices::list).post(notices::create))
-        .route("/api/v1/notices/import", post(notices::import))
+        .route("/api/v1/notices/import", import_route(&hub))
         .route("/api/v1/notices/area-preview", post(notices::preview_area))
         .route(
             "/api/v1/notices/{id}",
@@ -110,13 +119,35 @@ pub fn router(hub: Hub) -> Router {
         hub.config.limits.http_requests_per_second_per_ip,
         &hub,
     );
+    let config = &hub.config;
+    let request_timeout = Duration::from_secs(config.http.request_timeout_secs);
+    let (max_body, max_uri) = (config.intake.max_body_bytes, config.http.max_uri_bytes);
     // Health checks stay outside the rate limit: monitoring must always get through.
     Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
+        .route("/metrics", get(metrics::for_staff))
         .merge(public)
         .layer(TraceLayer::new_for_http())
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            request_timeout,
+        ))
+        .layer(from_fn_with_state(
+            max_body,
+            refusals::check_declared_length,
+        ))
+        .layer(from_fn_with_state(max_uri, refusals::check_uri_length))
+        .layer(from_fn(refusals::speak_json))
         .with_state(hub)
+}
+
+/// CAP import takes smaller bodies than the rest; it says so before reading one.
+fn import_route(hub: &Hub) -> axum::routing::MethodRouter<Hub> {
+    let limit = hub.config.notices.max_import_bytes;
+    post(notices::import)
+        .layer(DefaultBodyLimit::max(limit))
+        .layer(from_fn_with_state(limit, refusals::check_declared_length))
 }
 
 /// Caps requests per second from one peer IP, bursting to twice that; 0 leaves it off.
@@ -130,7 +161,7 @@ fn with_rate_limit(router: Router<Hub>, per_second: u32, hub: &Hub) -> Router<Hu
         .finish()
         .expect("a positive period and burst");
     let limiter = config.limiter().clone();
-    let shutdown = hub.shutdown.clone();
+    let (shutdown, metrics) = (hub.shutdown.clone(), hub.metrics.clone());
     hub.tasks.spawn(async move {
         let mut every_minute = tokio::time::interval(Duration::from_secs(60));
         while shutdown
@@ -141,15 +172,18 @@ fn with_rate_limit(router: Router<Hub>, per_second: u32, hub: &Hub) -> Router<Hu
             limiter.retain_recent();
         }
     });
-    router.layer(GovernorLayer::new(Arc::new(config)).error_handler(|_| too_many_requests()))
+    let refuse = move |_| {
+        metrics.limited("http_per_ip");
+        too_many_requests()
+    };
+    router.layer(GovernorLayer::new(Arc::new(config)).error_handler(refuse))
 }
 
 fn too_many_requests() -> axum::response::Response {
     let problem = Problem::new(
         ErrorCode::RateLimited,
         "too many requests from this address; slow down and retry in a few seconds",
-    );
-    let mut response = ApiError(problem).into_response();
-    *response.status_mut() = StatusCode::TOO_MANY_REQUESTS;
-    response
+    )
+    .retry_after(1);
+    ApiError(problem).into_response()
 }

@@ -10,8 +10,10 @@ use super::categories::CategoryCatalog;
 use super::follow;
 use super::model::{DeviceId, Receipt, Report, Source};
 use super::submission::{RawSubmission, Submission, SubmissionLimits};
+use crate::addr::limit_key;
 use crate::bus::Event;
 use crate::clock::SharedClock;
+use crate::metrics::Metrics;
 use crate::problem::{ErrorCode, Problem};
 use crate::store::follow_tokens as follow_rows;
 use crate::store::reports::{self as report_rows, NewReport};
@@ -45,21 +47,27 @@ pub struct Origin {
 pub struct IntakeLimiter {
     per_ip: Option<DefaultKeyedRateLimiter<IpAddr>>,
     per_device: Option<DefaultKeyedRateLimiter<String>>,
+    metrics: Arc<Metrics>,
 }
 
 impl IntakeLimiter {
     /// Quotas are reports per minute, with bursts of the same size; 0 switches a quota off.
-    pub fn new(per_ip_per_minute: u32, per_device_per_minute: u32) -> IntakeLimiter {
+    pub fn new(
+        per_ip_per_minute: u32,
+        per_device_per_minute: u32,
+        metrics: Arc<Metrics>,
+    ) -> IntakeLimiter {
         let quota = |n| NonZeroU32::new(n).map(Quota::per_minute);
         IntakeLimiter {
             per_ip: quota(per_ip_per_minute).map(RateLimiter::keyed),
             per_device: quota(per_device_per_minute).map(RateLimiter::keyed),
+            metrics,
         }
     }
 
     pub fn check(&self, ip: Option<IpAddr>, device: Option<&DeviceId>) -> Result<(), Problem> {
         let ip_ok = match (&self.per_ip, ip) {
-            (Some(limiter), Some(ip)) => limiter.check_key(&ip).is_ok(),
+            (Some(limiter), Some(ip)) => limiter.check_key(&limit_key(ip)).is_ok(),
             _ => true,
         };
         let device_ok = match (&self.per_device, device) {
@@ -69,11 +77,16 @@ impl IntakeLimiter {
         if ip_ok && device_ok {
             return Ok(());
         }
-        let who = if ip_ok { "this device" } else { "this address" };
+        let (who, limit) = match ip_ok {
+            true => ("this device", "reports_per_device"),
+            false => ("this address", "reports_per_ip"),
+        };
+        self.metrics.limited(limit);
         Err(Problem::new(
             ErrorCode::RateLimited,
             format!("too many reports from {who}; wait a minute and send again"),
-        ))
+        )
+        .retry_after(60))
     }
 
     /// Forgets senders whose quota has fully refilled, so the key maps stay small.
@@ -130,6 +143,18 @@ impl Intake {
 
     /// Validates, stores and answers one report. The receipt exists only after COMMIT.
     pub async fn submit(&self, origin: Origin, raw: RawSubmission) -> Result<Receipt, Problem> {
+        let channel = origin.source.as_str();
+        let outcome = self.take_in(origin, raw).await;
+        let counted = match &outcome {
+            Ok(receipt) if receipt.duplicate => "duplicate",
+            Ok(_) => "accepted",
+            Err(problem) => problem.code.as_str(),
+        };
+        self.inner.limiter.metrics.report(channel, counted);
+        outcome
+    }
+
+    async fn take_in(&self, origin: Origin, raw: RawSubmission) -> Result<Receipt, Problem> {
         let rules = &self.inner.rules;
         let mut submission = Submission::parse(raw, &rules.catalog, &rules.limits)?;
         submission.device_id =

@@ -55,6 +55,24 @@ pub enum BrokerState {
     Disconnected,
 }
 
+impl BrokerState {
+    pub const ALL: [BrokerState; 4] = [
+        BrokerState::Disabled,
+        BrokerState::Connecting,
+        BrokerState::Connected,
+        BrokerState::Disconnected,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BrokerState::Disabled => "disabled",
+            BrokerState::Connecting => "connecting",
+            BrokerState::Connected => "connected",
+            BrokerState::Disconnected => "disconnected",
+        }
+    }
+}
+
 /// What `/readyz` and `/metrics` read of the MQTT link.
 #[derive(Clone)]
 pub struct MqttHealth {

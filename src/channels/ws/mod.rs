@@ -6,8 +6,10 @@
 
 mod fanout;
 mod followers;
+mod guard;
 mod listen;
 mod outlet;
+mod requests;
 mod session;
 mod subscription;
 
@@ -19,11 +21,10 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use hyper_util::rt::TokioIo;
-use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 
-use crate::http::{ApiError, PeerAddr};
+use crate::http::{ApiError, PeerAddr, ServerIo};
 use crate::hub::Hub;
 use crate::problem::{ErrorCode, Problem};
 
@@ -59,11 +60,13 @@ pub async fn upgrade(
             Ok(upgraded) => upgraded,
             Err(err) => return tracing::debug!(%err, "websocket upgrade failed"),
         };
-        match upgraded.downcast::<TokioIo<TcpStream>>() {
+        match upgraded.downcast::<TokioIo<ServerIo>>() {
             Ok(parts) => {
-                session::run(parts.io.into_inner(), parts.read_buf, config, hub, peer).await
+                let (stream, slot) = parts.io.into_inner().into_parts();
+                let connection = session::Connection { stream, slot, peer };
+                session::run(connection, parts.read_buf, config, hub).await
             }
-            Err(_) => tracing::error!("the websocket connection is not a TCP stream; closing it"),
+            Err(_) => tracing::error!("the websocket connection is not the server's; closing it"),
         }
     });
     switching_protocols(&key)

@@ -60,7 +60,7 @@ struct Pending {
 }
 
 pub struct Outlet {
-    stream: TcpStream,
+    stream: Arc<TcpStream>,
     /// Std mutex: held for one non-blocking write or a queue change, never across an `.await`.
     pending: Mutex<Pending>,
     /// Tells the session's task that bytes wait or that the session failed.
@@ -68,7 +68,7 @@ pub struct Outlet {
 }
 
 impl Outlet {
-    pub fn new(stream: TcpStream) -> Arc<Outlet> {
+    pub fn new(stream: Arc<TcpStream>) -> Arc<Outlet> {
         Arc::new(Outlet {
             stream,
             pending: Mutex::new(Pending::default()),
@@ -153,6 +153,30 @@ impl Outlet {
             let written = self.write_now(&front, &mut pending);
             pending.consume(written);
         }
+    }
+}
+
+impl Outlet {
+    /// Reads and drops what the peer still sends, until it closes, `max_bytes` came or
+    /// `timeout` passed: after the hub closed on a message too big to read, so that closing
+    /// with unread bytes does not reset the connection before the peer read why.
+    pub async fn drop_incoming(&self, timeout: Duration, max_bytes: usize) {
+        let mut sink = vec![0u8; 16 * 1024];
+        let mut dropped = 0;
+        let draining = async {
+            while dropped < max_bytes {
+                if self.stream.readable().await.is_err() {
+                    return;
+                }
+                match self.stream.try_read(&mut sink) {
+                    Ok(0) => return,
+                    Ok(read) => dropped += read,
+                    Err(err) if err.kind() == io::ErrorKind::WouldBlock => {}
+                    Err(_) => return,
+                }
+            }
+        };
+        let _ = tokio::time::timeout(timeout, draining).await;
     }
 }
 

@@ -13,43 +13,62 @@ use bytes::Bytes;
 use futures_util::{SinkExt, StreamExt};
 use tokio::net::TcpStream;
 use tokio_tungstenite::WebSocketStream;
+use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::protocol::{CloseFrame, Role, WebSocketConfig};
-use tokio_tungstenite::tungstenite::{Message, Utf8Bytes};
 
 use super::fanout::Registration;
-use super::listen::{Heard, Listener, MAX_REPLAY};
-use super::outlet::{Conn, Failure, Outlet};
-use super::subscription::{Subscription, backlog};
-use crate::auth::Staff;
-use crate::channels::frames::{
-    self, ClientFrame, FollowFrame, Refusal, ServerFrame, SubscribeFrame,
+use super::guard::{
+    GOING_AWAY, Guard, INVALID_PAYLOAD, Liveness, MESSAGE_TOO_BIG, POLICY_VIOLATION, Verdict,
+    close_for, ping_every,
 };
+use super::listen::{Heard, Listener};
+use super::outlet::{Conn, Failure, Outlet};
+use crate::auth::Staff;
+use crate::channels::frames::{self, ClientFrame, Refusal, ServerFrame};
+use crate::http::ConnectionSlot;
 use crate::hub::Hub;
-use crate::problem::{ErrorCode, Problem};
-use crate::reports::{Origin, RawSubmission, Source};
+use crate::metrics::GaugeGuard;
+use crate::problem::Problem;
 
-/// WebSocket close codes (RFC 6455 section 7.4.1).
-const GOING_AWAY: u16 = 1001;
-const POLICY_VIOLATION: u16 = 1008;
+/// After closing for a message too big to read, the rest of it is read and dropped for at
+/// most this long (and this many bytes), so that closing does not reset the connection
+/// before the client has read why.
+const LINGER: Duration = Duration::from_secs(2);
+const LINGER_BYTES: usize = 16 * 1024 * 1024;
 
-struct Session {
+/// What a session gets from the HTTP server: the socket, its place in the connection limits
+/// (held until the session ends), and who is on the other end.
+pub(super) struct Connection {
+    pub(super) stream: Arc<TcpStream>,
+    pub(super) slot: ConnectionSlot,
+    pub(super) peer: Option<SocketAddr>,
+}
+
+pub(super) struct Session {
     socket: WebSocketStream<Conn>,
-    outlet: Arc<Outlet>,
-    hub: Hub,
-    peer: Option<SocketAddr>,
-    staff: Option<Staff>,
+    pub(super) outlet: Arc<Outlet>,
+    pub(super) hub: Hub,
+    pub(super) peer: Option<SocketAddr>,
+    _slot: ConnectionSlot,
+    pub(super) staff: Option<Staff>,
     /// Membership of the notice fan-out while subscribed.
-    registration: Option<Registration>,
+    pub(super) registration: Option<Registration>,
     /// Report events, once the session follows its reports or (staff) watches the queue.
-    listener: Option<Listener>,
+    pub(super) listener: Option<Listener>,
     write_timeout: Duration,
+    /// Frame rates and liveness.
+    guard: Guard,
 }
 
 /// What the session does next.
 enum Step {
     Continue,
     Close(u16, &'static str),
+    /// Close, then read and drop what the client is still sending.
+    CloseAndLinger(u16, &'static str),
+    /// End without a word: the peer is not reading (counted under this reason).
+    Drop(&'static str),
     End,
 }
 
@@ -57,16 +76,17 @@ enum Wake {
     Outlet,
     Heard(Heard),
     Incoming(Option<Result<Message, tokio_tungstenite::tungstenite::Error>>),
+    Ping,
     Shutdown,
 }
 
 pub(super) async fn run(
-    stream: TcpStream,
+    connection: Connection,
     already_read: Bytes,
     config: WebSocketConfig,
     hub: Hub,
-    peer: Option<SocketAddr>,
 ) {
+    let Connection { stream, slot, peer } = connection;
     let outlet = Outlet::new(stream);
     // `already_read` is a slice of hyper's whole read buffer: copy the few bytes, free the rest.
     let early_bytes = already_read.to_vec();
@@ -79,15 +99,24 @@ pub(super) async fn run(
     )
     .await;
     let write_timeout = Duration::from_secs(hub.config.ws.write_timeout_secs);
+    let hub_ws_config = hub.config.ws.clone();
+    let mut pings = ping_every(&hub_ws_config).map(|every| {
+        let mut interval = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+        interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        interval
+    });
+    let _open = GaugeGuard::new(&hub.metrics.ws_sessions);
     let mut session = Session {
         socket,
         outlet,
         hub,
         peer,
+        _slot: slot,
         staff: None,
         registration: None,
         listener: None,
         write_timeout,
+        guard: Guard::new(&hub_ws_config),
     };
     let welcome = session.welcome();
     if session.send(&welcome).await.is_err() {
@@ -101,6 +130,7 @@ pub(super) async fn run(
             _ = session.outlet.work() => Wake::Outlet,
             heard = listen(session.listener.as_mut(), &session.hub.clock) => Wake::Heard(heard),
             incoming = session.socket.next() => Wake::Incoming(incoming),
+            _ = tick(pings.as_mut()) => Wake::Ping,
             _ = &mut shutting_down => Wake::Shutdown,
         };
         let step = match wake {
@@ -108,14 +138,34 @@ pub(super) async fn run(
             Wake::Heard(heard) => session.on_heard(heard).await,
             // Boxed: report handling holds a large future, which idle sessions should not carry.
             Wake::Incoming(Some(Ok(message))) => Box::pin(session.on_message(message)).await,
-            Wake::Incoming(_) => Step::End,
+            Wake::Incoming(Some(Err(error))) => match close_for(&error) {
+                Some((code, reason, true)) => Step::CloseAndLinger(code, reason),
+                Some((code, reason, false)) => Step::Close(code, reason),
+                None => Step::End,
+            },
+            Wake::Incoming(None) => Step::End,
+            Wake::Ping => session.ping().await,
             Wake::Shutdown => Step::Close(GOING_AWAY, "the hub is shutting down"),
         };
         match step {
             Step::Continue => {}
             Step::Close(code, reason) => return session.close(code, reason).await,
+            Step::Drop(why) => return session.hub.metrics.ws_closed(why),
+            Step::CloseAndLinger(code, reason) => {
+                session.close(code, reason).await;
+                return session.outlet.drop_incoming(LINGER, LINGER_BYTES).await;
+            }
             Step::End => return,
         }
+    }
+}
+
+async fn tick(interval: Option<&mut tokio::time::Interval>) {
+    match interval {
+        Some(interval) => {
+            interval.tick().await;
+        }
+        None => std::future::pending().await,
     }
 }
 
@@ -124,6 +174,26 @@ async fn listen(listener: Option<&mut Listener>, clock: &crate::clock::SharedClo
         Some(listener) => listener.next(clock).await,
         None => std::future::pending().await,
     }
+}
+
+/// How a close is counted in `/metrics`.
+fn close_label(code: u16, reason: &str) -> &'static str {
+    match code {
+        GOING_AWAY => "shutdown",
+        POLICY_VIOLATION if reason.starts_with("too slow") => "too_slow",
+        POLICY_VIOLATION => "rate_limited",
+        INVALID_PAYLOAD => "invalid_utf8",
+        MESSAGE_TOO_BIG => "too_big",
+        _ => "protocol",
+    }
+}
+
+/// The error frame for a refused request that carried no report.
+pub(super) fn refused(problem: Problem) -> ServerFrame {
+    ServerFrame::refused(Refusal {
+        problem,
+        client_ref: None,
+    })
 }
 
 /// What a failed write means for the session.
@@ -135,7 +205,7 @@ fn step_after(failure: Failure) -> Step {
         ),
         Failure::Stalled => {
             tracing::info!("dropped a WebSocket session that stopped reading");
-            Step::End
+            Step::Drop("stalled")
         }
         Failure::Broken => Step::End,
     }
@@ -159,41 +229,47 @@ impl Session {
     }
 
     async fn on_message(&mut self, message: Message) -> Step {
+        self.guard.heard();
         let bytes = match &message {
             Message::Text(text) => text.as_bytes(),
             Message::Binary(bytes) => bytes,
             Message::Close(_) => return Step::End,
             Message::Ping(_) | Message::Pong(_) | Message::Frame(_) => return Step::Continue,
         };
+        let verdict = self.guard.admit_frame();
+        if let Some(step) = self.refuse_over_rate(verdict).await {
+            return step;
+        }
         let limit = self.hub.config.intake.max_body_bytes;
-        let reply = if bytes.len() > limit {
-            Some(ServerFrame::Error {
+        let parsed = match bytes.len() > limit {
+            true => Err(Refusal {
                 problem: frames::too_large(bytes.len(), limit),
                 client_ref: None,
-            })
-        } else {
-            match frames::parse_client_frame(bytes) {
-                Ok(ClientFrame::Report(raw)) => Some(self.submit(raw).await),
-                Ok(ClientFrame::Auth(auth)) => Some(self.authenticate(&auth.token).await),
-                Ok(ClientFrame::Watch(_)) => Some(self.watch()),
-                Ok(ClientFrame::Follow(follow)) => match self.follow(&follow).await {
-                    Ok(()) => None,
-                    Err(Ok(problem)) => Some(ServerFrame::refused(Refusal {
-                        problem,
-                        client_ref: None,
-                    })),
-                    Err(Err(failure)) => return step_after(failure),
-                },
-                Ok(ClientFrame::Subscribe(subscribe)) => match self.subscribe(&subscribe).await {
-                    Ok(()) => None,
-                    Err(Ok(problem)) => Some(ServerFrame::refused(Refusal {
-                        problem,
-                        client_ref: None,
-                    })),
-                    Err(Err(failure)) => return step_after(failure),
-                },
-                Err(refusal) => Some(ServerFrame::refused(refusal)),
+            }),
+            false => frames::parse_client_frame(bytes),
+        };
+        if let Some(kind) = parsed.as_ref().ok().and_then(ClientFrame::reads_database) {
+            let verdict = self.guard.admit_query(kind);
+            if let Some(step) = self.refuse_over_rate(verdict).await {
+                return step;
             }
+        }
+        self.guard.admitted();
+        let reply = match parsed {
+            Ok(ClientFrame::Report(raw)) => Some(self.submit(raw).await),
+            Ok(ClientFrame::Auth(auth)) => Some(self.authenticate(&auth.token).await),
+            Ok(ClientFrame::Watch(_)) => Some(self.watch()),
+            Ok(ClientFrame::Follow(follow)) => match self.follow(&follow).await {
+                Ok(()) => None,
+                Err(Ok(problem)) => Some(refused(problem)),
+                Err(Err(failure)) => return step_after(failure),
+            },
+            Ok(ClientFrame::Subscribe(subscribe)) => match self.subscribe(&subscribe).await {
+                Ok(()) => None,
+                Err(Ok(problem)) => Some(refused(problem)),
+                Err(Err(failure)) => return step_after(failure),
+            },
+            Err(refusal) => Some(ServerFrame::refused(refusal)),
         };
         match reply {
             Some(reply) => match self.send(&reply).await {
@@ -204,82 +280,31 @@ impl Session {
         }
     }
 
-    async fn submit(&mut self, raw: RawSubmission) -> ServerFrame {
-        let client_ref = raw.client_ref.clone();
-        let origin = Origin {
-            source: Source::Ws,
-            peer_ip: self.peer.map(|addr| addr.ip()),
-            device_id: None,
-        };
-        // The report sits inside the frame, so its fields are named from the frame's root.
-        let outcome = self
-            .hub
-            .intake
-            .submit(origin, raw)
-            .await
-            .map_err(|problem| problem.nested_in("report"));
-        if let Ok(receipt) = &outcome {
-            self.listener
-                .get_or_insert_with(Listener::default)
-                .follow_report(&self.hub.followers, receipt.report_seq);
-        }
-        frames::answer(outcome, client_ref)
-    }
-
-    /// Staff: every report event from now on.
-    fn watch(&mut self) -> ServerFrame {
-        let Some(staff) = self.staff.as_ref() else {
-            return ServerFrame::refused(Refusal {
-                problem: Problem::new(
-                    ErrorCode::Unauthorized,
-                    "watching the queue needs a staff login: send an auth frame first",
-                ),
-                client_ref: None,
-            });
-        };
-        let listener = self.listener.get_or_insert_with(Listener::default);
-        match listener.watch(&self.hub.bus, staff) {
-            Ok(()) => ServerFrame::Watching,
-            Err(problem) => ServerFrame::refused(Refusal {
-                problem,
-                client_ref: None,
-            }),
+    /// Answers a frame over its rate with an error frame (or closes a session that keeps on).
+    async fn refuse_over_rate(&mut self, verdict: Verdict) -> Option<Step> {
+        match verdict {
+            Verdict::Admit => None,
+            Verdict::Close(code, reason) => Some(Step::Close(code, reason)),
+            Verdict::Refuse(problem) => {
+                self.hub.metrics.limited("ws_frames");
+                Some(match self.send(&refused(problem)).await {
+                    Ok(()) => Step::Continue,
+                    Err(failure) => step_after(failure),
+                })
+            }
         }
     }
 
-    /// A reporter: the updates missed since its cursor, then live ones. The listener follows
-    /// before the store is read, and the cursor drops what both deliver.
-    async fn follow(&mut self, frame: &FollowFrame) -> Result<(), Result<Problem, Failure>> {
-        frame.check_no_identity().map_err(Ok)?;
-        let followed = self
-            .hub
-            .triage
-            .open_followed(&frame.tokens)
-            .await
-            .map_err(Ok)?;
-        let cursor = frame.cursor.unwrap_or(0).max(0);
-        let listener = self.listener.get_or_insert_with(Listener::default);
-        listener.follow(&self.hub.followers, &followed);
-        let missed = self
-            .hub
-            .triage
-            .updates_since(followed, cursor, MAX_REPLAY)
-            .await
-            .map_err(Ok)?;
-        let last = missed.last().map_or(cursor, |update| update.seq);
-        for update in &missed {
-            self.write(Message::text(update.frame.clone()))
-                .await
-                .map_err(Err)?;
+    /// Pings the peer, or ends a session whose peer did not answer the last ping.
+    async fn ping(&mut self) -> Step {
+        if self.guard.ping_tick() == Liveness::Gone {
+            tracing::debug!("dropped a WebSocket session that answered no ping");
+            return Step::Drop("no_pong");
         }
-        if let Some(listener) = self.listener.as_mut() {
-            listener.cursor = listener.cursor.max(last);
+        match self.write(Message::Ping(Bytes::new())).await {
+            Ok(()) => Step::Continue,
+            Err(failure) => step_after(failure),
         }
-        let reply = ServerFrame::Following {
-            cursor: last,
-            sent: missed.len(),
-        };
-        self.send(&reply).await.map_err(Err)
     }
 
     async fn on_heard(&mut self, heard: Heard) -> Step {
@@ -296,63 +321,12 @@ impl Session {
         }
     }
 
-    async fn authenticate(&mut self, token: &str) -> ServerFrame {
-        match self.hub.accounts.authenticate(token).await {
-            Ok(staff) => {
-                self.staff = Some(staff.clone());
-                ServerFrame::Authenticated { user: staff }
-            }
-            Err(problem) => ServerFrame::refused(Refusal {
-                problem,
-                client_ref: None,
-            }),
-        }
-    }
-
-    /// Replaces the subscription: sends what the subscriber is owed and `subscribed`, then
-    /// goes live. The session joins the fan-out before the store is read, and live events held
-    /// meanwhile are sent after the backlog, so none is missed or sent twice.
-    async fn subscribe(&mut self, frame: &SubscribeFrame) -> Result<(), Result<Problem, Failure>> {
-        let zones = self.hub.zones.snapshot();
-        let subscription = Subscription::parse(frame, self.staff.as_ref(), &zones).map_err(Ok)?;
-        self.registration = None;
-        let registration = self
-            .hub
-            .sessions
-            .join(subscription.clone(), self.outlet.clone());
-        let owed = backlog(&self.hub.store, zones, subscription, frame.cursor)
-            .await
-            .map_err(Ok)?;
-        let sent = owed.events.len();
-        for event in owed.events {
-            let text = Utf8Bytes::try_from(bytes::Bytes::from(event.frame))
-                .map_err(|err| Ok(Problem::internal(&err)))?;
-            self.write(Message::Text(text)).await.map_err(Err)?;
-            if event.kind == "published" {
-                self.hub
-                    .notices
-                    .deliveries()
-                    .counter(&event.notice_id, None)
-                    .add_ws_session();
-            }
-        }
-        self.send(&ServerFrame::Subscribed {
-            cursor: owed.position,
-            sent,
-        })
-        .await
-        .map_err(Err)?;
-        registration.go_live(owed.position);
-        self.registration = Some(registration);
-        Ok(())
-    }
-
-    async fn send(&mut self, frame: &ServerFrame) -> Result<(), Failure> {
+    pub(super) async fn send(&mut self, frame: &ServerFrame) -> Result<(), Failure> {
         self.write(Message::text(frame.to_json())).await
     }
 
     /// Sends a message of the session's own, behind whatever the fan-out left waiting.
-    async fn write(&mut self, message: Message) -> Result<(), Failure> {
+    pub(super) async fn write(&mut self, message: Message) -> Result<(), Failure> {
         match tokio::time::timeout(self.write_timeout, self.socket.send(message)).await {
             Ok(Ok(())) => Ok(()),
             Ok(Err(_)) => Err(Failure::Broken),
@@ -361,6 +335,7 @@ impl Session {
     }
 
     async fn close(&mut self, code: u16, reason: &'static str) {
+        self.hub.metrics.ws_closed(close_label(code, reason));
         self.registration = None;
         let frame = CloseFrame {
             code: CloseCode::from(code),

@@ -53,6 +53,15 @@ pub fn router() -> Router<Hub> {
         .route("/open311/v2/requests/{file}", get(show_request))
 }
 
+/// A refusal as an Open311 error list: XML for `.xml` paths, JSON otherwise.
+pub(super) fn error_response(path: &str, problem: Problem) -> Response {
+    let format = match path.ends_with(".xml") {
+        true => Format::Xml,
+        false => Format::Json,
+    };
+    format.error(&Open311Error::from(problem))
+}
+
 async fn services(State(hub): State<Hub>, format: Format) -> Response {
     let language = hub.config.default_language.clone();
     let list: Vec<ServiceView> = hub

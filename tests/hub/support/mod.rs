@@ -3,6 +3,7 @@
 pub mod broker;
 pub mod device;
 pub mod notices;
+pub mod raw;
 pub mod schemas;
 pub mod triage;
 pub mod ws;

@@ -28,6 +28,14 @@ impl WsClient {
         client
     }
 
+    /// Wraps a connection the test set up itself; the `welcome` is left for the test to read.
+    pub fn from_stream(stream: WebSocketStream<MaybeTlsStream<TcpStream>>) -> WsClient {
+        WsClient {
+            stream,
+            welcome: Value::Null,
+        }
+    }
+
     pub async fn send_json(&mut self, frame: &Value) {
         assert_valid("ws-client-frame", frame);
         self.send(Message::text(frame.to_string())).await;

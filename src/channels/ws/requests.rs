@@ -1,0 +1,149 @@
+//! What a session does for each request frame: take a report, log staff in, watch the queue,
+//! follow a reporter's reports, subscribe to notices.
+
+use tokio_tungstenite::tungstenite::{Message, Utf8Bytes};
+
+use super::listen::{Listener, MAX_REPLAY};
+use super::outlet::Failure;
+use super::session::Session;
+use super::subscription::{Subscription, backlog};
+use crate::channels::frames::{self, FollowFrame, Refusal, ServerFrame, SubscribeFrame};
+use crate::problem::{ErrorCode, Problem};
+use crate::reports::{Origin, RawSubmission, Source};
+
+impl Session {
+    pub(super) async fn submit(&mut self, raw: RawSubmission) -> ServerFrame {
+        let client_ref = raw.client_ref.clone();
+        let origin = Origin {
+            source: Source::Ws,
+            peer_ip: self.peer.map(|addr| addr.ip()),
+            device_id: None,
+        };
+        // The report sits inside the frame, so its fields are named from the frame's root.
+        let outcome = self
+            .hub
+            .intake
+            .submit(origin, raw)
+            .await
+            .map_err(|problem| problem.nested_in("report"));
+        if let Ok(receipt) = &outcome {
+            self.listener
+                .get_or_insert_with(Listener::default)
+                .follow_report(&self.hub.followers, receipt.report_seq);
+        }
+        frames::answer(outcome, client_ref)
+    }
+
+    /// Staff: every report event from now on.
+    pub(super) fn watch(&mut self) -> ServerFrame {
+        let Some(staff) = self.staff.as_ref() else {
+            return ServerFrame::refused(Refusal {
+                problem: Problem::new(
+                    ErrorCode::Unauthorized,
+                    "watching the queue needs a staff login: send an auth frame first",
+                ),
+                client_ref: None,
+            });
+        };
+        let listener = self.listener.get_or_insert_with(Listener::default);
+        match listener.watch(&self.hub.bus, staff) {
+            Ok(()) => ServerFrame::Watching,
+            Err(problem) => ServerFrame::refused(Refusal {
+                problem,
+                client_ref: None,
+            }),
+        }
+    }
+
+    /// A reporter: the updates missed since its cursor, then live ones. The listener follows
+    /// before the store is read, and the cursor drops what both deliver.
+    pub(super) async fn follow(
+        &mut self,
+        frame: &FollowFrame,
+    ) -> Result<(), Result<Problem, Failure>> {
+        frame.check_no_identity().map_err(Ok)?;
+        let followed = self
+            .hub
+            .triage
+            .open_followed(&frame.tokens)
+            .await
+            .map_err(Ok)?;
+        let cursor = frame.cursor.unwrap_or(0).max(0);
+        let listener = self.listener.get_or_insert_with(Listener::default);
+        listener.follow(&self.hub.followers, &followed);
+        let missed = self
+            .hub
+            .triage
+            .updates_since(followed, cursor, MAX_REPLAY)
+            .await
+            .map_err(Ok)?;
+        let last = missed.last().map_or(cursor, |update| update.seq);
+        for update in &missed {
+            self.write(Message::text(update.frame.clone()))
+                .await
+                .map_err(Err)?;
+        }
+        if let Some(listener) = self.listener.as_mut() {
+            listener.cursor = listener.cursor.max(last);
+        }
+        let reply = ServerFrame::Following {
+            cursor: last,
+            sent: missed.len(),
+        };
+        self.send(&reply).await.map_err(Err)
+    }
+
+    pub(super) async fn authenticate(&mut self, token: &str) -> ServerFrame {
+        match self.hub.accounts.authenticate(token).await {
+            Ok(staff) => {
+                self.staff = Some(staff.clone());
+                ServerFrame::Authenticated { user: staff }
+            }
+            Err(problem) => ServerFrame::refused(Refusal {
+                problem,
+                client_ref: None,
+            }),
+        }
+    }
+
+    /// Replaces the subscription: sends what the subscriber is owed and `subscribed`, then
+    /// goes live. The session joins the fan-out before the store is read, and live events held
+    /// meanwhile are sent after the backlog, so none is missed or sent twice.
+    pub(super) async fn subscribe(
+        &mut self,
+        frame: &SubscribeFrame,
+    ) -> Result<(), Result<Problem, Failure>> {
+        let zones = self.hub.zones.snapshot();
+        let subscription = Subscription::parse(frame, self.staff.as_ref(), &zones).map_err(Ok)?;
+        self.registration = None;
+        let registration = self
+            .hub
+            .sessions
+            .join(subscription.clone(), self.outlet.clone());
+        let owed = backlog(&self.hub.store, zones, subscription, frame.cursor)
+            .await
+            .map_err(Ok)?;
+        let sent = owed.events.len();
+        for event in owed.events {
+            let text = Utf8Bytes::try_from(bytes::Bytes::from(event.frame))
+                .map_err(|err| Ok(Problem::internal(&err)))?;
+            self.write(Message::Text(text)).await.map_err(Err)?;
+            if event.kind == "published" {
+                self.hub
+                    .notices
+                    .deliveries()
+                    .counter(&event.notice_id, None)
+                    .add_ws_session();
+            }
+        }
+        self.send(&ServerFrame::Subscribed {
+            cursor: owed.position,
+            sent,
+        })
+        .await
+        .map_err(Err)?;
+        registration.go_live(owed.position);
+        self.registration = Some(registration);
+        Ok(())
+    }
+}
