@@ -6,6 +6,7 @@ mod accounts;
 mod bad_input;
 mod broker_acl;
 mod cli;
+mod crash;
 mod feedback;
 mod field;
 mod follow_tokens;

@@ -1,6 +1,7 @@
 //! The test harness: the real hub in-process on port 0 with a temporary data dir, real clients.
 
 pub mod broker;
+pub mod child;
 pub mod device;
 pub mod notices;
 pub mod raw;
