@@ -6,6 +6,7 @@ pub mod device;
 pub mod notices;
 pub mod raw;
 pub mod schemas;
+pub mod senders;
 pub mod triage;
 pub mod ws;
 
