@@ -1,14 +1,12 @@
 //! Staff accounts: created from the command line or by admins, logged in with expiring tokens.
 
-use std::io::Write;
-use std::process::{Command, Stdio};
-
 use chrono::{Duration, TimeZone, Utc};
 use reqwest::Method;
 use serde_json::{Value, json};
 use vedetta::auth::Role;
 use vedetta::clock::ManualClock;
 
+use crate::support::child::users_cli;
 use crate::support::{PASSWORD, TestApp, assert_valid};
 
 async fn login(app: &TestApp, name: &str, password: &str) -> (u16, Value) {
@@ -22,34 +20,6 @@ async fn login(app: &TestApp, name: &str, password: &str) -> (u16, Value) {
         .await
         .unwrap();
     (response.status().as_u16(), response.json().await.unwrap())
-}
-
-fn users_cli(data_dir: &std::path::Path, args: &[&str], stdin: &str) -> (bool, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_vedetta"))
-        .arg("users")
-        .args(args)
-        .arg("--data-dir")
-        .arg(data_dir)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(stdin.as_bytes())
-        .unwrap();
-    let output = child.wait_with_output().unwrap();
-    (
-        output.status.success(),
-        format!(
-            "{}{}",
-            String::from_utf8_lossy(&output.stdout),
-            String::from_utf8_lossy(&output.stderr)
-        ),
-    )
 }
 
 #[tokio::test]

@@ -1,7 +1,7 @@
 //! The real `vedetta serve` binary as a child process: started, watched, killed or stopped.
 
 use std::collections::VecDeque;
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Write};
 use std::net::SocketAddr;
 use std::path::Path;
 use std::process::{Child, Command, ExitStatus, Stdio};
@@ -175,4 +175,33 @@ fn signal(pid: u32, which: &str) -> bool {
         .arg(pid.to_string())
         .status()
         .is_ok_and(|status| status.success())
+}
+
+/// Runs `vedetta users ARGS --data-dir DIR` with `stdin`; returns success and what it printed.
+pub fn users_cli(data_dir: &std::path::Path, args: &[&str], stdin: &str) -> (bool, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_vedetta"))
+        .arg("users")
+        .args(args)
+        .arg("--data-dir")
+        .arg(data_dir)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    let output = child.wait_with_output().unwrap();
+    (
+        output.status.success(),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        ),
+    )
 }
