@@ -20,7 +20,9 @@ use crate::metrics::Metrics;
 use crate::notices::{
     NoticeEventKind, NoticeSettings, Notices, Signer, flush_deliveries_periodically, run_expiry,
 };
-use crate::reports::{CategoryCatalog, Intake, IntakeLimiter, IntakeRules, SubmissionLimits};
+use crate::reports::{
+    CategoryCatalog, DeviceBudget, Intake, IntakeLimiter, IntakeRules, SubmissionLimits,
+};
 use crate::store::{self, Store};
 use crate::triage::{Grouping, Targets, Triage, TriageSettings, run_overdue, run_retention};
 use crate::zones::{ZoneDirectory, ZoneIndex, demo_zone_sets};
@@ -58,7 +60,7 @@ pub async fn start_with_clock(config: Config, clock: SharedClock) -> anyhow::Res
         store.clone(),
         zones.clone(),
         intake_rules(&config)?,
-        limiter(&config, &metrics),
+        limiter(&config, &store, &metrics).await?,
         clock.clone(),
     );
     let notices = notices(&config, &store, &zones, &clock)?;
@@ -194,12 +196,18 @@ fn grouping(config: &Config) -> Grouping {
     }
 }
 
-fn limiter(config: &Config, metrics: &Arc<Metrics>) -> IntakeLimiter {
-    IntakeLimiter::new(
+async fn limiter(
+    config: &Config,
+    store: &Store,
+    metrics: &Arc<Metrics>,
+) -> anyhow::Result<IntakeLimiter> {
+    let known = store.read(store::field::known_devices).await?;
+    Ok(IntakeLimiter::new(
         config.limits.reports_per_minute_per_ip,
         config.limits.reports_per_minute_per_device,
+        DeviceBudget::new(config.limits.new_mqtt_devices_per_minute, known),
         metrics.clone(),
-    )
+    ))
 }
 
 /// Binds `metrics.listen`, if set, and serves `GET /metrics` there without a login.

@@ -119,6 +119,9 @@ pub struct LimitsConfig {
     pub reports_per_minute_per_device: u32,
     /// Any HTTP request per second from one IP address (burst of twice this); 0 disables.
     pub http_requests_per_second_per_ip: u32,
+    /// Device ids the hub has never seen that may start reporting over MQTT each minute
+    /// (devices on record always may); 0 disables. Over MQTT only the topic names a sender.
+    pub new_mqtt_devices_per_minute: u32,
 }
 
 /// Where Prometheus reads the hub's metrics.
@@ -285,6 +288,7 @@ impl Default for LimitsConfig {
             reports_per_minute_per_ip: 60,
             reports_per_minute_per_device: 20,
             http_requests_per_second_per_ip: 50,
+            new_mqtt_devices_per_minute: 60,
         }
     }
 }
@@ -311,6 +315,7 @@ impl Config {
             reports_per_minute_per_ip: 0,
             reports_per_minute_per_device: 0,
             http_requests_per_second_per_ip: 0,
+            new_mqtt_devices_per_minute: 0,
         };
         config
     }

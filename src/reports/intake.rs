@@ -7,6 +7,7 @@ use std::sync::Arc;
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 
 use super::categories::CategoryCatalog;
+use super::device_budget::DeviceBudget;
 use super::follow;
 use super::model::{DeviceId, Receipt, Report, Source};
 use super::submission::{RawSubmission, Submission, SubmissionLimits};
@@ -47,6 +48,8 @@ pub struct Origin {
 pub struct IntakeLimiter {
     per_ip: Option<DefaultKeyedRateLimiter<IpAddr>>,
     per_device: Option<DefaultKeyedRateLimiter<String>>,
+    /// New device ids admitted on MQTT, where the topic alone names the sender.
+    mqtt_devices: DeviceBudget,
     metrics: Arc<Metrics>,
 }
 
@@ -55,17 +58,34 @@ impl IntakeLimiter {
     pub fn new(
         per_ip_per_minute: u32,
         per_device_per_minute: u32,
+        mqtt_devices: DeviceBudget,
         metrics: Arc<Metrics>,
     ) -> IntakeLimiter {
         let quota = |n| NonZeroU32::new(n).map(Quota::per_minute);
         IntakeLimiter {
             per_ip: quota(per_ip_per_minute).map(RateLimiter::keyed),
             per_device: quota(per_device_per_minute).map(RateLimiter::keyed),
+            mqtt_devices,
             metrics,
         }
     }
 
-    pub fn check(&self, ip: Option<IpAddr>, device: Option<&DeviceId>) -> Result<(), Problem> {
+    pub fn check(&self, origin: &Origin, device: Option<&DeviceId>) -> Result<(), Problem> {
+        if origin.source == Source::Mqtt
+            && let Some(device) = device
+            && !self.mqtt_devices.admit(device.as_str())
+        {
+            self.metrics.limited("new_mqtt_devices");
+            return Err(Problem::new(
+                ErrorCode::RateLimited,
+                "too many devices this hub has not seen before are reporting; wait a minute and send again",
+            )
+            .retry_after(60));
+        }
+        self.check_quotas(origin.peer_ip, device)
+    }
+
+    fn check_quotas(&self, ip: Option<IpAddr>, device: Option<&DeviceId>) -> Result<(), Problem> {
         let ip_ok = match (&self.per_ip, ip) {
             (Some(limiter), Some(ip)) => limiter.check_key(&limit_key(ip)).is_ok(),
             _ => true,
@@ -161,7 +181,7 @@ impl Intake {
             reconcile_device(origin.device_id.clone(), submission.device_id.take())?;
         self.inner
             .limiter
-            .check(origin.peer_ip, submission.device_id.as_ref())?;
+            .check(&origin, submission.device_id.as_ref())?;
         let new = self.place(origin.source, submission)?;
         let grouping = rules.grouping;
         let follow_token = follow::new_token();

@@ -1,6 +1,7 @@
 //! Reports from citizens and field teams: what a valid report is, and how one is taken in.
 
 mod categories;
+mod device_budget;
 pub mod follow;
 mod intake;
 mod model;
@@ -8,6 +9,7 @@ mod submission;
 mod view;
 
 pub use categories::{Category, CategoryCatalog, LocalizedText, default_categories};
+pub use device_budget::DeviceBudget;
 pub use intake::{Intake, IntakeLimiter, IntakeRules, Origin};
 pub use model::{
     ClientRef, Contact, DeviceId, Location, Photo, Receipt, Report, ReportStatus, Source,

@@ -232,3 +232,14 @@ fn task_from_row(row: &Row<'_>) -> rusqlite::Result<Task> {
         frame: row.get(11)?,
     })
 }
+
+/// Every device id on record: field devices, team members, and senders of MQTT reports.
+pub fn known_devices(conn: &Connection) -> Result<Vec<String>, StoreError> {
+    let mut stmt = conn.prepare(
+        "SELECT device_id FROM devices
+         UNION SELECT device_id FROM team_devices
+         UNION SELECT device_id FROM reports WHERE source = 'mqtt' AND device_id != ''",
+    )?;
+    let rows = stmt.query_map([], |row| row.get(0))?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}

@@ -87,3 +87,56 @@ async fn a_flood_of_http_requests_from_one_address_is_capped_with_a_json_429() {
     assert!(statuses.contains(&429), "{statuses:?}");
     assert_eq!(health, 200, "health checks are never rate limited");
 }
+
+#[tokio::test]
+async fn a_client_inventing_a_device_id_per_message_is_stopped_and_known_devices_still_report() {
+    let broker = Broker::start();
+    let app = TestApp::spawn_with(|config| {
+        connect_to(config, &broker);
+        config.limits.reports_per_minute_per_device = 20;
+        config.limits.new_mqtt_devices_per_minute = 10;
+    })
+    .await;
+    let mut watch = app.running().hub().mqtt.state.clone();
+    watch
+        .wait_for(|state| *state == vedetta::channels::mqtt::BrokerState::Connected)
+        .await
+        .unwrap();
+    let prefix = app.config.mqtt_prefix();
+    let mut tablet = Device::connect(&broker, &prefix, "tablet-1").await;
+    let mut body = report("known-1", MONTEVERDE);
+    body.as_object_mut().unwrap().remove("device_id");
+    tablet.publish_report(&body).await;
+    assert_eq!(tablet.next_answer().await["type"], "ack");
+    let mut forger = Device::connect(&broker, &prefix, "forger").await;
+    forger.subscribe(&format!("{prefix}/devices/+/inbox")).await;
+
+    for n in 0..30 {
+        let topic = format!("{prefix}/reports/fake-{n}");
+        forger.publish_to(&topic, &body).await;
+    }
+    let mut kinds = Vec::new();
+    for _ in 0..30 {
+        let (_, answer) = forger.next_message().await;
+        kinds.push(answer["error"].as_str().unwrap_or("ack").to_owned());
+    }
+    let mut again = body.clone();
+    again["client_ref"] = json!("known-2");
+    tablet.publish_report(&again).await;
+
+    assert_eq!(
+        kinds.iter().filter(|kind| *kind == "ack").count(),
+        9,
+        "{kinds:?}"
+    );
+    assert_eq!(
+        kinds.iter().filter(|kind| *kind == "rate_limited").count(),
+        21
+    );
+    assert_eq!(
+        tablet.next_answer().await["type"],
+        "ack",
+        "a known device still reports"
+    );
+    assert_eq!(app.stored_reports(), 11);
+}
