@@ -231,8 +231,10 @@ pub async fn import(
             "send the CAP document with Content-Type: application/cap+xml (or application/xml)",
         )));
     }
-    let notice = hub.notices.import(&staff, body.to_vec()).await?;
-    Ok(created(&hub, &notice))
+    let imported = hub.notices.import(&staff, body.to_vec()).await?;
+    let (status, Json(mut view)) = created(&hub, &imported.notice);
+    view["set_aside"] = json!(imported.set_aside);
+    Ok((status, Json(view)))
 }
 
 /// `POST /api/v1/notices/area-preview`: the zones an area would cover, while it is being drawn.

@@ -1,24 +1,19 @@
 //! Reading a CAP 1.2 document from another authority, safely.
 //!
-//! The parser never expands entities it does not know and never fetches anything. A document
-//! with a DOCTYPE (and so any DTD or entity declaration) is refused before its content is read.
+//! The XML is read by `cap_tree`, which refuses what is unsafe or malformed; this maps the
+//! alert's elements onto a notice draft.
 
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
-use quick_xml::NsReader;
-use quick_xml::events::Event;
-use quick_xml::name::ResolveResult;
 
 use super::area::RawArea;
 use super::cap::MsgType;
-use super::cap_xml::{CAP_NAMESPACE, parse_circle, parse_polygon};
+use super::cap_tree::{CapTree, Element, read_tree};
+use super::cap_xml::{parse_circle, parse_polygon};
 use super::content::{RawInfo, RawNotice};
 use crate::problem::{ErrorCode, Problem};
 use crate::zones::ZoneIndex;
-
-const MAX_DEPTH: usize = 16;
-const MAX_ELEMENTS: usize = 20_000;
 
 /// A CAP alert read from XML, before our own checks on its content.
 #[derive(Debug)]
@@ -30,54 +25,8 @@ pub struct ImportedAlert {
     /// (sender, identifier) of the alerts it updates or cancels.
     pub references: Vec<(String, String)>,
     pub raw: RawNotice,
-}
-
-/// A CAP element: its local name and its text, or its children.
-#[derive(Debug, Default)]
-struct Element {
-    name: String,
-    text: String,
-    children: Vec<Element>,
-}
-
-impl Element {
-    fn child(&self, name: &str) -> Option<&Element> {
-        self.children.iter().find(|child| child.name == name)
-    }
-
-    fn children<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a Element> {
-        self.children.iter().filter(move |child| child.name == name)
-    }
-
-    fn text_of(&self, name: &str) -> Option<String> {
-        self.child(name)
-            .map(|child| child.text.trim().to_owned())
-            .filter(|text| !text.is_empty())
-    }
-
-    fn required(&self, name: &str) -> Result<String, Problem> {
-        self.text_of(name).ok_or_else(|| {
-            Problem::with_field(
-                ErrorCode::MissingField,
-                name,
-                format!("the CAP document has no <{name}>"),
-            )
-        })
-    }
-}
-
-fn unsafe_xml(why: &str) -> Problem {
-    Problem::new(
-        ErrorCode::UnsafeXml,
-        format!("the document was refused: {why}"),
-    )
-}
-
-fn malformed(why: impl std::fmt::Display) -> Problem {
-    Problem::new(
-        ErrorCode::MalformedXml,
-        format!("the document is not well-formed XML: {why}"),
-    )
+    /// `{namespace}name` of the elements of other namespaces, set aside unread.
+    pub foreign: Vec<String>,
 }
 
 /// Parses a CAP 1.2 alert; refuses DTDs, other namespaces, malformed and oversized documents.
@@ -95,7 +44,7 @@ pub fn parse_cap(
             ),
         ));
     }
-    let alert = read_tree(xml)?;
+    let CapTree { alert, foreign } = read_tree(xml)?;
     let msg_type = match alert.required("msgType")?.as_str() {
         value @ ("Alert" | "Update" | "Cancel") => MsgType::parse(value, "msgType")?,
         other => {
@@ -122,140 +71,8 @@ pub fn parse_cap(
         msg_type,
         references: parse_references(alert.text_of("references").as_deref()),
         raw: raw_notice(&alert, zones)?,
+        foreign,
     })
-}
-
-/// Builds the element tree of the `<alert>` root, enforcing every safety rule on the way.
-fn read_tree(xml: &[u8]) -> Result<Element, Problem> {
-    let mut reader = NsReader::from_reader(xml);
-    // Text is trimmed when read, not per event: an entity splits text into several events.
-    reader.config_mut().trim_text(false);
-    let mut stack: Vec<Element> = Vec::new();
-    let mut elements = 0;
-    let mut buf = Vec::new();
-    loop {
-        let (namespace, event) = reader
-            .read_resolved_event_into(&mut buf)
-            .map_err(malformed)?;
-        match event {
-            Event::DocType(_) => {
-                return Err(unsafe_xml(
-                    "it has a DOCTYPE; DTDs and entity declarations are not accepted",
-                ));
-            }
-            Event::Start(start) => {
-                elements += 1;
-                check_element(&namespace, stack.len(), elements)?;
-                stack.push(Element {
-                    name: local_name(start.local_name().as_ref()),
-                    ..Element::default()
-                });
-            }
-            Event::Empty(start) => {
-                elements += 1;
-                check_element(&namespace, stack.len(), elements)?;
-                let element = Element {
-                    name: local_name(start.local_name().as_ref()),
-                    ..Element::default()
-                };
-                attach(&mut stack, element)?;
-            }
-            Event::Text(content) => {
-                let text = content.decode().map_err(malformed)?;
-                let text = quick_xml::escape::unescape(&text).map_err(|err| {
-                    unsafe_xml(&format!(
-                        "it uses an entity this hub does not expand ({err})"
-                    ))
-                })?;
-                if let Some(open) = stack.last_mut() {
-                    open.text.push_str(&text);
-                }
-            }
-            Event::CData(content) => {
-                if let Some(open) = stack.last_mut() {
-                    open.text.push_str(&String::from_utf8_lossy(&content));
-                }
-            }
-            Event::GeneralRef(reference) => {
-                let text = resolve_reference(&reference)?;
-                if let Some(open) = stack.last_mut() {
-                    open.text.push_str(&text);
-                }
-            }
-            Event::End(_) => {
-                let closed = stack
-                    .pop()
-                    .ok_or_else(|| malformed("an end tag without a start"))?;
-                if stack.is_empty() {
-                    return root(closed);
-                }
-                attach(&mut stack, closed)?;
-            }
-            Event::Eof => return Err(malformed("the document ends before </alert>")),
-            _ => {}
-        }
-        buf.clear();
-    }
-}
-
-/// `&amp;` and the other four predefined entities, and character references, are plain text.
-/// Any other entity would need a DTD to mean something, and DTDs are refused.
-fn resolve_reference(reference: &quick_xml::events::BytesRef<'_>) -> Result<String, Problem> {
-    if reference.is_char_ref() {
-        let resolved = reference.resolve_char_ref().map_err(malformed)?;
-        return resolved
-            .map(String::from)
-            .ok_or_else(|| malformed("an empty character reference"));
-    }
-    let name = reference.decode().map_err(malformed)?;
-    quick_xml::escape::resolve_predefined_entity(&name)
-        .map(str::to_owned)
-        .ok_or_else(|| unsafe_xml(&format!("it uses the entity &{name}; which is not XML's own; entities need a DTD, and DTDs are not accepted")))
-}
-
-fn local_name(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
-fn check_element(
-    namespace: &ResolveResult<'_>,
-    depth: usize,
-    elements: usize,
-) -> Result<(), Problem> {
-    if depth >= MAX_DEPTH || elements > MAX_ELEMENTS {
-        return Err(unsafe_xml(
-            "it nests too deep or has too many elements for a CAP alert",
-        ));
-    }
-    let in_cap =
-        matches!(namespace, ResolveResult::Bound(ns) if ns.as_ref() == CAP_NAMESPACE.as_bytes());
-    if depth == 0 && !in_cap {
-        return Err(Problem::with_field(
-            ErrorCode::InvalidField,
-            "alert",
-            format!("this is not CAP 1.2: the root must be <alert xmlns=\"{CAP_NAMESPACE}\">"),
-        ));
-    }
-    Ok(())
-}
-
-fn attach(stack: &mut [Element], element: Element) -> Result<(), Problem> {
-    let parent = stack
-        .last_mut()
-        .ok_or_else(|| malformed("content outside the root element"))?;
-    parent.children.push(element);
-    Ok(())
-}
-
-fn root(element: Element) -> Result<Element, Problem> {
-    if element.name != "alert" {
-        return Err(Problem::with_field(
-            ErrorCode::InvalidField,
-            "alert",
-            format!("the root element is <{}>, not <alert>", element.name),
-        ));
-    }
-    Ok(element)
 }
 
 /// `sender,identifier,sent` entries separated by spaces.

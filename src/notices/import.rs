@@ -13,9 +13,17 @@ use crate::problem::{ErrorCode, Problem};
 use crate::store::WriteCtx;
 use crate::store::notices as notice_rows;
 
+/// An imported alert, stored as a draft, and what of the document was not read.
+#[derive(Debug)]
+pub struct Imported {
+    pub notice: Notice,
+    /// `{namespace}name` of elements of other namespaces, set aside unread (and not relayed).
+    pub set_aside: Vec<String>,
+}
+
 impl Notices {
     /// Stores a CAP alert from another authority as a draft to be relayed after approval.
-    pub async fn import(&self, staff: &Staff, xml: Vec<u8>) -> Result<Notice, Problem> {
+    pub async fn import(&self, staff: &Staff, xml: Vec<u8>) -> Result<Imported, Problem> {
         staff.require(Action::Draft)?;
         let (now, zones, max) = (
             self.now(),
@@ -66,8 +74,9 @@ impl Notices {
                     updated_at: now,
                 };
                 notice.seq = notice_rows::insert(ctx.conn(), &notice)?;
-                record(ctx, &importer, "import", &notice, json!({ "sender": notice.sender, "identifier": notice.identifier, "office": office }))?;
-                Ok(notice)
+                let detail = json!({ "sender": notice.sender, "identifier": notice.identifier, "office": office, "set_aside": alert.foreign });
+                record(ctx, &importer, "import", &notice, detail)?;
+                Ok(Imported { notice, set_aside: alert.foreign })
             })
             .await
     }

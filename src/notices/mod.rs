@@ -3,6 +3,7 @@
 mod area;
 mod cap;
 mod cap_import;
+mod cap_tree;
 pub mod cap_xml;
 mod content;
 mod deliveries;
@@ -22,6 +23,7 @@ pub use content::{InfoText, NoticeContent, RawInfo, RawNotice};
 pub use deliveries::{Deliveries, DeliveryCount, DeliveryTotals};
 pub use events::{NoticeEvent, NoticeEventKind};
 pub use expiry::{flush_deliveries_periodically, run_expiry};
+pub use import::Imported;
 pub use model::{Notice, NoticeOrigin, NoticeState};
 pub use service::{NoticeSettings, Notices};
 pub use signing::{KEY_FILE, PublicKeyView, SignatureView, Signer};

@@ -245,6 +245,30 @@ async fn an_imported_cap_alert_is_relayed_after_approval_under_its_own_identity(
 }
 
 #[tokio::test]
+async fn elements_of_other_namespaces_are_set_aside_named_and_never_read_as_cap() {
+    let app = TestApp::spawn().await;
+    let team = app.team().await;
+    let xml = foreign_alert().replace(
+        "<headline>",
+        "<ext:headline xmlns:ext=\"urn:example:ext\">Forged headline</ext:headline><headline>",
+    );
+
+    let (status, imported) = import(&app, &team.operator, xml).await;
+
+    assert_eq!(status, 201, "{imported}");
+    assert_valid("notice", &imported);
+    assert_eq!(imported["set_aside"], json!(["{urn:example:ext}headline"]));
+    assert!(!imported.to_string().contains("Forged headline"));
+    assert_eq!(
+        app.count_rows(
+            "SELECT count(*) FROM audit WHERE action = 'import' AND detail LIKE '%urn:example:ext%'"
+        ),
+        1,
+        "the import's audit line names what was set aside"
+    );
+}
+
+#[tokio::test]
 async fn a_cap_import_with_an_external_entity_is_refused_and_nothing_is_fetched() {
     let app = TestApp::spawn().await;
     let team = app.team().await;
@@ -324,6 +348,21 @@ async fn hostile_or_broken_cap_documents_each_get_a_clear_refusal() {
                 .replace("demo-004", "elsewhere"),
             422,
             "invalid_field",
+        ),
+        (
+            "a second root element after the alert",
+            format!(
+                "{}<alert xmlns=\"urn:oasis:names:tc:emergency:cap:1.2\"/>",
+                foreign_alert()
+            ),
+            400,
+            "malformed_xml",
+        ),
+        (
+            "an undeclared namespace prefix",
+            foreign_alert().replace("<headline>", "<x:note>nota</x:note><headline>"),
+            400,
+            "malformed_xml",
         ),
         (
             "over the size limit",
