@@ -73,7 +73,7 @@ pub struct HttpConfig {
 impl Default for HttpConfig {
     fn default() -> HttpConfig {
         HttpConfig {
-            header_read_timeout_secs: 10,
+            header_read_timeout_secs: 30,
             request_timeout_secs: 30,
             max_header_bytes: 16 * 1024,
             max_uri_bytes: 8 * 1024,

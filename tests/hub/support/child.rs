@@ -50,6 +50,8 @@ impl ChildHub {
             .env("VEDETTA_LIMITS__REPORTS_PER_MINUTE_PER_IP", "0")
             .env("VEDETTA_LIMITS__REPORTS_PER_MINUTE_PER_DEVICE", "0")
             .env("VEDETTA_LIMITS__HTTP_REQUESTS_PER_SECOND_PER_IP", "0")
+            .env("VEDETTA_WS__FRAMES_PER_SECOND", "0")
+            .env("VEDETTA_WS__QUERIES_PER_MINUTE", "0")
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped());
