@@ -84,6 +84,22 @@ describe('the console and the citizen page', () => {
     await screenshot(citizen, '06-citizen-report-acknowledged');
   });
 
+  test('a report\'s text is public in Open311 only after an operator confirms its publication', async () => {
+    const publicText = async () => {
+      const requests = await (await citizen.request.get(`${HUB}/open311/v2/requests.json`)).json();
+      return requests.map((request) => request.description ?? '').join(' ');
+    };
+    assert.doesNotMatch(await publicText(), /Sottopasso/, 'not public by default');
+    await operator.locator('.queue-row', { hasText: 'Sottopasso di via Roma allagato' }).click();
+    operator.once('dialog', (dialog) => dialog.accept());
+    await operator.locator('#publication-form').getByRole('button', { name: 'Publish the text' }).click();
+    await operator.locator('#publication-form', { hasText: 'Text public until' }).waitFor();
+    assert.match(await publicText(), /Sottopasso di via Roma allagato/);
+    await operator.locator('#publication-form').getByRole('button', { name: 'Withdraw the publication' }).click();
+    await operator.locator('#publication-form', { hasText: 'The text is not public' }).waitFor();
+    assert.doesNotMatch(await publicText(), /Sottopasso/);
+  });
+
   test('field devices show on the map with their state, and a team is sent from the report', async () => {
     await operator.locator('.device-pin', { hasText: 'tab-1 · online' }).waitFor();
     await operator.locator('.device-pin.device-lost', { hasText: 'tab-2 · LOST' }).waitFor();

@@ -72,7 +72,8 @@ export class ReportPanel {
         historyList(history.history),
         this.mayTriage ? this.triageForm(report) : null,
         this.mayTriage ? this.dispatchForm(report, teams.teams) : null,
-        this.mayTriage ? this.escalateForm(report) : null));
+        this.mayTriage ? this.escalateForm(report) : null,
+        this.mayTriage ? this.publicationForm(report) : null));
     if (fresh) this.element.scrollTop = 0;
   }
 
@@ -146,6 +147,32 @@ export class ReportPanel {
     field(t('notice.status'), status),
     field(t('report.area'), area),
     h('button', { type: 'submit' }, t('report.open_draft')));
+  }
+
+  /** Publishing a report's text is a deliberate act with an end date, confirmed first. */
+  publicationForm(report) {
+    const path = `/api/v1/reports/${report.id}/publication`;
+    if (report.public_until) {
+      return h('form', { class: 'action-form', id: 'publication-form', onsubmit: (event) => {
+        event.preventDefault();
+        this.act(path, { version: report.version, public: false }, t('report.unpublished'));
+      } },
+      h('h3', {}, t('report.publication')),
+      h('p', {}, `${t('report.public_until')} ${formatTime(report.public_until)}`),
+      h('button', { type: 'submit' }, t('report.unpublish')));
+    }
+    const week = new Date(Date.now() + 7 * 24 * 3600 * 1000).toISOString().slice(0, 10);
+    const until = h('input', { id: 'publication-until', type: 'date', required: true, value: week });
+    return h('form', { class: 'action-form', id: 'publication-form', onsubmit: (event) => {
+      event.preventDefault();
+      if (!window.confirm(t('report.publish_confirm'))) return;
+      const end = new Date(`${until.value}T23:59:59`).toISOString();
+      this.act(path, { version: report.version, public: true, until: end }, t('report.published'));
+    } },
+    h('h3', {}, t('report.publication')),
+    h('p', { class: 'hint' }, t('report.not_public')),
+    field(t('report.publish_until'), until),
+    h('button', { type: 'submit' }, t('report.publish')));
   }
 
   async act(path, body, done) {
