@@ -115,7 +115,7 @@ pub async fn start_with_clock(config: Config, clock: SharedClock) -> anyhow::Res
         header_read_timeout: Duration::from_secs(config.http.header_read_timeout_secs),
         max_header_bytes: config.http.max_header_bytes,
     };
-    let limits = http::ConnectionLimits::new(
+    let limits = crate::net::ConnectionLimits::new(
         config.http.max_connections,
         config.http.max_connections_per_ip,
         hub.metrics.clone(),

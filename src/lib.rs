@@ -21,6 +21,7 @@
 //! - [`zones`]: zone sets, GeoJSON import, and the point-in-zone index.
 //! - [`channels`]: WebSocket sessions and the MQTT client; shared frames.
 //! - [`http`]: axum routes for `/api/v1`, Open311, health, and the WebSocket upgrade.
+//! - [`net`]: TCP connections under HTTP and WebSocket: limits, timeouts, the shared socket.
 //! - [`problem`]: the error vocabulary every channel answers with.
 //! - [`metrics`]: what the hub counts for Prometheus, with labels that carry no personal data.
 //! - [`secret`]: bearer secrets (login and follow tokens), stored only as hashes.
@@ -40,6 +41,7 @@ pub mod config;
 pub mod http;
 pub mod hub;
 pub mod metrics;
+pub mod net;
 pub mod notices;
 pub mod problem;
 pub mod reports;

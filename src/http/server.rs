@@ -21,8 +21,7 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tower::ServiceExt;
 
-use super::io::{ServerIo, timeout_answer};
-use super::limits::{ConnectionLimits, ConnectionSlot, Refused};
+use crate::net::{ConnectionLimits, ConnectionSlot, Refused, ServerIo, timeout_answer};
 use crate::problem::{ErrorCode, Problem};
 
 /// After a failed accept (out of descriptors, say), wait this long before trying again.

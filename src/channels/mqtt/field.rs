@@ -16,7 +16,7 @@ use tokio::sync::broadcast::error::RecvError;
 use tokio_util::sync::CancellationToken;
 
 use super::MqttLink;
-use super::inbound::{Handled, Reply};
+use super::handled::{Handled, Reply};
 use super::topics::DeviceTopic;
 use crate::bus::{Bus, Event};
 use crate::channels::frames::ServerFrame;

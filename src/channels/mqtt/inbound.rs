@@ -9,6 +9,7 @@ use tokio::sync::OwnedSemaphorePermit;
 use tokio_util::sync::CancellationToken;
 
 use super::field::FieldSync;
+use super::handled::{Handled, Reply};
 use super::notices::NoticeSync;
 use super::progress::IntakeProgress;
 use super::{AckTicket, MqttLink, hub_state, reports};
@@ -19,22 +20,6 @@ use crate::reports::Intake;
 /// `/readyz` reports as a stall if it lasts.
 const FIRST_RETRY_WAIT: Duration = Duration::from_millis(100);
 const MAX_RETRY_WAIT: Duration = Duration::from_secs(5);
-
-/// What became of one attempt at a message.
-pub(super) enum Handled {
-    /// Done (stored, or refused): publish the reply, if any, then acknowledge it.
-    Settled(Option<Reply>),
-    /// The hub failed (the database, say): try again, then acknowledge.
-    Retry,
-}
-
-/// A QoS 1 publish a handler asks for (an answer to a device, a correction of a retained
-/// notice). It is queued after the handler's permit is given back, and before the PUBACK.
-pub(super) struct Reply {
-    pub(super) topic: String,
-    pub(super) retain: bool,
-    pub(super) payload: Vec<u8>,
-}
 
 /// Everything a message handler needs; cheap to clone.
 #[derive(Clone)]

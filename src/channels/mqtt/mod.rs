@@ -10,6 +10,7 @@
 //! would keep its slot until the next reconnection (see `progress`).
 
 mod field;
+mod handled;
 mod inbound;
 mod notices;
 mod progress;

@@ -15,7 +15,7 @@ use tokio::sync::broadcast::error::RecvError;
 use tokio_util::sync::CancellationToken;
 
 use super::MqttLink;
-use super::inbound::Reply;
+use super::handled::Reply;
 use crate::bus::Bus;
 use crate::notices::{Deliveries, MsgType, Notice, NoticeEvent, NoticeEventKind};
 use crate::store::Store;

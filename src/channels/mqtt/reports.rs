@@ -3,7 +3,7 @@
 use rumqttc::Publish;
 
 use super::MqttLink;
-use super::inbound::{Handled, Reply};
+use super::handled::{Handled, Reply};
 use crate::channels::frames;
 use crate::problem::{ErrorCode, Problem};
 use crate::reports::{DeviceId, Intake, Origin, RawSubmission, Receipt, Source};

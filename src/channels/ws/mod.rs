@@ -24,8 +24,9 @@ use hyper_util::rt::TokioIo;
 use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 
-use crate::http::{ApiError, PeerAddr, ServerIo};
+use crate::http::{ApiError, PeerAddr};
 use crate::hub::Hub;
+use crate::net::ServerIo;
 use crate::problem::{ErrorCode, Problem};
 
 /// Messages above the configured body limit get an error frame; only beyond twice that does the

@@ -26,9 +26,9 @@ use super::listen::{Heard, Listener};
 use super::outlet::{Conn, Failure, Outlet};
 use crate::auth::Staff;
 use crate::channels::frames::{self, ClientFrame, Refusal, ServerFrame};
-use crate::http::ConnectionSlot;
 use crate::hub::Hub;
 use crate::metrics::GaugeGuard;
+use crate::net::ConnectionSlot;
 use crate::problem::Problem;
 
 /// After closing for a message too big to read, the rest of it is read and dropped for at

@@ -139,7 +139,7 @@ const HYPER_ANSWERS: [(&[u8], ErrorCode, &str); 4] = [
 ];
 
 /// The same answer with our JSON error as its body, if `head` is one of hyper's own.
-/// Handlers never answer an error without a body (see `refusals`), so a bodiless 400, 414,
+/// Handlers never answer an error without a body (see `http::refusals`), so a bodiless 400, 414,
 /// 431 or 505 head can only be hyper's.
 fn json_answer_for(head: &[u8]) -> Option<Vec<u8>> {
     const EMPTY: &[u8] = b"\r\ncontent-length: 0\r\n";
