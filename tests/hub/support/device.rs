@@ -153,7 +153,12 @@ impl Device {
 
     /// The next message as (topic, bytes): an empty payload clears a retained message.
     pub async fn next_raw(&mut self) -> (String, Vec<u8>) {
-        tokio::time::timeout(TIMEOUT, self.inbox_rx.recv())
+        self.next_raw_within(TIMEOUT).await
+    }
+
+    /// The next message, waiting at most `wait` (a backlog may keep a device waiting long).
+    pub async fn next_raw_within(&mut self, wait: std::time::Duration) -> (String, Vec<u8>) {
+        tokio::time::timeout(wait, self.inbox_rx.recv())
             .await
             .expect("a message within the timeout")
             .expect("the device is connected")
