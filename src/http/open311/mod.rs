@@ -133,14 +133,12 @@ type Reader = Result<MaybeStaff, ApiError>;
 fn audience(hub: &Hub, reader: Reader) -> Result<Audience, Problem> {
     let MaybeStaff(staff) = reader.map_err(|err| err.0)?;
     match staff {
-        Some(staff) => {
-            staff.require(Action::Read)?;
-            Ok(Audience::Staff {
-                sees_media: staff.role.may(Action::Triage),
-            })
-        }
-        None if hub.config.open311.publish_all => Ok(Audience::PublicFull),
-        None => Ok(Audience::Public),
+        // Staff who do not read reports (admins) see what the public sees.
+        Some(staff) if staff.role.may(Action::Read) => Ok(Audience::Staff {
+            sees_media: staff.role.may(Action::Triage),
+        }),
+        _ if hub.config.open311.publish_all => Ok(Audience::PublicFull),
+        _ => Ok(Audience::Public),
     }
 }
 

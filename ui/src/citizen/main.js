@@ -45,9 +45,13 @@ zones.forEach((zone) => zonesById.set(zone.id, zone));
 noticeAreas.addTo(map);
 map.on('click', (event) => choosePlace(event.latlng.lat, event.latlng.lng));
 
-const socket = new LiveSocket((live) => {
+function follow(live) {
   const tokens = mine.tokens();
   if (tokens.length) live.send({ type: 'follow', tokens, cursor: mine.cursor });
+}
+
+const socket = new LiveSocket((live) => {
+  follow(live);
   // With the cursor the hub sends exactly what changed while away, cancellations included.
   if (place.point) live.send({ type: 'subscribe', point: place.point, cursor: notices.cursor });
   mine.pending().forEach((report) => live.send({ type: 'report', report }));
@@ -57,6 +61,8 @@ socket.on('ack', (frame) => {
   if (frame.client_ref === form.dataset.sending) finishSending(frame.report);
 });
 socket.on('error', (frame) => {
+  // A report the hub no longer knows (a reset database): follow the others.
+  if (frame.error === 'unauthorized' && mine.forgetToken(frame.field)) return follow(socket);
   if (!frame.client_ref) return;
   // A refusal of the content is final; a busy or failing hub is asked again on reconnect.
   if (!RETRYABLE.includes(frame.error)) mine.refused(frame.client_ref);

@@ -61,6 +61,16 @@ export class MyReports {
     return this.reports.map((entry) => entry.token).filter(Boolean);
   }
 
+  /** Drops the token the hub did not recognise (`tokens[3]`), so the others can be followed. */
+  forgetToken(field) {
+    const index = Number(/^tokens\[(\d+)\]$/.exec(field ?? '')?.[1]);
+    const token = this.tokens()[index];
+    if (token === undefined) return false;
+    this.reports.filter((entry) => entry.token === token).forEach((entry) => delete entry.token);
+    this.save();
+    return true;
+  }
+
   refused(clientRef) {
     this.reports = this.reports.filter((entry) => entry.report.client_ref !== clientRef);
     this.save();
