@@ -97,7 +97,7 @@ async function openConsole(user, token) {
   function selectReport(id) {
     views.show('map');
     queue.select(id);
-    reportPanel.show(id);
+    reportPanel.open(id);
     const report = live.reports.get(id);
     if (report) layers.focus(report);
   }

@@ -49,6 +49,14 @@ export class ReportPanel {
     this.photoUrl = null;
   }
 
+  /** Opens a report. One already open stays as it is: what the operator typed or chose in
+   * its forms is kept, and live changes keep it current. */
+  open(id) {
+    const shown = this.element.querySelector('.report-detail')?.dataset.reportId;
+    if (id === this.reportId && shown === id) return;
+    this.show(id);
+  }
+
   async show(id) {
     this.reportId = id;
     const requests = [api(`/api/v1/reports/${id}`), api(`/api/v1/reports/${id}/history`)];
