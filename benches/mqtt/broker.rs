@@ -42,12 +42,15 @@ impl Broker {
             .stderr(Stdio::piped())
             .spawn()
             .expect("mosquitto is installed (apt-get install mosquitto)");
-        wait_until_running(child.stderr.take().expect("stderr piped"));
-        Broker {
+        let stderr = child.stderr.take().expect("stderr piped");
+        // Owned before waiting, so a broker that fails to start is still killed on the panic.
+        let broker = Broker {
             port,
             _dir: dir,
             child: Some(child),
-        }
+        };
+        wait_until_running(stderr);
+        broker
     }
 
     pub fn port(&self) -> u16 {
