@@ -4,15 +4,17 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use rumqttc::{Publish, QoS};
-use tokio::sync::OwnedSemaphorePermit;
+use rumqttc::Publish;
+use tokio::sync::{OwnedSemaphorePermit, mpsc};
 use tokio_util::sync::CancellationToken;
 
+use super::ack_order::{AckOrder, AckTicket, Place};
 use super::field::FieldSync;
 use super::handled::{Handled, Reply};
+use super::intake::Ack;
 use super::notices::NoticeSync;
 use super::progress::IntakeProgress;
-use super::{AckTicket, MqttLink, hub_state, reports};
+use super::{MqttLink, reports};
 use crate::reports::Intake;
 
 /// The first wait before handling a message again after an internal failure; it doubles up
@@ -24,24 +26,37 @@ const MAX_RETRY_WAIT: Duration = Duration::from_secs(5);
 /// Everything a message handler needs; cheap to clone.
 #[derive(Clone)]
 pub(super) struct Inbound {
+    /// The publisher connection, for replies.
     pub(super) link: MqttLink,
+    /// The intake connection's queue of acknowledgements: unbounded, as it never holds more
+    /// than the messages the hub took and did not acknowledge (`intake::MAX_UNACKED` a
+    /// connection).
+    pub(super) acks: mpsc::UnboundedSender<Ack>,
     pub(super) intake: Intake,
     pub(super) notice_sync: NoticeSync,
     pub(super) field_sync: FieldSync,
     pub(super) max_payload: usize,
     pub(super) progress: Arc<IntakeProgress>,
+    /// PUBACKs leave in the order their messages arrived.
+    pub(super) order: Arc<AckOrder>,
     pub(super) shutdown: CancellationToken,
 }
 
 impl Inbound {
-    /// Handles `publish` until it is settled, then acknowledges it. The permit bounds how many
-    /// messages are handled at once; it is given back before waiting for room to acknowledge.
-    pub(super) async fn handle(self, publish: Publish, permit: OwnedSemaphorePermit) {
+    /// Handles `publish` until it is settled, then acknowledges it in its turn. The handling
+    /// permit bounds how many messages are stored at once; it is given back before waiting for
+    /// room to reply.
+    pub(super) async fn handle(
+        self,
+        publish: Publish,
+        place: Option<Place>,
+        handling: OwnedSemaphorePermit,
+    ) {
         let ticket = AckTicket::of(&publish);
         self.progress.handling(true);
         let settled = self.handle_until_settled(publish).await;
         self.progress.handling(false);
-        drop(permit);
+        drop(handling);
         let Some(reply) = settled else {
             return;
         };
@@ -50,7 +65,9 @@ impl Inbound {
                 .send(reply.topic, reply.retain, reply.payload)
                 .await;
         }
-        self.link.settle(&ticket).await;
+        if let Some(place) = place {
+            self.order.finished(place, ticket, &self.acks);
+        }
     }
 
     /// `None` when the hub stopped first: the broker then delivers the message again.
@@ -78,23 +95,5 @@ impl Inbound {
             return Handled::Settled(self.notice_sync.on_echo(publish).await);
         }
         reports::handle(&self.link, &self.intake, publish, self.max_payload).await
-    }
-
-    /// After each connection: subscribes, says the hub is online, and puts back on the broker
-    /// whatever it may have lost (notices in force, unconfirmed updates, open tasks).
-    pub(super) async fn announce(&self) {
-        let (client, topics) = (&self.link.client, &self.link.topics);
-        let mut filters = vec![topics.reports_filter(), topics.notices_filter()];
-        filters.extend(topics.device_filters());
-        for filter in filters {
-            if client.subscribe(filter, QoS::AtLeastOnce).await.is_err() {
-                return;
-            }
-        }
-        self.link
-            .send(topics.hub_state(), true, hub_state("online"))
-            .await;
-        self.notice_sync.republish_all().await;
-        self.field_sync.republish_all().await;
     }
 }

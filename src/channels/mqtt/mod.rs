@@ -5,15 +5,21 @@
 //! only after the report is committed: a crash before that makes the broker deliver it again,
 //! and the idempotency key stores it once.
 //!
-//! Every PUBACK and every answer to a device is queued with a wait for room, never dropped:
-//! the broker lends the hub a small window of unacknowledged messages, and one PUBACK lost
-//! would keep its slot until the next reconnection (see `progress`).
+//! Two connections: the intake connection (`intake`) carries the subscriptions in and only
+//! acknowledgements out; the publisher connection (`publisher`) carries everything the hub
+//! says. A PUBACK therefore never waits behind answers, notices or tasks, and none is ever
+//! dropped: one lost would keep its slot in the broker's window until the next reconnection
+//! (see `progress`). PUBACKs leave in the order their messages came (`ack_order`), and the
+//! hub bounds the messages it holds unacknowledged itself (`intake::MAX_UNACKED`).
 
+mod ack_order;
 mod field;
 mod handled;
 mod inbound;
+mod intake;
 mod notices;
 mod progress;
+mod publisher;
 mod reports;
 mod runner;
 pub mod topics;
@@ -21,16 +27,19 @@ pub mod topics;
 use std::sync::Arc;
 use std::time::Duration;
 
-use rumqttc::{AsyncClient, LastWill, MqttOptions, Publish, QoS};
+use rumqttc::{AsyncClient, EventLoop, LastWill, MqttOptions, QoS};
 use serde::Serialize;
-use tokio::sync::watch;
+use tokio::sync::{mpsc, watch};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+use self::ack_order::AckOrder;
 use self::field::FieldSync;
 use self::inbound::Inbound;
+use self::intake::{IntakeConnection, IntakeOptions};
 use self::notices::NoticeSync;
-use self::runner::Runner;
+use self::publisher::PublisherDriver;
+use self::runner::{Outage, run_publisher};
 use crate::bus::Bus;
 use crate::config::{Config, ConfigError};
 use crate::notices::Notices;
@@ -40,9 +49,11 @@ use crate::triage::Triage;
 pub use progress::{IntakeProgress, IntakeSnapshot};
 pub use topics::Topics;
 
-/// Requests (publishes, acks) queued for the event loop. Senders wait for room when it is full;
-/// only the event loop itself never waits on it, since it is the one that empties it.
+/// Publishes queued for the publisher connection's event loop; senders wait for room.
 const REQUEST_QUEUE: usize = 4096;
+/// The hub's own QoS 1 publishes (answers, updates, notices) awaiting the broker's PUBACK.
+/// While it is full, rumqttc reads no request, acknowledgements included: keep it wide.
+const OUTGOING_WINDOW: u16 = 1000;
 /// Packets beyond the message limit: headroom for the topic and headers.
 const PACKET_HEADROOM: usize = 64 * 1024;
 
@@ -77,11 +88,12 @@ impl BrokerState {
 /// What `/readyz` and `/metrics` read of the MQTT link.
 #[derive(Clone)]
 pub struct MqttHealth {
+    /// Connected when both connections are.
     pub state: watch::Receiver<BrokerState>,
     pub intake: Arc<IntakeProgress>,
 }
 
-/// A handle for publishing to the broker.
+/// A handle for publishing to the broker (on the publisher connection).
 #[derive(Clone)]
 pub struct MqttLink {
     pub client: AsyncClient,
@@ -101,25 +113,6 @@ impl MqttLink {
         }
         sent.is_ok()
     }
-
-    /// Queues the PUBACK of a message, waiting for room in the request queue.
-    async fn settle(&self, ticket: &AckTicket) {
-        if self.client.ack(&ticket.0).await.is_err() {
-            tracing::debug!("the MQTT event loop is gone; the broker will deliver again");
-        }
-    }
-}
-
-/// What acknowledging a message needs, without its payload: a handler drops the payload
-/// before waiting for room to acknowledge.
-struct AckTicket(Publish);
-
-impl AckTicket {
-    fn of(publish: &Publish) -> AckTicket {
-        let mut stub = Publish::new("", publish.qos, Vec::new());
-        stub.pkid = publish.pkid;
-        AckTicket(stub)
-    }
 }
 
 /// What the MQTT channel works with.
@@ -131,7 +124,8 @@ pub struct MqttDeps {
     pub bus: Bus,
 }
 
-/// Starts the MQTT client if enabled. The hub serves HTTP and WebSocket whatever the broker does.
+/// Starts the MQTT connections if enabled. The hub serves HTTP and WebSocket whatever the
+/// broker does.
 pub fn start(
     config: &Config,
     deps: MqttDeps,
@@ -143,13 +137,12 @@ pub fn start(
         let intake = Arc::new(IntakeProgress::default());
         return Ok((MqttHealth { state, intake }, None));
     }
-    let progress = Arc::new(IntakeProgress::new(Duration::from_secs(
-        config.mqtt.stall_after_secs,
-    )));
     let topics = Arc::new(Topics::new(config.mqtt_prefix()));
-    let (client, eventloop) = AsyncClient::new(options(config, &topics)?, REQUEST_QUEUE);
-    let (state_tx, state) = watch::channel(BrokerState::Connecting);
-    let link = MqttLink { client, topics };
+    let (publish_client, publish_loop) = publisher(config, &topics)?;
+    let link = MqttLink {
+        client: publish_client,
+        topics,
+    };
     let notice_sync = NoticeSync {
         link: link.clone(),
         store: deps.store,
@@ -165,39 +158,129 @@ pub fn start(
         triage: deps.triage,
     };
     tasks.spawn(field_sync.clone().follow(deps.bus, shutdown.clone()));
+    let progress = Arc::new(IntakeProgress::new(Duration::from_secs(
+        config.mqtt.stall_after_secs,
+    )));
+    let (acks_tx, acks_rx) = mpsc::unbounded_channel();
     let inbound = Inbound {
         link: link.clone(),
+        acks: acks_tx,
         intake: deps.intake,
-        notice_sync,
-        field_sync,
+        notice_sync: notice_sync.clone(),
+        field_sync: field_sync.clone(),
         max_payload: config.intake.max_body_bytes,
         progress: progress.clone(),
+        order: Arc::new(AckOrder::default()),
         shutdown: shutdown.clone(),
     };
-    let runner = Runner::new(inbound, state_tx, shutdown, tasks.clone());
-    tasks.spawn(runner.run(eventloop));
-    let health = MqttHealth {
-        state,
-        intake: progress,
+    let (intake_state, publish_state) = (state_channel(), state_channel());
+    let intake = IntakeConnection {
+        options: intake_options(config)?,
+        inbound,
+        acks_rx,
+        outage: Outage::new("intake", intake_state.0),
+        tasks: tasks.clone(),
     };
-    Ok((health, Some(link)))
+    tasks.spawn(intake.run());
+    let driver = PublisherDriver {
+        link: link.clone(),
+        notice_sync,
+        field_sync,
+        tasks: tasks.clone(),
+    };
+    let outage = Outage::new("publisher", publish_state.0);
+    tasks.spawn(run_publisher(
+        driver,
+        publish_loop,
+        outage,
+        shutdown.clone(),
+    ));
+    let state = both_connected(intake_state.1, publish_state.1, tasks, shutdown);
+    Ok((
+        MqttHealth {
+            state,
+            intake: progress,
+        },
+        Some(link),
+    ))
 }
 
-fn options(config: &Config, topics: &Topics) -> Result<MqttOptions, ConfigError> {
-    let (host, port) = config.mqtt_broker()?;
-    let mut options = MqttOptions::new(config.mqtt_client_id(), host, port);
-    let packet_limit = config.intake.max_body_bytes + PACKET_HEADROOM;
+fn state_channel() -> (watch::Sender<BrokerState>, watch::Receiver<BrokerState>) {
+    watch::channel(BrokerState::Connecting)
+}
+
+/// One state for both connections: connected when both are, else the worse of the two.
+fn both_connected(
+    mut intake: watch::Receiver<BrokerState>,
+    mut publisher: watch::Receiver<BrokerState>,
+    tasks: &TaskTracker,
+    shutdown: CancellationToken,
+) -> watch::Receiver<BrokerState> {
+    let (combined_tx, combined) = state_channel();
+    tasks.spawn(async move {
+        loop {
+            let states = (*intake.borrow_and_update(), *publisher.borrow_and_update());
+            combined_tx.send_replace(match states {
+                (BrokerState::Connected, BrokerState::Connected) => BrokerState::Connected,
+                (BrokerState::Disconnected, _) | (_, BrokerState::Disconnected) => {
+                    BrokerState::Disconnected
+                }
+                _ => BrokerState::Connecting,
+            });
+            let changed = async {
+                tokio::select! {
+                    changed = intake.changed() => changed,
+                    changed = publisher.changed() => changed,
+                }
+            };
+            match shutdown.run_until_cancelled(changed).await {
+                Some(Ok(())) => {}
+                _ => return,
+            }
+        }
+    });
+    combined
+}
+
+/// The intake connection: the hub's persistent session (`mqtt.client_id`), which the broker
+/// keeps reports in while the hub is away.
+fn intake_options(config: &Config) -> Result<IntakeOptions, ConfigError> {
+    Ok(IntakeOptions {
+        address: config.mqtt_broker()?,
+        client_id: config.mqtt_client_id(),
+        login: config.mqtt_credentials(),
+        max_packet: config.intake.max_body_bytes + PACKET_HEADROOM,
+    })
+}
+
+/// The publisher connection (`<client_id>-out`), persistent too, so that publishes in flight
+/// when the broker restarts are sent again; its Last Will says the hub is offline. Nagle is
+/// off: answers are small packets that must leave at once.
+fn publisher(config: &Config, topics: &Topics) -> Result<(AsyncClient, EventLoop), ConfigError> {
+    let mut options = base_options(config, format!("{}-out", config.mqtt_client_id()))?;
     options
-        .set_clean_session(false)
-        .set_manual_acks(true)
-        .set_keep_alive(Duration::from_secs(30))
-        .set_max_packet_size(packet_limit, packet_limit)
+        .set_inflight(OUTGOING_WINDOW)
         .set_last_will(LastWill::new(
             topics.hub_state(),
             hub_state("offline"),
             QoS::AtLeastOnce,
             true,
         ));
+    let (client, mut eventloop) = AsyncClient::new(options, REQUEST_QUEUE);
+    let mut network = eventloop.network_options();
+    network.set_tcp_nodelay(true);
+    eventloop.set_network_options(network);
+    Ok((client, eventloop))
+}
+
+fn base_options(config: &Config, client_id: String) -> Result<MqttOptions, ConfigError> {
+    let (host, port) = config.mqtt_broker()?;
+    let mut options = MqttOptions::new(client_id, host, port);
+    let packet_limit = config.intake.max_body_bytes + PACKET_HEADROOM;
+    options
+        .set_clean_session(false)
+        .set_keep_alive(Duration::from_secs(30))
+        .set_max_packet_size(packet_limit, packet_limit);
     if let Some((user, password)) = config.mqtt_credentials() {
         options.set_credentials(user, password);
     }

@@ -1,149 +1,121 @@
-//! The MQTT event loop: connects and reconnects with backoff, hands each message to a handler,
-//! and counts PUBACKs as they leave.
-//!
-//! The loop never waits on the request queue: it is what empties it. The only thing it waits
-//! for besides the network is a handler permit, and handlers give theirs back before they wait
-//! on the queue, so the two can never wait on each other.
+//! Keeping a connection to the broker: the state it reports, outages logged once, and
+//! reconnection with backoff; and the publisher connection's rumqttc event loop.
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use rumqttc::{ConnectionError, Event, EventLoop, Outgoing, Packet, QoS};
-use tokio::sync::{Semaphore, watch};
+use rumqttc::{Event, EventLoop, Outgoing, Packet};
+use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
-use tokio_util::task::TaskTracker;
 
-use super::inbound::Inbound;
-use super::{BrokerState, hub_state};
+use super::BrokerState;
+use super::publisher::PublisherDriver;
 
-/// Messages being stored at once. When all are busy the loop stops reading, TCP pushes back,
-/// and the broker holds the rest: nothing is dropped.
-const MAX_IN_FLIGHT: usize = 256;
 const MIN_BACKOFF: Duration = Duration::from_millis(500);
 const MAX_BACKOFF: Duration = Duration::from_secs(30);
 /// How long a clean shutdown waits for the DISCONNECT to leave.
 const GOODBYE_TIMEOUT: Duration = Duration::from_secs(2);
 
-pub(super) struct Runner {
-    inbound: Inbound,
+/// One connection's state and outages: logs the first failure of an outage as a warning and
+/// the retries quietly, and waits a little longer before each retry.
+pub(super) struct Outage {
+    /// `intake` or `publisher`, for the logs.
+    name: &'static str,
     state_tx: watch::Sender<BrokerState>,
-    shutdown: CancellationToken,
-    tasks: TaskTracker,
-    /// Bounds concurrent message handling, see `MAX_IN_FLIGHT`.
-    permits: Arc<Semaphore>,
+    since: Option<Instant>,
+    backoff: Duration,
 }
 
-impl Runner {
-    pub(super) fn new(
-        inbound: Inbound,
-        state_tx: watch::Sender<BrokerState>,
-        shutdown: CancellationToken,
-        tasks: TaskTracker,
-    ) -> Runner {
-        Runner {
-            inbound,
+impl Outage {
+    pub(super) fn new(name: &'static str, state_tx: watch::Sender<BrokerState>) -> Outage {
+        Outage {
+            name,
             state_tx,
-            shutdown,
-            tasks,
-            permits: Arc::new(Semaphore::new(MAX_IN_FLIGHT)),
+            since: None,
+            backoff: MIN_BACKOFF,
         }
     }
 
-    pub(super) async fn run(self, mut eventloop: EventLoop) {
-        let mut backoff = MIN_BACKOFF;
-        let mut outage_since: Option<Instant> = None;
-        loop {
-            let polled = tokio::select! {
-                _ = self.shutdown.cancelled() => break,
-                polled = eventloop.poll() => polled,
-            };
-            match polled {
-                Ok(Event::Incoming(Packet::ConnAck(_))) => {
-                    self.on_connected(outage_since.take());
-                    backoff = MIN_BACKOFF;
-                }
-                Ok(Event::Incoming(Packet::Publish(publish))) => {
-                    if publish.qos != QoS::AtMostOnce {
-                        self.inbound.progress.received();
-                    }
-                    let Some(permit) = self
-                        .shutdown
-                        .run_until_cancelled(self.permits.clone().acquire_owned())
-                        .await
-                    else {
-                        break;
-                    };
-                    let permit = permit.expect("the semaphore is never closed");
-                    let inbound = self.inbound.clone();
-                    self.tasks.spawn(inbound.handle(publish, permit));
-                }
-                Ok(Event::Outgoing(Outgoing::PubAck(_))) => self.inbound.progress.acked(),
-                Ok(_) => {}
-                Err(err) => {
-                    self.on_connection_error(&err, &mut outage_since);
-                    if self
-                        .shutdown
-                        .run_until_cancelled(tokio::time::sleep(backoff))
-                        .await
-                        .is_none()
-                    {
-                        break;
-                    }
-                    backoff = (backoff * 2).min(MAX_BACKOFF);
-                }
-            }
-        }
-        self.say_goodbye(&mut eventloop).await;
-    }
-
-    fn on_connected(&self, outage_since: Option<Instant>) {
-        self.inbound.progress.reconnected();
-        // Subscribing on every connect is harmless and covers a broker that lost our session.
-        // From a task of its own: the queue may be full, and only this loop empties it.
-        let inbound = self.inbound.clone();
-        self.tasks.spawn(async move { inbound.announce().await });
+    pub(super) fn connected(&mut self) {
         self.state_tx.send_replace(BrokerState::Connected);
-        match outage_since {
+        self.backoff = MIN_BACKOFF;
+        let name = self.name;
+        match self.since.take() {
             Some(since) => tracing::info!(
+                connection = name,
                 after_secs = since.elapsed().as_secs(),
                 "MQTT broker reachable again"
             ),
-            None => tracing::info!("connected to the MQTT broker"),
+            None => tracing::info!(connection = name, "connected to the MQTT broker"),
         }
     }
 
-    /// Logs the first failure of an outage as a warning and the retries quietly.
-    fn on_connection_error(&self, err: &ConnectionError, outage_since: &mut Option<Instant>) {
-        self.inbound.progress.reconnected();
+    /// Records a failure and waits before the next try; false if the hub stopped meanwhile.
+    pub(super) async fn failed(&mut self, why: &str, shutdown: &CancellationToken) -> bool {
         self.state_tx.send_replace(BrokerState::Disconnected);
-        if outage_since.is_none() {
-            *outage_since = Some(Instant::now());
-            tracing::warn!(%err, "MQTT broker unreachable; HTTP and WebSocket keep serving, retrying with backoff");
+        let name = self.name;
+        if self.since.is_none() {
+            self.since = Some(Instant::now());
+            tracing::warn!(
+                connection = name,
+                why,
+                "MQTT broker unreachable; HTTP and WebSocket keep serving, retrying with backoff"
+            );
         } else {
-            tracing::debug!(%err, "MQTT broker still unreachable");
+            tracing::debug!(connection = name, why, "MQTT broker still unreachable");
         }
+        let wait = self.backoff;
+        self.backoff = (self.backoff * 2).min(MAX_BACKOFF);
+        shutdown
+            .run_until_cancelled(tokio::time::sleep(wait))
+            .await
+            .is_some()
     }
 
-    /// Marks the hub offline and disconnects cleanly, so the broker does not fire the Last Will.
-    async fn say_goodbye(&self, eventloop: &mut EventLoop) {
-        if *self.state_tx.borrow() != BrokerState::Connected {
-            return;
-        }
-        let link = &self.inbound.link;
-        let _ = link.client.try_publish(
-            link.topics.hub_state(),
-            QoS::AtLeastOnce,
-            true,
-            hub_state("offline"),
-        );
-        let _ = link.client.try_disconnect();
-        let flush = async {
-            while let Ok(event) = eventloop.poll().await {
-                if matches!(event, Event::Outgoing(Outgoing::Disconnect)) {
+    pub(super) fn is_connected(&self) -> bool {
+        *self.state_tx.borrow() == BrokerState::Connected
+    }
+}
+
+/// Polls the publisher connection's event loop until the hub stops; rumqttc reconnects on
+/// the next poll after a failure.
+pub(super) async fn run_publisher(
+    driver: PublisherDriver,
+    mut eventloop: EventLoop,
+    mut outage: Outage,
+    shutdown: CancellationToken,
+) {
+    loop {
+        let polled = tokio::select! {
+            _ = shutdown.cancelled() => break,
+            polled = eventloop.poll() => polled,
+        };
+        match polled {
+            Ok(Event::Incoming(Packet::ConnAck(_))) => {
+                driver.connected();
+                outage.connected();
+            }
+            Ok(_) => {}
+            Err(err) => {
+                if !outage.failed(&err.to_string(), &shutdown).await {
                     break;
                 }
             }
-        };
-        let _ = tokio::time::timeout(GOODBYE_TIMEOUT, flush).await;
+        }
     }
+    if outage.is_connected() {
+        say_goodbye(&driver, &mut eventloop).await;
+    }
+}
+
+/// Marks the hub offline and disconnects cleanly, so the broker does not fire the Last Will.
+async fn say_goodbye(driver: &PublisherDriver, eventloop: &mut EventLoop) {
+    driver.goodbye();
+    let flush = async {
+        while let Ok(event) = eventloop.poll().await {
+            if matches!(event, Event::Outgoing(Outgoing::Disconnect)) {
+                break;
+            }
+        }
+    };
+    let _ = tokio::time::timeout(GOODBYE_TIMEOUT, flush).await;
 }

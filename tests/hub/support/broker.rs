@@ -129,6 +129,8 @@ impl Broker {
              persistence_location {dir}/\n\
              autosave_interval 1\n\
              max_queued_messages 10000\n\
+             max_inflight_messages 20\n\
+             set_tcp_nodelay true\n\
              max_packet_size 1048576\n\
              log_dest stderr\n\
              log_type error\nlog_type warning\nlog_type notice\nlog_type information\n",
