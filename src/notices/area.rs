@@ -128,16 +128,21 @@ fn polygon_of(ring: &[LatLon], field: &str) -> Result<Polygon<f64>, Problem> {
             &format!("{field}[{n}].lon"),
         )?;
     }
-    let polygon = Polygon::new(
-        LineString::from_iter(ring.iter().map(|p| coord! { x: p.lon, y: p.lat })),
-        vec![],
-    );
+    let polygon = ring_polygon(ring);
     if let Err(err) = polygon.check_validation() {
         return Err(invalid(format!(
             "is not a simple polygon ({err}); an edge must not cross another"
         )));
     }
     Ok(polygon)
+}
+
+/// A ring as a polygon (x = longitude, y = latitude), without any check.
+fn ring_polygon(ring: &[LatLon]) -> Polygon<f64> {
+    Polygon::new(
+        LineString::from_iter(ring.iter().map(|p| coord! { x: p.lon, y: p.lat })),
+        vec![],
+    )
 }
 
 fn check_circle(circle: &Circle, field: &str) -> Result<(), Problem> {
@@ -173,13 +178,16 @@ pub struct NoticeArea {
 }
 
 impl NoticeArea {
-    /// Builds the geometry of a spec that already passed [`AreaSpec::parse`].
+    /// Builds the geometry of a spec that already passed [`AreaSpec::parse`]. Its polygons are
+    /// not validated again: the self-intersection check compares every edge with every other,
+    /// and this runs on the store's writer at publish time and for every notice replayed to a
+    /// subscriber.
     pub fn of(spec: &AreaSpec, zones: &ZoneIndex) -> NoticeArea {
         let polygons = spec
             .polygons
             .iter()
-            .filter_map(|ring| polygon_of(ring, "area").ok())
-            .map(|polygon| MultiPolygon::new(vec![polygon]));
+            .filter(|ring| ring.len() >= 4 && ring.first() == ring.last())
+            .map(|ring| MultiPolygon::new(vec![ring_polygon(ring)]));
         let zone_shapes = spec
             .zones
             .iter()
