@@ -128,16 +128,21 @@ fn polygon_of(ring: &[LatLon], field: &str) -> Result<Polygon<f64>, Problem> {
             &format!("{field}[{n}].lon"),
         )?;
     }
-    let polygon = Polygon::new(
-        LineString::from_iter(ring.iter().map(|p| coord! { x: p.lon, y: p.lat })),
-        vec![],
-    );
+    let polygon = ring_polygon(ring);
     if let Err(err) = polygon.check_validation() {
         return Err(invalid(format!(
             "is not a simple polygon ({err}); an edge must not cross another"
         )));
     }
     Ok(polygon)
+}
+
+/// A ring as a polygon (x = longitude, y = latitude), without any check.
+fn ring_polygon(ring: &[LatLon]) -> Polygon<f64> {
+    Polygon::new(
+        LineString::from_iter(ring.iter().map(|p| coord! { x: p.lon, y: p.lat })),
+        vec![],
+    )
 }
 
 fn check_circle(circle: &Circle, field: &str) -> Result<(), Problem> {
@@ -173,13 +178,16 @@ pub struct NoticeArea {
 }
 
 impl NoticeArea {
-    /// Builds the geometry of a spec that already passed [`AreaSpec::parse`].
+    /// Builds the geometry of a spec that already passed [`AreaSpec::parse`]. Its polygons are
+    /// not validated again: the self-intersection check compares every edge with every other,
+    /// and this runs on the store's writer at publish time and for every notice replayed to a
+    /// subscriber.
     pub fn of(spec: &AreaSpec, zones: &ZoneIndex) -> NoticeArea {
         let polygons = spec
             .polygons
             .iter()
-            .filter_map(|ring| polygon_of(ring, "area").ok())
-            .map(|polygon| MultiPolygon::new(vec![polygon]));
+            .filter(|ring| ring.len() >= 4 && ring.first() == ring.last())
+            .map(|ring| MultiPolygon::new(vec![ring_polygon(ring)]));
         let zone_shapes = spec
             .zones
             .iter()
@@ -262,4 +270,62 @@ pub fn circle_polygon(circle: &Circle) -> MultiPolygon<f64> {
         })
         .collect();
     MultiPolygon::new(vec![Polygon::new(LineString::from(points), vec![])])
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::{Duration, Instant};
+
+    use super::*;
+
+    /// A closed ring of `points` points (the first repeated last) around the demo district.
+    fn round_ring(points: usize) -> Vec<LatLon> {
+        let mut ring: Vec<LatLon> = (0..points - 1)
+            .map(|n| {
+                let angle = std::f64::consts::TAU * n as f64 / (points - 1) as f64;
+                LatLon {
+                    lat: 44.4 + 0.05 * angle.cos(),
+                    lon: 11.25 + 0.05 * angle.sin(),
+                }
+            })
+            .collect();
+        ring.push(ring[0]);
+        ring
+    }
+
+    #[test]
+    fn building_the_geometry_of_a_parsed_area_with_the_largest_polygons_takes_no_time() {
+        // Found by fuzzing the CAP import: the self-intersection check of a polygon compares
+        // every edge with every other, and `NoticeArea::of` ran it again on every build of a
+        // parsed area: on the store's writer at publish time, and for every notice replayed
+        // to a WebSocket subscriber. Ten 5000-point rings took minutes.
+        let spec = AreaSpec {
+            polygons: vec![round_ring(MAX_POLYGON_POINTS); 10],
+            ..AreaSpec::default()
+        };
+        let zones = ZoneIndex::empty();
+        // The same shape with fewer points, so that this check itself stays quick.
+        let parsed = AreaSpec::parse(
+            RawArea {
+                polygons: Some(vec![round_ring(500)]),
+                ..RawArea::default()
+            },
+            &zones,
+        );
+        assert!(parsed.is_ok(), "{parsed:?}");
+
+        let started = Instant::now();
+        let area = NoticeArea::of(&spec, &zones);
+
+        assert!(
+            started.elapsed() < Duration::from_secs(2),
+            "{:?}",
+            started.elapsed()
+        );
+        assert_eq!(area.shapes.len(), 10);
+        assert!(area.contains(Location {
+            lat: 44.4,
+            lon: 11.25
+        }));
+    }
 }
