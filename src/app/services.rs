@@ -1,0 +1,110 @@
+//! The services the hub is made of, built from the configuration and the store.
+
+use std::sync::Arc;
+
+use anyhow::Context;
+
+use crate::clock::SharedClock;
+use crate::config::Config;
+use crate::metrics::Metrics;
+use crate::notices::{NoticeSettings, Notices, Signer};
+use crate::reports::{CategoryCatalog, DeviceBudget, IntakeLimiter, IntakeRules, SubmissionLimits};
+use crate::store::{self, Store};
+use crate::triage::{Grouping, Targets, TriageSettings};
+use crate::zones::{ZoneDirectory, ZoneIndex, demo_zone_sets};
+
+pub(super) fn notices(
+    config: &Config,
+    store: &Store,
+    zones: &ZoneDirectory,
+    clock: &SharedClock,
+) -> anyhow::Result<Notices> {
+    let signer = Signer::load_or_create(&config.data_dir)?;
+    let settings = NoticeSettings {
+        office: config.office.clone(),
+        sender: config.cap_sender(),
+        sender_name: config.cap_sender_name(),
+        max_import_bytes: config.notices.max_import_bytes,
+    };
+    Ok(Notices::new(
+        store.clone(),
+        zones.clone(),
+        clock.clone(),
+        signer,
+        settings,
+    ))
+}
+
+pub(super) fn intake_rules(config: &Config) -> anyhow::Result<IntakeRules> {
+    Ok(IntakeRules {
+        catalog: CategoryCatalog::new(config.categories.clone()),
+        limits: SubmissionLimits {
+            max_text_chars: config.intake.max_text_chars,
+            max_photo_bytes: config.intake.max_photo_bytes,
+        },
+        reject_outside_zones: config.intake.reject_outside_zones,
+        targets: Targets::from_config(config)?,
+        grouping: grouping(config),
+    })
+}
+
+pub(super) fn triage_settings(config: &Config) -> anyhow::Result<TriageSettings> {
+    Ok(TriageSettings {
+        targets: Targets::from_config(config)?,
+        grouping: grouping(config),
+        max_note_chars: config.triage.max_note_chars,
+        open_data_decimals: config.open_data.precision_decimals,
+        retention_days: config.retention.personal_data_days,
+        categories: CategoryCatalog::new(config.categories.clone()),
+    })
+}
+
+fn grouping(config: &Config) -> Grouping {
+    Grouping {
+        radius_m: config.incidents.radius_m,
+        window: chrono::Duration::minutes(config.incidents.window_minutes.into()),
+    }
+}
+
+pub(super) async fn limiter(
+    config: &Config,
+    store: &Store,
+    metrics: &Arc<Metrics>,
+) -> anyhow::Result<IntakeLimiter> {
+    let known = store.read(store::field::known_devices).await?;
+    Ok(IntakeLimiter::new(
+        config.limits.reports_per_minute_per_ip,
+        config.limits.reports_per_minute_per_device,
+        DeviceBudget::new(config.limits.new_mqtt_devices_per_minute, known),
+        metrics.clone(),
+    ))
+}
+
+/// Reads every zone from the store, installing the demo district first on an empty database.
+pub(super) async fn load_zones(
+    store: &Store,
+    config: &Config,
+    clock: &SharedClock,
+) -> anyhow::Result<ZoneIndex> {
+    let stored = store.read(store::zones::count).await?;
+    if stored == 0 && config.zones.load_demo {
+        install_demo_zones(store, clock.now().timestamp_millis()).await?;
+    }
+    let zones = store.read(store::zones::load_all).await?;
+    tracing::info!(zones = zones.len(), "zone index ready");
+    Ok(ZoneIndex::new(zones))
+}
+
+async fn install_demo_zones(store: &Store, now_ms: i64) -> anyhow::Result<()> {
+    let sets = demo_zone_sets().context("the embedded demo zones are invalid")?;
+    store
+        .write(move |ctx| -> Result<(), anyhow::Error> {
+            for (spec, records) in &sets {
+                store::zones::replace_level(ctx.conn(), &spec.level, records, now_ms)?;
+            }
+            Ok(())
+        })
+        .await?;
+    tracing::info!("installed the demo zones from maps/demo (set zones.load_demo = false to skip)");
+    Ok(())
+}
