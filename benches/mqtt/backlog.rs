@@ -29,7 +29,7 @@ pub async fn run() {
         "\n== backlog drain: {REPORTS} QoS 1 reports from {DEVICES} devices queued at the broker for \
          the stopped hub's persistent session"
     );
-    let broker = Broker::start(true);
+    let broker = Broker::start();
     let dir = tempfile::tempdir().unwrap();
     let config = hub::mqtt_config(dir.path(), &broker);
     let app = hub::start_taking_reports(config.clone(), &broker).await;

@@ -21,10 +21,8 @@ pub struct Broker {
 
 impl Broker {
     /// Starts a fresh broker; every part of the bench gets its own, so no session or retained
-    /// message of one part loads the broker in another. `nodelay` adds `set_tcp_nodelay true`,
-    /// which `ops/mosquitto/vedetta.conf` lacks: without it the broker's small writes wait for
-    /// the peer's delayed ACK (Nagle), up to 40 ms on Linux.
-    pub fn start(nodelay: bool) -> Broker {
+    /// message of one part loads the broker in another.
+    pub fn start() -> Broker {
         let dir = tempfile::tempdir().expect("broker dir");
         // Mosquitto started as root drops to its own user, which must be able to write here.
         std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o777))
@@ -34,7 +32,7 @@ impl Broker {
             .expect("a free port")
             .port();
         let config = dir.path().join("mosquitto.conf");
-        std::fs::write(&config, config_text(port, &dir, nodelay)).expect("write mosquitto.conf");
+        std::fs::write(&config, config_text(port, &dir)).expect("write mosquitto.conf");
         let mut child = Command::new(MOSQUITTO)
             .arg("-c")
             .arg(&config)
@@ -81,14 +79,14 @@ impl Drop for Broker {
     }
 }
 
-/// The office's settings (`ops/mosquitto/vedetta.conf`) without logins and TLS: persistence,
-/// a window of 20 messages in flight per client, and a queue that holds the whole backlog;
-/// with or without Nagle's algorithm on the broker's sockets.
-fn config_text(port: u16, dir: &TempDir, nodelay: bool) -> String {
+/// The office's settings (`ops/mosquitto/vedetta.conf`) without logins and TLS: no Nagle,
+/// persistence, a window of 20 messages in flight per client, and a queue that holds the
+/// whole backlog.
+fn config_text(port: u16, dir: &TempDir) -> String {
     format!(
         "listener {port} 127.0.0.1\n\
          allow_anonymous true\n\
-         set_tcp_nodelay {nodelay}\n\
+         set_tcp_nodelay true\n\
          persistence true\n\
          persistence_location {dir}/\n\
          autosave_interval 30\n\

@@ -27,7 +27,7 @@ const ROUNDS: usize = 20;
 const ZONE: &str = "demo-001";
 
 pub fn run(runtime: &Runtime) {
-    let broker = Broker::start(true);
+    let broker = Broker::start();
     let dir = tempfile::tempdir().unwrap();
     let app = runtime.block_on(hub::start_taking_reports(
         hub::mqtt_config(dir.path(), &broker),

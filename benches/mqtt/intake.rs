@@ -73,8 +73,7 @@ pub fn run(runtime: &Runtime) {
         "devices | path                           |  acks/s |  p50 ms |  p99 ms | batch | commit ms | max unacked/handled"
     );
     for devices in LEVELS {
-        let mut mqtt = runtime.block_on(measure_mqtt(devices, true));
-        let mut mqtt_nagle = runtime.block_on(measure_mqtt(devices, false));
+        let mut mqtt = runtime.block_on(measure_mqtt(devices));
         let mut ws = runtime.block_on(measure_ws(devices));
         let mut floor = Sample {
             latencies: floor::measure(devices, WARMUP, MEASURE),
@@ -82,22 +81,19 @@ pub fn run(runtime: &Runtime) {
             commit_ms: f64::NAN,
             max_unacked: None,
         };
-        mqtt.row(devices, "hub MQTT (broker nodelay)");
-        mqtt_nagle.row(devices, "hub MQTT (broker as in ops/)");
+        mqtt.row(devices, "hub MQTT");
         ws.row(devices, "hub WebSocket");
         floor.row(devices, "floor: rusqlite group commit");
         println!(
-            "{devices:>7} | hub-MQTT/floor = {:.2}, hub-MQTT/WS = {:.2} (broker as in ops/: {:.2}, {:.2})",
+            "{devices:>7} | hub-MQTT/floor = {:.2}, hub-MQTT/WS = {:.2}",
             mqtt.per_second() / floor.per_second(),
             mqtt.per_second() / ws.per_second(),
-            mqtt_nagle.per_second() / floor.per_second(),
-            mqtt_nagle.per_second() / ws.per_second(),
         );
     }
 }
 
-async fn measure_mqtt(count: usize, nodelay: bool) -> Sample {
-    let broker = Broker::start(nodelay);
+async fn measure_mqtt(count: usize) -> Sample {
+    let broker = Broker::start();
     let dir = tempfile::tempdir().unwrap();
     let app = hub::start_taking_reports(hub::mqtt_config(dir.path(), &broker), &broker).await;
     let devices = device::connect_all(broker.port(), &format!("dev{count}"), count).await;
