@@ -107,5 +107,6 @@ fn new_report(n: usize, seq: usize) -> NewReport {
         acknowledge_due_at: Some(Utc::now() + chrono::Duration::minutes(15)),
         resolve_due_at: Some(Utc::now() + chrono::Duration::hours(24)),
         incident_id: None,
+        follow_token_hash: None,
     }
 }

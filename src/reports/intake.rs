@@ -182,21 +182,17 @@ impl Intake {
         self.inner
             .limiter
             .check(&origin, submission.device_id.as_ref())?;
-        let new = self.place(origin.source, submission)?;
+        let mut new = self.place(origin.source, submission)?;
         let grouping = rules.grouping;
-        let follow_token = follow::new_token();
-        let token_hash = follow::token_hash(&follow_token);
-        let (report, duplicate) = self
+        let issued = follow::issue(&new.id);
+        new.follow_token_hash = Some(issued.hash.clone());
+        let (report, token, duplicate) = self
             .inner
             .store
-            .write(move |ctx| {
-                let (report, duplicate) = store_once(ctx, new, &grouping)?;
-                follow_rows::insert(ctx.conn(), &token_hash, report.seq, report.received_at)?;
-                Ok::<_, Problem>((report, duplicate))
-            })
+            .write(move |ctx| store_once(ctx, new, issued.token, &grouping))
             .await?;
         log_report(&report, duplicate);
-        Ok(Receipt::of(&report, duplicate, follow_token))
+        Ok(Receipt::of(&report, duplicate, token))
     }
 
     /// Assigns zones and an id; refuses a point outside every zone if the office says so.
@@ -234,6 +230,7 @@ impl Intake {
             acknowledge_due_at: Some(acknowledge_due_at),
             resolve_due_at: Some(resolve_due_at),
             incident_id: None,
+            follow_token_hash: None,
         })
     }
 }
@@ -258,12 +255,14 @@ fn reconcile_device(
     }
 }
 
-/// Inserts the report, or returns the one stored earlier under the same key.
+/// Inserts the report with its follow token, or returns the one stored earlier under the same
+/// key with a fresh token of its own; and whether it was a retry.
 fn store_once(
     ctx: &mut WriteCtx<'_>,
     mut new: NewReport,
+    token: String,
     grouping: &Grouping,
-) -> Result<(Report, bool), Problem> {
+) -> Result<(Report, String, bool), Problem> {
     let earlier = report_rows::find_by_key(
         ctx.conn(),
         new.source,
@@ -272,7 +271,9 @@ fn store_once(
     )?;
     if let Some((report, fingerprint)) = earlier {
         if fingerprint == new.fingerprint {
-            return Ok((report, true));
+            let fresh = follow::issue(&report.id);
+            follow_rows::add(ctx.conn(), report.seq, &fresh.hash, new.received_at)?;
+            return Ok((report, fresh.token, true));
         }
         return Err(Problem::with_field(
             ErrorCode::ClientRefConflict,
@@ -287,7 +288,7 @@ fn store_once(
     let report = report_rows::insert(ctx.conn(), new)?;
     incidents::joined(ctx, &report)?;
     ctx.emit(Event::ReportReceived(Arc::new(report.clone())));
-    Ok((report, false))
+    Ok((report, token, false))
 }
 
 /// One line per report, with no personal data: no contact, device, text or exact position.

@@ -1,4 +1,5 @@
-//! Follow-token rows: the hash of each secret a reporter was given, and the report it opens.
+//! Follow-token rows: a report's first token hash lives in its own row; a retry's fresh token
+//! gets a row here, beside it.
 
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, params};
@@ -6,24 +7,32 @@ use rusqlite::{Connection, OptionalExtension, params};
 use super::StoreError;
 use super::reports::millis;
 
-/// Records a token for a report.
-pub fn insert(
+/// Records another token for a report (a retry's).
+pub fn add(
     conn: &Connection,
-    token_hash: &[u8],
     report_seq: i64,
+    token_hash: &[u8],
     at: DateTime<Utc>,
 ) -> Result<(), StoreError> {
     conn.prepare_cached(
-        "INSERT INTO report_follow_tokens (token_hash, report_seq, created_at) VALUES (?1, ?2, ?3)",
+        "INSERT INTO report_follow_tokens (report_seq, token_hash, created_at) VALUES (?1, ?2, ?3)",
     )?
-    .execute(params![token_hash, report_seq, millis(at)])?;
+    .execute(params![report_seq, token_hash, millis(at)])?;
     Ok(())
 }
 
-/// The report a token hash opens, if any.
-pub fn report_of(conn: &Connection, token_hash: &[u8]) -> Result<Option<i64>, StoreError> {
+/// The report `report_id`, if `token_hash` is one of its tokens.
+pub fn opens(
+    conn: &Connection,
+    report_id: &str,
+    token_hash: &[u8],
+) -> Result<Option<i64>, StoreError> {
     Ok(conn
-        .prepare_cached("SELECT report_seq FROM report_follow_tokens WHERE token_hash = ?1")?
-        .query_row([token_hash], |row| row.get(0))
+        .prepare_cached(
+            "SELECT r.seq FROM reports r WHERE r.id = ?1 AND (r.follow_token_hash = ?2
+                OR EXISTS (SELECT 1 FROM report_follow_tokens t
+                           WHERE t.report_seq = r.seq AND t.token_hash = ?2))",
+        )?
+        .query_row(params![report_id, token_hash], |row| row.get(0))
         .optional()?)
 }

@@ -32,6 +32,8 @@ pub struct NewReport {
     pub resolve_due_at: Option<DateTime<Utc>>,
     /// The incident it joins, chosen in the same transaction.
     pub incident_id: Option<String>,
+    /// The SHA-256 of the follow token its reporter gets with the ack.
+    pub follow_token_hash: Option<Vec<u8>>,
 }
 
 /// Which reports a listing wants. Results come newest first.
@@ -82,8 +84,9 @@ pub fn insert(conn: &Connection, new: NewReport) -> Result<Report, StoreError> {
     conn.prepare_cached(
         "INSERT INTO reports (id, source, device_id, client_ref, submission_hash, category, lat, lon, text,
             contact_name, contact_phone, contact_email, media_url, has_photo, zones, in_area, status,
-            version, received_at, updated_at, acknowledge_due_at, resolve_due_at, incident_id)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, 1, ?18, ?18, ?19, ?20, ?21)",
+            version, received_at, updated_at, acknowledge_due_at, resolve_due_at, incident_id,
+            follow_token_hash)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, 1, ?18, ?18, ?19, ?20, ?21, ?22)",
     )?
     .execute(params![
         new.id,
@@ -107,6 +110,7 @@ pub fn insert(conn: &Connection, new: NewReport) -> Result<Report, StoreError> {
         new.acknowledge_due_at.map(millis),
         new.resolve_due_at.map(millis),
         new.incident_id,
+        new.follow_token_hash,
     ])?;
     let seq = conn.last_insert_rowid();
     let mut zone_insert =

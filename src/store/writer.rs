@@ -272,6 +272,7 @@ mod tests {
             acknowledge_due_at: None,
             resolve_due_at: None,
             incident_id: None,
+            follow_token_hash: None,
         }
     }
 

@@ -19,12 +19,12 @@ pub enum UpdatesReader<'a> {
 impl Triage {
     /// The reports a `follow` frame's tokens open; refused whole if any token opens nothing.
     pub async fn open_followed(&self, tokens: &[String]) -> Result<Followed, Problem> {
-        let hashes = follow::parse_tokens(tokens, "tokens")?;
+        let presented = follow::present_all(tokens, "tokens")?;
         self.store()
             .read(move |conn| {
-                let mut report_seqs = Vec::with_capacity(hashes.len());
-                for (n, hash) in hashes.iter().enumerate() {
-                    let seq = follow_rows::report_of(conn, hash)?
+                let mut report_seqs = Vec::with_capacity(presented.len());
+                for (n, token) in presented.iter().enumerate() {
+                    let seq = follow_rows::opens(conn, &token.report_id, &token.hash)?
                         .ok_or_else(|| follow::wrong_token(&format!("tokens[{n}]")))?;
                     report_seqs.push(seq);
                 }
@@ -54,12 +54,12 @@ impl Triage {
         id: &str,
         reader: UpdatesReader<'_>,
     ) -> Result<Vec<ReporterUpdate>, Problem> {
-        let token_hash = match reader {
+        let token = match reader {
             UpdatesReader::Staff(staff) => {
                 staff.require(Action::Read)?;
                 None
             }
-            UpdatesReader::Reporter(Some(token)) => Some(follow::token_hash(token)),
+            UpdatesReader::Reporter(Some(token)) => Some(follow::present(token, "token")?),
             UpdatesReader::Reporter(None) => {
                 return Err(Problem::with_field(
                     ErrorCode::Unauthorized,
@@ -72,8 +72,12 @@ impl Triage {
         self.store()
             .read(move |conn| {
                 let report = load(conn, &id)?;
-                if let Some(hash) = token_hash
-                    && follow_rows::report_of(conn, &hash)? != Some(report.seq)
+                let opens = |token: &follow::Presented| {
+                    follow_rows::opens(conn, &token.report_id, &token.hash)
+                        .map(|seq| seq == Some(report.seq))
+                };
+                if let Some(token) = &token
+                    && !opens(token)?
                 {
                     return Err(follow::wrong_token("token"));
                 }

@@ -40,7 +40,11 @@ async fn a_message_over_twice_the_limit_is_closed_with_1009_not_reset() {
 async fn follow_frames_beyond_their_rate_are_refused_and_a_session_that_keeps_on_is_closed() {
     let app = TestApp::spawn_with(|config| config.ws.queries_per_minute = 30).await;
     let mut client = WsClient::connect(&app.ws_url()).await;
-    let follow = json!({ "type": "follow", "tokens": [format!("vft_{}", "B".repeat(43))] });
+    let token = format!(
+        "vft_019a0000-0000-7000-8000-000000000000.{}",
+        "B".repeat(43)
+    );
+    let follow = json!({ "type": "follow", "tokens": [token] });
 
     let mut codes = Vec::new();
     for _ in 0..15 {

@@ -1,7 +1,7 @@
 //! Routes each reporter update to the sessions that follow its report (opened by its follow
 //! token), so a report event wakes only those sessions and not every connected citizen.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 
 use tokio::sync::broadcast::error::RecvError;
@@ -36,7 +36,7 @@ struct Registry {
 /// One session's subscription; dropping it leaves the registry.
 pub struct Following {
     id: u64,
-    keys: Vec<FollowKey>,
+    keys: HashSet<FollowKey>,
     updates_rx: mpsc::Receiver<Arc<ReportChange>>,
     followers: Followers,
 }
@@ -50,7 +50,7 @@ impl Followers {
         registry.queues.insert(id, updates_tx);
         Following {
             id,
-            keys: Vec::new(),
+            keys: HashSet::new(),
             updates_rx,
             followers: self.clone(),
         }
@@ -93,12 +93,11 @@ impl Followers {
 impl Following {
     /// Also routes the updates on report `key` to this session.
     pub fn report(&mut self, key: FollowKey) {
-        if self.keys.contains(&key) {
+        if !self.keys.insert(key) {
             return;
         }
         let mut registry = self.followers.registry.lock().expect("followers lock");
         registry.by_key.entry(key).or_default().push(self.id);
-        self.keys.push(key);
     }
 
     /// The next update for a followed report; `None` once the session fell behind.

@@ -1,11 +1,13 @@
 -- Follow tokens: each acknowledgement gives the reporter a secret that opens the updates on
--- that report, and only those. Only the SHA-256 of a token is kept.
+-- that report, and only those. Only the SHA-256 of a token is kept: the first in the report's
+-- row, those of retries (each answer carries a fresh token) here.
+ALTER TABLE reports ADD COLUMN follow_token_hash BLOB;
 CREATE TABLE report_follow_tokens (
-    token_hash BLOB PRIMARY KEY,
     report_seq INTEGER NOT NULL REFERENCES reports(seq) ON DELETE CASCADE,
-    created_at INTEGER NOT NULL
+    token_hash BLOB NOT NULL,
+    created_at INTEGER NOT NULL,
+    PRIMARY KEY (report_seq, token_hash)
 ) STRICT, WITHOUT ROWID;
-CREATE INDEX report_follow_tokens_by_report ON report_follow_tokens(report_seq);
 
 -- A report's text is public (in Open311) only after an operator publishes it, until this time.
 ALTER TABLE reports ADD COLUMN public_until INTEGER;
