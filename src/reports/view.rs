@@ -58,7 +58,8 @@ impl<'a> ReportView<'a> {
             zones: &report.zones,
             in_area: report.in_area,
             has_photo: report.has_photo,
-            media_url: report.media_url.as_deref(),
+            // A link to the reporter's photo: for those who may see photos.
+            media_url: report.media_url.as_deref().filter(|_| sees_reporters),
             version: report.version,
             received_at: report.received_at,
             updated_at: report.updated_at,
