@@ -1,5 +1,5 @@
 // Bundles the console and the citizen page, with Leaflet and their CSS, into OUTDIR (default
-// dist/). The hub's build.rs runs this and embeds the result in the binary.
+// dist/). The hub's build.rs runs this and embeds every file written, chunks/ included.
 import { build } from 'esbuild';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -8,11 +8,8 @@ import { fileURLToPath } from 'node:url';
 const here = path.dirname(fileURLToPath(import.meta.url));
 const outdir = path.resolve(process.argv[2] ?? path.join(here, 'dist'));
 
-await rm(outdir, { recursive: true, force: true });
-await mkdir(outdir, { recursive: true });
-await build({
+const common = {
   absWorkingDir: here,
-  entryPoints: { console: 'src/console/main.js', citizen: 'src/citizen/main.js' },
   bundle: true,
   minify: true,
   format: 'esm',
@@ -20,12 +17,48 @@ await build({
   outdir,
   loader: { '.png': 'file', '.svg': 'file' },
   assetNames: 'img/[name]-[hash]',
+  chunkNames: 'chunks/[name]-[hash]',
   legalComments: 'linked',
   logLevel: 'warning',
-});
+  metafile: true,
+};
+
+await rm(outdir, { recursive: true, force: true });
+await mkdir(outdir, { recursive: true });
+// One build per page, so that neither page's first script waits on a chunk shared with the
+// other. The citizen page splits: its map arrives as a chunk after the form works.
+const pages = {
+  console: await build({ ...common, entryPoints: { console: 'src/console/main.js' } }),
+  citizen: await build({ ...common, entryPoints: { citizen: 'src/citizen/main.js' }, splitting: true }),
+};
+for (const [page, result] of Object.entries(pages)) {
+  await writeFile(path.join(outdir, `${page}.html`), html(page, staticImports(result.metafile, `${page}.js`)));
+}
+
+/** The chunks an entry imports statically: the page names them, so that they load alongside
+ * it rather than after it. Dynamic imports (the map) are left to load when asked for. */
+function staticImports(metafile, entry) {
+  const outputs = Object.fromEntries(Object.entries(metafile.outputs)
+    .map(([file, output]) => [path.relative(outdir, path.resolve(here, file)), output]));
+  const found = new Set();
+  const visit = (file) => {
+    for (const imported of outputs[file]?.imports ?? []) {
+      if (imported.kind !== 'import-statement' || imported.external) continue;
+      const chunk = path.relative(outdir, path.resolve(here, imported.path));
+      if (!found.has(chunk)) {
+        found.add(chunk);
+        visit(chunk);
+      }
+    }
+  };
+  visit(entry);
+  return [...found];
+}
+
 // Each page is its bundle: the script draws everything, in the reader's language.
-for (const page of ['console', 'citizen']) {
-  await writeFile(path.join(outdir, `${page}.html`), `<!doctype html>
+function html(page, preloads) {
+  const links = preloads.map((chunk) => `<link rel="modulepreload" href="/ui/${chunk}">\n`).join('');
+  return `<!doctype html>
 <html lang="it">
 <head>
 <meta charset="utf-8">
@@ -34,10 +67,10 @@ for (const page of ['console', 'citizen']) {
 <link rel="icon" href="data:,">
 <link rel="stylesheet" href="/ui/${page}.css">
 <script type="module" src="/ui/${page}.js"></script>
-</head>
+${links}</head>
 <body>
 <noscript>Vedetta needs JavaScript. / Vedetta richiede JavaScript.</noscript>
 </body>
 </html>
-`);
+`;
 }

@@ -1,37 +1,52 @@
-// The citizens' page: send a geolocated report, follow its status, see the notices in force here.
+// The citizens' page: the notices in force where they are, and a geolocated report with its
+// status. The form and the notices come first; the map loads behind them and is never needed.
+import 'leaflet/dist/leaflet.css';
 import '../shared/base.css';
 import './citizen.css';
-import L from '../shared/leaflet.js';
 import { api } from '../shared/api.js';
 import { fill, h } from '../shared/dom.js';
-import { language, languageSwitch, localized, onLanguageChange, t } from '../shared/i18n.js';
-import { noticeShapes, noticeSummary, zoneMap } from '../shared/map.js';
+import { languageSwitch, onLanguageChange, t } from '../shared/i18n.js';
+import { finestZones, levelRanks } from '../shared/notice.js';
+import { PlaceSearch } from '../shared/place-search.js';
 import { LiveSocket } from '../shared/socket.js';
+import { emergencyNumber, lifeSafety, reportForm, safetyNote } from './form.js';
 import { NoticeBoard } from './notices.js';
-import { MyReports } from './reports.js';
 import { readPhoto } from './photo.js';
+import { MyReports } from './reports.js';
 
 const PLACE = 'vedetta.place';
 const RETRYABLE = ['rate_limited', 'internal'];
-const settings = await api('/ui/config.json');
-const categories = (await api('/api/v1/categories')).categories;
-const mine = new MyReports();
-const place = { point: null, marker: null };
+const [settings, { categories }] = await Promise.all([api('/ui/config.json'), api('/api/v1/categories')]);
+const ranks = levelRanks(settings);
+const mine = new MyReports(categories, settings);
+/** Where the citizen is: a point, with the name of its zone once known and the bounds of a
+ * place chosen by name. */
+const place = { point: null, name: null, bbox: null };
+/** The map, once its code has arrived; everything works without it meanwhile. */
+let mapView = null;
 
 const status = h('p', { id: 'send-status', role: 'status', 'aria-live': 'polite' });
-const noticeAreas = L.layerGroup();
-const zonesById = new Map();
-const notices = new NoticeBoard((list) => {
-  noticeAreas.clearLayers();
-  list.forEach((notice) => noticeShapes(noticeSummary(notice, language()), zonesById).addTo(noticeAreas));
+const notices = new NoticeBoard(settings, ranks, (summaries) => mapView?.showNotices(summaries));
+const mapElement = h('div', { id: 'map', class: 'map', role: 'region', 'aria-labelledby': 'map-name' },
+  h('p', { id: 'map-name', class: 'map-loading', 'data-t': 'citizen.map_loading' }));
+const search = new PlaceSearch({
+  id: 'place-search', label: t('citizen.search_place'), hint: t('place.hint'),
+  onPick: (found) => choosePlace(found.lat, found.lon, { name: found.name, bbox: found.bbox, move: true }),
 });
-const mapElement = h('div', { id: 'map', class: 'map' });
-const form = reportForm();
+const report = reportForm({
+  settings, categories, search, mapElement,
+  onLocate: locate,
+  onUseCentre: () => (mapView ? chooseCentre() : tell(t('citizen.map_loading'))),
+  onSubmit: send,
+});
+const { form } = report;
+const emergency = h('a', { id: 'emergency', href: `tel:${emergencyNumber(settings)}` });
 
 fill(
   document.body,
   h('header', { class: 'topbar' },
     h('h1', {}, 'Vedetta'), h('span', { class: 'office' }, settings.office_name), languageSwitch()),
+  h('p', { class: 'emergency' }, emergency),
   h('main', {},
     notices.element,
     h('section', { id: 'report', 'aria-labelledby': 'report-title' },
@@ -39,11 +54,6 @@ fill(
       form, status),
     mine.element),
 );
-
-const { map, zones } = await zoneMap(mapElement, settings);
-zones.forEach((zone) => zonesById.set(zone.id, zone));
-noticeAreas.addTo(map);
-map.on('click', (event) => choosePlace(event.latlng.lat, event.latlng.lng));
 
 function follow(live) {
   const tokens = mine.tokens();
@@ -54,7 +64,7 @@ const socket = new LiveSocket((live) => {
   follow(live);
   // With the cursor the hub sends exactly what changed while away, cancellations included.
   if (place.point) live.send({ type: 'subscribe', point: place.point, cursor: notices.cursor });
-  mine.pending().forEach((report) => live.send({ type: 'report', report }));
+  mine.pending().forEach((pending) => live.send({ type: 'report', report: pending }));
 });
 socket.on('ack', (frame) => {
   mine.acknowledged(frame.client_ref, frame.report);
@@ -76,50 +86,26 @@ socket.on('subscribed', (frame) => notices.ready(frame.cursor));
 
 translate();
 restorePlace();
+loadMap();
 onLanguageChange(() => {
   translate();
   notices.render();
   mine.render();
 });
 
-function reportForm() {
-  return h('form', { id: 'report-form', novalidate: true, onsubmit: send },
-    h('fieldset', {},
-      h('legend', { 'data-t': 'citizen.where' }),
-      h('button', { type: 'button', id: 'locate', onclick: locate, 'data-t': 'citizen.use_location' }),
-      h('p', { class: 'hint', 'data-t': 'citizen.or_tap' }),
-      mapElement,
-      h('button', { type: 'button', id: 'use-centre', onclick: () => choosePlace(map.getCenter().lat, map.getCenter().lng), 'data-t': 'citizen.use_centre' }),
-      h('output', { id: 'place', 'aria-live': 'polite' })),
-    h('fieldset', { id: 'categories' }, categoryChoices()),
-    h('div', { class: 'field' },
-      h('label', { for: 'text', 'data-t': 'citizen.what' }),
-      h('textarea', { id: 'text', rows: 4, maxlength: settings.max_text_chars, required: true })),
-    h('div', { class: 'field' },
-      h('label', { for: 'photo', 'data-t': 'citizen.photo' }),
-      h('input', { id: 'photo', type: 'file', accept: 'image/jpeg,image/png,image/webp', capture: 'environment' })),
-    h('details', {},
-      h('summary', { 'data-t': 'citizen.contact' }),
-      contactField('name', 'text', 'name'),
-      contactField('phone', 'tel', 'tel'),
-      contactField('email', 'email', 'email')),
-    h('button', { type: 'submit', id: 'send', class: 'primary', 'data-t': 'citizen.send' }));
-}
-
-function contactField(name, type, autocomplete) {
-  return h('div', { class: 'field' },
-    h('label', { for: `contact-${name}`, 'data-t': `citizen.contact_${name}` }),
-    h('input', { id: `contact-${name}`, type, autocomplete }));
-}
-
-function categoryChoices() {
-  return [
-    h('legend', {}, t('citizen.category')),
-    categories.map((category) =>
-      h('label', { class: 'choice' },
-        h('input', { type: 'radio', name: 'category', value: category.code, required: true }),
-        ` ${localized(category.name, category.code)}`)),
-  ];
+/** The map's code is a chunk of its own, fetched once the page works. */
+async function loadMap() {
+  try {
+    const { CitizenMap } = await import('./map-view.js');
+    mapView = new CitizenMap(mapElement, settings, { onTap: (lat, lon) => choosePlace(lat, lon) });
+  } catch {
+    // Without the map the page still works: location, search and notices need none of it.
+    return;
+  }
+  mapView.map.getContainer().setAttribute('aria-label', t('map.label'));
+  mapView.map.getContainer().removeAttribute('aria-labelledby');
+  if (place.point) mapView.showPlace(place, { move: true });
+  mapView.showNotices(notices.inForce());
 }
 
 function translate() {
@@ -127,20 +113,22 @@ function translate() {
   for (const element of document.querySelectorAll('[data-t]')) {
     element.textContent = t(element.dataset.t);
   }
-  fill(form.querySelector('#categories'), categoryChoices());
+  emergency.textContent = t('citizen.emergency', { number: emergencyNumber(settings) });
+  search.relabel(t('citizen.search_place'), t('place.hint'));
+  mapView?.map.getContainer().setAttribute('aria-label', t('map.label'));
+  report.translate();
   showPlace();
 }
 
 function locate() {
-  if (!navigator.geolocation) return showError(t('citizen.no_geolocation'));
-  status.textContent = t('citizen.locating');
+  if (!navigator.geolocation) return tell(t('citizen.no_geolocation'), 'error');
+  tell(t('citizen.locating'));
   navigator.geolocation.getCurrentPosition(
     (position) => {
       status.textContent = '';
-      choosePlace(position.coords.latitude, position.coords.longitude);
-      map.setView([position.coords.latitude, position.coords.longitude], Math.max(map.getZoom(), 14));
+      choosePlace(position.coords.latitude, position.coords.longitude, { move: true });
     },
-    () => showError(t('citizen.location_denied')),
+    () => tell(t('citizen.location_denied'), 'error'),
     { enableHighAccuracy: true, timeout: 15000 },
   );
 }
@@ -150,33 +138,49 @@ async function restorePlace() {
   const permission = await navigator.permissions?.query({ name: 'geolocation' }).catch(() => null);
   if (permission?.state === 'granted') return locate();
   const saved = JSON.parse(localStorage.getItem(PLACE) ?? 'null');
-  if (saved) choosePlace(saved.lat, saved.lon);
+  if (saved) choosePlace(saved.lat, saved.lon, { name: saved.name, bbox: saved.bbox, move: true });
 }
 
-async function choosePlace(lat, lon) {
-  place.point = { lat: round(lat), lon: round(lon) };
-  localStorage.setItem(PLACE, JSON.stringify(place.point));
-  if (place.marker) place.marker.setLatLng([lat, lon]);
-  else place.marker = L.circleMarker([lat, lon], { radius: 9, color: '#0d47a1', weight: 3, fillOpacity: 0.6 }).addTo(map);
-  place.zone = null;
+function chooseCentre() {
+  const centre = mapView.centre();
+  choosePlace(centre.lat, centre.lon);
+}
+
+/** A new place: remembered, shown, and the notices in force there asked for. */
+function choosePlace(lat, lon, { name = null, bbox = null, move = false } = {}) {
+  const point = { lat: round(lat), lon: round(lon) };
+  Object.assign(place, { point, name, bbox });
+  remember();
+  mapView?.showPlace(place, { move });
   showPlace();
   notices.moved();
-  socket.send({ type: 'subscribe', point: place.point });
-  const found = await api(`/api/v1/zones/lookup?lat=${place.point.lat}&lon=${place.point.lon}`);
-  place.zone = found.zones[0]?.name ?? t('citizen.outside_zones');
+  socket.send({ type: 'subscribe', point });
+  if (!name) nameThePlace(point);
+}
+
+async function nameThePlace(point) {
+  const found = await api(`/api/v1/zones/lookup?lat=${point.lat}&lon=${point.lon}`).catch(() => null);
+  // Another place may have been chosen meanwhile.
+  if (!found || place.point !== point) return;
+  place.name = finestZones(found.zones, ranks)[0]?.name ?? t('citizen.outside_zones');
+  remember();
   showPlace();
+}
+
+function remember() {
+  localStorage.setItem(PLACE, JSON.stringify({ ...place.point, name: place.name, bbox: place.bbox }));
 }
 
 function showPlace() {
   const output = form.querySelector('#place');
   if (!place.point) return (output.textContent = t('citizen.no_place'));
   const where = `${place.point.lat.toFixed(4)}, ${place.point.lon.toFixed(4)}`;
-  output.textContent = place.zone ? `${place.zone} (${where})` : where;
+  output.textContent = place.name ? `${place.name} (${where})` : where;
 }
 
 async function send(event) {
   event.preventDefault();
-  const category = form.querySelector('input[name=category]:checked')?.value;
+  const category = report.category();
   const text = form.querySelector('#text').value.trim();
   if (!place.point) return showError(t('citizen.need_place'));
   if (!category) return showError(t('citizen.need_category'));
@@ -187,37 +191,39 @@ async function send(event) {
   } catch (err) {
     return showError(t(err.message));
   }
-  let report;
+  let draft;
   try {
-    report = mine.draft({ category, text, ...place.point, contact: contact(), photo });
+    draft = mine.draft({ category, text, ...place.point, contact: report.contact(), photo });
   } catch {
     return showError(t('citizen.storage_full'));
   }
-  form.dataset.sending = report.client_ref;
+  form.dataset.sending = draft.client_ref;
   form.querySelector('#send').disabled = true;
   status.className = '';
-  status.textContent = socket.send({ type: 'report', report }) ? t('citizen.sending') : t('citizen.queued');
-}
-
-function contact() {
-  const value = (name) => form.querySelector(`#contact-${name}`).value.trim() || undefined;
-  const details = { name: value('name'), phone: value('phone'), email: value('email') };
-  return Object.values(details).some(Boolean) ? details : undefined;
+  status.textContent = socket.send({ type: 'report', report: draft }) ? t('citizen.sending') : t('citizen.queued');
 }
 
 function finishSending(receipt) {
+  const category = mine.find(receipt.client_ref)?.report.category;
   delete form.dataset.sending;
   form.querySelector('#send').disabled = false;
   form.querySelector('#text').value = '';
   form.querySelector('#photo').value = '';
   status.className = 'ok';
-  status.textContent = t('citizen.received', { zone: receipt.zones[0]?.name ?? '' });
+  const received = t('citizen.received', { zone: finestZones(receipt.zones, ranks)[0]?.name ?? '' });
+  const safety = lifeSafety(categories, category);
+  status.textContent = safety ? `${received} ${safetyNote(safety, settings)}` : received;
 }
 
 function showError(message) {
   delete form.dataset.sending;
   form.querySelector('#send').disabled = false;
-  status.className = 'error';
+  tell(message, 'error');
+}
+
+/** A line under the form, read out by screen readers. */
+function tell(message, kind = '') {
+  status.className = kind;
   status.textContent = message;
 }
 

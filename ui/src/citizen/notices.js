@@ -1,12 +1,16 @@
-// The notices in force where the citizen is, live: updates replace, cancellations remove.
+// The notices in force where the citizen is, live: an update replaces its notice, a cancellation
+// shows as "Revocato" with its note until the cancelled notice would have expired.
 import { fill, h } from '../shared/dom.js';
 import { formatTime, language, t } from '../shared/i18n.js';
-import { noticeSummary, statusMark } from '../shared/map.js';
+import { noticeSummary, noticeZoneNames, shortList, statusMark } from '../shared/notice.js';
+
+/** The longest a timer may wait (about 24 days); later expiries are checked again then. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 export class NoticeBoard {
-  /** `drawAreas(notices)` shows the areas of the notices listed. */
-  constructor(drawAreas) {
-    this.drawAreas = drawAreas;
+  /** `drawAreas(summaries)` shows the areas of the notices in force (not the cancelled ones). */
+  constructor(settings, ranks, drawAreas) {
+    Object.assign(this, { settings, ranks, drawAreas });
     this.byThread = new Map();
     this.located = false;
     this.list = h('ol', { id: 'notice-list', class: 'cards' });
@@ -20,6 +24,7 @@ export class NoticeBoard {
     this.located = true;
     this.byThread.clear();
     this.cursor = undefined;
+    this.render();
   }
 
   ready(cursor) {
@@ -29,8 +34,15 @@ export class NoticeBoard {
 
   received(notice, cursor) {
     this.cursor = cursor;
-    if (notice.msg_type === 'Cancel') this.byThread.delete(notice.thread_id);
-    else this.byThread.set(notice.thread_id, notice);
+    if (notice.msg_type === 'Cancel') {
+      // The citizen who saw the notice must see that it no longer holds, not have it vanish.
+      const original = this.byThread.get(notice.thread_id)?.notice;
+      const until = original?.expires ?? notice.expires;
+      this.byThread.set(notice.thread_id, { notice, cancelled: true, until });
+      this.expireAt(notice.thread_id, until);
+    } else {
+      this.byThread.set(notice.thread_id, { notice, cancelled: false });
+    }
     this.render();
   }
 
@@ -40,27 +52,70 @@ export class NoticeBoard {
     this.render();
   }
 
+  /** Summaries of the notices in force, for the map. */
+  inForce() {
+    return [...this.byThread.values()].filter((entry) => !entry.cancelled)
+      .map((entry) => noticeSummary(entry.notice, language()));
+  }
+
+  expireAt(threadId, until) {
+    const wait = Date.parse(until) - Date.now();
+    if (!(wait > 0)) return this.byThread.delete(threadId);
+    setTimeout(() => {
+      const entry = this.byThread.get(threadId);
+      if (!entry?.cancelled || entry.until !== until) return;
+      if (Date.parse(until) > Date.now()) return this.expireAt(threadId, until);
+      this.byThread.delete(threadId);
+      this.render();
+    }, Math.min(wait, MAX_TIMER_MS));
+  }
+
   render() {
     this.element.querySelector('h2').textContent = t('citizen.notices_title');
-    this.drawAreas([...this.byThread.values()]);
+    this.drawAreas(this.inForce());
     if (!this.located) return fill(this.list, h('li', { class: 'empty' }, t('citizen.notices_need_place')));
     if (!this.byThread.size) return fill(this.list, h('li', { class: 'empty' }, t('citizen.notices_none')));
-    fill(this.list, [...this.byThread.values()].map((notice) => card(noticeSummary(notice, language()))));
+    fill(this.list, [...this.byThread.values()].map((entry) => {
+      const summary = noticeSummary(entry.notice, language());
+      return entry.cancelled ? this.cancelledCard(summary) : this.card(summary);
+    }));
   }
-}
 
-function card(notice) {
-  const mark = statusMark(notice.status);
-  return h('li', { class: `card notice-card sev-${notice.severity} ${mark ? 'not-real' : ''}` },
-    mark ? h('p', { class: 'not-real-banner' }, t(`notice.not_real.${notice.status}`)) : null,
-    h('p', { class: 'card-head' },
-      h('span', { class: `badge sev-${notice.severity}` }, t(`severity.${notice.severity}`)),
-      ` ${notice.event ?? ''}`),
-    h('h3', {}, notice.headline ?? notice.event),
-    notice.instruction ? h('p', { class: 'instruction' }, notice.instruction) : null,
-    notice.description ? h('p', {}, notice.description) : null,
-    h('p', { class: 'hint' },
-      t('citizen.until', { at: formatTime(notice.expires) }),
-      notice.zones.length ? ` · ${notice.zones.map((zone) => zone.name).join(', ')}` : ''),
-    notice.web ? h('p', {}, h('a', { href: notice.web, rel: 'noopener' }, notice.web)) : null);
+  card(notice) {
+    const mark = statusMark(notice.status);
+    const zones = noticeZoneNames(notice, this.ranks);
+    return h('li', { class: `card notice-card sev-${notice.severity} ${mark ? 'not-real' : ''}`, dataset: { threadId: notice.thread_id } },
+      mark ? h('p', { class: 'not-real-banner' }, t(`notice.not_real.${notice.status}`)) : null,
+      h('p', { class: 'card-head' },
+        h('span', { class: `badge sev-${notice.severity}` }, t(`severity.${notice.severity}`)),
+        ` ${notice.event ?? ''}`),
+      h('h3', {}, notice.headline ?? notice.event),
+      notice.instruction ? h('p', { class: 'instruction' }, notice.instruction) : null,
+      notice.description ? h('p', {}, notice.description) : null,
+      zones.length ? h('p', { class: 'zones' }, t('citizen.notice_zones', { zones: shortList(zones) })) : null,
+      notice.contact ? h('p', { class: 'contact' }, t('citizen.notice_contact', { contact: notice.contact })) : null,
+      h('p', { class: 'hint' },
+        t('citizen.issued', { at: formatTime(notice.sent), by: this.issuer(notice) }),
+        ` · ${t('citizen.until', { at: formatTime(notice.expires) })}`),
+      notice.web ? h('p', {}, h('a', { href: notice.web, rel: 'noopener' }, notice.web)) : null);
+  }
+
+  /** A cancellation's own text is its note: why the notice no longer holds. */
+  cancelledCard(notice) {
+    const mark = statusMark(notice.status);
+    return h('li', { class: `card notice-card cancelled ${mark ? 'not-real' : ''}`, dataset: { threadId: notice.thread_id } },
+      mark ? h('p', { class: 'not-real-banner' }, t(`notice.not_real.${notice.status}`)) : null,
+      h('p', { class: 'card-head' }, h('span', { class: 'badge cancelled' }, t('citizen.cancelled')), ` ${notice.event ?? ''}`),
+      h('h3', {}, notice.headline ?? notice.event),
+      notice.instruction ? h('p', { class: 'instruction' }, notice.instruction) : null,
+      notice.description ? h('p', {}, notice.description) : null,
+      notice.contact ? h('p', { class: 'contact' }, t('citizen.notice_contact', { contact: notice.contact })) : null,
+      h('p', { class: 'hint' }, t('citizen.cancelled_by', { at: formatTime(notice.sent), by: this.issuer(notice) })));
+  }
+
+  /** This office by its name; a notice relayed from another office by its CAP sender. */
+  issuer(notice) {
+    const ours = !notice.office || notice.office === this.settings.office;
+    return (ours && this.settings.office_name) || notice.sender || notice.office || '';
+  }
 }

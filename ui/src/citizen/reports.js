@@ -1,6 +1,8 @@
 // The reports sent from this device, kept in the browser so their status survives a reload.
 import { fill, h } from '../shared/dom.js';
 import { formatTime, t } from '../shared/i18n.js';
+import { finestZones, levelRanks } from '../shared/notice.js';
+import { lifeSafety, safetyNote } from './form.js';
 
 const STORE = 'vedetta.reports';
 const DEVICE = 'vedetta.device';
@@ -9,7 +11,10 @@ const CURSOR = 'vedetta.cursor';
 const KEEP = 50;
 
 export class MyReports {
-  constructor() {
+  /** `categories` and `settings` say which reports may concern lives, and whom to call. */
+  constructor(categories, settings) {
+    this.categories = categories;
+    this.settings = settings;
     this.deviceId = localStorage.getItem(DEVICE) ?? newDeviceId();
     localStorage.setItem(DEVICE, this.deviceId);
     this.cursor = Number(localStorage.getItem(CURSOR) ?? 0);
@@ -49,7 +54,7 @@ export class MyReports {
     entry.id = receipt.id;
     // The secret that lets this device, and only it, follow the report after a reload.
     entry.token = receipt.follow_token;
-    entry.zone = receipt.zones[0]?.name;
+    entry.zone = finestZones(receipt.zones, levelRanks(this.settings))[0]?.name;
     if (entry.status === 'sending') entry.status = receipt.status;
     delete entry.report.photo;
     delete entry.report.contact;
@@ -105,18 +110,33 @@ export class MyReports {
   render() {
     this.element.querySelector('h2').textContent = t('citizen.mine_title');
     if (!this.reports.length) return fill(this.list, h('li', { class: 'empty' }, t('citizen.mine_empty')));
-    fill(this.list, this.reports.map(card));
+    fill(this.list, this.reports.map((entry) => this.card(entry)));
+  }
+
+  card(entry) {
+    return card(entry, this.target(entry));
+  }
+
+  /** What the citizen may expect next. Where lives may be at stake, never a day-long answer
+   * time: how soon the operations room takes the report in hand, and whom to call meanwhile. */
+  target(entry) {
+    const safety = lifeSafety(this.categories, entry.report.category);
+    if (safety) {
+      if (!['sending', 'received'].includes(entry.status)) return null;
+      return safetyNote(safety, this.settings);
+    }
+    const expected = entry.updates.at(-1)?.expected;
+    return expected ? t('citizen.expected', { at: formatTime(expected) }) : null;
   }
 }
 
-function card(entry) {
-  const latest = entry.updates.at(-1);
+function card(entry, target) {
   return h('li', { class: 'card report-card', dataset: { clientRef: entry.report.client_ref, status: entry.status } },
     h('p', { class: 'card-head' },
       h('span', { class: `badge status-${entry.status}` }, t(`report.${entry.status}`)),
       ` ${formatTime(entry.sent_at)}${entry.zone ? ` · ${entry.zone}` : ''}`),
     h('p', { class: 'report-text' }, entry.report.text),
-    latest?.expected ? h('p', { class: 'hint' }, t('citizen.expected', { at: formatTime(latest.expected) })) : null,
+    target ? h('p', { class: 'hint target' }, target) : null,
     entry.updates.length
       ? h('ol', { class: 'updates' }, entry.updates.map((update) =>
         h('li', {},

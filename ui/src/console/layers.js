@@ -5,7 +5,8 @@ import 'leaflet.markercluster';
 import 'leaflet.markercluster/dist/MarkerCluster.css';
 import 'leaflet.markercluster/dist/MarkerCluster.Default.css';
 import { language, t } from '../shared/i18n.js';
-import { escapeHtml, noticeShapes, noticeSummary } from '../shared/map.js';
+import { escapeHtml, noticeSummary } from '../shared/notice.js';
+import { NoticeAreas } from '../shared/notice-areas.js';
 
 export const STATUS_GLYPHS = {
   received: '!',
@@ -16,21 +17,21 @@ export const STATUS_GLYPHS = {
 };
 
 export class MapLayers {
-  constructor(map, live, zonesById, { onReport, categoryName }) {
+  constructor(zoneMap, live, { onReport, categoryName }) {
+    const map = zoneMap.map;
     this.categoryName = categoryName;
     this.map = map;
     this.live = live;
-    this.zonesById = zonesById;
     this.onReport = onReport;
     this.markers = new Map();
     this.reportLayer = L.markerClusterGroup({ maxClusterRadius: 45, showCoverageOnHover: false }).addTo(map);
     this.incidentLayer = L.layerGroup().addTo(map);
-    this.noticeLayer = L.layerGroup().addTo(map);
+    this.noticeAreas = new NoticeAreas(zoneMap, 'notices');
     this.deviceLayer = L.layerGroup().addTo(map);
     L.control.layers(null, {
       [t('map.reports')]: this.reportLayer,
       [t('map.incidents')]: this.incidentLayer,
-      [t('map.notices')]: this.noticeLayer,
+      [t('map.notices')]: this.noticeAreas.layer,
       [t('map.devices')]: this.deviceLayer,
     }, { collapsed: true }).addTo(map);
     live.reports.forEach((report) => this.showReport(report));
@@ -95,11 +96,8 @@ export class MapLayers {
   }
 
   drawNotices() {
-    this.noticeLayer.clearLayers();
-    for (const notice of this.live.notices.values()) {
-      if (notice.msg_type === 'Cancel') continue;
-      noticeShapes(noticeSummary(notice, language()), this.zonesById).addTo(this.noticeLayer);
-    }
+    const inForce = [...this.live.notices.values()].filter((notice) => notice.msg_type !== 'Cancel');
+    this.noticeAreas.show(inForce.map((notice) => noticeSummary(notice, language())));
   }
 }
 

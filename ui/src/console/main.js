@@ -1,11 +1,13 @@
 // The operators' console: log in, then the live map with the queue, reports, notices and,
 // for admins, the audit log. Each role sees only the actions it may take.
+import 'leaflet/dist/leaflet.css';
 import '../shared/base.css';
 import './console.css';
 import { api, setToken, whenUnauthorized } from '../shared/api.js';
 import { field, fill, h } from '../shared/dom.js';
 import { languageSwitch, localized, onLanguageChange, t } from '../shared/i18n.js';
 import { zoneMap } from '../shared/map.js';
+import { PlaceSearch } from '../shared/place-search.js';
 import { auditView } from './audit.js';
 import { MapLayers } from './layers.js';
 import { Live } from './live.js';
@@ -73,19 +75,22 @@ async function openConsole(user, token) {
   const categories = (await api('/api/v1/categories')).categories;
   const shell = layout(user);
   fill(document.body, shell.root);
-  const { map, zones } = await zoneMap(shell.map, settings);
+  // The zones come as tiles while the map is looked at: nothing national is downloaded first.
+  const zones = zoneMap(shell.map, settings);
+  shell.mapTools.append(new PlaceSearch({
+    id: 'map-search', label: t('console.map_search'), quietHint: true, hint: t('place.hint'),
+    onPick: (place) => zones.showBbox(place.bbox),
+  }).element);
   const live = new Live(token);
   await live.load();
-  const zonesById = new Map(zones.map((zone) => [zone.id, zone]));
-  const smallest = zones.filter((zone) => !zones.some((other) => other.properties.parent_id === zone.id));
   const reportPanel = new ReportPanel(shell.detail, {
     user, categories, live, flash: shell.flash,
     onDraft: (notice) => { views.show('notices'); notices.open(notice.id); },
   });
   const categoryName = (code) => localized(categories.find((c) => c.code === code)?.name, code);
-  const layers = new MapLayers(map, live, zonesById, { onReport: (id) => selectReport(id), categoryName });
-  const queue = new Queue(live, { categories, zones: smallest, onSelect: (id) => selectReport(id) });
-  const notices = new NoticesView({ user, live, map, zones: smallest, zonesById, detail: shell.detail, flash: shell.flash });
+  const layers = new MapLayers(zones, live, { onReport: (id) => selectReport(id), categoryName });
+  const queue = new Queue(live, { categories, onSelect: (id) => selectReport(id) });
+  const notices = new NoticesView({ user, live, zoneMap: zones, detail: shell.detail, flash: shell.flash });
   const views = new Views(shell, { queue, notices, user });
   counters(shell.counters, live);
   live.addEventListener('connection', (event) => shell.connection(event.detail.value));
@@ -153,6 +158,7 @@ function layout(user) {
     counters: h('div', { class: 'counters', id: 'counters' }),
     panel: h('aside', { class: 'panel', id: 'panel' }),
     map: h('div', { class: 'map', id: 'map', role: 'region', 'aria-label': t('map.label') }),
+    mapTools: h('div', { class: 'map-tools' }),
     detail: h('aside', { class: 'detail', id: 'detail', 'aria-live': 'polite' }),
     wide: h('div', { class: 'wide-area', id: 'wide' }),
     connection: (state) => {
@@ -172,7 +178,7 @@ function layout(user) {
       shell.counters, nav, link, languageSwitch(),
       h('span', { class: 'user' }, `${user.name} · ${t(`role.${user.role}`)}`),
       h('button', { type: 'button', id: 'logout', onclick: logOut }, t('console.logout'))),
-    shell.panel, shell.map, shell.detail, shell.wide, flashBox);
+    shell.panel, h('div', { class: 'map-column' }, shell.mapTools, shell.map), shell.detail, shell.wide, flashBox);
   return shell;
 }
 

@@ -1,14 +1,18 @@
 // Drawing a notice's area on the live map: a polygon point by point, a circle (centre and
-// radius), or whole zones; the hub says which zones the area covers as it is drawn.
+// radius), or whole zones found by name; the hub says which zones the area covers as it is drawn.
 import L from '../shared/leaflet.js';
 import { api } from '../shared/api.js';
 import { field, fill, h } from '../shared/dom.js';
 import { t } from '../shared/i18n.js';
+import { PlaceSearch } from '../shared/place-search.js';
+import { placesByIds } from '../shared/places.js';
+
+const AREA_COLOUR = '#0d47a1';
 
 export class AreaEditor {
-  constructor(map, zones, area = {}) {
-    this.map = map;
-    this.zones = zones;
+  constructor(zoneMap, area = {}) {
+    this.zoneMap = zoneMap;
+    this.map = zoneMap.map;
     this.area = {
       polygons: structuredClone(area.polygons ?? []),
       circles: structuredClone(area.circles ?? []),
@@ -27,6 +31,7 @@ export class AreaEditor {
   destroy() {
     this.map.off('click', this.onClick);
     this.layer.remove();
+    this.zoneMap.setHighlights('area-editor', new Map());
   }
 
   value() {
@@ -37,12 +42,15 @@ export class AreaEditor {
 
   controls() {
     this.radius = h('input', { id: 'circle-radius', type: 'number', min: 0.1, max: 2000, step: 0.1, value: 2 });
+    // Thousands of municipalities: they are found by name, and the chosen ones shown as chips.
+    this.zoneSearch = new PlaceSearch({
+      id: 'area-zone-search', label: t('area.add_zone'), hint: t('place.hint'), keepName: false,
+      onPick: (place) => this.addZone(place),
+    });
+    this.chips = h('ul', { id: 'area-zones', class: 'zone-chips', 'aria-label': t('area.zones') });
     this.zonePicker = h('fieldset', { class: 'zone-picker' },
-      h('legend', {}, t('area.zones')),
-      this.zones.map((zone) => h('label', { class: 'choice' },
-        h('input', { type: 'checkbox', value: zone.id, checked: this.area.zones.includes(zone.id),
-          onchange: (event) => this.toggleZone(zone.id, event.target.checked) }),
-        ` ${zone.properties.name}`)));
+      h('legend', {}, t('area.zones')), this.zoneSearch.element, this.chips);
+    this.showChips();
     this.hint = h('p', { class: 'hint', 'aria-live': 'polite' });
     return h('div', { class: 'area-editor' },
       h('div', { class: 'button-row' },
@@ -101,14 +109,36 @@ export class AreaEditor {
     this.changed();
   }
 
-  toggleZone(id, on) {
-    this.area.zones = on ? [...new Set([...this.area.zones, id])] : this.area.zones.filter((z) => z !== id);
+  addZone(place) {
+    if (!this.area.zones.includes(place.id)) this.area.zones.push(place.id);
+    this.zoneMap.showBbox(place.bbox);
+    this.showChips();
     this.changed();
+  }
+
+  removeZone(id) {
+    this.area.zones = this.area.zones.filter((z) => z !== id);
+    this.showChips();
+    // The chip's button is gone: the focus goes back where zones are added.
+    this.zoneSearch.input.focus();
+    this.changed();
+  }
+
+  /** The chosen zones by name (a draft opened again knows only their ids). */
+  async showChips() {
+    const ids = [...this.area.zones];
+    const places = await placesByIds(ids).catch(() => new Map());
+    if (ids.join() !== this.area.zones.join()) return;
+    fill(this.chips, ids.length ? ids.map((id) => {
+      const name = places.get(id)?.name ?? id;
+      return h('li', { class: 'zone-chip', dataset: { zoneId: id } }, name,
+        h('button', { type: 'button', 'aria-label': t('area.remove_zone', { name }), onclick: () => this.removeZone(id) }, '✕'));
+    }) : h('li', { class: 'hint' }, t('area.no_zones')));
   }
 
   clear() {
     this.area = { polygons: [], circles: [], zones: [] };
-    this.zonePicker.querySelectorAll('input').forEach((box) => (box.checked = false));
+    this.showChips();
     this.stop();
   }
 
@@ -126,13 +156,14 @@ export class AreaEditor {
 
   redraw() {
     this.layer.clearLayers();
-    const style = { color: '#0d47a1', weight: 3, fillOpacity: 0.15 };
+    const style = { color: AREA_COLOUR, weight: 3, fillOpacity: 0.15, interactive: false };
     this.area.polygons.forEach((ring) => L.polygon(ring.map((p) => [p.lat, p.lon]), style).addTo(this.layer));
     this.area.circles.forEach((c) => L.circle([c.lat, c.lon], { ...style, radius: c.radius_km * 1000 }).addTo(this.layer));
-    this.zones.filter((z) => this.area.zones.includes(z.id)).forEach((z) => L.geoJSON(z, { style }).addTo(this.layer));
+    this.zoneMap.setHighlights('area-editor',
+      new Map(this.area.zones.map((id) => [id, { colour: AREA_COLOUR, opacity: style.fillOpacity }])));
     if (this.points.length) {
       L.polyline(this.points.map((p) => [p.lat, p.lon]), { ...style, dashArray: '6 6' }).addTo(this.layer);
-      this.points.forEach((p) => L.circleMarker([p.lat, p.lon], { radius: 4, color: '#0d47a1' }).addTo(this.layer));
+      this.points.forEach((p) => L.circleMarker([p.lat, p.lon], { radius: 4, color: AREA_COLOUR, interactive: false }).addTo(this.layer));
     }
   }
 }

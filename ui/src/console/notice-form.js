@@ -16,9 +16,9 @@ const LANGUAGES = ['it', 'en'];
 const TEXT_FIELDS = [['event', 'input', 200], ['headline', 'input', 160], ['description', 'textarea', 8000], ['instruction', 'textarea', 4000]];
 
 /** Builds the form for a new draft (`notice` absent) or an existing one; `onSaved(notice)`. */
-export function noticeForm({ map, zones, notice, onSaved, flash }) {
+export function noticeForm({ zoneMap, notice, onSaved, flash }) {
   const content = notice?.content ?? {};
-  const area = new AreaEditor(map, zones, content.area);
+  const area = new AreaEditor(zoneMap, content.area);
   const controls = {};
   const select = (name, placeholder) => {
     controls[name] = options(h('select', { id: `notice-${name}`, required: true }),

@@ -2,15 +2,16 @@
 import { api } from '../shared/api.js';
 import { fill, h, options } from '../shared/dom.js';
 import { formatTime, language, t } from '../shared/i18n.js';
-import { noticeShapes, noticeSummary, statusMark } from '../shared/map.js';
+import { noticeSummary, statusMark } from '../shared/notice.js';
+import { NoticeAreas } from '../shared/notice-areas.js';
 import { noticeForm } from './notice-form.js';
 import { noticeReview } from './notice-review.js';
 
 const FILTERS = { review: 'draft', published: 'published', all: '' };
 
 export class NoticesView {
-  constructor({ user, live, map, zones, zonesById, detail, flash }) {
-    Object.assign(this, { user, live, map, zones, zonesById, detail, flash });
+  constructor({ user, live, zoneMap, detail, flash }) {
+    Object.assign(this, { user, live, zoneMap, detail, flash });
     this.filter = user.role === 'approver' ? 'review' : 'all';
     this.list = h('ol', { id: 'notice-list', class: 'queue' });
     const filter = options(h('select', { id: 'notice-filter', onchange: (e) => { this.filter = e.target.value; this.load(); } }),
@@ -50,19 +51,22 @@ export class NoticesView {
     const opening = this.opening;
     const notice = await api(`/api/v1/notices/${id}`);
     if (opening !== this.opening) return;
-    this.preview = noticeShapes(noticeSummary(notice, language()), this.zonesById).addTo(this.map);
-    if (this.preview.getBounds().isValid()) this.map.fitBounds(this.preview.getBounds(), { maxZoom: 14, padding: [30, 30] });
     fill(this.detail, noticeReview(notice, this.user, {
       onEdit: (n) => this.edit(n),
       onChanged: (changed) => { this.load(); this.open(changed.id); },
       flash: this.flash,
     }));
+    const preview = new NoticeAreas(this.zoneMap, 'preview');
+    this.preview = preview;
+    await preview.show([noticeSummary(notice, language())]);
+    const bounds = preview.bounds();
+    if (preview === this.preview && bounds.isValid()) this.zoneMap.map.fitBounds(bounds, { maxZoom: 14, padding: [30, 30] });
   }
 
   edit(notice) {
     this.closeForm();
     this.form = noticeForm({
-      map: this.map, zones: this.zones, notice, flash: this.flash,
+      zoneMap: this.zoneMap, notice, flash: this.flash,
       onSaved: (saved) => { this.load(); this.open(saved.id); },
     });
     fill(this.detail, this.form.element);

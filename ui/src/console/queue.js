@@ -2,6 +2,7 @@
 // time and overdue, and updated live.
 import { fill, h, options } from '../shared/dom.js';
 import { formatTime, localized, t } from '../shared/i18n.js';
+import { PlaceSearch } from '../shared/place-search.js';
 import { STATUS_GLYPHS } from './layers.js';
 
 export const STATUSES = ['received', 'acknowledged', 'in_progress', 'resolved', 'rejected'];
@@ -10,7 +11,7 @@ const PERIODS = { all: null, hour: 3600e3, day: 86400e3, week: 7 * 86400e3 };
 const MAX_ROWS = 200;
 
 export class Queue {
-  constructor(live, { categories, zones, onSelect }) {
+  constructor(live, { categories, onSelect }) {
     this.live = live;
     this.categories = categories;
     this.onSelect = onSelect;
@@ -19,12 +20,12 @@ export class Queue {
     this.list = h('ol', { id: 'queue', class: 'queue' });
     this.count = h('p', { class: 'hint', id: 'queue-count', 'aria-live': 'polite' });
     this.element = h('section', { class: 'panel-body', 'aria-label': t('queue.title') },
-      this.filterForm(zones), this.count, this.list);
+      this.filterForm(), this.count, this.list);
     for (const kind of ['report', 'stats', 'reload']) live.addEventListener(kind, () => this.render());
     this.render();
   }
 
-  filterForm(zones) {
+  filterForm() {
     const select = (name, entries, all) => {
       const control = options(h('select', { id: `filter-${name}`, onchange: (e) => this.set(name, e.target.value) }), entries, all);
       return h('div', { class: 'field' }, h('label', { for: control.id }, t(`queue.filter_${name}`)), control);
@@ -32,7 +33,12 @@ export class Queue {
     return h('form', { class: 'filters', onsubmit: (e) => e.preventDefault() },
       select('status', STATUSES.map((s) => [s, t(`report.${s}`)]), t('queue.any')),
       select('category', this.categories.map((c) => [c.code, localized(c.name, c.code)]), t('queue.any')),
-      select('zone', zones.map((z) => [z.id, z.properties.name]), t('queue.any')),
+      // Any zone of any level, found by name: a municipality, its province or its region.
+      new PlaceSearch({
+        id: 'filter-zone', label: t('queue.filter_zone'), hint: t('queue.zone_hint'),
+        onPick: (place) => this.set('zone', place.id),
+        onClear: () => this.set('zone', ''),
+      }).element,
       select('period', Object.keys(PERIODS).map((p) => [p, t(`queue.period_${p}`)])),
       h('label', { class: 'choice' },
         h('input', { type: 'checkbox', id: 'filter-overdue', onchange: (e) => this.set('overdue', e.target.checked) }),

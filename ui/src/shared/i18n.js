@@ -48,6 +48,15 @@ export function formatTime(iso) {
   });
 }
 
+/** A response target such as `5m`, `2h` or `1d 12h` in words: "5 minuti", "1 day and 12 hours". */
+export function formatWithin(spec) {
+  const units = { s: 'second', m: 'minute', h: 'hour', d: 'day' };
+  const locale = current === 'it' ? 'it-IT' : 'en-GB';
+  const parts = [...String(spec ?? '').matchAll(/(\d+)\s*([smhd])/g)].map(([, amount, unit]) =>
+    new Intl.NumberFormat(locale, { style: 'unit', unit: units[unit], unitDisplay: 'long' }).format(Number(amount)));
+  return parts.length ? new Intl.ListFormat(locale, { type: 'conjunction' }).format(parts) : String(spec ?? '');
+}
+
 /** A select that switches the language, labelled in both languages. */
 export function languageSwitch() {
   const select = h(

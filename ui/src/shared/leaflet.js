@@ -1,6 +1,6 @@
-// Leaflet with the marker-cluster plugin, which expects a global `L`.
+// Leaflet, which the marker-cluster plugin and protomaps-leaflet expect as a global `L`. Its
+// stylesheet is imported by each page's entry, so that a page loading its map late has it early.
 import L from 'leaflet';
-import 'leaflet/dist/leaflet.css';
 
 window.L = L;
 export default L;

@@ -1,127 +1,140 @@
-// The map both pages share: zone boundaries as the base layer (no tile server needed), an
-// optional basemap from config, and notice areas drawn by severity with text labels.
+// The map both pages share: the office's zones as vector tiles drawn on canvas (outlines, a
+// light fill, names placed without overlap, and no Tab stops), the basemap under them, and
+// zones highlighted for the notices that name them.
 import L from './leaflet.js';
-import { api } from './api.js';
-import { t } from './i18n.js';
+import { CenteredTextSymbolizer, LineSymbolizer, PmtilesSource, PolygonSymbolizer, leafletLayer } from 'protomaps-leaflet';
+import { language } from './i18n.js';
+import { escapeHtml } from './notice.js';
 
-/** Zone sets up to this size show every name on the map. */
-const MAX_NAMED_ZONES = 150;
+/** Where the map opens when the hub does not say where its zones are. */
+const ITALY = { centre: [42.5, 12.5], zoom: 6 };
+/** Stacking of the tile layers: zones over the basemap. */
+const BASEMAP_Z = 1;
+const ZONES_Z = 2;
 
-export const SEVERITY_COLOURS = {
-  Extreme: '#b71c1c',
-  Severe: '#d84315',
-  Moderate: '#b8860b',
-  Minor: '#1565c0',
-  Unknown: '#546e7a',
-};
+export function zoneMap(element, settings) {
+  return new ZoneMap(element, settings);
+}
 
-/** A map in `element` showing the office's zones; resolves once they are drawn. */
-export async function zoneMap(element, settings, { onZoneClick } = {}) {
-  // Without a tile layer nothing else tells Leaflet (and the clusters) how far one may zoom.
-  // No fades: a replaced label must not linger beside its successor on a live map.
-  const map = L.map(element, { zoomSnap: 0.5, minZoom: 5, maxZoom: 18, fadeAnimation: false });
-  if (settings.tile_url) {
-    L.tileLayer(settings.tile_url, { attribution: settings.tile_attribution ?? '', maxZoom: 19 }).addTo(map);
+export class ZoneMap {
+  constructor(element, settings) {
+    // No fades: a replaced label must not linger beside its successor on a live map.
+    this.map = L.map(element, { minZoom: 4, maxZoom: 18, zoomSnap: 1, fadeAnimation: false });
+    this.map.attributionControl.setPrefix('Vedetta · Leaflet');
+    this.bounds = toLatLngBounds(settings.zone_tiles?.bounds);
+    /** Highlighted zones by owner (notices in force, a preview, the area being drawn). */
+    this.highlights = new Map();
+    this.highlighted = new Map();
+    addBasemap(this.map, settings);
+    this.zoneLayer = settings.zone_tiles
+      ? zoneLayer(settings.zone_tiles, this.bounds, (id) => this.highlighted.get(id)).addTo(this.map)
+      : null;
+    this.home();
   }
-  map.attributionControl.setPrefix('Vedetta · Leaflet');
-  const zones = await api('/api/v1/zones?simplify=30');
-  const parents = new Set(zones.features.map((zone) => zone.properties.parent_id).filter(Boolean));
-  const smallest = zones.features.find((zone) => !parents.has(zone.id))?.properties.level;
-  const layer = L.geoJSON(zones, {
-    style: (zone) => zoneStyle(zone.properties.level === smallest),
-    onEachFeature: (zone, shape) => {
-      // With no basemap the zone names are what people find their way by; a full national
-      // set would bury the map in labels, so large sets name zones on hover only.
-      if (zone.properties.level === smallest) {
-        const permanent = zones.features.length <= MAX_NAMED_ZONES;
-        shape.bindTooltip(escapeHtml(zone.properties.name), {
-          permanent, sticky: !permanent, direction: 'center', className: 'zone-name',
-        });
-      }
-      if (onZoneClick) shape.on('click', (event) => onZoneClick(zone, event));
+
+  /** Back to the whole territory. */
+  home() {
+    if (this.bounds) this.map.fitBounds(this.bounds, { padding: [8, 8] });
+    else this.map.setView(ITALY.centre, ITALY.zoom);
+  }
+
+  /** Shows a place's bounding box `[west, south, east, north]`. */
+  showBbox(bbox, { maxZoom = 14 } = {}) {
+    const bounds = toLatLngBounds(bbox);
+    if (bounds) this.map.fitBounds(bounds, { maxZoom, padding: [12, 12] });
+  }
+
+  /** Paints zones `ids → {colour, opacity}` for `owner`, replacing what it painted before. */
+  setHighlights(owner, zones) {
+    if (zones.size) this.highlights.set(owner, zones);
+    else this.highlights.delete(owner);
+    this.highlighted = new Map();
+    for (const painted of this.highlights.values()) {
+      painted.forEach((style, id) => this.highlighted.has(id) || this.highlighted.set(id, style));
+    }
+    // The tiles are cached: repainting them costs no request.
+    this.zoneLayer?.rerenderTiles();
+  }
+}
+
+/** Zone outlines and names from the hub's tiles. Each zoom has one fitting level, drawn thin
+ * with a light fill and named; the coarser levels in the tile are thicker outlines only. */
+function zoneLayer(tiles, bounds, highlightOf) {
+  const fits = (z, feature) => feature.props.fits === true || feature.props.fits === 'true';
+  const coarser = (z, feature) => !fits(z, feature);
+  const highlighted = (z, feature) => highlightOf(feature.props.id) !== undefined;
+  const paintRules = [
+    { dataLayer: 'zones', filter: fits, symbolizer: new PolygonSymbolizer({ fill: '#eceff1', opacity: 0.35 }) },
+    {
+      dataLayer: 'zones', filter: highlighted,
+      symbolizer: new PolygonSymbolizer({
+        perFeature: true,
+        fill: (z, feature) => highlightOf(feature.props.id).colour,
+        opacity: (z, feature) => highlightOf(feature.props.id).opacity,
+      }),
     },
-  }).addTo(map);
-  if (layer.getBounds().isValid()) map.fitBounds(layer.getBounds(), { padding: [12, 12] });
-  else map.setView([42.5, 12.5], 6);
-  return { map, zones: zones.features, zoneLayer: layer, smallestLevel: smallest };
+    { dataLayer: 'zones', filter: fits, symbolizer: new LineSymbolizer({ color: '#37474f', width: 1, opacity: 0.8 }) },
+    { dataLayer: 'zones', filter: coarser, symbolizer: new LineSymbolizer({ color: '#263238', width: 2.5, opacity: 0.9 }) },
+    {
+      dataLayer: 'zones', filter: highlighted,
+      symbolizer: new LineSymbolizer({ perFeature: true, width: 3, color: (z, feature) => highlightOf(feature.props.id).colour }),
+    },
+  ];
+  const labelRules = [{
+    dataLayer: 'zone_labels',
+    symbolizer: new CenteredTextSymbolizer({
+      labelProps: ['name'],
+      font: (z, feature) => `600 ${LABEL_SIZES[feature?.props.level] ?? 12}px system-ui, sans-serif`,
+      fill: '#1b262c',
+      stroke: '#ffffff',
+      width: 2.5,
+    }),
+  }];
+  return leafletLayer({
+    url: tiles.url,
+    // One data tile per displayed tile, so each zoom draws the level the hub fitted to it.
+    levelDiff: 0,
+    maxDataZoom: tiles.max_zoom,
+    minZoom: tiles.min_zoom ?? 0,
+    bounds: toLatLngBounds(tiles.bounds) ?? undefined,
+    paintRules,
+    labelRules,
+    attribution: '',
+    zIndex: ZONES_Z,
+  });
 }
 
-function zoneStyle(smallest) {
-  return smallest
-    ? { color: '#37474f', weight: 1, opacity: 0.7, fillColor: '#eceff1', fillOpacity: 0.35 }
-    : { color: '#263238', weight: 2.5, opacity: 0.9, fill: false, interactive: false };
-}
+/** Larger zones get larger names. */
+const LABEL_SIZES = { region: 14, province: 13, district: 13, municipality: 12 };
 
-/** "TEST", "ESERCITAZIONE"... for notices that are not real; empty for Actual ones. */
-export function statusMark(status) {
-  return status === 'Actual' ? '' : t(`status.${status}`).toUpperCase();
-}
-
-/** The shapes of a notice's area (polygons, circles, covered zones), coloured and labelled. */
-export function noticeShapes(notice, zonesById) {
-  const colour = SEVERITY_COLOURS[notice.severity] ?? SEVERITY_COLOURS.Unknown;
-  const real = notice.status === 'Actual';
-  const style = {
-    color: colour,
-    weight: 3,
-    fillColor: colour,
-    fillOpacity: real ? 0.25 : 0.1,
-    dashArray: real ? null : '10 8',
-  };
-  const shapes = [];
-  for (const ring of notice.area?.polygons ?? []) {
-    shapes.push(L.polygon(ring.map((p) => [p.lat, p.lon]), style));
+/** A raster tile server when configured (`tile_url`), else the hub's own vector basemap. */
+function addBasemap(map, settings) {
+  if (settings.tile_url) {
+    L.tileLayer(settings.tile_url, { attribution: plainText(settings.tile_attribution), maxZoom: 19, zIndex: BASEMAP_Z }).addTo(map);
+    return;
   }
-  for (const circle of notice.area?.circles ?? []) {
-    shapes.push(L.circle([circle.lat, circle.lon], { ...style, radius: circle.radius_km * 1000 }));
+  const basemap = settings.basemap;
+  if (!basemap) return;
+  const style = { flavor: 'light', lang: language(), attribution: plainText(basemap.attribution), zIndex: BASEMAP_Z };
+  if (basemap.kind === 'mvt') {
+    leafletLayer({ ...style, url: basemap.url, maxDataZoom: basemap.max_zoom }).addTo(map);
+  } else if (basemap.kind === 'pmtiles') {
+    // Past its deepest zoom an archive has no tiles: its header says which that is.
+    const archive = new PmtilesSource(basemap.url, true).p;
+    archive.getHeader()
+      .then((header) => leafletLayer({ ...style, url: archive, maxDataZoom: header.maxZoom }).addTo(map))
+      .catch(() => {});
   }
-  for (const id of notice.area?.zones ?? []) {
-    const zone = zonesById.get(id);
-    if (zone) shapes.push(L.geoJSON(zone, { style }));
-  }
-  const group = L.featureGroup(shapes);
-  if (!shapes.length) return group;
-  // One label for the whole area: a tooltip bound to the group would repeat on every shape.
-  // Circles know their bounds only once on a map, so their centres stand in for them.
-  const bounds = L.latLngBounds([]);
-  shapes.forEach((shape) => bounds.extend(shape instanceof L.Circle ? shape.getLatLng() : shape.getBounds()));
-  const label = L.tooltip({ permanent: true, direction: 'center', className: `notice-label sev-${notice.severity}` })
-    .setLatLng(bounds.getCenter())
-    .setContent(noticeLabel(notice));
-  return group.addLayer(label);
 }
 
-function noticeLabel(notice) {
-  const mark = statusMark(notice.status);
-  const text = notice.headline || notice.event || '';
-  return `${mark ? `[${mark}] ` : ''}${t(`severity.${notice.severity}`)}: ${escapeHtml(text)}`;
+/** Attributions as text: a link in them would be one more Tab stop on the map. */
+function plainText(html) {
+  if (!html) return '';
+  return escapeHtml(new DOMParser().parseFromString(html, 'text/html').body.textContent);
 }
 
-export function escapeHtml(text) {
-  return String(text).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-}
-
-/** What the map and lists need of a notice, from an API notice or a signed notice frame. */
-export function noticeSummary(notice, lang) {
-  const content = notice.content ?? notice;
-  const info = content.info?.[lang] ?? Object.values(content.info ?? {})[0] ?? {};
-  return {
-    id: notice.id,
-    thread_id: notice.thread_id,
-    status: content.status,
-    msg_type: notice.msg_type,
-    severity: content.severity,
-    urgency: content.urgency,
-    certainty: content.certainty,
-    expires: content.expires,
-    event: info.event,
-    headline: info.headline,
-    description: info.description,
-    instruction: info.instruction,
-    web: content.web,
-    contact: content.contact,
-    area: content.area,
-    zones: notice.zones ?? notice.covered_zones ?? [],
-    sent: notice.sent,
-  };
+function toLatLngBounds(bbox) {
+  if (!Array.isArray(bbox) || bbox.length !== 4) return null;
+  const [west, south, east, north] = bbox;
+  return L.latLngBounds([south, west], [north, east]);
 }
