@@ -1,7 +1,7 @@
 //! The browser UI: served from the binary with a strict content policy, and driven end to end in
 //! Debian's chromium by playwright-core (`ui/tests`), against the real hub.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
@@ -10,7 +10,7 @@ use rumqttc::{LastWill, MqttOptions, QoS};
 use serde_json::{Value, json};
 use vedetta::auth::Role;
 
-use crate::support::{Broker, Device, PASSWORD, TestApp, WsClient, assert_valid};
+use crate::support::{Broker, Device, PASSWORD, TestApp, WsClient, assert_valid, test_config};
 
 #[tokio::test]
 async fn the_pages_are_served_from_the_binary_and_may_load_nothing_from_elsewhere() {
@@ -87,12 +87,16 @@ async fn a_configured_basemap_is_offered_to_the_pages_and_allowed_by_their_polic
 
 /// Each step waits at most 10 s; the whole scenario far less than this.
 const BROWSER_TESTS_TIMEOUT: Duration = Duration::from_secs(240);
+/// One browser scenario at a time: two chromiums and two hubs on a small machine would make
+/// each other's waits run out.
+static ONE_BROWSER_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 /// One scenario across both pages: logging in, a citizen's report reaching the console live,
 /// its triage reaching the citizen, and a notice drafted, approved and shown on both pages.
 /// Screenshots of the main screens are saved in `test-artifacts/screenshots`.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_console_and_the_citizen_page_work_together_in_a_real_browser() {
+    let _turn = ONE_BROWSER_AT_A_TIME.lock().await;
     let broker = Broker::start();
     let app = TestApp::spawn_with_broker(&broker).await;
     let accounts = &app.running().hub().accounts;
@@ -107,14 +111,78 @@ async fn the_console_and_the_citizen_page_work_together_in_a_real_browser() {
             .unwrap();
     }
     let mut on_duty = field_team(&broker, &app).await;
+
+    run_browser_tests(&app, "tests/console-and-citizen.test.mjs", "screenshots").await;
+    let (topic, task) = on_duty.next_on("/tasks/").await;
+    let task: Value = serde_json::from_slice(&task).unwrap();
+    assert!(
+        topic.starts_with("vedetta/demo/devices/tab-1/tasks/"),
+        "{topic}"
+    );
+    assert_eq!(
+        task["note"], "Portare le pompe",
+        "the console's dispatch reached the tablet"
+    );
+}
+
+/// The pages with every Italian municipality, province and region loaded: the citizen page
+/// shows its form and the notices of a municipality found by name without downloading the
+/// zones, the maps draw zone tiles, and the pages pass axe's accessibility rules.
+/// Screenshots in `test-artifacts/screenshots-italy`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_pages_work_with_every_italian_zone_loaded_in_a_real_browser() {
+    let _turn = ONE_BROWSER_AT_A_TIME.lock().await;
+    let dir = tempfile::tempdir().expect("temp data dir");
+    import_italy(dir.path());
+    let app = TestApp::start(test_config(dir.path()), dir).await;
+    let accounts = &app.running().hub().accounts;
+    for (name, role) in [("olga", Role::Operator), ("aldo", Role::Approver)] {
+        accounts
+            .add_user("test", name, role, PASSWORD)
+            .await
+            .unwrap();
+    }
+
+    run_browser_tests(&app, "tests/map-and-citizen-at-scale.test.mjs", "screenshots-italy").await;
+}
+
+/// Imports the ISTAT regions, provinces and municipalities with the CLI, as an office would.
+fn import_italy(data_dir: &Path) {
+    let italy = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/data/italy");
+    for (file, level, id, name, parent) in [
+        ("regions", "region", "reg_istat_code", "reg_name", None),
+        ("provinces", "province", "prov_istat_code", "prov_name", Some("reg_istat_code")),
+        ("municipalities", "municipality", "com_istat_code", "name", Some("prov_istat_code")),
+    ] {
+        let mut import = Command::new(env!("CARGO_BIN_EXE_vedetta"));
+        import
+            .args(["zones", "import"])
+            .arg(italy.join(format!("{file}.geojson.gz")))
+            .args(["--level", level, "--id-prop", id, "--name-prop", name])
+            .arg("--data-dir")
+            .arg(data_dir);
+        if let Some(parent) = parent {
+            import.args(["--parent-prop", parent]);
+        }
+        let output = import.output().expect("run vedetta zones import");
+        assert!(
+            output.status.success(),
+            "importing {file}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+}
+
+/// Runs one file of `ui/tests` with node against `app`, saving screenshots in
+/// `test-artifacts/<screenshots>`, and fails with node's output if any browser test fails.
+async fn run_browser_tests(app: &TestApp, file: &str, screenshots: &str) {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let hub_url = app.url("").trim_end_matches('/').to_owned();
-
-    let screenshots = root.join("test-artifacts/screenshots");
+    let screenshots = root.join("test-artifacts").join(screenshots);
     // The artifacts are this run's screens only.
     let _ = std::fs::remove_dir_all(&screenshots);
     let browser_tests = Command::new("node")
-        .args(["--test", "--test-reporter=spec", "tests/"])
+        .args(["--test", "--test-reporter=spec", file])
         .current_dir(root.join("ui"))
         .env("VEDETTA_URL", hub_url)
         .env("VEDETTA_PASSWORD", PASSWORD)
@@ -134,22 +202,11 @@ async fn the_console_and_the_citizen_page_work_together_in_a_real_browser() {
         panic!("the browser tests took over {BROWSER_TESTS_TIMEOUT:?}");
     };
     let output = output.unwrap().unwrap();
-
     assert!(
         output.status.success(),
         "browser tests failed:\n{}\n{}",
         String::from_utf8_lossy(&output.stdout),
         String::from_utf8_lossy(&output.stderr)
-    );
-    let (topic, task) = on_duty.next_on("/tasks/").await;
-    let task: Value = serde_json::from_slice(&task).unwrap();
-    assert!(
-        topic.starts_with("vedetta/demo/devices/tab-1/tasks/"),
-        "{topic}"
-    );
-    assert_eq!(
-        task["note"], "Portare le pompe",
-        "the console's dispatch reached the tablet"
     );
 }
 

@@ -127,7 +127,9 @@ describe('the console and the citizen page', () => {
     await english.getByLabel('Event').fill('Flood warning');
     await english.getByLabel('Headline').fill('Reno river in flood at Monteverde');
     await english.getByLabel('What to do').fill('Keep away from the banks');
-    await operator.getByLabel('Monteverde').check();
+    await operator.getByRole('combobox', { name: 'Add a whole zone' }).fill('Monteverde');
+    await operator.locator('#area-zone-search-list .place-option', { hasText: 'Monteverde' }).click();
+    await operator.locator('#area-zones .zone-chip', { hasText: 'Monteverde' }).waitFor();
     await operator.locator('#covered-zones', { hasText: 'Monteverde' }).waitFor();
     await screenshot(operator, '07-console-notice-draft');
     await operator.getByRole('button', { name: 'Save draft' }).click();
