@@ -2,7 +2,7 @@
 // light fill, names placed without overlap, and no Tab stops), the basemap under them, and
 // zones highlighted for the notices that name them.
 import L from './leaflet.js';
-import { CenteredTextSymbolizer, LineSymbolizer, PmtilesSource, PolygonSymbolizer, leafletLayer } from 'protomaps-leaflet';
+import { CenteredTextSymbolizer, LineSymbolizer, PolygonSymbolizer, leafletLayer } from 'protomaps-leaflet';
 import { language } from './i18n.js';
 import { escapeHtml } from './notice.js';
 
@@ -115,16 +115,15 @@ function addBasemap(map, settings) {
   }
   const basemap = settings.basemap;
   if (!basemap) return;
-  const style = { flavor: 'light', lang: language(), attribution: plainText(basemap.attribution), zIndex: BASEMAP_Z };
-  if (basemap.kind === 'mvt') {
-    leafletLayer({ ...style, url: basemap.url, maxDataZoom: basemap.max_zoom }).addTo(map);
-  } else if (basemap.kind === 'pmtiles') {
-    // Past its deepest zoom an archive has no tiles: its header says which that is.
-    const archive = new PmtilesSource(basemap.url, true).p;
-    archive.getHeader()
-      .then((header) => leafletLayer({ ...style, url: archive, maxDataZoom: header.maxZoom }).addTo(map))
-      .catch(() => {});
-  }
+  // protomaps-leaflet reads a .pmtiles archive by range requests, anything else as {z}/{x}/{y}.
+  leafletLayer({
+    url: basemap.url,
+    flavor: 'light',
+    lang: language(),
+    maxDataZoom: basemap.max_zoom,
+    attribution: plainText(basemap.attribution),
+    zIndex: BASEMAP_Z,
+  }).addTo(map);
 }
 
 /** Attributions as text: a link in them would be one more Tab stop on the map. */
