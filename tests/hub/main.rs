@@ -27,6 +27,7 @@ mod open_data;
 mod overdue;
 mod rate_limits;
 mod roles;
+mod tiles;
 mod triage;
 mod ui;
 mod ws_intake;
