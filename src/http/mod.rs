@@ -15,6 +15,7 @@ mod open311;
 mod params;
 mod refusals;
 mod reports;
+mod revalidate;
 mod server;
 mod stats;
 mod tiles;
@@ -130,6 +131,7 @@ pub fn router(hub: Hub) -> Router {
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(metrics::for_staff))
         .merge(public)
+        .layer(from_fn(revalidate::with_etag))
         .layer(compression())
         .layer(TraceLayer::new_for_http())
         .layer(TimeoutLayer::with_status_code(

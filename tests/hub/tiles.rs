@@ -342,4 +342,22 @@ async fn json_answers_are_compressed_and_revalidated_cheaply() {
     );
     let _: Value = serde_json::from_slice(&whole).unwrap();
     assert_eq!(settings.headers()[header::CACHE_CONTROL], "no-cache");
+
+    let first = app
+        .http
+        .get(app.url("/api/v1/categories"))
+        .send()
+        .await
+        .unwrap();
+    let etag = first.headers()[header::ETAG].clone();
+    let again = app
+        .http
+        .get(app.url("/api/v1/categories"))
+        .header(header::IF_NONE_MATCH, etag.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), 304, "an unchanged answer is not sent twice");
+    assert_eq!(again.headers()[header::ETAG], etag);
+    assert!(again.bytes().await.unwrap().is_empty());
 }
