@@ -18,6 +18,7 @@ mod login_abuse;
 mod metrics;
 mod mqtt_backlog;
 mod mqtt_intake;
+mod notice_cancellation;
 mod notices_cap;
 mod notices_channels;
 mod notices_workflow;
