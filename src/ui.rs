@@ -28,6 +28,9 @@ pub fn router() -> Router<Hub> {
         .route("/", get(citizen_page))
         .route("/console", get(console_page))
         .route("/ui/config.json", get(settings))
+        // The service worker controls the pages under its own path: it must live at the root.
+        .route("/sw.js", get(root_file))
+        .route("/manifest.webmanifest", get(root_file))
         .route("/ui/{*file}", get(bundled))
 }
 
@@ -72,10 +75,15 @@ fn content_security_policy(tile_origin: Option<&str>) -> String {
     )
 }
 
+/// `/sw.js` and `/manifest.webmanifest`, bundled like every other file.
+async fn root_file(uri: axum::http::Uri, headers: HeaderMap) -> Response {
+    bundled(Path(uri.path().trim_start_matches('/').to_owned()), headers).await
+}
+
 async fn bundled(Path(file): Path<String>, headers: HeaderMap) -> Response {
     match asset(&file).filter(|asset| !asset.path.ends_with(".html")) {
         Some(asset) => serve(asset, &headers),
-        None => (StatusCode::NOT_FOUND, "no such file in the UI bundle").into_response(),
+        None => crate::http::ApiError::not_found("that file of the UI bundle").into_response(),
     }
 }
 
