@@ -22,6 +22,10 @@ pub struct Hub {
     pub config: Arc<Config>,
     pub store: Store,
     pub zones: ZoneDirectory,
+    /// The zones as vector tiles for maps, cut on demand and cached.
+    pub zone_tiles: crate::tiles::ZoneTileService,
+    /// The office's offline basemap, if it configured one.
+    pub basemap: Option<crate::tiles::Basemap>,
     pub intake: Intake,
     pub accounts: Accounts,
     pub notices: Notices,

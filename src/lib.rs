@@ -18,7 +18,8 @@
 //! - [`store`]: SQLite; one writer thread with group commit, read pool, migrations.
 //! - [`bus`]: broadcast of events, published by the writer only after COMMIT.
 //! - [`reports`]: what a valid report is, and [`reports::Intake`], the one way in.
-//! - [`zones`]: zone sets, GeoJSON import, and the point-in-zone index.
+//! - [`zones`]: zone sets, GeoJSON import, the point-in-zone index and the place search.
+//! - [`tiles`]: the zones as vector tiles, and the office's offline basemap.
 //! - [`channels`]: WebSocket sessions and the MQTT client; shared frames.
 //! - [`http`]: axum routes for `/api/v1`, Open311, health, and the WebSocket upgrade.
 //! - [`net`]: TCP connections under HTTP and WebSocket: limits, timeouts, the shared socket.
@@ -48,6 +49,7 @@ pub mod reports;
 pub mod schemas;
 pub mod secret;
 pub mod store;
+pub mod tiles;
 pub mod triage;
 pub mod ui;
 pub mod zones;

@@ -57,6 +57,7 @@ pub const SCHEMAS: &[(&str, &str)] = schemas![
     "stats",
     "open-data",
     "ui-config",
+    "places",
 ];
 
 /// `schemas/openapi.json` with every schema inlined under `components/schemas/<name>`.

@@ -9,6 +9,7 @@ use axum::routing::get;
 use serde_json::json;
 
 use crate::hub::Hub;
+use crate::tiles::{BasemapKind, MAX_ZOOM, ZoneTiles};
 
 /// One bundled file.
 pub struct Asset {
@@ -27,6 +28,9 @@ pub fn router() -> Router<Hub> {
         .route("/", get(citizen_page))
         .route("/console", get(console_page))
         .route("/ui/config.json", get(settings))
+        // The service worker controls the pages under its own path: it must live at the root.
+        .route("/sw.js", get(root_file))
+        .route("/manifest.webmanifest", get(root_file))
         .route("/ui/{*file}", get(bundled))
 }
 
@@ -71,10 +75,15 @@ fn content_security_policy(tile_origin: Option<&str>) -> String {
     )
 }
 
+/// `/sw.js` and `/manifest.webmanifest`, bundled like every other file.
+async fn root_file(uri: axum::http::Uri, headers: HeaderMap) -> Response {
+    bundled(Path(uri.path().trim_start_matches('/').to_owned()), headers).await
+}
+
 async fn bundled(Path(file): Path<String>, headers: HeaderMap) -> Response {
     match asset(&file).filter(|asset| !asset.path.ends_with(".html")) {
         Some(asset) => serve(asset, &headers),
-        None => (StatusCode::NOT_FOUND, "no such file in the UI bundle").into_response(),
+        None => crate::http::ApiError::not_found("that file of the UI bundle").into_response(),
     }
 }
 
@@ -82,9 +91,14 @@ fn serve(asset: &'static Asset, request: &HeaderMap) -> Response {
     let fresh = request
         .get(header::IF_NONE_MATCH)
         .is_some_and(|tag| tag.as_bytes() == asset.etag.as_bytes());
+    let caching = if is_versioned(asset.path) {
+        "public, max-age=31536000, immutable"
+    } else {
+        "no-cache"
+    };
     let cache = [
         (header::ETAG, asset.etag),
-        (header::CACHE_CONTROL, "no-cache"),
+        (header::CACHE_CONTROL, caching),
         (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
     ];
     if fresh {
@@ -98,17 +112,81 @@ fn serve(asset: &'static Asset, request: &HeaderMap) -> Response {
     response
 }
 
+/// Whether a bundled file's name carries esbuild's content hash (`map-7QXHDZ2K.js`), so its
+/// bytes never change under that name and browsers may keep it.
+fn is_versioned(path: &str) -> bool {
+    let stem = path.rsplit('/').next().unwrap_or(path);
+    let stem = stem.split('.').next().unwrap_or(stem);
+    stem.rsplit_once('-').is_some_and(|(_, hash)| {
+        hash.len() == 8
+            && hash
+                .bytes()
+                .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+    })
+}
+
 /// What the pages need to know about this office before they log in.
 async fn settings(State(hub): State<Hub>) -> Response {
     let config = &hub.config;
-    axum::Json(json!({
+    let zone_tiles = hub.zone_tiles.current().await;
+    let mut response = axum::Json(json!({
         "office": config.office,
         "office_name": config.cap_sender_name(),
         "default_language": config.default_language,
+        "emergency_number": config.ui.emergency_number,
+        "zone_tiles": zone_tile_settings(&zone_tiles),
+        "basemap": basemap_settings(&hub),
         "tile_url": config.ui.tile_url,
         "tile_attribution": config.ui.tile_attribution,
         "max_photo_bytes": config.intake.max_photo_bytes,
         "max_text_chars": config.intake.max_text_chars,
     }))
-    .into_response()
+    .into_response();
+    // It names the current tile version: a page must not start from an old one.
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    response
+}
+
+fn zone_tile_settings(tiles: &ZoneTiles) -> serde_json::Value {
+    let levels: Vec<_> = tiles.levels().ranges().collect();
+    let index = tiles.index();
+    let bounds = index
+        .zones()
+        .iter()
+        .filter_map(|zone| zone.bounding_rect())
+        .reduce(|a, b| {
+            geo::Rect::new(
+                geo::coord! { x: a.min().x.min(b.min().x), y: a.min().y.min(b.min().y) },
+                geo::coord! { x: a.max().x.max(b.max().x), y: a.max().y.max(b.max().y) },
+            )
+        })
+        .map(|rect| [rect.min().x, rect.min().y, rect.max().x, rect.max().y]);
+    json!({
+        "url": format!("/tiles/zones/{}/{{z}}/{{x}}/{{y}}.mvt", tiles.version()),
+        "min_zoom": 0,
+        "max_zoom": MAX_ZOOM,
+        "bounds": bounds,
+        "levels": levels,
+    })
+}
+
+fn basemap_settings(hub: &Hub) -> serde_json::Value {
+    let attribution = &hub.config.ui.basemap_attribution;
+    match &hub.basemap {
+        None => serde_json::Value::Null,
+        Some(basemap) if basemap.kind == BasemapKind::Pmtiles => json!({
+            "kind": "pmtiles",
+            "url": "/tiles/basemap.pmtiles",
+            "max_zoom": basemap.max_zoom,
+            "attribution": attribution,
+        }),
+        Some(basemap) => json!({
+            "kind": "mvt",
+            "url": "/tiles/basemap/{z}/{x}/{y}.mvt",
+            "max_zoom": basemap.max_zoom,
+            "attribution": attribution,
+        }),
+    }
 }

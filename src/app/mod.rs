@@ -98,13 +98,21 @@ async fn build_hub(
         metrics.clone(),
     );
     let public_url = config.public_url.clone();
+    let basemap = config
+        .ui
+        .basemap
+        .as_deref()
+        .map(crate::tiles::Basemap::open)
+        .transpose()?;
     Ok(Hub {
         public_url: public_url
             .unwrap_or_else(|| format!("http://{http_addr}"))
             .into(),
         config,
         store,
+        zone_tiles: crate::tiles::ZoneTileService::new(zones.clone()),
         zones,
+        basemap,
         intake,
         accounts,
         notices,

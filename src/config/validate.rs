@@ -37,6 +37,18 @@ impl Config {
     }
 
     fn check_ui(&self) -> Result<(), ConfigError> {
+        let number = &self.ui.emergency_number;
+        let dialable = (1..=16).contains(&number.len())
+            && number
+                .trim_start_matches('+')
+                .chars()
+                .all(|c| c.is_ascii_digit());
+        if !dialable {
+            return Err(invalid(
+                "ui.emergency_number",
+                "must be a number a phone can dial, such as 112",
+            ));
+        }
         let Some(template) = self.ui.tile_url.as_deref() else {
             return Ok(());
         };

@@ -15,8 +15,10 @@ mod open311;
 mod params;
 mod refusals;
 mod reports;
+mod revalidate;
 mod server;
 mod stats;
+mod tiles;
 mod triage;
 mod users;
 mod zones;
@@ -27,11 +29,14 @@ use std::time::Duration;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::StatusCode;
+use axum::http::{Extensions, HeaderMap, Version, header};
 use axum::middleware::{from_fn, from_fn_with_state};
 use axum::response::IntoResponse;
 use axum::routing::{get, patch, post};
 use tower_governor::GovernorLayer;
 use tower_governor::governor::GovernorConfigBuilder;
+use tower_http::compression::CompressionLayer;
+use tower_http::compression::predicate::{DefaultPredicate, NotForContentType, Predicate};
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
@@ -103,11 +108,13 @@ pub fn router(hub: Hub) -> Router {
         .route("/feeds/zones/{file}", get(cap::zone_atom))
         .route("/api/v1/zones", get(zones::list))
         .route("/api/v1/zones/lookup", get(zones::lookup))
+        .route("/api/v1/places", get(zones::places))
         .route("/api/v1/categories", get(meta::categories))
         .route("/api/v1/openapi.json", get(meta::openapi))
         .route("/ws", get(crate::channels::ws::upgrade))
         .merge(open311::router())
         .merge(crate::ui::router())
+        .merge(tiles::router())
         .fallback(error::not_found)
         .layer(DefaultBodyLimit::max(hub.config.intake.max_body_bytes));
     let public = with_rate_limit(
@@ -124,6 +131,8 @@ pub fn router(hub: Hub) -> Router {
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(metrics::for_staff))
         .merge(public)
+        .layer(from_fn(revalidate::with_etag))
+        .layer(compression())
         .layer(TraceLayer::new_for_http())
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
@@ -139,6 +148,19 @@ pub fn router(hub: Hub) -> Router {
 }
 
 /// CAP import takes smaller bodies than the rest; it says so before reading one.
+/// gzip or brotli for whole answers of any size worth it; never a range of a file (its bytes
+/// are addressed by offset), an upgrade, or what is compressed already.
+fn compression() -> CompressionLayer<impl Predicate> {
+    let whole_answer = |status: StatusCode, _: Version, headers: &HeaderMap, _: &Extensions| {
+        status == StatusCode::OK && !headers.contains_key(header::CONTENT_RANGE)
+    };
+    CompressionLayer::new().compress_when(
+        DefaultPredicate::new()
+            .and(NotForContentType::const_new("application/vnd.pmtiles"))
+            .and(whole_answer),
+    )
+}
+
 fn import_route(hub: &Hub) -> axum::routing::MethodRouter<Hub> {
     let limit = hub.config.notices.max_import_bytes;
     post(notices::import)

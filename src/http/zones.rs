@@ -1,4 +1,5 @@
-//! `/api/v1/zones`: zone boundaries as GeoJSON for maps, and the zones at a point.
+//! `/api/v1/zones`: zone boundaries as GeoJSON for GIS clients, the zones at a point, and
+//! `/api/v1/places`: finding a zone by name.
 
 use axum::Json;
 use axum::extract::State;
@@ -10,6 +11,7 @@ use super::error::ApiError;
 use super::extract::KnownQuery;
 use super::params;
 use crate::hub::Hub;
+use crate::problem::{ErrorCode, Problem};
 use crate::reports::Location;
 use crate::zones::{DisplayQuery, feature_collection};
 
@@ -60,4 +62,54 @@ pub async fn lookup(State(hub): State<Hub>, uri: Uri) -> Result<Json<Value>, Api
     Ok(Json(
         json!({ "in_area": !zones.is_empty(), "zones": zones }),
     ))
+}
+
+/// Ids one `places?ids=` request may name.
+const MAX_PLACE_IDS: usize = 100;
+/// Places one search answers with at most.
+const MAX_PLACES: i64 = 20;
+
+/// `GET /api/v1/places?q=<name>&limit=` or `?ids=a,b`: places to move a map to, by name or id.
+pub async fn places(State(hub): State<Hub>, uri: Uri) -> Result<Json<Value>, ApiError> {
+    let query = KnownQuery::from_uri(&uri, &["q", "limit", "ids"])?;
+    let index = hub.zones.snapshot();
+    let places = match (query.get("q"), query.get("ids")) {
+        (Some(text), None) => {
+            let limit = query
+                .get("limit")
+                .map(|v| params::integer("limit", v, 1, MAX_PLACES))
+                .transpose()?
+                .unwrap_or(8);
+            if text.chars().count() > 100 {
+                return Err(Problem::with_field(
+                    ErrorCode::TooLong,
+                    "q",
+                    "a place name is at most 100 characters",
+                )
+                .into());
+            }
+            index.find_places(text, limit as usize)
+        }
+        (None, Some(ids)) => {
+            let ids: Vec<&str> = ids.split(',').filter(|id| !id.is_empty()).collect();
+            if ids.len() > MAX_PLACE_IDS {
+                return Err(Problem::with_field(
+                    ErrorCode::InvalidField,
+                    "ids",
+                    format!("ask for at most {MAX_PLACE_IDS} zone ids at a time"),
+                )
+                .into());
+            }
+            index.places(&ids)
+        }
+        _ => {
+            return Err(Problem::with_field(
+                ErrorCode::MissingField,
+                "q",
+                "give either `q` (part of a place name) or `ids` (zone ids, comma-separated)",
+            )
+            .into());
+        }
+    };
+    Ok(Json(json!({ "places": places })))
 }

@@ -98,9 +98,8 @@ impl Notices {
                         &notice,
                         json!({ "expires": notice.content.expires }),
                     )?;
-                    if notice.msg_type != MsgType::Cancel {
-                        announce_expiry(ctx, &inner, &notice, &zones, now)?;
-                    }
+                    // A cancellation is shown until then too: its end is announced alike.
+                    announce_expiry(ctx, &inner, &notice, &zones, now)?;
                 }
                 Ok(due.len())
             })

@@ -24,6 +24,10 @@ pub struct Category {
     /// Resolve within this long; default `triage.resolve_within`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resolve_within: Option<String>,
+    /// A report of this kind means someone may be in danger now: the pages show the
+    /// acknowledgement target and the emergency number, never a resolution estimate.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub life_safety: bool,
     /// CAP category of a notice escalated from such a report (`Met`, `Fire`...).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cap_category: Option<String>,
@@ -131,6 +135,8 @@ pub fn default_categories() -> Vec<Category> {
             ("en".to_owned(), en.to_owned()),
         ]),
         description: BTreeMap::new(),
+        // The categories that must be acknowledged within minutes are those about lives.
+        life_safety: acknowledge.is_some(),
         acknowledge_within: acknowledge.map(str::to_owned),
         resolve_within: None,
         cap_category: Some(cap.to_owned()),

@@ -283,11 +283,13 @@ pub fn events_after(
 }
 
 /// The publication event of each notice in force, oldest first: what a new subscriber gets.
+/// A cancellation is in force too, until the notice it cancels would have expired, so that
+/// people who saw the alert learn it was withdrawn.
 pub fn active_frames(conn: &Connection) -> Result<Vec<StoredEvent>, StoreError> {
     let mut stmt = conn.prepare_cached(
         "SELECT e.seq, e.notice_id, e.kind, e.zones, e.frame FROM notice_events e
          JOIN notices n ON n.id = e.notice_id
-         WHERE n.state = 'published' AND n.msg_type != 'Cancel' AND e.kind = 'published'
+         WHERE n.state = 'published' AND e.kind = 'published'
          ORDER BY e.seq",
     )?;
     let rows = stmt.query_map([], event_from_row)?;

@@ -6,6 +6,7 @@
 mod demo;
 mod display;
 mod import;
+mod places;
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
@@ -20,6 +21,7 @@ pub use display::{DisplayQuery, feature_collection};
 pub use import::{
     ImportError, ImportSpec, ZoneRecord, read_feature_collection, records_from, to_multi_polygon,
 };
+pub use places::{Place, search_key};
 
 use crate::reports::{Location, ZoneRef};
 
@@ -75,6 +77,8 @@ pub struct ZoneIndex {
     zones: Vec<Zone>,
     tree: RTree<Envelope>,
     by_id: HashMap<String, usize>,
+    /// Each zone's name as people type it, for [`ZoneIndex::find_places`].
+    search_keys: Vec<String>,
 }
 
 impl ZoneIndex {
@@ -96,9 +100,11 @@ impl ZoneIndex {
             .enumerate()
             .map(|(slot, zone)| (zone.id.clone(), slot))
             .collect();
+        let search_keys = zones.iter().map(|zone| search_key(&zone.name)).collect();
         ZoneIndex {
             tree: RTree::bulk_load(envelopes),
             by_id,
+            search_keys,
             zones,
         }
     }
@@ -133,11 +139,16 @@ impl ZoneIndex {
 
     /// Zones whose bounding box meets `rect`, in no particular order.
     pub fn in_envelope(&self, rect: Rect<f64>) -> impl Iterator<Item = &Zone> {
+        self.slots_in_envelope(rect).map(|slot| &self.zones[slot])
+    }
+
+    /// Positions in [`ZoneIndex::zones`] of the zones whose bounding box meets `rect`.
+    pub fn slots_in_envelope(&self, rect: Rect<f64>) -> impl Iterator<Item = usize> {
         let envelope =
             AABB::from_corners([rect.min().x, rect.min().y], [rect.max().x, rect.max().y]);
         self.tree
             .locate_in_envelope_intersecting(&envelope)
-            .map(|envelope| &self.zones[envelope.data])
+            .map(|envelope| envelope.data)
     }
 
     pub fn get(&self, id: &str) -> Option<&Zone> {

@@ -1,70 +1,9 @@
-//! Zone sets: the full Italian municipalities imported by the CLI, point lookups, GeoJSON output.
-
-use std::path::{Path, PathBuf};
-use std::process::Command;
+//! Zone sets: the full Italian municipalities, provinces and regions imported by the CLI, point lookups, GeoJSON output.
 
 use serde_json::{Value, json};
 
+use crate::support::italy::{import_italy, zones_cli};
 use crate::support::{TestApp, assert_valid, report, test_config};
-
-fn shared_data(file: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../shared/data/italy")
-        .join(file)
-}
-
-/// Runs `vedetta zones ...` against `data_dir`; returns (success, stdout + stderr).
-fn zones_cli(data_dir: &Path, args: &[&str]) -> (bool, String) {
-    let output = Command::new(env!("CARGO_BIN_EXE_vedetta"))
-        .arg("zones")
-        .args(args)
-        .arg("--data-dir")
-        .arg(data_dir)
-        .output()
-        .expect("run vedetta");
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    (output.status.success(), text)
-}
-
-fn import_italy(data_dir: &Path) {
-    let municipalities = shared_data("municipalities.geojson.gz");
-    let (ok, out) = zones_cli(
-        data_dir,
-        &[
-            "import",
-            municipalities.to_str().unwrap(),
-            "--level",
-            "municipality",
-            "--id-prop",
-            "com_istat_code",
-            "--name-prop",
-            "name",
-            "--parent-prop",
-            "prov_istat_code",
-        ],
-    );
-    assert!(ok, "{out}");
-    assert!(out.contains("imported 7899 zones"), "{out}");
-    let regions = shared_data("regions.geojson.gz");
-    let (ok, out) = zones_cli(
-        data_dir,
-        &[
-            "import",
-            regions.to_str().unwrap(),
-            "--level",
-            "region",
-            "--id-prop",
-            "reg_istat_code",
-            "--name-prop",
-            "reg_name",
-        ],
-    );
-    assert!(ok, "{out}");
-}
 
 async fn zones_at(app: &TestApp, lat: f64, lon: f64) -> Vec<(String, String)> {
     let (status, body) = app
@@ -105,7 +44,8 @@ async fn the_full_italian_set_imports_and_known_towns_are_found_with_their_regio
             (code.to_owned(), name.to_owned()),
             "at {lat},{lon}: {zones:?}"
         );
-        assert_eq!(zones[1].0, region, "region of {name}");
+        assert_eq!(zones[1].0.len(), 3, "a province code for {name}: {zones:?}");
+        assert_eq!(zones[2].0, region, "region of {name}");
     }
     assert!(
         zones_at(&app, 40.0, 12.0).await.is_empty(),
@@ -121,7 +61,8 @@ async fn the_full_italian_set_imports_and_known_towns_are_found_with_their_regio
         receipt["zones"][0],
         json!({"id": "058091", "level": "municipality", "name": "Roma"})
     );
-    assert_eq!(receipt["zones"][1]["level"], "region");
+    assert_eq!(receipt["zones"][1]["level"], "province");
+    assert_eq!(receipt["zones"][2]["level"], "region");
 }
 
 #[tokio::test]

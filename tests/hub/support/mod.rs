@@ -1,8 +1,10 @@
 //! The test harness: the real hub in-process on port 0 with a temporary data dir, real clients.
 
+pub mod basemap;
 pub mod broker;
 pub mod child;
 pub mod device;
+pub mod italy;
 pub mod notices;
 pub mod raw;
 pub mod schemas;

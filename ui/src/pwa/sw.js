@@ -1,0 +1,35 @@
+// The citizens' page offline: its shell and scripts from the cache, the office settings and the
+// zone tiles seen last, so the page opens with no connection and queues reports as usual.
+import { precacheAndRoute } from 'workbox-precaching';
+import { NavigationRoute, registerRoute } from 'workbox-routing';
+import { CacheFirst, NetworkFirst } from 'workbox-strategies';
+import { ExpirationPlugin } from 'workbox-expiration';
+
+/** Seconds to wait for the hub before answering from the cache. */
+const PATIENCE = 4;
+
+// The build replaces this with the citizen page's files and their content hashes.
+precacheAndRoute(self.__WB_MANIFEST);
+
+// The page itself: the hub's newest when it answers, else the last one seen.
+registerRoute(new NavigationRoute(new NetworkFirst({ cacheName: 'pages', networkTimeoutSeconds: PATIENCE }), {
+  allowlist: [/^\/$/],
+}));
+
+// What the page reads before it draws: the office, its categories.
+registerRoute(
+  ({ url }) => ['/ui/config.json', '/api/v1/categories'].includes(url.pathname),
+  new NetworkFirst({ cacheName: 'settings', networkTimeoutSeconds: PATIENCE }),
+);
+
+// Zone tiles never change under their versioned URL; keep the last few hundred seen.
+registerRoute(
+  ({ url }) => url.pathname.startsWith('/tiles/zones/'),
+  new CacheFirst({ cacheName: 'zone-tiles', plugins: [new ExpirationPlugin({ maxEntries: 600 })] }),
+);
+
+// The page is cached as soon as the worker installs, so it opens offline after one visit.
+self.addEventListener('install', (event) => {
+  event.waitUntil(caches.open('pages').then((pages) => pages.add('/')).then(() => self.skipWaiting()));
+});
+self.addEventListener('activate', (event) => event.waitUntil(self.clients.claim()));
