@@ -20,10 +20,10 @@ export class AreaEditor {
     };
     this.mode = null;
     this.points = [];
-    this.layer = L.layerGroup().addTo(map);
+    this.layer = L.layerGroup().addTo(this.map);
     this.covered = h('p', { id: 'covered-zones', class: 'covered', 'aria-live': 'polite' });
     this.onClick = (event) => this.click(event.latlng);
-    map.on('click', this.onClick);
+    this.map.on('click', this.onClick);
     this.element = this.controls();
     this.redraw();
   }
