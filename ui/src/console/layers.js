@@ -24,7 +24,7 @@ export class MapLayers {
     this.live = live;
     this.onReport = onReport;
     this.markers = new Map();
-    this.reportLayer = L.markerClusterGroup({ maxClusterRadius: 45, showCoverageOnHover: false }).addTo(map);
+    this.reportLayer = L.markerClusterGroup({ maxClusterRadius: 45, showCoverageOnHover: false, iconCreateFunction: clusterIcon }).addTo(map);
     this.incidentLayer = L.layerGroup().addTo(map);
     this.noticeAreas = new NoticeAreas(zoneMap, 'notices');
     this.deviceLayer = L.layerGroup().addTo(map);
@@ -50,7 +50,8 @@ export class MapLayers {
   }
 
   showReport(report) {
-    const icon = reportIcon(report);
+    const label = `${t(`report.${report.status}`)} · ${this.categoryName(report.category)}`;
+    const icon = reportIcon(report, label);
     let marker = this.markers.get(report.id);
     if (marker) {
       marker.setIcon(icon);
@@ -61,8 +62,6 @@ export class MapLayers {
       this.markers.set(report.id, marker);
       this.reportLayer.addLayer(marker);
     }
-    const label = `${t(`report.${report.status}`)} · ${this.categoryName(report.category)}`;
-    marker.options.title = label;
     marker.bindTooltip(`${escapeHtml(label)}${report.overdue ? ` · ${t('queue.overdue')}` : ''}`);
   }
 
@@ -101,11 +100,33 @@ export class MapLayers {
   }
 }
 
-function reportIcon(report) {
+/** A div icon that names itself: a keyboard marker is a button, and a button needs a name. */
+const NamedIcon = L.DivIcon.extend({
+  createIcon(oldIcon) {
+    const element = L.DivIcon.prototype.createIcon.call(this, oldIcon);
+    element.setAttribute('aria-label', this.options.label);
+    return element;
+  },
+});
+
+function reportIcon(report, label) {
   const overdue = report.overdue ? ' overdue' : '';
-  return L.divIcon({
+  return new NamedIcon({
     className: `report-pin status-${report.status}${overdue}`,
     html: `<span aria-hidden="true">${STATUS_GLYPHS[report.status]}</span>`,
     iconSize: [26, 26],
+    label: `${label}${report.overdue ? ` · ${t('queue.overdue')}` : ''}`,
+  });
+}
+
+/** The plugin's own cluster look, with a name saying how many reports it holds. */
+function clusterIcon(cluster) {
+  const count = cluster.getChildCount();
+  const size = count < 10 ? 'small' : count < 100 ? 'medium' : 'large';
+  return new NamedIcon({
+    html: `<div><span aria-hidden="true">${count}</span></div>`,
+    className: `marker-cluster marker-cluster-${size}`,
+    iconSize: L.point(40, 40),
+    label: t('map.cluster', { count }),
   });
 }
