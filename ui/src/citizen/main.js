@@ -210,7 +210,8 @@ function finishSending(receipt) {
   form.querySelector('#text').value = '';
   form.querySelector('#photo').value = '';
   status.className = 'ok';
-  const received = t('citizen.received', { zone: finestZones(receipt.zones, ranks)[0]?.name ?? '' });
+  const zone = finestZones(receipt.zones, ranks)[0]?.name;
+  const received = t('citizen.received', { zone: zone ? `${zone}.` : '' });
   const safety = lifeSafety(categories, category);
   status.textContent = safety ? `${received} ${safetyNote(safety, settings)}` : received;
 }

@@ -36,9 +36,10 @@ export class NoticeBoard {
     this.cursor = cursor;
     if (notice.msg_type === 'Cancel') {
       // The citizen who saw the notice must see that it no longer holds, not have it vanish.
-      const original = this.byThread.get(notice.thread_id)?.notice;
+      const known = this.byThread.get(notice.thread_id);
+      const original = known?.cancelled ? known.original : known?.notice;
       const until = original?.expires ?? notice.expires;
-      this.byThread.set(notice.thread_id, { notice, cancelled: true, until });
+      this.byThread.set(notice.thread_id, { notice, original, cancelled: true, until });
       this.expireAt(notice.thread_id, until);
     } else {
       this.byThread.set(notice.thread_id, { notice, cancelled: false });
@@ -77,7 +78,7 @@ export class NoticeBoard {
     if (!this.byThread.size) return fill(this.list, h('li', { class: 'empty' }, t('citizen.notices_none')));
     fill(this.list, [...this.byThread.values()].map((entry) => {
       const summary = noticeSummary(entry.notice, language());
-      return entry.cancelled ? this.cancelledCard(summary) : this.card(summary);
+      return entry.cancelled ? this.cancelledCard(summary, entry.original && noticeSummary(entry.original, language())) : this.card(summary);
     }));
   }
 
@@ -101,14 +102,13 @@ export class NoticeBoard {
   }
 
   /** A cancellation's own text is its note: why the notice no longer holds. */
-  cancelledCard(notice) {
+  cancelledCard(notice, original) {
     const mark = statusMark(notice.status);
     return h('li', { class: `card notice-card cancelled ${mark ? 'not-real' : ''}`, dataset: { threadId: notice.thread_id } },
       mark ? h('p', { class: 'not-real-banner' }, t(`notice.not_real.${notice.status}`)) : null,
       h('p', { class: 'card-head' }, h('span', { class: 'badge cancelled' }, t('citizen.cancelled')), ` ${notice.event ?? ''}`),
       h('h3', {}, notice.headline ?? notice.event),
-      notice.instruction ? h('p', { class: 'instruction' }, notice.instruction) : null,
-      notice.description ? h('p', {}, notice.description) : null,
+      cancelNote(notice, original).map((line) => h('p', { class: 'note' }, line)),
       notice.contact ? h('p', { class: 'contact' }, t('citizen.notice_contact', { contact: notice.contact })) : null,
       h('p', { class: 'hint' }, t('citizen.cancelled_by', { at: formatTime(notice.sent), by: this.issuer(notice) })));
   }
@@ -118,4 +118,12 @@ export class NoticeBoard {
     const ours = !notice.office || notice.office === this.settings.office;
     return (ours && this.settings.office_name) || notice.sender || notice.office || '';
   }
+}
+
+/** What a cancellation says of its own. Its draft starts as a copy of the notice: text left as
+ * it was ("go upstairs") must not read as advice on a card saying the notice no longer holds. */
+function cancelNote(cancel, original) {
+  if (!original) return [cancel.description ?? cancel.instruction].filter(Boolean);
+  return [cancel.description, cancel.instruction]
+    .filter((text, i) => text && text !== [original.description, original.instruction][i]);
 }
