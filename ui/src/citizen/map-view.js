@@ -4,8 +4,9 @@ import L from '../shared/leaflet.js';
 import { zoneMap } from '../shared/map.js';
 import { NoticeAreas } from '../shared/notice-areas.js';
 
-/** How close the map comes to a place given as a point (a position, a tap). */
-const POINT_ZOOM = 14;
+/** How close the map comes to a place given as a point (a position): street level over a
+ * basemap; with the zones alone, close enough to see the neighbouring ones. */
+const POINT_ZOOM = { basemap: 14, zones: 12 };
 
 export class CitizenMap {
   constructor(element, settings, { onTap }) {
@@ -20,10 +21,11 @@ export class CitizenMap {
   showPlace({ point, bbox }, { move }) {
     const at = [point.lat, point.lon];
     if (this.marker) this.marker.setLatLng(at);
-    else this.marker = L.circleMarker(at, { radius: 9, color: '#0d47a1', weight: 3, fillOpacity: 0.6, interactive: false }).addTo(this.map);
+    else this.marker = L.circleMarker(at, { radius: 9, color: '#0d47a1', weight: 3, fillOpacity: 0.3, interactive: false }).addTo(this.map);
     if (!move) return;
-    if (bbox) this.zoneMap.showBbox(bbox, { maxZoom: POINT_ZOOM });
-    else this.map.setView(at, Math.max(this.map.getZoom(), POINT_ZOOM));
+    const zoom = this.zoneMap.hasBasemap ? POINT_ZOOM.basemap : POINT_ZOOM.zones;
+    if (bbox) this.zoneMap.showBbox(bbox, { maxZoom: zoom });
+    else this.map.setView(at, Math.max(this.map.getZoom(), zoom));
   }
 
   centre() {

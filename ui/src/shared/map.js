@@ -11,6 +11,8 @@ const ITALY = { centre: [42.5, 12.5], zoom: 6 };
 /** Stacking of the tile layers: zones over the basemap. */
 const BASEMAP_Z = 1;
 const ZONES_Z = 2;
+/** The basemap names villages and hamlets from this zoom on. */
+const BASEMAP_PLACES_FROM_ZOOM = 13;
 
 export function zoneMap(element, settings) {
   return new ZoneMap(element, settings);
@@ -25,10 +27,12 @@ export class ZoneMap {
     /** Highlighted zones by owner (notices in force, a preview, the area being drawn). */
     this.highlights = new Map();
     this.highlighted = new Map();
-    addBasemap(this.map, settings);
+    /** Whether streets and places are drawn under the zones, or the zones alone. */
+    this.hasBasemap = addBasemap(this.map, settings);
     this.zoneLayer = settings.zone_tiles
-      ? zoneLayer(settings.zone_tiles, this.bounds, (id) => this.highlighted.get(id)).addTo(this.map)
+      ? zoneLayer(settings.zone_tiles, (id) => this.highlighted.get(id)).addTo(this.map)
       : null;
+    reportProgress(element, this.map, this.zoneLayer);
     this.home();
   }
 
@@ -59,7 +63,7 @@ export class ZoneMap {
 
 /** Zone outlines and names from the hub's tiles. Each zoom has one fitting level, drawn thin
  * with a light fill and named; the coarser levels in the tile are thicker outlines only. */
-function zoneLayer(tiles, bounds, highlightOf) {
+function zoneLayer(tiles, highlightOf) {
   const fits = (z, feature) => feature.props.fits === true || feature.props.fits === 'true';
   const coarser = (z, feature) => !fits(z, feature);
   const highlighted = (z, feature) => highlightOf(feature.props.id) !== undefined;
@@ -84,7 +88,7 @@ function zoneLayer(tiles, bounds, highlightOf) {
     dataLayer: 'zone_labels',
     symbolizer: new CenteredTextSymbolizer({
       labelProps: ['name'],
-      font: (z, feature) => `600 ${LABEL_SIZES[feature?.props.level] ?? 12}px system-ui, sans-serif`,
+      font: (z, feature) => `600 ${labelSize(z, feature?.props.level)}px system-ui, sans-serif`,
       fill: '#1b262c',
       stroke: '#ffffff',
       width: 2.5,
@@ -104,26 +108,48 @@ function zoneLayer(tiles, bounds, highlightOf) {
   });
 }
 
-/** Larger zones get larger names. */
-const LABEL_SIZES = { region: 14, province: 13, district: 13, municipality: 12 };
+/** Larger zones get larger names, but a whole country's regions must fit side by side. */
+function labelSize(zoom, level) {
+  const size = { region: 14, province: 13, district: 13 }[level] ?? 12;
+  return zoom <= 5 ? size - 2 : size;
+}
 
-/** A raster tile server when configured (`tile_url`), else the hub's own vector basemap. */
+/** The map says on its element which zoom it shows and whether its zone tiles are all drawn
+ * (`data-zoom`, `data-zone-tiles`): what the browser tests wait for instead of sleeping. */
+function reportProgress(element, map, zoneLayer) {
+  const zoomed = () => (element.dataset.zoom = String(map.getZoom()));
+  map.on('zoomend', zoomed);
+  map.whenReady(zoomed);
+  zoneLayer?.on('loading', () => (element.dataset.zoneTiles = 'loading'));
+  zoneLayer?.on('load', () => (element.dataset.zoneTiles = 'loaded'));
+}
+
+/** A raster tile server when configured (`tile_url`), else the hub's own vector basemap;
+ * false when there is neither. */
 function addBasemap(map, settings) {
   if (settings.tile_url) {
     L.tileLayer(settings.tile_url, { attribution: plainText(settings.tile_attribution), maxZoom: 19, zIndex: BASEMAP_Z }).addTo(map);
-    return;
+    return true;
   }
   const basemap = settings.basemap;
-  if (!basemap) return;
+  if (!basemap) return false;
   // protomaps-leaflet reads a .pmtiles archive by range requests, anything else as {z}/{x}/{y}.
-  leafletLayer({
+  const layer = leafletLayer({
     url: basemap.url,
     flavor: 'light',
     lang: language(),
     maxDataZoom: basemap.max_zoom,
     attribution: plainText(basemap.attribution),
     zIndex: BASEMAP_Z,
-  }).addTo(map);
+  });
+  // The zone layer names regions, provinces and municipalities; the basemap's own place names
+  // would sit on top of them, so it names places only once the view is inside a municipality.
+  layer.labelRules = layer.labelRules.map((rule) => (rule.dataLayer === 'places'
+    ? { ...rule, minzoom: Math.max(rule.minzoom ?? 0, BASEMAP_PLACES_FROM_ZOOM) }
+    : rule));
+  layer.clearLayout();
+  layer.addTo(map);
+  return true;
 }
 
 /** Attributions as text: a link in them would be one more Tab stop on the map. */

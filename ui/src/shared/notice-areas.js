@@ -49,7 +49,8 @@ export class NoticeAreas {
       this.extent.extend(bounds);
       // A zone's own centre lies inside it; the middle of several zones' bounds may not.
       const at = shapes.length || !zones.length ? bounds.getCenter() : L.latLng(zones[0].lat, zones[0].lon);
-      L.tooltip({ permanent: true, direction: 'center', className: `notice-label sev-${notice.severity}` })
+      // Above its point, not on it: the place marker and the zone's own name stay visible.
+      L.tooltip({ permanent: true, direction: 'top', offset: [0, -6], className: `notice-label sev-${notice.severity}` })
         .setLatLng(at)
         .setContent(noticeLabel(notice))
         .addTo(this.layer);
