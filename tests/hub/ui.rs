@@ -1,7 +1,7 @@
 //! The browser UI: served from the binary with a strict content policy, and driven end to end in
 //! Debian's chromium by playwright-core (`ui/tests`), against the real hub.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
@@ -10,7 +10,11 @@ use rumqttc::{LastWill, MqttOptions, QoS};
 use serde_json::{Value, json};
 use vedetta::auth::Role;
 
-use crate::support::{Broker, Device, PASSWORD, TestApp, WsClient, assert_valid, test_config};
+use crate::support::basemap::write_pmtiles;
+use crate::support::italy::import_italy;
+use crate::support::{
+    Broker, Device, PASSWORD, TestApp, WsClient, assert_valid, connect_to, test_config,
+};
 
 #[tokio::test]
 async fn the_pages_are_served_from_the_binary_and_may_load_nothing_from_elsewhere() {
@@ -98,7 +102,14 @@ static ONE_BROWSER_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const
 async fn the_console_and_the_citizen_page_work_together_in_a_real_browser() {
     let _turn = ONE_BROWSER_AT_A_TIME.lock().await;
     let broker = Broker::start();
-    let app = TestApp::spawn_with_broker(&broker).await;
+    // The district's offline basemap, read by range requests, under the zone tiles.
+    let basemap_dir = tempfile::tempdir().unwrap();
+    let basemap = write_pmtiles(basemap_dir.path());
+    let app = TestApp::spawn_with(|config| {
+        connect_to(config, &broker);
+        config.ui.basemap = Some(basemap);
+    })
+    .await;
     let accounts = &app.running().hub().accounts;
     for (name, role) in [
         ("olga", Role::Operator),
@@ -146,33 +157,6 @@ async fn the_pages_work_with_every_italian_zone_loaded_in_a_real_browser() {
     run_browser_tests(&app, "tests/map-and-citizen-at-scale.test.mjs", "screenshots-italy").await;
 }
 
-/// Imports the ISTAT regions, provinces and municipalities with the CLI, as an office would.
-fn import_italy(data_dir: &Path) {
-    let italy = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/data/italy");
-    for (file, level, id, name, parent) in [
-        ("regions", "region", "reg_istat_code", "reg_name", None),
-        ("provinces", "province", "prov_istat_code", "prov_name", Some("reg_istat_code")),
-        ("municipalities", "municipality", "com_istat_code", "name", Some("prov_istat_code")),
-    ] {
-        let mut import = Command::new(env!("CARGO_BIN_EXE_vedetta"));
-        import
-            .args(["zones", "import"])
-            .arg(italy.join(format!("{file}.geojson.gz")))
-            .args(["--level", level, "--id-prop", id, "--name-prop", name])
-            .arg("--data-dir")
-            .arg(data_dir);
-        if let Some(parent) = parent {
-            import.args(["--parent-prop", parent]);
-        }
-        let output = import.output().expect("run vedetta zones import");
-        assert!(
-            output.status.success(),
-            "importing {file}: {}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-    }
-}
-
 /// Runs one file of `ui/tests` with node against `app`, saving screenshots in
 /// `test-artifacts/<screenshots>`, and fails with node's output if any browser test fails.
 async fn run_browser_tests(app: &TestApp, file: &str, screenshots: &str) {
@@ -202,6 +186,8 @@ async fn run_browser_tests(app: &TestApp, file: &str, screenshots: &str) {
         panic!("the browser tests took over {BROWSER_TESTS_TIMEOUT:?}");
     };
     let output = output.unwrap().unwrap();
+    // Shown with --nocapture: the test names and the bytes the pages transferred.
+    println!("{}", String::from_utf8_lossy(&output.stdout));
     assert!(
         output.status.success(),
         "browser tests failed:\n{}\n{}",

@@ -83,14 +83,23 @@ export async function watchTransfer(page) {
   return { bytes: () => bytes, urls };
 }
 
-/** Waits until the map in `selector` has drawn something on its tile canvases. */
+/** Waits until the map in `selector` has every zone tile of its view, and something drawn. */
 export async function mapDrawn(page, selector = '#map') {
+  await page.locator(`${selector}[data-zone-tiles=loaded]`).waitFor({ state: 'attached' });
   await page.waitForFunction((map) => [...document.querySelectorAll(`${map} .leaflet-tile-pane canvas`)].some((canvas) => {
     if (!canvas.width || !canvas.height) return false;
     const pixels = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
     for (let alpha = 3; alpha < pixels.length; alpha += 4) if (pixels[alpha]) return true;
     return false;
   }), selector);
+}
+
+/** Waits until the map in `selector` shows a zoom deeper than `zoom`, its zone tiles drawn. */
+export async function mapZoomedIn(page, zoom, selector = '#map') {
+  await page.waitForFunction(([map, from]) => {
+    const element = document.querySelector(map);
+    return Number(element?.dataset.zoom) > from && element.dataset.zoneTiles === 'loaded';
+  }, [selector, zoom]);
 }
 
 /** axe-core's serious and critical violations on the page as it is, one line each. */

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import {
-  HUB, accessibilityProblems, apiAs, launch, logIn, mapDrawn, screenshot, watchTransfer,
+  HUB, accessibilityProblems, apiAs, launch, logIn, mapDrawn, mapZoomedIn, screenshot, watchTransfer,
 } from './harness.mjs';
 
 /** What the citizen page may transfer before it shows the notices of a place (design.md). */
@@ -104,6 +104,26 @@ describe('the pages with every Italian zone loaded', () => {
     assert.fail(`the send button is not reached in ${MAX_TABS_TO_SEND} presses: ${path.join(' → ')}`);
   });
 
+  test('a report of people in danger gives the emergency number and how soon it is taken in hand, never a day-long answer time', async () => {
+    await citizen.getByLabel('Persone in pericolo').check();
+    const warning = citizen.locator('#life-safety', { hasText: 'chiama subito il 112' });
+    await warning.waitFor();
+    assert.match(await warning.textContent(), /entro 5 minuti/);
+    await citizen.getByLabel('Descrivi cosa hai visto').fill('Due persone sul tetto di una casa allagata');
+    await citizen.getByRole('button', { name: 'Invia segnalazione' }).click();
+    await citizen.locator('#send-status', { hasText: 'chiama subito il 112' }).waitFor();
+    const card = citizen.locator('#my-reports .report-card', { hasText: 'Due persone sul tetto' });
+    await card.locator('.target', { hasText: 'entro 5 minuti' }).waitFor();
+
+    const id = await citizen.evaluate(() => JSON.parse(localStorage.getItem('vedetta.reports'))[0].id);
+    const report = await operator('GET', `/api/v1/reports/${id}`);
+    await operator('POST', `/api/v1/reports/${id}/status`, { status: 'acknowledged', version: report.version, public_note: 'Squadra in arrivo' });
+    await card.locator('.badge', { hasText: 'Presa in carico' }).waitFor();
+    await card.getByText('Squadra in arrivo').waitFor();
+    assert.doesNotMatch(await card.textContent(), /Risposta prevista/);
+    await screenshot(citizen, 'italy-02b-citizen-life-safety');
+  });
+
   test('the location button works when tapped before the map has loaded', async () => {
     const page = await browser.page({ locale: 'it-IT', viewport: PHONE, geolocation: FORLI });
     let letTheMapLoad;
@@ -143,6 +163,24 @@ describe('the pages with every Italian zone loaded', () => {
     await staff.context().close();
   });
 
+  test('the console queue filters reports by a zone found by name, at any level', async () => {
+    const page = await browser.page();
+    await logIn(page, 'olga');
+    const row = page.locator('.queue-row', { hasText: 'Due persone sul tetto' });
+    await row.waitFor();
+    const zone = page.getByRole('combobox', { name: 'Zone' });
+    await zone.fill('forli');
+    await page.locator('#filter-zone-list .place-option', { has: page.locator('.place-name', { hasText: /^Forlì-Cesena$/ }) }).click();
+    await page.locator('#queue-count', { hasText: /^1 of/ }).waitFor();
+    await row.waitFor();
+    await zone.fill('bologna');
+    await page.locator('#filter-zone-list .place-option', { has: page.locator('.place-name', { hasText: /^Bologna$/ }) }).first().click();
+    await page.locator('#queue-count', { hasText: /^0 of/ }).waitFor();
+    await zone.fill('');
+    await page.locator('#queue-count', { hasText: /^1 of/ }).waitFor();
+    await page.context().close();
+  });
+
   test('the console draws the national map from zone tiles within 1.5 MB and goes to a province found by name', async () => {
     const page = await browser.page();
     const transfer = await watchTransfer(page);
@@ -155,18 +193,20 @@ describe('the pages with every Italian zone loaded', () => {
     assert.deepEqual(transfer.urls.filter((url) => url.includes('/api/v1/zones?')), [], 'no zones as GeoJSON');
     await screenshot(page, 'italy-03-console-national');
 
+    const national = Number(await page.locator('#map').getAttribute('data-zoom'));
     await page.getByRole('combobox', { name: 'Go to a place' }).fill('bologna');
     await page.locator('#map-search-list .place-option', { hasText: 'Bologna' }).first().click();
-    await page.waitForLoadState('networkidle');
-    await mapDrawn(page);
+    await mapZoomedIn(page, national);
     await screenshot(page, 'italy-04-console-bologna');
 
     await page.locator('#nav-notices').click();
     await page.locator('#new-notice').click();
+    const province = Number(await page.locator('#map').getAttribute('data-zoom'));
     await page.getByRole('combobox', { name: 'Add a whole zone' }).fill('forli');
     await page.locator('#area-zone-search-list .place-option', { has: page.locator('.place-name', { hasText: /^Forlì$/ }) }).click();
     await page.locator('#area-zones .zone-chip', { hasText: 'Forlì' }).waitFor();
     await page.locator('#covered-zones', { hasText: 'Forlì' }).waitFor();
+    await mapZoomedIn(page, province);
     await screenshot(page, 'italy-05-console-area-zone');
     await page.context().close();
   });
@@ -181,6 +221,7 @@ describe('the pages with every Italian zone loaded', () => {
     const card = citizen.locator('.notice-card.cancelled', { hasText: CANCEL_NOTE });
     await card.waitFor();
     assert.match(await card.textContent(), /Revocato/);
+    assert.doesNotMatch(await card.textContent(), /piani alti/, 'the withdrawn advice is not repeated');
     await screenshot(citizen, 'italy-06-citizen-cancelled');
   });
 });
