@@ -154,7 +154,12 @@ async fn the_pages_work_with_every_italian_zone_loaded_in_a_real_browser() {
             .unwrap();
     }
 
-    run_browser_tests(&app, "tests/map-and-citizen-at-scale.test.mjs", "screenshots-italy").await;
+    run_browser_tests(
+        &app,
+        "tests/map-and-citizen-at-scale.test.mjs",
+        "screenshots-italy",
+    )
+    .await;
 }
 
 /// Runs one file of `ui/tests` with node against `app`, saving screenshots in
