@@ -33,7 +33,10 @@ async fn a_cancellation_reaches_new_subscribers_until_the_cancelled_notice_would
     assert_eq!(owed[0]["notice"]["msg_type"], "Cancel");
     assert_eq!(owed[0]["notice"]["id"], cancel["id"]);
     let references = owed[0]["notice"]["references"].as_str().unwrap();
-    assert!(references.contains(notice["identifier"].as_str().unwrap()), "{references}");
+    assert!(
+        references.contains(notice["identifier"].as_str().unwrap()),
+        "{references}"
+    );
     assert_eq!(expired["id"], cancel["id"]);
     assert!(owed_after.is_empty(), "{owed_after:?}");
 }
