@@ -49,7 +49,9 @@ export async function launch() {
       page.on('pageerror', (error) => problems.push(`script error on ${page.url()}: ${error.message}`));
       page.on('console', (message) => {
         // The hub's refusals (401, 409, 422) show up as failed loads: they are expected answers.
-        if (message.type() === 'error' && !message.text().startsWith('Failed to load resource')) problems.push(`console error on ${page.url()}: ${message.text()}`);
+        // The browser's own word that the network is gone (offline tests) is expected too.
+        const expected = message.text().startsWith('Failed to load resource') || message.text().includes('ERR_INTERNET_DISCONNECTED');
+        if (message.type() === 'error' && !expected) problems.push(`console error on ${page.url()}: ${message.text()}`);
       });
       return page;
     },

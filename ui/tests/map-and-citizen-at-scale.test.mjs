@@ -211,6 +211,35 @@ describe('the pages with every Italian zone loaded', () => {
     await page.context().close();
   });
 
+  test('the citizen page installs as an app, opens with no connection showing the notices last seen, and sends a report written offline once back', async () => {
+    const page = await browser.page({ locale: 'it-IT', viewport: PHONE });
+    const manifest = await (await page.request.get(`${HUB}/manifest.webmanifest`)).json();
+    assert.equal(manifest.start_url, '/');
+    assert.ok(manifest.icons.some((icon) => icon.sizes === '512x512' && icon.type === 'image/png'));
+    await page.goto(HUB);
+    await page.getByRole('combobox', { name: 'Oppure cerca il comune' }).fill('forli');
+    await page.locator('.place-option', { has: page.locator('.place-name', { hasText: /^Forlì$/ }) }).click();
+    await page.locator('.notice-card', { hasText: HEADLINE }).waitFor();
+    await page.waitForFunction(() => navigator.serviceWorker?.controller);
+
+    await page.context().setOffline(true);
+    await page.reload();
+    await page.getByRole('link', { name: 'In pericolo? Chiama il 112' }).waitFor();
+    await page.locator('.offline-note', { hasText: 'Senza connessione' }).waitFor();
+    await page.locator('.notice-card', { hasText: HEADLINE }).waitFor();
+    await page.getByLabel('Allagamento').check();
+    await page.getByLabel('Descrivi cosa hai visto').fill('Cantina allagata in via Roma');
+    await page.getByRole('button', { name: 'Invia segnalazione' }).click();
+    await page.locator('#send-status', { hasText: 'partirà appena possibile' }).waitFor();
+    await screenshot(page, 'italy-06a-citizen-offline');
+
+    await page.context().setOffline(false);
+    const card = page.locator('#my-reports .report-card', { hasText: 'Cantina allagata' });
+    await card.and(page.locator('[data-status="received"]')).waitFor();
+    await page.locator('.offline-note').waitFor({ state: 'detached' });
+    await page.context().close();
+  });
+
   test('a cancelled notice stays on the citizen page as "Revocato" with its note', async () => {
     const cancel = await operator('POST', `/api/v1/notices/${notice.id}/cancel`);
     const content = structuredClone(cancel.content);
@@ -223,5 +252,13 @@ describe('the pages with every Italian zone loaded', () => {
     assert.match(await card.textContent(), /Revocato/);
     assert.doesNotMatch(await card.textContent(), /piani alti/, 'the withdrawn advice is not repeated');
     await screenshot(citizen, 'italy-06-citizen-cancelled');
+
+    // Someone who opens the page only now learns the alert was withdrawn too.
+    const later = await browser.page({ locale: 'it-IT', viewport: PHONE });
+    await later.goto(HUB);
+    await later.getByRole('combobox', { name: 'Oppure cerca il comune' }).fill('forli');
+    await later.locator('.place-option', { has: later.locator('.place-name', { hasText: /^Forlì$/ }) }).click();
+    await later.locator('.notice-card.cancelled', { hasText: CANCEL_NOTE }).waitFor();
+    await later.context().close();
   });
 });

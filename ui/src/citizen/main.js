@@ -86,7 +86,9 @@ socket.on('subscribed', (frame) => notices.ready(frame.cursor));
 
 translate();
 restorePlace();
-loadMap();
+// Installable and usable offline; the worker's downloads start once the page and its map are
+// here, so on a slow link they never compete with what the citizen is waiting for.
+loadMap().finally(() => navigator.serviceWorker?.register('/sw.js').catch(() => {}));
 onLanguageChange(() => {
   translate();
   notices.render();
@@ -153,7 +155,7 @@ function choosePlace(lat, lon, { name = null, bbox = null, move = false } = {}) 
   remember();
   mapView?.showPlace(place, { move });
   showPlace();
-  notices.moved();
+  notices.moved(point);
   socket.send({ type: 'subscribe', point });
   if (!name) nameThePlace(point);
 }

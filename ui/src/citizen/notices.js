@@ -6,6 +6,8 @@ import { noticeSummary, noticeZoneNames, shortList, statusMark } from '../shared
 
 /** The longest a timer may wait (about 24 days); later expiries are checked again then. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
+/** The notices last seen, for a page opened with no connection. */
+const LAST_SEEN = 'vedetta.notices';
 
 export class NoticeBoard {
   /** `drawAreas(summaries)` shows the areas of the notices in force (not the cancelled ones). */
@@ -19,21 +21,35 @@ export class NoticeBoard {
     this.render();
   }
 
-  /** A new place: the hub sends what is in force there again. */
-  moved() {
+  /** A new place: the hub sends what is in force there again. Until it does, the notices last
+   * seen at this very place stand in, marked with when they were seen: offline, that is all
+   * there is, and it is better than nothing. */
+  moved(point) {
     this.located = true;
     this.byThread.clear();
     this.cursor = undefined;
+    this.point = point;
+    this.fresh = new Set();
+    const saved = lastSeen();
+    const here = saved && saved.point?.lat === point.lat && saved.point?.lon === point.lon;
+    this.seenAt = here ? saved.at : null;
+    if (here) saved.entries.forEach(([thread, entry]) => this.byThread.set(thread, entry));
     this.render();
   }
 
+  /** The hub has sent everything in force here: what it did not send no longer holds. */
   ready(cursor) {
     this.cursor = cursor;
+    if (this.seenAt) {
+      [...this.byThread.keys()].filter((thread) => !this.fresh.has(thread)).forEach((thread) => this.byThread.delete(thread));
+      this.seenAt = null;
+    }
     this.render();
   }
 
   received(notice, cursor) {
     this.cursor = cursor;
+    this.fresh?.add(notice.thread_id);
     if (notice.msg_type === 'Cancel') {
       // The citizen who saw the notice must see that it no longer holds, not have it vanish.
       const known = this.byThread.get(notice.thread_id);
@@ -75,11 +91,22 @@ export class NoticeBoard {
     this.element.querySelector('h2').textContent = t('citizen.notices_title');
     this.drawAreas(this.inForce());
     if (!this.located) return fill(this.list, h('li', { class: 'empty' }, t('citizen.notices_need_place')));
-    if (!this.byThread.size) return fill(this.list, h('li', { class: 'empty' }, t('citizen.notices_none')));
-    fill(this.list, [...this.byThread.values()].map((entry) => {
+    if (!this.seenAt) this.remember();
+    const offline = this.seenAt ? h('li', { class: 'offline-note' }, t('citizen.notices_offline', { at: formatTime(this.seenAt) })) : null;
+    if (!this.byThread.size) return fill(this.list, offline ?? h('li', { class: 'empty' }, t('citizen.notices_none')));
+    fill(this.list, offline, [...this.byThread.values()].map((entry) => {
       const summary = noticeSummary(entry.notice, language());
       return entry.cancelled ? this.cancelledCard(summary, entry.original && noticeSummary(entry.original, language())) : this.card(summary);
     }));
+  }
+
+  remember() {
+    const snapshot = { point: this.point, at: new Date().toISOString(), entries: [...this.byThread] };
+    try {
+      localStorage.setItem(LAST_SEEN, JSON.stringify(snapshot));
+    } catch {
+      // A full storage keeps the previous snapshot; the page works the same online.
+    }
   }
 
   card(notice) {
@@ -117,6 +144,14 @@ export class NoticeBoard {
   issuer(notice) {
     const ours = !notice.office || notice.office === this.settings.office;
     return (ours && this.settings.office_name) || notice.sender || notice.office || '';
+  }
+}
+
+function lastSeen() {
+  try {
+    return JSON.parse(localStorage.getItem(LAST_SEEN) ?? 'null');
+  } catch {
+    return null;
   }
 }
 

@@ -28,8 +28,12 @@ registerRoute(
   new CacheFirst({ cacheName: 'zone-tiles', plugins: [new ExpirationPlugin({ maxEntries: 600 })] }),
 );
 
-// The page is cached as soon as the worker installs, so it opens offline after one visit.
+// The page and what it reads first are cached as soon as the worker installs, so it opens
+// offline after one visit (the page fetched them before the worker could see them).
 self.addEventListener('install', (event) => {
-  event.waitUntil(caches.open('pages').then((pages) => pages.add('/')).then(() => self.skipWaiting()));
+  event.waitUntil(Promise.all([
+    caches.open('pages').then((pages) => pages.add('/')),
+    caches.open('settings').then((settings) => settings.addAll(['/ui/config.json', '/api/v1/categories'])),
+  ]).then(() => self.skipWaiting()));
 });
 self.addEventListener('activate', (event) => event.waitUntil(self.clients.claim()));

@@ -9,6 +9,13 @@ export class LiveSocket {
     this.handlers = new Map();
     this.statusListeners = new Set();
     this.backoff = 500;
+    // Back on the network: try now, not when the backoff would have.
+    addEventListener('online', () => {
+      if (!this.closed && this.ws?.readyState === WebSocket.CLOSED) {
+        clearTimeout(this.retry);
+        this.connect();
+      }
+    });
     this.connect();
   }
 
@@ -50,7 +57,7 @@ export class LiveSocket {
       this.status('offline');
       if (this.closed) return;
       // Jittered, so that clients dropped together do not all come back in the same instant.
-      setTimeout(() => this.connect(), this.backoff * (0.5 + Math.random()));
+      this.retry = setTimeout(() => this.connect(), this.backoff * (0.5 + Math.random()));
       this.backoff = Math.min(this.backoff * 2, MAX_BACKOFF_MS);
     };
   }
