@@ -1,7 +1,7 @@
 // The console and the citizen page together, in a real browser against the real hub.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { HUB, MONTEVERDE, PASSWORD, launch, logIn, screenshot } from './harness.mjs';
+import { HUB, MONTEVERDE, PASSWORD, launch, logIn, mapDrawn, screenshot } from './harness.mjs';
 
 describe('the console and the citizen page', () => {
   let browser;
@@ -192,5 +192,23 @@ describe('the console and the citizen page', () => {
     await citizen.locator('.notice-card', { hasText: 'Reno river in flood at Monteverde' }).waitFor();
     await screenshot(citizen, '13-citizen-english');
   });
-});
 
+  test('the office basemap is read by range requests and drawn under the zones', async () => {
+    const page = await browser.page({ locale: 'it-IT', geolocation: MONTEVERDE });
+    const ranges = [];
+    page.on('response', (response) => {
+      if (response.url().endsWith('/tiles/basemap.pmtiles')) ranges.push(response.status());
+    });
+    await page.goto(HUB);
+    await mapDrawn(page);
+    await page.waitForFunction(() => [...document.querySelectorAll('#map .basemap-layer canvas')].some((canvas) => {
+      if (!canvas.width || !canvas.height) return false;
+      const pixels = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+      for (let alpha = 3; alpha < pixels.length; alpha += 4) if (pixels[alpha]) return true;
+      return false;
+    }));
+    assert.ok(ranges.length > 0 && ranges.every((status) => status === 206), `basemap answers: ${ranges}`);
+    await screenshot(page, '14-citizen-basemap');
+    await page.context().close();
+  });
+});

@@ -141,6 +141,7 @@ function addBasemap(map, settings) {
     maxDataZoom: basemap.max_zoom,
     attribution: plainText(basemap.attribution),
     zIndex: BASEMAP_Z,
+    className: 'basemap-layer',
   });
   // The zone layer names regions, provinces and municipalities; the basemap's own place names
   // would sit on top of them, so it names places only once the view is inside a municipality.
