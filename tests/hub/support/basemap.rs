@@ -1,12 +1,12 @@
 //! A small offline basemap made from the zones the project ships (the district as land, sea
-//! around it), in the Protomaps basemap
-//! schema (`earth`, `water`, `places`), written as PMTiles and as MBTiles: what an office's
+//! around it), in the Protomaps basemap schema (`earth`, `water`, `places`), written as
+//! PMTiles and as MBTiles: what an office's
 //! regional extract looks like to the hub and the pages.
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
 
-use geo::{BooleanOps, BoundingRect, Centroid, MultiPolygon, Rect, coord};
+use geo::{BoundingRect, Centroid, MultiPolygon, Rect, coord};
 use pmtiles::{PmTilesWriter, TileCoord, TileType};
 use vedetta::tiles::{LayerBuilder, TileId, TileValue, encode};
 use vedetta::zones::demo_zone_sets;
