@@ -12,6 +12,7 @@ const CITIZEN_BUDGET = 300_000;
 const CONSOLE_MAP_BUDGET = 1_500_000;
 const MAX_TABS_TO_SEND = 15;
 const HEADLINE = 'Esondazione del Montone a Forlì';
+const EDGE_HEADLINE = 'Frana sulla collina di Forlì';
 const CANCEL_NOTE = 'Il Montone è rientrato negli argini: si può tornare a casa.';
 /** The centre of Forlì. */
 const FORLI = { latitude: 44.2225, longitude: 12.0408 };
@@ -75,6 +76,28 @@ describe('the pages with every Italian zone loaded', () => {
     await mapDrawn(citizen);
     assert.ok(transfer.urls.some((url) => url.includes('/tiles/zones/')), 'the map draws zone tiles');
     await screenshot(citizen, 'italy-01-citizen-forli');
+  });
+
+  test('a comune picked by name shows the notices over any part of it, not only over its centre', async () => {
+    // A small circle on Forlì's hills, 7 km from the centre the search gives.
+    const edge = { lat: 44.28, lon: 12.1 };
+    const there = await operator('GET', `/api/v1/zones/lookup?lat=${edge.lat}&lon=${edge.lon}`);
+    assert.equal(there.zones[0].name, 'Forlì');
+    const draft = await operator('POST', '/api/v1/notices', {
+      msg_type: 'Alert', status: 'Actual', category: ['Geo'], urgency: 'Expected', severity: 'Moderate', certainty: 'Likely',
+      expires: new Date(Date.now() + 6 * 3600e3).toISOString(),
+      info: { it: { event: 'Frana', headline: EDGE_HEADLINE, instruction: 'Non percorrere via dei Colli.' } },
+      area: { circles: [{ ...edge, radius_km: 1 }] },
+    });
+    await approver('POST', `/api/v1/notices/${draft.id}/approve`, { version: draft.version, confirm_status: 'Actual' });
+
+    const page = await browser.page({ locale: 'it-IT', viewport: PHONE });
+    await page.goto(HUB);
+    await page.getByRole('combobox', { name: 'Oppure cerca il comune' }).fill('forli');
+    await page.locator('.place-option', { has: page.locator('.place-name', { hasText: /^Forlì$/ }) }).click();
+    await page.locator('.notice-card', { hasText: EDGE_HEADLINE }).waitFor();
+    await page.locator('.notice-card', { hasText: HEADLINE }).waitFor();
+    await page.context().close();
   });
 
   test('the notice card says who issued it and when, whom to contact, and names Forlì, not its region', async () => {

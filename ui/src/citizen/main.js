@@ -19,9 +19,9 @@ const RETRYABLE = ['rate_limited', 'internal'];
 const [settings, { categories }] = await Promise.all([api('/ui/config.json'), api('/api/v1/categories')]);
 const ranks = levelRanks(settings);
 const mine = new MyReports(categories, settings);
-/** Where the citizen is: a point, with the name of its zone once known and the bounds of a
- * place chosen by name. */
-const place = { point: null, name: null, bbox: null };
+/** Where the citizen is: a point, with the name of its zone once known, and the zone and its
+ * bounds when the place was chosen by name. */
+const place = { point: null, name: null, bbox: null, zone: null };
 /** The map, once its code has arrived; everything works without it meanwhile. */
 let mapView = null;
 
@@ -31,7 +31,7 @@ const mapElement = h('div', { id: 'map', class: 'map', role: 'region', 'aria-lab
   h('p', { id: 'map-name', class: 'map-loading', 'data-t': 'citizen.map_loading' }));
 const search = new PlaceSearch({
   id: 'place-search', label: t('citizen.search_place'), hint: t('place.hint'),
-  onPick: (found) => choosePlace(found.lat, found.lon, { name: found.name, bbox: found.bbox, move: true }),
+  onPick: (found) => choosePlace(found.lat, found.lon, { name: found.name, bbox: found.bbox, zone: found.id, move: true }),
 });
 const report = reportForm({
   settings, categories, search, mapElement,
@@ -63,7 +63,7 @@ function follow(live) {
 const socket = new LiveSocket((live) => {
   follow(live);
   // With the cursor the hub sends exactly what changed while away, cancellations included.
-  if (place.point) live.send({ type: 'subscribe', point: place.point, cursor: notices.cursor });
+  if (place.point) live.send({ ...subscription(), cursor: notices.cursor });
   mine.pending().forEach((pending) => live.send({ type: 'report', report: pending }));
 });
 socket.on('ack', (frame) => {
@@ -140,7 +140,7 @@ async function restorePlace() {
   const permission = await navigator.permissions?.query({ name: 'geolocation' }).catch(() => null);
   if (permission?.state === 'granted') return locate();
   const saved = JSON.parse(localStorage.getItem(PLACE) ?? 'null');
-  if (saved) choosePlace(saved.lat, saved.lon, { name: saved.name, bbox: saved.bbox, move: true });
+  if (saved) choosePlace(saved.lat, saved.lon, { name: saved.name, bbox: saved.bbox, zone: saved.zone, move: true });
 }
 
 function chooseCentre() {
@@ -149,15 +149,21 @@ function chooseCentre() {
 }
 
 /** A new place: remembered, shown, and the notices in force there asked for. */
-function choosePlace(lat, lon, { name = null, bbox = null, move = false } = {}) {
+function choosePlace(lat, lon, { name = null, bbox = null, zone = null, move = false } = {}) {
   const point = { lat: round(lat), lon: round(lon) };
-  Object.assign(place, { point, name, bbox });
+  Object.assign(place, { point, name, bbox, zone });
   remember();
   mapView?.showPlace(place, { move });
   showPlace();
   notices.moved(point);
-  socket.send({ type: 'subscribe', point });
+  socket.send(subscription());
   if (!name) nameThePlace(point);
+}
+
+/** A comune named by the citizen is where they are: every notice touching any part of it
+ * concerns them, not only those over its centre. */
+function subscription() {
+  return place.zone ? { type: 'subscribe', zones: [place.zone] } : { type: 'subscribe', point: place.point };
 }
 
 async function nameThePlace(point) {
@@ -170,7 +176,7 @@ async function nameThePlace(point) {
 }
 
 function remember() {
-  localStorage.setItem(PLACE, JSON.stringify({ ...place.point, name: place.name, bbox: place.bbox }));
+  localStorage.setItem(PLACE, JSON.stringify({ ...place.point, name: place.name, bbox: place.bbox, zone: place.zone }));
 }
 
 function showPlace() {
