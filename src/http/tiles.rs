@@ -4,7 +4,7 @@
 use axum::Router;
 use axum::body::Body;
 use axum::extract::{Path, Request, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use tower::ServiceExt;
@@ -13,7 +13,7 @@ use tower_http::services::ServeFile;
 use super::error::ApiError;
 use crate::hub::Hub;
 use crate::problem::{ErrorCode, Problem};
-use crate::tiles::{BasemapKind, MAX_ZOOM, TileId};
+use crate::tiles::{BasemapKind, Encoding, MAX_ZOOM, TileId};
 
 pub const MVT_CONTENT_TYPE: &str = "application/vnd.mapbox-vector-tile";
 /// A versioned tile never changes: browsers may keep it for a year without asking.
@@ -31,23 +31,37 @@ pub fn router() -> Router<Hub> {
 async fn zone_tile(
     State(hub): State<Hub>,
     Path((version, z, x, file)): Path<(String, String, String, String)>,
+    headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let id = tile_id(&z, &x, &file, MAX_ZOOM)?;
     let tiles = hub.zone_tiles.current().await;
-    let caching = if version == tiles.version() {
+    let caching = if *version == **tiles.version() {
         FOREVER
     } else {
         "no-cache"
     };
+    let accept = headers
+        .get(header::ACCEPT_ENCODING)
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or("");
     let tile = hub.zone_tiles.tile(tiles, id).await;
-    Ok((
+    // Compressed once when it was cut; the compression layer leaves an encoded answer alone.
+    let (body, encoding) = tile.body(Encoding::preferred(accept));
+    let mut response = (
         [
             (header::CONTENT_TYPE, MVT_CONTENT_TYPE),
             (header::CACHE_CONTROL, caching),
+            (header::VARY, "accept-encoding"),
         ],
-        tile,
+        body,
     )
-        .into_response())
+        .into_response();
+    if let Some(coding) = encoding.header() {
+        response
+            .headers_mut()
+            .insert(header::CONTENT_ENCODING, HeaderValue::from_static(coding));
+    }
+    Ok(response)
 }
 
 /// `GET /tiles/basemap.pmtiles`, with `Range` requests as PMTiles readers make them.

@@ -65,15 +65,38 @@ impl TileId {
 
     /// A longitude/latitude in this tile's coordinate units (y downwards).
     fn project(&self, lon_lat: Coord<f64>) -> Coord<f64> {
-        let scale = f64::from(1u32 << self.z.min(31)) * f64::from(EXTENT);
-        let lat = lon_lat.y.clamp(-85.051_13, 85.051_13).to_radians();
-        let x = (lon_lat.x + 180.0) / 360.0 * scale;
-        let y = (1.0 - (lat.tan() + 1.0 / lat.cos()).ln() / PI) / 2.0 * scale;
+        self.tile_units(to_world(lon_lat))
+    }
+
+    /// A point in world units (see [`to_world`]) in this tile's coordinate units.
+    fn tile_units(&self, world: Coord<f64>) -> Coord<f64> {
+        let tiles = f64::from(1u32 << self.z);
         coord! {
-            x: x - f64::from(self.x) * f64::from(EXTENT),
-            y: y - f64::from(self.y) * f64::from(EXTENT),
+            x: (world.x * tiles - f64::from(self.x)) * f64::from(EXTENT),
+            y: (world.y * tiles - f64::from(self.y)) * f64::from(EXTENT),
         }
     }
+}
+
+/// Web Mercator in world units: x and y from 0 to 1 across the whole map, y southwards. Zones
+/// are projected once; a tile then only scales and shifts them.
+pub fn to_world(lon_lat: Coord<f64>) -> Coord<f64> {
+    let lat = lon_lat.y.clamp(-85.051_13, 85.051_13).to_radians();
+    coord! {
+        x: (lon_lat.x + 180.0) / 360.0,
+        y: (1.0 - (lat.tan() + 1.0 / lat.cos()).ln() / PI) / 2.0,
+    }
+}
+
+/// A longitude/latitude shape in world units.
+pub fn world_shape(shape: &MultiPolygon<f64>) -> MultiPolygon<f64> {
+    shape.map_coords(to_world)
+}
+
+/// A world-unit shape with the vertices dropped that nobody sees at zoom `z`.
+pub fn simplified_for_zoom(world: &MultiPolygon<f64>, z: u8) -> MultiPolygon<f64> {
+    let tolerance = SIMPLIFY_UNITS / (f64::from(EXTENT) * f64::from(1u32 << z));
+    world.simplify(tolerance)
 }
 
 fn tile_to_lon_lat(z: u8, x: f64, y: f64) -> (f64, f64) {
@@ -106,7 +129,14 @@ impl LayerBuilder {
 
     /// Adds the part of `shape` (longitude/latitude) that shows in this tile, if any does.
     pub fn add_polygons(&mut self, id: u64, shape: &MultiPolygon<f64>, properties: Properties) {
-        if let Some(geometry) = tile_polygons(self.tile, shape) {
+        let prepared = simplified_for_zoom(&world_shape(shape), self.tile.z);
+        self.add_prepared(id, &prepared, properties);
+    }
+
+    /// Adds the part of a shape already in world units and simplified for this zoom
+    /// ([`simplified_for_zoom`]) that shows in this tile, if any does.
+    pub fn add_prepared(&mut self, id: u64, prepared: &MultiPolygon<f64>, properties: Properties) {
+        if let Some(geometry) = tile_polygons(self.tile, prepared) {
             self.push(
                 id,
                 Geometry::MultiPolygon(geometry),
@@ -170,20 +200,30 @@ pub fn encode(layers: Vec<LayerBuilder>) -> Vec<u8> {
     tile.encode_to_vec()
 }
 
-/// `shape` in tile units: simplified to what a screen shows, cut to the buffered tile, with
-/// exterior rings of positive area as the MVT specification wants (y downwards).
-fn tile_polygons(tile: TileId, shape: &MultiPolygon<f64>) -> Option<MultiPolygon<f64>> {
-    let projected = shape.map_coords(|c| tile.project(c));
-    let simplified = projected.simplify(SIMPLIFY_UNITS);
-    let bounds = simplified.bounding_rect()?;
+/// A prepared shape in tile units, cut to the buffered tile, with exterior rings of positive
+/// area as the MVT specification wants (y downwards).
+fn tile_polygons(tile: TileId, prepared: &MultiPolygon<f64>) -> Option<MultiPolygon<f64>> {
+    // Parts wholly outside the tile are dropped before any cutting.
     let window = Rect::new(
         coord! { x: -BUFFER, y: -BUFFER },
         coord! { x: f64::from(EXTENT) + BUFFER, y: f64::from(EXTENT) + BUFFER },
     );
+    let parts: Vec<Polygon<f64>> = prepared
+        .0
+        .iter()
+        .map(|polygon| polygon.map_coords(|c| tile.tile_units(c)))
+        .filter(|polygon| {
+            polygon
+                .bounding_rect()
+                .is_some_and(|b| overlaps(&window, &b))
+        })
+        .collect();
+    let visible = MultiPolygon::new(parts);
+    let bounds = visible.bounding_rect()?;
     let clipped = if contains_rect(&window, &bounds) {
-        simplified
+        visible
     } else if overlaps(&window, &bounds) {
-        simplified.intersection(&MultiPolygon::new(vec![window.to_polygon()]))
+        visible.intersection(&MultiPolygon::new(vec![window.to_polygon()]))
     } else {
         return None;
     };
@@ -273,7 +313,7 @@ mod tests {
         ]
         .into();
 
-        let cut = tile_polygons(tile, &huge).unwrap();
+        let cut = tile_polygons(tile, &simplified_for_zoom(&world_shape(&huge), tile.z)).unwrap();
 
         let rect = cut.bounding_rect().unwrap();
         assert!(rect.min().x >= -BUFFER && rect.max().x <= f64::from(EXTENT) + BUFFER);

@@ -8,11 +8,11 @@
 mod basemap;
 mod encode;
 mod levels;
+mod packed;
 mod zones;
 
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 
-use bytes::Bytes;
 use quick_cache::sync::Cache;
 use tokio::sync::{Mutex, Semaphore};
 
@@ -20,23 +20,27 @@ pub use basemap::{Basemap, BasemapError, BasemapKind};
 pub use encode::{EXTENT, LayerBuilder, TileId, encode};
 pub use geozero::mvt::TileValue;
 pub use levels::{LevelRange, Levels, MAX_ZOOM};
+pub use packed::{Encoding, PackedTile};
 pub use zones::{LABELS_LAYER, ZONES_LAYER, ZoneTiles};
 
 use crate::zones::ZoneDirectory;
 
-/// Bytes of encoded tiles kept in memory; the least used go first beyond this.
+/// Bytes of tiles kept in memory (each as cut, gzip and brotli); the least used go first.
 const CACHE_BYTES: u64 = 64 * 1024 * 1024;
 /// A guess at the number of tiles in the cache, for its table size.
 const CACHE_TILES: usize = 20_000;
 
 type TileKey = (Arc<str>, TileId);
 
-/// Cuts zone tiles, one at a time per core, and remembers them.
+/// Cuts zone tiles, one at a time per core, and remembers them compressed.
 #[derive(Clone)]
 pub struct ZoneTileService {
     zones: ZoneDirectory,
-    current: Arc<Mutex<Option<Arc<ZoneTiles>>>>,
-    cache: Arc<Cache<TileKey, Bytes, TileWeight>>,
+    /// The tiles of the zone set in force; read on every request, replaced on a zone import.
+    current: Arc<RwLock<Option<Arc<ZoneTiles>>>>,
+    /// Held while preparing a new zone set's tiles, so that is done once.
+    preparing: Arc<Mutex<()>>,
+    cache: Arc<Cache<TileKey, Arc<PackedTile>, TileWeight>>,
     /// Cutting a tile is CPU work; no more at once than there are cores.
     cutting: Arc<Semaphore>,
 }
@@ -44,9 +48,9 @@ pub struct ZoneTileService {
 #[derive(Clone)]
 struct TileWeight;
 
-impl quick_cache::Weighter<TileKey, Bytes> for TileWeight {
-    fn weight(&self, _key: &TileKey, tile: &Bytes) -> u64 {
-        tile.len() as u64 + 64
+impl quick_cache::Weighter<TileKey, Arc<PackedTile>> for TileWeight {
+    fn weight(&self, _key: &TileKey, tile: &Arc<PackedTile>) -> u64 {
+        tile.bytes() as u64 + 64
     }
 }
 
@@ -55,7 +59,8 @@ impl ZoneTileService {
         let cores = std::thread::available_parallelism().map_or(2, usize::from);
         ZoneTileService {
             zones,
-            current: Arc::new(Mutex::new(None)),
+            current: Arc::new(RwLock::new(None)),
+            preparing: Arc::new(Mutex::new(())),
             cache: Arc::new(Cache::with_weighter(CACHE_TILES, CACHE_BYTES, TileWeight)),
             cutting: Arc::new(Semaphore::new(cores)),
         }
@@ -64,20 +69,28 @@ impl ZoneTileService {
     /// The tiles of the zones in force now, prepared once per zone set.
     pub async fn current(&self) -> Arc<ZoneTiles> {
         let index = self.zones.snapshot();
-        let mut current = self.current.lock().await;
-        if let Some(tiles) = current.as_ref().filter(|tiles| tiles.is_of(&index)) {
-            return tiles.clone();
+        if let Some(tiles) = self.ready_for(&index) {
+            return tiles;
+        }
+        let _preparing = self.preparing.lock().await;
+        if let Some(tiles) = self.ready_for(&index) {
+            return tiles;
         }
         let tiles = tokio::task::spawn_blocking(move || Arc::new(ZoneTiles::new(index)))
             .await
             .expect("preparing zone tiles does not panic");
-        *current = Some(tiles.clone());
+        *self.current.write().expect("zone tiles lock") = Some(tiles.clone());
         tiles
     }
 
-    /// The encoded tile `id` of `tiles`, from the cache or cut now.
-    pub async fn tile(&self, tiles: Arc<ZoneTiles>, id: TileId) -> Bytes {
-        let key: TileKey = (Arc::from(tiles.version()), id);
+    fn ready_for(&self, index: &Arc<crate::zones::ZoneIndex>) -> Option<Arc<ZoneTiles>> {
+        let current = self.current.read().expect("zone tiles lock");
+        current.as_ref().filter(|tiles| tiles.is_of(index)).cloned()
+    }
+
+    /// The tile `id` of `tiles`, from the cache or cut and compressed now.
+    pub async fn tile(&self, tiles: Arc<ZoneTiles>, id: TileId) -> Arc<PackedTile> {
+        let key: TileKey = (tiles.version().clone(), id);
         if let Some(tile) = self.cache.get(&key) {
             return tile;
         }
@@ -86,7 +99,7 @@ impl ZoneTileService {
         tokio::task::spawn_blocking(move || {
             cache
                 .get_or_insert_with(&key, || {
-                    Ok::<_, std::convert::Infallible>(Bytes::from(tiles.tile(id)))
+                    Ok::<_, std::convert::Infallible>(Arc::new(PackedTile::new(tiles.tile(id))))
                 })
                 .unwrap_or_else(|never| match never {})
         })

@@ -3,11 +3,12 @@
 
 use std::sync::Arc;
 
-use geo::{Centroid, Contains, InteriorPoint, Point};
+use geo::{Centroid, Contains, CoordsIter, InteriorPoint, MultiPolygon, Point};
 use geozero::mvt::TileValue;
+use quick_cache::sync::Cache;
 use sha2::{Digest, Sha256};
 
-use super::encode::{LayerBuilder, TileId, encode};
+use super::encode::{LayerBuilder, TileId, encode, simplified_for_zoom, world_shape};
 use super::levels::Levels;
 use crate::zones::{Zone, ZoneIndex};
 
@@ -16,15 +17,23 @@ pub const ZONES_LAYER: &str = "zones";
 /// Layer of label points for the level of this zoom: `id`, `name`, `level`.
 pub const LABELS_LAYER: &str = "zone_labels";
 
+/// Vertices of simplified zone outlines kept for reuse by the next tiles of the same zoom.
+const SIMPLIFIED_VERTICES: u64 = 4_000_000;
+
 /// Everything needed to cut tiles from one zone index; rebuilt when the zones change.
 pub struct ZoneTiles {
     index: Arc<ZoneIndex>,
+    /// Each zone in Web Mercator world units, projected once.
+    world: Vec<MultiPolygon<f64>>,
+    /// Each zone simplified for a zoom, by (slot, zoom): a region's outline is simplified once
+    /// for all the tiles of a zoom it crosses, not once per tile.
+    simplified: Cache<(usize, u8), Arc<MultiPolygon<f64>>, VertexWeight>,
     levels: Levels,
     /// Rank (0 = coarsest) of each zone's level, by slot in the index.
     ranks: Vec<usize>,
     /// Where each zone's name goes: its centroid when that is inside it, else a point inside.
     label_points: Vec<Option<Point<f64>>>,
-    version: String,
+    version: Arc<str>,
 }
 
 impl ZoneTiles {
@@ -37,9 +46,16 @@ impl ZoneTiles {
             .map(|zone| levels.rank_of(&zone.level).unwrap_or(0))
             .collect();
         let label_points = index.zones().iter().map(label_point).collect();
-        let version = version_of(&index);
+        let version = Arc::from(version_of(&index));
+        let world = index
+            .zones()
+            .iter()
+            .map(|zone| world_shape(&zone.geometry))
+            .collect();
         ZoneTiles {
             index,
+            world,
+            simplified: Cache::with_weighter(16_384, SIMPLIFIED_VERTICES, VertexWeight),
             levels,
             ranks,
             label_points,
@@ -53,7 +69,7 @@ impl ZoneTiles {
     }
 
     /// Changes whenever any zone does, so tile URLs carrying it can be cached forever.
-    pub fn version(&self) -> &str {
+    pub fn version(&self) -> &Arc<str> {
         &self.version
     }
 
@@ -77,12 +93,35 @@ impl ZoneTiles {
         for slot in zone_slots.filter(|&slot| self.ranks[slot] <= fitting) {
             let zone = &self.index.zones()[slot];
             let fits = self.ranks[slot] == fitting;
-            zones.add_polygons(slot as u64, &zone.geometry, &properties(zone, Some(fits)));
+            let outline = self.simplified(slot, id.z);
+            zones.add_prepared(slot as u64, &outline, &properties(zone, Some(fits)));
             if let (true, Some(point)) = (fits, self.label_points[slot]) {
                 labels.add_point(slot as u64, point, &properties(zone, None));
             }
         }
         encode(vec![zones, labels])
+    }
+}
+
+impl ZoneTiles {
+    fn simplified(&self, slot: usize, z: u8) -> Arc<MultiPolygon<f64>> {
+        self.simplified
+            .get_or_insert_with(&(slot, z), || {
+                Ok::<_, std::convert::Infallible>(Arc::new(simplified_for_zoom(
+                    &self.world[slot],
+                    z,
+                )))
+            })
+            .unwrap_or_else(|never| match never {})
+    }
+}
+
+#[derive(Clone)]
+struct VertexWeight;
+
+impl quick_cache::Weighter<(usize, u8), Arc<MultiPolygon<f64>>> for VertexWeight {
+    fn weight(&self, _key: &(usize, u8), shape: &Arc<MultiPolygon<f64>>) -> u64 {
+        shape.coords_count() as u64 + 1
     }
 }
 
