@@ -56,6 +56,12 @@ describe('the pages with every Italian zone loaded', () => {
   test('the citizen page shows its form at once and the notices of a municipality found by name, within 300 KB', async () => {
     citizen = await browser.page({ locale: 'it-IT', viewport: PHONE });
     const transfer = await watchTransfer(citizen);
+    // Whether the page ever says there is nothing here while a notice is in force.
+    await citizen.addInitScript(() => {
+      new MutationObserver(() => {
+        if (document.body?.textContent.includes('Nessun avviso in vigore qui')) window.saidNone = true;
+      }).observe(document, { childList: true, subtree: true, characterData: true });
+    });
     await citizen.goto(HUB);
     const emergency = citizen.getByRole('link', { name: 'In pericolo? Chiama il 112' });
     await emergency.waitFor();
@@ -68,6 +74,7 @@ describe('the pages with every Italian zone loaded', () => {
     await citizen.locator('#place', { hasText: 'Forlì' }).waitFor();
     await citizen.locator('.notice-card', { hasText: HEADLINE }).waitFor();
 
+    assert.equal(await citizen.evaluate(() => window.saidNone ?? false), false, 'never "no notices" before the hub answered');
     const bytes = transfer.bytes();
     console.log(`citizen page: ${bytes} bytes before the notices showed`);
     assert.ok(bytes < CITIZEN_BUDGET, `${bytes} bytes before the notices showed`);

@@ -33,6 +33,8 @@ export class NoticeBoard {
     const saved = lastSeen();
     const here = saved && saved.point?.lat === point.lat && saved.point?.lon === point.lon;
     this.seenAt = here ? saved.at : null;
+    // "None here" may only be said once the hub has said so.
+    this.answered = false;
     if (here) saved.entries.forEach(([thread, entry]) => this.byThread.set(thread, entry));
     this.render();
   }
@@ -40,6 +42,7 @@ export class NoticeBoard {
   /** The hub has sent everything in force here: what it did not send no longer holds. */
   ready(cursor) {
     this.cursor = cursor;
+    this.answered = true;
     if (this.seenAt) {
       [...this.byThread.keys()].filter((thread) => !this.fresh.has(thread)).forEach((thread) => this.byThread.delete(thread));
       this.seenAt = null;
@@ -93,7 +96,8 @@ export class NoticeBoard {
     if (!this.located) return fill(this.list, h('li', { class: 'empty' }, t('citizen.notices_need_place')));
     if (!this.seenAt) this.remember();
     const offline = this.seenAt ? h('li', { class: 'offline-note' }, t('citizen.notices_offline', { at: formatTime(this.seenAt) })) : null;
-    if (!this.byThread.size) return fill(this.list, offline ?? h('li', { class: 'empty' }, t('citizen.notices_none')));
+    const pending = this.answered ? 'citizen.notices_none' : 'citizen.notices_asking';
+    if (!this.byThread.size) return fill(this.list, offline ?? h('li', { class: 'empty' }, t(pending)));
     fill(this.list, offline, [...this.byThread.values()].map((entry) => {
       const summary = noticeSummary(entry.notice, language());
       return entry.cancelled ? this.cancelledCard(summary, entry.original && noticeSummary(entry.original, language())) : this.card(summary);

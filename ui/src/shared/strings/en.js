@@ -34,6 +34,7 @@ export default {
   'citizen.expected': 'Answer expected by {at}',
   'citizen.notices_title': 'Notices for your area',
   'citizen.notices_need_place': 'Say where you are to see the notices in force.',
+  'citizen.notices_asking': 'Looking for the notices in force here…',
   'citizen.notices_none': 'No notices in force here.',
   'citizen.notices_offline': 'No connection: notices seen here at {at}. They may have changed.',
   'citizen.until': 'In force until {at}',

@@ -34,6 +34,7 @@ export default {
   'citizen.expected': 'Risposta prevista entro {at}',
   'citizen.notices_title': 'Avvisi per la tua zona',
   'citizen.notices_need_place': 'Indica dove sei per vedere gli avvisi in vigore.',
+  'citizen.notices_asking': 'Cerco gli avvisi in vigore qui…',
   'citizen.notices_none': 'Nessun avviso in vigore qui.',
   'citizen.notices_offline': 'Senza connessione: avvisi visti qui alle {at}. Potrebbero essere cambiati.',
   'citizen.until': 'Valido fino a {at}',
