@@ -71,6 +71,8 @@ export class Live extends EventTarget {
 
   async noticeEvent(frame) {
     this.cursor = frame.cursor;
+    // On connecting the hub first replays what is in force: those are already here.
+    if (this.notices.get(frame.notice.thread_id)?.id === frame.notice.id) return;
     // The frame carries the signed notice; the list shows the stored one with its state.
     const notice = await api(`/api/v1/notices/${frame.notice.id}`);
     for (const [thread, known] of this.notices) {

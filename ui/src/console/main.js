@@ -16,19 +16,25 @@ import { Queue } from './queue.js';
 import { ReportPanel } from './report.js';
 
 const TOKEN = 'vedetta.token';
-const settings = await api('/ui/config.json');
+const savedToken = sessionStorage.getItem(TOKEN);
+whenUnauthorized(() => logOut());
+if (savedToken) setToken(savedToken);
+// Asked for together: on a slow link each round trip is a pause before the map.
+const [settings, { categories }, me] = await Promise.all([
+  api('/ui/config.json'),
+  api('/api/v1/categories'),
+  savedToken ? api('/api/v1/auth/me').catch(() => null) : null,
+]);
 document.title = `Vedetta · ${t('console.title')}`;
 // Every label is drawn in the chosen language; the session survives the reload.
 onLanguageChange(() => location.reload());
-whenUnauthorized(() => logOut());
 start();
 
 async function start() {
-  const token = sessionStorage.getItem(TOKEN);
-  if (!token) return showLogin();
-  setToken(token);
+  if (!savedToken) return showLogin();
   try {
-    await openConsole(await api('/api/v1/auth/me'), token);
+    if (!me) throw new Error('the session is gone');
+    await openConsole(me, savedToken);
   } catch {
     logOut();
   }
@@ -72,7 +78,6 @@ async function logOut() {
 
 async function openConsole(user, token) {
   if (user.role === 'admin') return openAdminConsole(user);
-  const categories = (await api('/api/v1/categories')).categories;
   const shell = layout(user);
   fill(document.body, shell.root);
   // The zones come as tiles while the map is looked at: nothing national is downloaded first.

@@ -22,7 +22,8 @@ export class NoticesView {
       mayDraft ? h('button', { type: 'button', id: 'new-notice', class: 'primary wide', onclick: () => this.edit(null) }, t('notices.new')) : null,
       h('div', { class: 'field' }, h('label', { for: filter.id }, t('notices.show')), filter),
       this.list);
-    live.addEventListener('notice', () => this.load());
+    // The list is asked for again only while someone looks at it.
+    live.addEventListener('notice', () => this.element.isConnected && this.load());
   }
 
   async load() {
