@@ -117,10 +117,19 @@ describe('the pages with every Italian zone loaded', () => {
   });
 
   test('from the top of the citizen page, Tab reaches the send button in at most 15 presses', async () => {
-    // A fresh load starts the Tab order at the top; the place and its notice come back with it.
+    // A fresh load starts the Tab order at the top; the place and its notice come back with it,
+    // and the map opens on it: no tile of the whole country is fetched on the way.
+    const zooms = [];
+    const seeTile = (request) => {
+      const tile = request.url().match(/\/tiles\/zones\/[^/]+\/(\d+)\//);
+      if (tile) zooms.push(Number(tile[1]));
+    };
+    citizen.on('request', seeTile);
     await citizen.reload();
     await citizen.locator('.notice-card', { hasText: HEADLINE }).waitFor();
     await mapDrawn(citizen);
+    citizen.off('request', seeTile);
+    assert.ok(zooms.length && zooms.every((zoom) => zoom >= 9), `zone tile zooms on reload: ${zooms}`);
     const path = [];
     for (let presses = 1; presses <= MAX_TABS_TO_SEND; presses += 1) {
       await citizen.keyboard.press('Tab');

@@ -99,7 +99,7 @@ onLanguageChange(() => {
 async function loadMap() {
   try {
     const { CitizenMap } = await import('./map-view.js');
-    mapView = new CitizenMap(mapElement, settings, { onTap: (lat, lon) => choosePlace(lat, lon) });
+    mapView = new CitizenMap(mapElement, settings, { onTap: (lat, lon) => choosePlace(lat, lon), place });
   } catch {
     // Without the map the page still works: location, search and notices need none of it.
     return;

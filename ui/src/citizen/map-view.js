@@ -9,9 +9,11 @@ import { NoticeAreas } from '../shared/notice-areas.js';
 const POINT_ZOOM = { basemap: 14, zones: 12 };
 
 export class CitizenMap {
-  constructor(element, settings, { onTap }) {
+  /** Opens on `place` when there is one already: a reload goes straight back to it. */
+  constructor(element, settings, { onTap, place }) {
     element.replaceChildren();
-    this.zoneMap = zoneMap(element, settings);
+    const start = place?.point ? (opened) => this.bringIntoView(opened, place, { fresh: true }) : null;
+    this.zoneMap = zoneMap(element, settings, { start });
     this.map = this.zoneMap.map;
     this.areas = new NoticeAreas(this.zoneMap, 'notices');
     this.map.on('click', (event) => onTap(event.latlng.lat, event.latlng.lng));
@@ -22,10 +24,14 @@ export class CitizenMap {
     const at = [point.lat, point.lon];
     if (this.marker) this.marker.setLatLng(at);
     else this.marker = L.circleMarker(at, { radius: 9, color: '#0d47a1', weight: 3, fillOpacity: 0.3, interactive: false }).addTo(this.map);
-    if (!move) return;
-    const zoom = this.zoneMap.hasBasemap ? POINT_ZOOM.basemap : POINT_ZOOM.zones;
-    if (bbox) this.zoneMap.showBbox(bbox, { maxZoom: zoom });
-    else this.map.setView(at, Math.max(this.map.getZoom(), zoom));
+    if (move) this.bringIntoView(this.zoneMap, { point, bbox });
+  }
+
+  /** `fresh`: the map has no view yet, so no zoom of its own to keep. */
+  bringIntoView(zoneMap, { point, bbox }, { fresh = false } = {}) {
+    const zoom = zoneMap.hasBasemap ? POINT_ZOOM.basemap : POINT_ZOOM.zones;
+    if (bbox) zoneMap.showBbox(bbox, { maxZoom: zoom });
+    else zoneMap.map.setView([point.lat, point.lon], fresh ? zoom : Math.max(zoneMap.map.getZoom(), zoom));
   }
 
   centre() {

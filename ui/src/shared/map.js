@@ -14,12 +14,14 @@ const ZONES_Z = 2;
 /** The basemap names villages and hamlets from this zoom on. */
 const BASEMAP_PLACES_FROM_ZOOM = 13;
 
-export function zoneMap(element, settings) {
-  return new ZoneMap(element, settings);
+/** `start(zoneMap)`, if given, sets the first view instead of the whole territory, so no tile
+ * of a view nobody asked for is fetched. */
+export function zoneMap(element, settings, { start } = {}) {
+  return new ZoneMap(element, settings, { start });
 }
 
 export class ZoneMap {
-  constructor(element, settings) {
+  constructor(element, settings, { start } = {}) {
     // No fades: a replaced label must not linger beside its successor on a live map.
     this.map = L.map(element, { minZoom: 4, maxZoom: 18, zoomSnap: 1, fadeAnimation: false });
     this.map.attributionControl.setPrefix('Vedetta · Leaflet');
@@ -33,7 +35,8 @@ export class ZoneMap {
       ? zoneLayer(settings.zone_tiles, (id) => this.highlighted.get(id)).addTo(this.map)
       : null;
     reportProgress(element, this.map, this.zoneLayer);
-    this.home();
+    if (start) start(this);
+    else this.home();
   }
 
   /** Back to the whole territory. */
