@@ -78,7 +78,7 @@ fn manifest(out: &Path) -> String {
             .to_string_lossy();
         writeln!(
             list,
-            "    Asset {{ path: {name:?}, content_type: {:?}, etag: \"\\\"{:016x}\\\"\", bytes: include_bytes!({:?}) }},",
+            "    Asset {{ path: {name:?}, content_type: {:?}, etag: \"W/\\\"{:016x}\\\"\", bytes: include_bytes!({:?}) }},",
             content_type(&file),
             hasher.finish(),
             file.display().to_string(),

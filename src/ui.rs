@@ -15,7 +15,8 @@ use crate::tiles::{BasemapKind, MAX_ZOOM, ZoneTiles};
 pub struct Asset {
     pub path: &'static str,
     pub content_type: &'static str,
-    /// Changes whenever the bytes do, so browsers revalidate cheaply.
+    /// Changes whenever the bytes do, so browsers revalidate cheaply. Weak: the same file goes
+    /// out gzip- or brotli-encoded as well.
     pub etag: &'static str,
     pub bytes: &'static [u8],
 }
@@ -90,7 +91,7 @@ async fn bundled(Path(file): Path<String>, headers: HeaderMap) -> Response {
 fn serve(asset: &'static Asset, request: &HeaderMap) -> Response {
     let fresh = request
         .get(header::IF_NONE_MATCH)
-        .is_some_and(|tag| tag.as_bytes() == asset.etag.as_bytes());
+        .is_some_and(|tags| crate::http::etag_matches(tags, &HeaderValue::from_static(asset.etag)));
     let caching = if is_versioned(asset.path) {
         "public, max-age=31536000, immutable"
     } else {

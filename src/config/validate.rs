@@ -37,12 +37,11 @@ impl Config {
     }
 
     fn check_ui(&self) -> Result<(), ConfigError> {
+        // As `schemas/ui-config.schema.json` says: an optional `+`, then 1 to 15 digits.
         let number = &self.ui.emergency_number;
-        let dialable = (1..=16).contains(&number.len())
-            && number
-                .trim_start_matches('+')
-                .chars()
-                .all(|c| c.is_ascii_digit());
+        let digits = number.strip_prefix('+').unwrap_or(number);
+        let dialable =
+            (1..=15).contains(&digits.len()) && digits.chars().all(|c| c.is_ascii_digit());
         if !dialable {
             return Err(invalid(
                 "ui.emergency_number",

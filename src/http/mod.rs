@@ -3,6 +3,7 @@
 mod audit;
 mod auth;
 mod cap;
+mod compress;
 mod error;
 mod extract;
 mod field;
@@ -29,14 +30,11 @@ use std::time::Duration;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::StatusCode;
-use axum::http::{Extensions, HeaderMap, Version, header};
 use axum::middleware::{from_fn, from_fn_with_state};
 use axum::response::IntoResponse;
 use axum::routing::{get, patch, post};
 use tower_governor::GovernorLayer;
 use tower_governor::governor::GovernorConfigBuilder;
-use tower_http::compression::CompressionLayer;
-use tower_http::compression::predicate::{DefaultPredicate, NotForContentType, Predicate};
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
@@ -45,6 +43,7 @@ pub use error::ApiError;
 pub use extract::PeerAddr;
 pub use metrics::listener_router as metrics_router;
 pub use open311::parse_request_form;
+pub use revalidate::matches as etag_matches;
 pub use server::{SocketOptions, serve};
 
 use crate::hub::Hub;
@@ -132,7 +131,8 @@ pub fn router(hub: Hub) -> Router {
         .route("/metrics", get(metrics::for_staff))
         .merge(public)
         .layer(from_fn(revalidate::with_etag))
-        .layer(compression())
+        .layer(compress::compression())
+        .layer(from_fn(compress::only_known_encodings))
         .layer(TraceLayer::new_for_http())
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
@@ -148,19 +148,6 @@ pub fn router(hub: Hub) -> Router {
 }
 
 /// CAP import takes smaller bodies than the rest; it says so before reading one.
-/// gzip or brotli for whole answers of any size worth it; never a range of a file (its bytes
-/// are addressed by offset), an upgrade, or what is compressed already.
-fn compression() -> CompressionLayer<impl Predicate> {
-    let whole_answer = |status: StatusCode, _: Version, headers: &HeaderMap, _: &Extensions| {
-        status == StatusCode::OK && !headers.contains_key(header::CONTENT_RANGE)
-    };
-    CompressionLayer::new().compress_when(
-        DefaultPredicate::new()
-            .and(NotForContentType::const_new("application/vnd.pmtiles"))
-            .and(whole_answer),
-    )
-}
-
 fn import_route(hub: &Hub) -> axum::routing::MethodRouter<Hub> {
     let limit = hub.config.notices.max_import_bytes;
     post(notices::import)

@@ -14,7 +14,10 @@ const MAX_TAGGED_BYTES: usize = 4 * 1024 * 1024;
 
 pub async fn with_etag(request: Request, next: Next) -> Response {
     let is_get = request.method() == Method::GET;
-    let signed_in = request.headers().contains_key(header::AUTHORIZATION);
+    // Shared caches (a proxy in the office or at the carrier) keep nothing of the API: its
+    // answers may be for one person only (a staff login, a reporter's follow token).
+    let private = request.headers().contains_key(header::AUTHORIZATION)
+        || request.uri().path().starts_with("/api/");
     let if_none_match = request.headers().get(header::IF_NONE_MATCH).cloned();
     let response = next.run(request).await;
     if !is_get || !worth_tagging(&response) {
@@ -27,7 +30,7 @@ pub async fn with_etag(request: Request, next: Next) -> Response {
         return StatusCode::INTERNAL_SERVER_ERROR.into_response();
     };
     let etag = etag_of(&bytes);
-    let caching = if signed_in {
+    let caching = if private {
         "private, no-cache"
     } else {
         "no-cache"
@@ -71,7 +74,7 @@ fn etag_of(bytes: &[u8]) -> HeaderValue {
 }
 
 /// Whether an `If-None-Match` list names `etag` (weak comparison, as RFC 9110 asks for GET).
-fn matches(tags: &HeaderValue, etag: &HeaderValue) -> bool {
+pub fn matches(tags: &HeaderValue, etag: &HeaderValue) -> bool {
     let Ok(tags) = tags.to_str() else {
         return false;
     };

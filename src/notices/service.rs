@@ -291,7 +291,15 @@ impl Notices {
         let original = self.get(id).await?;
         check_in_force(&original, msg_type)?;
         let now = self.now();
-        let (content, covered) = (original.content.clone(), original.covered_zones.clone());
+        let (mut content, covered) = (original.content.clone(), original.covered_zones.clone());
+        if msg_type == MsgType::Cancel {
+            // A cancellation's words are why the notice no longer holds: the old advice
+            // ("go upstairs") must not go out again under "cancelled".
+            for info in content.info.values_mut() {
+                info.description = None;
+                info.instruction = None;
+            }
+        }
         let notice = self.new_draft(staff, msg_type, content, covered, Some(&original), now);
         self.insert_new(notice, action).await
     }

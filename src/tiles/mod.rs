@@ -32,7 +32,7 @@ const CACHE_TILES: usize = 20_000;
 
 type TileKey = (Arc<str>, TileId);
 
-/// Cuts zone tiles, one at a time per core, and remembers them compressed.
+/// Cuts zone tiles, one at a time per core, and remembers the non-empty ones compressed.
 #[derive(Clone)]
 pub struct ZoneTileService {
     zones: ZoneDirectory,
@@ -48,9 +48,12 @@ pub struct ZoneTileService {
 #[derive(Clone)]
 struct TileWeight;
 
+/// What an entry costs beyond its bodies: key, `Arc`s, table slot (measured: about 300 bytes).
+const ENTRY_OVERHEAD: u64 = 320;
+
 impl quick_cache::Weighter<TileKey, Arc<PackedTile>> for TileWeight {
     fn weight(&self, _key: &TileKey, tile: &Arc<PackedTile>) -> u64 {
-        tile.bytes() as u64 + 64
+        tile.bytes() as u64 + ENTRY_OVERHEAD
     }
 }
 
@@ -72,6 +75,15 @@ impl ZoneTileService {
         if let Some(tiles) = self.ready_for(&index) {
             return tiles;
         }
+        // A task of its own: a caller that goes away does not leave the work half done for the
+        // next one to start again.
+        let service = self.clone();
+        tokio::spawn(async move { service.prepare(index).await })
+            .await
+            .expect("preparing zone tiles does not panic")
+    }
+
+    async fn prepare(&self, index: Arc<crate::zones::ZoneIndex>) -> Arc<ZoneTiles> {
         let _preparing = self.preparing.lock().await;
         if let Some(tiles) = self.ready_for(&index) {
             return tiles;
@@ -88,20 +100,30 @@ impl ZoneTileService {
         current.as_ref().filter(|tiles| tiles.is_of(index)).cloned()
     }
 
-    /// The tile `id` of `tiles`, from the cache or cut and compressed now.
+    /// The tile `id` of `tiles`, from the cache or cut and compressed now. Empty tiles (most
+    /// of the world) are not kept: there are hundreds of millions of them, and finding one
+    /// empty costs a look in the R-tree.
     pub async fn tile(&self, tiles: Arc<ZoneTiles>, id: TileId) -> Arc<PackedTile> {
         let key: TileKey = (tiles.version().clone(), id);
         if let Some(tile) = self.cache.get(&key) {
             return tile;
         }
-        let _turn = self.cutting.acquire().await.expect("never closed");
+        // The permit goes with the work: a client that hangs up does not free a core that is
+        // still cutting for it.
+        let turn = self
+            .cutting
+            .clone()
+            .acquire_owned()
+            .await
+            .expect("never closed");
         let cache = self.cache.clone();
         tokio::task::spawn_blocking(move || {
-            cache
-                .get_or_insert_with(&key, || {
-                    Ok::<_, std::convert::Infallible>(Arc::new(PackedTile::new(tiles.tile(id))))
-                })
-                .unwrap_or_else(|never| match never {})
+            let _turn = turn;
+            let tile = Arc::new(PackedTile::new(tiles.tile(id)));
+            if !tile.is_empty() {
+                cache.insert(key, tile.clone());
+            }
+            tile
         })
         .await
         .expect("cutting a tile does not panic")

@@ -77,6 +77,11 @@ impl PackedTile {
         }
     }
 
+    /// A tile with nothing in it.
+    pub fn is_empty(&self) -> bool {
+        self.raw.is_empty()
+    }
+
     /// Bytes held, for the cache's budget.
     pub fn bytes(&self) -> usize {
         self.raw.len()

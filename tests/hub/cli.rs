@@ -60,6 +60,11 @@ fn a_bad_configuration_is_a_clear_error_at_start_naming_the_key() {
             "[ui]\ntile_url = \"https://tiles.example/tile.png\"\n",
             "ui.tile_url",
         ),
+        ("[ui]\nemergency_number = \"+\"\n", "ui.emergency_number"),
+        (
+            "[ui]\nemergency_number = \"1 1 2\"\n",
+            "ui.emergency_number",
+        ),
         ("[limits\n", "TOML"),
     ];
     for (text, named) in cases {

@@ -40,3 +40,28 @@ async fn a_cancellation_reaches_new_subscribers_until_the_cancelled_notice_would
     assert_eq!(expired["id"], cancel["id"]);
     assert!(owed_after.is_empty(), "{owed_after:?}");
 }
+
+#[tokio::test]
+async fn a_cancellation_draft_keeps_the_headline_but_never_the_old_advice() {
+    let app = TestApp::spawn().await;
+    let team = app.team().await;
+    let body = notice_expiring(
+        "Actual",
+        zones(&["demo-001"]),
+        Utc::now() + Duration::hours(2),
+    );
+    let notice = app.publish_notice(&team, &body).await;
+
+    let cancel = app.follow_up(&team, &notice, "cancel").await;
+
+    let (before, after) = (
+        &notice["content"]["info"]["it"],
+        &cancel["content"]["info"]["it"],
+    );
+    assert!(before["instruction"].is_string(), "{before}");
+    assert_eq!(after["headline"], before["headline"]);
+    assert!(
+        after.get("instruction").is_none() && after.get("description").is_none(),
+        "{after}"
+    );
+}

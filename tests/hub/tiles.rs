@@ -359,5 +359,30 @@ async fn json_answers_are_compressed_and_revalidated_cheaply() {
         .unwrap();
     assert_eq!(again.status(), 304, "an unchanged answer is not sent twice");
     assert_eq!(again.headers()[header::ETAG], etag);
+    assert_eq!(
+        first.headers()[header::CACHE_CONTROL],
+        "private, no-cache",
+        "no proxy keeps the API"
+    );
     assert!(again.bytes().await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn a_client_that_accepts_no_encoding_we_speak_still_gets_plain_answers() {
+    let app = TestApp::spawn().await;
+
+    for path in ["/healthz", "/api/v1/categories", "/ui/config.json"] {
+        let response = app
+            .http
+            .get(app.url(path))
+            .header(header::ACCEPT_ENCODING, "identity;q=0, zstd")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200, "{path}");
+        assert!(
+            response.headers().get(header::CONTENT_ENCODING).is_none(),
+            "{path}"
+        );
+    }
 }

@@ -35,7 +35,10 @@ export class NoticeBoard {
     this.seenAt = here ? saved.at : null;
     // "None here" may only be said once the hub has said so.
     this.answered = false;
-    if (here) saved.entries.forEach(([thread, entry]) => this.byThread.set(thread, entry));
+    // What has ended since is left out: an expired alert shown as in force misleads.
+    const now = Date.now();
+    const stillHolds = (entry) => Date.parse(entry.cancelled ? entry.until : entry.notice.expires) > now;
+    if (here) saved.entries.filter(([, entry]) => stillHolds(entry)).forEach(([thread, entry]) => this.byThread.set(thread, entry));
     this.render();
   }
 
@@ -94,7 +97,8 @@ export class NoticeBoard {
     this.element.querySelector('h2').textContent = t('citizen.notices_title');
     this.drawAreas(this.inForce());
     if (!this.located) return fill(this.list, h('li', { class: 'empty' }, t('citizen.notices_need_place')));
-    if (!this.seenAt) this.remember();
+    // Only the hub's complete answer is worth keeping for an offline visit.
+    if (this.answered) this.remember();
     const offline = this.seenAt ? h('li', { class: 'offline-note' }, t('citizen.notices_offline', { at: formatTime(this.seenAt) })) : null;
     const pending = this.answered ? 'citizen.notices_none' : 'citizen.notices_asking';
     if (!this.byThread.size) return fill(this.list, offline ?? h('li', { class: 'empty' }, t(pending)));

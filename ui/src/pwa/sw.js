@@ -3,6 +3,7 @@
 import { precacheAndRoute } from 'workbox-precaching';
 import { NavigationRoute, registerRoute } from 'workbox-routing';
 import { CacheFirst, NetworkFirst } from 'workbox-strategies';
+import { CacheableResponsePlugin } from 'workbox-cacheable-response';
 import { ExpirationPlugin } from 'workbox-expiration';
 
 /** Seconds to wait for the hub before answering from the cache. */
@@ -25,7 +26,14 @@ registerRoute(
 // Zone tiles never change under their versioned URL; keep the last few hundred seen.
 registerRoute(
   ({ url }) => url.pathname.startsWith('/tiles/zones/'),
-  new CacheFirst({ cacheName: 'zone-tiles', plugins: [new ExpirationPlugin({ maxEntries: 600 })] }),
+  new CacheFirst({
+    cacheName: 'zone-tiles',
+    plugins: [
+      // Only tiles of the zone set in force: the hub marks those of an older one `no-cache`.
+      new CacheableResponsePlugin({ statuses: [200], headers: { 'cache-control': 'public, max-age=31536000, immutable' } }),
+      new ExpirationPlugin({ maxEntries: 600 }),
+    ],
+  }),
 );
 
 // The page and what it reads first are cached as soon as the worker installs, so it opens
