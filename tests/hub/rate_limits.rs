@@ -68,13 +68,14 @@ async fn a_flood_of_http_requests_from_one_address_is_capped_with_a_json_429() {
     let app = TestApp::spawn_with(|config| config.limits.http_requests_per_second_per_ip = 2).await;
 
     let mut statuses = Vec::new();
-    for _ in 0..10 {
-        let response = app
-            .http
-            .get(app.url("/api/v1/categories"))
-            .send()
-            .await
-            .unwrap();
+    // Public reads of every kind count alike: the API, map tiles, places.
+    let paths = [
+        "/api/v1/categories",
+        "/tiles/zones/v/1/0/0.mvt",
+        "/api/v1/places?q=mon",
+    ];
+    for path in paths.iter().cycle().take(12) {
+        let response = app.http.get(app.url(path)).send().await.unwrap();
         statuses.push(response.status().as_u16());
         if response.status() == 429 {
             let error: Value = response.json().await.unwrap();
@@ -85,6 +86,10 @@ async fn a_flood_of_http_requests_from_one_address_is_capped_with_a_json_429() {
     let (health, _) = app.get_json("/healthz").await;
 
     assert!(statuses.contains(&429), "{statuses:?}");
+    assert!(
+        statuses[1..].chunks(3).any(|round| round[0] == 429),
+        "tile requests are limited too: {statuses:?}"
+    );
     assert_eq!(health, 200, "health checks are never rate limited");
 }
 
