@@ -100,9 +100,9 @@ impl ZoneTileService {
         current.as_ref().filter(|tiles| tiles.is_of(index)).cloned()
     }
 
-    /// The tile `id` of `tiles`, from the cache or cut and compressed now. Empty tiles (most
-    /// of the world) are not kept: there are hundreds of millions of them, and finding one
-    /// empty costs a look in the R-tree.
+    /// The tile `id` of `tiles`, from the cache or cut and compressed now. Tiles far from every
+    /// zone (most of the world) are not kept: there are hundreds of millions of them, and
+    /// finding one empty costs a look in the R-tree.
     pub async fn tile(&self, tiles: Arc<ZoneTiles>, id: TileId) -> Arc<PackedTile> {
         let key: TileKey = (tiles.version().clone(), id);
         if let Some(tile) = self.cache.get(&key) {
@@ -120,7 +120,9 @@ impl ZoneTileService {
         tokio::task::spawn_blocking(move || {
             let _turn = turn;
             let tile = Arc::new(PackedTile::new(tiles.tile(id)));
-            if !tile.is_empty() {
+            // An empty tile near zones took clipping to find empty: keep it (it weighs its
+            // entry only). One far from every zone is found empty again for nothing.
+            if !tile.is_empty() || !tiles.is_far_from_zones(id) {
                 cache.insert(key, tile.clone());
             }
             tile

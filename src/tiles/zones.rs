@@ -82,6 +82,15 @@ impl ZoneTiles {
         &self.index
     }
 
+    /// Whether no zone comes near the tile: such a tile is empty and costs a look in the
+    /// R-tree only. Most of the world is like that.
+    pub fn is_far_from_zones(&self, id: TileId) -> bool {
+        self.index
+            .slots_in_envelope(id.buffered_bounds())
+            .next()
+            .is_none()
+    }
+
     /// The encoded tile; an empty tile where there are no zones.
     pub fn tile(&self, id: TileId) -> Vec<u8> {
         let Some(fitting) = self.levels.fitting_rank(id.z) else {
