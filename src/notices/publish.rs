@@ -123,6 +123,7 @@ fn check_approvable(
     check_draft(notice, "approved")?;
     check_version(notice, version)?;
     check_four_eyes(notice, approver, "approve")?;
+    super::readiness::check_words_ready(&notice.content)?;
     if confirmed != notice.content.status {
         return Err(Problem::with_field(
             ErrorCode::InvalidField,

@@ -12,7 +12,7 @@ use super::incidents::reports_of;
 use super::model::{ChangeKind, HistoryEntry};
 use super::service::{Triage, load};
 use crate::auth::{Action, Staff};
-use crate::notices::{Circle, Notice, RawArea, RawInfo, RawNotice};
+use crate::notices::{Circle, Notice, RawArea, RawInfo, RawNotice, placeholder};
 use crate::problem::{ErrorCode, Problem};
 use crate::reports::{Location, Report};
 use crate::store::triage as triage_rows;
@@ -265,18 +265,13 @@ fn place_name(reports: &[Report]) -> String {
 }
 
 fn info_in(language: &str, event: &str, place: &str, count: usize) -> RawInfo {
-    let (headline, description) = match language {
-        "it" => (
-            format!("{event} - {place}"),
-            format!(
-                "{count} segnalazioni dai cittadini. Testo da completare prima dell'approvazione."
-            ),
-        ),
-        _ => (
-            format!("{event} - {place}"),
-            format!("{count} reports from the public. Complete this text before approval."),
-        ),
+    // The placeholder keeps the draft from being approved until someone writes the notice.
+    let reports = match language {
+        "it" => format!("{count} segnalazioni dai cittadini."),
+        _ => format!("{count} reports from the public."),
     };
+    let headline = format!("{event} - {place}");
+    let description = format!("{reports} {}", placeholder(language));
     RawInfo {
         event: Some(event.to_owned()),
         headline: Some(headline.trim_end_matches(" - ").to_owned()),

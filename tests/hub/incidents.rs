@@ -2,6 +2,7 @@
 //! and escalated to a notice draft that still needs a second person.
 
 use chrono::{Duration, TimeZone, Utc};
+use reqwest::Method;
 use serde_json::{Value, json};
 use vedetta::clock::ManualClock;
 
@@ -191,7 +192,9 @@ async fn escalating_an_incident_opens_a_draft_notice_that_still_needs_a_second_p
     assert_valid("triage-requests#/$defs/escalate", &request);
     let (code, draft) = app.post_as(&team.operator, &path, &request).await;
     let (self_approval, refusal) = app.approve_notice(&team.operator, &draft).await;
-    let (approval, published) = app.approve_notice(&team.approver, &draft).await;
+    let (unwritten, placeholder) = app.approve_notice(&team.approver, &draft).await;
+    let written = write_the_notice(&app, &team.operator, &draft).await;
+    let (approval, published) = app.approve_notice(&team.approver, &written).await;
 
     assert_eq!((unstated, missing["field"].as_str()), (422, Some("status")));
     assert_eq!(code, 201, "{draft}");
@@ -207,6 +210,11 @@ async fn escalating_an_incident_opens_a_draft_notice_that_still_needs_a_second_p
     assert!(circle["radius_km"].as_f64().unwrap() >= 1.0);
     assert!(draft["covered_zones"].to_string().contains("demo-001"));
     assert_eq!(self_approval, 403, "{refusal}");
+    assert_eq!(
+        unwritten, 422,
+        "the placeholder never reaches the public: {placeholder}"
+    );
+    assert_eq!(placeholder["field"], "content.info.en.description");
     assert_eq!(approval, 200, "{published}");
     let escalations = app.history_of(&a).await;
     assert_eq!(escalations.last().unwrap()["kind"], "escalate");
@@ -230,4 +238,20 @@ async fn a_single_report_escalates_to_its_zones() {
     assert_eq!(draft["content"]["area"]["zones"], json!(["demo-003"]));
     assert_eq!(draft["content"]["category"], json!(["Geo"]));
     assert_eq!(draft["content"]["status"], "Test");
+}
+
+/// What an operator does with an escalated draft: replaces the placeholder with the notice.
+async fn write_the_notice(app: &TestApp, operator: &str, draft: &Value) -> Value {
+    let mut content = draft["content"].clone();
+    for (language, text) in [
+        ("it", "Acqua in strada a Monteverde: evitare la zona."),
+        ("en", "Water in the streets of Monteverde: keep away."),
+    ] {
+        content["info"][language]["description"] = json!(text);
+    }
+    let path = format!("/api/v1/notices/{}", draft["id"].as_str().unwrap());
+    let body = json!({ "version": draft["version"], "content": content });
+    let (status, edited) = app.send_json(Method::PUT, &path, operator, &body).await;
+    assert_eq!(status, 200, "{edited}");
+    edited
 }

@@ -166,6 +166,12 @@ describe('the console and the citizen page', () => {
     await operator.locator('#escalate-status').selectOption('Test');
     await operator.getByRole('button', { name: 'Open the draft' }).click();
     await operator.locator('.notice-review.not-real .not-real-banner', { hasText: 'TEST — not a real emergency' }).waitFor();
+    // The draft says it must be written before approval; the hub refuses it until it is.
+    await operator.locator('#edit-notice').click();
+    await operator.locator('fieldset[lang=it]').getByLabel('Description').fill('Sottopasso di via Roma allagato: non attraversarlo.');
+    await operator.locator('fieldset[lang=en]').getByLabel('Description').fill('Via Roma underpass flooded: do not cross it.');
+    await operator.getByRole('button', { name: 'Save draft' }).click();
+    await operator.locator('.notice-review.not-real .not-real-banner', { hasText: 'TEST — not a real emergency' }).waitFor();
 
     const approver = await browser.page();
     await logIn(approver, 'aldo');
