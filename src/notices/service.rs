@@ -295,8 +295,9 @@ impl Notices {
         if msg_type == MsgType::Cancel {
             // A cancellation's words are why the notice no longer holds: the old advice
             // ("go upstairs") must not go out again under "cancelled".
-            for info in content.info.values_mut() {
-                info.description = None;
+            for (language, info) in content.info.iter_mut() {
+                let what = info.headline.as_deref().unwrap_or(&info.event);
+                info.description = Some(format!("{} {what}", cancellation_prefix(language)));
                 info.instruction = None;
             }
         }
@@ -319,6 +320,16 @@ impl Notices {
             .store
             .read(move |conn| notice_rows::list(conn, &filter))
             .await?)
+    }
+}
+
+/// How a cancellation draft starts its text, by language; the author adds why.
+fn cancellation_prefix(language: &str) -> &'static str {
+    match language {
+        "it" => "Revoca:",
+        "de" => "Widerruf:",
+        "fr" => "Annulation :",
+        _ => "Cancelled:",
     }
 }
 

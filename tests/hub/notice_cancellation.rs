@@ -42,7 +42,7 @@ async fn a_cancellation_reaches_new_subscribers_until_the_cancelled_notice_would
 }
 
 #[tokio::test]
-async fn a_cancellation_draft_keeps_the_headline_but_never_the_old_advice() {
+async fn a_cancellation_draft_says_it_cancels_and_never_repeats_the_old_advice() {
     let app = TestApp::spawn().await;
     let team = app.team().await;
     let body = notice_expiring(
@@ -60,8 +60,11 @@ async fn a_cancellation_draft_keeps_the_headline_but_never_the_old_advice() {
     );
     assert!(before["instruction"].is_string(), "{before}");
     assert_eq!(after["headline"], before["headline"]);
-    assert!(
-        after.get("instruction").is_none() && after.get("description").is_none(),
-        "{after}"
-    );
+    assert!(after.get("instruction").is_none(), "{after}");
+    let headline = before["headline"].as_str().unwrap();
+    assert_eq!(after["description"], format!("Revoca: {headline}"));
+    let english = cancel["content"]["info"]["en"]["description"]
+        .as_str()
+        .unwrap();
+    assert!(english.starts_with("Cancelled: "), "{english}");
 }

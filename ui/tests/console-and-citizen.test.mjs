@@ -217,4 +217,35 @@ describe('the console and the citizen page', () => {
     await screenshot(page, '14-citizen-basemap');
     await page.context().close();
   });
+
+  test('a cancellation reads as one: prefilled as such, listed as such, and offering no update or cancel', async () => {
+    await operator.locator('#nav-notices').click();
+    await operator.locator('.notice-row', { hasText: /Reno/ }).first().click();
+    await operator.locator('#cancel-notice').click();
+    const italian = operator.locator('fieldset[lang=it]');
+    const description = italian.getByLabel('Description');
+    await description.waitFor();
+    assert.match(await description.inputValue(), /^Revoca: Piena del Reno a Monteverde/);
+    assert.equal(await italian.getByLabel('What to do').inputValue(), '', 'the old advice is not carried over');
+    await description.fill('Revoca: il Reno è rientrato negli argini.');
+    await operator.getByRole('button', { name: 'Save draft' }).click();
+    await operator.locator('.notice-review .cancel-banner').waitFor();
+
+    const approver = await browser.page();
+    await logIn(approver, 'aldo');
+    await approver.locator('#nav-notices').click();
+    await approver.locator('.notice-row', { has: approver.locator('.badge.cancellation') }).first().click();
+    await approver.locator('#approve-notice').click();
+    const dialog = approver.locator('#approve-dialog');
+    await dialog.getByLabel(/real emergency/).check();
+    await dialog.locator('#confirm-approve').click();
+    await approver.locator('.notice-review .badge', { hasText: 'Published' }).waitFor();
+    await approver.locator('.notice-review .cancel-banner').waitFor();
+    await approver.locator('.notice-label.cancellation', { hasText: 'CANCELLATION' }).waitFor();
+    assert.equal(await approver.locator('#update-notice, #cancel-notice').count(), 0, 'a cancellation is not updated or cancelled');
+    await screenshot(approver, '15-console-cancellation');
+    await approver.context().close();
+    await citizen.locator('.notice-card.cancelled').waitFor();
+    await screenshot(citizen, '16-citizen-cancelled');
+  });
 });

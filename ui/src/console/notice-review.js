@@ -13,6 +13,7 @@ export function noticeReview(notice, user, { onEdit, onChanged, flash }) {
     real
       ? h('p', { class: 'real-banner' }, t('notice.real_banner'))
       : h('p', { class: 'not-real-banner' }, t(`notice.not_real.${content.status}`)),
+    notice.msg_type === 'Cancel' ? h('p', { class: 'cancel-banner' }, t('notice.cancel_banner')) : null,
     h('h2', {}, `${t(`msg_type.${notice.msg_type}`)}: ${firstHeadline(content)}`),
     h('p', {}, h('span', { class: `badge state-${notice.state}` }, t(`state.${notice.state}`)),
       ` ${t('notice.by', { author: notice.author })}${notice.approver ? ` · ${t('notice.approved_by', { approver: notice.approver })}` : ''}`),
@@ -67,7 +68,9 @@ function buttons(notice, user, mine, { onEdit, onChanged, flash }) {
       } }, t('notice.reject')));
     }
   }
-  if (notice.state === 'published' && may(['operator', 'approver'])) {
+  // Only the notice in force can be updated or cancelled: not a cancellation, not one
+  // already replaced (superseded or cancelled).
+  if (notice.state === 'published' && notice.msg_type !== 'Cancel' && may(['operator', 'approver'])) {
     list.push(h('button', { type: 'button', id: 'update-notice', onclick: () => act('update', undefined, t('notice.update_opened'), onEdit) }, t('notice.update')));
     list.push(h('button', { type: 'button', id: 'cancel-notice', onclick: () => act('cancel', undefined, t('notice.cancel_opened'), onEdit) }, t('notice.cancel')));
   }

@@ -41,7 +41,10 @@ export class NoticesView {
       dataset: { noticeId: notice.id, status: summary.status },
       onclick: () => this.open(notice.id),
     },
-    mark ? h('span', { class: 'badge not-real' }, mark) : h('span', { class: 'badge real' }, t('status.Actual')),
+    mark ? h('span', { class: 'badge not-real' }, mark) : null,
+    notice.msg_type === 'Cancel'
+      ? h('span', { class: 'badge cancellation' }, t('msg_type.Cancel'))
+      : (mark ? null : h('span', { class: 'badge real' }, t('status.Actual'))),
     h('span', { class: `badge state-${notice.state}` }, t(`state.${notice.state}`)),
     h('strong', {}, summary.headline || summary.event),
     h('small', {}, `${t(`msg_type.${notice.msg_type}`)} · ${t(`severity.${summary.severity}`)} · ${formatTime(notice.updated_at)}`)));

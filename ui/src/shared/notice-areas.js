@@ -50,7 +50,7 @@ export class NoticeAreas {
       // A zone's own centre lies inside it; the middle of several zones' bounds may not.
       const at = shapes.length || !zones.length ? bounds.getCenter() : L.latLng(zones[0].lat, zones[0].lon);
       // Above its point, not on it: the place marker and the zone's own name stay visible.
-      L.tooltip({ permanent: true, direction: 'top', offset: [0, -6], className: `notice-label sev-${notice.severity}` })
+      L.tooltip({ permanent: true, direction: 'top', offset: [0, -6], className: `notice-label ${notice.msg_type === 'Cancel' ? 'cancellation' : `sev-${notice.severity}`}` })
         .setLatLng(at)
         .setContent(noticeLabel(notice))
         .addTo(this.layer);
@@ -68,9 +68,13 @@ export class NoticeAreas {
   }
 }
 
+/** A cancellation's area is grey and dashed: the danger it named no longer holds. */
+const CANCELLED_COLOUR = '#455a64';
+
 function areaStyle(notice) {
-  const colour = SEVERITY_COLOURS[notice.severity] ?? SEVERITY_COLOURS.Unknown;
-  const real = notice.status === 'Actual';
+  const cancelled = notice.msg_type === 'Cancel';
+  const colour = cancelled ? CANCELLED_COLOUR : SEVERITY_COLOURS[notice.severity] ?? SEVERITY_COLOURS.Unknown;
+  const real = notice.status === 'Actual' && !cancelled;
   return {
     color: colour,
     weight: 3,
@@ -101,5 +105,6 @@ function bboxBounds([west, south, east, north]) {
 function noticeLabel(notice) {
   const mark = statusMark(notice.status);
   const text = notice.headline || notice.event || '';
-  return `${mark ? `[${mark}] ` : ''}${t(`severity.${notice.severity}`)}: ${escapeHtml(text)}`;
+  const kind = notice.msg_type === 'Cancel' ? t('msg_type.Cancel').toUpperCase() : t(`severity.${notice.severity}`);
+  return `${mark ? `[${mark}] ` : ''}${kind}: ${escapeHtml(text)}`;
 }

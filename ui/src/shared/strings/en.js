@@ -205,6 +205,7 @@ export default {
   'notice.field': 'Field',
   'notice.before': 'Before',
   'notice.after': 'After',
+  'notice.cancel_banner': "CANCELLATION: this message withdraws the earlier notice and says why it no longer holds.",
   'notice.edit': 'Edit',
   'notice.four_eyes': 'You wrote or edited this notice: someone else must approve it.',
   'notice.approve': 'Approve and publish',

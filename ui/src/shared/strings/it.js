@@ -205,6 +205,7 @@ export default {
   'notice.field': 'Campo',
   'notice.before': 'Prima',
   'notice.after': 'Dopo',
+  'notice.cancel_banner': "REVOCA: questo messaggio ritira l'avviso precedente; dice perché non vale più.",
   'notice.edit': 'Modifica',
   'notice.four_eyes': 'Hai scritto o modificato questo avviso: deve approvarlo un’altra persona.',
   'notice.approve': 'Approva e pubblica',
