@@ -25,6 +25,7 @@ pub(super) fn notices(
         sender: config.cap_sender(),
         sender_name: config.cap_sender_name(),
         max_import_bytes: config.notices.max_import_bytes,
+        wide_area_zones: config.notices.wide_area_zones,
     };
     Ok(Notices::new(
         store.clone(),

@@ -175,6 +175,9 @@ pub struct NoticesConfig {
     pub sender_name: Option<String>,
     /// Largest CAP document accepted for import.
     pub max_import_bytes: usize,
+    /// An area covering more of the finest zones than this (or reaching into more than one
+    /// top-level zone) is approved only with `confirm_wide_area`.
+    pub wide_area_zones: usize,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -215,6 +218,7 @@ impl Default for NoticesConfig {
             sender: None,
             sender_name: None,
             max_import_bytes: 1024 * 1024,
+            wide_area_zones: 30,
         }
     }
 }

@@ -31,6 +31,10 @@ pub struct Approval {
     version: i64,
     /// The notice's status, repeated: `Actual`, `Exercise` or `Test`.
     confirm_status: String,
+    /// The approver has looked at an area that reaches into several regions or covers many
+    /// zones, and means it (see the notice's `wide_area`).
+    #[serde(default)]
+    confirm_wide_area: bool,
 }
 
 #[derive(Deserialize)]
@@ -69,6 +73,9 @@ async fn detailed(hub: &Hub, notice: &Notice) -> Result<Value, ApiError> {
         (stored, live) => live.or(stored).unwrap_or_default(),
     });
     view.changes = original.map(|original| changes_between(&original.content, &notice.content));
+    if notice.state == crate::notices::NoticeState::Draft {
+        view.wide_area = hub.notices.wide_area_of(notice);
+    }
     Ok(json!(view))
 }
 
@@ -166,7 +173,13 @@ pub async fn approve(
 ) -> Result<Json<Value>, ApiError> {
     let notice = hub
         .notices
-        .approve(&staff, &id, approval.version, &approval.confirm_status)
+        .approve(
+            &staff,
+            &id,
+            approval.version,
+            &approval.confirm_status,
+            approval.confirm_wide_area,
+        )
         .await?;
     Ok(Json(detailed(&hub, &notice).await?))
 }

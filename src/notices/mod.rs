@@ -16,6 +16,7 @@ mod readiness;
 mod service;
 mod signing;
 mod view;
+mod wide_area;
 
 pub use area::{AreaSpec, Circle, LatLon, NoticeArea, RawArea};
 pub use cap::{CapCategory, CapStatus, Certainty, MsgType, Severity, Urgency};
@@ -30,3 +31,4 @@ pub use readiness::{check_words_ready, placeholder};
 pub use service::{NoticeSettings, Notices};
 pub use signing::{KEY_FILE, PublicKeyView, SignatureView, Signer};
 pub use view::{Change, NoticeView, changes_between};
+pub use wide_area::{WideArea, wide_area};

@@ -12,6 +12,7 @@ use super::model::{Notice, NoticeState};
 use super::service::{
     Inner, Notices, bump, check_draft, check_four_eyes, check_in_force, check_version, load, record,
 };
+use super::wide_area::{WideArea, check_confirmed, wide_area};
 use crate::auth::{Action, Staff};
 use crate::bus::Event;
 use crate::problem::{ErrorCode, Problem};
@@ -29,17 +30,20 @@ impl Notices {
         id: &str,
         version: i64,
         confirm_status: &str,
+        confirm_wide_area: bool,
     ) -> Result<Notice, Problem> {
         staff.require(Action::Approve)?;
         let confirmed = CapStatus::parse(confirm_status, "confirm_status")?;
         let draft = self.get(id).await?;
         let zones = self.zones();
-        let (area, covered) = {
+        let limit = self.settings().wide_area_zones;
+        let (area, covered, wide) = {
             let (zones, spec) = (zones.clone(), draft.content.area.clone());
             tokio::task::spawn_blocking(move || {
                 let area = NoticeArea::of(&spec, &zones);
                 let covered = area.covered_zones(&zones);
-                (Arc::new(area), covered)
+                let wide = wide_area(&covered, &zones, limit);
+                (Arc::new(area), covered, wide)
             })
             .await
             .map_err(|err| Problem::internal(&err))?
@@ -55,6 +59,7 @@ impl Notices {
             .write(move |ctx| {
                 let mut notice = load(ctx, &id)?;
                 check_approvable(&notice, version, &approver, confirmed, now)?;
+                check_confirmed(wide.as_ref(), confirm_wide_area)?;
                 let original = notice
                     .references_id
                     .as_deref()
@@ -78,6 +83,15 @@ impl Notices {
                 Ok(notice)
             })
             .await
+    }
+
+    /// What makes a notice's area wide, if it is: the approver must confirm it.
+    pub fn wide_area_of(&self, notice: &Notice) -> Option<WideArea> {
+        wide_area(
+            &notice.covered_zones,
+            &self.zones(),
+            self.settings().wide_area_zones,
+        )
     }
 
     /// Expires every published notice whose time has come; returns how many.

@@ -28,6 +28,8 @@ pub struct NoticeSettings {
     /// CAP `senderName`: the office as people know it.
     pub sender_name: String,
     pub max_import_bytes: usize,
+    /// See `notices.wide_area_zones`.
+    pub wide_area_zones: usize,
 }
 
 #[derive(Clone)]

@@ -40,6 +40,9 @@ pub struct NoticeView<'a> {
     /// For an Update or Cancel: what differs from the notice it replaces.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub changes: Option<Vec<Change>>,
+    /// For a draft whose area is wide: what the approver must confirm.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub wide_area: Option<super::WideArea>,
 }
 
 impl<'a> NoticeView<'a> {
@@ -67,6 +70,7 @@ impl<'a> NoticeView<'a> {
             cap_url: format!("{}/cap/{}.xml", public_url.trim_end_matches('/'), notice.id),
             deliveries: None,
             changes: None,
+            wide_area: None,
         }
     }
 }

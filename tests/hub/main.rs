@@ -31,6 +31,7 @@ mod roles;
 mod tiles;
 mod triage;
 mod ui;
+mod wide_area;
 mod ws_intake;
 mod ws_limits;
 mod zones;

@@ -13,6 +13,7 @@ const CONSOLE_MAP_BUDGET = 1_500_000;
 const MAX_TABS_TO_SEND = 15;
 const HEADLINE = 'Esondazione del Montone a Forlì';
 const EDGE_HEADLINE = 'Frana sulla collina di Forlì';
+const WIDE_HEADLINE = "Raffiche sull'Appennino tosco-emiliano";
 const CANCEL_NOTE = 'Il Montone è rientrato negli argini: si può tornare a casa.';
 /** The centre of Forlì. */
 const FORLI = { latitude: 44.2225, longitude: 12.0408 };
@@ -276,6 +277,34 @@ describe('the pages with every Italian zone loaded', () => {
     const card = page.locator('#my-reports .report-card', { hasText: 'Cantina allagata' });
     await card.and(page.locator('[data-status="received"]')).waitFor();
     await page.locator('.offline-note').waitFor({ state: 'detached' });
+    await page.context().close();
+  });
+
+  test('an area reaching into two regions is published only once the approver has ticked that it is meant', async () => {
+    const municipality = async (name) => (await operator('GET', `/api/v1/places?q=${name}&limit=10`)).places
+      .find((place) => place.level === 'municipality' && place.name === name);
+    const [bologna, firenze] = [await municipality('Bologna'), await municipality('Firenze')];
+    await operator('POST', '/api/v1/notices', {
+      msg_type: 'Alert', status: 'Actual', category: ['Met'], urgency: 'Expected', severity: 'Moderate', certainty: 'Likely',
+      expires: new Date(Date.now() + 6 * 3600e3).toISOString(),
+      info: { it: { event: 'Vento forte', headline: WIDE_HEADLINE } },
+      area: { zones: [bologna.id, firenze.id] },
+    });
+
+    const page = await browser.page();
+    await logIn(page, 'aldo');
+    await page.locator('#nav-notices').click();
+    await page.locator('.notice-row', { hasText: WIDE_HEADLINE }).click();
+    await page.locator('#approve-notice').click();
+    const dialog = page.locator('#approve-dialog');
+    await dialog.locator('.wide-area-warning', { hasText: /2 regions \(.*Emilia-Romagna.*\)/ }).waitFor();
+    await dialog.getByLabel(/real emergency/).check();
+    await dialog.locator('#confirm-approve').click();
+    assert.ok(await dialog.isVisible(), 'not published without the wide-area tick');
+    await screenshot(page, 'italy-07-console-wide-area');
+    await dialog.getByLabel(/checked the area/).check();
+    await dialog.locator('#confirm-approve').click();
+    await page.locator('.notice-review .badge', { hasText: 'Published' }).waitFor();
     await page.context().close();
   });
 

@@ -60,7 +60,9 @@ function buttons(notice, user, mine, { onEdit, onChanged, flash }) {
     if (mine) list.push(h('p', { class: 'hint' }, t('notice.four_eyes')));
     else {
       list.push(h('button', { type: 'button', id: 'approve-notice', class: notice.content.status === 'Actual' ? 'danger' : 'primary',
-        onclick: () => confirmApproval(notice, () => act('approve', { version: notice.version, confirm_status: notice.content.status }, t('notice.published'))) },
+        onclick: () => confirmApproval(notice, () => act('approve', {
+          version: notice.version, confirm_status: notice.content.status, confirm_wide_area: Boolean(notice.wide_area),
+        }, t('notice.published'))) },
       t('notice.approve')));
       list.push(h('button', { type: 'button', id: 'reject-notice', onclick: () => {
         const reason = prompt(t('notice.reject_reason'));
@@ -78,16 +80,28 @@ function buttons(notice, user, mine, { onEdit, onChanged, flash }) {
 }
 
 /** A real alert needs a ticked statement and a red button; a test or exercise a plain one. */
+/** What makes the area wide, in words an approver checks against the map. */
+function wideText(wide) {
+  return wide.top_zones.length > 1
+    ? t('approve.wide_regions', { count: wide.top_zones.length, names: wide.top_zones.join(', ') })
+    : t('approve.wide_zones', { count: wide.finest_zones, limit: wide.limit });
+}
+
 function confirmApproval(notice, proceed) {
   const status = notice.content.status;
   const real = status === 'Actual';
   const zones = notice.covered_zones.map((z) => z.name).join(', ') || '—';
   const tick = real ? h('input', { type: 'checkbox', id: 'confirm-real', required: true }) : null;
+  // A wide area is confirmed apart: the hub refuses it otherwise (confirm_wide_area).
+  const wide = notice.wide_area;
+  const wideTick = wide ? h('input', { type: 'checkbox', id: 'confirm-wide', required: true }) : null;
   const dialog = h('dialog', { class: `confirm ${real ? 'real' : 'not-real'}`, id: 'approve-dialog', 'aria-labelledby': 'approve-title' },
     h('form', { method: 'dialog' },
       h('h2', { id: 'approve-title' }, real ? t('approve.real_title') : t(`approve.title_${status}`)),
       h('p', {}, real ? t('approve.real_text', { zones }) : t(`approve.text_${status}`, { zones })),
       real ? h('label', { class: 'choice' }, tick, ` ${t('approve.real_tick')}`) : null,
+      wide ? h('p', { class: 'wide-area-warning', role: 'alert' }, wideText(wide)) : null,
+      wide ? h('label', { class: 'choice' }, wideTick, ` ${t('approve.wide_tick')}`) : null,
       h('div', { class: 'button-row' },
         h('button', { value: 'cancel', type: 'submit', formnovalidate: true }, t('approve.back')),
         h('button', { value: 'go', type: 'submit', id: 'confirm-approve', class: real ? 'danger' : 'primary' },
@@ -97,9 +111,10 @@ function confirmApproval(notice, proceed) {
     if (dialog.returnValue === 'go') proceed();
   });
   dialog.querySelector('form').addEventListener('submit', (event) => {
-    if (event.submitter?.value === 'go' && tick && !tick.checked) {
+    const unticked = [tick, wideTick].find((box) => box && !box.checked);
+    if (event.submitter?.value === 'go' && unticked) {
       event.preventDefault();
-      tick.focus();
+      unticked.focus();
     }
   });
   document.body.append(dialog);
