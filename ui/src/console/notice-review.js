@@ -3,6 +3,7 @@
 import { api } from '../shared/api.js';
 import { h } from '../shared/dom.js';
 import { formatTime, t } from '../shared/i18n.js';
+import { coveredSummary } from '../shared/notice.js';
 
 /** The review panel for `notice`; `actions` get `(notice)` after a change. */
 export function noticeReview(notice, user, { onEdit, onChanged, flash }) {
@@ -27,7 +28,7 @@ export function noticeReview(notice, user, { onEdit, onChanged, flash }) {
       fact(t('notice.expires'), formatTime(content.expires)),
       fact(t('notice.web'), content.web),
       fact(t('notice.contact'), content.contact),
-      fact(t('notice.covered_zones'), notice.covered_zones.map((z) => z.name).join(', ') || t('area.no_zone_covered')),
+      fact(t('notice.covered_zones'), coveredSummary(notice.covered_zones) || t('area.no_zone_covered')),
       notice.state === 'published' ? fact(t('notice.deliveries'), t('notice.delivered', notice.deliveries)) : null),
     Object.entries(content.info).map(([lang, info]) => h('section', { class: 'language-block', lang },
       h('h3', {}, t(`notice.text_${lang}`) ?? lang),
@@ -90,7 +91,7 @@ function wideText(wide) {
 function confirmApproval(notice, proceed) {
   const status = notice.content.status;
   const real = status === 'Actual';
-  const zones = notice.covered_zones.map((z) => z.name).join(', ') || '—';
+  const zones = coveredSummary(notice.covered_zones) || '—';
   const tick = real ? h('input', { type: 'checkbox', id: 'confirm-real', required: true }) : null;
   // A wide area is confirmed apart: the hub refuses it otherwise (confirm_wide_area).
   const wide = notice.wide_area;

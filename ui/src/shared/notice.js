@@ -77,6 +77,27 @@ export function noticeZoneNames(summary, ranks) {
   return finestZones(summary.zones, ranks).map((zone) => zone.name);
 }
 
+/** "Bologna, Firenze (2 municipalities, 2 provinces, 2 regions)": the smallest zones an area
+ * covers by name, then how many of each level, for an approver to check against the map. */
+export function coveredSummary(zones, ranks = new Map()) {
+  if (!zones.length) return '';
+  const counts = new Map();
+  zones.forEach((zone) => counts.set(zone.level, (counts.get(zone.level) ?? 0) + 1));
+  const finestFirst = [...counts.keys()].sort((a, b) => (ranks.has(a) && ranks.has(b)
+    ? ranks.get(b) - ranks.get(a)
+    : counts.get(b) - counts.get(a)));
+  const perLevel = finestFirst.map((level) => `${counts.get(level)} ${levelName(level, counts.get(level))}`);
+  const names = finestZones(zones, ranks).map((zone) => zone.name);
+  return `${shortList(names, 12)} (${perLevel.join(', ')})`;
+}
+
+/** A level's name in the reader's language when it is a usual one; else as the office named it. */
+function levelName(level, count) {
+  const key = `level.${level}.${count === 1 ? 'one' : 'many'}`;
+  const name = t(key);
+  return name === key ? level : name;
+}
+
 /** "A, B, C, D, E +3": a few names, and how many more. */
 export function shortList(names, max = MAX_ZONE_NAMES) {
   const shown = names.slice(0, max).join(', ');
