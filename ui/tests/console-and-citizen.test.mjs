@@ -65,7 +65,16 @@ describe('the console and the citizen page', () => {
   });
 
   test('triaging the report reaches the citizen page with the public note only', async () => {
-    await operator.locator('.queue-row', { hasText: 'Sottopasso di via Roma allagato' }).click();
+    await operator.locator('.queue-row', { hasText: 'Sottopasso di via Roma allagato' }).focus();
+    await operator.keyboard.press('Enter');
+    // Opening a report puts the keyboard in it: a few Tabs reach the triage form.
+    await operator.waitForFunction(() => document.activeElement?.id === 'report-title');
+    let presses = 0;
+    while (presses < 10 && await operator.evaluate(() => document.activeElement?.id) !== 'triage-status') {
+      await operator.keyboard.press('Tab');
+      presses += 1;
+    }
+    assert.equal(await operator.evaluate(() => document.activeElement?.id), 'triage-status', `status choice not reached in ${presses} Tabs`);
     await operator.getByLabel('New status').selectOption('acknowledged');
     await operator.getByLabel('Note for the reporter').fill('Una squadra è in arrivo');
     await operator.getByLabel('Internal note').fill('chiamare il gestore della strada');

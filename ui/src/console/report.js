@@ -68,7 +68,7 @@ export class ReportPanel {
     fill(this.element,
       h('article', { class: 'report-detail', dataset: { reportId: id }, 'aria-labelledby': 'report-title' },
         h('button', { type: 'button', class: 'close', 'aria-label': t('console.close'), onclick: () => this.close() }, '×'),
-        h('h2', { id: 'report-title' }, localized(category?.name, report.category)),
+        h('h2', { id: 'report-title', tabindex: -1 }, localized(category?.name, report.category)),
         h('p', {},
           h('span', { class: `badge status-${report.status}`, id: 'report-status' },
             `${STATUS_GLYPHS[report.status]} ${t(`report.${report.status}`)}`),
@@ -82,7 +82,10 @@ export class ReportPanel {
         this.mayTriage ? this.dispatchForm(report, teams.teams) : null,
         this.mayTriage ? this.escalateForm(report) : null,
         this.mayTriage ? this.publicationForm(report) : null));
-    if (fresh) this.element.scrollTop = 0;
+    if (!fresh) return;
+    this.element.scrollTop = 0;
+    // Keyboard and screen-reader users land in the report they opened, not back on the page.
+    this.element.querySelector('#report-title').focus({ preventScroll: true });
   }
 
   close() {
