@@ -257,4 +257,18 @@ describe('the console and the citizen page', () => {
     await citizen.locator('.notice-card.cancelled').waitFor();
     await screenshot(citizen, '16-citizen-cancelled');
   });
+
+  test('losing the hub greys the console out under a banner saying since when, and it comes back live', async () => {
+    await operator.locator('#nav-map').click();
+    await operator.context().setOffline(true);
+    const banner = operator.locator('#stale-banner', { hasText: 'Connection to the hub lost since' });
+    await banner.waitFor();
+    await operator.locator('.console.stale').waitFor();
+    assert.equal(await operator.locator('#detail').evaluate((detail) => detail.inert), true, 'no action while nothing reaches the hub');
+    await screenshot(operator, '17-console-stale');
+    await operator.context().setOffline(false);
+    await operator.locator('#connection.online').waitFor();
+    await banner.waitFor({ state: 'hidden' });
+    assert.equal(await operator.locator('.console.stale').count(), 0);
+  });
 });

@@ -5,7 +5,7 @@ import '../shared/base.css';
 import './console.css';
 import { api, setToken, whenUnauthorized } from '../shared/api.js';
 import { field, fill, h } from '../shared/dom.js';
-import { languageSwitch, localized, onLanguageChange, t } from '../shared/i18n.js';
+import { formatTime, languageSwitch, localized, onLanguageChange, t } from '../shared/i18n.js';
 import { zoneMap } from '../shared/map.js';
 import { PlaceSearch } from '../shared/place-search.js';
 import { auditView } from './audit.js';
@@ -169,22 +169,41 @@ function layout(user) {
     connection: (state) => {
       link.className = `connection ${state}`;
       link.textContent = t(`console.${state}`);
+      showStaleness(shell, staleBanner, state);
     },
     flash: (message, kind) => {
       flashBox.className = `flash ${kind}`;
-      flashBox.textContent = message;
       clearTimeout(flashBox.timer);
-      flashBox.timer = setTimeout(() => (flashBox.textContent = ''), 6000);
+      // A failure stays until it is read and dismissed; a success fades.
+      if (kind === 'error') {
+        fill(flashBox, message, h('button', { type: 'button', class: 'dismiss', 'aria-label': t('console.close'), onclick: () => fill(flashBox) }, '×'));
+      } else {
+        flashBox.textContent = message;
+        flashBox.timer = setTimeout(() => (flashBox.textContent = ''), 6000);
+      }
     },
   };
+  const staleBanner = h('p', { class: 'stale-banner', id: 'stale-banner', role: 'alert', hidden: true });
   shell.root = h('div', { class: 'console' },
     h('header', { class: 'topbar' },
       h('h1', {}, 'Vedetta'), h('span', { class: 'office' }, settings.office_name),
       shell.counters, nav, link, languageSwitch(),
       h('span', { class: 'user' }, `${user.name} · ${t(`role.${user.role}`)}`),
       h('button', { type: 'button', id: 'logout', onclick: logOut }, t('console.logout'))),
-    shell.panel, h('div', { class: 'map-column' }, shell.mapTools, shell.map), shell.detail, shell.wide, flashBox);
+    staleBanner, shell.panel, h('div', { class: 'map-column' }, shell.mapTools, shell.map), shell.detail, shell.wide, flashBox);
   return shell;
+}
+
+/** Without the hub the screen must not look live: the map and queue grey out under a banner
+ * saying since when they are stale, and the actions wait (they could not reach it anyway). */
+function showStaleness(shell, banner, state) {
+  const stale = state !== 'online';
+  if (stale && !shell.staleSince) shell.staleSince = new Date();
+  if (!stale) shell.staleSince = null;
+  shell.root?.classList.toggle('stale', stale);
+  shell.detail.inert = stale;
+  banner.hidden = !stale;
+  banner.textContent = stale ? t('console.stale_since', { at: formatTime(shell.staleSince.toISOString()) }) : '';
 }
 
 function counters(element, live) {

@@ -1,12 +1,24 @@
-// JSON over HTTP to the hub's own origin, with the hub's error body turned into an Error.
+// JSON over HTTP to the hub's own origin, with the hub's error body turned into an Error whose
+// message is in the reader's language.
+import { language, t } from './i18n.js';
 
 export class ApiError extends Error {
   constructor(status, body) {
-    super(body?.message ?? `HTTP ${status}`);
+    super(readable(body?.error, body?.message ?? `HTTP ${status}`, body?.field));
     this.status = status;
     this.code = body?.error ?? 'http_error';
     this.field = body?.field;
   }
+}
+
+/** The hub writes its messages in English, precise for every case; other languages get the
+ * code's own sentence, with the field it names. */
+function readable(code, message, field) {
+  if (language() === 'en' || !code) return message;
+  const key = `error.${code}`;
+  const translated = t(key);
+  if (translated === key) return message;
+  return field ? `${translated} (${field})` : translated;
 }
 
 let token = null;
@@ -24,13 +36,24 @@ export async function api(path, { method = 'GET', body } = {}) {
   const headers = { Accept: 'application/json' };
   if (body !== undefined) headers['Content-Type'] = 'application/json';
   if (token) headers.Authorization = `Bearer ${token}`;
-  const response = await fetch(path, {
-    method,
-    headers,
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
+  let response;
+  try {
+    response = await fetch(path, {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  } catch {
+    // The browser's own words ("Failed to fetch") tell an operator nothing.
+    throw new ApiError(0, { error: 'unreachable', message: t('error.unreachable') });
+  }
   const text = await response.text();
-  const data = text ? JSON.parse(text) : null;
+  let data = null;
+  try {
+    data = text ? JSON.parse(text) : null;
+  } catch {
+    data = { error: 'bad_answer', message: t('error.bad_answer') };
+  }
   if (!response.ok) {
     if (response.status === 401 && token) onUnauthorized();
     throw new ApiError(response.status, data);

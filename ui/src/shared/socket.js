@@ -9,6 +9,8 @@ export class LiveSocket {
     this.handlers = new Map();
     this.statusListeners = new Set();
     this.backoff = 500;
+    // The browser knows the network is gone before a silent socket does: say so at once.
+    addEventListener('offline', () => this.ws?.close());
     // Back on the network: try now, not when the backoff would have.
     addEventListener('online', () => {
       if (!this.closed && this.ws?.readyState === WebSocket.CLOSED) {
