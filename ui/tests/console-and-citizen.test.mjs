@@ -271,4 +271,23 @@ describe('the console and the citizen page', () => {
     await banner.waitFor({ state: 'hidden' });
     assert.equal(await operator.locator('.console.stale').count(), 0);
   });
+
+  test('a report of people in danger leads the queue, counts in the title and can be muted', async () => {
+    await operator.locator('#nav-map').click();
+    const sent = await fetch(`${HUB}/api/v1/reports`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ client_ref: 'urgent-1', category: 'people_at_risk', text: 'Anziana bloccata in casa al piano terra', lat: MONTEVERDE.latitude, lon: MONTEVERDE.longitude }),
+    });
+    assert.equal(sent.status, 201);
+    const first = operator.locator('#queue li').first().locator('.queue-row');
+    await first.and(operator.locator('.urgent', { hasText: 'People at risk' })).waitFor();
+    assert.match(await first.locator('.time-left').textContent(), /take in hand within \d+ (min|h)/);
+    await operator.waitForFunction(() => /^\(\d+\) /.test(document.title));
+    const mute = operator.locator('#mute-alerts');
+    assert.equal(await mute.getAttribute('aria-pressed'), 'false');
+    await mute.click();
+    assert.equal(await mute.getAttribute('aria-pressed'), 'true');
+    await screenshot(operator, '18-console-urgent');
+  });
 });

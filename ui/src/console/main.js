@@ -13,6 +13,7 @@ import { MapLayers } from './layers.js';
 import { Live } from './live.js';
 import { NoticesView } from './notices.js';
 import { Queue } from './queue.js';
+import { UrgentAlerts } from './urgency.js';
 import { ReportPanel } from './report.js';
 
 const TOKEN = 'vedetta.token';
@@ -95,6 +96,8 @@ async function openConsole(user, token) {
   const categoryName = (code) => localized(categories.find((c) => c.code === code)?.name, code);
   const layers = new MapLayers(zones, live, { onReport: (id) => selectReport(id), categoryName });
   const queue = new Queue(live, { categories, onSelect: (id) => selectReport(id) });
+  const alerts = new UrgentAlerts(live, categories);
+  shell.alerts.append(alerts.element);
   const notices = new NoticesView({ user, live, zoneMap: zones, detail: shell.detail, flash: shell.flash });
   const views = new Views(shell, { queue, notices, user });
   counters(shell.counters, live);
@@ -161,6 +164,7 @@ function layout(user) {
   const shell = {
     nav,
     counters: h('div', { class: 'counters', id: 'counters' }),
+    alerts: h('span', { class: 'alerts' }),
     panel: h('aside', { class: 'panel', id: 'panel' }),
     map: h('div', { class: 'map', id: 'map', role: 'region', 'aria-label': t('map.label') }),
     mapTools: h('div', { class: 'map-tools' }),
@@ -187,7 +191,7 @@ function layout(user) {
   shell.root = h('div', { class: 'console' },
     h('header', { class: 'topbar' },
       h('h1', {}, 'Vedetta'), h('span', { class: 'office' }, settings.office_name),
-      shell.counters, nav, link, languageSwitch(),
+      shell.counters, nav, link, shell.alerts, languageSwitch(),
       h('span', { class: 'user' }, `${user.name} · ${t(`role.${user.role}`)}`),
       h('button', { type: 'button', id: 'logout', onclick: logOut }, t('console.logout'))),
     staleBanner, shell.panel, h('div', { class: 'map-column' }, shell.mapTools, shell.map), shell.detail, shell.wide, flashBox);

@@ -1,14 +1,17 @@
-// The queue beside the map: every report, newest first, filtered by status, category, zone,
-// time and overdue, and updated live.
+// The queue beside the map: every report, the urgent and nearest to their target first (or
+// newest first), filtered by status, category, zone, time and overdue, and updated live.
 import { fill, h, options } from '../shared/dom.js';
 import { formatTime, localized, t } from '../shared/i18n.js';
 import { PlaceSearch } from '../shared/place-search.js';
 import { STATUS_GLYPHS } from './layers.js';
+import { byPriority, isUrgent, timeLeft } from './urgency.js';
 
 export const STATUSES = ['received', 'acknowledged', 'in_progress', 'resolved', 'rejected'];
 const PERIODS = { all: null, hour: 3600e3, day: 86400e3, week: 7 * 86400e3 };
 /** Rows drawn at once; the filters narrow the rest. */
 const MAX_ROWS = 200;
+/** How often the time left to each target is redrawn. */
+const CLOCK_MS = 30e3;
 
 export class Queue {
   constructor(live, { categories, onSelect }) {
@@ -16,12 +19,13 @@ export class Queue {
     this.categories = categories;
     this.onSelect = onSelect;
     this.selected = null;
-    this.filters = { status: '', category: '', zone: '', period: 'all', overdue: false };
+    this.filters = { status: '', category: '', zone: '', period: 'all', overdue: false, order: 'priority' };
     this.list = h('ol', { id: 'queue', class: 'queue' });
     this.count = h('p', { class: 'hint', id: 'queue-count', 'aria-live': 'polite' });
     this.element = h('section', { class: 'panel-body', 'aria-label': t('queue.title') },
       this.filterForm(), this.count, this.list);
     for (const kind of ['report', 'stats', 'reload']) live.addEventListener(kind, () => this.render());
+    setInterval(() => this.render(), CLOCK_MS);
     this.render();
   }
 
@@ -40,6 +44,7 @@ export class Queue {
         onClear: () => this.set('zone', ''),
       }).element,
       select('period', Object.keys(PERIODS).map((p) => [p, t(`queue.period_${p}`)])),
+      select('order', ['priority', 'newest'].map((o) => [o, t(`queue.order_${o}`)])),
       h('label', { class: 'choice' },
         h('input', { type: 'checkbox', id: 'filter-overdue', onchange: (e) => this.set('overdue', e.target.checked) }),
         ` ${t('queue.only_overdue')}`));
@@ -66,9 +71,10 @@ export class Queue {
   }
 
   render() {
+    const newest = (a, b) => b.received_at.localeCompare(a.received_at);
     const shown = [...this.live.reports.values()]
       .filter((report) => this.matches(report))
-      .sort((a, b) => b.received_at.localeCompare(a.received_at));
+      .sort(this.filters.order === 'priority' ? byPriority(this.categories) : newest);
     this.count.textContent = t('queue.count', { shown: shown.length, total: this.live.reports.size });
     fill(this.list, shown.slice(0, MAX_ROWS).map((report) => this.row(report)));
   }
@@ -78,7 +84,7 @@ export class Queue {
     return h('li', {},
       h('button', {
         type: 'button',
-        class: `queue-row${report.id === this.selected ? ' selected' : ''}${report.overdue ? ' overdue' : ''}`,
+        class: `queue-row${report.id === this.selected ? ' selected' : ''}${report.overdue ? ' overdue' : ''}${isUrgent(report, this.categories) ? ' urgent' : ''}`,
         dataset: { reportId: report.id, status: report.status },
         onclick: () => this.onSelect(report.id),
       },
@@ -86,6 +92,7 @@ export class Queue {
       report.overdue ? h('span', { class: 'badge overdue' }, t('queue.overdue')) : null,
       h('strong', {}, localized(category?.name, report.category)),
       h('span', { class: 'row-text' }, report.text || '—'),
-      h('small', {}, `${formatTime(report.received_at)} · ${report.zones[0]?.name ?? t('queue.outside')}`)));
+      h('small', {}, `${formatTime(report.received_at)} · ${report.zones[0]?.name ?? t('queue.outside')}`),
+      timeLeft(report) ? h('small', { class: 'time-left' }, timeLeft(report)) : null));
   }
 }
