@@ -288,6 +288,11 @@ describe('the console and the citizen page', () => {
     assert.equal(await mute.getAttribute('aria-pressed'), 'false');
     await mute.click();
     assert.equal(await mute.getAttribute('aria-pressed'), 'true');
+    await operator.getByRole('checkbox', { name: /Choose: People at risk/ }).check();
+    await operator.getByLabel('Message to all their reporters').fill('I soccorsi sono stati avvisati');
     await screenshot(operator, '18-console-urgent');
+    await operator.locator('#bulk-acknowledge', { hasText: 'Take the 1 chosen reports in hand' }).click();
+    await operator.locator('.queue-row[data-status=acknowledged]', { hasText: 'Anziana bloccata' }).waitFor();
+    await operator.waitForFunction(() => !/^\(\d+\) /.test(document.title));
   });
 });

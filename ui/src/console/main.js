@@ -14,6 +14,7 @@ import { Live } from './live.js';
 import { NoticesView } from './notices.js';
 import { Queue } from './queue.js';
 import { UrgentAlerts } from './urgency.js';
+import { BulkAcknowledge } from './bulk.js';
 import { ReportPanel } from './report.js';
 
 const TOKEN = 'vedetta.token';
@@ -95,7 +96,9 @@ async function openConsole(user, token) {
   });
   const categoryName = (code) => localized(categories.find((c) => c.code === code)?.name, code);
   const layers = new MapLayers(zones, live, { onReport: (id) => selectReport(id), categoryName });
-  const queue = new Queue(live, { categories, onSelect: (id) => selectReport(id) });
+  const mayTriage = ['operator', 'approver'].includes(user.role);
+  const bulk = mayTriage ? new BulkAcknowledge(live, { flash: shell.flash }) : null;
+  const queue = new Queue(live, { categories, onSelect: (id) => selectReport(id), bulk });
   const alerts = new UrgentAlerts(live, categories);
   shell.alerts.append(alerts.element);
   const notices = new NoticesView({ user, live, zoneMap: zones, detail: shell.detail, flash: shell.flash });

@@ -14,16 +14,18 @@ const MAX_ROWS = 200;
 const CLOCK_MS = 30e3;
 
 export class Queue {
-  constructor(live, { categories, onSelect }) {
+  constructor(live, { categories, onSelect, bulk }) {
     this.live = live;
     this.categories = categories;
     this.onSelect = onSelect;
+    /** Several reports taken in hand at once, for those who may triage. */
+    this.bulk = bulk;
     this.selected = null;
     this.filters = { status: '', category: '', zone: '', period: 'all', overdue: false, order: 'priority' };
     this.list = h('ol', { id: 'queue', class: 'queue' });
     this.count = h('p', { class: 'hint', id: 'queue-count', 'aria-live': 'polite' });
     this.element = h('section', { class: 'panel-body', 'aria-label': t('queue.title') },
-      this.filterForm(), this.count, this.list);
+      this.filterForm(), this.count, bulk?.element, this.list);
     for (const kind of ['report', 'stats', 'reload']) live.addEventListener(kind, () => this.render());
     setInterval(() => this.render(), CLOCK_MS);
     this.render();
@@ -81,7 +83,10 @@ export class Queue {
 
   row(report) {
     const category = this.categories.find((c) => c.code === report.category);
-    return h('li', {},
+    const name = localized(category?.name, report.category);
+    const place = report.zones[0]?.name ?? t('queue.outside');
+    return h('li', { class: 'queue-item' },
+      this.bulk?.checkbox(report, t('bulk.choose', { kind: name, place })),
       h('button', {
         type: 'button',
         class: `queue-row${report.id === this.selected ? ' selected' : ''}${report.overdue ? ' overdue' : ''}${isUrgent(report, this.categories) ? ' urgent' : ''}`,
