@@ -295,4 +295,31 @@ describe('the console and the citizen page', () => {
     await operator.locator('.queue-row[data-status=acknowledged]', { hasText: 'Anziana bloccata' }).waitFor();
     await operator.waitForFunction(() => !/^\(\d+\) /.test(document.title));
   });
+
+  test('drawing an area, a click on a report cluster is a corner, not a zoom, and a wrong corner can be taken back', async () => {
+    await operator.locator('#nav-notices').click();
+    await operator.locator('#new-notice').click();
+    await operator.locator('#draw-polygon').click();
+    const map = operator.locator('#map');
+    const zoom = await map.getAttribute('data-zoom');
+    const box = await map.boundingBox();
+    const marker = await operator.locator('#map .marker-cluster').first().boundingBox();
+    const corners = [
+      [marker.x + marker.width / 2, marker.y + marker.height / 2],
+      [box.x + box.width * 0.8, box.y + box.height * 0.5],
+      [box.x + box.width * 0.2, box.y + box.height * 0.8],
+    ];
+    for (const [x, y] of corners) await operator.mouse.click(x, y);
+    const hint = operator.locator('.area-editor .hint', { hasText: 'Corners: 3.' });
+    await hint.waitFor().catch(async (err) => {
+      throw new Error(`${err.message}\nhints: ${await operator.locator('.area-editor .hint').allTextContents()}`);
+    });
+    assert.equal(await map.getAttribute('data-zoom'), zoom, 'the cluster did not zoom the map');
+    await operator.locator('#undo-point').click();
+    await operator.locator('.area-editor .hint', { hasText: 'Corners: 2.' }).waitFor();
+    await operator.mouse.click(...corners[2]);
+    await operator.locator('#finish-polygon').click();
+    await operator.locator('#covered-zones', { hasText: 'Monteverde' }).waitFor();
+    await screenshot(operator, '19-console-drawing');
+  });
 });

@@ -55,6 +55,7 @@ export class AreaEditor {
     return h('div', { class: 'area-editor' },
       h('div', { class: 'button-row' },
         h('button', { type: 'button', id: 'draw-polygon', onclick: () => this.start('polygon') }, t('area.draw_polygon')),
+        h('button', { type: 'button', id: 'undo-point', onclick: () => this.undoPoint() }, t('area.undo_point')),
         h('button', { type: 'button', id: 'finish-polygon', onclick: () => this.finishPolygon() }, t('area.finish_polygon')),
         h('button', { type: 'button', id: 'draw-circle', onclick: () => this.start('circle') }, t('area.draw_circle')),
         h('button', { type: 'button', id: 'circle-at-centre', onclick: () => this.circleAtCentre() }, t('area.circle_at_centre')),
@@ -78,6 +79,7 @@ export class AreaEditor {
     const point = { lat: round(latlng.lat), lon: round(latlng.lng) };
     if (this.mode === 'polygon') {
       this.points.push(point);
+      this.showProgress();
       this.redraw();
     } else if (this.mode === 'circle') {
       this.area.circles.push({ ...point, radius_km: Number(this.radius.value) || 1 });
@@ -92,9 +94,29 @@ export class AreaEditor {
     this.click(centre);
   }
 
+  /** Takes back the last corner: a click that landed wrong costs one press, not the polygon. */
+  undoPoint() {
+    if (this.mode !== 'polygon' || !this.points.length) return;
+    this.points.pop();
+    this.showProgress();
+    this.redraw();
+  }
+
+  /** How many corners so far, and whether the outline crosses itself (which no area may). */
+  showProgress() {
+    const crossing = crossesItself(this.points);
+    this.hint.className = crossing ? 'hint error' : 'hint';
+    this.hint.textContent = `${t('area.corners', { count: this.points.length })}${crossing ? ` ${t('area.crossing')}` : ''}`;
+  }
+
   finishPolygon() {
     if (this.mode !== 'polygon' || this.points.length < 3) {
       this.hint.textContent = t('area.need_three_points');
+      return;
+    }
+    if (crossesItself([...this.points, this.points[0]])) {
+      this.hint.className = 'hint error';
+      this.hint.textContent = t('area.crossing');
       return;
     }
     this.area.polygons.push([...this.points, this.points[0]]);
@@ -166,6 +188,24 @@ export class AreaEditor {
       this.points.forEach((p) => L.circleMarker([p.lat, p.lon], { radius: 4, color: AREA_COLOUR, interactive: false }).addTo(this.layer));
     }
   }
+}
+
+/** Whether any two edges of the path (not neighbours) cross. */
+function crossesItself(points) {
+  const edges = points.slice(1).map((end, i) => [points[i], end]);
+  return edges.some((a, i) => edges.slice(i + 2).some((b, j) => {
+    const closing = i === 0 && i + 2 + j === edges.length - 1 && same(points[0], points[points.length - 1]);
+    return !closing && segmentsCross(a, b);
+  }));
+}
+
+function same(p, q) {
+  return p.lat === q.lat && p.lon === q.lon;
+}
+
+function segmentsCross([p1, p2], [q1, q2]) {
+  const side = (a, b, c) => Math.sign((b.lon - a.lon) * (c.lat - a.lat) - (b.lat - a.lat) * (c.lon - a.lon));
+  return side(p1, p2, q1) * side(p1, p2, q2) < 0 && side(q1, q2, p1) * side(q1, q2, p2) < 0;
 }
 
 function round(value) {
