@@ -1,4 +1,5 @@
-//! `GET /api/v1/audit`: the append-only log of who did what, for admins.
+//! `GET /api/v1/audit`: the append-only log of who did what, for admins, filtered by actor,
+//! action, subject and period.
 
 use axum::Json;
 use axum::extract::State;
@@ -7,6 +8,7 @@ use serde_json::{Value, json};
 
 use super::error::ApiError;
 use super::extract::KnownQuery;
+use super::params;
 use crate::auth::{Action, Staff};
 use crate::hub::Hub;
 use crate::store::audit::{self, AuditFilter};
@@ -16,12 +18,26 @@ const MAX_PAGE: i64 = 1000;
 
 pub async fn list(State(hub): State<Hub>, staff: Staff, uri: Uri) -> Result<Json<Value>, ApiError> {
     staff.require(Action::ReadAudit)?;
-    let query = KnownQuery::from_uri(&uri, &["actor", "action", "subject", "limit", "cursor"])?;
+    let query = KnownQuery::from_uri(
+        &uri,
+        &[
+            "actor", "action", "subject", "since", "until", "limit", "cursor",
+        ],
+    )?;
+    let time = |name: &str| -> Result<Option<i64>, ApiError> {
+        Ok(query
+            .get(name)
+            .map(|value| params::timestamp(name, value))
+            .transpose()?
+            .map(|at| at.timestamp_millis()))
+    };
     let page = query.page(DEFAULT_PAGE, MAX_PAGE)?;
     let filter = AuditFilter {
         actor: query.get("actor").map(str::to_owned),
         action: query.get("action").map(str::to_owned),
         subject: query.get("subject").map(str::to_owned),
+        since_ms: time("since")?,
+        until_ms: time("until")?,
         before_seq: page.before,
         limit: page.limit,
     };

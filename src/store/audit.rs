@@ -25,6 +25,10 @@ pub struct AuditFilter {
     pub actor: Option<String>,
     pub action: Option<String>,
     pub subject: Option<String>,
+    /// Entries at or after this time (Unix milliseconds).
+    pub since_ms: Option<i64>,
+    /// Entries before this time (Unix milliseconds).
+    pub until_ms: Option<i64>,
     pub before_seq: Option<i64>,
     pub limit: usize,
 }
@@ -49,7 +53,7 @@ pub fn list(conn: &Connection, filter: &AuditFilter) -> Result<Vec<AuditRecord>,
     let mut stmt = conn.prepare(
         "SELECT seq, at, actor, action, subject, detail FROM audit
          WHERE (?1 IS NULL OR actor = ?1) AND (?2 IS NULL OR action = ?2) AND (?3 IS NULL OR subject = ?3)
-           AND (?4 IS NULL OR seq < ?4)
+           AND (?4 IS NULL OR seq < ?4) AND (?6 IS NULL OR at >= ?6) AND (?7 IS NULL OR at < ?7)
          ORDER BY seq DESC LIMIT ?5",
     )?;
     let rows = stmt.query_map(
@@ -58,7 +62,9 @@ pub fn list(conn: &Connection, filter: &AuditFilter) -> Result<Vec<AuditRecord>,
             filter.action,
             filter.subject,
             filter.before_seq,
-            filter.limit as i64
+            filter.limit as i64,
+            filter.since_ms,
+            filter.until_ms
         ],
         |row| {
             let detail: Option<String> = row.get(5)?;

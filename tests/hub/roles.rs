@@ -51,3 +51,40 @@ async fn a_viewer_reads_the_queue_but_neither_triages_nor_reads_accounts() {
 
     assert_eq!((reports, users, audit), (200, 403, 403));
 }
+
+#[tokio::test]
+async fn the_audit_log_is_filtered_by_actor_action_and_period() {
+    let app = TestApp::spawn().await;
+    let admin = app.token_for("adele", Role::Admin).await;
+    app.token_for("olga", Role::Operator).await;
+    let now = chrono::Utc::now();
+    let minute_ago =
+        (now - chrono::Duration::minutes(1)).to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let later =
+        (now + chrono::Duration::minutes(1)).to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+
+    let (_, olga) = app
+        .get_json_as("/api/v1/audit?actor=olga&action=login", Some(&admin))
+        .await;
+    let (_, recent) = app
+        .get_json_as(&format!("/api/v1/audit?since={minute_ago}"), Some(&admin))
+        .await;
+    let (_, future) = app
+        .get_json_as(&format!("/api/v1/audit?since={later}"), Some(&admin))
+        .await;
+    let (bad, refusal) = app
+        .get_json_as("/api/v1/audit?since=yesterday", Some(&admin))
+        .await;
+
+    let olga = olga["entries"].as_array().unwrap();
+    assert!(
+        !olga.is_empty()
+            && olga
+                .iter()
+                .all(|e| e["actor"] == "olga" && e["action"] == "login"),
+        "{olga:?}"
+    );
+    assert!(!recent["entries"].as_array().unwrap().is_empty());
+    assert!(future["entries"].as_array().unwrap().is_empty(), "{future}");
+    assert_eq!((bad, refusal["field"].as_str()), (422, Some("since")));
+}

@@ -37,7 +37,12 @@ describe('the console and the citizen page', () => {
   test('an admin sees the audit log, which records the logins, and nothing of reports or notices', async () => {
     const admin = await browser.page();
     await logIn(admin, 'adele', { ready: '#audit' });
-    await admin.locator('#audit td', { hasText: 'login' }).first().waitFor();
+    await admin.locator('#audit td', { hasText: 'logged in' }).first().waitFor();
+    // Read as a log: the failed login of the first test, found by what happened.
+    await admin.getByLabel('Action').selectOption({ label: 'failed login' });
+    await admin.locator('#audit tbody tr', { hasText: 'failed login' }).first().waitFor();
+    assert.equal(await admin.locator('#audit tbody tr', { hasText: 'logged in' }).count(), 0, 'only the chosen action');
+    assert.equal(await admin.locator('#audit td', { hasText: '{"' }).count(), 0, 'no raw JSON');
     assert.equal(await admin.locator('#nav-map').count(), 0);
     assert.equal(await admin.locator('#nav-notices').count(), 0);
     assert.equal(await admin.locator('#new-notice').count(), 0);

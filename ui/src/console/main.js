@@ -194,7 +194,8 @@ function layout(user) {
   shell.root = h('div', { class: 'console' },
     h('header', { class: 'topbar' },
       h('h1', {}, 'Vedetta'), h('span', { class: 'office' }, settings.office_name),
-      shell.counters, nav, link, shell.alerts, languageSwitch(),
+      // Admins have no live data: no connection to report on.
+      shell.counters, nav, admin ? null : link, shell.alerts, languageSwitch(),
       h('span', { class: 'user' }, `${user.name} · ${t(`role.${user.role}`)}`),
       h('button', { type: 'button', id: 'logout', onclick: logOut }, t('console.logout'))),
     staleBanner, shell.panel, h('div', { class: 'map-column' }, shell.mapTools, shell.map), shell.detail, shell.wide, flashBox);
