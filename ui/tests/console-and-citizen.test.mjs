@@ -327,4 +327,17 @@ describe('the console and the citizen page', () => {
     await operator.locator('#covered-zones', { hasText: 'Monteverde' }).waitFor();
     await screenshot(operator, '19-console-drawing');
   });
+
+  test('the queue finds reports by their words, accents and case aside, and keeps its filters across a reload', async () => {
+    await operator.locator('#nav-map').click();
+    const search = operator.getByLabel('Search the text or an id');
+    await search.fill('SOTTOPASSO ROMA');
+    await operator.locator('#queue-count', { hasText: /^1 of \d+/ }).waitFor();
+    await operator.locator('.queue-row', { hasText: 'Sottopasso di via Roma allagato' }).waitFor();
+    await operator.reload();
+    await operator.locator('#connection.online').waitFor();
+    assert.equal(await operator.getByLabel('Search the text or an id').inputValue(), 'SOTTOPASSO ROMA');
+    await operator.locator('#queue-count', { hasText: /^1 of \d+/ }).waitFor();
+    await operator.getByLabel('Search the text or an id').fill('');
+  });
 });

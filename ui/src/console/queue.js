@@ -10,6 +10,7 @@ export const STATUSES = ['received', 'acknowledged', 'in_progress', 'resolved', 
 const PERIODS = { all: null, hour: 3600e3, day: 86400e3, week: 7 * 86400e3 };
 /** Rows drawn at once; the filters narrow the rest. */
 const MAX_ROWS = 200;
+const FILTERS = 'vedetta.queue.filters';
 /** How often the time left to each target is redrawn. */
 const CLOCK_MS = 30e3;
 
@@ -21,7 +22,9 @@ export class Queue {
     /** Several reports taken in hand at once, for those who may triage. */
     this.bulk = bulk;
     this.selected = null;
-    this.filters = { status: '', category: '', zone: '', period: 'all', overdue: false, order: 'priority' };
+    // The filters an operator set survive a reload (the zone is chosen again by name).
+    this.filters = { status: '', category: '', zone: '', period: 'all', overdue: false, order: 'priority', text: '', ...saved() };
+    this.filters.zone = '';
     this.list = h('ol', { id: 'queue', class: 'queue' });
     this.count = h('p', { class: 'hint', id: 'queue-count', 'aria-live': 'polite' });
     this.element = h('section', { class: 'panel-body', 'aria-label': t('queue.title') },
@@ -36,7 +39,9 @@ export class Queue {
       const control = options(h('select', { id: `filter-${name}`, onchange: (e) => this.set(name, e.target.value) }), entries, all);
       return h('div', { class: 'field' }, h('label', { for: control.id }, t(`queue.filter_${name}`)), control);
     };
-    return h('form', { class: 'filters', onsubmit: (e) => e.preventDefault() },
+    const text = h('input', { id: 'filter-text', type: 'search', value: this.filters.text, oninput: (e) => this.set('text', e.target.value) });
+    const form = h('form', { class: 'filters', onsubmit: (e) => e.preventDefault() },
+      h('div', { class: 'field wide' }, h('label', { for: text.id }, t('queue.filter_text')), text),
       select('status', STATUSES.map((s) => [s, t(`report.${s}`)]), t('queue.any')),
       select('category', this.categories.map((c) => [c.code, localized(c.name, c.code)]), t('queue.any')),
       // Any zone of any level, found by name: a municipality, its province or its region.
@@ -48,17 +53,22 @@ export class Queue {
       select('period', Object.keys(PERIODS).map((p) => [p, t(`queue.period_${p}`)])),
       select('order', ['priority', 'newest'].map((o) => [o, t(`queue.order_${o}`)])),
       h('label', { class: 'choice' },
-        h('input', { type: 'checkbox', id: 'filter-overdue', onchange: (e) => this.set('overdue', e.target.checked) }),
+        h('input', { type: 'checkbox', id: 'filter-overdue', checked: this.filters.overdue, onchange: (e) => this.set('overdue', e.target.checked) }),
         ` ${t('queue.only_overdue')}`));
+    for (const name of ['status', 'category', 'period', 'order']) form.querySelector(`#filter-${name}`).value = this.filters[name];
+    return form;
   }
 
   set(name, value) {
     this.filters[name] = value;
+    const { zone, ...kept } = this.filters;
+    localStorage.setItem(FILTERS, JSON.stringify(kept));
     this.render();
   }
 
   matches(report) {
-    const { status, category, zone, period, overdue } = this.filters;
+    const { status, category, zone, period, overdue, text } = this.filters;
+    if (text && !mentions(report, text)) return false;
     if (status && report.status !== status) return false;
     if (category && report.category !== category) return false;
     if (zone && !report.zones.some((z) => z.id === zone)) return false;
@@ -100,4 +110,20 @@ export class Queue {
       h('small', {}, `${formatTime(report.received_at)} · ${report.zones[0]?.name ?? t('queue.outside')}`),
       timeLeft(report) ? h('small', { class: 'time-left' }, timeLeft(report)) : null));
   }
+}
+
+function saved() {
+  try {
+    return JSON.parse(localStorage.getItem(FILTERS) ?? '{}');
+  } catch {
+    return {};
+  }
+}
+
+/** Words typed, found in the report's text or the start of its id, accents and case aside. */
+function mentions(report, typed) {
+  const plain = (text) => text.normalize('NFD').replace(/\p{M}/gu, '').toLowerCase();
+  const words = plain(typed).split(/\s+/).filter(Boolean);
+  const haystack = plain(report.text ?? '');
+  return words.every((word) => haystack.includes(word) || report.id.toLowerCase().startsWith(word));
 }

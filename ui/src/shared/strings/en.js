@@ -276,6 +276,7 @@ export default {
   'audit.subject.task': "Task",
   'audit.subject.team': "Team",
   'audit.none': "No entry with these filters.",
+  'queue.filter_text': "Search the text or an id",
   'approve.real_title': 'Publish a REAL ALERT?',
   'approve.real_text': 'This is a REAL emergency. It goes to the public at once in: {zones}.',
   'approve.real_tick': 'I confirm this is a real emergency and must be published now.',

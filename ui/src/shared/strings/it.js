@@ -288,6 +288,7 @@ export default {
   'audit.subject.task': "Compito",
   'audit.subject.team': "Squadra",
   'audit.none': "Nessuna voce con questi filtri.",
+  'queue.filter_text': "Cerca nel testo o per codice",
   'approve.real_title': 'Pubblicare un’ALLERTA REALE?',
   'approve.real_text': 'Questa è un’emergenza REALE. Andrà subito alla popolazione di: {zones}.',
   'approve.real_tick': 'Confermo che è un’emergenza reale e che deve essere pubblicata ora.',
