@@ -1,7 +1,7 @@
 // The console and the citizen page together, in a real browser against the real hub.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { HUB, MONTEVERDE, PASSWORD, launch, logIn, mapDrawn, screenshot } from './harness.mjs';
+import { HUB, MONTEVERDE, PASSWORD, accessibilityProblems, launch, logIn, mapDrawn, screenshot } from './harness.mjs';
 
 describe('the console and the citizen page', () => {
   let browser;
@@ -339,5 +339,33 @@ describe('the console and the citizen page', () => {
     assert.equal(await operator.getByLabel('Search the text or an id').inputValue(), 'SOTTOPASSO ROMA');
     await operator.locator('#queue-count', { hasText: /^1 of \d+/ }).waitFor();
     await operator.getByLabel('Search the text or an id').fill('');
+  });
+
+  test('every console screen passes axe-core without a serious or critical finding, the legend included', async () => {
+    const page = await browser.page({ bypassCSP: true });
+    await logIn(page, 'olga');
+    await mapDrawn(page);
+    await page.locator('#legend summary').click();
+    await page.locator('#legend', { hasText: 'LOST' }).waitFor();
+    const screens = [];
+    screens.push(['map with legend', await accessibilityProblems(page)]);
+    await screenshot(page, '20-console-legend');
+    await page.locator('.queue-row').first().click();
+    await page.locator('#report-title').waitFor();
+    screens.push(['report', await accessibilityProblems(page)]);
+    await page.locator('#nav-notices').click();
+    await page.locator('.notice-row').first().click();
+    await page.locator('.notice-review').waitFor();
+    screens.push(['notice review', await accessibilityProblems(page)]);
+    await page.locator('#new-notice').click();
+    await page.locator('#draw-polygon').waitFor();
+    screens.push(['notice form', await accessibilityProblems(page)]);
+    await page.context().close();
+
+    const admin = await browser.page({ bypassCSP: true });
+    await logIn(admin, 'adele', { ready: '#audit tbody tr:first-child' });
+    screens.push(['audit log', await accessibilityProblems(admin)]);
+    await admin.context().close();
+    assert.deepEqual(screens.filter(([, problems]) => problems.length), []);
   });
 });

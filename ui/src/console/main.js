@@ -15,6 +15,7 @@ import { NoticesView } from './notices.js';
 import { Queue } from './queue.js';
 import { UrgentAlerts } from './urgency.js';
 import { BulkAcknowledge } from './bulk.js';
+import { legend } from './legend.js';
 import { ReportPanel } from './report.js';
 
 const TOKEN = 'vedetta.token';
@@ -84,6 +85,7 @@ async function openConsole(user, token) {
   fill(document.body, shell.root);
   // The zones come as tiles while the map is looked at: nothing national is downloaded first.
   const zones = zoneMap(shell.map, settings);
+  shell.mapTools.append(legend());
   shell.mapTools.append(new PlaceSearch({
     id: 'map-search', label: t('console.map_search'), quietHint: true, hint: t('place.hint'),
     onPick: (place) => zones.showBbox(place.bbox),
