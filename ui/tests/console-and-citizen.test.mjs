@@ -353,6 +353,13 @@ describe('the console and the citizen page', () => {
     await page.locator('.queue-row').first().click();
     await page.locator('#report-title').waitFor();
     screens.push(['report', await accessibilityProblems(page)]);
+    // Printed, a report is its map and its facts: no queue, no buttons, no forms.
+    await page.emulateMedia({ media: 'print' });
+    assert.equal(await page.locator('#panel').isVisible(), false, 'no queue on paper');
+    assert.equal(await page.locator('#print-report').isVisible(), false, 'no buttons on paper');
+    assert.ok(await page.locator('#report-title').isVisible() && await page.locator('#map').isVisible());
+    await screenshot(page, '21-console-report-printed');
+    await page.emulateMedia({ media: 'screen' });
     await page.locator('#nav-notices').click();
     await page.locator('.notice-row').first().click();
     await page.locator('.notice-review').waitFor();

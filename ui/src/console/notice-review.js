@@ -38,7 +38,8 @@ export function noticeReview(notice, user, { onEdit, onChanged, flash }) {
       info.instruction ? h('p', { class: 'instruction' }, info.instruction) : null)),
     notice.changes?.length ? changes(notice.changes) : null,
     h('div', { class: 'button-row' }, buttons(notice, user, mine, { onEdit, onChanged, flash })),
-    h('p', {}, h('a', { href: notice.cap_url, target: '_blank' }, t('notice.cap_document'))));
+    h('p', {}, h('a', { href: notice.cap_url, target: '_blank' }, t('notice.cap_document'))),
+    h('button', { type: 'button', class: 'print', id: 'print-notice', onclick: () => window.print() }, t('console.print')));
 }
 
 function buttons(notice, user, mine, { onEdit, onChanged, flash }) {

@@ -68,6 +68,7 @@ export class ReportPanel {
     fill(this.element,
       h('article', { class: 'report-detail', dataset: { reportId: id }, 'aria-labelledby': 'report-title' },
         h('button', { type: 'button', class: 'close', 'aria-label': t('console.close'), onclick: () => this.close() }, '×'),
+        h('button', { type: 'button', class: 'print', id: 'print-report', onclick: () => window.print() }, t('console.print')),
         h('h2', { id: 'report-title', tabindex: -1 }, localized(category?.name, report.category)),
         h('p', {},
           h('span', { class: `badge status-${report.status}`, id: 'report-status' },

@@ -81,6 +81,7 @@ export default {
   'console.stale_since': "Connection to the hub lost since {at}: the map and queue may be out of date; actions resume when it is back.",
   'console.offline': 'Not connected',
   'console.logout': 'Log out',
+  'console.print': "Print",
   'console.close': 'Close',
   'console.pick_report': 'Pick a report from the list or the map.',
   'console.pick_notice': 'Pick a notice, or make a new one.',

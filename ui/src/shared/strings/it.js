@@ -81,6 +81,7 @@ export default {
   'console.stale_since': "Connessione con l'hub persa dalle {at}: mappa e coda potrebbero non essere aggiornate; le azioni riprendono al ritorno della connessione.",
   'console.offline': 'Non collegato',
   'console.logout': 'Esci',
+  'console.print': "Stampa",
   'console.close': 'Chiudi',
   'console.pick_report': 'Scegli una segnalazione dalla lista o dalla mappa.',
   'console.pick_notice': 'Scegli un avviso, o creane uno nuovo.',
