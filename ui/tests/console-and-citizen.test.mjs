@@ -375,4 +375,26 @@ describe('the console and the citizen page', () => {
     await admin.context().close();
     assert.deepEqual(screens.filter(([, problems]) => problems.length), []);
   });
+
+  test('an incident is split, merged back and resolved from the report, every reporter told', async () => {
+    await operator.locator('#nav-map').click();
+    const sent = await fetch(`${HUB}/api/v1/reports`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ client_ref: 'same-water-1', category: 'flooding', text: 'Acqua alta anche in piazza', lat: MONTEVERDE.latitude + 0.001, lon: MONTEVERDE.longitude }),
+    });
+    assert.equal(sent.status, 201);
+    await operator.locator('.queue-row', { hasText: 'Acqua alta anche in piazza' }).click();
+    const title = operator.locator('#incident-title');
+    await title.filter({ hasText: 'Incident: 2 reports' }).waitFor();
+    await operator.locator('#incident-split').click();
+    await title.filter({ hasText: 'Incident: 1 reports' }).waitFor();
+    await operator.locator('#incident-merge-button').click();
+    await title.filter({ hasText: 'Incident: 2 reports' }).waitFor();
+    await operator.getByLabel('Note for every reporter').fill("L'acqua è defluita");
+    await screenshot(operator, '22-console-incident');
+    await operator.locator('#incident-resolve').click();
+    await operator.locator('#report-status', { hasText: 'Resolved' }).waitFor();
+    await operator.locator('.queue-row[data-status=resolved]', { hasText: 'Sottopasso di via Roma allagato' }).waitFor();
+  });
 });

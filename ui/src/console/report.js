@@ -1,6 +1,7 @@
 // One report in the side panel: details, photo and history, and for operators the triage,
 // dispatch and escalation forms.
 import { api, imageUrl } from '../shared/api.js';
+import { incidentForm } from './incident.js';
 import { field, fill, h, options } from '../shared/dom.js';
 import { formatTime, localized, t } from '../shared/i18n.js';
 import { STATUS_GLYPHS } from './layers.js';
@@ -81,6 +82,7 @@ export class ReportPanel {
         historyList(history.history),
         this.mayTriage ? this.triageForm(report) : null,
         this.mayTriage ? this.dispatchForm(report, teams.teams) : null,
+        this.mayTriage ? incidentForm(report, this.live, (path, body, done) => this.act(path, body, done)) : null,
         this.mayTriage ? this.escalateForm(report) : null,
         this.mayTriage ? this.publicationForm(report) : null));
     if (!fresh) return;
