@@ -125,6 +125,17 @@ describe('the console and the citizen page', () => {
     await screenshot(operator, '06b-console-dispatched');
   });
 
+  test('the teams panel shows every team with its devices by state and its open tasks, one click from their report', async () => {
+    await operator.locator('#nav-teams').click();
+    const card = operator.locator('.team-card', { hasText: 'Squadra Monteverde' });
+    await card.locator('.device-pin', { hasText: 'tab-1 · online' }).waitFor();
+    await card.locator('.device-pin.device-lost', { hasText: 'tab-2 · LOST' }).waitFor();
+    await card.locator('.team-tasks li', { hasText: 'Portare le pompe' }).locator('.badge', { hasText: 'sent' }).waitFor();
+    await screenshot(operator, '06c-console-teams');
+    await card.getByRole('button', { name: 'open the report' }).click();
+    await operator.locator('#report-title', { hasText: 'Flooding' }).waitFor();
+  });
+
   test('a notice drafted by one person and approved by another appears on the map and reaches the citizen', async () => {
     await operator.locator('#nav-notices').click();
     await operator.locator('#new-notice').click();
@@ -367,6 +378,9 @@ describe('the console and the citizen page', () => {
     await page.locator('#new-notice').click();
     await page.locator('#draw-polygon').waitFor();
     screens.push(['notice form', await accessibilityProblems(page)]);
+    await page.locator('#nav-teams').click();
+    await page.locator('.team-card').first().waitFor();
+    screens.push(['teams', await accessibilityProblems(page)]);
     await page.context().close();
 
     const admin = await browser.page({ bypassCSP: true });

@@ -16,6 +16,7 @@ import { Queue } from './queue.js';
 import { UrgentAlerts } from './urgency.js';
 import { BulkAcknowledge } from './bulk.js';
 import { legend } from './legend.js';
+import { TeamsView } from './teams.js';
 import { ReportPanel } from './report.js';
 
 const TOKEN = 'vedetta.token';
@@ -104,7 +105,8 @@ async function openConsole(user, token) {
   const alerts = new UrgentAlerts(live, categories);
   shell.alerts.append(alerts.element);
   const notices = new NoticesView({ user, live, zoneMap: zones, detail: shell.detail, flash: shell.flash });
-  const views = new Views(shell, { queue, notices, user });
+  const teams = new TeamsView(live, { onReport: (id) => selectReport(id) });
+  const views = new Views(shell, { queue, notices, teams, user });
   counters(shell.counters, live);
   live.addEventListener('connection', (event) => shell.connection(event.detail.value));
   live.addEventListener('unauthorized', () => logOut());
@@ -131,9 +133,10 @@ function openAdminConsole(user) {
 }
 
 class Views {
-  constructor(shell, { queue, notices, user }) {
+  constructor(shell, { queue, notices, teams, user }) {
     this.shell = shell;
-    this.panels = { map: queue.element, notices: notices.element };
+    this.panels = { map: queue.element, notices: notices.element, teams: teams.element };
+    this.teams = teams;
     this.notices = notices;
     this.user = user;
     shell.nav.addEventListener('click', (event) => {
@@ -153,8 +156,9 @@ class Views {
     this.shell.root.dataset.view = view;
     if (view === 'audit') return fill(this.shell.wide, auditView());
     fill(this.shell.panel, this.panels[view]);
-    fill(this.shell.detail, h('p', { class: 'hint' }, t(view === 'map' ? 'console.pick_report' : 'console.pick_notice')));
+    fill(this.shell.detail, h('p', { class: 'hint' }, t(view === 'notices' ? 'console.pick_notice' : 'console.pick_report')));
     if (view === 'notices') this.notices.load();
+    if (view === 'teams') this.teams.load();
   }
 }
 
@@ -163,6 +167,7 @@ function layout(user) {
   const nav = h('nav', { 'aria-label': t('nav.label') },
     admin ? null : h('button', { type: 'button', dataset: { view: 'map' }, id: 'nav-map' }, t('nav.map')),
     admin ? null : h('button', { type: 'button', dataset: { view: 'notices' }, id: 'nav-notices' }, t('nav.notices')),
+    admin ? null : h('button', { type: 'button', dataset: { view: 'teams' }, id: 'nav-teams' }, t('nav.teams')),
     admin ? h('button', { type: 'button', dataset: { view: 'audit' }, id: 'nav-audit' }, t('nav.audit')) : null);
   const link = h('span', { class: 'connection offline', id: 'connection', role: 'status' }, t('console.offline'));
   const flashBox = h('div', { class: 'flash', id: 'flash', role: 'status', 'aria-live': 'polite' });
