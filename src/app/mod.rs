@@ -85,7 +85,6 @@ async fn build_hub(
     let deps = MqttDeps {
         intake: intake.clone(),
         notices: notices.clone(),
-        store: store.clone(),
         triage: triage.clone(),
         bus: bus.clone(),
     };

@@ -86,6 +86,10 @@ impl AccountSettings {
 }
 
 impl Accounts {
+    pub(super) fn store(&self) -> &Store {
+        &self.inner.store
+    }
+
     pub fn new(
         store: Store,
         clock: SharedClock,

@@ -1,12 +1,14 @@
 //! Staff accounts, roles and login tokens: who may do what.
 
 mod accounts;
+mod audit_log;
 mod passwords;
 mod roles;
 mod throttle;
 mod tokens;
 
 pub use accounts::{AccountSettings, Accounts, Login, UserChanges, UserView};
+pub use audit_log::{AuditFilter, AuditRecord};
 pub use passwords::{PasswordWork, check_password_strength};
 pub use roles::{Action, Role, Staff};
 pub use throttle::ThrottleLimits;

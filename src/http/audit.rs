@@ -9,15 +9,13 @@ use serde_json::{Value, json};
 use super::error::ApiError;
 use super::extract::KnownQuery;
 use super::params;
-use crate::auth::{Action, Staff};
+use crate::auth::{AuditFilter, Staff};
 use crate::hub::Hub;
-use crate::store::audit::{self, AuditFilter};
 
 const DEFAULT_PAGE: i64 = 100;
 const MAX_PAGE: i64 = 1000;
 
 pub async fn list(State(hub): State<Hub>, staff: Staff, uri: Uri) -> Result<Json<Value>, ApiError> {
-    staff.require(Action::ReadAudit)?;
     let query = KnownQuery::from_uri(
         &uri,
         &[
@@ -41,10 +39,7 @@ pub async fn list(State(hub): State<Hub>, staff: Staff, uri: Uri) -> Result<Json
         before_seq: page.before,
         limit: page.limit,
     };
-    let entries = hub
-        .store
-        .read(move |conn| audit::list(conn, &filter))
-        .await?;
+    let entries = hub.accounts.audit_entries(&staff, filter).await?;
     let next_cursor = page.next_cursor(&entries, |entry| entry.seq);
     Ok(Json(
         json!({ "entries": entries, "next_cursor": next_cursor }),

@@ -11,9 +11,10 @@ use super::error::ApiError;
 use super::extract::{JsonBody, KnownQuery};
 use crate::auth::{Action, Staff};
 use crate::hub::Hub;
-use crate::notices::{Notice, NoticeState, NoticeView, RawArea, RawNotice, changes_between};
+use crate::notices::{
+    Notice, NoticeFilter, NoticeState, NoticeView, RawArea, RawNotice, changes_between,
+};
 use crate::problem::{ErrorCode, Problem};
-use crate::store::notices::{self as notice_rows, NoticeFilter};
 
 const DEFAULT_PAGE: i64 = 50;
 const MAX_PAGE: i64 = 500;
@@ -49,31 +50,10 @@ pub(super) type Created = (StatusCode, Json<Value>);
 /// The notice as JSON, with what it reached and (for an update or cancel) what it changes.
 async fn detailed(hub: &Hub, notice: &Notice) -> Result<Value, ApiError> {
     let mut view = NoticeView::of(notice, &hub.public_url);
-    let (id, original_id) = (notice.id.clone(), notice.references_id.clone());
-    let (stored, original) = hub
-        .store
-        .read(move |conn| {
-            let original = original_id
-                .map(|id| notice_rows::get(conn, &id))
-                .transpose()?
-                .flatten();
-            Ok::<_, crate::store::StoreError>((notice_rows::deliveries(conn, &id)?, original))
-        })
-        .await?;
-    let live = hub
-        .notices
-        .deliveries()
-        .existing(&notice.id)
-        .map(|count| count.totals());
-    view.deliveries = Some(match (stored, live) {
-        (Some(stored), Some(live)) => crate::notices::DeliveryTotals {
-            ws_sessions: stored.ws_sessions.max(live.ws_sessions),
-            mqtt_topics: stored.mqtt_topics.max(live.mqtt_topics),
-        },
-        (stored, live) => live.or(stored).unwrap_or_default(),
-    });
+    let (original, reach) = hub.notices.original_and_reach(notice).await?;
+    view.deliveries = Some(reach);
     view.changes = original.map(|original| changes_between(&original.content, &notice.content));
-    if notice.state == crate::notices::NoticeState::Draft {
+    if notice.state == NoticeState::Draft {
         view.wide_area = hub.notices.wide_area_of(notice);
     }
     Ok(json!(view))

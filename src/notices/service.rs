@@ -1,4 +1,5 @@
-//! The notices service: the four-eyes workflow from draft to publication, and everything read.
+//! The notices service: drafting and editing under the four-eyes rule, and the checks every
+//! step of the workflow shares.
 
 use std::sync::Arc;
 
@@ -15,7 +16,7 @@ use crate::auth::{Action, Staff};
 use crate::clock::SharedClock;
 use crate::problem::{ErrorCode, Problem};
 use crate::reports::ZoneRef;
-use crate::store::notices::{self as notice_rows, NoticeFilter};
+use crate::store::notices as notice_rows;
 use crate::store::{Store, WriteCtx, audit};
 use crate::zones::{ZoneDirectory, ZoneIndex};
 
@@ -129,7 +130,7 @@ impl Notices {
     }
 
     /// A draft by `staff`; one that `follows` a notice (an update or cancel) joins its thread.
-    fn new_draft(
+    pub(super) fn new_draft(
         &self,
         staff: &Staff,
         msg_type: MsgType,
@@ -162,7 +163,7 @@ impl Notices {
         }
     }
 
-    async fn insert_new(
+    pub(super) async fn insert_new(
         &self,
         mut notice: Notice,
         action: &'static str,
@@ -268,70 +269,6 @@ impl Notices {
                 Ok(notice)
             })
             .await
-    }
-
-    /// Starts an Update of a published notice: a draft prefilled with its content.
-    pub async fn start_update(&self, staff: &Staff, id: &str) -> Result<Notice, Problem> {
-        self.start_follow_up(staff, id, MsgType::Update, "update")
-            .await
-    }
-
-    /// Starts a Cancel of a published notice: a draft prefilled with its content.
-    pub async fn start_cancel(&self, staff: &Staff, id: &str) -> Result<Notice, Problem> {
-        self.start_follow_up(staff, id, MsgType::Cancel, "cancel")
-            .await
-    }
-
-    async fn start_follow_up(
-        &self,
-        staff: &Staff,
-        id: &str,
-        msg_type: MsgType,
-        action: &'static str,
-    ) -> Result<Notice, Problem> {
-        staff.require(Action::Draft)?;
-        let original = self.get(id).await?;
-        check_in_force(&original, msg_type)?;
-        let now = self.now();
-        let (mut content, covered) = (original.content.clone(), original.covered_zones.clone());
-        if msg_type == MsgType::Cancel {
-            // A cancellation's words are why the notice no longer holds: the old advice
-            // ("go upstairs") must not go out again under "cancelled".
-            for (language, info) in content.info.iter_mut() {
-                let what = info.headline.as_deref().unwrap_or(&info.event);
-                info.description = Some(format!("{} {what}", cancellation_prefix(language)));
-                info.instruction = None;
-            }
-        }
-        let notice = self.new_draft(staff, msg_type, content, covered, Some(&original), now);
-        self.insert_new(notice, action).await
-    }
-
-    pub async fn get(&self, id: &str) -> Result<Notice, Problem> {
-        let lookup = id.to_owned();
-        self.inner
-            .store
-            .read(move |conn| notice_rows::get(conn, &lookup))
-            .await?
-            .ok_or_else(|| Problem::new(ErrorCode::NotFound, format!("notice {id} does not exist")))
-    }
-
-    pub async fn list(&self, filter: NoticeFilter) -> Result<Vec<Notice>, Problem> {
-        Ok(self
-            .inner
-            .store
-            .read(move |conn| notice_rows::list(conn, &filter))
-            .await?)
-    }
-}
-
-/// How a cancellation draft starts its text, by language; the author adds why.
-fn cancellation_prefix(language: &str) -> &'static str {
-    match language {
-        "it" => "Revoca:",
-        "de" => "Widerruf:",
-        "fr" => "Annulation :",
-        _ => "Cancelled:",
     }
 }
 

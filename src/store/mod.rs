@@ -15,6 +15,7 @@ pub mod reports;
 pub mod stats;
 pub mod triage;
 pub mod users;
+mod write_ctx;
 mod writer;
 pub mod zones;
 
@@ -27,7 +28,7 @@ use rusqlite::Connection;
 
 use crate::bus::Bus;
 use crate::metrics::WriterMetrics;
-pub use writer::WriteCtx;
+pub use write_ctx::WriteCtx;
 
 /// File name of the database inside the data directory.
 pub const DATABASE_FILE: &str = "vedetta.sqlite3";

@@ -1,6 +1,5 @@
 //! The single writer thread: drains queued jobs, runs them in one transaction, commits, then answers.
 
-use std::panic::AssertUnwindSafe;
 use std::sync::Mutex;
 use std::thread::JoinHandle;
 use std::time::Instant;
@@ -9,7 +8,8 @@ use rusqlite::Connection;
 use tokio::sync::{mpsc, oneshot};
 
 use super::StoreError;
-use crate::bus::{Bus, Event};
+use super::write_ctx::WriteCtx;
+use crate::bus::Bus;
 use crate::metrics::WriterMetrics;
 
 /// Jobs waiting for the writer. When full, `Store::write` callers wait: backpressure, not loss.
@@ -23,84 +23,6 @@ type Job = Box<dyn FnOnce(&mut WriteCtx<'_>) -> Reply + Send>;
 enum Msg {
     Job(Job),
     Shutdown,
-}
-
-/// What a write operation sees: the connection, inside the batch transaction, and an event list.
-pub struct WriteCtx<'c> {
-    conn: &'c Connection,
-    /// Events of the jobs that succeeded so far; published only if the batch commits.
-    events: Vec<Event>,
-    /// Set when a savepoint could not be undone: the whole batch must roll back.
-    poisoned: bool,
-    metrics: &'c WriterMetrics,
-}
-
-impl WriteCtx<'_> {
-    pub fn conn(&self) -> &Connection {
-        self.conn
-    }
-
-    /// Queues an event for the bus. It is published after COMMIT, or never.
-    pub fn emit(&mut self, event: Event) {
-        self.events.push(event);
-    }
-
-    fn run_in_savepoint<T, E, F>(&mut self, op: F) -> Result<T, E>
-    where
-        E: From<StoreError>,
-        F: FnOnce(&mut WriteCtx<'_>) -> Result<T, E>,
-    {
-        if self.poisoned {
-            return Err(StoreError::Commit("an earlier write in this batch failed".into()).into());
-        }
-        self.exec("SAVEPOINT job").map_err(E::from)?;
-        let events_before = self.events.len();
-        let result = self.run_catching_panics(op);
-        let closed = match result {
-            Ok(_) => self.exec("RELEASE job"),
-            Err(_) => {
-                self.events.truncate(events_before);
-                self.exec("ROLLBACK TO job")
-                    .and_then(|()| self.exec("RELEASE job"))
-            }
-        };
-        if let Err(err) = closed {
-            self.poisoned = true;
-            return Err(err.into());
-        }
-        result
-    }
-
-    /// Runs `op`; a panic inside it becomes this job's failure, so that one faulty write
-    /// cannot end the writer thread and with it every later write.
-    fn run_catching_panics<T, E, F>(&mut self, op: F) -> Result<T, E>
-    where
-        E: From<StoreError>,
-        F: FnOnce(&mut WriteCtx<'_>) -> Result<T, E>,
-    {
-        match std::panic::catch_unwind(AssertUnwindSafe(|| op(self))) {
-            Ok(result) => result,
-            Err(panic) => {
-                let cause = panic_message(&*panic);
-                tracing::error!(%cause, "a write job panicked; it was rolled back and the writer goes on");
-                self.metrics.job("panicked");
-                Err(StoreError::Panicked(cause).into())
-            }
-        }
-    }
-
-    fn exec(&self, sql: &str) -> Result<(), StoreError> {
-        self.conn.prepare_cached(sql)?.execute([])?;
-        Ok(())
-    }
-}
-
-fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
-    panic
-        .downcast_ref::<&str>()
-        .map(|text| (*text).to_owned())
-        .or_else(|| panic.downcast_ref::<String>().cloned())
-        .unwrap_or_else(|| "a panic without a message".to_owned())
 }
 
 pub(super) struct WriterHandle {

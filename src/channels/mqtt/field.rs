@@ -22,13 +22,8 @@ use crate::bus::{Bus, Event};
 use crate::channels::frames::ServerFrame;
 use crate::problem::{ErrorCode, Problem};
 use crate::reports::{DeviceId, Source};
-use crate::store::triage as triage_rows;
-use crate::store::{StoreError, field as field_rows};
 use crate::triage::field::{Task, TaskStatus};
 use crate::triage::{ReportChange, Triage};
-
-/// Unconfirmed updates republished per (re)connection, oldest first.
-const REPUBLISH_LIMIT: usize = 1000;
 
 #[derive(Clone)]
 pub(super) struct FieldSync {
@@ -89,18 +84,11 @@ impl FieldSync {
 
     /// Unconfirmed updates and open tasks, again; run on every (re)connection.
     pub(super) async fn republish_all(&self) {
-        let store = self.triage.store();
-        let pending = store
-            .read(|conn| -> Result<_, StoreError> {
-                Ok((
-                    triage_rows::unconfirmed_mqtt_updates(conn, REPUBLISH_LIMIT)?,
-                    field_rows::tasks(conn, true, usize::MAX >> 1)?,
-                ))
-            })
-            .await;
-        let (updates, tasks) = match pending {
-            Ok(pending) => pending,
-            Err(err) => return tracing::error!(%err, "cannot read what devices are owed"),
+        let (updates, tasks) = match self.triage.owed_to_devices().await {
+            Ok(owed) => owed,
+            Err(problem) => {
+                return tracing::error!(message = %problem.message, "cannot read what devices are owed");
+            }
         };
         for update in updates {
             if let Some(device) = &update.device_id {
@@ -164,12 +152,7 @@ impl FieldSync {
         let Ok(echoed) = serde_json::from_slice::<EchoedUpdate>(payload) else {
             return Ok(());
         };
-        self.triage
-            .store()
-            .write(move |ctx| triage_rows::confirm_update(ctx.conn(), echoed.cursor))
-            .await
-            .map(|_| ())
-            .map_err(|err| Problem::internal(&err))
+        self.triage.confirm_device_update(echoed.cursor).await
     }
 
     fn error_reply(&self, device: &DeviceId, problem: Problem) -> Reply {

@@ -44,7 +44,6 @@ use crate::bus::Bus;
 use crate::config::{Config, ConfigError};
 use crate::notices::Notices;
 use crate::reports::Intake;
-use crate::store::Store;
 use crate::triage::Triage;
 pub use progress::{IntakeProgress, IntakeSnapshot};
 pub use topics::Topics;
@@ -119,7 +118,6 @@ impl MqttLink {
 pub struct MqttDeps {
     pub intake: Intake,
     pub notices: Notices,
-    pub store: Store,
     pub triage: Triage,
     pub bus: Bus,
 }
@@ -145,8 +143,7 @@ pub fn start(
     };
     let notice_sync = NoticeSync {
         link: link.clone(),
-        store: deps.store,
-        deliveries: deps.notices.deliveries().clone(),
+        notices: deps.notices.clone(),
     };
     tasks.spawn(
         notice_sync

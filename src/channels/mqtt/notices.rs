@@ -17,16 +17,13 @@ use tokio_util::sync::CancellationToken;
 use super::MqttLink;
 use super::handled::Reply;
 use crate::bus::Bus;
-use crate::notices::{Deliveries, MsgType, Notice, NoticeEvent, NoticeEventKind};
-use crate::store::Store;
-use crate::store::notices as notice_rows;
+use crate::notices::{MsgType, Notice, NoticeEvent, NoticeEventKind, Notices};
 
 /// What the notice sync needs.
 #[derive(Clone)]
 pub(super) struct NoticeSync {
     pub(super) link: MqttLink,
-    pub(super) store: Store,
-    pub(super) deliveries: Deliveries,
+    pub(super) notices: Notices,
 }
 
 impl NoticeSync {
@@ -83,7 +80,7 @@ impl NoticeSync {
 
     /// Puts every notice in force on its zone topics again; run on every (re)connection.
     pub(super) async fn republish_all(&self) {
-        match self.store.read(notice_rows::active_with_frames).await {
+        match self.notices.in_force_with_frames().await {
             Ok(active) => {
                 for (notice, frame) in active {
                     for zone in &notice.covered_zones {
@@ -91,7 +88,9 @@ impl NoticeSync {
                     }
                 }
             }
-            Err(err) => tracing::error!(%err, "cannot read the notices in force to republish them"),
+            Err(problem) => {
+                tracing::error!(message = %problem.message, "cannot read the notices in force to republish them")
+            }
         }
     }
 
@@ -114,15 +113,10 @@ impl NoticeSync {
             return None;
         }
         let echoed = EchoedNotice::read(&publish.payload)?;
-        let lookup = thread.to_owned();
-        let current = match self
-            .store
-            .read(move |conn| notice_rows::active_in_thread(conn, &lookup))
-            .await
-        {
+        let current = match self.notices.in_force_in_thread(thread).await {
             Ok(current) => current,
-            Err(err) => {
-                tracing::warn!(%err, "cannot check an echoed notice");
+            Err(problem) => {
+                tracing::warn!(message = %problem.message, "cannot check an echoed notice");
                 return None;
             }
         };
@@ -142,7 +136,8 @@ impl NoticeSync {
     }
 
     fn count(&self, notice_id: &str, topic: &str) {
-        self.deliveries
+        self.notices
+            .deliveries()
             .counter(notice_id, None)
             .add_mqtt_topic(topic);
     }

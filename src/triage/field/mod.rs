@@ -4,6 +4,7 @@
 mod devices;
 mod dispatch;
 mod model;
+mod owed;
 mod teams;
 
 pub use devices::{RawPosition, RawState};

@@ -1,0 +1,77 @@
+//! What is read of notices: one, a filtered list, those in force (with the frames they went
+//! out in), and a notice with what it replaces and how far it reached.
+
+use super::deliveries::DeliveryTotals;
+use super::model::Notice;
+use super::service::Notices;
+use crate::problem::{ErrorCode, Problem};
+use crate::store::notices as notice_rows;
+
+pub use crate::store::notices::NoticeFilter;
+
+impl Notices {
+    pub async fn get(&self, id: &str) -> Result<Notice, Problem> {
+        let lookup = id.to_owned();
+        self.inner
+            .store
+            .read(move |conn| notice_rows::get(conn, &lookup))
+            .await?
+            .ok_or_else(|| Problem::new(ErrorCode::NotFound, format!("notice {id} does not exist")))
+    }
+
+    pub async fn list(&self, filter: NoticeFilter) -> Result<Vec<Notice>, Problem> {
+        Ok(self
+            .inner
+            .store
+            .read(move |conn| notice_rows::list(conn, &filter))
+            .await?)
+    }
+
+    /// Every notice in force with the frame it went out in, oldest first.
+    pub async fn in_force_with_frames(&self) -> Result<Vec<(Notice, Vec<u8>)>, Problem> {
+        Ok(self.store().read(notice_rows::active_with_frames).await?)
+    }
+
+    /// The notice in force in a thread, with its frame.
+    pub async fn in_force_in_thread(
+        &self,
+        thread_id: &str,
+    ) -> Result<Option<(Notice, Vec<u8>)>, Problem> {
+        let thread = thread_id.to_owned();
+        Ok(self
+            .store()
+            .read(move |conn| notice_rows::active_in_thread(conn, &thread))
+            .await?)
+    }
+
+    /// The notice an Update or Cancel replaces, if any, and how many sessions and topics
+    /// `notice` reached: the stored count or the live one, whichever is further.
+    pub async fn original_and_reach(
+        &self,
+        notice: &Notice,
+    ) -> Result<(Option<Notice>, DeliveryTotals), Problem> {
+        let (id, original_id) = (notice.id.clone(), notice.references_id.clone());
+        let (stored, original) = self
+            .store()
+            .read(move |conn| {
+                let original = original_id
+                    .map(|id| notice_rows::get(conn, &id))
+                    .transpose()?
+                    .flatten();
+                Ok::<_, crate::store::StoreError>((notice_rows::deliveries(conn, &id)?, original))
+            })
+            .await?;
+        let live = self
+            .deliveries()
+            .existing(&notice.id)
+            .map(|count| count.totals());
+        let reach = match (stored, live) {
+            (Some(stored), Some(live)) => DeliveryTotals {
+                ws_sessions: stored.ws_sessions.max(live.ws_sessions),
+                mqtt_topics: stored.mqtt_topics.max(live.mqtt_topics),
+            },
+            (stored, live) => live.or(stored).unwrap_or_default(),
+        };
+        Ok((original, reach))
+    }
+}

@@ -1,0 +1,88 @@
+//! What one write job sees inside the writer's batch transaction: the connection, its own
+//! savepoint (rolled back alone if the job fails or panics), and the events published on COMMIT.
+
+use std::panic::AssertUnwindSafe;
+
+use rusqlite::Connection;
+
+use super::StoreError;
+use crate::bus::Event;
+use crate::metrics::WriterMetrics;
+
+/// What a write operation sees: the connection, inside the batch transaction, and an event list.
+pub struct WriteCtx<'c> {
+    pub(super) conn: &'c Connection,
+    /// Events of the jobs that succeeded so far; published only if the batch commits.
+    pub(super) events: Vec<Event>,
+    /// Set when a savepoint could not be undone: the whole batch must roll back.
+    pub(super) poisoned: bool,
+    pub(super) metrics: &'c WriterMetrics,
+}
+
+impl WriteCtx<'_> {
+    pub fn conn(&self) -> &Connection {
+        self.conn
+    }
+
+    /// Queues an event for the bus. It is published after COMMIT, or never.
+    pub fn emit(&mut self, event: Event) {
+        self.events.push(event);
+    }
+
+    pub(super) fn run_in_savepoint<T, E, F>(&mut self, op: F) -> Result<T, E>
+    where
+        E: From<StoreError>,
+        F: FnOnce(&mut WriteCtx<'_>) -> Result<T, E>,
+    {
+        if self.poisoned {
+            return Err(StoreError::Commit("an earlier write in this batch failed".into()).into());
+        }
+        self.exec("SAVEPOINT job").map_err(E::from)?;
+        let events_before = self.events.len();
+        let result = self.run_catching_panics(op);
+        let closed = match result {
+            Ok(_) => self.exec("RELEASE job"),
+            Err(_) => {
+                self.events.truncate(events_before);
+                self.exec("ROLLBACK TO job")
+                    .and_then(|()| self.exec("RELEASE job"))
+            }
+        };
+        if let Err(err) = closed {
+            self.poisoned = true;
+            return Err(err.into());
+        }
+        result
+    }
+
+    /// Runs `op`; a panic inside it becomes this job's failure, so that one faulty write
+    /// cannot end the writer thread and with it every later write.
+    fn run_catching_panics<T, E, F>(&mut self, op: F) -> Result<T, E>
+    where
+        E: From<StoreError>,
+        F: FnOnce(&mut WriteCtx<'_>) -> Result<T, E>,
+    {
+        match std::panic::catch_unwind(AssertUnwindSafe(|| op(self))) {
+            Ok(result) => result,
+            Err(panic) => {
+                let cause = panic_message(&*panic);
+                tracing::error!(%cause, "a write job panicked; it was rolled back and the writer goes on");
+                self.metrics.job("panicked");
+                Err(StoreError::Panicked(cause).into())
+            }
+        }
+    }
+
+    fn exec(&self, sql: &str) -> Result<(), StoreError> {
+        self.conn.prepare_cached(sql)?.execute([])?;
+        Ok(())
+    }
+}
+
+fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|text| (*text).to_owned())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a panic without a message".to_owned())
+}
