@@ -11,11 +11,12 @@
 //! again and again on keep-alive connections, taking turns with the floor: bare hyper giving
 //! the very same answers from memory.
 
+#[path = "support/psql.rs"]
+mod psql;
+
 use std::collections::HashMap;
 use std::convert::Infallible;
-use std::io::Write;
 use std::path::Path;
-use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -28,6 +29,8 @@ use hyper_util::rt::TokioIo;
 use vedetta::config::Config;
 use vedetta::tiles::{Levels, TileId, ZoneTiles};
 use vedetta::zones::{ImportSpec, ZoneIndex, ZoneRecord, read_feature_collection, records_from};
+
+use psql::{psql, psql_with_input};
 
 const ZOOMS: [u8; 3] = [5, 8, 11];
 /// At most this many tiles per zoom, evenly spaced over those that meet a zone.
@@ -380,42 +383,6 @@ fn copy_text(text: &str) -> String {
         .replace('\t', "\\t")
         .replace('\n', "\\n")
         .replace('\r', "\\r")
-}
-
-fn psql(database: &str, command: &str) -> Result<String, String> {
-    psql_with_input(database, command, "")
-}
-
-/// Runs one psql command (with `input` on stdin) and returns its unaligned output.
-fn psql_with_input(database: &str, command: &str, input: &str) -> Result<String, String> {
-    let mut child = Command::new("psql")
-        .args(["-h", "127.0.0.1", "-U", "postgres", "-d", database])
-        .args([
-            "-X",
-            "-q",
-            "-t",
-            "-A",
-            "-v",
-            "ON_ERROR_STOP=1",
-            "-c",
-            command,
-        ])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .map_err(|err| format!("psql: {err}"))?;
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(input.as_bytes())
-        .map_err(|err| err.to_string())?;
-    let output = child.wait_with_output().map_err(|err| err.to_string())?;
-    if !output.status.success() {
-        return Err(String::from_utf8_lossy(&output.stderr).trim().to_owned());
-    }
-    Ok(String::from_utf8_lossy(&output.stdout).into_owned())
 }
 
 fn report_cutting(sets: &[TileSet], hub: &[Cutting], postgis: PostgisRuns) {

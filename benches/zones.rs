@@ -6,14 +6,17 @@
 //! its time is the server's own execution time for one join over every point, so client
 //! round trips are not counted against it.
 
-use std::io::Write;
+#[path = "support/psql.rs"]
+mod psql;
+
 use std::path::Path;
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use geo::InteriorPoint;
 use vedetta::reports::Location;
 use vedetta::zones::{ImportSpec, ZoneIndex, ZoneRecord, read_feature_collection, records_from};
+
+use psql::{psql, psql_with_input};
 
 const POINTS: usize = 20_000;
 const ROUNDS: usize = 15;
@@ -110,101 +113,50 @@ fn measure_postgis(
     records: &[ZoneRecord],
     points: &[Location],
 ) -> Result<(Duration, usize), String> {
-    psql(
-        "postgres",
-        &format!("DROP DATABASE IF EXISTS {DATABASE}"),
-        "",
-    )?;
-    psql("postgres", &format!("CREATE DATABASE {DATABASE}"), "")?;
-    psql(DATABASE, "CREATE EXTENSION postgis", "")?;
+    psql("postgres", &format!("DROP DATABASE IF EXISTS {DATABASE}"))?;
+    psql("postgres", &format!("CREATE DATABASE {DATABASE}"))?;
+    psql(DATABASE, "CREATE EXTENSION postgis")?;
     psql(
         DATABASE,
         "CREATE TABLE m (id text, geojson text); CREATE TABLE p (n int, lon float8, lat float8)",
-        "",
     )?;
     let zones: String = records
         .iter()
         .map(|r| format!("{}\t{}\n", r.zone.id, r.geometry_json.replace('\\', "\\\\")))
         .collect();
-    psql(DATABASE, "COPY m FROM STDIN", &zones)?;
+    psql_with_input(DATABASE, "COPY m FROM STDIN", &zones)?;
     let rows: String = points
         .iter()
         .enumerate()
         .map(|(n, p)| format!("{n}\t{}\t{}\n", p.lon, p.lat))
         .collect();
-    psql(DATABASE, "COPY p FROM STDIN", &rows)?;
+    psql_with_input(DATABASE, "COPY p FROM STDIN", &rows)?;
     psql(
         DATABASE,
         "ALTER TABLE m ADD COLUMN geom geometry; UPDATE m SET geom = ST_SetSRID(ST_GeomFromGeoJSON(geojson), 4326);
          CREATE INDEX ON m USING gist (geom);
          ALTER TABLE p ADD COLUMN geom geometry; UPDATE p SET geom = ST_SetSRID(ST_Point(lon, lat), 4326)",
-        "",
     )?;
     // VACUUM cannot share a transaction with anything, so each gets its own call.
-    psql(DATABASE, "VACUUM ANALYZE m", "")?;
-    psql(DATABASE, "VACUUM ANALYZE p", "")?;
+    psql(DATABASE, "VACUUM ANALYZE m")?;
+    psql(DATABASE, "VACUUM ANALYZE p")?;
     let join = "SELECT count(*) FROM p JOIN m ON ST_Contains(m.geom, p.geom)";
-    let hits: usize = psql(DATABASE, join, "")?
+    let hits: usize = psql(DATABASE, join)?
         .trim()
         .parse()
         .map_err(|_| "unexpected count".to_owned())?;
     let mut rounds = Vec::new();
     for _ in 0..5 {
-        let plan = psql(
-            DATABASE,
-            &format!("EXPLAIN (ANALYZE, FORMAT JSON) {join}"),
-            "",
-        )?;
+        let plan = psql(DATABASE, &format!("EXPLAIN (ANALYZE, FORMAT JSON) {join}"))?;
         let plan: serde_json::Value = serde_json::from_str(&plan).map_err(|err| err.to_string())?;
         let ms = plan[0]["Execution Time"]
             .as_f64()
             .ok_or("no execution time in the plan")?;
         rounds.push(Duration::from_secs_f64(ms / 1000.0) / points.len() as u32);
     }
-    let _ = psql(
-        "postgres",
-        &format!("DROP DATABASE IF EXISTS {DATABASE}"),
-        "",
-    );
+    let _ = psql("postgres", &format!("DROP DATABASE IF EXISTS {DATABASE}"));
     rounds.sort();
     Ok((rounds[rounds.len() / 2], hits))
-}
-
-/// Runs one psql command (with `input` on stdin) and returns its unaligned output.
-fn psql(database: &str, command: &str, input: &str) -> Result<String, String> {
-    let mut child = Command::new("psql")
-        .args([
-            "-h",
-            "127.0.0.1",
-            "-U",
-            "postgres",
-            "-d",
-            database,
-            "-X",
-            "-q",
-            "-t",
-            "-A",
-            "-v",
-            "ON_ERROR_STOP=1",
-            "-c",
-            command,
-        ])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .map_err(|err| format!("psql: {err}"))?;
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(input.as_bytes())
-        .map_err(|err| err.to_string())?;
-    let output = child.wait_with_output().map_err(|err| err.to_string())?;
-    if !output.status.success() {
-        return Err(String::from_utf8_lossy(&output.stderr).trim().to_owned());
-    }
-    Ok(String::from_utf8_lossy(&output.stdout).into_owned())
 }
 
 /// A small deterministic generator, so every run uses the same points.

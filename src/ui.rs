@@ -152,17 +152,9 @@ async fn settings(State(hub): State<Hub>) -> Response {
 
 fn zone_tile_settings(tiles: &ZoneTiles) -> serde_json::Value {
     let levels: Vec<_> = tiles.levels().ranges().collect();
-    let index = tiles.index();
-    let bounds = index
-        .zones()
-        .iter()
-        .filter_map(|zone| zone.bounding_rect())
-        .reduce(|a, b| {
-            geo::Rect::new(
-                geo::coord! { x: a.min().x.min(b.min().x), y: a.min().y.min(b.min().y) },
-                geo::coord! { x: a.max().x.max(b.max().x), y: a.max().y.max(b.max().y) },
-            )
-        })
+    let bounds = tiles
+        .index()
+        .bounds()
         .map(|rect| [rect.min().x, rect.min().y, rect.max().x, rect.max().y]);
     json!({
         "url": format!("/tiles/zones/{}/{{z}}/{{x}}/{{y}}.mvt", tiles.version()),

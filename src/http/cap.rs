@@ -12,9 +12,8 @@ use crate::auth::Action;
 use crate::channels::feeds::{self, FeedContext};
 use crate::hub::Hub;
 use crate::notices::cap_xml::{CapContext, to_cap_xml};
-use crate::notices::{Notice, NoticeState};
+use crate::notices::{Notice, NoticeFilter, NoticeState};
 use crate::problem::{ErrorCode, Problem};
-use crate::store::notices::{self as notice_rows, NoticeFilter};
 
 const FEED_LIMIT: usize = 500;
 
@@ -67,10 +66,7 @@ async fn feed_notices(hub: &Hub, zone: Option<String>) -> Result<Vec<Notice>, Ap
         limit: FEED_LIMIT,
         ..NoticeFilter::default()
     };
-    Ok(hub
-        .store
-        .read(move |conn| notice_rows::list(conn, &filter))
-        .await?)
+    Ok(hub.notices.list(filter).await?)
 }
 
 fn context<'a>(hub: &'a Hub, path: &str, title: String) -> FeedContext<'a> {

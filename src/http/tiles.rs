@@ -109,15 +109,16 @@ async fn basemap_tile(
         )
             .into_response());
     };
+    let gzipped = tile.starts_with(&[0x1f, 0x8b]);
     let mut response = (
         [
             (header::CONTENT_TYPE, MVT_CONTENT_TYPE),
             (header::CACHE_CONTROL, "public, max-age=3600"),
         ],
-        tile.clone(),
+        tile,
     )
         .into_response();
-    if tile.starts_with(&[0x1f, 0x8b]) {
+    if gzipped {
         response
             .headers_mut()
             .insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));

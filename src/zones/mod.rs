@@ -151,6 +151,20 @@ impl ZoneIndex {
             .map(|envelope| envelope.data)
     }
 
+    /// The box around every zone (from the R-tree's root: no vertex is read); `None` when
+    /// there are no zones.
+    pub fn bounds(&self) -> Option<Rect<f64>> {
+        if self.tree.size() == 0 {
+            return None;
+        }
+        let envelope = self.tree.root().envelope();
+        let ([west, south], [east, north]) = (envelope.lower(), envelope.upper());
+        Some(Rect::new(
+            coord! { x: west, y: south },
+            coord! { x: east, y: north },
+        ))
+    }
+
     pub fn get(&self, id: &str) -> Option<&Zone> {
         self.by_id.get(id).map(|&slot| &self.zones[slot])
     }
@@ -218,6 +232,21 @@ mod tests {
             .collect();
 
         assert_eq!(ids, ["demo-003", "demo-d1"]);
+    }
+
+    #[test]
+    fn the_bounds_hold_every_zone_and_no_zones_have_none() {
+        let bounds = demo_index().bounds().unwrap();
+
+        assert!(
+            bounds.min().x <= 11.138 && bounds.max().x >= 11.462,
+            "{bounds:?}"
+        );
+        assert!(
+            bounds.min().y <= 44.29 && bounds.max().y >= 44.515,
+            "{bounds:?}"
+        );
+        assert!(ZoneIndex::empty().bounds().is_none());
     }
 
     #[test]
