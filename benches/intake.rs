@@ -5,7 +5,9 @@
 //! the same insert (`vedetta::store::reports::insert`); the floor has no network, JSON, zone
 //! lookup or async runtime, so the ratio is what the hub costs on top of the disk.
 
-use std::sync::mpsc;
+#[path = "support/floor.rs"]
+mod floor;
+
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
@@ -15,7 +17,7 @@ use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use vedetta::config::Config;
 use vedetta::reports::{ClientRef, Location, Source, ZoneRef};
-use vedetta::store::reports::{self as report_rows, NewReport};
+use vedetta::store::reports::NewReport;
 
 const LEVELS: [usize; 3] = [1, 16, 128];
 const WARMUP: Duration = Duration::from_secs(1);
@@ -130,69 +132,11 @@ async fn ws_sender(url: String, sender: usize, start: Instant, end: Instant) -> 
     measured
 }
 
-type Job = (NewReport, mpsc::SyncSender<()>);
-
 /// The floor: threads hand inserts to one writer thread that commits whatever is queued.
 fn measure_floor(senders: usize) -> Sample {
-    let dir = tempfile::tempdir().unwrap();
-    let conn = vedetta::store::open_for_tool(dir.path()).unwrap();
-    let (jobs_tx, jobs_rx) = mpsc::channel::<Job>();
-    let writer = std::thread::spawn(move || group_commit_loop(conn, jobs_rx));
-    let start = Instant::now() + WARMUP;
-    let end = start + MEASURE;
-    let threads: Vec<_> = (0..senders)
-        .map(|n| {
-            let jobs_tx = jobs_tx.clone();
-            std::thread::spawn(move || floor_sender(jobs_tx, n, start, end))
-        })
-        .collect();
-    drop(jobs_tx);
-    let latencies = threads
-        .into_iter()
-        .flat_map(|thread| thread.join().unwrap())
-        .collect();
-    writer.join().unwrap();
-    Sample { latencies }
-}
-
-fn group_commit_loop(conn: rusqlite::Connection, jobs_rx: mpsc::Receiver<Job>) {
-    while let Ok(first) = jobs_rx.recv() {
-        let batch: Vec<Job> = std::iter::once(first)
-            .chain(jobs_rx.try_iter().take(511))
-            .collect();
-        conn.execute_batch("BEGIN IMMEDIATE").unwrap();
-        for (report, _) in &batch {
-            report_rows::insert(&conn, report.clone()).unwrap();
-        }
-        conn.execute_batch("COMMIT").unwrap();
-        for (_, reply) in batch {
-            let _ = reply.send(());
-        }
+    Sample {
+        latencies: floor::measure(senders, WARMUP, MEASURE, new_report),
     }
-}
-
-fn floor_sender(
-    jobs_tx: mpsc::Sender<Job>,
-    sender: usize,
-    start: Instant,
-    end: Instant,
-) -> Vec<Duration> {
-    let (reply_tx, reply_rx) = mpsc::sync_channel(1);
-    let mut measured = Vec::new();
-    for seq in 0.. {
-        let sent = Instant::now();
-        if sent >= end {
-            break;
-        }
-        jobs_tx
-            .send((new_report(sender, seq), reply_tx.clone()))
-            .unwrap();
-        reply_rx.recv().unwrap();
-        if sent >= start {
-            measured.push(sent.elapsed());
-        }
-    }
-    measured
 }
 
 fn new_report(sender: usize, seq: usize) -> NewReport {

@@ -20,6 +20,8 @@ mod broker;
 mod device;
 mod fanout;
 mod floor;
+#[path = "../support/floor.rs"]
+mod floor_loop;
 mod hub;
 mod intake;
 mod subscribers;
