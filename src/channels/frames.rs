@@ -17,13 +17,14 @@ pub enum ClientFrame {
     Subscribe(SubscribeFrame),
     Follow(FollowFrame),
     Watch(WatchFrame),
+    Viewing(ViewingFrame),
 }
 
 impl ClientFrame {
     /// The frame's type if answering it reads the database (it has its own, slower rate).
     pub fn reads_database(&self) -> Option<&'static str> {
         match self {
-            ClientFrame::Report(_) => None,
+            ClientFrame::Report(_) | ClientFrame::Viewing(_) => None,
             ClientFrame::Auth(_) => Some("auth"),
             ClientFrame::Subscribe(_) => Some("subscribe"),
             ClientFrame::Follow(_) => Some("follow"),
@@ -72,6 +73,17 @@ impl FollowFrame {
 pub struct WatchFrame {
     #[serde(rename = "type")]
     _kind: String,
+}
+
+/// `{"type": "viewing", "report_id": "..."}`: staff say which report they have open
+/// (`null`: none), so that colleagues watching the queue see it.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ViewingFrame {
+    #[serde(rename = "type")]
+    _kind: String,
+    #[serde(default)]
+    pub report_id: Option<String>,
 }
 
 /// `{"type": "auth", "token": "..."}`: staff log a session in with their API token.
@@ -197,11 +209,14 @@ pub fn parse_client_frame(bytes: &[u8]) -> Result<ClientFrame, Refusal> {
         Some("watch") => Ok(ClientFrame::Watch(
             Problem::from_value(value).map_err(refuse)?,
         )),
+        Some("viewing") => Ok(ClientFrame::Viewing(
+            Problem::from_value(value).map_err(refuse)?,
+        )),
         Some(other) => Err(refuse(Problem::with_field(
             ErrorCode::UnknownFrameType,
             "type",
             format!(
-                "`{}` is not a frame type this hub knows; send report, subscribe, follow, watch or auth",
+                "`{}` is not a frame type this hub knows; send report, subscribe, follow, watch, viewing or auth",
                 other.chars().take(40).collect::<String>()
             ),
         ))),

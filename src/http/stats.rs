@@ -16,7 +16,7 @@ use crate::hub::Hub;
 use crate::problem::{ErrorCode, Problem};
 use crate::store::reports::ReportFilter;
 use crate::store::stats::StatsScope;
-use crate::triage::{OpenData, parse_status};
+use crate::triage::{Bucket, OpenData, parse_status};
 
 const DEFAULT_EXPORT: i64 = 10_000;
 const MAX_EXPORT: i64 = 100_000;
@@ -34,21 +34,22 @@ const CSV_COLUMNS: [&str; 11] = [
     "closed_at",
 ];
 
-/// `GET /api/v1/stats?since=&until=&category=&zone=`.
+/// `GET /api/v1/stats?since=&until=&category=&zone=&bucket=`.
 pub async fn stats(
     State(hub): State<Hub>,
     staff: Staff,
     uri: Uri,
 ) -> Result<Json<Value>, ApiError> {
     staff.require(Action::Read)?;
-    let query = KnownQuery::from_uri(&uri, &["since", "until", "category", "zone"])?;
+    let query = KnownQuery::from_uri(&uri, &["since", "until", "category", "zone", "bucket"])?;
     let scope = StatsScope {
         since: time(&query, "since")?,
         until: time(&query, "until")?,
         category: query.get("category").map(str::to_owned),
         zone: query.get("zone").map(str::to_owned),
     };
-    Ok(Json(json!(hub.triage.stats(scope).await?)))
+    let bucket = query.get("bucket").map(Bucket::parse).transpose()?;
+    Ok(Json(json!(hub.triage.stats(scope, bucket).await?)))
 }
 
 fn time(query: &KnownQuery, name: &str) -> Result<Option<chrono::DateTime<chrono::Utc>>, Problem> {

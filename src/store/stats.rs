@@ -95,12 +95,14 @@ pub fn count_by_zone(
 }
 
 /// Seconds from arrival to `column` (acknowledged_at or closed_at), sorted, for reports that
-/// got that far; resolution times count only resolved reports.
+/// got that far, each with whether it got there by its target (`due`); resolution times count
+/// only resolved reports.
 pub fn durations(
     conn: &Connection,
     scope: &StatsScope,
     column: &str,
-) -> Result<Vec<f64>, StoreError> {
+    due: &str,
+) -> Result<Vec<(f64, bool)>, StoreError> {
     let (condition, values) = scope.condition();
     let resolved_only = if column == "closed_at" {
         " AND r.status = 'resolved'"
@@ -108,11 +110,14 @@ pub fn durations(
         ""
     };
     let sql = format!(
-        "SELECT (r.{column} - r.received_at) / 1000.0 AS seconds FROM reports r
+        "SELECT (r.{column} - r.received_at) / 1000.0 AS seconds,
+                r.{due} IS NULL OR r.{column} <= r.{due} FROM reports r
          WHERE {condition} AND r.{column} IS NOT NULL{resolved_only} ORDER BY seconds"
     );
     let mut stmt = conn.prepare(&sql)?;
-    let rows = stmt.query_map(params_from_iter(values), |row| row.get(0))?;
+    let rows = stmt.query_map(params_from_iter(values), |row| {
+        Ok((row.get(0)?, row.get(1)?))
+    })?;
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
@@ -131,4 +136,48 @@ pub fn overdue(
         .replace('?', &format!("?{}", values.len()));
     let sql = format!("SELECT count(*) FROM reports r WHERE {condition} AND {late}");
     Ok(conn.query_row(&sql, params_from_iter(values), |row| row.get(0))?)
+}
+
+/// Reports received per time bucket and category: (bucket start in ms, category, count).
+/// Buckets start at multiples of `bucket_ms` since the epoch (UTC).
+pub fn received_per_bucket(
+    conn: &Connection,
+    scope: &StatsScope,
+    bucket_ms: i64,
+) -> Result<Vec<(i64, String, i64)>, StoreError> {
+    let (condition, values) = scope.condition();
+    let sql = format!(
+        "SELECT (r.received_at / {bucket_ms}) * {bucket_ms}, r.category, count(*) FROM reports r
+         WHERE {condition} GROUP BY 1, 2 ORDER BY 1"
+    );
+    let mut stmt = conn.prepare(&sql)?;
+    let rows = stmt.query_map(params_from_iter(values), |row| {
+        Ok((row.get(0)?, row.get(1)?, row.get(2)?))
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// Reports of the scope that reached `column` (acknowledged_at, or closed_at as resolved) per
+/// time bucket of that moment: (bucket start in ms, count).
+pub fn reached_per_bucket(
+    conn: &Connection,
+    scope: &StatsScope,
+    column: &str,
+    bucket_ms: i64,
+) -> Result<Vec<(i64, i64)>, StoreError> {
+    let (condition, values) = scope.condition();
+    let resolved_only = if column == "closed_at" {
+        " AND r.status = 'resolved'"
+    } else {
+        ""
+    };
+    let sql = format!(
+        "SELECT (r.{column} / {bucket_ms}) * {bucket_ms}, count(*) FROM reports r
+         WHERE {condition} AND r.{column} IS NOT NULL{resolved_only} GROUP BY 1 ORDER BY 1"
+    );
+    let mut stmt = conn.prepare(&sql)?;
+    let rows = stmt.query_map(params_from_iter(values), |row| {
+        Ok((row.get(0)?, row.get(1)?))
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
 }

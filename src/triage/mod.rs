@@ -11,12 +11,14 @@ pub mod field;
 pub mod incidents;
 mod model;
 mod overdue;
+mod presence;
 mod publication;
 mod reporters;
 mod retention;
 mod service;
 mod stats;
 mod targets;
+mod timeline;
 mod transitions;
 
 pub use escalate::EscalateRequest;
@@ -27,10 +29,12 @@ pub use model::{
     ReportChange, ReporterUpdate,
 };
 pub use overdue::run_overdue;
+pub use presence::{Presence, Viewer, Viewing};
 pub use publication::RawPublication;
 pub use reporters::UpdatesReader;
 pub use retention::{purge_older_than, run_retention};
 pub use service::{Triage, TriageSettings};
 pub use stats::{Durations, Stats};
 pub use targets::{Target, Targets, parse_within};
+pub use timeline::{Bucket, Timeline, TimelinePoint};
 pub use transitions::{Change, RawChange, allowed_after, parse_status};

@@ -1,5 +1,6 @@
 //! The triage service: operators change reports, and everyone reads what happened to them.
 
+use super::presence::Presence;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
@@ -41,6 +42,7 @@ struct Inner {
     clock: SharedClock,
     notices: Notices,
     settings: TriageSettings,
+    presence: Presence,
 }
 
 impl Triage {
@@ -56,12 +58,18 @@ impl Triage {
                 clock,
                 notices,
                 settings,
+                presence: Presence::default(),
             }),
         }
     }
 
     pub fn store(&self) -> &Store {
         &self.inner.store
+    }
+
+    /// Who has which report open.
+    pub fn presence(&self) -> &Presence {
+        &self.inner.presence
     }
 
     pub fn settings(&self) -> &TriageSettings {

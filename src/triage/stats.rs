@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use super::service::Triage;
+use super::timeline::{self, Bucket, Timeline};
 use crate::problem::Problem;
 use crate::reports::ReportStatus;
 use crate::store::stats::{self as stat_rows, StatsScope};
@@ -24,6 +25,7 @@ pub struct Stats {
     pub overdue: i64,
     pub time_to_acknowledge: Durations,
     pub time_to_resolve: Durations,
+    pub timeline: Timeline,
 }
 
 #[derive(Debug, Serialize)]
@@ -42,11 +44,22 @@ pub struct Durations {
     pub count: usize,
     pub median_secs: Option<f64>,
     pub p90_secs: Option<f64>,
+    /// How many of them took no longer than their target.
+    pub within_target: usize,
 }
 
 impl Durations {
+    /// `timed` (seconds, and whether within target) must be in ascending order of seconds.
+    pub fn of(timed: &[(f64, bool)]) -> Durations {
+        let sorted: Vec<f64> = timed.iter().map(|(seconds, _)| *seconds).collect();
+        Durations {
+            within_target: timed.iter().filter(|(_, within)| *within).count(),
+            ..Durations::percentiles(&sorted)
+        }
+    }
+
     /// `sorted` must be in ascending order. Nearest-rank percentiles.
-    pub fn of(sorted: &[f64]) -> Durations {
+    fn percentiles(sorted: &[f64]) -> Durations {
         let rank = |p: f64| {
             let index = ((p * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len()) - 1;
             sorted[index]
@@ -55,13 +68,17 @@ impl Durations {
             count: sorted.len(),
             median_secs: (!sorted.is_empty()).then(|| rank(0.5)),
             p90_secs: (!sorted.is_empty()).then(|| rank(0.9)),
+            within_target: 0,
         }
     }
 }
 
 impl Triage {
-    pub async fn stats(&self, scope: StatsScope) -> Result<Stats, Problem> {
+    /// The figures for `scope`, with a timeline per `bucket` (by default hours for a week or
+    /// less, days otherwise).
+    pub async fn stats(&self, scope: StatsScope, bucket: Option<Bucket>) -> Result<Stats, Problem> {
         let now = self.now();
+        let bucket = bucket.unwrap_or_else(|| Bucket::fitting(&scope, now));
         self.store()
             .read(move |conn| {
                 let mut by_status: BTreeMap<String, i64> = ReportStatus::ALL
@@ -92,12 +109,15 @@ impl Triage {
                         conn,
                         &scope,
                         "acknowledged_at",
+                        "acknowledge_due_at",
                     )?),
                     time_to_resolve: Durations::of(&stat_rows::durations(
                         conn,
                         &scope,
                         "closed_at",
+                        "resolve_due_at",
                     )?),
+                    timeline: timeline::timeline(conn, &scope, bucket, now)?,
                 })
             })
             .await
@@ -110,12 +130,13 @@ mod tests {
 
     #[test]
     fn percentiles_use_the_nearest_rank() {
-        let seconds: Vec<f64> = (1..=10).map(f64::from).collect();
+        let seconds: Vec<(f64, bool)> = (1..=10).map(|s| (f64::from(s), s <= 3)).collect();
 
         let durations = Durations::of(&seconds);
 
         assert_eq!(durations.median_secs, Some(5.0));
         assert_eq!(durations.p90_secs, Some(9.0));
+        assert_eq!(durations.within_target, 3);
         assert_eq!(Durations::of(&[]).median_secs, None);
     }
 }

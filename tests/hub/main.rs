@@ -26,6 +26,7 @@ mod open311;
 mod open311_privacy;
 mod open_data;
 mod overdue;
+mod presence;
 mod rate_limits;
 mod roles;
 mod tiles;

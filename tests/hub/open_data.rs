@@ -220,8 +220,47 @@ async fn statistics_count_reports_by_status_category_and_zone_with_response_time
     assert_eq!(stats["time_to_acknowledge"]["p90_secs"], 240.0);
     assert_eq!(stats["time_to_resolve"]["median_secs"], 600.0);
     assert_eq!(
+        stats["time_to_acknowledge"]["within_target"], 2,
+        "both floods were acknowledged well within their target"
+    );
+    assert_eq!(
         stats["overdue"], 1,
         "the fire was not acknowledged within 5 minutes"
     );
     assert_eq!(fires["total"], 1);
+}
+
+#[tokio::test]
+async fn statistics_draw_a_timeline_per_hour_for_a_short_span_and_per_day_otherwise() {
+    let clock = started_at_eight();
+    let app = TestApp::spawn_with_clock(clock.clone(), |_| {}).await;
+    let a = app.report_of("t-1", "flooding", MONTEVERDE).await;
+    app.report_of("t-2", "fire", RIO_SECCO).await;
+    clock.advance(Duration::minutes(70));
+    app.move_to(&a, "acknowledged").await;
+    app.move_to(&a, "resolved").await;
+    app.report_of("t-3", "flooding", MONTEVERDE).await;
+
+    let (_, hourly) = app
+        .get_json("/api/v1/stats?since=2026-11-24T00:00:00Z")
+        .await;
+    let (_, daily) = app.get_json("/api/v1/stats").await;
+    let (code, refused) = app.get_json("/api/v1/stats?bucket=week").await;
+
+    assert_valid("stats", &hourly);
+    assert_eq!(hourly["timeline"]["bucket"], "hour");
+    assert_eq!(
+        hourly["timeline"]["points"],
+        json!([
+            { "start": "2026-11-24T08:00:00Z", "received": 2, "by_category": { "fire": 1, "flooding": 1 }, "acknowledged": 0, "resolved": 0 },
+            { "start": "2026-11-24T09:00:00Z", "received": 1, "by_category": { "flooding": 1 }, "acknowledged": 1, "resolved": 1 },
+        ])
+    );
+    assert_eq!(daily["timeline"]["bucket"], "day");
+    assert_eq!(
+        daily["timeline"]["points"][0]["start"],
+        "2026-11-24T00:00:00Z"
+    );
+    assert_eq!(daily["timeline"]["points"][0]["received"], 3);
+    assert_eq!((code, refused["field"].as_str()), (422, Some("bucket")));
 }

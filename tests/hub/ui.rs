@@ -134,6 +134,8 @@ async fn the_console_and_the_citizen_page_work_together_in_a_real_browser() {
         task["note"], "Portare le pompe",
         "the console's dispatch reached the tablet"
     );
+    // The incident, presence, statistics and drawing tools, on the same office's data.
+    run_browser_tests(&app, "tests/console-views.test.mjs", "screenshots-views").await;
 }
 
 /// The pages with every Italian municipality, province and region loaded: the citizen page

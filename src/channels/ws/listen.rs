@@ -1,11 +1,13 @@
 //! Report events a session listens to: a reporter's own updates (`follow`), and for staff the
-//! live queue (`watch`): new reports, changes, overdue alerts, incidents, tasks and devices.
+//! live queue (`watch`): new reports, changes, overdue alerts, incidents, tasks, devices, and
+//! who has which report open.
 
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 use tokio::sync::broadcast::{self, error::RecvError};
+use tokio::sync::watch;
 
 use super::followers::{Followers, Following};
 use crate::auth::{Action, Staff};
@@ -14,7 +16,7 @@ use crate::clock::SharedClock;
 use crate::problem::Problem;
 use crate::reports::{Report, ReportView};
 use crate::store::triage::Followed;
-use crate::triage::{Overdue, ReportChange};
+use crate::triage::{Overdue, Presence, ReportChange, Viewing};
 
 /// Reports a session follows at most, counting those it sent itself; beyond that the reports
 /// it sends are not followed, and it follows them again by token.
@@ -34,6 +36,7 @@ pub enum Heard {
 enum Woke {
     Update(Option<Arc<ReportChange>>),
     Event(Result<Event, RecvError>),
+    Presence(Arc<Viewing>),
 }
 
 /// A session's report events: its reporter updates (routed to it alone by [`Followers`]), and
@@ -43,6 +46,8 @@ pub struct Listener {
     following: Option<Following>,
     /// Staff watching: every report event, and whether they may see reporters' contact details.
     queue: Option<(broadcast::Receiver<Event>, bool)>,
+    /// Staff watching: who has which report open, as it changes.
+    presence: Option<watch::Receiver<Arc<Viewing>>>,
     /// How many reports the session follows.
     followed: usize,
     /// The last update sent: replayed and live updates are never sent twice.
@@ -50,8 +55,14 @@ pub struct Listener {
 }
 
 impl Listener {
-    pub fn watch(&mut self, bus: &Bus, staff: &Staff) -> Result<(), Problem> {
+    pub fn watch(&mut self, bus: &Bus, presence: &Presence, staff: &Staff) -> Result<(), Problem> {
         staff.require(Action::Read)?;
+        if self.presence.is_none() {
+            let mut viewing = presence.subscribe();
+            // The register as it is now is the first thing a watcher hears.
+            viewing.mark_changed();
+            self.presence = Some(viewing);
+        }
         let sees_reporters = staff.role.may(Action::Triage);
         match self.queue.as_mut() {
             Some((_, sees)) => *sees = sees_reporters,
@@ -83,6 +94,7 @@ impl Listener {
         let woke = tokio::select! {
             update = next_update(self.following.as_mut()) => Woke::Update(update),
             event = next_event(self.queue.as_mut()) => Woke::Event(event),
+            viewing = next_presence(self.presence.as_mut()) => Woke::Presence(viewing),
         };
         match woke {
             Woke::Update(Some(change)) => self
@@ -93,6 +105,9 @@ impl Listener {
                 .render(&event, clock.now())
                 .map_or(Heard::Nothing, Heard::Frame),
             Woke::Event(Err(RecvError::Closed)) => std::future::pending().await,
+            Woke::Presence(viewing) => {
+                Heard::Frame(json!({ "type": "presence", "viewing": *viewing }).to_string())
+            }
         }
     }
 
@@ -138,6 +153,17 @@ async fn next_event(
 ) -> Result<Event, RecvError> {
     match queue {
         Some((events, _)) => events.recv().await,
+        None => std::future::pending().await,
+    }
+}
+
+/// The register after its next change; never, for a session that does not watch.
+async fn next_presence(presence: Option<&mut watch::Receiver<Arc<Viewing>>>) -> Arc<Viewing> {
+    match presence {
+        Some(viewing) => match viewing.changed().await {
+            Ok(()) => viewing.borrow_and_update().clone(),
+            Err(_) => std::future::pending().await,
+        },
         None => std::future::pending().await,
     }
 }

@@ -6,8 +6,11 @@ use tokio_tungstenite::tungstenite::{Message, Utf8Bytes};
 use super::listen::{Listener, MAX_REPLAY};
 use super::outlet::Failure;
 use super::session::Session;
+use super::session::refused;
 use super::subscription::{Subscription, backlog};
-use crate::channels::frames::{self, FollowFrame, Refusal, ServerFrame, SubscribeFrame};
+use crate::channels::frames::{
+    self, FollowFrame, Refusal, ServerFrame, SubscribeFrame, ViewingFrame,
+};
 use crate::problem::{ErrorCode, Problem};
 use crate::reports::{Origin, RawSubmission, Source};
 
@@ -46,13 +49,32 @@ impl Session {
             });
         };
         let listener = self.listener.get_or_insert_with(Listener::default);
-        match listener.watch(&self.hub.bus, staff) {
+        match listener.watch(&self.hub.bus, self.hub.triage.presence(), staff) {
             Ok(()) => ServerFrame::Watching,
             Err(problem) => ServerFrame::refused(Refusal {
                 problem,
                 client_ref: None,
             }),
         }
+    }
+
+    /// Staff: which report this session has open. Answered only on error: watchers (this
+    /// session too, if it watches) get the new `presence` frame.
+    pub(super) fn viewing(&mut self, frame: &ViewingFrame) -> Option<ServerFrame> {
+        let Some(staff) = self.staff.as_ref() else {
+            return Some(refused(Problem::new(
+                ErrorCode::Unauthorized,
+                "saying which report is open needs a staff login: send an auth frame first",
+            )));
+        };
+        if self.viewer.is_none() {
+            match self.hub.triage.presence().join(staff) {
+                Ok(viewer) => self.viewer = Some(viewer),
+                Err(problem) => return Some(refused(problem)),
+            }
+        }
+        let viewer = self.viewer.as_ref()?;
+        viewer.open(frame.report_id.as_deref()).err().map(refused)
     }
 
     /// A reporter: the updates missed since its cursor, then live ones. The listener follows
@@ -96,6 +118,8 @@ impl Session {
     pub(super) async fn authenticate(&mut self, token: &str) -> ServerFrame {
         match self.hub.accounts.authenticate(token).await {
             Ok(staff) => {
+                // Someone else may be logging in on this session: their presence is theirs.
+                self.viewer = None;
                 self.staff = Some(staff.clone());
                 ServerFrame::Authenticated { user: staff }
             }

@@ -30,6 +30,7 @@ use crate::hub::Hub;
 use crate::metrics::GaugeGuard;
 use crate::net::ConnectionSlot;
 use crate::problem::Problem;
+use crate::triage::Viewer;
 
 /// After closing for a message too big to read, the rest of it is read and dropped for at
 /// most this long (and this many bytes), so that closing does not reset the connection
@@ -56,6 +57,8 @@ pub(super) struct Session {
     pub(super) registration: Option<Registration>,
     /// Report events, once the session follows its reports or (staff) watches the queue.
     pub(super) listener: Option<Listener>,
+    /// Staff: which report this session has open, for colleagues to see.
+    pub(super) viewer: Option<Viewer>,
     write_timeout: Duration,
     /// Frame rates and liveness.
     guard: Guard,
@@ -115,6 +118,7 @@ pub(super) async fn run(
         staff: None,
         registration: None,
         listener: None,
+        viewer: None,
         write_timeout,
         guard: Guard::new(&hub_ws_config),
     };
@@ -259,6 +263,7 @@ impl Session {
             Ok(ClientFrame::Report(raw)) => Some(self.submit(raw).await),
             Ok(ClientFrame::Auth(auth)) => Some(self.authenticate(&auth.token).await),
             Ok(ClientFrame::Watch(_)) => Some(self.watch()),
+            Ok(ClientFrame::Viewing(viewing)) => self.viewing(&viewing),
             Ok(ClientFrame::Follow(follow)) => match self.follow(&follow).await {
                 Ok(()) => None,
                 Err(Ok(problem)) => Some(refused(problem)),

@@ -1,6 +1,6 @@
-// A report's incident, handled from the report: the reports grouped with it, resolving them all
-// with one note to every reporter, splitting this report off, or merging a nearby incident of
-// the same kind into this one.
+// An incident's actions, from one of its reports or from the incident itself: resolving all its
+// reports with one note to every reporter, splitting a report off, or merging a nearby incident
+// of the same kind into this one.
 import { field, h, options } from '../shared/dom.js';
 import { t } from '../shared/i18n.js';
 
@@ -12,6 +12,16 @@ const NEARBY_DEGREES = 0.05;
 export function incidentForm(report, live, act) {
   const incident = report.incident_id && live.incidents.get(report.incident_id);
   if (!incident || incident.status !== 'open') return null;
+  const split = incident.report_count > 1
+    ? h('button', { type: 'button', id: 'incident-split', onclick: () => act(`/api/v1/incidents/${incident.id}/split`, { reports: [report.id] }, t('incident.split_done')) }, t('incident.split'))
+    : null;
+  return incidentActions(incident, live, act, split);
+}
+
+/** Resolving an open incident with one note to every reporter, and merging a nearby one of the
+ * same kind into it; `extra` joins the resolve button. */
+export function incidentActions(incident, live, act, extra = null) {
+  if (incident.status !== 'open') return null;
   const path = `/api/v1/incidents/${incident.id}`;
   const note = h('input', { id: 'incident-note', maxlength: 1000 });
   const others = nearby(incident, live);
@@ -24,9 +34,7 @@ export function incidentForm(report, live, act) {
     h('div', { class: 'button-row' },
       h('button', { type: 'button', id: 'incident-resolve', onclick: () => act(`${path}/resolve`, note.value.trim() ? { public_note: note.value.trim() } : {}, t('incident.resolved')) },
         t('incident.resolve')),
-      incident.report_count > 1
-        ? h('button', { type: 'button', id: 'incident-split', onclick: () => act(`${path}/split`, { reports: [report.id] }, t('incident.split_done')) }, t('incident.split'))
-        : null),
+      extra),
     merge ? field(t('incident.merge_choice'), merge) : null,
     merge ? h('button', { type: 'button', id: 'incident-merge-button', onclick: () => act(`${path}/merge`, { incidents: [merge.value] }, t('incident.merged')) }, t('incident.merge')) : null);
 }

@@ -17,7 +17,8 @@ export const STATUS_GLYPHS = {
 };
 
 export class MapLayers {
-  constructor(zoneMap, live, { onReport, categoryName }) {
+  constructor(zoneMap, live, { onReport, onIncident, categoryName }) {
+    this.onIncident = onIncident;
     const map = zoneMap.map;
     this.categoryName = categoryName;
     this.map = map;
@@ -28,6 +29,8 @@ export class MapLayers {
     this.incidentLayer = L.layerGroup().addTo(map);
     this.noticeAreas = new NoticeAreas(zoneMap, 'notices');
     this.deviceLayer = L.layerGroup().addTo(map);
+    /** The reports of the incident opened in the incidents view. */
+    this.incidentReports = L.layerGroup().addTo(map);
     L.control.layers(null, {
       [t('map.reports')]: this.reportLayer,
       [t('map.incidents')]: this.incidentLayer,
@@ -76,10 +79,25 @@ export class MapLayers {
     for (const incident of this.live.incidents.values()) {
       if (incident.status !== 'open' || incident.report_count < 2) continue;
       L.circle([incident.location.lat, incident.location.lon], {
-        radius: 300, color: '#6a1b9a', weight: 2, dashArray: '4 4', fillOpacity: 0.05, interactive: false,
+        radius: 300, color: '#6a1b9a', weight: 2, dashArray: '4 4', fillOpacity: 0.05,
       }).bindTooltip(t('map.incident_label', { count: incident.report_count, category: escapeHtml(this.categoryName(incident.category)) }),
-        { permanent: true, direction: 'top', className: 'incident-label' }).addTo(this.incidentLayer);
+        { permanent: true, direction: 'top', className: 'incident-label' })
+        .on('click', () => this.onIncident(incident.id))
+        .addTo(this.incidentLayer);
     }
+  }
+
+  /** Rings round an incident's reports; the map fits them when the incident is just opened. */
+  showIncident(reports, fit) {
+    this.incidentReports.clearLayers();
+    const points = reports.map((report) => [report.location.lat, report.location.lon]);
+    points.forEach((point) => L.circleMarker(point, { radius: 16, color: '#6a1b9a', weight: 3, fill: false, interactive: false })
+      .addTo(this.incidentReports));
+    if (fit && points.length) this.map.fitBounds(L.latLngBounds(points).pad(0.3), { maxZoom: 15 });
+  }
+
+  clearIncident() {
+    this.incidentReports.clearLayers();
   }
 
   drawDevices() {

@@ -1,5 +1,6 @@
 // What the console knows, kept current: reports, incidents, devices and notices in force,
-// loaded over HTTP and then changed live by the staff queue on the WebSocket.
+// loaded over HTTP and then changed live by the staff queue on the WebSocket; and who on the
+// staff has which report open.
 import { api } from '../shared/api.js';
 import { LiveSocket } from '../shared/socket.js';
 
@@ -15,6 +16,9 @@ export class Live extends EventTarget {
     this.devices = new Map();
     this.notices = new Map();
     this.stats = null;
+    /** Who on the staff has which report open: report id → login names. */
+    this.presence = {};
+    this.openReport = null;
   }
 
   /** Notices in force, then the live connection; the rest comes once the queue is watched. */
@@ -43,6 +47,8 @@ export class Live extends EventTarget {
     this.socket = new LiveSocket((socket) => socket.send({ type: 'auth', token: this.token }));
     this.socket.on('authenticated', () => {
       this.socket.send({ type: 'watch' });
+      // Colleagues see again which report this console has open.
+      if (this.openReport) this.socket.send({ type: 'viewing', report_id: this.openReport });
       this.socket.send({ type: 'subscribe', all: true, cursor: this.cursor });
     });
     // Live only once the queue is watched: a socket that is open but not logged in shows nothing.
@@ -60,8 +66,24 @@ export class Live extends EventTarget {
     this.socket.on('task', ({ task }) => this.emit('task', task));
     this.socket.on('notice', (frame) => this.noticeEvent(frame));
     this.socket.on('notice_expired', (frame) => this.noticeGone(frame.thread_id, frame.cursor));
+    this.socket.on('presence', ({ viewing }) => {
+      this.presence = viewing;
+      this.emit('presence', viewing);
+    });
     this.socket.on('subscribed', (frame) => (this.cursor = frame.cursor));
     this.socket.onStatus((state) => state === 'offline' && this.emit('connection', state));
+  }
+
+  /** Tells colleagues which report this console has open (`null`: none). */
+  viewing(reportId) {
+    if (reportId === this.openReport) return;
+    this.openReport = reportId;
+    this.socket?.send({ type: 'viewing', report_id: reportId });
+  }
+
+  /** Who else, besides `me`, has the report open. */
+  othersViewing(reportId, me) {
+    return (this.presence[reportId] ?? []).filter((name) => name !== me);
   }
 
   reportEvent(frame) {

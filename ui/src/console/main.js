@@ -1,5 +1,5 @@
-// The operators' console: log in, then the live map with the queue, reports, notices and,
-// for admins, the audit log. Each role sees only the actions it may take.
+// The operators' console: log in, then the live map with the queue, reports, notices,
+// incidents, teams and statistics and, for admins, the audit log. Each role sees only the actions it may take.
 import 'leaflet/dist/leaflet.css';
 import '../shared/base.css';
 import './console.css';
@@ -17,6 +17,8 @@ import { UrgentAlerts } from './urgency.js';
 import { BulkAcknowledge } from './bulk.js';
 import { legend } from './legend.js';
 import { TeamsView } from './teams.js';
+import { IncidentsView } from './incidents.js';
+import { StatsView } from './stats.js';
 import { ReportPanel } from './report.js';
 
 const TOKEN = 'vedetta.token';
@@ -98,21 +100,30 @@ async function openConsole(user, token) {
     onDraft: (notice) => { views.show('notices'); notices.open(notice.id); },
   });
   const categoryName = (code) => localized(categories.find((c) => c.code === code)?.name, code);
-  const layers = new MapLayers(zones, live, { onReport: (id) => selectReport(id), categoryName });
+  const layers = new MapLayers(zones, live, { onReport: (id) => selectReport(id), onIncident: (id) => selectIncident(id), categoryName });
   const mayTriage = ['operator', 'approver'].includes(user.role);
   const bulk = mayTriage ? new BulkAcknowledge(live, { flash: shell.flash }) : null;
-  const queue = new Queue(live, { categories, onSelect: (id) => selectReport(id), bulk });
+  const queue = new Queue(live, { categories, onSelect: (id) => selectReport(id), bulk, me: user.name });
   const alerts = new UrgentAlerts(live, categories);
   shell.alerts.append(alerts.element);
   const notices = new NoticesView({ user, live, zoneMap: zones, detail: shell.detail, flash: shell.flash });
   const teams = new TeamsView(live, { onReport: (id) => selectReport(id) });
-  const views = new Views(shell, { queue, notices, teams, user });
+  const incidents = new IncidentsView(live, {
+    categories, detail: shell.detail, layers, user, flash: shell.flash,
+    onReport: (id) => selectReport(id),
+    onDraft: (notice) => { views.show('notices'); notices.open(notice.id); },
+  });
+  const stats = new StatsView({ categories });
+  const views = new Views(shell, { queue, notices, teams, incidents, stats, user });
   counters(shell.counters, live);
   live.addEventListener('connection', (event) => shell.connection(event.detail.value));
   live.addEventListener('unauthorized', () => logOut());
   views.show('map');
 
-  views.onLeave = () => reportPanel.forget();
+  views.onLeave = () => {
+    reportPanel.forget();
+    incidents.forget();
+  };
 
   function selectReport(id) {
     views.show('map');
@@ -120,6 +131,11 @@ async function openConsole(user, token) {
     reportPanel.open(id);
     const report = live.reports.get(id);
     if (report) layers.focus(report);
+  }
+
+  function selectIncident(id) {
+    views.show('incidents');
+    incidents.open(id);
   }
 }
 
@@ -133,10 +149,12 @@ function openAdminConsole(user) {
 }
 
 class Views {
-  constructor(shell, { queue, notices, teams, user }) {
+  constructor(shell, { queue, notices, teams, incidents, stats, user }) {
+    this.stats = stats;
     this.shell = shell;
-    this.panels = { map: queue.element, notices: notices.element, teams: teams.element };
+    this.panels = { map: queue.element, notices: notices.element, teams: teams.element, incidents: incidents.element };
     this.teams = teams;
+    this.incidents = incidents;
     this.notices = notices;
     this.user = user;
     shell.nav.addEventListener('click', (event) => {
@@ -155,10 +173,16 @@ class Views {
     }
     this.shell.root.dataset.view = view;
     if (view === 'audit') return fill(this.shell.wide, auditView());
+    if (view === 'stats') {
+      fill(this.shell.wide, this.stats.element);
+      return this.stats.load();
+    }
     fill(this.shell.panel, this.panels[view]);
-    fill(this.shell.detail, h('p', { class: 'hint' }, t(view === 'notices' ? 'console.pick_notice' : 'console.pick_report')));
+    const hint = { notices: 'console.pick_notice', incidents: 'console.pick_incident' }[view] ?? 'console.pick_report';
+    fill(this.shell.detail, h('p', { class: 'hint' }, t(hint)));
     if (view === 'notices') this.notices.load();
     if (view === 'teams') this.teams.load();
+    if (view === 'incidents') this.incidents.load();
   }
 }
 
@@ -167,7 +191,9 @@ function layout(user) {
   const nav = h('nav', { 'aria-label': t('nav.label') },
     admin ? null : h('button', { type: 'button', dataset: { view: 'map' }, id: 'nav-map' }, t('nav.map')),
     admin ? null : h('button', { type: 'button', dataset: { view: 'notices' }, id: 'nav-notices' }, t('nav.notices')),
+    admin ? null : h('button', { type: 'button', dataset: { view: 'incidents' }, id: 'nav-incidents' }, t('nav.incidents')),
     admin ? null : h('button', { type: 'button', dataset: { view: 'teams' }, id: 'nav-teams' }, t('nav.teams')),
+    admin ? null : h('button', { type: 'button', dataset: { view: 'stats' }, id: 'nav-stats' }, t('nav.stats')),
     admin ? h('button', { type: 'button', dataset: { view: 'audit' }, id: 'nav-audit' }, t('nav.audit')) : null);
   const link = h('span', { class: 'connection offline', id: 'connection', role: 'status' }, t('console.offline'));
   const flashBox = h('div', { class: 'flash', id: 'flash', role: 'status', 'aria-live': 'polite' });

@@ -1,5 +1,5 @@
 // Drawing a notice's area on the live map: a polygon point by point, a circle (centre and
-// radius), or whole zones found by name; the hub says which zones the area covers as it is drawn.
+// radius), or whole zones found by name; corners can be dragged and taken back one by one; the hub says which zones the area covers as it is drawn.
 import L from '../shared/leaflet.js';
 import { api } from '../shared/api.js';
 import { field, fill, h } from '../shared/dom.js';
@@ -8,6 +8,7 @@ import { PlaceSearch } from '../shared/place-search.js';
 import { placesByIds } from '../shared/places.js';
 
 const AREA_COLOUR = '#0d47a1';
+const VERTEX_PANE = 'area-vertices';
 
 export class AreaEditor {
   constructor(zoneMap, area = {}) {
@@ -21,6 +22,10 @@ export class AreaEditor {
     this.mode = null;
     this.points = [];
     this.layer = L.layerGroup().addTo(this.map);
+    // Corners sit in a pane of their own that still takes the pointer while drawing, so they
+    // can be dragged where they belong.
+    if (!this.map.getPane(VERTEX_PANE)) this.map.createPane(VERTEX_PANE);
+    this.vertices = L.layerGroup().addTo(this.map);
     this.covered = h('p', { id: 'covered-zones', class: 'covered', 'aria-live': 'polite' });
     this.onClick = (event) => this.click(event.latlng);
     this.map.on('click', this.onClick);
@@ -31,6 +36,7 @@ export class AreaEditor {
   destroy() {
     this.map.off('click', this.onClick);
     this.layer.remove();
+    this.vertices.remove();
     this.zoneMap.setHighlights('area-editor', new Map());
   }
 
@@ -178,15 +184,35 @@ export class AreaEditor {
 
   redraw() {
     this.layer.clearLayers();
+    this.vertices.clearLayers();
     const style = { color: AREA_COLOUR, weight: 3, fillOpacity: 0.15, interactive: false };
     this.area.polygons.forEach((ring) => L.polygon(ring.map((p) => [p.lat, p.lon]), style).addTo(this.layer));
     this.area.circles.forEach((c) => L.circle([c.lat, c.lon], { ...style, radius: c.radius_km * 1000 }).addTo(this.layer));
     this.zoneMap.setHighlights('area-editor',
       new Map(this.area.zones.map((id) => [id, { colour: AREA_COLOUR, opacity: style.fillOpacity }])));
     if (this.points.length) {
-      L.polyline(this.points.map((p) => [p.lat, p.lon]), { ...style, dashArray: '6 6' }).addTo(this.layer);
-      this.points.forEach((p) => L.circleMarker([p.lat, p.lon], { radius: 4, color: AREA_COLOUR, interactive: false }).addTo(this.layer));
+      const outline = L.polyline(this.points.map((p) => [p.lat, p.lon]), { ...style, dashArray: '6 6' }).addTo(this.layer);
+      this.points.forEach((p, index) => this.vertex(p, index, outline).addTo(this.vertices));
     }
+  }
+
+  /** A corner of the outline being drawn, which can be dragged; the outline follows it. */
+  vertex(point, index, outline) {
+    const label = t('area.corner', { number: index + 1 });
+    const marker = L.marker([point.lat, point.lon], {
+      pane: VERTEX_PANE, draggable: true, keyboard: false, title: label, alt: label,
+      icon: L.divIcon({ className: 'area-vertex', iconSize: [14, 14] }),
+    });
+    marker.on('drag', () => {
+      const at = marker.getLatLng();
+      this.points[index] = { lat: round(at.lat), lon: round(at.lng) };
+      outline.setLatLngs(this.points.map((p) => [p.lat, p.lon]));
+    });
+    marker.on('dragend', () => {
+      this.showProgress();
+      this.redraw();
+    });
+    return marker;
   }
 }
 

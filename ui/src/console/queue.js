@@ -1,5 +1,6 @@
 // The queue beside the map: every report, the urgent and nearest to their target first (or
-// newest first), filtered by status, category, zone, time and overdue, and updated live.
+// newest first), filtered by status, category, zone, time and overdue, and updated live, with
+// who else has each one open.
 import { fill, h, options } from '../shared/dom.js';
 import { formatTime, localized, t } from '../shared/i18n.js';
 import { PlaceSearch } from '../shared/place-search.js';
@@ -15,8 +16,9 @@ const FILTERS = 'vedetta.queue.filters';
 const CLOCK_MS = 30e3;
 
 export class Queue {
-  constructor(live, { categories, onSelect, bulk }) {
+  constructor(live, { categories, onSelect, bulk, me }) {
     this.live = live;
+    this.me = me;
     this.categories = categories;
     this.onSelect = onSelect;
     /** Several reports taken in hand at once, for those who may triage. */
@@ -29,7 +31,7 @@ export class Queue {
     this.count = h('p', { class: 'hint', id: 'queue-count', 'aria-live': 'polite' });
     this.element = h('section', { class: 'panel-body', 'aria-label': t('queue.title') },
       this.filterForm(), this.count, bulk?.element, this.list);
-    for (const kind of ['report', 'stats', 'reload']) live.addEventListener(kind, () => this.render());
+    for (const kind of ['report', 'stats', 'reload', 'presence']) live.addEventListener(kind, () => this.render());
     setInterval(() => this.render(), CLOCK_MS);
     this.render();
   }
@@ -108,7 +110,14 @@ export class Queue {
       h('strong', {}, localized(category?.name, report.category)),
       h('span', { class: 'row-text' }, report.text || '—'),
       h('small', {}, `${formatTime(report.received_at)} · ${report.zones[0]?.name ?? t('queue.outside')}`),
-      timeLeft(report) ? h('small', { class: 'time-left' }, timeLeft(report)) : null));
+      timeLeft(report) ? h('small', { class: 'time-left' }, timeLeft(report)) : null,
+      this.openBy(report)));
+  }
+
+  /** Colleagues who have the report open. */
+  openBy(report) {
+    const others = this.live.othersViewing(report.id, this.me);
+    return others.length ? h('small', { class: 'open-by' }, `◉ ${t('queue.open_by', { names: others.join(', ') })}`) : null;
   }
 }
 

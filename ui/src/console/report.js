@@ -1,6 +1,7 @@
 // One report in the side panel: details, photo and history, and for operators the triage,
 // dispatch and escalation forms.
 import { api, imageUrl } from '../shared/api.js';
+import { dispatchForm, escalateForm } from './actions.js';
 import { incidentForm } from './incident.js';
 import { field, fill, h, options } from '../shared/dom.js';
 import { formatTime, localized, t } from '../shared/i18n.js';
@@ -24,6 +25,7 @@ export class ReportPanel {
       if (this.typing()) this.markChanged();
       else this.show(this.reportId);
     });
+    live.addEventListener('presence', () => this.showPresence());
   }
 
   /** Whether the operator has started writing in one of the forms. */
@@ -42,6 +44,7 @@ export class ReportPanel {
   /** Another view took the panel. */
   forget() {
     this.reportId = null;
+    this.live.viewing(null);
     this.revokePhoto();
   }
 
@@ -60,12 +63,15 @@ export class ReportPanel {
 
   async show(id) {
     this.reportId = id;
+    this.live.viewing(id);
     const requests = [api(`/api/v1/reports/${id}`), api(`/api/v1/reports/${id}/history`)];
     if (this.mayTriage) requests.push(api('/api/v1/teams'));
     const [report, history, teams] = await Promise.all(requests);
     if (id !== this.reportId) return;
     const category = this.categories.find((c) => c.code === report.category);
     const fresh = this.element.querySelector('.report-detail')?.dataset.reportId !== id;
+    const path = `/api/v1/reports/${id}`;
+    const act = (to, body, done) => this.act(to, body, done);
     fill(this.element,
       h('article', { class: 'report-detail', dataset: { reportId: id }, 'aria-labelledby': 'report-title' },
         h('button', { type: 'button', class: 'close', 'aria-label': t('console.close'), onclick: () => this.close() }, '×'),
@@ -75,20 +81,31 @@ export class ReportPanel {
           h('span', { class: `badge status-${report.status}`, id: 'report-status' },
             `${STATUS_GLYPHS[report.status]} ${t(`report.${report.status}`)}`),
           report.overdue ? h('span', { class: 'badge overdue' }, t('queue.overdue')) : null),
+        h('p', { class: 'presence', id: 'report-presence', role: 'status' }),
         h('p', { class: 'report-text' }, report.text || '—'),
         facts(report),
         report.has_photo ? this.photo(report) : null,
         h('h3', {}, t('report.history')),
         historyList(history.history),
         this.mayTriage ? this.triageForm(report) : null,
-        this.mayTriage ? this.dispatchForm(report, teams.teams) : null,
-        this.mayTriage ? incidentForm(report, this.live, (path, body, done) => this.act(path, body, done)) : null,
-        this.mayTriage ? this.escalateForm(report) : null,
+        this.mayTriage ? dispatchForm(path, teams.teams, act) : null,
+        this.mayTriage ? incidentForm(report, this.live, act) : null,
+        this.mayTriage ? escalateForm(path, { act, flash: this.flash, onDraft: this.onDraft }) : null,
         this.mayTriage ? this.publicationForm(report) : null));
+    this.showPresence();
     if (!fresh) return;
     this.element.scrollTop = 0;
     // Keyboard and screen-reader users land in the report they opened, not back on the page.
     this.element.querySelector('#report-title').focus({ preventScroll: true });
+  }
+
+  /** Says who else has this report open, so two people don't triage it at once. */
+  showPresence() {
+    const line = this.element.querySelector('#report-presence');
+    if (!line) return;
+    const others = this.live.othersViewing(this.reportId, this.user.name);
+    line.hidden = !others.length;
+    line.textContent = others.length ? t('report.also_open', { names: others.join(', ') }) : '';
   }
 
   close() {
@@ -131,36 +148,6 @@ export class ReportPanel {
     field(t('report.public_note'), publicNote, t('report.public_note_hint')),
     field(t('report.internal_note'), internalNote, t('report.internal_note_hint')),
     h('button', { type: 'submit', class: 'primary' }, t('report.apply')));
-  }
-
-  dispatchForm(report, teams) {
-    if (!teams.length) return h('p', { class: 'hint' }, t('report.no_teams'));
-    const team = options(h('select', { id: 'dispatch-team', required: true }), teams.map((x) => [x.id, x.name]), '—');
-    const note = h('input', { id: 'dispatch-note', type: 'text', maxlength: 1000 });
-    return h('form', { class: 'action-form', onsubmit: (event) => {
-      event.preventDefault();
-      this.act(`/api/v1/reports/${report.id}/dispatch`, { team: team.value, note: note.value.trim() || undefined }, t('report.dispatched'));
-    } },
-    h('h3', {}, t('report.dispatch')),
-    field(t('report.team'), team),
-    field(t('report.task_note'), note),
-    h('button', { type: 'submit' }, t('report.send_team')));
-  }
-
-  escalateForm(report) {
-    const status = options(h('select', { id: 'escalate-status', required: true }),
-      ['Actual', 'Exercise', 'Test'].map((s) => [s, t(`status.${s}`)]), t('notice.choose_status'));
-    const area = options(h('select', { id: 'escalate-area' }), [['circle', t('report.area_circle')], ['zones', t('report.area_zones')]]);
-    return h('form', { class: 'action-form', onsubmit: async (event) => {
-      event.preventDefault();
-      if (!status.value) return this.flash(t('notice.status_required'), 'error');
-      const notice = await this.act(`/api/v1/reports/${report.id}/escalate`, { status: status.value, area: area.value }, t('report.escalated'));
-      if (notice) this.onDraft(notice);
-    } },
-    h('h3', {}, t('report.escalate')),
-    field(t('notice.status'), status),
-    field(t('report.area'), area),
-    h('button', { type: 'submit' }, t('report.open_draft')));
   }
 
   /** Publishing a report's text is a deliberate act with an end date, confirmed first. */
