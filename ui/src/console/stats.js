@@ -5,7 +5,7 @@
 import 'uplot/dist/uPlot.min.css';
 import { api, download } from '../shared/api.js';
 import { fill, h, options } from '../shared/dom.js';
-import { formatTime, localized, t } from '../shared/i18n.js';
+import { formatTime, language, localized, t } from '../shared/i18n.js';
 import { PlaceSearch } from '../shared/place-search.js';
 import { STATUSES } from './queue.js';
 
@@ -171,10 +171,15 @@ async function drawTimeline(element, timeline, since) {
     width: Math.max(320, Math.min(element.clientWidth || 900, 1100)),
     height: 260,
     title: t('stats.timeline_chart'),
-    series: [{}, ...SERIES.map((series) => ({
-      label: t(`stats.${series.key}`), stroke: series.stroke, dash: series.dash, width: 2,
-    }))],
-    axes: [{}, { label: t('stats.reports'), size: 50 }],
+    series: [
+      { label: t('stats.when'), value: (_, seconds) => (seconds ? formatTime(new Date(seconds * 1000).toISOString()) : '—') },
+      ...SERIES.map((series) => ({ label: t(`stats.${series.key}`), stroke: series.stroke, dash: series.dash, width: 2 })),
+    ],
+    // Dates the way the operator reads them, not uPlot's American default.
+    axes: [
+      { space: 90, size: 50, values: (_, splits) => splits.map((seconds) => axisDate(seconds, timeline.bucket)) },
+      { label: t('stats.reports'), size: 50 },
+    ],
     scales: { y: { range: (_, min, max) => [0, Math.max(1, max)] } },
   }, data, element);
   chart.root.setAttribute('role', 'img');
@@ -192,6 +197,13 @@ function everyBucket(timeline, since) {
   const times = [];
   for (let at = first; at <= floor(Date.now() / 1000); at += step) times.push(at);
   return [times, ...SERIES.map((series) => times.map((at) => byStart.get(at)?.[series.key] ?? 0))];
+}
+
+function axisDate(seconds, bucket) {
+  const locale = language() === 'it' ? 'it-IT' : 'en-GB';
+  const at = new Date(seconds * 1000);
+  const day = at.toLocaleDateString(locale, { day: 'numeric', month: 'short' });
+  return bucket === 'hour' ? `${day}\n${at.toLocaleTimeString(locale, { hour: '2-digit', minute: '2-digit' })}` : day;
 }
 
 function duration(seconds) {
