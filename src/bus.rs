@@ -5,7 +5,8 @@
 
 use std::sync::Arc;
 
-use tokio::sync::broadcast;
+use tokio::sync::broadcast::{self, error::RecvError};
+use tokio_util::sync::CancellationToken;
 
 use crate::notices::NoticeEvent;
 use crate::reports::Report;
@@ -66,6 +67,53 @@ impl Bus {
             }
             let _ = self.tx.send(event);
         }
+    }
+}
+
+impl Bus {
+    /// The listening side, for the channels and background tasks: they hear, never publish.
+    pub fn events(&self) -> Events {
+        Events { bus: self.clone() }
+    }
+}
+
+/// What the channels and background tasks get of the bus: subscriptions only. Only the
+/// store's writer publishes, after COMMIT.
+#[derive(Clone)]
+pub struct Events {
+    bus: Bus,
+}
+
+impl Events {
+    pub fn subscribe(&self) -> broadcast::Receiver<Event> {
+        self.bus.subscribe()
+    }
+
+    pub fn subscribe_notices(&self) -> broadcast::Receiver<Arc<NoticeEvent>> {
+        self.bus.subscribe_notices()
+    }
+}
+
+/// What a follower of the bus hears next.
+pub enum Heard<T> {
+    Event(T),
+    /// The follower fell behind and this many events are gone: it must catch up from the store.
+    Missed(u64),
+}
+
+/// The next thing `events` hears; `None` once `shutdown` is cancelled or the bus is gone. The
+/// one loop every follower of the bus runs: `while let Some(heard) = next(..).await`.
+pub async fn next<T: Clone>(
+    events: &mut broadcast::Receiver<T>,
+    shutdown: &CancellationToken,
+) -> Option<Heard<T>> {
+    tokio::select! {
+        _ = shutdown.cancelled() => None,
+        received = events.recv() => match received {
+            Ok(event) => Some(Heard::Event(event)),
+            Err(RecvError::Lagged(missed)) => Some(Heard::Missed(missed)),
+            Err(RecvError::Closed) => None,
+        },
     }
 }
 

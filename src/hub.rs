@@ -6,21 +6,19 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::auth::Accounts;
-use crate::bus::Bus;
+use crate::bus::Events;
 use crate::channels::mqtt::MqttHealth;
 use crate::clock::SharedClock;
 use crate::config::Config;
 use crate::metrics::Metrics;
 use crate::notices::Notices;
 use crate::reports::Intake;
-use crate::store::Store;
 use crate::triage::Triage;
 use crate::zones::ZoneDirectory;
 
 #[derive(Clone)]
 pub struct Hub {
     pub config: Arc<Config>,
-    pub store: Store,
     pub zones: ZoneDirectory,
     /// The zones as vector tiles for maps, cut on demand and cached.
     pub zone_tiles: crate::tiles::ZoneTileService,
@@ -35,7 +33,8 @@ pub struct Hub {
     pub sessions: crate::channels::ws::Sessions,
     /// WebSocket sessions following reports, each sent only its own reporter updates.
     pub followers: crate::channels::ws::Followers,
-    pub bus: Bus,
+    /// Committed events, to listen to (only the store's writer publishes).
+    pub events: Events,
     /// What the hub counts, served at `/metrics`.
     pub metrics: Arc<Metrics>,
     /// Base of the links in feeds and CAP documents (`public_url`, or the bound address).

@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 use tokio::runtime::Runtime;
 use vedetta::app::RunningApp;
 use vedetta::auth::Role;
-use vedetta::store::notices as notice_rows;
+use vedetta::notices::Interest;
 
 use crate::broker::Broker;
 use crate::device::PREFIX;
@@ -127,13 +127,13 @@ fn elapsed_until(start_ns: u128, end_ns: u128) -> Duration {
 
 /// The bytes of the last notice event, as the hub published them.
 async fn last_frame(app: &RunningApp) -> Vec<u8> {
-    let events = app
+    let owed = app
         .hub()
-        .store
-        .read(|conn| notice_rows::events_after(conn, 0, 10_000))
+        .notices
+        .owed(Interest::Everything, Some(0))
         .await
         .unwrap();
-    events.last().unwrap().frame.clone()
+    owed.events.last().unwrap().frame.clone()
 }
 
 /// An operator who drafts and an approver who approves, over the HTTP API.

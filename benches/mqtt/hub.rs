@@ -61,7 +61,7 @@ pub fn writer_means(app: &RunningApp, before: [f64; 4]) -> (f64, f64) {
 
 /// The writer's histogram totals: jobs, commits, commit seconds, timed commits.
 pub fn writer_totals(app: &RunningApp) -> [f64; 4] {
-    let metrics = app.hub().store.writer_metrics();
+    let metrics = app.writer_metrics();
     [
         metrics.batch_size.sum(),
         metrics.batch_size.count() as f64,

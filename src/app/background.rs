@@ -35,7 +35,7 @@ pub(super) async fn serve_metrics(hub: &Hub) -> anyhow::Result<Option<SocketAddr
 
 /// Counts published notices as the bus announces them.
 async fn count_published(hub: Hub) {
-    let mut notices = hub.bus.subscribe_notices();
+    let mut notices = hub.events.subscribe_notices();
     while let Some(event) = hub.shutdown.run_until_cancelled(notices.recv()).await {
         match event {
             Ok(event) => {
@@ -74,14 +74,14 @@ pub(super) fn spawn_background_work(hub: &Hub) {
     hub.tasks.spawn(
         hub.sessions
             .clone()
-            .run(hub.bus.clone(), hub.shutdown.clone()),
+            .run(hub.events.clone(), hub.shutdown.clone()),
     );
     hub.tasks.spawn(
         hub.followers
             .clone()
-            .run(hub.bus.clone(), hub.shutdown.clone()),
+            .run(hub.events.clone(), hub.shutdown.clone()),
     );
-    let (notices, clock, bus) = (hub.notices.clone(), hub.clock.clone(), hub.bus.clone());
+    let (notices, clock, bus) = (hub.notices.clone(), hub.clock.clone(), hub.events.clone());
     hub.tasks.spawn(run_expiry(
         notices.clone(),
         clock,
@@ -92,7 +92,7 @@ pub(super) fn spawn_background_work(hub: &Hub) {
         .spawn(flush_deliveries_periodically(notices, hub.shutdown.clone()));
     hub.tasks.spawn(run_overdue(
         hub.triage.clone(),
-        hub.bus.clone(),
+        hub.events.clone(),
         hub.shutdown.clone(),
     ));
     let purge_every = Duration::from_secs(u64::from(hub.config.retention.purge_every_hours) * 3600);

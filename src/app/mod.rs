@@ -37,6 +37,8 @@ pub struct RunningApp {
     http_addr: SocketAddr,
     metrics_addr: Option<SocketAddr>,
     hub: Hub,
+    /// Kept here, not in the hub: the channels reach data only through the domain.
+    store: Store,
     server: JoinHandle<std::io::Result<()>>,
 }
 
@@ -52,7 +54,7 @@ pub async fn start_with_clock(config: Config, clock: SharedClock) -> anyhow::Res
         .await
         .with_context(|| format!("cannot listen on {}", config.listen))?;
     let http_addr = listener.local_addr()?;
-    let hub = build_hub(config, clock, http_addr).await?;
+    let (hub, store) = build_hub(config, clock, http_addr).await?;
     spawn_background_work(&hub);
     let metrics_addr = serve_metrics(&hub).await?;
     tracing::info!(%http_addr, "listening on http://{http_addr}");
@@ -61,6 +63,7 @@ pub async fn start_with_clock(config: Config, clock: SharedClock) -> anyhow::Res
         metrics_addr,
         server: tokio::spawn(serve_http(listener, hub.clone())),
         hub,
+        store,
     })
 }
 
@@ -69,7 +72,7 @@ async fn build_hub(
     config: Arc<Config>,
     clock: SharedClock,
     http_addr: SocketAddr,
-) -> anyhow::Result<Hub> {
+) -> anyhow::Result<(Hub, Store)> {
     let bus = Bus::new();
     let store = Store::open(&config.data_dir, bus.clone())
         .with_context(|| format!("cannot open the database in {}", config.data_dir.display()))?;
@@ -86,7 +89,7 @@ async fn build_hub(
         intake: intake.clone(),
         notices: notices.clone(),
         triage: triage.clone(),
-        bus: bus.clone(),
+        bus: bus.events(),
     };
     let (mqtt, _link) = channels::mqtt::start(&config, deps, shutdown.clone(), &tasks)?;
     let accounts_settings = AccountSettings::from_config(&config);
@@ -103,12 +106,11 @@ async fn build_hub(
         .as_deref()
         .map(crate::tiles::Basemap::open)
         .transpose()?;
-    Ok(Hub {
+    let hub = Hub {
         public_url: public_url
             .unwrap_or_else(|| format!("http://{http_addr}"))
             .into(),
         config,
-        store,
         zone_tiles: crate::tiles::ZoneTileService::new(zones.clone()),
         zones,
         basemap,
@@ -118,13 +120,14 @@ async fn build_hub(
         triage,
         sessions: Default::default(),
         followers: Default::default(),
-        bus,
+        events: bus.events(),
         metrics,
         clock,
         mqtt,
         shutdown,
         tasks,
-    })
+    };
+    Ok((hub, store))
 }
 
 /// Serves HTTP and WebSocket until shutdown, then waits for every connection to finish.
@@ -173,9 +176,14 @@ impl RunningApp {
         &self.hub
     }
 
+    /// How the store's writer is doing (batches, queue), for benchmarks.
+    pub fn writer_metrics(&self) -> &crate::metrics::WriterMetrics {
+        self.store.writer_metrics()
+    }
+
     /// Rebuilds the zone index from the store, after `vedetta zones import` ran beside the hub.
     pub async fn reload_zones(&self) -> anyhow::Result<usize> {
-        let zones = self.hub.store.read(store::zones::load_all).await?;
+        let zones = self.store.read(store::zones::load_all).await?;
         let count = zones.len();
         self.hub.zones.replace(ZoneIndex::new(zones));
         tracing::info!(zones = count, "zone index reloaded");
@@ -218,7 +226,7 @@ impl RunningApp {
         {
             tracing::warn!("sessions still open after {DRAIN_TIMEOUT:?}; closing anyway");
         }
-        self.hub.store.shutdown().await;
+        self.store.shutdown().await;
         tracing::info!("stopped; every accepted write is committed");
         Ok(())
     }

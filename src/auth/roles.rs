@@ -23,8 +23,10 @@ pub enum Role {
 pub enum Action {
     /// Reports (without contact details), incidents, statistics, teams, devices, notices.
     Read,
-    /// Handle reports: see reporters' contact details and photos, change statuses.
+    /// Handle reports: change statuses, write notes, dispatch, escalate.
     Triage,
+    /// See who reported: contact details, device ids and photos.
+    ReadReporters,
     Draft,
     Approve,
     ManageUsers,
@@ -53,7 +55,9 @@ impl Role {
         match action {
             Action::Read => self != Role::Admin,
             Action::ReadMetrics => true,
-            Action::Triage | Action::Draft => matches!(self, Role::Operator | Role::Approver),
+            Action::Triage | Action::ReadReporters | Action::Draft => {
+                matches!(self, Role::Operator | Role::Approver)
+            }
             Action::Approve => self == Role::Approver,
             Action::ManageUsers | Action::ReadAudit => self == Role::Admin,
         }
@@ -69,6 +73,9 @@ impl Action {
             Action::ReadMetrics => "reading metrics needs a staff login",
             Action::Triage => {
                 "handling reports and their reporters' contact details needs the operator or approver role"
+            }
+            Action::ReadReporters => {
+                "reporters' contact details and photos are for the operator and approver roles, who handle reports"
             }
             Action::Draft => "drafting and editing notices needs the operator or approver role",
             Action::Approve => "approving or rejecting notices needs the approver role",
@@ -106,6 +113,14 @@ impl Staff {
     }
 }
 
+impl Staff {
+    /// Whether this caller sees who reported (contact details, device ids, photos): the one
+    /// rule every channel applies when it shows a report to staff.
+    pub fn sees_reporters(&self) -> bool {
+        self.role.may(Action::ReadReporters)
+    }
+}
+
 fn article(role: Role) -> &'static str {
     match role {
         Role::Operator | Role::Approver | Role::Admin => "an",
@@ -123,6 +138,7 @@ mod tests {
             [
                 Action::Read,
                 Action::Triage,
+                Action::ReadReporters,
                 Action::Draft,
                 Action::Approve,
                 Action::ManageUsers,
@@ -140,6 +156,7 @@ mod tests {
             [
                 Action::Read,
                 Action::Triage,
+                Action::ReadReporters,
                 Action::Draft,
                 Action::ReadMetrics
             ]
@@ -149,6 +166,7 @@ mod tests {
             [
                 Action::Read,
                 Action::Triage,
+                Action::ReadReporters,
                 Action::Draft,
                 Action::Approve,
                 Action::ReadMetrics

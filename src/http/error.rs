@@ -5,7 +5,6 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 use crate::problem::{ErrorCode, Problem};
-use crate::store::StoreError;
 
 /// Any handler error. The body is `{"error", "message", "field"}`.
 #[derive(Debug)]
@@ -41,12 +40,6 @@ impl IntoResponse for ApiError {
 impl From<Problem> for ApiError {
     fn from(problem: Problem) -> ApiError {
         ApiError(problem)
-    }
-}
-
-impl From<StoreError> for ApiError {
-    fn from(err: StoreError) -> ApiError {
-        ApiError(Problem::internal(&err))
     }
 }
 

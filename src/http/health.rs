@@ -8,7 +8,6 @@ use axum::http::StatusCode;
 use serde_json::{Value, json};
 
 use crate::hub::Hub;
-use crate::store::StoreError;
 
 /// A write that takes longer than this means the disk is in trouble.
 const WRITE_PROBE_TIMEOUT: Duration = Duration::from_secs(3);
@@ -21,15 +20,7 @@ pub async fn healthz() -> Json<Value> {
 /// otherwise. A broker that is away is reported but does not make the hub unready: HTTP and
 /// WebSocket keep working without it, and the broker keeps what devices send meanwhile.
 pub async fn readyz(State(hub): State<Hub>) -> (StatusCode, Json<Value>) {
-    let now = hub.clock.now().timestamp_millis();
-    let probe = hub.store.write(move |ctx| -> Result<(), StoreError> {
-        ctx.conn().execute(
-            "INSERT INTO health_probe (id, checked_at) VALUES (1, ?1)
-             ON CONFLICT (id) DO UPDATE SET checked_at = excluded.checked_at",
-            [now],
-        )?;
-        Ok(())
-    });
+    let probe = hub.intake.check_writable();
     let database = match tokio::time::timeout(WRITE_PROBE_TIMEOUT, probe).await {
         Ok(Ok(())) => "writable",
         Ok(Err(err)) => {

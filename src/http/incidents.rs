@@ -12,9 +12,10 @@ use super::reports::staff_view;
 use crate::auth::{Action, Staff};
 use crate::hub::Hub;
 use crate::problem::{ErrorCode, Problem};
-use crate::store::incidents::IncidentFilter;
 use crate::triage::field::DispatchRequest;
-use crate::triage::{EscalateRequest, IncidentStatus, MergeRequest, ResolveRequest, SplitRequest};
+use crate::triage::{
+    EscalateRequest, IncidentFilter, IncidentStatus, MergeRequest, ResolveRequest, SplitRequest,
+};
 
 const DEFAULT_PAGE: i64 = 100;
 const MAX_PAGE: i64 = 500;

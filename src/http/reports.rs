@@ -13,8 +13,7 @@ use super::params;
 use crate::auth::{Action, Staff};
 use crate::hub::Hub;
 use crate::problem::{ErrorCode, Problem};
-use crate::reports::{Origin, RawSubmission, Report, ReportView, Source};
-use crate::store::reports::{self as report_rows, ReportFilter};
+use crate::reports::{Origin, RawSubmission, Report, ReportFilter, ReportView, Source};
 use crate::triage::parse_status;
 
 const DEFAULT_PAGE: i64 = 100;
@@ -50,17 +49,8 @@ pub async fn show(
     staff: Staff,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    staff.require(Action::Read)?;
-    let report = load(&hub, &id).await?;
+    let report = hub.triage.report(&staff, &id).await?;
     Ok(Json(staff_view(&report, &staff, hub.clock.now())))
-}
-
-async fn load(hub: &Hub, id: &str) -> Result<Report, ApiError> {
-    let lookup = id.to_owned();
-    hub.store
-        .read(move |conn| report_rows::get(conn, &lookup))
-        .await?
-        .ok_or_else(|| ApiError::not_found(&format!("report {id}")))
 }
 
 /// `GET /api/v1/reports/{id}/photo`, for the staff who handle reports.
@@ -69,19 +59,13 @@ pub async fn photo(
     staff: Staff,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    staff.require(Action::Triage)?;
-    let lookup = id.clone();
-    let (content_type, bytes) = hub
-        .store
-        .read(move |conn| report_rows::photo(conn, &lookup))
-        .await?
-        .ok_or_else(|| ApiError::not_found(&format!("a photo of report {id}")))?;
+    let (content_type, bytes) = hub.triage.photo(&staff, &id).await?;
     Ok(([(header::CONTENT_TYPE, content_type)], bytes).into_response())
 }
 
 /// What a staff member sees: contact details only for the roles that handle reports.
 pub fn staff_view(report: &Report, staff: &Staff, now: DateTime<Utc>) -> Value {
-    json!(ReportView::of(report, staff.role.may(Action::Triage), now))
+    json!(ReportView::of(report, staff.sees_reporters(), now))
 }
 
 /// `GET /api/v1/reports`: newest first, filtered, one page at a time.
@@ -97,10 +81,7 @@ pub async fn list(
     let now = hub.clock.now();
     let filter = parse_filter(&query, &hub, page, now)?;
     let geojson = wants_geojson(&query, &headers)?;
-    let reports = hub
-        .store
-        .read(move |conn| report_rows::list(conn, &filter))
-        .await?;
+    let reports = hub.triage.reports(&staff, filter).await?;
     let next_cursor = page.next_cursor(&reports, |report| report.seq);
     if geojson {
         let body = json!({

@@ -14,9 +14,8 @@ use super::params;
 use crate::auth::{Action, Staff};
 use crate::hub::Hub;
 use crate::problem::{ErrorCode, Problem};
-use crate::store::reports::ReportFilter;
-use crate::store::stats::StatsScope;
-use crate::triage::{Bucket, OpenData, parse_status};
+use crate::reports::ReportFilter;
+use crate::triage::{Bucket, OpenData, StatsScope, parse_status};
 
 const DEFAULT_EXPORT: i64 = 10_000;
 const MAX_EXPORT: i64 = 100_000;

@@ -6,7 +6,7 @@ use chrono::Duration as ChronoDuration;
 use tokio_util::sync::CancellationToken;
 
 use super::service::Notices;
-use crate::bus::Bus;
+use crate::bus::Events;
 use crate::clock::SharedClock;
 use crate::store::notices as notice_rows;
 
@@ -19,7 +19,7 @@ const FLUSH_EVERY: Duration = Duration::from_secs(5);
 pub async fn run_expiry(
     notices: Notices,
     clock: SharedClock,
-    bus: Bus,
+    bus: Events,
     shutdown: CancellationToken,
 ) {
     let mut published = bus.subscribe_notices();

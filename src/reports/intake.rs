@@ -135,6 +135,15 @@ struct Inner {
 }
 
 impl Intake {
+    /// Commits a write to a probe row: whether reports can be stored now (for `/readyz`).
+    pub async fn check_writable(&self) -> Result<(), StoreError> {
+        let now = self.inner.clock.now().timestamp_millis();
+        self.inner
+            .store
+            .write(move |ctx| crate::store::touch_health_probe(ctx.conn(), now))
+            .await
+    }
+
     pub fn new(
         store: Store,
         zones: ZoneDirectory,

@@ -2,6 +2,7 @@
 
 mod categories;
 mod device_budget;
+mod filter;
 pub mod follow;
 mod intake;
 mod model;
@@ -10,6 +11,7 @@ mod view;
 
 pub use categories::{Category, CategoryCatalog, LocalizedText, default_categories};
 pub use device_budget::DeviceBudget;
+pub use filter::ReportFilter;
 pub use intake::{Intake, IntakeLimiter, IntakeRules, Origin};
 pub use model::{
     ClientRef, Contact, DeviceId, Location, Photo, Receipt, Report, ReportStatus, Source,

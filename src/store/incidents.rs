@@ -6,19 +6,10 @@ use rusqlite::{Connection, OptionalExtension, Row, params};
 use super::StoreError;
 use super::reports::{from_millis, millis};
 use crate::reports::Location;
-use crate::triage::{Incident, IncidentStatus};
+use crate::triage::{Incident, IncidentFilter, IncidentStatus};
 
 const COLUMNS: &str = "seq, id, category, status, lat, lon, report_count, open_count, \
     last_report_at, merged_into, version, created_at, updated_at";
-
-/// Which incidents a listing wants, newest first.
-#[derive(Debug, Clone, Default)]
-pub struct IncidentFilter {
-    pub status: Option<IncidentStatus>,
-    pub category: Option<String>,
-    pub before_seq: Option<i64>,
-    pub limit: usize,
-}
 
 /// A new incident holding one report, which the caller attaches.
 pub fn insert(

@@ -174,3 +174,13 @@ pub fn open_for_tool(data_dir: &Path) -> Result<Connection, StoreError> {
     migrations::apply(&mut conn)?;
     Ok(conn)
 }
+
+/// Records that a write went through, for the readiness probe: one row, overwritten.
+pub fn touch_health_probe(conn: &Connection, now_millis: i64) -> Result<(), StoreError> {
+    conn.execute(
+        "INSERT INTO health_probe (id, checked_at) VALUES (1, ?1)
+         ON CONFLICT (id) DO UPDATE SET checked_at = excluded.checked_at",
+        [now_millis],
+    )?;
+    Ok(())
+}

@@ -6,8 +6,8 @@ use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use super::StoreError;
 use crate::reports::{
-    ClientRef, Contact, DeviceId, Location, Photo, Report, ReportStatus, Source, TriageState,
-    ZoneRef,
+    ClientRef, Contact, DeviceId, Location, Photo, Report, ReportFilter, ReportStatus, Source,
+    TriageState, ZoneRef,
 };
 
 /// A report about to be stored; the store assigns `seq`.
@@ -34,27 +34,6 @@ pub struct NewReport {
     pub incident_id: Option<String>,
     /// The SHA-256 of the follow token its reporter gets with the ack.
     pub follow_token_hash: Option<Vec<u8>>,
-}
-
-/// Which reports a listing wants. Results come newest first.
-#[derive(Debug, Clone, Default)]
-pub struct ReportFilter {
-    /// min lon, min lat, max lon, max lat.
-    pub bbox: Option<[f64; 4]>,
-    pub zone: Option<String>,
-    pub category: Option<String>,
-    pub status: Option<ReportStatus>,
-    /// Open311's two states: `Some(true)` for resolved or rejected, `Some(false)` for the rest.
-    pub closed: Option<bool>,
-    pub since: Option<DateTime<Utc>>,
-    pub until: Option<DateTime<Utc>>,
-    pub incident: Option<String>,
-    /// Only reports late at this time: unacknowledged past their acknowledgement target, or
-    /// open past their resolution target.
-    pub overdue_at: Option<DateTime<Utc>>,
-    /// Page cursor: only reports older than this sequence number.
-    pub before_seq: Option<i64>,
-    pub limit: usize,
 }
 
 pub(super) const COLUMNS: &str = "seq, id, source, device_id, client_ref, category, lat, lon, text, \

@@ -6,15 +6,7 @@ use rusqlite::{Connection, params_from_iter};
 
 use super::StoreError;
 use super::reports::{OVERDUE_AT, millis};
-
-/// Which reports the figures cover.
-#[derive(Debug, Clone, Default)]
-pub struct StatsScope {
-    pub since: Option<DateTime<Utc>>,
-    pub until: Option<DateTime<Utc>>,
-    pub category: Option<String>,
-    pub zone: Option<String>,
-}
+use crate::triage::StatsScope;
 
 /// Reports in one zone.
 #[derive(Debug, Clone, PartialEq)]
@@ -25,32 +17,30 @@ pub struct ZoneCount {
     pub count: i64,
 }
 
-impl StatsScope {
-    /// The WHERE clause and its values.
-    fn condition(&self) -> (String, Vec<Value>) {
-        let mut clauses = vec!["1".to_owned()];
-        let mut values: Vec<Value> = Vec::new();
-        let mut bind = |clause: &str, value: Value| {
-            values.push(value);
-            clauses.push(clause.replace('?', &format!("?{}", values.len())));
-        };
-        if let Some(since) = self.since {
-            bind("r.received_at >= ?", millis(since).into());
-        }
-        if let Some(until) = self.until {
-            bind("r.received_at <= ?", millis(until).into());
-        }
-        if let Some(category) = &self.category {
-            bind("r.category = ?", category.clone().into());
-        }
-        if let Some(zone) = &self.zone {
-            bind(
-                "r.seq IN (SELECT report_seq FROM report_zones WHERE zone_id = ?)",
-                zone.clone().into(),
-            );
-        }
-        (clauses.join(" AND "), values)
+/// The WHERE clause of a scope and its values.
+fn condition_of(scope: &StatsScope) -> (String, Vec<Value>) {
+    let mut clauses = vec!["1".to_owned()];
+    let mut values: Vec<Value> = Vec::new();
+    let mut bind = |clause: &str, value: Value| {
+        values.push(value);
+        clauses.push(clause.replace('?', &format!("?{}", values.len())));
+    };
+    if let Some(since) = scope.since {
+        bind("r.received_at >= ?", millis(since).into());
     }
+    if let Some(until) = scope.until {
+        bind("r.received_at <= ?", millis(until).into());
+    }
+    if let Some(category) = &scope.category {
+        bind("r.category = ?", category.clone().into());
+    }
+    if let Some(zone) = &scope.zone {
+        bind(
+            "r.seq IN (SELECT report_seq FROM report_zones WHERE zone_id = ?)",
+            zone.clone().into(),
+        );
+    }
+    (clauses.join(" AND "), values)
 }
 
 /// (key, count) pairs of `column`.
@@ -59,7 +49,7 @@ pub fn count_by(
     scope: &StatsScope,
     column: &str,
 ) -> Result<Vec<(String, i64)>, StoreError> {
-    let (condition, values) = scope.condition();
+    let (condition, values) = condition_of(scope);
     let sql = format!(
         "SELECT r.{column}, count(*) FROM reports r WHERE {condition} GROUP BY r.{column} ORDER BY 2 DESC"
     );
@@ -76,7 +66,7 @@ pub fn count_by_zone(
     scope: &StatsScope,
     limit: usize,
 ) -> Result<Vec<ZoneCount>, StoreError> {
-    let (condition, values) = scope.condition();
+    let (condition, values) = condition_of(scope);
     let sql = format!(
         "SELECT rz.zone_id, z.level, z.name, count(*) FROM reports r
          JOIN report_zones rz ON rz.report_seq = r.seq LEFT JOIN zones z ON z.id = rz.zone_id
@@ -103,7 +93,7 @@ pub fn durations(
     column: &str,
     due: &str,
 ) -> Result<Vec<(f64, bool)>, StoreError> {
-    let (condition, values) = scope.condition();
+    let (condition, values) = condition_of(scope);
     let resolved_only = if column == "closed_at" {
         " AND r.status = 'resolved'"
     } else {
@@ -127,7 +117,7 @@ pub fn overdue(
     scope: &StatsScope,
     now: DateTime<Utc>,
 ) -> Result<i64, StoreError> {
-    let (condition, mut values) = scope.condition();
+    let (condition, mut values) = condition_of(scope);
     values.push(millis(now).into());
     let late = OVERDUE_AT
         .replace("status", "r.status")
@@ -145,7 +135,7 @@ pub fn received_per_bucket(
     scope: &StatsScope,
     bucket_ms: i64,
 ) -> Result<Vec<(i64, String, i64)>, StoreError> {
-    let (condition, values) = scope.condition();
+    let (condition, values) = condition_of(scope);
     let sql = format!(
         "SELECT (r.received_at / {bucket_ms}) * {bucket_ms}, r.category, count(*) FROM reports r
          WHERE {condition} GROUP BY 1, 2 ORDER BY 1"
@@ -165,7 +155,7 @@ pub fn reached_per_bucket(
     column: &str,
     bucket_ms: i64,
 ) -> Result<Vec<(i64, i64)>, StoreError> {
-    let (condition, values) = scope.condition();
+    let (condition, values) = condition_of(scope);
     let resolved_only = if column == "closed_at" {
         " AND r.status = 'resolved'"
     } else {

@@ -7,7 +7,7 @@ use serde_json::Value;
 use super::StoreError;
 use super::reports::{from_millis, millis};
 use crate::reports::{DeviceId, Report, ReportStatus};
-use crate::triage::{HistoryEntry, OverdueStep, RejectionReason, ReporterUpdate};
+use crate::triage::{Followed, HistoryEntry, OverdueStep, RejectionReason, ReporterUpdate};
 
 /// The status columns of a report after a change.
 #[derive(Debug, Clone)]
@@ -140,12 +140,6 @@ pub fn insert_update(
         device_id: device_id.cloned(),
         frame,
     })
-}
-
-/// The reports a reporter session follows, opened by their follow tokens.
-#[derive(Debug, Clone, Default)]
-pub struct Followed {
-    pub report_seqs: Vec<i64>,
 }
 
 /// Updates on the followed reports after `cursor`, oldest first, at most `limit`.

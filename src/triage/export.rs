@@ -8,8 +8,9 @@ use serde_json::{Value, json};
 
 use super::service::Triage;
 use crate::problem::Problem;
+use crate::reports::ReportFilter;
 use crate::reports::{Report, ReportStatus};
-use crate::store::reports::{self as report_rows, ReportFilter};
+use crate::store::reports as report_rows;
 
 /// One published report.
 #[derive(Debug, Clone, Serialize, PartialEq)]

@@ -14,9 +14,10 @@ use super::transitions::Change;
 use crate::auth::{Action, Staff};
 use crate::bus::Event;
 use crate::problem::{ErrorCode, Problem};
+use crate::reports::ReportFilter;
 use crate::reports::{Report, ReportStatus, bounded_text};
 use crate::store::incidents as incident_rows;
-use crate::store::reports::{self as report_rows, NewReport, ReportFilter};
+use crate::store::reports::{self as report_rows, NewReport};
 use crate::store::triage as triage_rows;
 use crate::store::{StoreError, WriteCtx, audit};
 
@@ -156,7 +157,7 @@ impl Triage {
 
     pub async fn incidents(
         &self,
-        filter: incident_rows::IncidentFilter,
+        filter: super::model::IncidentFilter,
     ) -> Result<Vec<Incident>, Problem> {
         Ok(self
             .store()

@@ -13,6 +13,7 @@ mod model;
 mod overdue;
 mod presence;
 mod publication;
+mod reading;
 mod reporters;
 mod retention;
 mod service;
@@ -25,8 +26,8 @@ pub use escalate::EscalateRequest;
 pub use export::{OpenData, OpenRecord, round as round_coordinate};
 pub use incidents::{Grouping, MergeRequest, ResolveRequest, SplitRequest};
 pub use model::{
-    ChangeKind, HistoryEntry, Incident, IncidentStatus, Overdue, OverdueStep, RejectionReason,
-    ReportChange, ReporterUpdate,
+    ChangeKind, Followed, HistoryEntry, Incident, IncidentFilter, IncidentStatus, Overdue,
+    OverdueStep, RejectionReason, ReportChange, ReporterUpdate,
 };
 pub use overdue::run_overdue;
 pub use presence::{Presence, Viewer, Viewing};
@@ -34,7 +35,7 @@ pub use publication::RawPublication;
 pub use reporters::UpdatesReader;
 pub use retention::{purge_older_than, run_retention};
 pub use service::{Triage, TriageSettings};
-pub use stats::{Durations, Stats};
+pub use stats::{Durations, Stats, StatsScope};
 pub use targets::{Target, Targets, parse_within};
 pub use timeline::{Bucket, Timeline, TimelinePoint};
 pub use transitions::{Change, RawChange, allowed_after, parse_status};

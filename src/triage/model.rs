@@ -194,3 +194,18 @@ pub struct Incident {
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
+
+/// Which incidents a listing wants, newest first.
+#[derive(Debug, Clone, Default)]
+pub struct IncidentFilter {
+    pub status: Option<IncidentStatus>,
+    pub category: Option<String>,
+    pub before_seq: Option<i64>,
+    pub limit: usize,
+}
+
+/// The reports a reporter session follows, opened by their follow tokens.
+#[derive(Debug, Clone, Default)]
+pub struct Followed {
+    pub report_seqs: Vec<i64>,
+}

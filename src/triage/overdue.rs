@@ -9,7 +9,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::model::Overdue;
 use super::service::Triage;
-use crate::bus::{Bus, Event};
+use crate::bus::{Event, Events};
 use crate::problem::Problem;
 use crate::store::triage as triage_rows;
 
@@ -59,7 +59,7 @@ impl Triage {
 
 /// Raises alerts when they fall due. It sleeps until the earliest due time, and wakes sooner
 /// when a report arrives or changes with an earlier one.
-pub async fn run_overdue(triage: Triage, bus: Bus, shutdown: CancellationToken) {
+pub async fn run_overdue(triage: Triage, bus: Events, shutdown: CancellationToken) {
     let mut events = bus.subscribe();
     loop {
         match triage.raise_overdue().await {

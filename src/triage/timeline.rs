@@ -7,10 +7,11 @@ use chrono::{DateTime, Duration, Utc};
 use rusqlite::Connection;
 use serde::Serialize;
 
+use super::stats::StatsScope;
 use crate::problem::{ErrorCode, Problem};
 use crate::store::StoreError;
 use crate::store::reports::{from_millis, millis};
-use crate::store::stats::{self as stat_rows, StatsScope};
+use crate::store::stats as stat_rows;
 
 /// Most buckets in one timeline: the latest ones are kept, ending at `until` (or now).
 pub const MAX_POINTS: i64 = 2000;

@@ -13,6 +13,7 @@ mod follow_tokens;
 mod http_intake;
 mod http_refusals;
 mod incidents;
+mod layering;
 mod lifecycle;
 mod login_abuse;
 mod metrics;

@@ -12,13 +12,12 @@
 
 use rumqttc::Publish;
 use serde::Deserialize;
-use tokio::sync::broadcast::error::RecvError;
 use tokio_util::sync::CancellationToken;
 
 use super::MqttLink;
 use super::handled::{Handled, Reply};
 use super::topics::DeviceTopic;
-use crate::bus::{Bus, Event};
+use crate::bus::{self, Event, Events, Heard};
 use crate::channels::frames::ServerFrame;
 use crate::problem::{ErrorCode, Problem};
 use crate::reports::{DeviceId, Source};
@@ -39,22 +38,17 @@ struct EchoedUpdate {
 
 impl FieldSync {
     /// Mirrors committed report changes and tasks onto the broker.
-    pub(super) async fn follow(self, bus: Bus, shutdown: CancellationToken) {
+    pub(super) async fn follow(self, bus: Events, shutdown: CancellationToken) {
         let mut events = bus.subscribe();
-        loop {
-            let received = tokio::select! {
-                _ = shutdown.cancelled() => return,
-                received = events.recv() => received,
-            };
-            match received {
-                Ok(Event::ReportChanged(change)) => self.send_update(&change).await,
-                Ok(Event::Task(task)) => self.send_task(&task).await,
-                Ok(_) => {}
-                Err(RecvError::Lagged(missed)) => {
+        while let Some(heard) = bus::next(&mut events, &shutdown).await {
+            match heard {
+                Heard::Event(Event::ReportChanged(change)) => self.send_update(&change).await,
+                Heard::Event(Event::Task(task)) => self.send_task(&task).await,
+                Heard::Event(_) => {}
+                Heard::Missed(missed) => {
                     tracing::warn!(missed, "MQTT field sync fell behind; republishing");
                     self.republish_all().await;
                 }
-                Err(RecvError::Closed) => return,
             }
         }
     }

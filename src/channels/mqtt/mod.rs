@@ -40,7 +40,7 @@ use self::intake::{IntakeConnection, IntakeOptions};
 use self::notices::NoticeSync;
 use self::publisher::PublisherDriver;
 use self::runner::{Outage, run_publisher};
-use crate::bus::Bus;
+use crate::bus::Events;
 use crate::config::{Config, ConfigError};
 use crate::notices::Notices;
 use crate::reports::Intake;
@@ -119,7 +119,7 @@ pub struct MqttDeps {
     pub intake: Intake,
     pub notices: Notices,
     pub triage: Triage,
-    pub bus: Bus,
+    pub bus: Events,
 }
 
 /// Starts the MQTT connections if enabled. The hub serves HTTP and WebSocket whatever the

@@ -11,12 +11,11 @@ use std::collections::HashSet;
 
 use rumqttc::Publish;
 use serde::Deserialize;
-use tokio::sync::broadcast::error::RecvError;
 use tokio_util::sync::CancellationToken;
 
 use super::MqttLink;
 use super::handled::Reply;
-use crate::bus::Bus;
+use crate::bus::{self, Events, Heard};
 use crate::notices::{MsgType, Notice, NoticeEvent, NoticeEventKind, Notices};
 
 /// What the notice sync needs.
@@ -28,23 +27,18 @@ pub(super) struct NoticeSync {
 
 impl NoticeSync {
     /// Follows committed notice events and mirrors them onto the broker.
-    pub(super) async fn follow(self, bus: Bus, shutdown: CancellationToken) {
+    pub(super) async fn follow(self, bus: Events, shutdown: CancellationToken) {
         let mut events = bus.subscribe_notices();
-        loop {
-            let received = tokio::select! {
-                _ = shutdown.cancelled() => return,
-                received = events.recv() => received,
-            };
-            match received {
-                Ok(event) => self.mirror(&event).await,
-                Err(RecvError::Lagged(missed)) => {
+        while let Some(heard) = bus::next(&mut events, &shutdown).await {
+            match heard {
+                Heard::Event(event) => self.mirror(&event).await,
+                Heard::Missed(missed) => {
                     tracing::warn!(
                         missed,
                         "MQTT notice sync fell behind; republishing every notice in force"
                     );
                     self.republish_all().await;
                 }
-                Err(RecvError::Closed) => return,
             }
         }
     }

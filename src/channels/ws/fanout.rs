@@ -7,14 +7,13 @@ use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
 use slab::Slab;
-use tokio::sync::broadcast::error::RecvError;
 use tokio_tungstenite::tungstenite::protocol::frame::Frame;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::{Data, OpCode};
 use tokio_util::sync::CancellationToken;
 
 use super::outlet::{Failure, Offer, Outlet};
-use super::subscription::Subscription;
-use crate::bus::Bus;
+use crate::bus::{self, Events, Heard};
+use crate::notices::Interest;
 use crate::notices::NoticeEvent;
 
 /// Live events a subscribing session may collect while its backlog is sent.
@@ -29,7 +28,7 @@ pub struct Sessions {
 
 /// One subscribed session as the fan-out sees it.
 pub struct Member {
-    subscription: Subscription,
+    subscription: Interest,
     outlet: Arc<Outlet>,
     /// Std mutex: held to place one event, never across an `.await`.
     feed: Mutex<Feed>,
@@ -64,7 +63,7 @@ impl Default for Sessions {
 
 impl Sessions {
     /// Adds a session; it holds live events until `Registration::go_live`.
-    pub fn join(&self, subscription: Subscription, outlet: Arc<Outlet>) -> Registration {
+    pub fn join(&self, subscription: Interest, outlet: Arc<Outlet>) -> Registration {
         let member = Arc::new(Member {
             subscription,
             outlet,
@@ -84,17 +83,12 @@ impl Sessions {
     }
 
     /// Follows notice events until shutdown, offering each to the sessions it concerns.
-    pub async fn run(self, bus: Bus, shutdown: CancellationToken) {
+    pub async fn run(self, bus: Events, shutdown: CancellationToken) {
         let mut events = bus.subscribe_notices();
-        loop {
-            let received = tokio::select! {
-                _ = shutdown.cancelled() => return,
-                received = events.recv() => received,
-            };
-            match received {
-                Ok(event) => self.deliver(event).await,
-                Err(RecvError::Lagged(_)) => self.fail_all(),
-                Err(RecvError::Closed) => return,
+        while let Some(heard) = bus::next(&mut events, &shutdown).await {
+            match heard {
+                Heard::Event(event) => self.deliver(event).await,
+                Heard::Missed(_) => self.fail_all(),
             }
         }
     }

@@ -4,11 +4,10 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 
-use tokio::sync::broadcast::error::RecvError;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-use crate::bus::{Bus, Event};
+use crate::bus::{self, Event, Events, Heard};
 use crate::triage::ReportChange;
 
 /// Updates waiting for one session. A session this far behind is dropped from the registry;
@@ -57,15 +56,16 @@ impl Followers {
     }
 
     /// Routes reporter updates from the bus until shutdown.
-    pub async fn run(self, bus: Bus, shutdown: CancellationToken) {
+    pub async fn run(self, bus: Events, shutdown: CancellationToken) {
         let mut events = bus.subscribe();
-        while let Some(event) = shutdown.run_until_cancelled(events.recv()).await {
-            match event {
-                Ok(Event::ReportChanged(change)) if change.update.is_some() => self.route(change),
-                Ok(_) => {}
+        while let Some(heard) = bus::next(&mut events, &shutdown).await {
+            match heard {
+                Heard::Event(Event::ReportChanged(change)) if change.update.is_some() => {
+                    self.route(change)
+                }
+                Heard::Event(_) => {}
                 // Nobody knows whose updates were missed: every follower resumes from its cursor.
-                Err(RecvError::Lagged(_)) => self.drop_everyone(),
-                Err(RecvError::Closed) => return,
+                Heard::Missed(_) => self.drop_everyone(),
             }
         }
     }

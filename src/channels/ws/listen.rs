@@ -11,12 +11,11 @@ use tokio::sync::watch;
 
 use super::followers::{Followers, Following};
 use crate::auth::{Action, Staff};
-use crate::bus::{Bus, Event};
+use crate::bus::{Event, Events};
 use crate::clock::SharedClock;
 use crate::problem::Problem;
 use crate::reports::{Report, ReportView};
-use crate::store::triage::Followed;
-use crate::triage::{Overdue, Presence, ReportChange, Viewing};
+use crate::triage::{Followed, Overdue, Presence, ReportChange, Viewing};
 
 /// Reports a session follows at most, counting those it sent itself; beyond that the reports
 /// it sends are not followed, and it follows them again by token.
@@ -55,7 +54,12 @@ pub struct Listener {
 }
 
 impl Listener {
-    pub fn watch(&mut self, bus: &Bus, presence: &Presence, staff: &Staff) -> Result<(), Problem> {
+    pub fn watch(
+        &mut self,
+        bus: &Events,
+        presence: &Presence,
+        staff: &Staff,
+    ) -> Result<(), Problem> {
         staff.require(Action::Read)?;
         if self.presence.is_none() {
             let mut viewing = presence.subscribe();
@@ -63,7 +67,7 @@ impl Listener {
             viewing.mark_changed();
             self.presence = Some(viewing);
         }
-        let sees_reporters = staff.role.may(Action::Triage);
+        let sees_reporters = staff.sees_reporters();
         match self.queue.as_mut() {
             Some((_, sees)) => *sees = sees_reporters,
             None => self.queue = Some((bus.subscribe(), sees_reporters)),

@@ -7,7 +7,7 @@ use super::listen::{Listener, MAX_REPLAY};
 use super::outlet::Failure;
 use super::session::Session;
 use super::session::refused;
-use super::subscription::{Subscription, backlog};
+use super::subscription;
 use crate::channels::frames::{
     self, FollowFrame, Refusal, ServerFrame, SubscribeFrame, ViewingFrame,
 };
@@ -49,7 +49,7 @@ impl Session {
             });
         };
         let listener = self.listener.get_or_insert_with(Listener::default);
-        match listener.watch(&self.hub.bus, self.hub.triage.presence(), staff) {
+        match listener.watch(&self.hub.events, self.hub.triage.presence(), staff) {
             Ok(()) => ServerFrame::Watching,
             Err(problem) => ServerFrame::refused(Refusal {
                 problem,
@@ -138,13 +138,16 @@ impl Session {
         frame: &SubscribeFrame,
     ) -> Result<(), Result<Problem, Failure>> {
         let zones = self.hub.zones.snapshot();
-        let subscription = Subscription::parse(frame, self.staff.as_ref(), &zones).map_err(Ok)?;
+        let interest = subscription::parse(frame, self.staff.as_ref(), &zones).map_err(Ok)?;
         self.registration = None;
         let registration = self
             .hub
             .sessions
-            .join(subscription.clone(), self.outlet.clone());
-        let owed = backlog(&self.hub.store, zones, subscription, frame.cursor)
+            .join(interest.clone(), self.outlet.clone());
+        let owed = self
+            .hub
+            .notices
+            .owed(interest, frame.cursor)
             .await
             .map_err(Ok)?;
         let sent = owed.events.len();
@@ -152,7 +155,7 @@ impl Session {
             let text = Utf8Bytes::try_from(bytes::Bytes::from(event.frame))
                 .map_err(|err| Ok(Problem::internal(&err)))?;
             self.write(Message::Text(text)).await.map_err(Err)?;
-            if event.kind == "published" {
+            if event.published {
                 self.hub
                     .notices
                     .deliveries()

@@ -21,8 +21,7 @@ use super::params;
 use crate::auth::Action;
 use crate::hub::Hub;
 use crate::problem::{ErrorCode, Problem};
-use crate::reports::{Origin, Source};
-use crate::store::reports::{self as report_rows, ReportFilter};
+use crate::reports::{Origin, ReportFilter, Source};
 
 /// The spec's defaults for `GET requests`: the last 90 days, at most 1000 requests.
 const DEFAULT_WINDOW_DAYS: i64 = 90;
@@ -135,7 +134,7 @@ fn audience(hub: &Hub, reader: Reader) -> Result<Audience, Problem> {
     match staff {
         // Staff who do not read reports (admins) see what the public sees.
         Some(staff) if staff.role.may(Action::Read) => Ok(Audience::Staff {
-            sees_media: staff.role.may(Action::Triage),
+            sees_media: staff.sees_reporters(),
         }),
         _ if hub.config.open311.publish_all => Ok(Audience::PublicFull),
         _ => Ok(Audience::Public),
@@ -174,14 +173,7 @@ async fn query_requests(hub: &Hub, uri: &Uri) -> Result<Vec<crate::reports::Repo
             .map(|id| id.trim().to_owned())
             .take(MAX_REQUESTS)
             .collect();
-        return Ok(hub
-            .store
-            .read(move |conn| {
-                ids.iter()
-                    .filter_map(|id| report_rows::get(conn, id).transpose())
-                    .collect::<Result<Vec<_>, _>>()
-            })
-            .await?);
+        return hub.triage.find_reports(ids).await;
     }
     let start = query
         .get("start_date")
@@ -198,10 +190,7 @@ async fn query_requests(hub: &Hub, uri: &Uri) -> Result<Vec<crate::reports::Repo
         limit: MAX_REQUESTS,
         ..ReportFilter::default()
     };
-    Ok(hub
-        .store
-        .read(move |conn| report_rows::list(conn, &filter))
-        .await?)
+    hub.triage.list_reports(filter).await
 }
 
 /// `open` or `closed`, as `true` for closed.
@@ -233,16 +222,11 @@ async fn show_request(
         Ok(audience) => audience,
         Err(problem) => return format.error(&Open311Error::from(problem)),
     };
-    let lookup = id.to_owned();
-    match hub
-        .store
-        .read(move |conn| report_rows::get(conn, &lookup))
-        .await
-    {
-        Ok(Some(report)) => format.requests(&hub, &[report], audience),
-        Ok(None) => format.error(&Open311Error::not_found(&format!(
+    match hub.triage.find_reports(vec![id.to_owned()]).await {
+        Ok(found) if found.is_empty() => format.error(&Open311Error::not_found(&format!(
             "service request {id} does not exist"
         ))),
-        Err(err) => format.error(&Open311Error::from(Problem::from(err))),
+        Ok(found) => format.requests(&hub, &found, audience),
+        Err(problem) => format.error(&Open311Error::from(problem)),
     }
 }
