@@ -1,4 +1,5 @@
-//! The hub's notion of "now": the system clock in production, a hand-driven one in tests.
+//! The hub's notion of "now": the system clock in production, a hand-driven one in tests;
+//! and the one loop for work done every so often until shutdown.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -6,6 +7,7 @@ use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Duration, Utc};
 use tokio::sync::watch;
+use tokio_util::sync::CancellationToken;
 
 /// A future the clock resolves when its time has come.
 pub type Alarm = Pin<Box<dyn Future<Output = ()> + Send>>;
@@ -70,5 +72,18 @@ impl Clock for ManualClock {
         Box::pin(async move {
             let _ = moved.wait_for(|now| *now >= at).await;
         })
+    }
+}
+
+/// Runs `work` at once and then every `period` until `shutdown` is cancelled (real time: the
+/// housekeeping it drives does not follow a test's hand-driven clock).
+pub async fn every<F, Fut>(period: std::time::Duration, shutdown: &CancellationToken, mut work: F)
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = ()>,
+{
+    let mut ticks = tokio::time::interval(period);
+    while shutdown.run_until_cancelled(ticks.tick()).await.is_some() {
+        work().await;
     }
 }

@@ -5,10 +5,13 @@
 //! ```text
 //! channels::ws ──┐   reports::Intake ──┐                          ┌─► ws sessions (notices,
 //! channels::mqtt ┼─► notices (4 eyes) ─┼─► store (writer) ─► bus ─┤   followed reports, queue)
-//! http (+Open311,│   triage            ┘        │                 ├─► channels::mqtt
-//!  ui pages)    ─┘        │                     └─► audit         └─► overdue alerts
-//!                         └─► zones (R-tree lookup)      feeds and CAP read the store
+//! http (+Open311,│   triage, auth      ┘        │                 ├─► channels::mqtt
+//!  ui pages)    ─┘        │                     └─► audit         └─► overdue alerts, expiry
+//!                         └─► zones (R-tree lookup)
 //! ```
+//!
+//! The edges (`http`, `channels`) call the domain (`reports`, `notices`, `triage`, `auth`),
+//! never the store; `tests/hub/layering.rs` checks it. `ARCHITECTURE.md` is the longer map.
 //!
 //! - [`cli`]: the command line (`serve`, `zones import`), thin over the rest.
 //! - [`config`]: defaults, TOML file, `VEDETTA_*` variables, flags; validated at start.
@@ -27,9 +30,14 @@
 //! - [`metrics`]: what the hub counts for Prometheus, with labels that carry no personal data.
 //! - [`secret`]: bearer secrets (login and follow tokens), stored only as hashes.
 //! - [`schemas`]: the JSON Schemas of the wire, embedded, and the OpenAPI document.
-//! - [`triage`]: statuses, reporter feedback, incidents, targets, field teams, open data.
-//! - [`clock`]: the system clock, or a hand-driven one for tests.
+//! - [`notices`]: drafting, four-eyes approval, signing, CAP import and export, expiry.
+//! - [`auth`]: accounts, sessions, the roles table (who may do and see what), the audit log.
+//! - [`triage`]: statuses, reporter feedback, incidents, targets, field teams, presence,
+//!   statistics, open data.
+//! - [`clock`]: the system clock, or a hand-driven one for tests; the periodic-work loop.
 //! - [`ui`]: the citizens' page and the operators' console, bundled from `ui/` at build time.
+
+#![forbid(unsafe_code)]
 
 pub mod addr;
 pub mod app;

@@ -59,17 +59,13 @@ pub(super) fn spawn_background_work(hub: &Hub) {
         hub.shutdown.clone(),
     );
     hub.tasks.spawn(async move {
-        let mut every_minute = tokio::time::interval(Duration::from_secs(60));
-        while shutdown
-            .run_until_cancelled(every_minute.tick())
-            .await
-            .is_some()
-        {
+        crate::clock::every(Duration::from_secs(60), &shutdown, || async {
             intake.limiter().prune();
             if let Err(err) = accounts.prune().await {
                 tracing::warn!(%err, "could not remove expired sessions");
             }
-        }
+        })
+        .await;
     });
     hub.tasks.spawn(
         hub.sessions

@@ -168,14 +168,11 @@ fn with_rate_limit(router: Router<Hub>, per_second: u32, hub: &Hub) -> Router<Hu
     let limiter = config.limiter().clone();
     let (shutdown, metrics) = (hub.shutdown.clone(), hub.metrics.clone());
     hub.tasks.spawn(async move {
-        let mut every_minute = tokio::time::interval(Duration::from_secs(60));
-        while shutdown
-            .run_until_cancelled(every_minute.tick())
-            .await
-            .is_some()
-        {
+        crate::clock::every(Duration::from_secs(60), &shutdown, || {
             limiter.retain_recent();
-        }
+            std::future::ready(())
+        })
+        .await;
     });
     let refuse = move |_| {
         metrics.limited("http_per_ip");

@@ -43,10 +43,7 @@ pub async fn run_expiry(
 
 /// Saves delivery counters to the store every few seconds, and once more at shutdown.
 pub async fn flush_deliveries_periodically(notices: Notices, shutdown: CancellationToken) {
-    let mut every = tokio::time::interval(FLUSH_EVERY);
-    while shutdown.run_until_cancelled(every.tick()).await.is_some() {
-        flush(&notices).await;
-    }
+    crate::clock::every(FLUSH_EVERY, &shutdown, || flush(&notices)).await;
     flush(&notices).await;
 }
 

@@ -3,18 +3,10 @@
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
-use super::StoreError;
 use super::reports::{from_millis, millis};
+use super::{StoreError, corrupt};
 use crate::reports::DeviceId;
 use crate::triage::field::{Device, DeviceState, Position, Task, TaskStatus, Team};
-
-fn corrupt(column: usize, what: &str) -> rusqlite::Error {
-    rusqlite::Error::FromSqlConversionFailure(
-        column,
-        rusqlite::types::Type::Text,
-        what.to_owned().into(),
-    )
-}
 
 fn device_ids(json: &str, column: usize) -> rusqlite::Result<Vec<DeviceId>> {
     let ids: Vec<String> =

@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use super::StoreError;
-use super::reports::{from_millis, millis};
+use super::reports::{closed_statuses, from_millis, millis};
 use crate::reports::Location;
 use crate::triage::{Incident, IncidentFilter, IncidentStatus};
 
@@ -122,7 +122,7 @@ pub fn refresh(
     at: DateTime<Utc>,
 ) -> Result<Option<Incident>, StoreError> {
     let before = get(conn, id)?;
-    conn.prepare_cached(
+    conn.prepare_cached(concat!(
         "UPDATE incidents SET
             report_count = agg.total, open_count = agg.open,
             lat = COALESCE(agg.lat, incidents.lat), lon = COALESCE(agg.lon, incidents.lon),
@@ -130,11 +130,13 @@ pub fn refresh(
             status = CASE WHEN incidents.status = 'merged' THEN 'merged'
                           WHEN agg.open > 0 THEN 'open' ELSE 'resolved' END
          FROM (SELECT count(*) AS total,
-                      count(*) FILTER (WHERE status NOT IN ('resolved', 'rejected')) AS open,
+                      count(*) FILTER (WHERE status NOT IN ",
+        closed_statuses!(),
+        ") AS open,
                       avg(lat) AS lat, avg(lon) AS lon, max(received_at) AS last
                FROM reports WHERE incident_id = ?1) AS agg
-         WHERE id = ?1",
-    )?
+         WHERE id = ?1"
+    ))?
     .execute([id])?;
     let after = get(conn, id)?;
     if after == before {
@@ -187,13 +189,8 @@ fn incident_from_row(row: &Row<'_>) -> rusqlite::Result<Incident> {
         seq: row.get(0)?,
         id: row.get(1)?,
         category: row.get(2)?,
-        status: IncidentStatus::parse(&status).ok_or_else(|| {
-            rusqlite::Error::FromSqlConversionFailure(
-                3,
-                rusqlite::types::Type::Text,
-                "unknown incident status".into(),
-            )
-        })?,
+        status: IncidentStatus::parse(&status)
+            .ok_or_else(|| super::corrupt(3, "unknown incident status"))?,
         location: Location {
             lat: row.get(4)?,
             lon: row.get(5)?,

@@ -6,6 +6,7 @@
 //! connections on the blocking thread pool; WAL mode lets them proceed while the writer commits.
 
 pub mod audit;
+mod conditions;
 pub mod field;
 pub mod follow_tokens;
 pub mod incidents;
@@ -183,4 +184,14 @@ pub fn touch_health_probe(conn: &Connection, now_millis: i64) -> Result<(), Stor
         [now_millis],
     )?;
     Ok(())
+}
+
+/// A stored value the hub cannot read back (an unknown state, JSON that does not parse): the
+/// row was written by something else, or the file is damaged.
+pub(crate) fn corrupt(column: usize, what: &str) -> rusqlite::Error {
+    rusqlite::Error::FromSqlConversionFailure(
+        column,
+        rusqlite::types::Type::Text,
+        what.to_owned().into(),
+    )
 }

@@ -1,22 +1,14 @@
 //! Notice rows, their events (the WebSocket cursor), and delivery counts.
 
-use rusqlite::types::Value;
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
-use super::StoreError;
+use super::conditions::Conditions;
 use super::reports::{from_millis, millis};
+use super::{StoreError, corrupt};
 use crate::notices::{DeliveryTotals, MsgType, Notice, NoticeContent, NoticeOrigin, NoticeState};
 
 const COLUMNS: &str = "seq, id, thread_id, state, origin, msg_type, content, covered_zones, references_id, \
     identifier, sender, sent, author, editors, approver, rejection_reason, version, created_at, updated_at";
-
-fn corrupt(column: usize, what: &str) -> rusqlite::Error {
-    rusqlite::Error::FromSqlConversionFailure(
-        column,
-        rusqlite::types::Type::Text,
-        what.to_owned().into(),
-    )
-}
 
 fn json_column<T: serde::de::DeserializeOwned>(
     row: &Row<'_>,
@@ -154,34 +146,21 @@ pub struct NoticeFilter {
 }
 
 pub fn list(conn: &Connection, filter: &NoticeFilter) -> Result<Vec<Notice>, StoreError> {
-    let mut clauses: Vec<String> = Vec::new();
-    let mut values: Vec<Value> = Vec::new();
-    let mut bind = |clause: &str, value: Value| {
-        values.push(value);
-        clauses.push(clause.replace('?', &format!("?{}", values.len())));
-    };
-    if let Some(thread) = &filter.thread_id {
-        bind("thread_id = ?", thread.clone().into());
-    }
-    if let Some(after) = filter.expiring_after {
-        bind("expires_at > ?", after.into());
-    }
-    if let Some(zone) = &filter.zone {
-        bind(
-            "EXISTS (SELECT 1 FROM json_each(covered_zones) WHERE json_extract(value, '$.id') = ?)",
-            zone.clone().into(),
-        );
-    }
-    if let Some(before) = filter.before_seq {
-        bind("seq < ?", before.into());
-    }
+    let mut conditions = Conditions::default();
+    conditions.bind_some("thread_id = ?", filter.thread_id.clone());
+    conditions.bind_some("expires_at > ?", filter.expiring_after);
+    conditions.bind_some(
+        "EXISTS (SELECT 1 FROM json_each(covered_zones) WHERE json_extract(value, '$.id') = ?)",
+        filter.zone.clone(),
+    );
+    conditions.bind_some("seq < ?", filter.before_seq);
     if !filter.states.is_empty() {
         let states: Vec<String> = filter
             .states
             .iter()
             .map(|s| format!("'{}'", s.as_str()))
             .collect();
-        clauses.push(format!("state IN ({})", states.join(", ")));
+        conditions.push(format!("state IN ({})", states.join(", ")));
     }
     if !filter.msg_types.is_empty() {
         let types: Vec<String> = filter
@@ -189,13 +168,9 @@ pub fn list(conn: &Connection, filter: &NoticeFilter) -> Result<Vec<Notice>, Sto
             .iter()
             .map(|t| format!("'{}'", t.as_str()))
             .collect();
-        clauses.push(format!("msg_type IN ({})", types.join(", ")));
+        conditions.push(format!("msg_type IN ({})", types.join(", ")));
     }
-    let condition = if clauses.is_empty() {
-        "1".to_owned()
-    } else {
-        clauses.join(" AND ")
-    };
+    let (condition, values) = conditions.into_parts();
     let sql = format!(
         "SELECT {COLUMNS} FROM notices WHERE {condition} ORDER BY seq DESC LIMIT {}",
         filter.limit

@@ -1,10 +1,10 @@
 //! Report rows: insert, find a retry by its key, read one, and list with filters.
 
 use chrono::{DateTime, Utc};
-use rusqlite::types::Value;
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
-use super::StoreError;
+use super::conditions::Conditions;
+use super::{StoreError, corrupt};
 use crate::reports::{
     ClientRef, Contact, DeviceId, Location, Photo, Report, ReportFilter, ReportStatus, Source,
     TriageState, ZoneRef,
@@ -42,9 +42,24 @@ pub(super) const COLUMNS: &str = "seq, id, source, device_id, client_ref, catego
     resolve_due_at, rejection_reason, public_note, overdue_raised, public_until";
 /// Index of the first column after `COLUMNS`.
 const AFTER_COLUMNS: usize = 29;
+/// The statuses that close a report (`ReportStatus::is_closed`), as an SQL list; a macro so
+/// that constant queries can be built with it by `concat!`.
+macro_rules! closed_statuses {
+    () => {
+        "('resolved', 'rejected')"
+    };
+}
+pub(crate) use closed_statuses;
+
+/// The SQL list of closed statuses, for queries built at run time.
+pub const CLOSED_STATUSES: &str = closed_statuses!();
+
 /// Late at the time bound to every `?`: the one condition behind the overdue filter and counts.
-pub const OVERDUE_AT: &str = "((status = 'received' AND acknowledge_due_at <= ?) \
-    OR (status NOT IN ('resolved', 'rejected') AND resolve_due_at <= ?))";
+pub const OVERDUE_AT: &str = concat!(
+    "((status = 'received' AND acknowledge_due_at <= ?) OR (status NOT IN ",
+    closed_statuses!(),
+    " AND resolve_due_at <= ?))"
+);
 
 pub fn millis(at: DateTime<Utc>) -> i64 {
     at.timestamp_millis()
@@ -186,54 +201,29 @@ pub fn photo(conn: &Connection, id: &str) -> Result<Option<(String, Vec<u8>)>, S
 
 /// Reports matching `filter`, newest first, at most `filter.limit`.
 pub fn list(conn: &Connection, filter: &ReportFilter) -> Result<Vec<Report>, StoreError> {
-    let mut clauses = Vec::new();
-    let mut values: Vec<Value> = Vec::new();
-    let mut bind = |clause: &str, value: Value| {
-        values.push(value);
-        clauses.push(clause.replace('?', &format!("?{}", values.len())));
-    };
+    let mut conditions = Conditions::default();
     if let Some([min_lon, min_lat, max_lon, max_lat]) = filter.bbox {
-        bind("lon >= ?", min_lon.into());
-        bind("lat >= ?", min_lat.into());
-        bind("lon <= ?", max_lon.into());
-        bind("lat <= ?", max_lat.into());
+        conditions.bind("lon >= ?", min_lon);
+        conditions.bind("lat >= ?", min_lat);
+        conditions.bind("lon <= ?", max_lon);
+        conditions.bind("lat <= ?", max_lat);
     }
-    if let Some(zone) = &filter.zone {
-        bind(
-            "seq IN (SELECT report_seq FROM report_zones WHERE zone_id = ?)",
-            zone.clone().into(),
-        );
-    }
-    if let Some(category) = &filter.category {
-        bind("category = ?", category.clone().into());
-    }
-    if let Some(status) = filter.status {
-        bind("status = ?", status.as_str().to_owned().into());
-    }
-    if let Some(since) = filter.since {
-        bind("received_at >= ?", millis(since).into());
-    }
-    if let Some(until) = filter.until {
-        bind("received_at <= ?", millis(until).into());
-    }
-    if let Some(incident) = &filter.incident {
-        bind("incident_id = ?", incident.clone().into());
-    }
-    if let Some(at) = filter.overdue_at {
-        bind(OVERDUE_AT, millis(at).into());
-    }
-    if let Some(before) = filter.before_seq {
-        bind("seq < ?", before.into());
-    }
+    conditions.bind_some(
+        "seq IN (SELECT report_seq FROM report_zones WHERE zone_id = ?)",
+        filter.zone.clone(),
+    );
+    conditions.bind_some("category = ?", filter.category.clone());
+    conditions.bind_some("status = ?", filter.status.map(|s| s.as_str().to_owned()));
+    conditions.bind_some("received_at >= ?", filter.since.map(millis));
+    conditions.bind_some("received_at <= ?", filter.until.map(millis));
+    conditions.bind_some("incident_id = ?", filter.incident.clone());
+    conditions.bind_some(OVERDUE_AT, filter.overdue_at.map(millis));
+    conditions.bind_some("seq < ?", filter.before_seq);
     if let Some(closed) = filter.closed {
         let negation = if closed { "" } else { "NOT " };
-        clauses.push(format!("status {negation}IN ('resolved', 'rejected')"));
+        conditions.push(format!("status {negation}IN {CLOSED_STATUSES}"));
     }
-    let condition = if clauses.is_empty() {
-        "1".to_owned()
-    } else {
-        clauses.join(" AND ")
-    };
+    let (condition, values) = conditions.into_parts();
     let sql = format!(
         "SELECT {COLUMNS} FROM reports WHERE {condition} ORDER BY seq DESC LIMIT {}",
         filter.limit
@@ -244,13 +234,6 @@ pub fn list(conn: &Connection, filter: &ReportFilter) -> Result<Vec<Report>, Sto
 }
 
 pub(super) fn report_from_row(row: &Row<'_>) -> rusqlite::Result<Report> {
-    let corrupt = |column: usize, what: &str| {
-        rusqlite::Error::FromSqlConversionFailure(
-            column,
-            rusqlite::types::Type::Text,
-            what.to_owned().into(),
-        )
-    };
     let source: String = row.get(2)?;
     let device_id: String = row.get(3)?;
     let zones: String = row.get(14)?;
@@ -304,4 +287,21 @@ fn triage_from_row(row: &Row<'_>) -> rusqlite::Result<TriageState> {
         overdue_raised: row.get(27)?,
         public_until: at(28)?,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::CLOSED_STATUSES;
+    use crate::reports::ReportStatus;
+
+    #[test]
+    fn the_sql_list_of_closed_statuses_is_the_domain_rule() {
+        let closed: Vec<String> = ReportStatus::ALL
+            .iter()
+            .filter(|status| status.is_closed())
+            .map(|status| format!("'{}'", status.as_str()))
+            .collect();
+
+        assert_eq!(CLOSED_STATUSES, format!("({})", closed.join(", ")));
+    }
 }

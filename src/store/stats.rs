@@ -5,6 +5,7 @@ use rusqlite::types::Value;
 use rusqlite::{Connection, params_from_iter};
 
 use super::StoreError;
+use super::conditions::Conditions;
 use super::reports::{OVERDUE_AT, millis};
 use crate::triage::StatsScope;
 
@@ -19,28 +20,15 @@ pub struct ZoneCount {
 
 /// The WHERE clause of a scope and its values.
 fn condition_of(scope: &StatsScope) -> (String, Vec<Value>) {
-    let mut clauses = vec!["1".to_owned()];
-    let mut values: Vec<Value> = Vec::new();
-    let mut bind = |clause: &str, value: Value| {
-        values.push(value);
-        clauses.push(clause.replace('?', &format!("?{}", values.len())));
-    };
-    if let Some(since) = scope.since {
-        bind("r.received_at >= ?", millis(since).into());
-    }
-    if let Some(until) = scope.until {
-        bind("r.received_at <= ?", millis(until).into());
-    }
-    if let Some(category) = &scope.category {
-        bind("r.category = ?", category.clone().into());
-    }
-    if let Some(zone) = &scope.zone {
-        bind(
-            "r.seq IN (SELECT report_seq FROM report_zones WHERE zone_id = ?)",
-            zone.clone().into(),
-        );
-    }
-    (clauses.join(" AND "), values)
+    let mut conditions = Conditions::default();
+    conditions.bind_some("r.received_at >= ?", scope.since.map(millis));
+    conditions.bind_some("r.received_at <= ?", scope.until.map(millis));
+    conditions.bind_some("r.category = ?", scope.category.clone());
+    conditions.bind_some(
+        "r.seq IN (SELECT report_seq FROM report_zones WHERE zone_id = ?)",
+        scope.zone.clone(),
+    );
+    conditions.into_parts()
 }
 
 /// (key, count) pairs of `column`.

@@ -5,7 +5,7 @@ use rusqlite::{Connection, Row, params};
 use serde_json::Value;
 
 use super::StoreError;
-use super::reports::{from_millis, millis};
+use super::reports::{closed_statuses, from_millis, millis};
 use crate::reports::{DeviceId, Report, ReportStatus};
 use crate::triage::{Followed, HistoryEntry, OverdueStep, RejectionReason, ReporterUpdate};
 
@@ -211,10 +211,11 @@ pub fn newly_overdue(
             SELECT seq FROM reports WHERE status = 'received' AND acknowledge_due_at <= ?1
                 AND overdue_raised & 1 = 0
             UNION
-            SELECT seq FROM reports WHERE status NOT IN ('resolved', 'rejected')
+            SELECT seq FROM reports WHERE status NOT IN {}
                 AND resolve_due_at <= ?1 AND overdue_raised & 2 = 0)
          ORDER BY seq LIMIT ?2",
-        super::reports::COLUMNS
+        super::reports::COLUMNS,
+        super::reports::CLOSED_STATUSES,
     );
     let mut stmt = conn.prepare_cached(&sql)?;
     let rows = stmt.query_map(
@@ -261,14 +262,16 @@ pub fn mark_overdue_raised(
 /// The earliest due time not yet flagged, if any.
 pub fn next_due(conn: &Connection) -> Result<Option<DateTime<Utc>>, StoreError> {
     let next: Option<i64> = conn
-        .prepare_cached(
+        .prepare_cached(concat!(
             "SELECT min(due) FROM (
                 SELECT min(acknowledge_due_at) AS due FROM reports
                     WHERE status = 'received' AND overdue_raised & 1 = 0
                 UNION ALL
                 SELECT min(resolve_due_at) FROM reports
-                    WHERE status NOT IN ('resolved', 'rejected') AND overdue_raised & 2 = 0)",
-        )?
+                    WHERE status NOT IN ",
+            closed_statuses!(),
+            " AND overdue_raised & 2 = 0)"
+        ))?
         .query_row([], |row| row.get(0))?;
     Ok(next.map(from_millis))
 }

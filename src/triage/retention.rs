@@ -96,10 +96,10 @@ impl Triage {
 
 /// Purges at start and then every `every`, until shutdown.
 pub async fn run_retention(triage: Triage, every: StdDuration, shutdown: CancellationToken) {
-    let mut ticks = tokio::time::interval(every);
-    while shutdown.run_until_cancelled(ticks.tick()).await.is_some() {
+    crate::clock::every(every, &shutdown, || async {
         if let Err(problem) = triage.purge("system").await {
             tracing::error!(message = %problem.message, "retention purge failed; retrying at the next run");
         }
-    }
+    })
+    .await;
 }
