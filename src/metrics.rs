@@ -139,44 +139,8 @@ impl Metrics {
             "Connections refused at accept",
             self.connections_refused.clone(),
         );
-        r.register(
-            "writer_batch_size",
-            "Jobs per committed transaction",
-            writer.batch_size.clone(),
-        );
-        r.register(
-            "writer_commit_seconds",
-            "Transaction time, fsync included",
-            writer.commit_seconds.clone(),
-        );
-        r.register("writer_jobs", "Write jobs by outcome", writer.jobs.clone());
-        let mqtt = &self.mqtt;
-        r.register("mqtt_state", "MQTT link state", mqtt.state.clone());
-        r.register(
-            "mqtt_unacked",
-            "MQTT messages waiting for their acknowledgement",
-            mqtt.unacked.clone(),
-        );
-        r.register(
-            "mqtt_in_flight",
-            "MQTT messages being handled",
-            mqtt.in_flight.clone(),
-        );
-        r.register(
-            "mqtt_stalled",
-            "1 while MQTT intake is stuck",
-            mqtt.stalled.clone(),
-        );
-        r.register(
-            "mqtt_received",
-            "QoS 1 messages received from the broker",
-            mqtt.received.clone(),
-        );
-        r.register(
-            "mqtt_acked",
-            "Acknowledgements sent to the broker",
-            mqtt.acked.clone(),
-        );
+        register_writer(r, writer);
+        register_mqtt(r, &self.mqtt);
     }
 
     pub fn report(&self, channel: &'static str, outcome: &'static str) {
@@ -246,4 +210,47 @@ pub struct MqttCounts {
     pub stalled: bool,
     pub received_total: u64,
     pub acked_total: u64,
+}
+
+fn register_writer(r: &mut Registry, writer: &WriterMetrics) {
+    r.register(
+        "writer_batch_size",
+        "Jobs per committed transaction",
+        writer.batch_size.clone(),
+    );
+    r.register(
+        "writer_commit_seconds",
+        "Transaction time, fsync included",
+        writer.commit_seconds.clone(),
+    );
+    r.register("writer_jobs", "Write jobs by outcome", writer.jobs.clone());
+}
+
+fn register_mqtt(r: &mut Registry, mqtt: &MqttMetrics) {
+    r.register("mqtt_state", "MQTT link state", mqtt.state.clone());
+    r.register(
+        "mqtt_unacked",
+        "MQTT messages waiting for their acknowledgement",
+        mqtt.unacked.clone(),
+    );
+    r.register(
+        "mqtt_in_flight",
+        "MQTT messages being handled",
+        mqtt.in_flight.clone(),
+    );
+    r.register(
+        "mqtt_stalled",
+        "1 while MQTT intake is stuck",
+        mqtt.stalled.clone(),
+    );
+    r.register(
+        "mqtt_received",
+        "QoS 1 messages received from the broker",
+        mqtt.received.clone(),
+    );
+    r.register(
+        "mqtt_acked",
+        "Acknowledgements sent to the broker",
+        mqtt.acked.clone(),
+    );
 }

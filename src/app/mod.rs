@@ -100,12 +100,7 @@ async fn build_hub(
         metrics.clone(),
     );
     let public_url = config.public_url.clone();
-    let basemap = config
-        .ui
-        .basemap
-        .as_deref()
-        .map(crate::tiles::Basemap::open)
-        .transpose()?;
+    let basemap = services::basemap(&config)?;
     let hub = Hub {
         public_url: public_url
             .unwrap_or_else(|| format!("http://{http_addr}"))

@@ -109,3 +109,13 @@ async fn install_demo_zones(store: &Store, now_ms: i64) -> anyhow::Result<()> {
     tracing::info!("installed the demo zones from maps/demo (set zones.load_demo = false to skip)");
     Ok(())
 }
+
+/// The office's offline basemap, checked at start, if it configured one.
+pub(super) fn basemap(config: &Config) -> anyhow::Result<Option<crate::tiles::Basemap>> {
+    Ok(config
+        .ui
+        .basemap
+        .as_deref()
+        .map(crate::tiles::Basemap::open)
+        .transpose()?)
+}

@@ -52,65 +52,11 @@ use crate::problem::{ErrorCode, Problem};
 /// The whole HTTP surface of the hub.
 pub fn router(hub: Hub) -> Router {
     let public = Router::new()
-        .route("/api/v1/reports", get(reports::list).post(reports::create))
-        .route("/api/v1/reports/{id}", get(reports::show))
-        .route("/api/v1/reports/{id}/photo", get(reports::photo))
-        .route("/api/v1/reports/{id}/status", post(triage::change))
-        .route("/api/v1/reports/{id}/history", get(triage::history))
-        .route(
-            "/api/v1/reports/{id}/publication",
-            post(triage::publication),
-        )
-        .route("/api/v1/reports/{id}/updates", get(triage::updates))
-        .route("/api/v1/reports/{id}/escalate", post(triage::escalate))
-        .route("/api/v1/reports/{id}/dispatch", post(triage::dispatch))
-        .route("/api/v1/reports/export.geojson", get(stats::export_geojson))
-        .route("/api/v1/reports/export.csv", get(stats::export_csv))
-        .route("/api/v1/stats", get(stats::stats))
-        .route("/api/v1/incidents", get(incidents::list))
-        .route("/api/v1/incidents/{id}", get(incidents::show))
-        .route("/api/v1/incidents/{id}/merge", post(incidents::merge))
-        .route("/api/v1/incidents/{id}/split", post(incidents::split))
-        .route("/api/v1/incidents/{id}/resolve", post(incidents::resolve))
-        .route("/api/v1/incidents/{id}/escalate", post(incidents::escalate))
-        .route("/api/v1/incidents/{id}/dispatch", post(incidents::dispatch))
-        .route("/api/v1/teams", get(field::teams).post(field::create_team))
-        .route(
-            "/api/v1/teams/{id}",
-            get(field::team).put(field::replace_team),
-        )
-        .route("/api/v1/devices", get(field::devices))
-        .route("/api/v1/devices/{id}", get(field::device))
-        .route("/api/v1/tasks", get(field::tasks))
-        .route("/api/v1/tasks/{id}", get(field::task))
-        .route("/api/v1/auth/login", post(auth::login))
-        .route("/api/v1/auth/logout", post(auth::logout))
-        .route("/api/v1/auth/me", get(auth::me))
-        .route("/api/v1/users", get(users::list).post(users::create))
-        .route("/api/v1/users/{name}", patch(users::update))
-        .route("/api/v1/audit", get(audit::list))
-        .route("/api/v1/notices", get(notices::list).post(notices::create))
-        .route("/api/v1/notices/import", import_route(&hub))
-        .route("/api/v1/notices/area-preview", post(notices::preview_area))
-        .route(
-            "/api/v1/notices/{id}",
-            get(notices::show).put(notices::edit),
-        )
-        .route("/api/v1/notices/{id}/approve", post(notices::approve))
-        .route("/api/v1/notices/{id}/reject", post(notices::reject))
-        .route("/api/v1/notices/{id}/update", post(notices::start_update))
-        .route("/api/v1/notices/{id}/cancel", post(notices::start_cancel))
-        .route("/api/v1/keys", get(cap::keys))
-        .route("/cap/{file}", get(cap::document))
-        .route("/feeds/cap.atom", get(cap::atom))
-        .route("/feeds/cap.rss", get(cap::rss))
-        .route("/feeds/zones/{file}", get(cap::zone_atom))
-        .route("/api/v1/zones", get(zones::list))
-        .route("/api/v1/zones/lookup", get(zones::lookup))
-        .route("/api/v1/places", get(zones::places))
-        .route("/api/v1/categories", get(meta::categories))
-        .route("/api/v1/openapi.json", get(meta::openapi))
-        .route("/ws", get(crate::channels::ws::upgrade))
+        .merge(report_routes())
+        .merge(incident_and_team_routes())
+        .merge(account_routes())
+        .merge(notice_routes(&hub))
+        .merge(published_routes())
         .merge(open311::router())
         .merge(crate::ui::router())
         .merge(tiles::router())
@@ -145,6 +91,90 @@ pub fn router(hub: Hub) -> Router {
         .layer(from_fn_with_state(max_uri, refusals::check_uri_length))
         .layer(from_fn(refusals::speak_json))
         .with_state(hub)
+}
+
+/// Reports, their triage, statistics and open data.
+fn report_routes() -> Router<Hub> {
+    Router::new()
+        .route("/api/v1/reports", get(reports::list).post(reports::create))
+        .route("/api/v1/reports/{id}", get(reports::show))
+        .route("/api/v1/reports/{id}/photo", get(reports::photo))
+        .route("/api/v1/reports/{id}/status", post(triage::change))
+        .route("/api/v1/reports/{id}/history", get(triage::history))
+        .route(
+            "/api/v1/reports/{id}/publication",
+            post(triage::publication),
+        )
+        .route("/api/v1/reports/{id}/updates", get(triage::updates))
+        .route("/api/v1/reports/{id}/escalate", post(triage::escalate))
+        .route("/api/v1/reports/{id}/dispatch", post(triage::dispatch))
+        .route("/api/v1/reports/export.geojson", get(stats::export_geojson))
+        .route("/api/v1/reports/export.csv", get(stats::export_csv))
+        .route("/api/v1/stats", get(stats::stats))
+}
+
+/// Incidents, field teams, their devices and tasks.
+fn incident_and_team_routes() -> Router<Hub> {
+    Router::new()
+        .route("/api/v1/incidents", get(incidents::list))
+        .route("/api/v1/incidents/{id}", get(incidents::show))
+        .route("/api/v1/incidents/{id}/merge", post(incidents::merge))
+        .route("/api/v1/incidents/{id}/split", post(incidents::split))
+        .route("/api/v1/incidents/{id}/resolve", post(incidents::resolve))
+        .route("/api/v1/incidents/{id}/escalate", post(incidents::escalate))
+        .route("/api/v1/incidents/{id}/dispatch", post(incidents::dispatch))
+        .route("/api/v1/teams", get(field::teams).post(field::create_team))
+        .route(
+            "/api/v1/teams/{id}",
+            get(field::team).put(field::replace_team),
+        )
+        .route("/api/v1/devices", get(field::devices))
+        .route("/api/v1/devices/{id}", get(field::device))
+        .route("/api/v1/tasks", get(field::tasks))
+        .route("/api/v1/tasks/{id}", get(field::task))
+}
+
+/// Logging in and out, accounts, the audit log.
+fn account_routes() -> Router<Hub> {
+    Router::new()
+        .route("/api/v1/auth/login", post(auth::login))
+        .route("/api/v1/auth/logout", post(auth::logout))
+        .route("/api/v1/auth/me", get(auth::me))
+        .route("/api/v1/users", get(users::list).post(users::create))
+        .route("/api/v1/users/{name}", patch(users::update))
+        .route("/api/v1/audit", get(audit::list))
+}
+
+/// Notices: drafting, four eyes, updates and cancellations, CAP import.
+fn notice_routes(hub: &Hub) -> Router<Hub> {
+    Router::new()
+        .route("/api/v1/notices", get(notices::list).post(notices::create))
+        .route("/api/v1/notices/import", import_route(hub))
+        .route("/api/v1/notices/area-preview", post(notices::preview_area))
+        .route(
+            "/api/v1/notices/{id}",
+            get(notices::show).put(notices::edit),
+        )
+        .route("/api/v1/notices/{id}/approve", post(notices::approve))
+        .route("/api/v1/notices/{id}/reject", post(notices::reject))
+        .route("/api/v1/notices/{id}/update", post(notices::start_update))
+        .route("/api/v1/notices/{id}/cancel", post(notices::start_cancel))
+}
+
+/// What the hub publishes and describes: CAP, feeds, zones, categories, the API, the WebSocket.
+fn published_routes() -> Router<Hub> {
+    Router::new()
+        .route("/api/v1/keys", get(cap::keys))
+        .route("/cap/{file}", get(cap::document))
+        .route("/feeds/cap.atom", get(cap::atom))
+        .route("/feeds/cap.rss", get(cap::rss))
+        .route("/feeds/zones/{file}", get(cap::zone_atom))
+        .route("/api/v1/zones", get(zones::list))
+        .route("/api/v1/zones/lookup", get(zones::lookup))
+        .route("/api/v1/places", get(zones::places))
+        .route("/api/v1/categories", get(meta::categories))
+        .route("/api/v1/openapi.json", get(meta::openapi))
+        .route("/ws", get(crate::channels::ws::upgrade))
 }
 
 /// CAP import takes smaller bodies than the rest; it says so before reading one.

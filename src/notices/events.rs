@@ -43,6 +43,9 @@ pub struct NoticeEvent {
     pub kind: NoticeEventKind,
     pub notice_id: String,
     pub thread_id: String,
+    /// The notice as committed, for a channel that builds an envelope of its own (an e-mail, a
+    /// chat message) rather than sending the frame.
+    pub notice: Arc<Notice>,
     /// The frame, UTF-8 JSON, shared by every subscriber.
     pub frame: Bytes,
     /// Zones the notice covers now (for an expiry: the zones it covered).

@@ -76,70 +76,74 @@ impl CategoryCatalog {
     }
 }
 
+/// The categories an office starts with: code, Italian and English names, CAP category, and
+/// an acknowledgement target of their own (life-safety ones), if any.
+const DEFAULT_CATEGORIES: [(&str, &str, &str, &str, Option<&str>); 10] = [
+    ("flooding", "Allagamento", "Flooding", "Met", None),
+    ("landslide", "Frana", "Landslide", "Geo", None),
+    ("fire", "Incendio", "Fire", "Fire", Some("5m")),
+    (
+        "road_blocked",
+        "Strada interrotta",
+        "Road blocked",
+        "Transport",
+        None,
+    ),
+    (
+        "fallen_tree",
+        "Albero caduto",
+        "Fallen tree",
+        "Safety",
+        None,
+    ),
+    (
+        "building_damage",
+        "Danni a edifici",
+        "Building damage",
+        "Infra",
+        None,
+    ),
+    (
+        "power_outage",
+        "Interruzione elettrica",
+        "Power outage",
+        "Infra",
+        None,
+    ),
+    (
+        "water_supply",
+        "Acqua potabile",
+        "Drinking water",
+        "Infra",
+        None,
+    ),
+    (
+        "people_at_risk",
+        "Persone in pericolo",
+        "People at risk",
+        "Rescue",
+        Some("5m"),
+    ),
+    ("other", "Altro", "Other", "Other", None),
+];
+
 /// The categories a new office starts with, named in Italian and English; fires and people in
 /// danger must be acknowledged within 5 minutes.
 pub fn default_categories() -> Vec<Category> {
-    [
-        ("flooding", "Allagamento", "Flooding", "Met", None),
-        ("landslide", "Frana", "Landslide", "Geo", None),
-        ("fire", "Incendio", "Fire", "Fire", Some("5m")),
-        (
-            "road_blocked",
-            "Strada interrotta",
-            "Road blocked",
-            "Transport",
-            None,
-        ),
-        (
-            "fallen_tree",
-            "Albero caduto",
-            "Fallen tree",
-            "Safety",
-            None,
-        ),
-        (
-            "building_damage",
-            "Danni a edifici",
-            "Building damage",
-            "Infra",
-            None,
-        ),
-        (
-            "power_outage",
-            "Interruzione elettrica",
-            "Power outage",
-            "Infra",
-            None,
-        ),
-        (
-            "water_supply",
-            "Acqua potabile",
-            "Drinking water",
-            "Infra",
-            None,
-        ),
-        (
-            "people_at_risk",
-            "Persone in pericolo",
-            "People at risk",
-            "Rescue",
-            Some("5m"),
-        ),
-        ("other", "Altro", "Other", "Other", None),
-    ]
-    .into_iter()
-    .map(|(code, it, en, cap, acknowledge)| Category {
-        code: code.to_owned(),
-        name: BTreeMap::from([
-            ("it".to_owned(), it.to_owned()),
-            ("en".to_owned(), en.to_owned()),
-        ]),
-        description: BTreeMap::new(),
-        // The categories that must be acknowledged within minutes are those about lives.
-        life_safety: acknowledge.is_some(),
-        acknowledge_within: acknowledge.map(str::to_owned),
-        resolve_within: None,
-        cap_category: Some(cap.to_owned()),
-    })
-    .collect()
+    DEFAULT_CATEGORIES
+        .into_iter()
+        .map(|(code, it, en, cap, acknowledge)| Category {
+            code: code.to_owned(),
+            name: BTreeMap::from([
+                ("it".to_owned(), it.to_owned()),
+                ("en".to_owned(), en.to_owned()),
+            ]),
+            description: BTreeMap::new(),
+            // The categories that must be acknowledged within minutes are those about lives.
+            life_safety: acknowledge.is_some(),
+            acknowledge_within: acknowledge.map(str::to_owned),
+            resolve_within: None,
+            cap_category: Some(cap.to_owned()),
+        })
+        .collect()
 }

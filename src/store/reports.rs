@@ -107,42 +107,8 @@ pub fn insert(conn: &Connection, new: NewReport) -> Result<Report, StoreError> {
         new.follow_token_hash,
     ])?;
     let seq = conn.last_insert_rowid();
-    let mut zone_insert =
-        conn.prepare_cached("INSERT INTO report_zones (report_seq, zone_id) VALUES (?1, ?2)")?;
-    for zone in &new.zones {
-        zone_insert.execute(params![seq, zone.id])?;
-    }
-    if let Some(photo) = &new.photo {
-        conn.prepare_cached(
-            "INSERT INTO report_photos (report_seq, content_type, data) VALUES (?1, ?2, ?3)",
-        )?
-        .execute(params![seq, photo.content_type, photo.data])?;
-    }
-    Ok(Report {
-        seq,
-        id: new.id,
-        source: new.source,
-        device_id: new.device_id,
-        client_ref: new.client_ref,
-        category: new.category,
-        location: new.location,
-        text: new.text,
-        contact: new.contact,
-        media_url: new.media_url,
-        has_photo: new.photo.is_some(),
-        zones: new.zones,
-        in_area: new.in_area,
-        status: ReportStatus::Received,
-        version: 1,
-        received_at: from_millis(at),
-        updated_at: from_millis(at),
-        triage: TriageState {
-            acknowledge_due_at: new.acknowledge_due_at,
-            resolve_due_at: new.resolve_due_at,
-            incident_id: new.incident_id,
-            ..TriageState::default()
-        },
-    })
+    insert_zones_and_photo(conn, seq, &new)?;
+    Ok(received(seq, new, at))
 }
 
 /// Publishes a report's text in Open311 until `until`, or withdraws it (`None`).
@@ -197,6 +163,51 @@ pub fn photo(conn: &Connection, id: &str) -> Result<Option<(String, Vec<u8>)>, S
         .query_row([id], |row| Ok((row.get(0)?, row.get(1)?)))
         .optional()?;
     Ok(found)
+}
+
+/// The report as just stored.
+fn received(seq: i64, new: NewReport, at: i64) -> Report {
+    Report {
+        seq,
+        id: new.id,
+        source: new.source,
+        device_id: new.device_id,
+        client_ref: new.client_ref,
+        category: new.category,
+        location: new.location,
+        text: new.text,
+        contact: new.contact,
+        media_url: new.media_url,
+        has_photo: new.photo.is_some(),
+        zones: new.zones,
+        in_area: new.in_area,
+        status: ReportStatus::Received,
+        version: 1,
+        received_at: from_millis(at),
+        updated_at: from_millis(at),
+        triage: TriageState {
+            acknowledge_due_at: new.acknowledge_due_at,
+            resolve_due_at: new.resolve_due_at,
+            incident_id: new.incident_id,
+            ..TriageState::default()
+        },
+    }
+}
+
+/// The rows beside a new report: the zones it lies in, its photo.
+fn insert_zones_and_photo(conn: &Connection, seq: i64, new: &NewReport) -> Result<(), StoreError> {
+    let mut zone_insert =
+        conn.prepare_cached("INSERT INTO report_zones (report_seq, zone_id) VALUES (?1, ?2)")?;
+    for zone in &new.zones {
+        zone_insert.execute(params![seq, zone.id])?;
+    }
+    if let Some(photo) = &new.photo {
+        conn.prepare_cached(
+            "INSERT INTO report_photos (report_seq, content_type, data) VALUES (?1, ?2, ?3)",
+        )?
+        .execute(params![seq, photo.content_type, photo.data])?;
+    }
+    Ok(())
 }
 
 /// Reports matching `filter`, newest first, at most `filter.limit`.

@@ -1,5 +1,5 @@
-//! The dependency rules of `ARCHITECTURE.md`, checked over the source: the edges (HTTP, the
-//! channels) never reach the store, and no new import cycle appears between top-level modules.
+//! The rules of `ARCHITECTURE.md`, checked over the source: the edges (HTTP, the channels) never
+//! reach the store, no new import cycle appears between top-level modules, files stay short.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -47,6 +47,20 @@ fn no_new_import_cycle_appears_between_top_level_modules() {
             "a new import cycle between top-level modules: {cycle:?} (the known ones are {KNOWN_CYCLES:?})"
         );
     }
+}
+
+#[test]
+fn no_source_file_grows_over_400_lines() {
+    let long: Vec<(String, usize)> = rust_files(&src())
+        .into_iter()
+        .map(|file| {
+            let lines = std::fs::read_to_string(&file).unwrap().lines().count();
+            (file.display().to_string(), lines)
+        })
+        .filter(|(_, lines)| *lines > 400)
+        .collect();
+
+    assert!(long.is_empty(), "split these by responsibility: {long:?}");
 }
 
 #[test]

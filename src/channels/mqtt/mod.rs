@@ -131,9 +131,7 @@ pub fn start(
     tasks: &TaskTracker,
 ) -> Result<(MqttHealth, Option<MqttLink>), ConfigError> {
     if !config.mqtt.enabled {
-        let (_, state) = watch::channel(BrokerState::Disabled);
-        let intake = Arc::new(IntakeProgress::default());
-        return Ok((MqttHealth { state, intake }, None));
+        return Ok((MqttHealth::disabled(), None));
     }
     let topics = Arc::new(Topics::new(config.mqtt_prefix()));
     let (publish_client, publish_loop) = publisher(config, &topics)?;
@@ -141,20 +139,7 @@ pub fn start(
         client: publish_client,
         topics,
     };
-    let notice_sync = NoticeSync {
-        link: link.clone(),
-        notices: deps.notices.clone(),
-    };
-    tasks.spawn(
-        notice_sync
-            .clone()
-            .follow(deps.bus.clone(), shutdown.clone()),
-    );
-    let field_sync = FieldSync {
-        link: link.clone(),
-        triage: deps.triage,
-    };
-    tasks.spawn(field_sync.clone().follow(deps.bus, shutdown.clone()));
+    let (notice_sync, field_sync) = spawn_syncs(&link, &deps, &shutdown, tasks);
     let progress = Arc::new(IntakeProgress::new(Duration::from_secs(
         config.mqtt.stall_after_secs,
     )));
@@ -286,4 +271,43 @@ fn base_options(config: &Config, client_id: String) -> Result<MqttOptions, Confi
 
 fn hub_state(state: &str) -> Vec<u8> {
     format!(r#"{{"state":"{state}"}}"#).into_bytes()
+}
+
+/// Starts mirroring committed notices and field events onto the broker.
+fn spawn_syncs(
+    link: &MqttLink,
+    deps: &MqttDeps,
+    shutdown: &CancellationToken,
+    tasks: &TaskTracker,
+) -> (NoticeSync, FieldSync) {
+    let notice_sync = NoticeSync {
+        link: link.clone(),
+        notices: deps.notices.clone(),
+    };
+    tasks.spawn(
+        notice_sync
+            .clone()
+            .follow(deps.bus.clone(), shutdown.clone()),
+    );
+    let field_sync = FieldSync {
+        link: link.clone(),
+        triage: deps.triage.clone(),
+    };
+    tasks.spawn(
+        field_sync
+            .clone()
+            .follow(deps.bus.clone(), shutdown.clone()),
+    );
+    (notice_sync, field_sync)
+}
+
+impl MqttHealth {
+    /// The health of a hub that runs without MQTT (`mqtt.enabled = false`).
+    fn disabled() -> MqttHealth {
+        let (_, state) = watch::channel(BrokerState::Disabled);
+        MqttHealth {
+            state,
+            intake: Arc::new(IntakeProgress::default()),
+        }
+    }
 }

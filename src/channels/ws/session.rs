@@ -89,77 +89,94 @@ pub(super) async fn run(
     config: WebSocketConfig,
     hub: Hub,
 ) {
-    let Connection { stream, slot, peer } = connection;
-    let outlet = Outlet::new(stream);
-    // `already_read` is a slice of hyper's whole read buffer: copy the few bytes, free the rest.
-    let early_bytes = already_read.to_vec();
-    drop(already_read);
-    let socket = WebSocketStream::from_partially_read(
-        Conn(outlet.clone()),
-        early_bytes,
-        Role::Server,
-        Some(config),
-    )
-    .await;
-    let write_timeout = Duration::from_secs(hub.config.ws.write_timeout_secs);
-    let hub_ws_config = hub.config.ws.clone();
-    let mut pings = ping_every(&hub_ws_config).map(|every| {
-        let mut interval = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
-        interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        interval
-    });
     let _open = GaugeGuard::new(&hub.metrics.ws_sessions);
-    let mut session = Session {
-        socket,
-        outlet,
-        hub,
-        peer,
-        _slot: slot,
-        staff: None,
-        registration: None,
-        listener: None,
-        viewer: None,
-        write_timeout,
-        guard: Guard::new(&hub_ws_config),
-    };
+    let mut session = Session::open(connection, already_read, config, hub).await;
     let welcome = session.welcome();
     if session.send(&welcome).await.is_err() {
         return;
     }
-    let shutdown = session.hub.shutdown.clone();
-    let mut shutting_down = std::pin::pin!(shutdown.cancelled());
-    loop {
-        let wake = tokio::select! {
-            biased;
-            _ = session.outlet.work() => Wake::Outlet,
-            heard = listen(session.listener.as_mut(), &session.hub.clock) => Wake::Heard(heard),
-            incoming = session.socket.next() => Wake::Incoming(incoming),
-            _ = tick(pings.as_mut()) => Wake::Ping,
-            _ = &mut shutting_down => Wake::Shutdown,
-        };
-        let step = match wake {
-            Wake::Outlet => session.finish_writes().await,
-            Wake::Heard(heard) => session.on_heard(heard).await,
-            // Boxed: report handling holds a large future, which idle sessions should not carry.
-            Wake::Incoming(Some(Ok(message))) => Box::pin(session.on_message(message)).await,
-            Wake::Incoming(Some(Err(error))) => match close_for(&error) {
-                Some((code, reason, true)) => Step::CloseAndLinger(code, reason),
-                Some((code, reason, false)) => Step::Close(code, reason),
-                None => Step::End,
-            },
-            Wake::Incoming(None) => Step::End,
-            Wake::Ping => session.ping().await,
-            Wake::Shutdown => Step::Close(GOING_AWAY, "the hub is shutting down"),
-        };
-        match step {
-            Step::Continue => {}
-            Step::Close(code, reason) => return session.close(code, reason).await,
-            Step::Drop(why) => return session.hub.metrics.ws_closed(why),
-            Step::CloseAndLinger(code, reason) => {
-                session.close(code, reason).await;
-                return session.outlet.drop_incoming(LINGER, LINGER_BYTES).await;
+    session.serve().await;
+}
+
+impl Session {
+    async fn open(
+        connection: Connection,
+        already_read: Bytes,
+        config: WebSocketConfig,
+        hub: Hub,
+    ) -> Session {
+        let Connection { stream, slot, peer } = connection;
+        let outlet = Outlet::new(stream);
+        // `already_read` is a slice of hyper's whole read buffer: copy the few bytes, free the rest.
+        let early_bytes = already_read.to_vec();
+        drop(already_read);
+        let socket = WebSocketStream::from_partially_read(
+            Conn(outlet.clone()),
+            early_bytes,
+            Role::Server,
+            Some(config),
+        )
+        .await;
+        let write_timeout = Duration::from_secs(hub.config.ws.write_timeout_secs);
+        let guard = Guard::new(&hub.config.ws);
+        Session {
+            socket,
+            outlet,
+            hub,
+            peer,
+            _slot: slot,
+            staff: None,
+            registration: None,
+            listener: None,
+            viewer: None,
+            write_timeout,
+            guard,
+        }
+    }
+
+    /// Answers frames, relays what it hears and pings, until the session ends.
+    async fn serve(mut self) {
+        let mut pings = ping_every(&self.hub.config.ws).map(|every| {
+            let mut interval = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+            interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            interval
+        });
+        let shutdown = self.hub.shutdown.clone();
+        let mut shutting_down = std::pin::pin!(shutdown.cancelled());
+        let session = &mut self;
+        loop {
+            let wake = tokio::select! {
+                biased;
+                _ = session.outlet.work() => Wake::Outlet,
+                heard = listen(session.listener.as_mut(), &session.hub.clock) => Wake::Heard(heard),
+                incoming = session.socket.next() => Wake::Incoming(incoming),
+                _ = tick(pings.as_mut()) => Wake::Ping,
+                _ = &mut shutting_down => Wake::Shutdown,
+            };
+            let step = match wake {
+                Wake::Outlet => session.finish_writes().await,
+                Wake::Heard(heard) => session.on_heard(heard).await,
+                // Boxed: report handling holds a large future, which idle sessions should not carry.
+                Wake::Incoming(Some(Ok(message))) => Box::pin(session.on_message(message)).await,
+                Wake::Incoming(Some(Err(error))) => match close_for(&error) {
+                    Some((code, reason, true)) => Step::CloseAndLinger(code, reason),
+                    Some((code, reason, false)) => Step::Close(code, reason),
+                    None => Step::End,
+                },
+                Wake::Incoming(None) => Step::End,
+                Wake::Ping => session.ping().await,
+                Wake::Shutdown => Step::Close(GOING_AWAY, "the hub is shutting down"),
+            };
+            match step {
+                Step::Continue => {}
+                Step::Close(code, reason) => return session.close(code, reason).await,
+                Step::Drop(why) => return session.hub.metrics.ws_closed(why),
+                Step::CloseAndLinger(code, reason) => {
+                    session.close(code, reason).await;
+                    return session.outlet.drop_incoming(LINGER, LINGER_BYTES).await;
+                }
+                Step::End => return,
             }
-            Step::End => return,
         }
     }
 }
