@@ -51,7 +51,7 @@ pub(super) type Created = (StatusCode, Json<Value>);
 async fn detailed(hub: &Hub, notice: &Notice) -> Result<Value, ApiError> {
     let mut view = NoticeView::of(notice, &hub.public_url);
     let (original, reach) = hub.notices.original_and_reach(notice).await?;
-    view.deliveries = Some(reach);
+    view.deliveries = Some(reach.into());
     view.changes = original.map(|original| changes_between(&original.content, &notice.content));
     if notice.state == NoticeState::Draft {
         view.wide_area = hub.notices.wide_area_of(notice);

@@ -57,7 +57,7 @@ async fn flush(notices: &Notices) {
         .store
         .write(move |ctx| {
             for (id, totals) in &counts {
-                notice_rows::save_deliveries(ctx.conn(), id, *totals)?;
+                notice_rows::save_deliveries(ctx.conn(), id, totals)?;
             }
             Ok::<_, crate::store::StoreError>(())
         })

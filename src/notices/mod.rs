@@ -25,7 +25,7 @@ pub use area::{AreaSpec, Circle, LatLon, NoticeArea, RawArea};
 pub use cap::{CapCategory, CapStatus, Certainty, MsgType, Severity, Urgency};
 pub use cap_import::{ImportedAlert, parse_cap};
 pub use content::{InfoText, NoticeContent, RawInfo, RawNotice};
-pub use deliveries::{Deliveries, DeliveryCount, DeliveryTotals};
+pub use deliveries::{Deliveries, DeliveryCount, DeliveryTotals, Destination};
 pub use events::{NoticeEvent, NoticeEventKind};
 pub use expiry::{flush_deliveries_periodically, run_expiry};
 pub use import::Imported;

@@ -61,17 +61,10 @@ impl Notices {
                 Ok::<_, crate::store::StoreError>((notice_rows::deliveries(conn, &id)?, original))
             })
             .await?;
-        let live = self
-            .deliveries()
-            .existing(&notice.id)
-            .map(|count| count.totals());
-        let reach = match (stored, live) {
-            (Some(stored), Some(live)) => DeliveryTotals {
-                ws_sessions: stored.ws_sessions.max(live.ws_sessions),
-                mqtt_topics: stored.mqtt_topics.max(live.mqtt_topics),
-            },
-            (stored, live) => live.or(stored).unwrap_or_default(),
-        };
+        let mut reach = stored;
+        if let Some(live) = self.deliveries().existing(&notice.id) {
+            reach.raise_all(&live.totals());
+        }
         Ok((original, reach))
     }
 }

@@ -6,7 +6,7 @@ use serde_json::{Map, Value};
 
 use super::cap::{CapStatus, MsgType};
 use super::content::NoticeContent;
-use super::deliveries::DeliveryTotals;
+use super::deliveries::{DeliveryTotals, Destination};
 use super::model::{Notice, NoticeOrigin, NoticeState};
 use crate::reports::ZoneRef;
 
@@ -36,13 +36,32 @@ pub struct NoticeView<'a> {
     /// Where the CAP document of this notice is served.
     pub cap_url: String,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub deliveries: Option<DeliveryTotals>,
+    pub deliveries: Option<DeliveryReport>,
     /// For an Update or Cancel: what differs from the notice it replaces.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub changes: Option<Vec<Change>>,
     /// For a draft whose area is wide: what the approver must confirm.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub wide_area: Option<super::WideArea>,
+}
+
+/// What a published notice reached: the ledger by channel, and the two first channels' counts
+/// at the top level, where clients written before the ledger read them.
+#[derive(Debug, Serialize)]
+pub struct DeliveryReport {
+    pub ws_sessions: u64,
+    pub mqtt_topics: u64,
+    pub by_channel: DeliveryTotals,
+}
+
+impl From<DeliveryTotals> for DeliveryReport {
+    fn from(by_channel: DeliveryTotals) -> DeliveryReport {
+        DeliveryReport {
+            ws_sessions: by_channel.get(Destination::WS_SESSIONS),
+            mqtt_topics: by_channel.get(Destination::MQTT_TOPICS),
+            by_channel,
+        }
+    }
 }
 
 impl<'a> NoticeView<'a> {

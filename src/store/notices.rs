@@ -279,36 +279,41 @@ pub fn latest_event_seq(conn: &Connection) -> Result<i64, StoreError> {
     )?)
 }
 
-pub fn deliveries(
-    conn: &Connection,
-    notice_id: &str,
-) -> Result<Option<DeliveryTotals>, StoreError> {
-    let found = conn
-        .prepare_cached(
-            "SELECT ws_sessions, mqtt_topics FROM notice_deliveries WHERE notice_id = ?1",
-        )?
-        .query_row([notice_id], |row| {
-            Ok(DeliveryTotals {
-                ws_sessions: row.get::<_, i64>(0)? as u64,
-                mqtt_topics: row.get::<_, i64>(1)? as u64,
-            })
-        })
-        .optional()?;
-    Ok(found)
+/// What the ledger holds for a notice, per channel and destination kind.
+pub fn deliveries(conn: &Connection, notice_id: &str) -> Result<DeliveryTotals, StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT channel, destination, delivered FROM deliveries WHERE notice_id = ?1",
+    )?;
+    let rows = stmt.query_map([notice_id], |row| {
+        Ok((
+            row.get::<_, String>(0)?,
+            row.get::<_, String>(1)?,
+            row.get::<_, i64>(2)?,
+        ))
+    })?;
+    let mut totals = DeliveryTotals::default();
+    for row in rows {
+        let (channel, destination, delivered) = row?;
+        totals.raise(&channel, &destination, delivered.max(0) as u64);
+    }
+    Ok(totals)
 }
 
-/// Keeps the larger of the stored and the given counts.
+/// Keeps the larger of the stored and the given count of each destination.
 pub fn save_deliveries(
     conn: &Connection,
     notice_id: &str,
-    totals: DeliveryTotals,
+    totals: &DeliveryTotals,
 ) -> Result<(), StoreError> {
-    conn.prepare_cached(
-        "INSERT INTO notice_deliveries (notice_id, ws_sessions, mqtt_topics) VALUES (?1, ?2, ?3)
-         ON CONFLICT (notice_id) DO UPDATE SET ws_sessions = max(ws_sessions, excluded.ws_sessions),
-                                               mqtt_topics = max(mqtt_topics, excluded.mqtt_topics)",
-    )?
-    .execute(params![notice_id, totals.ws_sessions as i64, totals.mqtt_topics as i64])?;
+    let mut stmt = conn.prepare_cached(
+        "INSERT INTO deliveries (notice_id, channel, destination, delivered) VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT (notice_id, channel, destination)
+         DO UPDATE SET delivered = max(delivered, excluded.delivered)",
+    )?;
+    for (channel, destination, delivered) in totals.entries() {
+        let delivered = i64::try_from(delivered).unwrap_or(i64::MAX);
+        stmt.execute(params![notice_id, channel, destination, delivered])?;
+    }
     Ok(())
 }
 

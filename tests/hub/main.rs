@@ -7,6 +7,7 @@ mod bad_input;
 mod broker_acl;
 mod cli;
 mod crash;
+mod delivery_ledger;
 mod feedback;
 mod field;
 mod follow_tokens;

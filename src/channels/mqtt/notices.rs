@@ -16,7 +16,7 @@ use tokio_util::sync::CancellationToken;
 use super::MqttLink;
 use super::handled::Reply;
 use crate::bus::{self, Events, Heard};
-use crate::notices::{MsgType, Notice, NoticeEvent, NoticeEventKind, Notices};
+use crate::notices::{Destination, MsgType, Notice, NoticeEvent, NoticeEventKind, Notices};
 
 /// What the notice sync needs.
 #[derive(Clone)]
@@ -133,7 +133,7 @@ impl NoticeSync {
         self.notices
             .deliveries()
             .counter(notice_id, None)
-            .add_mqtt_topic(topic);
+            .add_distinct(Destination::MQTT_TOPICS, topic);
     }
 }
 

@@ -14,7 +14,7 @@ use tokio_util::sync::CancellationToken;
 use super::outlet::{Failure, Offer, Outlet};
 use crate::bus::{self, Events, Heard};
 use crate::notices::Interest;
-use crate::notices::NoticeEvent;
+use crate::notices::{Destination, NoticeEvent};
 
 /// Live events a subscribing session may collect while its backlog is sent.
 const MAX_HELD: usize = 1024;
@@ -122,7 +122,9 @@ impl Sessions {
             .filter(|member| member.subscription.wants(event))
             .filter(|member| member.place(event, encoded) == Offer::Written)
             .count();
-        event.deliveries.add_ws_sessions(written as u64);
+        event
+            .deliveries
+            .add(Destination::WS_SESSIONS, written as u64);
     }
 
     /// The fan-out fell behind the bus: every session may have missed something.
@@ -167,7 +169,7 @@ impl Registration {
             let mut last = position;
             for event in held.drain(..).filter(|event| event.seq > position) {
                 if self.member.outlet.offer(&encode(&event), &event.deliveries) == Offer::Written {
-                    event.deliveries.add_ws_session();
+                    event.deliveries.add(Destination::WS_SESSIONS, 1);
                 }
                 last = event.seq;
             }

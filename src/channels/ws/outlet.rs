@@ -19,7 +19,7 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 use tokio::sync::Notify;
 
-use crate::notices::DeliveryCount;
+use crate::notices::{DeliveryCount, Destination};
 
 /// Outgoing bytes a session may leave waiting before it counts as too slow.
 const MAX_PENDING_BYTES: usize = 256 * 1024;
@@ -196,7 +196,7 @@ impl Pending {
             }
             written -= front.bytes.len();
             if let Some(delivery) = self.chunks.pop_front().and_then(|chunk| chunk.delivery) {
-                delivery.add_ws_session();
+                delivery.add(Destination::WS_SESSIONS, 1);
             }
         }
     }

@@ -11,6 +11,7 @@ use super::subscription;
 use crate::channels::frames::{
     self, FollowFrame, Refusal, ServerFrame, SubscribeFrame, ViewingFrame,
 };
+use crate::notices::Destination;
 use crate::problem::{ErrorCode, Problem};
 use crate::reports::{Origin, RawSubmission, Source};
 
@@ -160,7 +161,7 @@ impl Session {
                     .notices
                     .deliveries()
                     .counter(&event.notice_id, None)
-                    .add_ws_session();
+                    .add(Destination::WS_SESSIONS, 1);
             }
         }
         self.send(&ServerFrame::Subscribed {
