@@ -1,6 +1,7 @@
 //! Request extractors whose failures speak our error format instead of axum's plain text.
 
 use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 use std::net::SocketAddr;
 
 use axum::body::Bytes;
@@ -87,19 +88,17 @@ impl KnownQuery {
                     message,
                 )));
             }
-            let refusal = if value.is_empty() {
-                format!("`{name}` is empty; give it a value or leave it out")
-            } else if params.contains_key(&name) {
-                format!("`{name}` is given more than once; give it once")
-            } else {
-                params.insert(name, value);
-                continue;
-            };
-            return Err(ApiError(Problem::with_field(
-                ErrorCode::InvalidField,
-                name,
-                refusal,
-            )));
+            if value.is_empty() {
+                return Err(refused(name, "is empty; give it a value or leave it out"));
+            }
+            match params.entry(name) {
+                Entry::Occupied(given) => {
+                    return Err(refused(given.key().clone(), "is given more than once"));
+                }
+                Entry::Vacant(entry) => {
+                    entry.insert(value);
+                }
+            }
         }
         Ok(KnownQuery(params))
     }
@@ -107,6 +106,11 @@ impl KnownQuery {
     pub fn get(&self, name: &str) -> Option<&str> {
         self.0.get(name).map(String::as_str)
     }
+}
+
+fn refused(name: String, why: &str) -> ApiError {
+    let message = format!("`{name}` {why}");
+    ApiError(Problem::with_field(ErrorCode::InvalidField, name, message))
 }
 
 /// The peer address, when the server was started with connect info (tests using `oneshot` are not).
