@@ -289,7 +289,10 @@ async fn empty_and_repeated_query_parameters_are_refused_naming_the_parameter() 
         ("/api/v1/reports?until=&limit=5", "until"),
         ("/api/v1/reports?limit=", "limit"),
         ("/api/v1/reports?limit=5&limit=6", "limit"),
-        ("/api/v1/stats?since=2026-01-01T00:00:00Z&since=2026-02-01T00:00:00Z", "since"),
+        (
+            "/api/v1/stats?since=2026-01-01T00:00:00Z&since=2026-02-01T00:00:00Z",
+            "since",
+        ),
         ("/api/v1/zones?level=", "level"),
     ];
     for (path, field) in cases {
