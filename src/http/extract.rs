@@ -1,6 +1,7 @@
 //! Request extractors whose failures speak our error format instead of axum's plain text.
 
 use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 use std::net::SocketAddr;
 
 use axum::body::Bytes;
@@ -62,36 +63,54 @@ pub fn require_content_type(headers: &HeaderMap, expected: &str) -> Result<(), A
     )))
 }
 
-/// Query parameters as a map, refusing any name this endpoint does not know (catches typos).
+/// Query parameters as a map, refusing any name this endpoint does not know (catches typos), an
+/// empty value and a name given twice, so that each parameter means one thing or is absent.
 pub struct KnownQuery(pub HashMap<String, String>);
 
 impl KnownQuery {
     pub fn from_uri(uri: &Uri, known: &[&str]) -> Result<KnownQuery, ApiError> {
-        let Query(params) = Query::<HashMap<String, String>>::try_from_uri(uri).map_err(|err| {
+        let Query(pairs) = Query::<Vec<(String, String)>>::try_from_uri(uri).map_err(|err| {
             ApiError(Problem::new(
                 ErrorCode::InvalidField,
                 format!("the query string is malformed: {err}"),
             ))
         })?;
-        if let Some(unknown) = params.keys().find(|name| !known.contains(&name.as_str())) {
-            return Err(ApiError(Problem::with_field(
-                ErrorCode::UnknownField,
-                unknown.clone(),
-                format!(
-                    "unknown query parameter `{unknown}`; this endpoint takes: {}",
+        let mut params = HashMap::with_capacity(pairs.len());
+        for (name, value) in pairs {
+            if !known.contains(&name.as_str()) {
+                let message = format!(
+                    "unknown query parameter `{name}`; this endpoint takes: {}",
                     known.join(", ")
-                ),
-            )));
+                );
+                return Err(ApiError(Problem::with_field(
+                    ErrorCode::UnknownField,
+                    name,
+                    message,
+                )));
+            }
+            if value.is_empty() {
+                return Err(refused(name, "is empty; give it a value or leave it out"));
+            }
+            match params.entry(name) {
+                Entry::Occupied(given) => {
+                    return Err(refused(given.key().clone(), "is given more than once"));
+                }
+                Entry::Vacant(entry) => {
+                    entry.insert(value);
+                }
+            }
         }
         Ok(KnownQuery(params))
     }
 
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.0
-            .get(name)
-            .map(String::as_str)
-            .filter(|value| !value.is_empty())
+        self.0.get(name).map(String::as_str)
     }
+}
+
+fn refused(name: String, why: &str) -> ApiError {
+    let message = format!("`{name}` {why}");
+    ApiError(Problem::with_field(ErrorCode::InvalidField, name, message))
 }
 
 /// The peer address, when the server was started with connect info (tests using `oneshot` are not).

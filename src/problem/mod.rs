@@ -81,7 +81,20 @@ impl Problem {
             ));
         }
         let de = &mut serde_json::Deserializer::from_str(text);
-        serde_path_to_error::deserialize(de).map_err(from_json_error)
+        serde_path_to_error::deserialize(de).or_else(|err| {
+            // JSON has one kind of number, and to a JSON Schema `2.0` is the integer 2: a whole
+            // number written with a fraction is read again as that integer.
+            match err
+                .inner()
+                .to_string()
+                .contains("invalid type: floating point")
+            {
+                true => Problem::from_value(whole_numbers_as_integers(
+                    serde_json::from_str(text).map_err(|_| from_json_error(err))?,
+                )),
+                false => Err(from_json_error(err)),
+            }
+        })
     }
 
     /// Like [`Problem::parse_json`], for a value already parsed (a frame whose type was read first).
@@ -89,6 +102,33 @@ impl Problem {
         value: serde_json::Value,
     ) -> Result<T, Problem> {
         serde_path_to_error::deserialize(value).map_err(from_json_error)
+    }
+}
+
+/// `2.0` becomes `2`, at any depth; numbers too large to be exact as a float stay as they are.
+fn whole_numbers_as_integers(value: serde_json::Value) -> serde_json::Value {
+    use serde_json::Value;
+    const EXACT: f64 = 9_007_199_254_740_992.0; // 2^53
+    match value {
+        Value::Number(number) => match number.as_f64() {
+            Some(float)
+                if !number.is_i64()
+                    && !number.is_u64()
+                    && float.fract() == 0.0
+                    && float.abs() <= EXACT =>
+            {
+                Value::from(float as i64)
+            }
+            _ => Value::Number(number),
+        },
+        Value::Array(items) => items.into_iter().map(whole_numbers_as_integers).collect(),
+        Value::Object(fields) => Value::Object(
+            fields
+                .into_iter()
+                .map(|(name, value)| (name, whole_numbers_as_integers(value)))
+                .collect(),
+        ),
+        other => other,
     }
 }
 
@@ -230,6 +270,22 @@ mod tests {
             (missing.code, missing.field.as_deref()),
             (ErrorCode::MissingField, Some("inner.lat"))
         );
+    }
+
+    #[test]
+    fn a_whole_number_written_with_a_fraction_is_read_as_that_integer() {
+        #[derive(Debug, serde::Deserialize)]
+        struct Versioned {
+            version: i64,
+            lat: f64,
+        }
+
+        let read: Versioned =
+            Problem::parse_json(br#"{"version": 15543090151.0, "lat": 44.5}"#).unwrap();
+        let fraction = Problem::parse_json::<Versioned>(br#"{"version": 2.5, "lat": 1}"#);
+
+        assert_eq!((read.version, read.lat), (15_543_090_151, 44.5));
+        assert_eq!(fraction.unwrap_err().field.as_deref(), Some("version"));
     }
 
     #[test]

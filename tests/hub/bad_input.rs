@@ -282,6 +282,33 @@ async fn bad_query_parameters_name_the_parameter() {
 }
 
 #[tokio::test]
+async fn empty_and_repeated_query_parameters_are_refused_naming_the_parameter() {
+    let app = TestApp::spawn().await;
+    let cases = [
+        ("/api/v1/reports?since=", "since"),
+        ("/api/v1/reports?until=&limit=5", "until"),
+        ("/api/v1/reports?limit=", "limit"),
+        ("/api/v1/reports?limit=5&limit=6", "limit"),
+        (
+            "/api/v1/stats?since=2026-01-01T00:00:00Z&since=2026-02-01T00:00:00Z",
+            "since",
+        ),
+        ("/api/v1/zones?level=", "level"),
+    ];
+    for (path, field) in cases {
+        let (status, error) = app.get_json(path).await;
+
+        assert_eq!(status, 422, "{path}");
+        assert_valid("error", &error);
+        assert_eq!(
+            (error["error"].as_str(), error["field"].as_str()),
+            (Some("invalid_field"), Some(field)),
+            "{path}: {error}"
+        );
+    }
+}
+
+#[tokio::test]
 async fn an_unknown_endpoint_is_a_404_that_points_at_the_api_description() {
     let app = TestApp::spawn().await;
 

@@ -167,6 +167,16 @@ async fn query_requests(hub: &Hub, uri: &Uri) -> Result<Vec<crate::reports::Repo
         "jurisdiction_id",
     ];
     let query = KnownQuery::from_uri(uri, KNOWN).map_err(|err| err.0)?;
+    // Every parameter is checked, even those that `service_request_id` makes moot.
+    let start = query
+        .get("start_date")
+        .map(|v| params::timestamp("start_date", v))
+        .transpose()?;
+    let closed = query.get("status").map(parse_open_closed).transpose()?;
+    let until = query
+        .get("end_date")
+        .map(|v| params::timestamp("end_date", v))
+        .transpose()?;
     if let Some(ids) = query.get("service_request_id") {
         let ids: Vec<String> = ids
             .split(',')
@@ -175,18 +185,11 @@ async fn query_requests(hub: &Hub, uri: &Uri) -> Result<Vec<crate::reports::Repo
             .collect();
         return hub.triage.find_reports(ids).await;
     }
-    let start = query
-        .get("start_date")
-        .map(|v| params::timestamp("start_date", v))
-        .transpose()?;
     let filter = ReportFilter {
         category: query.get("service_code").map(str::to_owned),
-        closed: query.get("status").map(parse_open_closed).transpose()?,
+        closed,
         since: Some(start.unwrap_or_else(|| hub.clock.now() - Duration::days(DEFAULT_WINDOW_DAYS))),
-        until: query
-            .get("end_date")
-            .map(|v| params::timestamp("end_date", v))
-            .transpose()?,
+        until,
         limit: MAX_REQUESTS,
         ..ReportFilter::default()
     };
