@@ -1,5 +1,7 @@
 // The operators' console: log in, then the live map with the queue, reports, notices,
 // incidents, teams and statistics and, for admins, the audit log. Each role sees only the actions it may take.
+// First: the console's words must be there before any module below draws with them.
+import './strings.js';
 import 'leaflet/dist/leaflet.css';
 import '../shared/base.css';
 import './console.css';

@@ -30,6 +30,11 @@ export function onLanguageChange(listener) {
 }
 
 /** The text for `key` in the current language, with `{name}` placeholders filled. */
+/** Adds a page's own words (the console's) to the shared ones, before anything is drawn. */
+export function addStrings(extra) {
+  for (const [code, strings] of Object.entries(extra)) Object.assign(STRINGS[code], strings);
+}
+
 export function t(key, params = {}) {
   const text = STRINGS[current][key] ?? STRINGS.en[key] ?? key;
   return text.replace(/\{(\w+)\}/g, (_, name) => String(params[name] ?? ''));
