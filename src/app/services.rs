@@ -55,6 +55,7 @@ pub(super) fn triage_settings(config: &Config) -> anyhow::Result<TriageSettings>
         grouping: grouping(config),
         max_note_chars: config.triage.max_note_chars,
         open_data_decimals: config.open_data.precision_decimals,
+        open_data_public: config.open_data.public,
         retention_days: config.retention.personal_data_days,
         categories: CategoryCatalog::new(config.categories.clone()),
     })

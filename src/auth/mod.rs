@@ -1,6 +1,7 @@
 //! Staff accounts, roles and login tokens: who may do what.
 
 mod accounts;
+mod admin;
 mod audit_log;
 mod passwords;
 mod roles;
@@ -8,6 +9,7 @@ mod throttle;
 mod tokens;
 
 pub use accounts::{AccountSettings, Accounts, Login, UserChanges, UserView};
+pub use admin::{NewUser, UserPatch};
 pub use audit_log::{AuditFilter, AuditRecord};
 pub use passwords::{PasswordWork, check_password_strength};
 pub use roles::{Action, Role, Staff};

@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 
 use super::error::ApiError;
 use super::extract::{JsonBody, KnownQuery};
-use crate::auth::{Action, Staff};
+use crate::auth::Staff;
 use crate::hub::Hub;
 use crate::problem::{ErrorCode, Problem};
 use crate::triage::field::RawTeam;
@@ -16,8 +16,7 @@ const DEFAULT_TASKS: i64 = 100;
 const MAX_TASKS: i64 = 1000;
 
 pub async fn teams(State(hub): State<Hub>, staff: Staff) -> Result<Json<Value>, ApiError> {
-    staff.require(Action::Read)?;
-    Ok(Json(json!({ "teams": hub.triage.teams().await? })))
+    Ok(Json(json!({ "teams": hub.triage.teams(&staff).await? })))
 }
 
 /// `POST /api/v1/teams`: creates a team (or replaces one with the same id).
@@ -34,8 +33,7 @@ pub async fn team(
     staff: Staff,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    staff.require(Action::Read)?;
-    Ok(Json(json!(hub.triage.team(&id).await?)))
+    Ok(Json(json!(hub.triage.team(&staff, &id).await?)))
 }
 
 /// `PUT /api/v1/teams/{id}`: new name and devices.
@@ -57,8 +55,9 @@ pub async fn replace_team(
 }
 
 pub async fn devices(State(hub): State<Hub>, staff: Staff) -> Result<Json<Value>, ApiError> {
-    staff.require(Action::Read)?;
-    Ok(Json(json!({ "devices": hub.triage.devices().await? })))
+    Ok(Json(
+        json!({ "devices": hub.triage.devices(&staff).await? }),
+    ))
 }
 
 pub async fn device(
@@ -66,8 +65,7 @@ pub async fn device(
     staff: Staff,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    staff.require(Action::Read)?;
-    Ok(Json(json!(hub.triage.device(&id).await?)))
+    Ok(Json(json!(hub.triage.device(&staff, &id).await?)))
 }
 
 /// `GET /api/v1/tasks?open=true&limit=`, newest first.
@@ -76,7 +74,6 @@ pub async fn tasks(
     staff: Staff,
     uri: Uri,
 ) -> Result<Json<Value>, ApiError> {
-    staff.require(Action::Read)?;
     let query = KnownQuery::from_uri(&uri, &["open", "limit"])?;
     let open = query
         .get("open")
@@ -88,7 +85,7 @@ pub async fn tasks(
         .map(|v| super::params::integer("limit", v, 1, MAX_TASKS))
         .transpose()?
         .unwrap_or(DEFAULT_TASKS);
-    let tasks = hub.triage.tasks(open, limit as usize).await?;
+    let tasks = hub.triage.tasks(&staff, open, limit as usize).await?;
     Ok(Json(json!({ "tasks": tasks })))
 }
 
@@ -97,6 +94,5 @@ pub async fn task(
     staff: Staff,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    staff.require(Action::Read)?;
-    Ok(Json(json!(hub.triage.task(&id).await?)))
+    Ok(Json(json!(hub.triage.task(&staff, &id).await?)))
 }

@@ -9,7 +9,7 @@ use super::error::ApiError;
 use super::extract::{JsonBody, KnownQuery};
 use super::notices::{Created, created};
 use super::reports::staff_view;
-use crate::auth::{Action, Staff};
+use crate::auth::Staff;
 use crate::hub::Hub;
 use crate::problem::{ErrorCode, Problem};
 use crate::triage::field::DispatchRequest;
@@ -22,7 +22,6 @@ const MAX_PAGE: i64 = 500;
 
 /// `GET /api/v1/incidents?status=open&category=&limit=&cursor=`, newest first.
 pub async fn list(State(hub): State<Hub>, staff: Staff, uri: Uri) -> Result<Json<Value>, ApiError> {
-    staff.require(Action::Read)?;
     let query = KnownQuery::from_uri(&uri, &["status", "category", "limit", "cursor"])?;
     let page = query.page(DEFAULT_PAGE, MAX_PAGE)?;
     let status = query
@@ -43,7 +42,7 @@ pub async fn list(State(hub): State<Hub>, staff: Staff, uri: Uri) -> Result<Json
         before_seq: page.before,
         limit: page.limit,
     };
-    let incidents = hub.triage.incidents(filter).await?;
+    let incidents = hub.triage.incidents(&staff, filter).await?;
     let next_cursor = page.next_cursor(&incidents, |incident| incident.seq);
     Ok(Json(
         json!({ "incidents": incidents, "next_cursor": next_cursor }),
@@ -56,8 +55,7 @@ pub async fn show(
     staff: Staff,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    staff.require(Action::Read)?;
-    let (incident, reports) = hub.triage.incident(&id).await?;
+    let (incident, reports) = hub.triage.incident(&staff, &id).await?;
     let now = hub.clock.now();
     let reports: Vec<Value> = reports
         .iter()

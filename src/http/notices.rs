@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 
 use super::error::ApiError;
 use super::extract::{JsonBody, KnownQuery};
-use crate::auth::{Action, Staff};
+use crate::auth::Staff;
 use crate::hub::Hub;
 use crate::notices::{
     Notice, NoticeFilter, NoticeState, NoticeView, RawArea, RawNotice, changes_between,
@@ -69,7 +69,6 @@ pub(super) fn created(hub: &Hub, notice: &Notice) -> Created {
 
 /// `GET /api/v1/notices?state=draft,published&zone=&limit=&cursor=`, newest first.
 pub async fn list(State(hub): State<Hub>, staff: Staff, uri: Uri) -> Result<Json<Value>, ApiError> {
-    staff.require(Action::Read)?;
     let query = KnownQuery::from_uri(&uri, &["state", "zone", "limit", "cursor"])?;
     let page = query.page(DEFAULT_PAGE, MAX_PAGE)?;
     let filter = NoticeFilter {
@@ -83,7 +82,7 @@ pub async fn list(State(hub): State<Hub>, staff: Staff, uri: Uri) -> Result<Json
         limit: page.limit,
         ..NoticeFilter::default()
     };
-    let notices = hub.notices.list(filter).await?;
+    let notices = hub.notices.list_for(&staff, filter).await?;
     let next_cursor = page.next_cursor(&notices, |notice| notice.seq);
     let views: Vec<NoticeView> = notices
         .iter()
@@ -127,8 +126,7 @@ pub async fn show(
     staff: Staff,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    staff.require(Action::Read)?;
-    let notice = hub.notices.get(&id).await?;
+    let notice = hub.notices.read(&staff, &id).await?;
     Ok(Json(detailed(&hub, &notice).await?))
 }
 
@@ -204,7 +202,6 @@ pub async fn import(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Created, ApiError> {
-    staff.require(Action::Draft)?;
     let content_type = headers
         .get(axum::http::header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -236,7 +233,6 @@ pub async fn preview_area(
     staff: Staff,
     JsonBody(area): JsonBody<RawArea>,
 ) -> Result<Json<Value>, ApiError> {
-    staff.require(Action::Draft)?;
-    let zones = hub.notices.preview_area(area).await?;
+    let zones = hub.notices.preview_area(&staff, area).await?;
     Ok(Json(json!({ "zones": zones })))
 }

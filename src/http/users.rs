@@ -3,44 +3,15 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::error::ApiError;
 use super::extract::JsonBody;
-use crate::auth::{Action, Role, Staff, UserChanges, UserView};
+use crate::auth::{NewUser, Staff, UserPatch, UserView};
 use crate::hub::Hub;
-use crate::problem::{ErrorCode, Problem};
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct NewUser {
-    name: String,
-    role: String,
-    password: String,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct UserPatch {
-    role: Option<String>,
-    disabled: Option<bool>,
-    password: Option<String>,
-}
-
-fn parse_role(value: &str) -> Result<Role, Problem> {
-    Role::parse(value).ok_or_else(|| {
-        Problem::with_field(
-            ErrorCode::InvalidField,
-            "role",
-            "`role` must be viewer, operator, approver or admin",
-        )
-    })
-}
 
 pub async fn list(State(hub): State<Hub>, staff: Staff) -> Result<Json<Value>, ApiError> {
-    staff.require(Action::ManageUsers)?;
-    Ok(Json(json!({ "users": hub.accounts.list_users().await? })))
+    Ok(Json(json!({ "users": hub.accounts.users(&staff).await? })))
 }
 
 pub async fn create(
@@ -48,16 +19,7 @@ pub async fn create(
     staff: Staff,
     JsonBody(user): JsonBody<NewUser>,
 ) -> Result<(StatusCode, Json<UserView>), ApiError> {
-    staff.require(Action::ManageUsers)?;
-    let created = hub
-        .accounts
-        .add_user(
-            &staff.name,
-            &user.name,
-            parse_role(&user.role)?,
-            &user.password,
-        )
-        .await?;
+    let created = hub.accounts.create_user(&staff, user).await?;
     Ok((StatusCode::CREATED, Json(created)))
 }
 
@@ -67,15 +29,5 @@ pub async fn update(
     Path(name): Path<String>,
     JsonBody(patch): JsonBody<UserPatch>,
 ) -> Result<Json<UserView>, ApiError> {
-    staff.require(Action::ManageUsers)?;
-    let changes = UserChanges {
-        role: patch.role.as_deref().map(parse_role).transpose()?,
-        disabled: patch.disabled,
-        password: patch.password,
-    };
-    Ok(Json(
-        hub.accounts
-            .update_user(&staff.name, &name, changes)
-            .await?,
-    ))
+    Ok(Json(hub.accounts.change_user(&staff, &name, patch).await?))
 }

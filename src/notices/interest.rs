@@ -6,6 +6,7 @@ use std::collections::HashMap;
 
 use super::service::Notices;
 use super::{NoticeArea, NoticeEvent};
+use crate::auth::{Action, Staff};
 use crate::problem::{ErrorCode, Problem};
 use crate::reports::Location;
 use crate::store::StoreError;
@@ -27,6 +28,12 @@ pub enum Interest {
 }
 
 impl Interest {
+    /// Every notice, drafts' publications included as they happen: for staff who read notices.
+    pub fn everything(staff: &Staff) -> Result<Interest, Problem> {
+        staff.require(Action::Read)?;
+        Ok(Interest::Everything)
+    }
+
     /// Whether a live event concerns this subscriber.
     pub fn wants(&self, event: &NoticeEvent) -> bool {
         match self {

@@ -4,12 +4,29 @@
 use super::deliveries::DeliveryTotals;
 use super::model::Notice;
 use super::service::Notices;
+use crate::auth::{Action, Staff};
 use crate::problem::{ErrorCode, Problem};
 use crate::store::notices as notice_rows;
 
 pub use crate::store::notices::NoticeFilter;
 
 impl Notices {
+    /// One notice, drafts included, for staff who read notices.
+    pub async fn read(&self, staff: &Staff, id: &str) -> Result<Notice, Problem> {
+        staff.require(Action::Read)?;
+        self.get(id).await
+    }
+
+    /// Notices newest first, drafts included, for staff who read notices.
+    pub async fn list_for(
+        &self,
+        staff: &Staff,
+        filter: NoticeFilter,
+    ) -> Result<Vec<Notice>, Problem> {
+        staff.require(Action::Read)?;
+        self.list(filter).await
+    }
+
     pub async fn get(&self, id: &str) -> Result<Notice, Problem> {
         let lookup = id.to_owned();
         self.inner

@@ -119,7 +119,8 @@ impl Notices {
     }
 
     /// The zones an area would cover, for a map drawing an area before it is saved.
-    pub async fn preview_area(&self, raw: RawArea) -> Result<Vec<ZoneRef>, Problem> {
+    pub async fn preview_area(&self, staff: &Staff, raw: RawArea) -> Result<Vec<ZoneRef>, Problem> {
+        staff.require(Action::Draft)?;
         let zones = self.zones();
         tokio::task::spawn_blocking(move || {
             let spec = AreaSpec::parse(raw, &zones)?;

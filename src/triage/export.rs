@@ -7,7 +7,8 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 use super::service::Triage;
-use crate::problem::Problem;
+use crate::auth::{Action, Staff};
+use crate::problem::{ErrorCode, Problem};
 use crate::reports::ReportFilter;
 use crate::reports::{Report, ReportStatus};
 use crate::store::reports as report_rows;
@@ -78,8 +79,22 @@ pub fn round(value: f64, decimals: u32) -> f64 {
 }
 
 impl Triage {
-    /// A page of open data for `filter`; `filter.limit` bounds it.
-    pub async fn open_data(&self, filter: ReportFilter) -> Result<OpenData, Problem> {
+    /// A page of open data for `filter`; `filter.limit` bounds it. `reader` is the caller's
+    /// login, which the office may require (`open_data.public = false`).
+    pub async fn open_data(
+        &self,
+        reader: Option<&Staff>,
+        filter: ReportFilter,
+    ) -> Result<OpenData, Problem> {
+        if !self.settings().open_data_public {
+            let staff = reader.ok_or_else(|| {
+                Problem::new(
+                    ErrorCode::Unauthorized,
+                    "the open-data export needs a staff login here (open_data.public = false)",
+                )
+            })?;
+            staff.require(Action::Read)?;
+        }
         let decimals = self.settings().open_data_decimals;
         let limit = filter.limit;
         let reports = self

@@ -144,27 +144,6 @@ pub struct ResolveRequest {
 }
 
 impl Triage {
-    pub async fn incident(&self, id: &str) -> Result<(Incident, Vec<Report>), Problem> {
-        let id = id.to_owned();
-        self.store()
-            .read(move |conn| {
-                let incident = incident_rows::get(conn, &id)?.ok_or_else(|| not_found(&id))?;
-                let reports = reports_of(conn, &id)?;
-                Ok((incident, reports))
-            })
-            .await
-    }
-
-    pub async fn incidents(
-        &self,
-        filter: super::model::IncidentFilter,
-    ) -> Result<Vec<Incident>, Problem> {
-        Ok(self
-            .store()
-            .read(move |conn| incident_rows::list(conn, &filter))
-            .await?)
-    }
-
     /// Moves every report of `request.incidents` into `id`.
     pub async fn merge(
         &self,
@@ -287,7 +266,7 @@ impl Triage {
     }
 }
 
-fn not_found(id: &str) -> Problem {
+pub(super) fn not_found(id: &str) -> Problem {
     Problem::new(ErrorCode::NotFound, format!("there is no incident {id}"))
 }
 

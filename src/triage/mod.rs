@@ -14,6 +14,7 @@ mod overdue;
 mod presence;
 mod publication;
 mod reading;
+pub use reading::watch_queue;
 mod reporters;
 mod retention;
 mod service;

@@ -1,11 +1,21 @@
-//! Reading reports: one, its photo, a page of them for staff, and the rows a public view is
-//! cut from. Who may read what is checked here, by the roles table.
+//! Reading reports and incidents: one report, its photo, a page of them for staff, the rows a
+//! public view is cut from, and incidents with their reports. Who may read what is checked
+//! here, by the roles table.
 
+use super::incidents::{not_found, reports_of};
+use super::model::{Incident, IncidentFilter};
 use super::service::{Triage, load};
 use crate::auth::{Action, Staff};
 use crate::problem::{ErrorCode, Problem};
 use crate::reports::{Report, ReportFilter};
+use crate::store::incidents as incident_rows;
 use crate::store::reports as report_rows;
+
+/// Whether `staff` may watch the live queue, and if so whether they see who reported.
+pub fn watch_queue(staff: &Staff) -> Result<bool, Problem> {
+    staff.require(Action::Read)?;
+    Ok(staff.sees_reporters())
+}
 
 impl Triage {
     /// One report, for staff who read reports (what of it they see is `Staff::sees_reporters`).
@@ -58,6 +68,34 @@ impl Triage {
                     .filter_map(|id| report_rows::get(conn, id).transpose())
                     .collect::<Result<Vec<_>, _>>()
             })
+            .await?)
+    }
+
+    pub async fn incident(
+        &self,
+        staff: &Staff,
+        id: &str,
+    ) -> Result<(Incident, Vec<Report>), Problem> {
+        staff.require(Action::Read)?;
+        let id = id.to_owned();
+        self.store()
+            .read(move |conn| {
+                let incident = incident_rows::get(conn, &id)?.ok_or_else(|| not_found(&id))?;
+                let reports = reports_of(conn, &id)?;
+                Ok((incident, reports))
+            })
+            .await
+    }
+
+    pub async fn incidents(
+        &self,
+        staff: &Staff,
+        filter: IncidentFilter,
+    ) -> Result<Vec<Incident>, Problem> {
+        staff.require(Action::Read)?;
+        Ok(self
+            .store()
+            .read(move |conn| incident_rows::list(conn, &filter))
             .await?)
     }
 }

@@ -27,6 +27,8 @@ pub struct TriageSettings {
     pub max_note_chars: usize,
     /// Decimal places of published coordinates.
     pub open_data_decimals: u32,
+    /// Whether anyone may read the open data, or only staff (`open_data.public`).
+    pub open_data_public: bool,
     /// Days contact details and photos are kept.
     pub retention_days: u32,
     pub categories: CategoryCatalog,

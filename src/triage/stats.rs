@@ -7,6 +7,7 @@ use serde::Serialize;
 
 use super::service::Triage;
 use super::timeline::{self, Bucket, Timeline};
+use crate::auth::{Action, Staff};
 use crate::problem::Problem;
 use crate::reports::ReportStatus;
 use crate::store::stats as stat_rows;
@@ -85,7 +86,13 @@ impl Durations {
 impl Triage {
     /// The figures for `scope`, with a timeline per `bucket` (by default hours for a week or
     /// less, days otherwise).
-    pub async fn stats(&self, scope: StatsScope, bucket: Option<Bucket>) -> Result<Stats, Problem> {
+    pub async fn stats(
+        &self,
+        staff: &Staff,
+        scope: StatsScope,
+        bucket: Option<Bucket>,
+    ) -> Result<Stats, Problem> {
+        staff.require(Action::Read)?;
         let now = self.now();
         let bucket = bucket.unwrap_or_else(|| Bucket::fitting(&scope, now));
         self.store()

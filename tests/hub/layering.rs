@@ -33,6 +33,26 @@ fn the_edges_reach_data_only_through_the_domain() {
 }
 
 #[test]
+fn the_edges_leave_every_role_check_to_the_domain() {
+    // `/metrics` is the hub's own counters, not domain data: its check stays with it.
+    let offenders: Vec<String> = ["http", "channels"]
+        .iter()
+        .flat_map(|edge| rust_files(&src().join(edge)))
+        .filter(|file| !file.ends_with("http/metrics.rs"))
+        .filter(|file| {
+            let code = std::fs::read_to_string(file).unwrap();
+            without_tests(&code).contains(".require(Action::")
+        })
+        .map(|file| file.display().to_string())
+        .collect();
+
+    assert!(
+        offenders.is_empty(),
+        "these edge files decide who may do what; the domain's services must: {offenders:?}"
+    );
+}
+
+#[test]
 fn no_new_import_cycle_appears_between_top_level_modules() {
     let graph = module_graph();
 

@@ -10,12 +10,12 @@ use tokio::sync::broadcast::{self, error::RecvError};
 use tokio::sync::watch;
 
 use super::followers::{Followers, Following};
-use crate::auth::{Action, Staff};
+use crate::auth::Staff;
 use crate::bus::{Event, Events};
 use crate::clock::SharedClock;
 use crate::problem::Problem;
 use crate::reports::{Report, ReportView};
-use crate::triage::{Followed, Overdue, Presence, ReportChange, Viewing};
+use crate::triage::{Followed, Overdue, Presence, ReportChange, Viewing, watch_queue};
 
 /// Reports a session follows at most, counting those it sent itself; beyond that the reports
 /// it sends are not followed, and it follows them again by token.
@@ -60,14 +60,13 @@ impl Listener {
         presence: &Presence,
         staff: &Staff,
     ) -> Result<(), Problem> {
-        staff.require(Action::Read)?;
+        let sees_reporters = watch_queue(staff)?;
         if self.presence.is_none() {
             let mut viewing = presence.subscribe();
             // The register as it is now is the first thing a watcher hears.
             viewing.mark_changed();
             self.presence = Some(viewing);
         }
-        let sees_reporters = staff.sees_reporters();
         match self.queue.as_mut() {
             Some((_, sees)) => *sees = sees_reporters,
             None => self.queue = Some((bus.subscribe(), sees_reporters)),

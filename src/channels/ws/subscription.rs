@@ -1,6 +1,6 @@
 //! A `subscribe` frame read into what the session wants of the notices.
 
-use crate::auth::{Action, Staff};
+use crate::auth::Staff;
 use crate::channels::frames::SubscribeFrame;
 use crate::notices::Interest;
 use crate::problem::{ErrorCode, Problem};
@@ -54,8 +54,7 @@ pub fn parse(
             "only staff may subscribe to every notice: send an auth frame with your token first",
         ));
     };
-    staff.require(Action::Read)?;
-    Ok(Interest::Everything)
+    Interest::everything(staff)
 }
 
 fn zone_subscription(ids: &[String], zones: &ZoneIndex) -> Result<Interest, Problem> {

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use serde::Deserialize;
 
 use super::model::{Device, DeviceState, Position};
+use crate::auth::{Action, Staff};
 use crate::bus::Event;
 use crate::problem::{ErrorCode, Problem};
 use crate::reports::{DeviceId, Location};
@@ -74,11 +75,13 @@ impl Triage {
             .await
     }
 
-    pub async fn devices(&self) -> Result<Vec<Device>, Problem> {
+    pub async fn devices(&self, staff: &Staff) -> Result<Vec<Device>, Problem> {
+        staff.require(Action::Read)?;
         Ok(self.store().read(field_rows::devices).await?)
     }
 
-    pub async fn device(&self, id: &str) -> Result<Device, Problem> {
+    pub async fn device(&self, staff: &Staff, id: &str) -> Result<Device, Problem> {
+        staff.require(Action::Read)?;
         let device = DeviceId::parse(id, "device_id")?;
         self.store()
             .read(move |conn| {

@@ -183,14 +183,21 @@ impl Triage {
             .await
     }
 
-    pub async fn tasks(&self, open: bool, limit: usize) -> Result<Vec<Task>, Problem> {
+    pub async fn tasks(
+        &self,
+        staff: &Staff,
+        open: bool,
+        limit: usize,
+    ) -> Result<Vec<Task>, Problem> {
+        staff.require(Action::Read)?;
         Ok(self
             .store()
             .read(move |conn| field_rows::tasks(conn, open, limit))
             .await?)
     }
 
-    pub async fn task(&self, id: &str) -> Result<Task, Problem> {
+    pub async fn task(&self, staff: &Staff, id: &str) -> Result<Task, Problem> {
+        staff.require(Action::Read)?;
         let id = id.to_owned();
         self.store()
             .read(move |conn| {

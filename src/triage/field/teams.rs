@@ -23,11 +23,13 @@ pub struct RawTeam {
 }
 
 impl Triage {
-    pub async fn teams(&self) -> Result<Vec<Team>, Problem> {
+    pub async fn teams(&self, staff: &Staff) -> Result<Vec<Team>, Problem> {
+        staff.require(Action::Read)?;
         Ok(self.store().read(field_rows::teams).await?)
     }
 
-    pub async fn team(&self, id: &str) -> Result<Team, Problem> {
+    pub async fn team(&self, staff: &Staff, id: &str) -> Result<Team, Problem> {
+        staff.require(Action::Read)?;
         let id = id.to_owned();
         self.store()
             .read(move |conn| field_rows::team(conn, &id)?.ok_or_else(|| unknown_team(&id)))
