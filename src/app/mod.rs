@@ -80,9 +80,9 @@ async fn build_hub(
     let zones = ZoneDirectory::new(services::load_zones(&store, &config, &clock).await?);
     let limiter = services::limiter(&config, &store, &metrics).await?;
     let rules = services::intake_rules(&config)?;
+    let settings = services::triage_settings(&config, &rules);
     let intake = Intake::new(store.clone(), zones.clone(), rules, limiter, clock.clone());
     let notices = services::notices(&config, &store, &zones, &clock)?;
-    let settings = services::triage_settings(&config)?;
     let triage = Triage::new(store.clone(), clock.clone(), notices.clone(), settings);
     let (shutdown, tasks) = (CancellationToken::new(), TaskTracker::new());
     let deps = MqttDeps {

@@ -49,16 +49,18 @@ pub(super) fn intake_rules(config: &Config) -> anyhow::Result<IntakeRules> {
     })
 }
 
-pub(super) fn triage_settings(config: &Config) -> anyhow::Result<TriageSettings> {
-    Ok(TriageSettings {
-        targets: Targets::from_config(config)?,
-        grouping: grouping(config),
+/// Triage's settings, sharing intake's reading of the targets, grouping and categories: one
+/// reading of the configuration, so the two can never disagree.
+pub(super) fn triage_settings(config: &Config, rules: &IntakeRules) -> TriageSettings {
+    TriageSettings {
+        targets: rules.targets.clone(),
+        grouping: rules.grouping,
         max_note_chars: config.triage.max_note_chars,
         open_data_decimals: config.open_data.precision_decimals,
         open_data_public: config.open_data.public,
         retention_days: config.retention.personal_data_days,
-        categories: CategoryCatalog::new(config.categories.clone()),
-    })
+        categories: rules.catalog.clone(),
+    }
 }
 
 fn grouping(config: &Config) -> Grouping {
