@@ -30,6 +30,8 @@
 //! - [`metrics`]: what the hub counts for Prometheus, with labels that carry no personal data.
 //! - [`secret`]: bearer secrets (login and follow tokens), stored only as hashes.
 //! - [`schemas`]: the JSON Schemas of the wire, embedded, and the OpenAPI document.
+//! - [`cap`]: the CAP 1.2 vocabularies (status, message type, category, urgency, severity,
+//!   certainty), spelled as CAP spells them.
 //! - [`notices`]: drafting, four-eyes approval, signing, CAP import and export, expiry.
 //! - [`auth`]: accounts, sessions, the roles table (who may do and see what), the audit log.
 //! - [`triage`]: statuses, reporter feedback, incidents, targets, field teams, presence,
@@ -43,6 +45,7 @@ pub mod addr;
 pub mod app;
 pub mod auth;
 pub mod bus;
+pub mod cap;
 pub mod channels;
 pub mod cli;
 pub mod clock;

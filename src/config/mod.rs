@@ -1,5 +1,6 @@
 //! Configuration: defaults, then a TOML file, then `VEDETTA_*` variables, then command-line flags.
 
+mod categories;
 mod load;
 mod triage;
 mod ui;
@@ -10,11 +11,12 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
+pub use categories::{Category, LocalizedText, default_categories};
 pub use load::{ConfigError, Overrides, load};
-pub use triage::{IncidentsConfig, OpenDataConfig, RetentionConfig, TriageConfig};
+pub use triage::{
+    IncidentsConfig, OpenDataConfig, RetentionConfig, Target, TriageConfig, parse_within,
+};
 pub use ui::UiConfig;
-
-use crate::reports::{Category, default_categories};
 
 /// Everything the hub can be told. Each field has a default so an empty file is a valid config.
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use super::Config;
 use super::load::ConfigError;
-use crate::triage::Targets;
+use chrono::Duration;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -90,7 +90,7 @@ fn invalid(key: &str, message: &str) -> ConfigError {
 
 impl Config {
     pub(super) fn check_triage(&self) -> Result<(), ConfigError> {
-        Targets::from_config(self)?;
+        self.targets()?;
         if !(1..=10_000).contains(&self.triage.max_note_chars) {
             return Err(invalid(
                 "triage.max_note_chars",
@@ -129,5 +129,67 @@ impl Config {
             ));
         }
         Ok(())
+    }
+}
+
+/// How soon a report must be acknowledged and resolved.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Target {
+    pub acknowledge_within: Duration,
+    pub resolve_within: Duration,
+}
+
+/// Parses `15m`, `2h`, `1d 12h` into a duration, naming the key at fault.
+pub fn parse_within(key: &str, value: &str) -> Result<Duration, ConfigError> {
+    let parsed = humantime::parse_duration(value).map_err(|err| ConfigError::Invalid {
+        key: key.to_owned(),
+        message: format!("`{value}` is not a duration such as 15m, 2h or 1d ({err})"),
+    })?;
+    let within = Duration::from_std(parsed)
+        .ok()
+        .filter(|within| *within > Duration::zero());
+    within.ok_or_else(|| ConfigError::Invalid {
+        key: key.to_owned(),
+        message: "must be more than zero".into(),
+    })
+}
+
+impl Config {
+    /// The office's default response target and each category's, read and checked.
+    pub fn targets(&self) -> Result<(Target, Vec<(String, Target)>), ConfigError> {
+        let config = self;
+        let default = Target {
+            acknowledge_within: parse_within(
+                "triage.acknowledge_within",
+                &config.triage.acknowledge_within,
+            )?,
+            resolve_within: parse_within("triage.resolve_within", &config.triage.resolve_within)?,
+        };
+        let mut by_category = Vec::new();
+        for category in &config.categories {
+            let key = |field: &str| format!("categories.{}.{field}", category.code);
+            let target = Target {
+                acknowledge_within: category
+                    .acknowledge_within
+                    .as_deref()
+                    .map(|v| parse_within(&key("acknowledge_within"), v))
+                    .transpose()?
+                    .unwrap_or(default.acknowledge_within),
+                resolve_within: category
+                    .resolve_within
+                    .as_deref()
+                    .map(|v| parse_within(&key("resolve_within"), v))
+                    .transpose()?
+                    .unwrap_or(default.resolve_within),
+            };
+            if target.acknowledge_within > target.resolve_within {
+                return Err(ConfigError::Invalid {
+                    key: key("acknowledge_within"),
+                    message: "is longer than the time to resolve".into(),
+                });
+            }
+            by_category.push((category.code.clone(), target));
+        }
+        Ok((default, by_category))
     }
 }

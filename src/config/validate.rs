@@ -192,7 +192,7 @@ impl Config {
                 ));
             }
             if let Some(cap) = &category.cap_category {
-                crate::notices::CapCategory::parse(cap, "cap_category").map_err(|problem| {
+                crate::cap::CapCategory::parse(cap, "cap_category").map_err(|problem| {
                     invalid(
                         "categories.cap_category",
                         format!("of `{}`: {}", category.code, problem.message),

@@ -1,7 +1,7 @@
 //! Emergency notices: CAP 1.2 content, the four-eyes workflow, signing, and what channels send.
 
 mod area;
-mod cap;
+use crate::cap;
 mod cap_import;
 mod cap_tree;
 pub mod cap_xml;

@@ -9,13 +9,13 @@ mod model;
 mod submission;
 mod view;
 
+pub use crate::zones::{Location, ZoneRef};
 pub use categories::{Category, CategoryCatalog, LocalizedText, default_categories};
 pub use device_budget::DeviceBudget;
 pub use filter::ReportFilter;
 pub use intake::{Intake, IntakeLimiter, IntakeRules, Origin};
 pub use model::{
-    ClientRef, Contact, DeviceId, Location, Photo, Receipt, Report, ReportStatus, Source,
-    TriageState, ZoneRef,
+    ClientRef, Contact, DeviceId, Photo, Receipt, Report, ReportStatus, Source, TriageState,
 };
 pub use submission::bounded as bounded_text;
 pub use submission::{

@@ -4,6 +4,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::problem::{ErrorCode, Problem};
+use crate::zones::{Location, ZoneRef};
 
 /// The channel a report arrived on. Feedback goes back the same way.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -74,40 +75,6 @@ impl ReportStatus {
     }
 }
 
-/// A WGS84 position with finite, in-range coordinates.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
-pub struct Location {
-    pub lat: f64,
-    pub lon: f64,
-}
-
-impl Location {
-    /// `lat_field` and `lon_field` name the coordinates as the sender spelled them.
-    pub fn parse(
-        lat: f64,
-        lon: f64,
-        lat_field: &str,
-        lon_field: &str,
-    ) -> Result<Location, Problem> {
-        check_coordinate(lat, 90.0, lat_field, "latitude")?;
-        check_coordinate(lon, 180.0, lon_field, "longitude")?;
-        Ok(Location { lat, lon })
-    }
-}
-
-fn check_coordinate(value: f64, limit: f64, field: &str, what: &str) -> Result<(), Problem> {
-    if value.is_finite() && (-limit..=limit).contains(&value) {
-        return Ok(());
-    }
-    Err(Problem::with_field(
-        ErrorCode::InvalidField,
-        field,
-        format!(
-            "`{field}` must be a WGS84 {what} between -{limit} and {limit} degrees, got {value}"
-        ),
-    ))
-}
-
 /// Checks an identifier chosen by a client: 1 to 64 characters from `[A-Za-z0-9._:-]`.
 /// These identifiers end up in MQTT topics and log lines, so nothing else is allowed.
 fn parse_identifier(value: &str, field: &str) -> Result<String, Problem> {
@@ -175,14 +142,6 @@ pub struct Contact {
 pub struct Photo {
     pub content_type: &'static str,
     pub data: Vec<u8>,
-}
-
-/// A zone a report falls in, as it was when the report arrived.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ZoneRef {
-    pub id: String,
-    pub level: String,
-    pub name: String,
 }
 
 /// A stored report.

@@ -5,8 +5,9 @@ use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
 use super::categories::CategoryCatalog;
-use super::model::{ClientRef, Contact, DeviceId, Location, Photo};
+use super::model::{ClientRef, Contact, DeviceId, Photo};
 use crate::problem::{ErrorCode, Problem};
+use crate::zones::Location;
 
 const MAX_CONTACT_NAME: usize = 100;
 const MAX_PHONE: usize = 32;

@@ -4,7 +4,8 @@
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use super::model::{Contact, DeviceId, Location, Report, ReportStatus, Source, ZoneRef};
+use super::model::{Contact, DeviceId, Report, ReportStatus, Source};
+use crate::zones::{Location, ZoneRef};
 
 #[derive(Serialize)]
 pub struct ReportView<'a> {

@@ -97,3 +97,9 @@ fn parse_geometry(text: &str) -> Result<geo::MultiPolygon<f64>, String> {
     let geometry: geojson::Geometry = serde_json::from_str(text).map_err(|err| err.to_string())?;
     crate::zones::to_multi_polygon(&geometry)
 }
+
+impl From<StoreError> for ImportError {
+    fn from(err: StoreError) -> ImportError {
+        ImportError::Store(err.to_string())
+    }
+}

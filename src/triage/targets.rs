@@ -2,15 +2,10 @@
 
 use std::collections::HashMap;
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 
 use crate::config::{Config, ConfigError};
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Target {
-    pub acknowledge_within: Duration,
-    pub resolve_within: Duration,
-}
+pub use crate::config::{Target, parse_within};
 
 /// Targets by category code, with the office-wide default for the rest.
 #[derive(Debug, Clone)]
@@ -19,58 +14,12 @@ pub struct Targets {
     by_category: HashMap<String, Target>,
 }
 
-/// Parses `15m`, `2h`, `1d 12h` into a duration, naming the key at fault.
-pub fn parse_within(key: &str, value: &str) -> Result<Duration, ConfigError> {
-    let parsed = humantime::parse_duration(value).map_err(|err| ConfigError::Invalid {
-        key: key.to_owned(),
-        message: format!("`{value}` is not a duration such as 15m, 2h or 1d ({err})"),
-    })?;
-    let within = Duration::from_std(parsed)
-        .ok()
-        .filter(|within| *within > Duration::zero());
-    within.ok_or_else(|| ConfigError::Invalid {
-        key: key.to_owned(),
-        message: "must be more than zero".into(),
-    })
-}
-
 impl Targets {
     pub fn from_config(config: &Config) -> Result<Targets, ConfigError> {
-        let default = Target {
-            acknowledge_within: parse_within(
-                "triage.acknowledge_within",
-                &config.triage.acknowledge_within,
-            )?,
-            resolve_within: parse_within("triage.resolve_within", &config.triage.resolve_within)?,
-        };
-        let mut by_category = HashMap::new();
-        for category in &config.categories {
-            let key = |field: &str| format!("categories.{}.{field}", category.code);
-            let target = Target {
-                acknowledge_within: category
-                    .acknowledge_within
-                    .as_deref()
-                    .map(|v| parse_within(&key("acknowledge_within"), v))
-                    .transpose()?
-                    .unwrap_or(default.acknowledge_within),
-                resolve_within: category
-                    .resolve_within
-                    .as_deref()
-                    .map(|v| parse_within(&key("resolve_within"), v))
-                    .transpose()?
-                    .unwrap_or(default.resolve_within),
-            };
-            if target.acknowledge_within > target.resolve_within {
-                return Err(ConfigError::Invalid {
-                    key: key("acknowledge_within"),
-                    message: "is longer than the time to resolve".into(),
-                });
-            }
-            by_category.insert(category.code.clone(), target);
-        }
+        let (default, by_category) = config.targets()?;
         Ok(Targets {
             default,
-            by_category,
+            by_category: by_category.into_iter().collect(),
         })
     }
 

@@ -221,9 +221,3 @@ fn check_wgs84(rect: geo::Rect<f64>) -> Result<(), String> {
     }
     Ok(())
 }
-
-impl From<crate::store::StoreError> for ImportError {
-    fn from(err: crate::store::StoreError) -> ImportError {
-        ImportError::Store(err.to_string())
-    }
-}

@@ -6,6 +6,7 @@
 mod demo;
 mod display;
 mod import;
+mod place_ref;
 mod places;
 
 use std::collections::HashMap;
@@ -21,9 +22,8 @@ pub use display::{DisplayQuery, feature_collection};
 pub use import::{
     ImportError, ImportSpec, ZoneRecord, read_feature_collection, records_from, to_multi_polygon,
 };
+pub use place_ref::{Location, ZoneRef};
 pub use places::{Place, search_key};
-
-use crate::reports::{Location, ZoneRef};
 
 /// One zone with its exact boundary.
 #[derive(Debug, Clone)]

@@ -7,9 +7,7 @@ use std::path::{Path, PathBuf};
 /// Import cycles between top-level modules that exist today and are to be broken (issue 12):
 /// a cycle may shrink or go, never grow, and no new one may appear.
 const KNOWN_CYCLES: &[&[&str]] = &[
-    &[
-        "auth", "bus", "config", "notices", "reports", "store", "triage", "zones",
-    ],
+    &["auth", "bus", "notices", "reports", "store", "triage"],
     &["channels", "http", "hub", "ui"],
 ];
 

@@ -1,4 +1,5 @@
-//! The CAP 1.2 vocabularies a notice uses, spelled exactly as CAP spells them.
+//! The CAP 1.2 vocabularies notices and the configuration use, spelled exactly as CAP spells
+//! them.
 
 use serde::{Deserialize, Serialize};
 
