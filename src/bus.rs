@@ -8,10 +8,10 @@ use std::sync::Arc;
 use tokio::sync::broadcast::{self, error::RecvError};
 use tokio_util::sync::CancellationToken;
 
-use crate::notices::NoticeEvent;
-use crate::reports::Report;
-use crate::triage::field::{Device, Task};
-use crate::triage::{Incident, Overdue, ReportChange};
+use crate::model::NoticeEvent;
+use crate::model::Report;
+use crate::model::{Device, Task};
+use crate::model::{Incident, Overdue, ReportChange};
 
 /// Events a subscriber may fall behind by before it is told it lagged. A channel that lags
 /// re-reads what it needs from the store (or drops the consumer it serves, and says why).

@@ -5,6 +5,11 @@ use serde::{Deserialize, Serialize};
 
 use crate::problem::{ErrorCode, Problem};
 
+/// CAP times: whole seconds with a numeric offset; UTC is written `-00:00`, never `Z`.
+pub fn cap_time(at: chrono::DateTime<chrono::Utc>) -> String {
+    format!("{}-00:00", at.format("%Y-%m-%dT%H:%M:%S"))
+}
+
 macro_rules! cap_enum {
     ($(#[$doc:meta])* $name:ident: $($variant:ident),+) => {
         $(#[$doc])*

@@ -20,6 +20,8 @@
 //! - [`hub`]: the bundle of services every channel holds.
 //! - [`store`]: SQLite; one writer thread with group commit, read pool, migrations.
 //! - [`bus`]: broadcast of events, published by the writer only after COMMIT.
+//! - [`model`]: the value types every layer shares (reports, incidents, teams, notices,
+//!   events, filters); it imports only errors, zones and the CAP vocabulary.
 //! - [`reports`]: what a valid report is, and [`reports::Intake`], the one way in.
 //! - [`zones`]: zone sets, GeoJSON import, the point-in-zone index and the place search.
 //! - [`tiles`]: the zones as vector tiles, and the office's offline basemap.
@@ -53,6 +55,7 @@ pub mod config;
 pub mod http;
 pub mod hub;
 pub mod metrics;
+pub mod model;
 pub mod net;
 pub mod notices;
 pub mod problem;

@@ -1,7 +1,6 @@
 //! A notice as a CAP 1.2 XML document (`urn:oasis:names:tc:emergency:cap:1.2`), with elements in
 //! the order the OASIS schema requires.
 
-use chrono::{DateTime, Utc};
 use geo::Simplify;
 use quick_xml::Writer;
 use quick_xml::events::{BytesDecl, BytesText, Event};
@@ -25,10 +24,7 @@ pub struct CapContext<'a> {
     pub zones: &'a ZoneIndex,
 }
 
-/// CAP times: whole seconds with a numeric offset; UTC is written `-00:00`, never `Z`.
-pub fn cap_time(at: DateTime<Utc>) -> String {
-    format!("{}-00:00", at.format("%Y-%m-%dT%H:%M:%S"))
-}
+pub use crate::cap::cap_time;
 
 type W = Writer<Vec<u8>>;
 type XmlResult = std::io::Result<()>;

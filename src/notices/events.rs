@@ -1,86 +1,22 @@
-//! What subscribers receive: a notice event with the exact frame bytes, serialized once.
+//! The frames subscribers receive for a notice event, serialized once: the signed payload,
+//! the published frame around it, and the expiry frame.
 //!
 //! A published notice goes out as
 //! `{"type":"notice","cursor":N,"signature":{...},"notice":{...}}`, where the signature covers
 //! the exact bytes of the `notice` value. The same bytes go to every WebSocket session and every
 //! MQTT topic (`schemas/notice-frame.schema.json`).
 
-use std::sync::Arc;
-
-use bytes::Bytes;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::json;
 
-use super::area::NoticeArea;
 use super::cap::MsgType;
 use super::content::NoticeContent;
-use super::deliveries::DeliveryCount;
 use super::model::Notice;
 use super::signing::SignatureView;
-use crate::reports::{Location, ZoneRef};
+use crate::zones::ZoneRef;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum NoticeEventKind {
-    Published(MsgType),
-    Expired,
-}
-
-impl NoticeEventKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            NoticeEventKind::Published(_) => "published",
-            NoticeEventKind::Expired => "expired",
-        }
-    }
-}
-
-/// One committed notice event, ready for every channel.
-#[derive(Debug)]
-pub struct NoticeEvent {
-    /// The cursor: strictly increasing, stored, what a reconnecting client resumes after.
-    pub seq: i64,
-    pub kind: NoticeEventKind,
-    pub notice_id: String,
-    pub thread_id: String,
-    /// The notice as committed, for a channel that builds an envelope of its own (an e-mail, a
-    /// chat message) rather than sending the frame.
-    pub notice: Arc<Notice>,
-    /// The frame, UTF-8 JSON, shared by every subscriber.
-    pub frame: Bytes,
-    /// Zones the notice covers now (for an expiry: the zones it covered).
-    pub zones: Vec<String>,
-    /// Zones of the notice this one replaced, so its subscribers learn of the change too.
-    pub previous_zones: Vec<String>,
-    pub area: Arc<NoticeArea>,
-    pub previous_area: Option<Arc<NoticeArea>>,
-    /// Counts the sessions and topics this event reaches.
-    pub deliveries: Arc<DeliveryCount>,
-}
-
-impl NoticeEvent {
-    pub fn frame_text(&self) -> &str {
-        std::str::from_utf8(&self.frame).expect("frames are built from strings")
-    }
-
-    /// Whether a subscriber to these zones should get this event. Subscriptions name a few
-    /// zones, so comparing them directly beats hashing, across thousands of sessions.
-    pub fn concerns_any_zone(&self, zones: &[String]) -> bool {
-        self.zones
-            .iter()
-            .chain(&self.previous_zones)
-            .any(|zone| zones.contains(zone))
-    }
-
-    /// Whether a subscriber at this point should get this event.
-    pub fn concerns_point(&self, point: Location) -> bool {
-        self.area.contains(point)
-            || self
-                .previous_area
-                .as_ref()
-                .is_some_and(|area| area.contains(point))
-    }
-}
+pub use crate::model::{NoticeEvent, NoticeEventKind};
 
 /// The signed part of a notice frame: everything a receiver needs to act on the notice.
 #[derive(Serialize)]

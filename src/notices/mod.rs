@@ -1,18 +1,18 @@
 //! Emergency notices: CAP 1.2 content, the four-eyes workflow, signing, and what channels send.
 
-mod area;
 use crate::cap;
+use crate::model::notice_area as area;
 mod cap_import;
 mod cap_tree;
 pub mod cap_xml;
-mod content;
-mod deliveries;
+use crate::model::deliveries;
+use crate::model::notice_content as content;
 pub mod events;
 mod expiry;
 mod follow_up;
 mod import;
 mod interest;
-mod model;
+use crate::model::notice as model;
 mod publish;
 mod readiness;
 mod reading;

@@ -2,17 +2,16 @@
 
 mod categories;
 mod device_budget;
-mod filter;
 pub mod follow;
 mod intake;
-mod model;
+use crate::model::report as model;
 mod submission;
 mod view;
 
+pub use crate::model::ReportFilter;
 pub use crate::zones::{Location, ZoneRef};
 pub use categories::{Category, CategoryCatalog, LocalizedText, default_categories};
 pub use device_budget::DeviceBudget;
-pub use filter::ReportFilter;
 pub use intake::{Intake, IntakeLimiter, IntakeRules, Origin};
 pub use model::{
     ClientRef, Contact, DeviceId, Photo, Receipt, Report, ReportStatus, Source, TriageState,

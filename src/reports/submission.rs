@@ -203,21 +203,7 @@ pub(crate) fn parse_email(email: Option<String>, field: &str) -> Result<Option<S
     Ok(Some(email))
 }
 
-/// Trims an optional text; empty becomes absent; over `max` characters is an error.
-pub fn bounded(value: Option<String>, field: &str, max: usize) -> Result<Option<String>, Problem> {
-    let Some(value) = value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty()) else {
-        return Ok(None);
-    };
-    let chars = value.chars().count();
-    if chars > max {
-        return Err(Problem::with_field(
-            ErrorCode::TooLong,
-            field,
-            format!("`{field}` has {chars} characters; the limit is {max}"),
-        ));
-    }
-    Ok(Some(value))
-}
+pub use crate::model::bounded_text as bounded;
 
 fn parse_photo(raw: RawPhoto, max_bytes: usize) -> Result<Photo, Problem> {
     let content_type = photo_type(&raw.content_type)?;

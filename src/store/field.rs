@@ -5,8 +5,8 @@ use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use super::reports::{from_millis, millis};
 use super::{StoreError, corrupt};
-use crate::reports::DeviceId;
-use crate::triage::field::{Device, DeviceState, Position, Task, TaskStatus, Team};
+use crate::model::DeviceId;
+use crate::model::{Device, DeviceState, Position, Task, TaskStatus, Team};
 
 fn device_ids(json: &str, column: usize) -> rusqlite::Result<Vec<DeviceId>> {
     let ids: Vec<String> =

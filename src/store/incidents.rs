@@ -5,8 +5,8 @@ use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use super::StoreError;
 use super::reports::{closed_statuses, from_millis, millis};
-use crate::reports::Location;
-use crate::triage::{Incident, IncidentFilter, IncidentStatus};
+use crate::model::Location;
+use crate::model::{Incident, IncidentFilter, IncidentStatus};
 
 const COLUMNS: &str = "seq, id, category, status, lat, lon, report_count, open_count, \
     last_report_at, merged_into, version, created_at, updated_at";

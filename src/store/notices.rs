@@ -5,7 +5,7 @@ use rusqlite::{Connection, OptionalExtension, Row, params};
 use super::conditions::Conditions;
 use super::reports::{from_millis, millis};
 use super::{StoreError, corrupt};
-use crate::notices::{DeliveryTotals, MsgType, Notice, NoticeContent, NoticeOrigin, NoticeState};
+use crate::model::{DeliveryTotals, MsgType, Notice, NoticeContent, NoticeOrigin, NoticeState};
 
 const COLUMNS: &str = "seq, id, thread_id, state, origin, msg_type, content, covered_zones, references_id, \
     identifier, sender, sent, author, editors, approver, rejection_reason, version, created_at, updated_at";

@@ -5,7 +5,7 @@ use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use super::conditions::Conditions;
 use super::{StoreError, corrupt};
-use crate::reports::{
+use crate::model::{
     ClientRef, Contact, DeviceId, Location, Photo, Report, ReportFilter, ReportStatus, Source,
     TriageState, ZoneRef,
 };
@@ -303,7 +303,7 @@ fn triage_from_row(row: &Row<'_>) -> rusqlite::Result<TriageState> {
 #[cfg(test)]
 mod tests {
     use super::CLOSED_STATUSES;
-    use crate::reports::ReportStatus;
+    use crate::model::ReportStatus;
 
     #[test]
     fn the_sql_list_of_closed_statuses_is_the_domain_rule() {

@@ -7,7 +7,7 @@ use rusqlite::{Connection, params_from_iter};
 use super::StoreError;
 use super::conditions::Conditions;
 use super::reports::{OVERDUE_AT, millis};
-use crate::triage::StatsScope;
+use crate::model::StatsScope;
 
 /// Reports in one zone.
 #[derive(Debug, Clone, PartialEq)]

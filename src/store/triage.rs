@@ -6,8 +6,8 @@ use serde_json::Value;
 
 use super::StoreError;
 use super::reports::{closed_statuses, from_millis, millis};
-use crate::reports::{DeviceId, Report, ReportStatus};
-use crate::triage::{Followed, HistoryEntry, OverdueStep, RejectionReason, ReporterUpdate};
+use crate::model::{DeviceId, Report, ReportStatus};
+use crate::model::{Followed, HistoryEntry, OverdueStep, RejectionReason, ReporterUpdate};
 
 /// The status columns of a report after a change.
 #[derive(Debug, Clone)]

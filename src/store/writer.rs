@@ -168,7 +168,7 @@ mod tests {
     use std::sync::Arc;
 
     use crate::bus::{Bus, Event};
-    use crate::reports::{ClientRef, Location, Source};
+    use crate::model::{ClientRef, Location, Source};
     use crate::store::reports::{NewReport, insert};
     use crate::store::{Store, StoreError};
 

@@ -9,7 +9,7 @@ mod escalate;
 mod export;
 pub mod field;
 pub mod incidents;
-mod model;
+use crate::model::triage as model;
 mod overdue;
 mod presence;
 mod publication;

@@ -12,14 +12,7 @@ use crate::problem::Problem;
 use crate::reports::ReportStatus;
 use crate::store::stats as stat_rows;
 
-/// Which reports the figures cover.
-#[derive(Debug, Clone, Default)]
-pub struct StatsScope {
-    pub since: Option<DateTime<Utc>>,
-    pub until: Option<DateTime<Utc>>,
-    pub category: Option<String>,
-    pub zone: Option<String>,
-}
+pub use crate::model::StatsScope;
 
 /// Zones listed in the figures, busiest first.
 const MAX_ZONES: usize = 200;

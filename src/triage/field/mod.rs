@@ -3,7 +3,7 @@
 
 mod devices;
 mod dispatch;
-mod model;
+use crate::model::field as model;
 mod owed;
 mod teams;
 

@@ -1,9 +1,9 @@
-//! Which reports a listing wants: the one query shape staff lists, Open311, exports and
-//! statistics ask the store with.
+//! Which reports a listing or the statistics want: the query shapes staff lists, Open311,
+//! exports and statistics ask the store with.
 
 use chrono::{DateTime, Utc};
 
-use super::model::ReportStatus;
+use super::report::ReportStatus;
 
 /// Which reports a listing wants. Results come newest first.
 #[derive(Debug, Clone, Default)]
@@ -24,4 +24,13 @@ pub struct ReportFilter {
     /// Page cursor: only reports older than this sequence number.
     pub before_seq: Option<i64>,
     pub limit: usize,
+}
+
+/// Which reports the statistics cover.
+#[derive(Debug, Clone, Default)]
+pub struct StatsScope {
+    pub since: Option<DateTime<Utc>>,
+    pub until: Option<DateTime<Utc>>,
+    pub category: Option<String>,
+    pub zone: Option<String>,
 }

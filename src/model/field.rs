@@ -3,8 +3,8 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use super::report::DeviceId;
 use crate::problem::{ErrorCode, Problem};
-use crate::reports::DeviceId;
 
 /// A named set of devices that can be sent out.
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::area::{AreaSpec, RawArea};
-use super::cap::{CapCategory, CapStatus, Certainty, MsgType, Severity, Urgency};
+use super::notice_area::{AreaSpec, RawArea};
+use crate::cap::{CapCategory, CapStatus, Certainty, MsgType, Severity, Urgency};
 use crate::problem::{ErrorCode, Problem};
 use crate::zones::ZoneIndex;
 
@@ -216,7 +216,7 @@ fn parse_web(url: &str) -> Result<String, Problem> {
 }
 
 fn bounded(value: Option<String>, field: &str, max: usize) -> Result<Option<String>, Problem> {
-    crate::reports::bounded_text(value, field, max)
+    super::text::bounded_text(value, field, max)
 }
 
 fn parse_info(raw: BTreeMap<String, RawInfo>) -> Result<BTreeMap<String, InfoText>, Problem> {

@@ -4,8 +4,9 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::Value;
 
+use super::report::{DeviceId, Report};
 use crate::problem::{ErrorCode, Problem};
-use crate::reports::{DeviceId, Location, Report};
+use crate::zones::Location;
 
 /// Why a report was rejected; the reporter is told which.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

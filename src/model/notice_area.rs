@@ -10,8 +10,8 @@ use geo::{
 use serde::{Deserialize, Serialize};
 
 use crate::problem::{ErrorCode, Problem};
-use crate::reports::{Location, ZoneRef};
 use crate::zones::ZoneIndex;
+use crate::zones::{Location, ZoneRef};
 
 const MAX_SHAPES: usize = 50;
 const MAX_POLYGON_POINTS: usize = 5000;

@@ -3,9 +3,9 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::cap::MsgType;
-use super::content::NoticeContent;
-use crate::reports::ZoneRef;
+use super::notice_content::NoticeContent;
+use crate::cap::MsgType;
+use crate::zones::ZoneRef;
 
 /// Where a notice is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -110,7 +110,7 @@ impl Notice {
             "{},{},{}",
             self.sender,
             self.identifier,
-            super::cap_xml::cap_time(sent)
+            crate::cap::cap_time(sent)
         ))
     }
 

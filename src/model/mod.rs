@@ -1,0 +1,33 @@
+//! The hub's model: the value types every layer shares (reports, incidents, field teams,
+//! notices and their events, listing filters), importing nothing but errors, zones and the CAP
+//! vocabulary. The store, the bus and the domain services all depend on it; it depends on none
+//! of them.
+
+pub(crate) mod deliveries;
+pub(crate) mod field;
+pub(crate) mod filters;
+pub(crate) mod notice;
+pub(crate) mod notice_area;
+pub(crate) mod notice_content;
+pub(crate) mod notice_event;
+pub(crate) mod report;
+mod text;
+pub(crate) mod triage;
+
+pub use crate::cap::MsgType;
+pub use crate::zones::{Location, ZoneRef};
+pub use deliveries::{Deliveries, DeliveryCount, DeliveryTotals, Destination};
+pub use field::{Device, DeviceState, Position, Task, TaskStatus, Team};
+pub use filters::{ReportFilter, StatsScope};
+pub use notice::{Notice, NoticeOrigin, NoticeState};
+pub use notice_area::{AreaSpec, Circle, LatLon, NoticeArea, RawArea};
+pub use notice_content::{InfoText, NoticeContent, RawInfo, RawNotice};
+pub use notice_event::{NoticeEvent, NoticeEventKind};
+pub use report::{
+    ClientRef, Contact, DeviceId, Photo, Receipt, Report, ReportStatus, Source, TriageState,
+};
+pub use text::bounded_text;
+pub use triage::{
+    ChangeKind, Followed, HistoryEntry, Incident, IncidentFilter, IncidentStatus, Overdue,
+    OverdueStep, RejectionReason, ReportChange, ReporterUpdate,
+};
