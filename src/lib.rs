@@ -42,6 +42,7 @@
 //! - [`ui`]: the citizens' page and the operators' console, bundled from `ui/` at build time.
 
 #![forbid(unsafe_code)]
+#![warn(unreachable_pub)]
 
 pub mod addr;
 pub mod app;

@@ -42,11 +42,11 @@ pub fn check_password_strength(password: &str) -> Result<(), Problem> {
 }
 
 /// Argon2 work memory, reused from one hash to the next.
-pub type Memory = Vec<Block>;
+pub(super) type Memory = Vec<Block>;
 
 /// An argon2id PHC string with a fresh random salt, computed in `memory`. CPU-heavy: call it
 /// off the async workers.
-pub fn hash(password: &str, memory: &mut Memory) -> String {
+pub(super) fn hash(password: &str, memory: &mut Memory) -> String {
     let mut salt = [0u8; 16];
     getrandom::fill(&mut salt).expect("the operating system provides randomness");
     let params = Params::default();
@@ -74,7 +74,7 @@ pub fn hash(password: &str, memory: &mut Memory) -> String {
 
 /// Checks `password` against a stored PHC string, in `memory`; the comparison takes constant
 /// time. CPU-heavy, like [`hash`].
-pub fn verify(password: &str, phc: &str, memory: &mut Memory) -> bool {
+pub(super) fn verify(password: &str, phc: &str, memory: &mut Memory) -> bool {
     let Ok(parsed) = PasswordHash::new(phc) else {
         return false;
     };
@@ -122,7 +122,7 @@ fn compute(
 
 /// A hash of a password nobody has, verified when a user name is unknown so that a wrong name
 /// takes as long to refuse as a wrong password.
-pub fn decoy_hash() -> &'static str {
+pub(super) fn decoy_hash() -> &'static str {
     static DECOY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
     DECOY.get_or_init(|| hash("decoy password that matches nothing", &mut Memory::new()))
 }

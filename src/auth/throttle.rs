@@ -36,7 +36,7 @@ pub struct ThrottleLimits {
     pub per_account_and_address: u32,
 }
 
-pub struct FailedLogins {
+pub(super) struct FailedLogins {
     limits: ThrottleLimits,
     /// Std mutex: held for a lookup or an increment, never across an `.await`.
     windows: Mutex<HashMap<Key, Window>>,
@@ -44,13 +44,13 @@ pub struct FailedLogins {
 
 /// Which limit an attempt is over.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Throttled {
+pub(super) enum Throttled {
     Address { retry_after: Duration },
     Account { retry_after: Duration },
 }
 
 impl FailedLogins {
-    pub fn new(limits: ThrottleLimits) -> FailedLogins {
+    pub(super) fn new(limits: ThrottleLimits) -> FailedLogins {
         FailedLogins {
             limits,
             windows: Mutex::new(HashMap::new()),
@@ -63,7 +63,7 @@ impl FailedLogins {
     }
 
     /// Refuses an attempt from an address, or for a name from an address, over its limit.
-    pub fn check(&self, ip: Option<IpAddr>, name: &str) -> Result<(), Throttled> {
+    pub(super) fn check(&self, ip: Option<IpAddr>, name: &str) -> Result<(), Throttled> {
         let (address, account) = Self::keys(ip, name);
         let now = Instant::now();
         let windows = self.windows.lock().expect("login throttle lock");
@@ -83,7 +83,7 @@ impl FailedLogins {
     }
 
     /// Counts a failed attempt against the address and against the name from that address.
-    pub fn failed(&self, ip: Option<IpAddr>, name: &str) {
+    pub(super) fn failed(&self, ip: Option<IpAddr>, name: &str) {
         let (address, account) = Self::keys(ip, name);
         let now = Instant::now();
         let mut windows = self.windows.lock().expect("login throttle lock");
@@ -106,7 +106,7 @@ impl FailedLogins {
     }
 
     /// Forgets windows that have ended.
-    pub fn prune(&self) {
+    pub(super) fn prune(&self) {
         let now = Instant::now();
         self.windows
             .lock()

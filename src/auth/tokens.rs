@@ -5,16 +5,16 @@ use crate::secret;
 const PREFIX: &str = "vdt_";
 
 /// A new bearer token, shown to the client once.
-pub fn new_token() -> String {
+pub(super) fn new_token() -> String {
     secret::new(PREFIX)
 }
 
 /// What is stored and looked up.
-pub fn token_hash(token: &str) -> Vec<u8> {
+pub(super) fn token_hash(token: &str) -> Vec<u8> {
     secret::hash(token)
 }
 
 /// Cheap shape check before any database work.
-pub fn looks_like_token(token: &str) -> bool {
+pub(super) fn looks_like_token(token: &str) -> bool {
     secret::looks_like(token, PREFIX)
 }

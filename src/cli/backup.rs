@@ -18,7 +18,7 @@ pub struct BackupArgs {
 
 /// `VACUUM INTO` reads one snapshot of the database, so writers keep going and the copy is
 /// consistent and compact. Restoring is copying it back as `vedetta.sqlite3` with the hub stopped.
-pub fn run(args: BackupArgs) -> anyhow::Result<()> {
+pub(super) fn run(args: BackupArgs) -> anyhow::Result<()> {
     if args.file.exists() {
         bail!(
             "{} already exists; choose a new file name",

@@ -17,7 +17,7 @@ pub struct PurgeArgs {
 }
 
 /// Safe beside a running hub: SQLite serialises the writes, and the purge is one transaction.
-pub fn run(args: PurgeArgs) -> anyhow::Result<()> {
+pub(super) fn run(args: PurgeArgs) -> anyhow::Result<()> {
     let config = super::load_config(&args.store.overrides())?;
     let days = args
         .older_than_days

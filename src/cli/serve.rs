@@ -29,14 +29,14 @@ pub struct ServeArgs {
     pub no_mqtt: bool,
 }
 
-pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
+pub(super) async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let config = args.load()?;
     tracing::info!(office = %config.office, data_dir = %config.data_dir.display(), "starting vedetta");
     app::start(config).await?.run_until_signal().await
 }
 
 /// `vedetta config`: what `serve` would run with, with the broker password masked.
-pub fn print_config(args: ServeArgs) -> anyhow::Result<()> {
+pub(super) fn print_config(args: ServeArgs) -> anyhow::Result<()> {
     let mut config = args.load()?;
     if let Ok(mut url) = url::Url::parse(&config.mqtt.url)
         && url.password().is_some()

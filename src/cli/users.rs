@@ -53,7 +53,7 @@ pub struct StoreOnly {
     pub store: StoreArgs,
 }
 
-pub async fn run(command: UsersCommand) -> anyhow::Result<()> {
+pub(super) async fn run(command: UsersCommand) -> anyhow::Result<()> {
     match command {
         UsersCommand::Add(args) => {
             let accounts = open(&args.store)?;

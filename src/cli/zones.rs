@@ -54,7 +54,7 @@ pub struct RemoveArgs {
     pub store: StoreArgs,
 }
 
-pub async fn run(command: ZonesCommand) -> anyhow::Result<()> {
+pub(super) async fn run(command: ZonesCommand) -> anyhow::Result<()> {
     match command {
         ZonesCommand::Import(args) => import(args),
         ZonesCommand::List(args) => list(&args.store),

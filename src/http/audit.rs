@@ -15,7 +15,11 @@ use crate::hub::Hub;
 const DEFAULT_PAGE: i64 = 100;
 const MAX_PAGE: i64 = 1000;
 
-pub async fn list(State(hub): State<Hub>, staff: Staff, uri: Uri) -> Result<Json<Value>, ApiError> {
+pub(super) async fn list(
+    State(hub): State<Hub>,
+    staff: Staff,
+    uri: Uri,
+) -> Result<Json<Value>, ApiError> {
     let query = KnownQuery::from_uri(
         &uri,
         &[

@@ -34,7 +34,7 @@ impl FromRequestParts<Hub> for Staff {
 }
 
 /// A staff member if the request carries a valid token; nobody if it carries none.
-pub struct MaybeStaff(pub Option<Staff>);
+pub(super) struct MaybeStaff(pub Option<Staff>);
 
 impl FromRequestParts<Hub> for MaybeStaff {
     type Rejection = ApiError;
@@ -51,13 +51,13 @@ impl FromRequestParts<Hub> for MaybeStaff {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Credentials {
+pub(super) struct Credentials {
     name: String,
     password: String,
 }
 
 /// `POST /api/v1/auth/login`.
-pub async fn login(
+pub(super) async fn login(
     State(hub): State<Hub>,
     PeerAddr(peer): PeerAddr,
     JsonBody(credentials): JsonBody<Credentials>,
@@ -74,7 +74,7 @@ pub async fn login(
 }
 
 /// `POST /api/v1/auth/logout`: ends this token's session.
-pub async fn logout(
+pub(super) async fn logout(
     State(hub): State<Hub>,
     staff: Staff,
     headers: HeaderMap,
@@ -85,6 +85,6 @@ pub async fn logout(
 }
 
 /// `GET /api/v1/auth/me`.
-pub async fn me(staff: Staff) -> Json<Staff> {
+pub(super) async fn me(staff: Staff) -> Json<Staff> {
     Json(staff)
 }

@@ -19,7 +19,7 @@ const FEED_LIMIT: usize = 500;
 
 /// `GET /cap/{id}.xml`. Anyone may read a notice that went out; drafts only staff who read
 /// notices.
-pub async fn document(
+pub(super) async fn document(
     State(hub): State<Hub>,
     MaybeStaff(staff): MaybeStaff,
     Path(file): Path<String>,
@@ -81,7 +81,7 @@ fn context<'a>(hub: &'a Hub, path: &str, title: String) -> FeedContext<'a> {
 }
 
 /// `GET /feeds/cap.atom`.
-pub async fn atom(State(hub): State<Hub>) -> Result<Response, ApiError> {
+pub(super) async fn atom(State(hub): State<Hub>) -> Result<Response, ApiError> {
     let notices = feed_notices(&hub, None).await?;
     let title = format!("{} - avvisi in vigore", hub.notices.settings().sender_name);
     let body = feeds::atom(&notices, &context(&hub, "/feeds/cap.atom", title));
@@ -93,7 +93,7 @@ pub async fn atom(State(hub): State<Hub>) -> Result<Response, ApiError> {
 }
 
 /// `GET /feeds/cap.rss`.
-pub async fn rss(State(hub): State<Hub>) -> Result<Response, ApiError> {
+pub(super) async fn rss(State(hub): State<Hub>) -> Result<Response, ApiError> {
     let notices = feed_notices(&hub, None).await?;
     let title = format!("{} - avvisi in vigore", hub.notices.settings().sender_name);
     let body = feeds::rss(&notices, &context(&hub, "/feeds/cap.rss", title));
@@ -105,7 +105,7 @@ pub async fn rss(State(hub): State<Hub>) -> Result<Response, ApiError> {
 }
 
 /// `GET /feeds/zones/{zone}.atom`: the notices covering one zone.
-pub async fn zone_atom(
+pub(super) async fn zone_atom(
     State(hub): State<Hub>,
     Path(file): Path<String>,
 ) -> Result<Response, ApiError> {
@@ -137,6 +137,6 @@ pub async fn zone_atom(
 }
 
 /// `GET /api/v1/keys`: the public key that verifies notice signatures.
-pub async fn keys(State(hub): State<Hub>) -> Json<Value> {
+pub(super) async fn keys(State(hub): State<Hub>) -> Json<Value> {
     Json(json!({ "keys": [hub.notices.signer().public_key()] }))
 }

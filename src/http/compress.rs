@@ -10,7 +10,7 @@ use tower_http::compression::predicate::{DefaultPredicate, NotForContentType, Pr
 
 /// gzip or brotli for whole answers of any size worth it; never a range of a file (its bytes
 /// are addressed by offset), an upgrade, or what is compressed already.
-pub fn compression() -> CompressionLayer<impl Predicate> {
+pub(super) fn compression() -> CompressionLayer<impl Predicate> {
     let whole_answer = |status: StatusCode, _: Version, headers: &HeaderMap, _: &Extensions| {
         status == StatusCode::OK && !headers.contains_key(header::CONTENT_RANGE)
     };
@@ -24,7 +24,7 @@ pub fn compression() -> CompressionLayer<impl Predicate> {
 /// Keeps only the encodings the hub speaks in `Accept-Encoding`. A client that refuses plain
 /// bytes (`identity;q=0`) and offers nothing we speak would otherwise get `406` for everything,
 /// health checks and the WebSocket upgrade included; it gets plain bytes instead.
-pub async fn only_known_encodings(mut request: Request, next: Next) -> Response {
+pub(super) async fn only_known_encodings(mut request: Request, next: Next) -> Response {
     let headers = request.headers_mut();
     if let Some(offered) = headers.get(header::ACCEPT_ENCODING) {
         let known = known_encodings(offered.to_str().unwrap_or(""));

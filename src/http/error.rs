@@ -44,7 +44,7 @@ impl From<Problem> for ApiError {
 }
 
 /// The answer to a route that does not exist.
-pub async fn not_found() -> ApiError {
+pub(super) async fn not_found() -> ApiError {
     ApiError(Problem::new(
         ErrorCode::NotFound,
         "no such endpoint; the API is described at /api/v1/openapi.json",

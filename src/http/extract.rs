@@ -14,7 +14,7 @@ use super::error::ApiError;
 use crate::problem::{ErrorCode, Problem};
 
 /// A JSON body: checks the content type, the size limit, UTF-8 and every field.
-pub struct JsonBody<T>(pub T);
+pub(super) struct JsonBody<T>(pub T);
 
 impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
     type Rejection = ApiError;
@@ -27,7 +27,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
 }
 
 /// Reads the whole body, turning the size limit into a 413 that says what the limit is.
-pub async fn body_bytes<S: Send + Sync>(req: Request, state: &S) -> Result<Bytes, ApiError> {
+pub(super) async fn body_bytes<S: Send + Sync>(req: Request, state: &S) -> Result<Bytes, ApiError> {
     Bytes::from_request(req, state).await.map_err(|rejection| {
         if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
             ApiError(Problem::new(
@@ -43,7 +43,7 @@ pub async fn body_bytes<S: Send + Sync>(req: Request, state: &S) -> Result<Bytes
     })
 }
 
-pub fn require_content_type(headers: &HeaderMap, expected: &str) -> Result<(), ApiError> {
+pub(super) fn require_content_type(headers: &HeaderMap, expected: &str) -> Result<(), ApiError> {
     let given = headers
         .get(header::CONTENT_TYPE)
         .and_then(|value| value.to_str().ok())
@@ -65,10 +65,10 @@ pub fn require_content_type(headers: &HeaderMap, expected: &str) -> Result<(), A
 
 /// Query parameters as a map, refusing any name this endpoint does not know (catches typos), an
 /// empty value and a name given twice, so that each parameter means one thing or is absent.
-pub struct KnownQuery(pub HashMap<String, String>);
+pub(super) struct KnownQuery(pub HashMap<String, String>);
 
 impl KnownQuery {
-    pub fn from_uri(uri: &Uri, known: &[&str]) -> Result<KnownQuery, ApiError> {
+    pub(super) fn from_uri(uri: &Uri, known: &[&str]) -> Result<KnownQuery, ApiError> {
         let Query(pairs) = Query::<Vec<(String, String)>>::try_from_uri(uri).map_err(|err| {
             ApiError(Problem::new(
                 ErrorCode::InvalidField,
@@ -103,7 +103,7 @@ impl KnownQuery {
         Ok(KnownQuery(params))
     }
 
-    pub fn get(&self, name: &str) -> Option<&str> {
+    pub(super) fn get(&self, name: &str) -> Option<&str> {
         self.0.get(name).map(String::as_str)
     }
 }
@@ -131,14 +131,14 @@ impl<S: Send + Sync> FromRequestParts<S> for PeerAddr {
 
 /// One page of a newest-first listing: `limit` items before the `cursor` (a sequence number).
 #[derive(Debug, Clone, Copy)]
-pub struct Page {
+pub(super) struct Page {
     pub limit: usize,
     pub before: Option<i64>,
 }
 
 impl Page {
     /// The cursor of the next page, or `None` on the last one.
-    pub fn next_cursor<T>(&self, items: &[T], seq: impl Fn(&T) -> i64) -> Option<String> {
+    pub(super) fn next_cursor<T>(&self, items: &[T], seq: impl Fn(&T) -> i64) -> Option<String> {
         (items.len() == self.limit)
             .then(|| items.last().map(|item| seq(item).to_string()))
             .flatten()
@@ -147,7 +147,7 @@ impl Page {
 
 impl KnownQuery {
     /// `limit` (1 to `max`, default `default`) and `cursor`.
-    pub fn page(&self, default: i64, max: i64) -> Result<Page, Problem> {
+    pub(super) fn page(&self, default: i64, max: i64) -> Result<Page, Problem> {
         let limit = self
             .get("limit")
             .map(|v| super::params::integer("limit", v, 1, max))

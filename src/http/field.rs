@@ -15,12 +15,12 @@ use crate::triage::field::RawTeam;
 const DEFAULT_TASKS: i64 = 100;
 const MAX_TASKS: i64 = 1000;
 
-pub async fn teams(State(hub): State<Hub>, staff: Staff) -> Result<Json<Value>, ApiError> {
+pub(super) async fn teams(State(hub): State<Hub>, staff: Staff) -> Result<Json<Value>, ApiError> {
     Ok(Json(json!({ "teams": hub.triage.teams(&staff).await? })))
 }
 
 /// `POST /api/v1/teams`: creates a team (or replaces one with the same id).
-pub async fn create_team(
+pub(super) async fn create_team(
     State(hub): State<Hub>,
     staff: Staff,
     JsonBody(raw): JsonBody<RawTeam>,
@@ -28,7 +28,7 @@ pub async fn create_team(
     Ok(Json(json!(hub.triage.save_team(&staff, raw).await?)))
 }
 
-pub async fn team(
+pub(super) async fn team(
     State(hub): State<Hub>,
     staff: Staff,
     Path(id): Path<String>,
@@ -37,7 +37,7 @@ pub async fn team(
 }
 
 /// `PUT /api/v1/teams/{id}`: new name and devices.
-pub async fn replace_team(
+pub(super) async fn replace_team(
     State(hub): State<Hub>,
     staff: Staff,
     Path(id): Path<String>,
@@ -54,13 +54,13 @@ pub async fn replace_team(
     Ok(Json(json!(hub.triage.save_team(&staff, raw).await?)))
 }
 
-pub async fn devices(State(hub): State<Hub>, staff: Staff) -> Result<Json<Value>, ApiError> {
+pub(super) async fn devices(State(hub): State<Hub>, staff: Staff) -> Result<Json<Value>, ApiError> {
     Ok(Json(
         json!({ "devices": hub.triage.devices(&staff).await? }),
     ))
 }
 
-pub async fn device(
+pub(super) async fn device(
     State(hub): State<Hub>,
     staff: Staff,
     Path(id): Path<String>,
@@ -69,7 +69,7 @@ pub async fn device(
 }
 
 /// `GET /api/v1/tasks?open=true&limit=`, newest first.
-pub async fn tasks(
+pub(super) async fn tasks(
     State(hub): State<Hub>,
     staff: Staff,
     uri: Uri,
@@ -89,7 +89,7 @@ pub async fn tasks(
     Ok(Json(json!({ "tasks": tasks })))
 }
 
-pub async fn task(
+pub(super) async fn task(
     State(hub): State<Hub>,
     staff: Staff,
     Path(id): Path<String>,

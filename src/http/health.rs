@@ -12,14 +12,14 @@ use crate::hub::Hub;
 /// A write that takes longer than this means the disk is in trouble.
 const WRITE_PROBE_TIMEOUT: Duration = Duration::from_secs(3);
 
-pub async fn healthz() -> Json<Value> {
+pub(super) async fn healthz() -> Json<Value> {
     Json(json!({ "status": "up" }))
 }
 
 /// 200 when the database accepts a committed write and MQTT intake is not stuck; 503
 /// otherwise. A broker that is away is reported but does not make the hub unready: HTTP and
 /// WebSocket keep working without it, and the broker keeps what devices send meanwhile.
-pub async fn readyz(State(hub): State<Hub>) -> (StatusCode, Json<Value>) {
+pub(super) async fn readyz(State(hub): State<Hub>) -> (StatusCode, Json<Value>) {
     let probe = hub.intake.check_writable();
     let database = match tokio::time::timeout(WRITE_PROBE_TIMEOUT, probe).await {
         Ok(Ok(())) => "writable",

@@ -21,7 +21,11 @@ const DEFAULT_PAGE: i64 = 100;
 const MAX_PAGE: i64 = 500;
 
 /// `GET /api/v1/incidents?status=open&category=&limit=&cursor=`, newest first.
-pub async fn list(State(hub): State<Hub>, staff: Staff, uri: Uri) -> Result<Json<Value>, ApiError> {
+pub(super) async fn list(
+    State(hub): State<Hub>,
+    staff: Staff,
+    uri: Uri,
+) -> Result<Json<Value>, ApiError> {
     let query = KnownQuery::from_uri(&uri, &["status", "category", "limit", "cursor"])?;
     let page = query.page(DEFAULT_PAGE, MAX_PAGE)?;
     let status = query
@@ -50,7 +54,7 @@ pub async fn list(State(hub): State<Hub>, staff: Staff, uri: Uri) -> Result<Json
 }
 
 /// `GET /api/v1/incidents/{id}`: the incident and its reports.
-pub async fn show(
+pub(super) async fn show(
     State(hub): State<Hub>,
     staff: Staff,
     Path(id): Path<String>,
@@ -64,7 +68,7 @@ pub async fn show(
     Ok(Json(json!({ "incident": incident, "reports": reports })))
 }
 
-pub async fn merge(
+pub(super) async fn merge(
     State(hub): State<Hub>,
     staff: Staff,
     Path(id): Path<String>,
@@ -75,7 +79,7 @@ pub async fn merge(
 }
 
 /// `POST /api/v1/incidents/{id}/split`: 201 with the new incident.
-pub async fn split(
+pub(super) async fn split(
     State(hub): State<Hub>,
     staff: Staff,
     Path(id): Path<String>,
@@ -85,7 +89,7 @@ pub async fn split(
     Ok((StatusCode::CREATED, Json(json!(incident))))
 }
 
-pub async fn resolve(
+pub(super) async fn resolve(
     State(hub): State<Hub>,
     staff: Staff,
     Path(id): Path<String>,
@@ -96,7 +100,7 @@ pub async fn resolve(
 }
 
 /// `POST /api/v1/incidents/{id}/escalate`: 201 with a notice draft awaiting approval.
-pub async fn escalate(
+pub(super) async fn escalate(
     State(hub): State<Hub>,
     staff: Staff,
     Path(id): Path<String>,
@@ -107,7 +111,7 @@ pub async fn escalate(
 }
 
 /// `POST /api/v1/incidents/{id}/dispatch`: 201 with the task sent to the team's devices.
-pub async fn dispatch(
+pub(super) async fn dispatch(
     State(hub): State<Hub>,
     staff: Staff,
     Path(id): Path<String>,

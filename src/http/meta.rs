@@ -9,13 +9,13 @@ use serde_json::{Value, json};
 use crate::hub::Hub;
 
 /// `GET /api/v1/categories`.
-pub async fn categories(State(hub): State<Hub>) -> Json<Value> {
+pub(super) async fn categories(State(hub): State<Hub>) -> Json<Value> {
     Json(json!({ "categories": hub.intake.rules().catalog.all() }))
 }
 
 /// `GET /api/v1/openapi.json`: the document in `schemas/openapi.json`, with every message schema
 /// from `schemas/` inlined under `components/schemas`.
-pub async fn openapi() -> Json<Value> {
+pub(super) async fn openapi() -> Json<Value> {
     static DOCUMENT: OnceLock<Value> = OnceLock::new();
     Json(
         DOCUMENT

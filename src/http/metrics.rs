@@ -16,7 +16,7 @@ use crate::metrics::MqttCounts;
 const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
 
 /// `GET /metrics` on the main listener: any staff role.
-pub async fn for_staff(State(hub): State<Hub>, staff: Staff) -> Result<Response, ApiError> {
+pub(super) async fn for_staff(State(hub): State<Hub>, staff: Staff) -> Result<Response, ApiError> {
     staff.require(Action::ReadMetrics)?;
     Ok(exposition(&hub))
 }

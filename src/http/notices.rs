@@ -21,14 +21,14 @@ const MAX_PAGE: i64 = 500;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct EditRequest {
+pub(super) struct EditRequest {
     version: i64,
     content: RawNotice,
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Approval {
+pub(super) struct Approval {
     version: i64,
     /// The notice's status, repeated: `Actual`, `Exercise` or `Test`.
     confirm_status: String,
@@ -40,7 +40,7 @@ pub struct Approval {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Rejection {
+pub(super) struct Rejection {
     version: i64,
     reason: String,
 }
@@ -68,7 +68,11 @@ pub(super) fn created(hub: &Hub, notice: &Notice) -> Created {
 }
 
 /// `GET /api/v1/notices?state=draft,published&zone=&limit=&cursor=`, newest first.
-pub async fn list(State(hub): State<Hub>, staff: Staff, uri: Uri) -> Result<Json<Value>, ApiError> {
+pub(super) async fn list(
+    State(hub): State<Hub>,
+    staff: Staff,
+    uri: Uri,
+) -> Result<Json<Value>, ApiError> {
     let query = KnownQuery::from_uri(&uri, &["state", "zone", "limit", "cursor"])?;
     let page = query.page(DEFAULT_PAGE, MAX_PAGE)?;
     let filter = NoticeFilter {
@@ -112,7 +116,7 @@ fn parse_states(value: &str) -> Result<Vec<NoticeState>, Problem> {
         .collect()
 }
 
-pub async fn create(
+pub(super) async fn create(
     State(hub): State<Hub>,
     staff: Staff,
     JsonBody(raw): JsonBody<RawNotice>,
@@ -121,7 +125,7 @@ pub async fn create(
     Ok(created(&hub, &notice))
 }
 
-pub async fn show(
+pub(super) async fn show(
     State(hub): State<Hub>,
     staff: Staff,
     Path(id): Path<String>,
@@ -130,7 +134,7 @@ pub async fn show(
     Ok(Json(detailed(&hub, &notice).await?))
 }
 
-pub async fn edit(
+pub(super) async fn edit(
     State(hub): State<Hub>,
     staff: Staff,
     Path(id): Path<String>,
@@ -143,7 +147,7 @@ pub async fn edit(
     Ok(Json(detailed(&hub, &notice).await?))
 }
 
-pub async fn approve(
+pub(super) async fn approve(
     State(hub): State<Hub>,
     staff: Staff,
     Path(id): Path<String>,
@@ -162,7 +166,7 @@ pub async fn approve(
     Ok(Json(detailed(&hub, &notice).await?))
 }
 
-pub async fn reject(
+pub(super) async fn reject(
     State(hub): State<Hub>,
     staff: Staff,
     Path(id): Path<String>,
@@ -176,7 +180,7 @@ pub async fn reject(
 }
 
 /// `POST /api/v1/notices/{id}/update`: a draft Update, prefilled from the notice in force.
-pub async fn start_update(
+pub(super) async fn start_update(
     State(hub): State<Hub>,
     staff: Staff,
     Path(id): Path<String>,
@@ -186,7 +190,7 @@ pub async fn start_update(
 }
 
 /// `POST /api/v1/notices/{id}/cancel`: a draft Cancel, prefilled from the notice in force.
-pub async fn start_cancel(
+pub(super) async fn start_cancel(
     State(hub): State<Hub>,
     staff: Staff,
     Path(id): Path<String>,
@@ -196,7 +200,7 @@ pub async fn start_cancel(
 }
 
 /// `POST /api/v1/notices/import` with a CAP 1.2 document as the body.
-pub async fn import(
+pub(super) async fn import(
     State(hub): State<Hub>,
     staff: Staff,
     headers: HeaderMap,
@@ -228,7 +232,7 @@ pub async fn import(
 }
 
 /// `POST /api/v1/notices/area-preview`: the zones an area would cover, while it is being drawn.
-pub async fn preview_area(
+pub(super) async fn preview_area(
     State(hub): State<Hub>,
     staff: Staff,
     JsonBody(area): JsonBody<RawArea>,

@@ -10,7 +10,7 @@ fn invalid(field: &str, message: String) -> Problem {
 }
 
 /// `minLon,minLat,maxLon,maxLat` in WGS84 degrees.
-pub fn bbox(field: &str, value: &str) -> Result<[f64; 4], Problem> {
+pub(super) fn bbox(field: &str, value: &str) -> Result<[f64; 4], Problem> {
     let usage = || {
         invalid(
             field,
@@ -39,7 +39,7 @@ pub fn bbox(field: &str, value: &str) -> Result<[f64; 4], Problem> {
     Ok([min_lon, min_lat, max_lon, max_lat])
 }
 
-pub fn bbox_rect(field: &str, value: &str) -> Result<Rect<f64>, Problem> {
+pub(super) fn bbox_rect(field: &str, value: &str) -> Result<Rect<f64>, Problem> {
     let [min_lon, min_lat, max_lon, max_lat] = bbox(field, value)?;
     Ok(Rect::new(
         coord! { x: min_lon, y: min_lat },
@@ -48,7 +48,7 @@ pub fn bbox_rect(field: &str, value: &str) -> Result<Rect<f64>, Problem> {
 }
 
 /// An RFC 3339 timestamp, such as `2026-11-24T08:00:00Z`.
-pub fn timestamp(field: &str, value: &str) -> Result<DateTime<Utc>, Problem> {
+pub(super) fn timestamp(field: &str, value: &str) -> Result<DateTime<Utc>, Problem> {
     DateTime::parse_from_rfc3339(value)
         .map(|at| at.with_timezone(&Utc))
         .map_err(|_| {
@@ -60,7 +60,7 @@ pub fn timestamp(field: &str, value: &str) -> Result<DateTime<Utc>, Problem> {
 }
 
 /// A whole number between `min` and `max`.
-pub fn integer(field: &str, value: &str, min: i64, max: i64) -> Result<i64, Problem> {
+pub(super) fn integer(field: &str, value: &str, min: i64, max: i64) -> Result<i64, Problem> {
     value
         .parse::<i64>()
         .ok()
@@ -74,7 +74,7 @@ pub fn integer(field: &str, value: &str, min: i64, max: i64) -> Result<i64, Prob
 }
 
 /// A finite decimal number.
-pub fn number(field: &str, value: &str) -> Result<f64, Problem> {
+pub(super) fn number(field: &str, value: &str) -> Result<f64, Problem> {
     value
         .trim()
         .parse::<f64>()
@@ -92,7 +92,7 @@ pub fn number(field: &str, value: &str) -> Result<f64, Problem> {
 }
 
 /// `true` or `false`.
-pub fn boolean(field: &str, value: &str) -> Result<bool, Problem> {
+pub(super) fn boolean(field: &str, value: &str) -> Result<bool, Problem> {
     match value {
         "true" => Ok(true),
         "false" => Ok(false),

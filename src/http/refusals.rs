@@ -15,7 +15,7 @@ use crate::problem::{ErrorCode, Problem};
 const MAX_REFUSAL_TEXT: usize = 4096;
 
 /// Refuses at once a request whose declared body is over `limit`, before reading any of it.
-pub async fn check_declared_length(
+pub(super) async fn check_declared_length(
     State(limit): State<usize>,
     request: Request,
     next: Next,
@@ -36,7 +36,7 @@ pub async fn check_declared_length(
 }
 
 /// Refuses a request whose path and query are longer than `limit` with 414.
-pub async fn check_uri_length(
+pub(super) async fn check_uri_length(
     State(limit): State<usize>,
     request: Request,
     next: Next,
@@ -83,7 +83,7 @@ fn closing(mut response: Response) -> Response {
 }
 
 /// Turns an error answer without a JSON (or XML) body into our error format.
-pub async fn speak_json(request: Request, next: Next) -> Response {
+pub(super) async fn speak_json(request: Request, next: Next) -> Response {
     let path = request.uri().path().to_owned();
     let response = next.run(request).await;
     if !response.status().is_client_error() && !response.status().is_server_error() {

@@ -24,7 +24,7 @@ const LIST_PARAMS: &[&str] = &[
 ];
 
 /// `POST /api/v1/reports`: 201 with the receipt, or 200 with the same receipt for a retry.
-pub async fn create(
+pub(super) async fn create(
     State(hub): State<Hub>,
     PeerAddr(peer): PeerAddr,
     JsonBody(raw): JsonBody<RawSubmission>,
@@ -44,7 +44,7 @@ pub async fn create(
 }
 
 /// `GET /api/v1/reports/{id}`.
-pub async fn show(
+pub(super) async fn show(
     State(hub): State<Hub>,
     staff: Staff,
     Path(id): Path<String>,
@@ -54,7 +54,7 @@ pub async fn show(
 }
 
 /// `GET /api/v1/reports/{id}/photo`, for the staff who handle reports.
-pub async fn photo(
+pub(super) async fn photo(
     State(hub): State<Hub>,
     staff: Staff,
     Path(id): Path<String>,
@@ -64,12 +64,12 @@ pub async fn photo(
 }
 
 /// What a staff member sees: contact details only for the roles that handle reports.
-pub fn staff_view(report: &Report, staff: &Staff, now: DateTime<Utc>) -> Value {
+pub(super) fn staff_view(report: &Report, staff: &Staff, now: DateTime<Utc>) -> Value {
     json!(ReportView::of(report, staff.sees_reporters(), now))
 }
 
 /// `GET /api/v1/reports`: newest first, filtered, one page at a time.
-pub async fn list(
+pub(super) async fn list(
     State(hub): State<Hub>,
     staff: Staff,
     headers: HeaderMap,

@@ -12,7 +12,7 @@ use sha2::{Digest, Sha256};
 /// Answers larger than this are sent as they are, without an `ETag`.
 const MAX_TAGGED_BYTES: usize = 4 * 1024 * 1024;
 
-pub async fn with_etag(request: Request, next: Next) -> Response {
+pub(super) async fn with_etag(request: Request, next: Next) -> Response {
     let is_get = request.method() == Method::GET;
     // Shared caches (a proxy in the office or at the carrier) keep nothing of the API: its
     // answers may be for one person only (a staff login, a reporter's follow token).

@@ -34,7 +34,7 @@ const CSV_COLUMNS: [&str; 11] = [
 ];
 
 /// `GET /api/v1/stats?since=&until=&category=&zone=&bucket=`.
-pub async fn stats(
+pub(super) async fn stats(
     State(hub): State<Hub>,
     staff: Staff,
     uri: Uri,
@@ -58,7 +58,7 @@ fn time(query: &KnownQuery, name: &str) -> Result<Option<chrono::DateTime<chrono
 }
 
 /// `GET /api/v1/reports/export.geojson`.
-pub async fn export_geojson(
+pub(super) async fn export_geojson(
     State(hub): State<Hub>,
     MaybeStaff(staff): MaybeStaff,
     uri: Uri,
@@ -74,7 +74,7 @@ pub async fn export_geojson(
 }
 
 /// `GET /api/v1/reports/export.csv`; the next page's cursor is in the `X-Next-Cursor` header.
-pub async fn export_csv(
+pub(super) async fn export_csv(
     State(hub): State<Hub>,
     MaybeStaff(staff): MaybeStaff,
     uri: Uri,

@@ -15,11 +15,11 @@ use crate::hub::Hub;
 use crate::problem::{ErrorCode, Problem};
 use crate::tiles::{BasemapKind, Encoding, MAX_ZOOM, TileId};
 
-pub const MVT_CONTENT_TYPE: &str = "application/vnd.mapbox-vector-tile";
+pub(super) const MVT_CONTENT_TYPE: &str = "application/vnd.mapbox-vector-tile";
 /// A versioned tile never changes: browsers may keep it for a year without asking.
 const FOREVER: &str = "public, max-age=31536000, immutable";
 
-pub fn router() -> Router<Hub> {
+pub(super) fn router() -> Router<Hub> {
     Router::new()
         .route("/tiles/zones/{version}/{z}/{x}/{file}", get(zone_tile))
         .route("/tiles/basemap.pmtiles", get(basemap_file))

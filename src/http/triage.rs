@@ -17,7 +17,7 @@ use crate::triage::field::DispatchRequest;
 use crate::triage::{EscalateRequest, RawChange, RawPublication, UpdatesReader};
 
 /// `POST /api/v1/reports/{id}/status`: a new status and/or notes, at the version the operator saw.
-pub async fn change(
+pub(super) async fn change(
     State(hub): State<Hub>,
     staff: Staff,
     Path(id): Path<String>,
@@ -29,7 +29,7 @@ pub async fn change(
 
 /// `POST /api/v1/reports/{id}/publication`: publish the report's text in Open311 until a date,
 /// or withdraw it.
-pub async fn publication(
+pub(super) async fn publication(
     State(hub): State<Hub>,
     staff: Staff,
     Path(id): Path<String>,
@@ -40,7 +40,7 @@ pub async fn publication(
 }
 
 /// `GET /api/v1/reports/{id}/history`: every change, internal notes included.
-pub async fn history(
+pub(super) async fn history(
     State(hub): State<Hub>,
     staff: Staff,
     Path(id): Path<String>,
@@ -51,7 +51,7 @@ pub async fn history(
 
 /// `GET /api/v1/reports/{id}/updates?token=`: what the reporter was told, as the same frames
 /// the WebSocket and MQTT channels carry. For the holder of the report's follow token, or staff.
-pub async fn updates(
+pub(super) async fn updates(
     State(hub): State<Hub>,
     MaybeStaff(staff): MaybeStaff,
     Path(id): Path<String>,
@@ -73,7 +73,7 @@ pub async fn updates(
 }
 
 /// `POST /api/v1/reports/{id}/escalate`: 201 with a notice draft awaiting approval.
-pub async fn escalate(
+pub(super) async fn escalate(
     State(hub): State<Hub>,
     staff: Staff,
     Path(id): Path<String>,
@@ -84,7 +84,7 @@ pub async fn escalate(
 }
 
 /// `POST /api/v1/reports/{id}/dispatch`: 201 with the task sent to the team's devices.
-pub async fn dispatch(
+pub(super) async fn dispatch(
     State(hub): State<Hub>,
     staff: Staff,
     Path(id): Path<String>,

@@ -10,11 +10,11 @@ use super::extract::JsonBody;
 use crate::auth::{NewUser, Staff, UserPatch, UserView};
 use crate::hub::Hub;
 
-pub async fn list(State(hub): State<Hub>, staff: Staff) -> Result<Json<Value>, ApiError> {
+pub(super) async fn list(State(hub): State<Hub>, staff: Staff) -> Result<Json<Value>, ApiError> {
     Ok(Json(json!({ "users": hub.accounts.users(&staff).await? })))
 }
 
-pub async fn create(
+pub(super) async fn create(
     State(hub): State<Hub>,
     staff: Staff,
     JsonBody(user): JsonBody<NewUser>,
@@ -23,7 +23,7 @@ pub async fn create(
     Ok((StatusCode::CREATED, Json(created)))
 }
 
-pub async fn update(
+pub(super) async fn update(
     State(hub): State<Hub>,
     staff: Staff,
     Path(name): Path<String>,

@@ -19,7 +19,7 @@ use crate::zones::{DisplayQuery, feature_collection};
 const MAX_SIMPLIFY_METRES: i64 = 10_000;
 
 /// `GET /api/v1/zones?level=&simplify=<metres>&bbox=`.
-pub async fn list(State(hub): State<Hub>, uri: Uri) -> Result<Response, ApiError> {
+pub(super) async fn list(State(hub): State<Hub>, uri: Uri) -> Result<Response, ApiError> {
     let query = KnownQuery::from_uri(&uri, &["level", "simplify", "bbox"])?;
     let display = DisplayQuery {
         level: query.get("level").map(str::to_owned),
@@ -45,7 +45,7 @@ pub async fn list(State(hub): State<Hub>, uri: Uri) -> Result<Response, ApiError
 }
 
 /// `GET /api/v1/zones/lookup?lat=&lon=`: every zone containing the point, smallest first.
-pub async fn lookup(State(hub): State<Hub>, uri: Uri) -> Result<Json<Value>, ApiError> {
+pub(super) async fn lookup(State(hub): State<Hub>, uri: Uri) -> Result<Json<Value>, ApiError> {
     let query = KnownQuery::from_uri(&uri, &["lat", "lon"])?;
     let coordinate = |name: &str| -> Result<f64, ApiError> {
         let value = query.get(name).ok_or_else(|| {
@@ -70,7 +70,7 @@ const MAX_PLACE_IDS: usize = 100;
 const MAX_PLACES: i64 = 20;
 
 /// `GET /api/v1/places?q=<name>&limit=` or `?ids=a,b`: places to move a map to, by name or id.
-pub async fn places(State(hub): State<Hub>, uri: Uri) -> Result<Json<Value>, ApiError> {
+pub(super) async fn places(State(hub): State<Hub>, uri: Uri) -> Result<Json<Value>, ApiError> {
     let query = KnownQuery::from_uri(&uri, &["q", "limit", "ids"])?;
     let index = hub.zones.snapshot();
     let places = match (query.get("q"), query.get("ids")) {

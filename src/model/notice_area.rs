@@ -274,7 +274,7 @@ impl NoticeArea {
 }
 
 /// A circle as a polygon of `CIRCLE_SIDES` points on the sphere.
-pub fn circle_polygon(circle: &Circle) -> MultiPolygon<f64> {
+pub(crate) fn circle_polygon(circle: &Circle) -> MultiPolygon<f64> {
     let centre = Point::new(circle.lon, circle.lat);
     let points: Vec<Point<f64>> = (0..=CIRCLE_SIDES)
         .map(|n| {

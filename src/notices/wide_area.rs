@@ -40,7 +40,7 @@ pub fn wide_area(covered: &[ZoneRef], index: &ZoneIndex, limit: usize) -> Option
 }
 
 /// Refuses a wide area the approver has not confirmed, saying what makes it wide.
-pub fn check_confirmed(wide: Option<&WideArea>, confirmed: bool) -> Result<(), Problem> {
+pub(super) fn check_confirmed(wide: Option<&WideArea>, confirmed: bool) -> Result<(), Problem> {
     let Some(wide) = wide.filter(|_| !confirmed) else {
         return Ok(());
     };

@@ -80,7 +80,7 @@ impl TileId {
 
 /// Web Mercator in world units: x and y from 0 to 1 across the whole map, y southwards. Zones
 /// are projected once; a tile then only scales and shifts them.
-pub fn to_world(lon_lat: Coord<f64>) -> Coord<f64> {
+pub(super) fn to_world(lon_lat: Coord<f64>) -> Coord<f64> {
     let lat = lon_lat.y.clamp(-85.051_13, 85.051_13).to_radians();
     coord! {
         x: (lon_lat.x + 180.0) / 360.0,
@@ -89,12 +89,12 @@ pub fn to_world(lon_lat: Coord<f64>) -> Coord<f64> {
 }
 
 /// A longitude/latitude shape in world units.
-pub fn world_shape(shape: &MultiPolygon<f64>) -> MultiPolygon<f64> {
+pub(super) fn world_shape(shape: &MultiPolygon<f64>) -> MultiPolygon<f64> {
     shape.map_coords(to_world)
 }
 
 /// A world-unit shape with the vertices dropped that nobody sees at zoom `z`.
-pub fn simplified_for_zoom(world: &MultiPolygon<f64>, z: u8) -> MultiPolygon<f64> {
+pub(super) fn simplified_for_zoom(world: &MultiPolygon<f64>, z: u8) -> MultiPolygon<f64> {
     let tolerance = SIMPLIFY_UNITS / (f64::from(EXTENT) * f64::from(1u32 << z));
     world.simplify(tolerance)
 }
@@ -107,7 +107,7 @@ fn tile_to_lon_lat(z: u8, x: f64, y: f64) -> (f64, f64) {
 }
 
 /// One feature's properties, in the order they are written.
-pub type Properties<'a> = &'a [(&'static str, TileValue)];
+pub(super) type Properties<'a> = &'a [(&'static str, TileValue)];
 
 /// Builds one layer of a tile, feature by feature.
 pub struct LayerBuilder {

@@ -37,7 +37,7 @@ struct UpdateFrame<'a> {
 }
 
 /// Applies `change` by `actor` to `report` (as read in this transaction) and returns it as stored.
-pub fn apply(
+pub(super) fn apply(
     ctx: &mut WriteCtx<'_>,
     report: &Report,
     change: Change,

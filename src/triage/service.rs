@@ -119,7 +119,7 @@ impl Triage {
 }
 
 /// The report `id`, or a 404 that names it.
-pub fn load(conn: &rusqlite::Connection, id: &str) -> Result<Report, Problem> {
+pub(super) fn load(conn: &rusqlite::Connection, id: &str) -> Result<Report, Problem> {
     report_rows::get(conn, id)?
         .ok_or_else(|| Problem::new(ErrorCode::NotFound, format!("there is no report {id}")))
 }

@@ -14,7 +14,7 @@ use crate::store::reports::{from_millis, millis};
 use crate::store::stats as stat_rows;
 
 /// Most buckets in one timeline: the latest ones are kept, ending at `until` (or now).
-pub const MAX_POINTS: i64 = 2000;
+pub(super) const MAX_POINTS: i64 = 2000;
 /// Spans up to this long are counted per hour when no bucket is asked for.
 const HOURLY_UP_TO: Duration = Duration::days(7);
 
@@ -76,7 +76,7 @@ pub struct TimelinePoint {
 
 /// The scope's reports per bucket, over at most [`MAX_POINTS`] buckets ending at the scope's
 /// end (or now).
-pub fn timeline(
+pub(super) fn timeline(
     conn: &Connection,
     scope: &StatsScope,
     bucket: Bucket,

@@ -21,7 +21,7 @@ pub fn allowed_after(from: ReportStatus) -> &'static [ReportStatus] {
 }
 
 /// Refuses a move the workflow does not allow, saying which moves are possible.
-pub fn check(from: ReportStatus, to: ReportStatus) -> Result<(), Problem> {
+pub(super) fn check(from: ReportStatus, to: ReportStatus) -> Result<(), Problem> {
     let allowed = allowed_after(from);
     if allowed.contains(&to) {
         return Ok(());
@@ -88,14 +88,14 @@ pub struct RawChange {
 
 /// An operator's change, checked on its own; the transition is checked against the stored report.
 #[derive(Debug, Clone)]
-pub struct ChangeRequest {
+pub(super) struct ChangeRequest {
     /// The version the operator saw: a report changed since then is not touched (409).
     pub version: i64,
     pub change: Change,
 }
 
 impl ChangeRequest {
-    pub fn parse(raw: RawChange, max_note_chars: usize) -> Result<ChangeRequest, Problem> {
+    pub(super) fn parse(raw: RawChange, max_note_chars: usize) -> Result<ChangeRequest, Problem> {
         let version = raw.version.ok_or_else(|| {
             Problem::with_field(
                 ErrorCode::MissingField,

@@ -27,7 +27,7 @@ pub struct Sessions {
 }
 
 /// One subscribed session as the fan-out sees it.
-pub struct Member {
+pub(super) struct Member {
     subscription: Interest,
     outlet: Arc<Outlet>,
     /// Std mutex: held to place one event, never across an `.await`.

@@ -13,18 +13,18 @@ use crate::config::WsConfig;
 use crate::problem::{ErrorCode, Problem};
 
 /// WebSocket close codes (RFC 6455 section 7.4.1).
-pub const GOING_AWAY: u16 = 1001;
-pub const PROTOCOL_ERROR: u16 = 1002;
-pub const INVALID_PAYLOAD: u16 = 1007;
-pub const POLICY_VIOLATION: u16 = 1008;
-pub const MESSAGE_TOO_BIG: u16 = 1009;
+pub(super) const GOING_AWAY: u16 = 1001;
+pub(super) const PROTOCOL_ERROR: u16 = 1002;
+pub(super) const INVALID_PAYLOAD: u16 = 1007;
+pub(super) const POLICY_VIOLATION: u16 = 1008;
+pub(super) const MESSAGE_TOO_BIG: u16 = 1009;
 
 /// Frames refused in a row before the session is closed: a client that ignores the error
 /// frames is not listening.
 const MAX_REFUSED_IN_A_ROW: u32 = 20;
 
 /// What becomes of a frame.
-pub enum Verdict {
+pub(super) enum Verdict {
     Admit,
     /// Answered with this error frame; the session stays open.
     Refuse(Problem),
@@ -34,14 +34,14 @@ pub enum Verdict {
 
 /// What a ping tick finds.
 #[derive(Debug, PartialEq, Eq)]
-pub enum Liveness {
+pub(super) enum Liveness {
     /// The peer spoke since the last ping: ping again.
     Alive,
     /// Nothing came back since the last ping: the peer is gone.
     Gone,
 }
 
-pub struct Guard {
+pub(super) struct Guard {
     /// Every data frame; `None`: no limit.
     frames: Option<DefaultDirectRateLimiter>,
     /// Frames that read the database (auth, subscribe, follow, watch).
@@ -52,7 +52,7 @@ pub struct Guard {
 }
 
 impl Guard {
-    pub fn new(config: &WsConfig) -> Guard {
+    pub(super) fn new(config: &WsConfig) -> Guard {
         let frames = NonZeroU32::new(config.frames_per_second).map(|rate| {
             let burst = rate.saturating_mul(NonZeroU32::new(2).expect("two"));
             RateLimiter::direct(Quota::per_second(rate).allow_burst(burst))
@@ -70,12 +70,12 @@ impl Guard {
     }
 
     /// Any message from the peer, a pong included, shows it is there.
-    pub fn heard(&mut self) {
+    pub(super) fn heard(&mut self) {
         self.heard = true;
     }
 
     /// Checks a data frame against the session's frame rate.
-    pub fn admit_frame(&mut self) -> Verdict {
+    pub(super) fn admit_frame(&mut self) -> Verdict {
         let over = self
             .frames
             .as_ref()
@@ -84,7 +84,7 @@ impl Guard {
     }
 
     /// Checks a frame that reads the database against the slower rate for those.
-    pub fn admit_query(&mut self, kind: &'static str) -> Verdict {
+    pub(super) fn admit_query(&mut self, kind: &'static str) -> Verdict {
         let over = self
             .queries
             .as_ref()
@@ -93,7 +93,7 @@ impl Guard {
     }
 
     /// A frame passed every check: the refusals in a row are over.
-    pub fn admitted(&mut self) {
+    pub(super) fn admitted(&mut self) {
         self.refused_in_a_row = 0;
     }
 
@@ -126,7 +126,7 @@ impl Guard {
     }
 
     /// On each ping tick: whether the peer answered the last one.
-    pub fn ping_tick(&mut self) -> Liveness {
+    pub(super) fn ping_tick(&mut self) -> Liveness {
         match std::mem::replace(&mut self.heard, false) {
             true => Liveness::Alive,
             false => Liveness::Gone,
@@ -135,13 +135,13 @@ impl Guard {
 }
 
 /// How often a session is pinged, if at all.
-pub fn ping_every(config: &WsConfig) -> Option<Duration> {
+pub(super) fn ping_every(config: &WsConfig) -> Option<Duration> {
     (config.ping_interval_secs > 0).then(|| Duration::from_secs(config.ping_interval_secs))
 }
 
 /// The close code and reason for a message the WebSocket layer could not read, and whether
 /// the rest of it must be drained first (so that closing does not reset the connection).
-pub fn close_for(error: &WsError) -> Option<(u16, &'static str, bool)> {
+pub(super) fn close_for(error: &WsError) -> Option<(u16, &'static str, bool)> {
     match error {
         WsError::Utf8(_) => Some((INVALID_PAYLOAD, "text frames must be valid UTF-8", false)),
         WsError::Capacity(CapacityError::MessageTooLong { .. }) => Some((

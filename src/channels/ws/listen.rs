@@ -21,10 +21,10 @@ use crate::triage::{Followed, Overdue, Presence, ReportChange, Viewing, watch_qu
 /// it sends are not followed, and it follows them again by token.
 const MAX_FOLLOWED_PER_SESSION: usize = 1000;
 /// Updates replayed on `follow`; a client further behind reads the rest over HTTP.
-pub const MAX_REPLAY: usize = 1000;
+pub(super) const MAX_REPLAY: usize = 1000;
 
 /// What the next bus event means for the session.
-pub enum Heard {
+pub(super) enum Heard {
     Frame(String),
     Nothing,
     /// The session fell behind the bus and missed events.
@@ -41,7 +41,7 @@ enum Woke {
 /// A session's report events: its reporter updates (routed to it alone by [`Followers`]), and
 /// for staff the whole queue from the bus.
 #[derive(Default)]
-pub struct Listener {
+pub(super) struct Listener {
     following: Option<Following>,
     /// Staff watching: every report event, and whether they may see reporters' contact details.
     queue: Option<(broadcast::Receiver<Event>, bool)>,
@@ -54,7 +54,7 @@ pub struct Listener {
 }
 
 impl Listener {
-    pub fn watch(
+    pub(super) fn watch(
         &mut self,
         bus: &Events,
         presence: &Presence,
@@ -76,14 +76,14 @@ impl Listener {
 
     /// Follows the reports a `follow` frame opened, from now on; the caller replays what
     /// came before.
-    pub fn follow(&mut self, followers: &Followers, followed: &Followed) {
+    pub(super) fn follow(&mut self, followers: &Followers, followed: &Followed) {
         for seq in &followed.report_seqs {
             self.follow_report(followers, *seq);
         }
     }
 
     /// Also follows one report (one this session just sent, say).
-    pub fn follow_report(&mut self, followers: &Followers, report_seq: i64) {
+    pub(super) fn follow_report(&mut self, followers: &Followers, report_seq: i64) {
         if self.followed >= MAX_FOLLOWED_PER_SESSION {
             return;
         }
@@ -93,7 +93,7 @@ impl Listener {
             .report(report_seq);
     }
 
-    pub async fn next(&mut self, clock: &SharedClock) -> Heard {
+    pub(super) async fn next(&mut self, clock: &SharedClock) -> Heard {
         let woke = tokio::select! {
             update = next_update(self.following.as_mut()) => Woke::Update(update),
             event = next_event(self.queue.as_mut()) => Woke::Event(event),

@@ -203,7 +203,7 @@ impl Pending {
 }
 
 /// The socket as tungstenite sees it.
-pub struct Conn(pub Arc<Outlet>);
+pub(super) struct Conn(pub Arc<Outlet>);
 
 impl AsyncRead for Conn {
     fn poll_read(

@@ -10,7 +10,7 @@ use crate::zones::ZoneIndex;
 const MAX_ZONES: usize = 100;
 
 /// Checks a `subscribe` frame; `staff` is the session's login, if any.
-pub fn parse(
+pub(super) fn parse(
     frame: &SubscribeFrame,
     staff: Option<&Staff>,
     zones: &ZoneIndex,

@@ -14,14 +14,14 @@ use crate::triage::round_coordinate as round;
 const XML_DECLARATION: &str = "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Format {
+pub(super) enum Format {
     Json,
     Xml,
 }
 
 /// One entry of `services`.
 #[derive(Serialize)]
-pub struct ServiceView {
+pub(super) struct ServiceView {
     service_code: String,
     service_name: String,
     description: String,
@@ -33,7 +33,7 @@ pub struct ServiceView {
 }
 
 impl ServiceView {
-    pub fn of(category: &Category, language: &str) -> ServiceView {
+    pub(super) fn of(category: &Category, language: &str) -> ServiceView {
         ServiceView {
             service_code: category.code.clone(),
             service_name: category.name_in(language).to_owned(),
@@ -48,7 +48,7 @@ impl ServiceView {
 
 /// The answer to `POST requests`.
 #[derive(Serialize)]
-pub struct SubmittedView {
+pub(super) struct SubmittedView {
     service_request_id: String,
     service_notice: String,
     account_id: Option<String>,
@@ -57,7 +57,7 @@ pub struct SubmittedView {
 }
 
 impl SubmittedView {
-    pub fn of(receipt: &Receipt) -> SubmittedView {
+    pub(super) fn of(receipt: &Receipt) -> SubmittedView {
         SubmittedView {
             service_request_id: receipt.id.clone(),
             service_notice:
@@ -70,7 +70,7 @@ impl SubmittedView {
 
 /// Who reads a service request, and so what it shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Audience {
+pub(super) enum Audience {
     /// Anyone: the text only of published reports, a rounded position, no media.
     Public,
     /// Anyone, with `open311.publish_all`: everything but contact details.
@@ -81,7 +81,7 @@ pub enum Audience {
 
 /// One service request as `GET requests` shows it.
 #[derive(Serialize)]
-pub struct RequestView {
+pub(super) struct RequestView {
     service_request_id: String,
     status: &'static str,
     status_notes: Option<String>,
@@ -101,7 +101,7 @@ pub struct RequestView {
 }
 
 impl RequestView {
-    pub fn of(report: &Report, hub: &Hub, audience: Audience) -> RequestView {
+    pub(super) fn of(report: &Report, hub: &Hub, audience: Audience) -> RequestView {
         let language = &hub.config.default_language;
         let service_name = hub
             .intake
@@ -178,13 +178,13 @@ fn iso8601(at: chrono::DateTime<chrono::Utc>) -> String {
 
 /// An Open311 error: the HTTP status, repeated in the body as the spec wants.
 #[derive(Serialize)]
-pub struct Open311Error {
+pub(super) struct Open311Error {
     code: u16,
     description: String,
 }
 
 impl Open311Error {
-    pub fn not_found(description: &str) -> Open311Error {
+    pub(super) fn not_found(description: &str) -> Open311Error {
         Open311Error {
             code: 404,
             description: description.to_owned(),
@@ -220,7 +220,7 @@ enum XmlItem<'a, T: Serialize> {
 
 impl Format {
     /// `1234.json` → (`1234`, Json).
-    pub fn split_extension(file: &str) -> Option<(&str, Format)> {
+    pub(super) fn split_extension(file: &str) -> Option<(&str, Format)> {
         let (stem, extension) = file.rsplit_once('.')?;
         let format = match extension {
             "json" => Format::Json,
@@ -230,11 +230,11 @@ impl Format {
         (!stem.is_empty()).then_some((stem, format))
     }
 
-    pub fn services(self, services: &[ServiceView]) -> Response {
+    pub(super) fn services(self, services: &[ServiceView]) -> Response {
         self.render(StatusCode::OK, "services", services, XmlItem::Service)
     }
 
-    pub fn submitted(self, status: StatusCode, submitted: &SubmittedView) -> Response {
+    pub(super) fn submitted(self, status: StatusCode, submitted: &SubmittedView) -> Response {
         self.render(
             status,
             "service_requests",
@@ -243,7 +243,7 @@ impl Format {
         )
     }
 
-    pub fn requests(self, hub: &Hub, reports: &[Report], audience: Audience) -> Response {
+    pub(super) fn requests(self, hub: &Hub, reports: &[Report], audience: Audience) -> Response {
         let views: Vec<RequestView> = reports
             .iter()
             .map(|report| RequestView::of(report, hub, audience))
@@ -251,7 +251,7 @@ impl Format {
         self.render(StatusCode::OK, "service_requests", &views, XmlItem::Request)
     }
 
-    pub fn error(self, error: &Open311Error) -> Response {
+    pub(super) fn error(self, error: &Open311Error) -> Response {
         let status = StatusCode::from_u16(error.code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         self.render(
             status,

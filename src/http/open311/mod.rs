@@ -27,7 +27,7 @@ use crate::reports::{Origin, ReportFilter, Source};
 const DEFAULT_WINDOW_DAYS: i64 = 90;
 const MAX_REQUESTS: usize = 1000;
 
-pub fn router() -> Router<Hub> {
+pub(super) fn router() -> Router<Hub> {
     Router::new()
         .route(
             "/open311/v2/services.json",

@@ -67,7 +67,7 @@ impl Triage {
     }
 }
 
-pub fn unknown_team(id: &str) -> Problem {
+pub(super) fn unknown_team(id: &str) -> Problem {
     Problem::with_field(
         ErrorCode::NotFound,
         "team",
