@@ -43,6 +43,14 @@
 
 #![forbid(unsafe_code)]
 #![warn(unreachable_pub)]
+// Pedantic lints kept because they catch something real or keep the code uniform; the rest of
+// clippy::pedantic (doc sections, must_use on every getter, casts checked at their sites) is
+// left off deliberately.
+#![warn(
+    clippy::semicolon_if_nothing_returned,
+    clippy::redundant_closure_for_method_calls,
+    clippy::manual_let_else
+)]
 
 pub mod addr;
 pub mod app;

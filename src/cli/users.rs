@@ -92,7 +92,7 @@ pub(super) async fn run(command: UsersCommand) -> anyhow::Result<()> {
                 },
                 "disabled",
             )
-            .await?
+            .await?;
         }
         UsersCommand::Enable(args) => {
             change(
@@ -103,7 +103,7 @@ pub(super) async fn run(command: UsersCommand) -> anyhow::Result<()> {
                 },
                 "enabled",
             )
-            .await?
+            .await?;
         }
     }
     Ok(())

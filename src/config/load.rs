@@ -129,7 +129,7 @@ mod tests {
             "HOME",
         ];
 
-        let unknown = unknown_variables(names.iter().map(|name| name.to_string()));
+        let unknown = unknown_variables(names.iter().map(ToString::to_string));
 
         assert_eq!(unknown, ["VEDETTA_LISEN", "VEDETTA_INTAKE__MAX_TXT"]);
     }

@@ -15,7 +15,7 @@ use crate::auth::Staff;
 use crate::hub::Hub;
 use crate::problem::Problem;
 use crate::reports::ReportFilter;
-use crate::triage::{Bucket, OpenData, StatsScope, parse_status};
+use crate::triage::{Bucket, OpenData, OpenRecord, StatsScope, parse_status};
 
 const DEFAULT_EXPORT: i64 = 10_000;
 const MAX_EXPORT: i64 = 100_000;
@@ -64,7 +64,7 @@ pub(super) async fn export_geojson(
     uri: Uri,
 ) -> Result<Response, ApiError> {
     let data = export(&hub, staff.as_ref(), &uri).await?;
-    let features: Vec<Value> = data.records.iter().map(|record| record.feature()).collect();
+    let features: Vec<Value> = data.records.iter().map(OpenRecord::feature).collect();
     let body = json!({
         "type": "FeatureCollection",
         "features": features,

@@ -28,7 +28,7 @@ pub async fn run_expiry(
             Ok(0) => {}
             Ok(expired) => tracing::info!(expired, "notices expired"),
             Err(problem) => {
-                tracing::error!(message = %problem.message, "expiring notices failed; retrying later")
+                tracing::error!(message = %problem.message, "expiring notices failed; retrying later");
             }
         }
         let next = notices.next_expiry().await.ok().flatten();

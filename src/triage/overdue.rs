@@ -71,7 +71,7 @@ pub async fn run_overdue(triage: Triage, bus: Events, shutdown: CancellationToke
                 }
             }
             Err(problem) => {
-                tracing::error!(message = %problem.message, "overdue check failed; retrying later")
+                tracing::error!(message = %problem.message, "overdue check failed; retrying later");
             }
         }
         let wake_at = triage

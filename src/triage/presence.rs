@@ -79,7 +79,7 @@ impl Presence {
         self.shared
             .sessions
             .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     fn set(&self, id: u64, entry: Option<(String, String)>) {

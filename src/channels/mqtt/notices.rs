@@ -83,7 +83,7 @@ impl NoticeSync {
                 }
             }
             Err(problem) => {
-                tracing::error!(message = %problem.message, "cannot read the notices in force to republish them")
+                tracing::error!(message = %problem.message, "cannot read the notices in force to republish them");
             }
         }
     }

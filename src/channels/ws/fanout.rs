@@ -52,7 +52,7 @@ pub struct Registration {
 impl Default for Sessions {
     fn default() -> Sessions {
         let shards = std::thread::available_parallelism()
-            .map_or(2, |n| n.get())
+            .map_or(2, std::num::NonZero::get)
             .clamp(1, 16);
         Sessions {
             shards: (0..shards).map(|_| Mutex::new(Slab::new())).collect(),

@@ -61,7 +61,7 @@ impl Followers {
         while let Some(heard) = bus::next(&mut events, &shutdown).await {
             match heard {
                 Heard::Event(Event::ReportChanged(change)) if change.update.is_some() => {
-                    self.route(change)
+                    self.route(change);
                 }
                 Heard::Event(_) => {}
                 // Nobody knows whose updates were missed: every follower resumes from its cursor.

@@ -65,7 +65,7 @@ pub async fn upgrade(
             Ok(parts) => {
                 let (stream, slot) = parts.io.into_inner().into_parts();
                 let connection = session::Connection { stream, slot, peer };
-                session::run(connection, parts.read_buf, config, hub).await
+                session::run(connection, parts.read_buf, config, hub).await;
             }
             Err(_) => tracing::error!("the websocket connection is not the server's; closing it"),
         }

@@ -215,11 +215,8 @@ async fn show_request(
     reader: Reader,
     Path(file): Path<String>,
 ) -> Response {
-    let (id, format) = match Format::split_extension(&file) {
-        Some(split) => split,
-        None => {
-            return Format::Json.error(&Open311Error::not_found("requests end in .json or .xml"));
-        }
+    let Some((id, format)) = Format::split_extension(&file) else {
+        return Format::Json.error(&Open311Error::not_found("requests end in .json or .xml"));
     };
     let audience = match audience(&hub, reader) {
         Ok(audience) => audience,
