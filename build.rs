@@ -67,7 +67,7 @@ fn manifest(out: &Path) -> String {
     let mut files = Vec::new();
     collect(out, &mut files);
     files.sort();
-    let mut list = String::from("pub static ASSETS: &[Asset] = &[\n");
+    let mut list = String::from("pub(crate) static ASSETS: &[Asset] = &[\n");
     for file in files {
         let bytes = fs::read(&file).expect("read a bundled file");
         let mut hasher = DefaultHasher::new();

@@ -26,7 +26,8 @@
 //! - [`zones`]: zone sets, GeoJSON import, the point-in-zone index and the place search.
 //! - [`tiles`]: the zones as vector tiles, and the office's offline basemap.
 //! - [`channels`]: WebSocket sessions and the MQTT client; shared frames.
-//! - [`http`]: axum routes for `/api/v1`, Open311, health, and the WebSocket upgrade.
+//! - [`http`]: axum routes for `/api/v1`, Open311, health, the WebSocket upgrade, and the
+//!   pages (the citizens' page and the console, bundled from `ui/` at build time).
 //! - [`net`]: TCP connections under HTTP and WebSocket: limits, timeouts, the shared socket.
 //! - [`problem`]: the error vocabulary every channel answers with.
 //! - [`metrics`]: what the hub counts for Prometheus, with labels that carry no personal data.
@@ -39,7 +40,6 @@
 //! - [`triage`]: statuses, reporter feedback, incidents, targets, field teams, presence,
 //!   statistics, open data.
 //! - [`clock`]: the system clock, or a hand-driven one for tests; the periodic-work loop.
-//! - [`ui`]: the citizens' page and the operators' console, bundled from `ui/` at build time.
 
 #![forbid(unsafe_code)]
 #![warn(unreachable_pub)]
@@ -74,5 +74,4 @@ pub mod secret;
 pub mod store;
 pub mod tiles;
 pub mod triage;
-pub mod ui;
 pub mod zones;

@@ -13,6 +13,7 @@ mod meta;
 mod metrics;
 mod notices;
 mod open311;
+mod pages;
 mod params;
 mod refusals;
 mod reports;
@@ -22,6 +23,7 @@ mod stats;
 mod tiles;
 mod triage;
 mod users;
+mod ws;
 mod zones;
 
 use std::sync::Arc;
@@ -58,7 +60,7 @@ pub fn router(hub: Hub) -> Router {
         .merge(notice_routes(&hub))
         .merge(published_routes())
         .merge(open311::router())
-        .merge(crate::ui::router())
+        .merge(pages::router())
         .merge(tiles::router())
         .fallback(error::not_found)
         .layer(DefaultBodyLimit::max(hub.config.intake.max_body_bytes));
@@ -174,7 +176,7 @@ fn published_routes() -> Router<Hub> {
         .route("/api/v1/places", get(zones::places))
         .route("/api/v1/categories", get(meta::categories))
         .route("/api/v1/openapi.json", get(meta::openapi))
-        .route("/ws", get(crate::channels::ws::upgrade))
+        .route("/ws", get(ws::upgrade))
 }
 
 /// CAP import takes smaller bodies than the rest; it says so before reading one.

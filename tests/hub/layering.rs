@@ -6,10 +6,7 @@ use std::path::{Path, PathBuf};
 
 /// Import cycles between top-level modules that exist today and are to be broken (issue 12):
 /// a cycle may shrink or go, never grow, and no new one may appear.
-const KNOWN_CYCLES: &[&[&str]] = &[
-    &["notices", "reports", "triage"],
-    &["channels", "http", "hub", "ui"],
-];
+const KNOWN_CYCLES: &[&[&str]] = &[&["notices", "reports", "triage"], &["channels", "hub"]];
 
 #[test]
 fn the_edges_reach_data_only_through_the_domain() {

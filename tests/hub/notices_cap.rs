@@ -381,7 +381,7 @@ async fn hostile_or_broken_cap_documents_each_get_a_clear_refusal() {
         );
         assert_valid("error", &error);
     }
-    let (wrong_type, _) = {
+    let (wrong_type, ()) = {
         let response = app
             .http
             .post(app.url("/api/v1/notices/import"))

@@ -17,14 +17,15 @@ pub use fanout::Sessions;
 pub use followers::Followers;
 
 use axum::body::Body;
-use axum::extract::{Request, State};
+use std::net::SocketAddr;
+
+use axum::extract::Request;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use hyper_util::rt::TokioIo;
 use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 
-use crate::http::{ApiError, PeerAddr};
 use crate::hub::Hub;
 use crate::net::ServerIo;
 use crate::problem::{ErrorCode, Problem};
@@ -37,23 +38,21 @@ const HARD_LIMIT_FACTOR: usize = 2;
 /// messages still arrive whole: the buffer grows to fit them.
 const READ_BUFFER_BYTES: usize = 2 * 1024;
 
-pub async fn upgrade(
-    State(hub): State<Hub>,
-    PeerAddr(peer): PeerAddr,
-    mut request: Request,
-) -> Response {
+/// Checks a WebSocket upgrade request and, once the client has switched, runs its session.
+/// The answer is the `101 Switching Protocols` to send, or the problem to refuse it with.
+pub fn accept(
+    hub: Hub,
+    peer: Option<SocketAddr>,
+    request: &mut Request,
+) -> Result<Response, Problem> {
     if hub.shutdown.is_cancelled() {
-        return ApiError(Problem::new(
+        return Err(Problem::new(
             ErrorCode::Unavailable,
             "the hub is shutting down; reconnect shortly",
-        ))
-        .into_response();
+        ));
     }
-    let key = match websocket_key(request.headers()) {
-        Ok(key) => key,
-        Err(problem) => return ApiError(problem).into_response(),
-    };
-    let upgrading = hyper::upgrade::on(&mut request);
+    let key = websocket_key(request.headers())?;
+    let upgrading = hyper::upgrade::on(request);
     let config = websocket_config(hub.config.intake.max_body_bytes * HARD_LIMIT_FACTOR);
     let tasks = hub.tasks.clone();
     tasks.spawn(async move {
@@ -70,7 +69,7 @@ pub async fn upgrade(
             Err(_) => tracing::error!("the websocket connection is not the server's; closing it"),
         }
     });
-    switching_protocols(&key)
+    Ok(switching_protocols(&key))
 }
 
 fn websocket_config(hard_limit: usize) -> WebSocketConfig {
