@@ -11,7 +11,7 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
-pub use categories::{Category, LocalizedText, default_categories};
+pub use categories::{Category, CategoryCatalog, LocalizedText, default_categories};
 pub use load::{ConfigError, Overrides, load};
 pub use triage::{
     IncidentsConfig, OpenDataConfig, RetentionConfig, Target, TriageConfig, parse_within,

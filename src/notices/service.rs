@@ -14,8 +14,8 @@ use super::model::{Notice, NoticeOrigin, NoticeState};
 use super::signing::Signer;
 use crate::auth::{Action, Staff};
 use crate::clock::SharedClock;
+use crate::model::ZoneRef;
 use crate::problem::{ErrorCode, Problem};
-use crate::reports::ZoneRef;
 use crate::store::notices as notice_rows;
 use crate::store::{Store, WriteCtx, audit};
 use crate::zones::{ZoneDirectory, ZoneIndex};
@@ -240,7 +240,7 @@ impl Notices {
         reason: &str,
     ) -> Result<Notice, Problem> {
         staff.require(Action::Approve)?;
-        let reason = crate::reports::bounded_text(Some(reason.to_owned()), "reason", 1000)?
+        let reason = crate::model::bounded_text(Some(reason.to_owned()), "reason", 1000)?
             .ok_or_else(|| {
                 Problem::with_field(
                     ErrorCode::MissingField,

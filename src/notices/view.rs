@@ -8,7 +8,7 @@ use super::cap::{CapStatus, MsgType};
 use super::content::NoticeContent;
 use super::deliveries::{DeliveryTotals, Destination};
 use super::model::{Notice, NoticeOrigin, NoticeState};
-use crate::reports::ZoneRef;
+use crate::model::ZoneRef;
 
 /// `schemas/notice.schema.json`.
 #[derive(Debug, Serialize)]

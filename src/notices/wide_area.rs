@@ -4,8 +4,8 @@
 
 use serde::Serialize;
 
+use crate::model::ZoneRef;
 use crate::problem::{ErrorCode, Problem};
-use crate::reports::ZoneRef;
 use crate::zones::ZoneIndex;
 
 /// What makes an area wide, for the approver to check.

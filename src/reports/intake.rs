@@ -8,7 +8,6 @@ use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 
 use super::categories::CategoryCatalog;
 use super::device_budget::DeviceBudget;
-use super::follow;
 use super::model::{DeviceId, Receipt, Report, Source};
 use super::submission::{RawSubmission, Submission, SubmissionLimits};
 use crate::addr::limit_key;
@@ -19,6 +18,7 @@ use crate::problem::{ErrorCode, Problem};
 use crate::store::follow_tokens as follow_rows;
 use crate::store::reports::{self as report_rows, NewReport};
 use crate::store::{Store, StoreError, WriteCtx};
+use crate::triage::follow;
 use crate::triage::{Grouping, Targets, incidents};
 use crate::zones::ZoneDirectory;
 

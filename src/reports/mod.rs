@@ -2,7 +2,7 @@
 
 mod categories;
 mod device_budget;
-pub mod follow;
+pub use crate::triage::follow;
 mod intake;
 use crate::model::report as model;
 mod submission;

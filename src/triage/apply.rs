@@ -12,8 +12,8 @@ use super::incidents;
 use super::model::{ChangeKind, HistoryEntry, RejectionReason, ReportChange};
 use super::transitions::{self, Change};
 use crate::bus::Event;
+use crate::model::{Report, ReportStatus, Source};
 use crate::problem::Problem;
-use crate::reports::{Report, ReportStatus, Source};
 use crate::store::triage::{self as triage_rows, StatusColumns, UpdateAddress};
 use crate::store::{StoreError, WriteCtx, audit, reports as report_rows};
 

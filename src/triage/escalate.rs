@@ -12,9 +12,9 @@ use super::incidents::reports_of;
 use super::model::{ChangeKind, HistoryEntry};
 use super::service::{Triage, load};
 use crate::auth::{Action, Staff};
+use crate::model::{Location, Report};
 use crate::notices::{Circle, Notice, RawArea, RawInfo, RawNotice, placeholder};
 use crate::problem::{ErrorCode, Problem};
-use crate::reports::{Location, Report};
 use crate::store::triage as triage_rows;
 use crate::store::{audit, incidents as incident_rows};
 

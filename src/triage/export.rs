@@ -8,9 +8,9 @@ use serde_json::{Value, json};
 
 use super::service::Triage;
 use crate::auth::{Action, Staff};
+use crate::model::ReportFilter;
+use crate::model::{Report, ReportStatus};
 use crate::problem::{ErrorCode, Problem};
-use crate::reports::ReportFilter;
-use crate::reports::{Report, ReportStatus};
 use crate::store::reports as report_rows;
 
 /// One published report.

@@ -8,6 +8,7 @@ mod apply;
 mod escalate;
 mod export;
 pub mod field;
+pub mod follow;
 pub mod incidents;
 use crate::model::triage as model;
 mod overdue;

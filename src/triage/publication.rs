@@ -12,8 +12,8 @@ use super::model::{HistoryEntry, ReportChange};
 use super::service::{Triage, check_version, load};
 use crate::auth::{Action, Staff};
 use crate::bus::Event;
+use crate::model::Report;
 use crate::problem::{ErrorCode, Problem};
-use crate::reports::Report;
 use crate::store::triage as triage_rows;
 use crate::store::{WriteCtx, audit, reports as report_rows};
 

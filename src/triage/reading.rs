@@ -6,8 +6,8 @@ use super::incidents::{not_found, reports_of};
 use super::model::{Incident, IncidentFilter};
 use super::service::{Triage, load};
 use crate::auth::{Action, Staff};
+use crate::model::{Report, ReportFilter};
 use crate::problem::{ErrorCode, Problem};
-use crate::reports::{Report, ReportFilter};
 use crate::store::incidents as incident_rows;
 use crate::store::reports as report_rows;
 

@@ -1,12 +1,12 @@
 //! What reporters may read of their own reports: the updates they were sent, opened by the
 //! follow token of each report's ack (or by staff).
 
+use super::follow;
 use super::model::Followed;
 use super::model::ReporterUpdate;
 use super::service::{Triage, load};
 use crate::auth::{Action, Staff};
 use crate::problem::{ErrorCode, Problem};
-use crate::reports::follow;
 use crate::store::follow_tokens as follow_rows;
 use crate::store::triage as triage_rows;
 

@@ -8,8 +8,8 @@ use serde::Serialize;
 use super::service::Triage;
 use super::timeline::{self, Bucket, Timeline};
 use crate::auth::{Action, Staff};
+use crate::model::ReportStatus;
 use crate::problem::Problem;
-use crate::reports::ReportStatus;
 use crate::store::stats as stat_rows;
 
 pub use crate::model::StatsScope;

@@ -4,8 +4,8 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::model::{ChangeKind, RejectionReason};
+use crate::model::{ReportStatus, bounded_text};
 use crate::problem::{ErrorCode, Problem};
-use crate::reports::{ReportStatus, bounded_text};
 
 /// The statuses a report may move to from `from`. Nothing goes back to `received`: a closed
 /// report is reopened as `in_progress` (or `acknowledged`, after a wrong rejection).

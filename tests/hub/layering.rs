@@ -5,8 +5,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 /// Import cycles between top-level modules that exist today and are to be broken (issue 12):
+/// the channels take the `Hub`, which holds the channels' own state.
 /// a cycle may shrink or go, never grow, and no new one may appear.
-const KNOWN_CYCLES: &[&[&str]] = &[&["notices", "reports", "triage"], &["channels", "hub"]];
+const KNOWN_CYCLES: &[&[&str]] = &[&["channels", "hub"]];
 
 #[test]
 fn the_edges_reach_data_only_through_the_domain() {

@@ -7,8 +7,8 @@ use serde::Deserialize;
 use super::model::{Device, DeviceState, Position};
 use crate::auth::{Action, Staff};
 use crate::bus::Event;
+use crate::model::{DeviceId, Location};
 use crate::problem::{ErrorCode, Problem};
-use crate::reports::{DeviceId, Location};
 use crate::store::field as field_rows;
 use crate::triage::Triage;
 

@@ -5,8 +5,8 @@ use serde_json::json;
 
 use super::model::Team;
 use crate::auth::{Action, Staff};
+use crate::model::DeviceId;
 use crate::problem::{ErrorCode, Problem};
-use crate::reports::DeviceId;
 use crate::store::{audit, field as field_rows};
 use crate::triage::Triage;
 
@@ -97,7 +97,7 @@ fn parse(raw: RawTeam) -> Result<(String, String, Vec<DeviceId>), Problem> {
         ));
     }
     let name =
-        crate::reports::bounded_text(raw.name, "name", MAX_NAME)?.ok_or_else(|| missing("name"))?;
+        crate::model::bounded_text(raw.name, "name", MAX_NAME)?.ok_or_else(|| missing("name"))?;
     let raw_devices = raw.devices.unwrap_or_default();
     if raw_devices.len() > MAX_DEVICES {
         return Err(Problem::with_field(
