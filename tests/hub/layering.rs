@@ -1,13 +1,9 @@
 //! The rules of `ARCHITECTURE.md`, checked over the source: the edges (HTTP, the channels) never
-//! reach the store, no new import cycle appears between top-level modules, files stay short.
+//! reach the store or decide who may do what, the lower layers import nothing above them, no
+//! import cycle exists between top-level modules, and files stay short.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
-
-/// Import cycles between top-level modules that exist today and are to be broken (issue 12):
-/// the channels take the `Hub`, which holds the channels' own state.
-/// a cycle may shrink or go, never grow, and no new one may appear.
-const KNOWN_CYCLES: &[&[&str]] = &[&["channels", "hub"]];
 
 #[test]
 fn the_edges_reach_data_only_through_the_domain() {
@@ -49,20 +45,18 @@ fn the_edges_leave_every_role_check_to_the_domain() {
 }
 
 #[test]
-fn no_new_import_cycle_appears_between_top_level_modules() {
+fn no_import_cycle_exists_between_top_level_modules() {
     let graph = module_graph();
 
-    let cycles = strongly_connected(&graph);
+    let cycles: Vec<Vec<String>> = strongly_connected(&graph)
+        .into_iter()
+        .filter(|cycle| cycle.len() > 1)
+        .collect();
 
-    for cycle in cycles.iter().filter(|cycle| cycle.len() > 1) {
-        let allowed = KNOWN_CYCLES
-            .iter()
-            .any(|known| cycle.iter().all(|module| known.contains(&module.as_str())));
-        assert!(
-            allowed,
-            "a new import cycle between top-level modules: {cycle:?} (the known ones are {KNOWN_CYCLES:?})"
-        );
-    }
+    assert!(
+        cycles.is_empty(),
+        "import cycles between top-level modules: {cycles:?}"
+    );
 }
 
 #[test]

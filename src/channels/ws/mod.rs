@@ -18,6 +18,7 @@ pub use followers::Followers;
 
 use axum::body::Body;
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 use axum::extract::Request;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -26,9 +27,42 @@ use hyper_util::rt::TokioIo;
 use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 
-use crate::hub::Hub;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use crate::auth::Accounts;
+use crate::bus::Events;
+use crate::clock::SharedClock;
+use crate::config::Config;
+use crate::metrics::Metrics;
 use crate::net::ServerIo;
+use crate::notices::Notices;
 use crate::problem::{ErrorCode, Problem};
+use crate::reports::Intake;
+use crate::triage::Triage;
+use crate::zones::ZoneDirectory;
+
+/// What a WebSocket session works with: the domain services it calls, the channel's own
+/// registries, and the hub's plumbing. Built by the HTTP side of the upgrade from the `Hub`,
+/// so that the channel does not depend on the bundle that holds it.
+#[derive(Clone)]
+pub struct WsServices {
+    pub config: Arc<Config>,
+    pub intake: Intake,
+    pub accounts: Accounts,
+    pub notices: Notices,
+    pub triage: Triage,
+    pub zones: ZoneDirectory,
+    /// Sessions subscribed to notices, served by one fan-out task.
+    pub sessions: Sessions,
+    /// Sessions following reports, each sent only its own reporter updates.
+    pub followers: Followers,
+    pub events: Events,
+    pub metrics: Arc<Metrics>,
+    pub clock: SharedClock,
+    pub shutdown: CancellationToken,
+    pub tasks: TaskTracker,
+}
 
 /// Messages above the configured body limit get an error frame; only beyond twice that does the
 /// WebSocket layer itself close the connection (code 1009), since it cannot buffer them.
@@ -41,11 +75,11 @@ const READ_BUFFER_BYTES: usize = 2 * 1024;
 /// Checks a WebSocket upgrade request and, once the client has switched, runs its session.
 /// The answer is the `101 Switching Protocols` to send, or the problem to refuse it with.
 pub fn accept(
-    hub: Hub,
+    services: WsServices,
     peer: Option<SocketAddr>,
     request: &mut Request,
 ) -> Result<Response, Problem> {
-    if hub.shutdown.is_cancelled() {
+    if services.shutdown.is_cancelled() {
         return Err(Problem::new(
             ErrorCode::Unavailable,
             "the hub is shutting down; reconnect shortly",
@@ -53,8 +87,8 @@ pub fn accept(
     }
     let key = websocket_key(request.headers())?;
     let upgrading = hyper::upgrade::on(request);
-    let config = websocket_config(hub.config.intake.max_body_bytes * HARD_LIMIT_FACTOR);
-    let tasks = hub.tasks.clone();
+    let config = websocket_config(services.config.intake.max_body_bytes * HARD_LIMIT_FACTOR);
+    let tasks = services.tasks.clone();
     tasks.spawn(async move {
         let upgraded = match upgrading.await {
             Ok(upgraded) => upgraded,
@@ -64,7 +98,7 @@ pub fn accept(
             Ok(parts) => {
                 let (stream, slot) = parts.io.into_inner().into_parts();
                 let connection = session::Connection { stream, slot, peer };
-                session::run(connection, parts.read_buf, config, hub).await;
+                session::run(connection, parts.read_buf, config, services).await;
             }
             Err(_) => tracing::error!("the websocket connection is not the server's; closing it"),
         }

@@ -25,7 +25,7 @@ impl Session {
         };
         // The report sits inside the frame, so its fields are named from the frame's root.
         let outcome = self
-            .hub
+            .services
             .intake
             .submit(origin, raw)
             .await
@@ -33,7 +33,7 @@ impl Session {
         if let Ok(receipt) = &outcome {
             self.listener
                 .get_or_insert_with(Listener::default)
-                .follow_report(&self.hub.followers, receipt.report_seq);
+                .follow_report(&self.services.followers, receipt.report_seq);
         }
         frames::answer(outcome, client_ref)
     }
@@ -50,7 +50,11 @@ impl Session {
             });
         };
         let listener = self.listener.get_or_insert_with(Listener::default);
-        match listener.watch(&self.hub.events, self.hub.triage.presence(), staff) {
+        match listener.watch(
+            &self.services.events,
+            self.services.triage.presence(),
+            staff,
+        ) {
             Ok(()) => ServerFrame::Watching,
             Err(problem) => ServerFrame::refused(Refusal {
                 problem,
@@ -69,7 +73,7 @@ impl Session {
             )));
         };
         if self.viewer.is_none() {
-            match self.hub.triage.presence().join(staff) {
+            match self.services.triage.presence().join(staff) {
                 Ok(viewer) => self.viewer = Some(viewer),
                 Err(problem) => return Some(refused(problem)),
             }
@@ -86,16 +90,16 @@ impl Session {
     ) -> Result<(), Result<Problem, Failure>> {
         frame.check_no_identity().map_err(Ok)?;
         let followed = self
-            .hub
+            .services
             .triage
             .open_followed(&frame.tokens)
             .await
             .map_err(Ok)?;
         let cursor = frame.cursor.unwrap_or(0).max(0);
         let listener = self.listener.get_or_insert_with(Listener::default);
-        listener.follow(&self.hub.followers, &followed);
+        listener.follow(&self.services.followers, &followed);
         let missed = self
-            .hub
+            .services
             .triage
             .updates_since(followed, cursor, MAX_REPLAY)
             .await
@@ -117,7 +121,7 @@ impl Session {
     }
 
     pub(super) async fn authenticate(&mut self, token: &str) -> ServerFrame {
-        match self.hub.accounts.authenticate(token).await {
+        match self.services.accounts.authenticate(token).await {
             Ok(staff) => {
                 // Someone else may be logging in on this session: their presence is theirs.
                 self.viewer = None;
@@ -138,15 +142,15 @@ impl Session {
         &mut self,
         frame: &SubscribeFrame,
     ) -> Result<(), Result<Problem, Failure>> {
-        let zones = self.hub.zones.snapshot();
+        let zones = self.services.zones.snapshot();
         let interest = subscription::parse(frame, self.staff.as_ref(), &zones).map_err(Ok)?;
         self.registration = None;
         let registration = self
-            .hub
+            .services
             .sessions
             .join(interest.clone(), self.outlet.clone());
         let owed = self
-            .hub
+            .services
             .notices
             .owed(interest, frame.cursor)
             .await
@@ -157,7 +161,7 @@ impl Session {
                 .map_err(|err| Ok(Problem::internal(&err)))?;
             self.write(Message::Text(text)).await.map_err(Err)?;
             if event.published {
-                self.hub
+                self.services
                     .notices
                     .deliveries()
                     .counter(&event.notice_id, None)

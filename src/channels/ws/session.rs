@@ -17,6 +17,7 @@ use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::protocol::{CloseFrame, Role, WebSocketConfig};
 
+use super::WsServices;
 use super::fanout::Registration;
 use super::guard::{
     GOING_AWAY, Guard, INVALID_PAYLOAD, Liveness, MESSAGE_TOO_BIG, POLICY_VIOLATION, Verdict,
@@ -26,7 +27,6 @@ use super::listen::{Heard, Listener};
 use super::outlet::{Conn, Failure, Outlet};
 use crate::auth::Staff;
 use crate::channels::frames::{self, ClientFrame, Refusal, ServerFrame};
-use crate::hub::Hub;
 use crate::metrics::GaugeGuard;
 use crate::net::ConnectionSlot;
 use crate::problem::Problem;
@@ -49,7 +49,7 @@ pub(super) struct Connection {
 pub(super) struct Session {
     socket: WebSocketStream<Conn>,
     pub(super) outlet: Arc<Outlet>,
-    pub(super) hub: Hub,
+    pub(super) services: WsServices,
     pub(super) peer: Option<SocketAddr>,
     _slot: ConnectionSlot,
     pub(super) staff: Option<Staff>,
@@ -87,10 +87,10 @@ pub(super) async fn run(
     connection: Connection,
     already_read: Bytes,
     config: WebSocketConfig,
-    hub: Hub,
+    services: WsServices,
 ) {
-    let _open = GaugeGuard::new(&hub.metrics.ws_sessions);
-    let mut session = Session::open(connection, already_read, config, hub).await;
+    let _open = GaugeGuard::new(&services.metrics.ws_sessions);
+    let mut session = Session::open(connection, already_read, config, services).await;
     let welcome = session.welcome();
     if session.send(&welcome).await.is_err() {
         return;
@@ -103,7 +103,7 @@ impl Session {
         connection: Connection,
         already_read: Bytes,
         config: WebSocketConfig,
-        hub: Hub,
+        services: WsServices,
     ) -> Session {
         let Connection { stream, slot, peer } = connection;
         let outlet = Outlet::new(stream);
@@ -117,12 +117,12 @@ impl Session {
             Some(config),
         )
         .await;
-        let write_timeout = Duration::from_secs(hub.config.ws.write_timeout_secs);
-        let guard = Guard::new(&hub.config.ws);
+        let write_timeout = Duration::from_secs(services.config.ws.write_timeout_secs);
+        let guard = Guard::new(&services.config.ws);
         Session {
             socket,
             outlet,
-            hub,
+            services,
             peer,
             _slot: slot,
             staff: None,
@@ -136,19 +136,19 @@ impl Session {
 
     /// Answers frames, relays what it hears and pings, until the session ends.
     async fn serve(mut self) {
-        let mut pings = ping_every(&self.hub.config.ws).map(|every| {
+        let mut pings = ping_every(&self.services.config.ws).map(|every| {
             let mut interval = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
             interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             interval
         });
-        let shutdown = self.hub.shutdown.clone();
+        let shutdown = self.services.shutdown.clone();
         let mut shutting_down = std::pin::pin!(shutdown.cancelled());
         let session = &mut self;
         loop {
             let wake = tokio::select! {
                 biased;
                 _ = session.outlet.work() => Wake::Outlet,
-                heard = listen(session.listener.as_mut(), &session.hub.clock) => Wake::Heard(heard),
+                heard = listen(session.listener.as_mut(), &session.services.clock) => Wake::Heard(heard),
                 incoming = session.socket.next() => Wake::Incoming(incoming),
                 _ = tick(pings.as_mut()) => Wake::Ping,
                 _ = &mut shutting_down => Wake::Shutdown,
@@ -170,7 +170,7 @@ impl Session {
             match step {
                 Step::Continue => {}
                 Step::Close(code, reason) => return session.close(code, reason).await,
-                Step::Drop(why) => return session.hub.metrics.ws_closed(why),
+                Step::Drop(why) => return session.services.metrics.ws_closed(why),
                 Step::CloseAndLinger(code, reason) => {
                     session.close(code, reason).await;
                     return session.outlet.drop_incoming(LINGER, LINGER_BYTES).await;
@@ -235,9 +235,9 @@ fn step_after(failure: Failure) -> Step {
 impl Session {
     fn welcome(&self) -> ServerFrame {
         ServerFrame::Welcome {
-            office: self.hub.config.office.clone(),
+            office: self.services.config.office.clone(),
             version: env!("CARGO_PKG_VERSION"),
-            max_message_bytes: self.hub.config.intake.max_body_bytes,
+            max_message_bytes: self.services.config.intake.max_body_bytes,
         }
     }
 
@@ -261,7 +261,7 @@ impl Session {
         if let Some(step) = self.refuse_over_rate(verdict).await {
             return step;
         }
-        let limit = self.hub.config.intake.max_body_bytes;
+        let limit = self.services.config.intake.max_body_bytes;
         let parsed = match bytes.len() > limit {
             true => Err(Refusal {
                 problem: frames::too_large(bytes.len(), limit),
@@ -308,7 +308,7 @@ impl Session {
             Verdict::Admit => None,
             Verdict::Close(code, reason) => Some(Step::Close(code, reason)),
             Verdict::Refuse(problem) => {
-                self.hub.metrics.limited("ws_frames");
+                self.services.metrics.limited("ws_frames");
                 Some(match self.send(&refused(problem)).await {
                     Ok(()) => Step::Continue,
                     Err(failure) => step_after(failure),
@@ -357,7 +357,7 @@ impl Session {
     }
 
     async fn close(&mut self, code: u16, reason: &'static str) {
-        self.hub.metrics.ws_closed(close_label(code, reason));
+        self.services.metrics.ws_closed(close_label(code, reason));
         self.registration = None;
         let frame = CloseFrame {
             code: CloseCode::from(code),
