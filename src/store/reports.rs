@@ -302,8 +302,56 @@ fn triage_from_row(row: &Row<'_>) -> rusqlite::Result<TriageState> {
 
 #[cfg(test)]
 mod tests {
-    use super::CLOSED_STATUSES;
-    use crate::model::ReportStatus;
+    use chrono::{Duration, TimeZone, Utc};
+
+    use super::{CLOSED_STATUSES, OVERDUE_AT, millis};
+    use crate::model::{ReportStatus, TriageState};
+
+    /// The SQL condition is a translation of `TriageState::is_overdue`, the one rule: for every
+    /// status and every state of the two targets (none, not yet due, past), both agree.
+    #[test]
+    fn the_sql_overdue_condition_agrees_with_the_domain_rule_in_every_case() {
+        let conn = rusqlite::Connection::open_in_memory().unwrap();
+        let now = Utc.with_ymd_and_hms(2026, 11, 29, 8, 0, 0).unwrap();
+        let dues = [
+            None,
+            Some(now + Duration::minutes(5)),
+            Some(now - Duration::minutes(5)),
+        ];
+        let sql = format!(
+            "SELECT coalesce({}, 0) FROM (SELECT ?3 AS status, ?4 AS acknowledge_due_at, ?5 AS resolve_due_at)",
+            OVERDUE_AT.replace('?', "?1")
+        );
+        for status in ReportStatus::ALL {
+            for acknowledge_due_at in dues {
+                for resolve_due_at in dues {
+                    let state = TriageState {
+                        acknowledge_due_at,
+                        resolve_due_at,
+                        ..TriageState::default()
+                    };
+                    let in_sql: bool = conn
+                        .query_row(
+                            &sql,
+                            rusqlite::params![
+                                millis(now),
+                                0,
+                                status.as_str(),
+                                acknowledge_due_at.map(millis),
+                                resolve_due_at.map(millis)
+                            ],
+                            |row| row.get(0),
+                        )
+                        .unwrap();
+                    assert_eq!(
+                        in_sql,
+                        state.is_overdue(status, now),
+                        "{status:?}, acknowledge due {acknowledge_due_at:?}, resolve due {resolve_due_at:?}"
+                    );
+                }
+            }
+        }
+    }
 
     #[test]
     fn the_sql_list_of_closed_statuses_is_the_domain_rule() {
