@@ -7,6 +7,7 @@ use std::time::Duration;
 use anyhow::Context;
 use tokio::net::TcpListener;
 
+use crate::channels::outbound;
 use crate::http;
 use crate::hub::Hub;
 use crate::notices::{NoticeEventKind, flush_deliveries_periodically, run_expiry};
@@ -67,11 +68,9 @@ pub(super) fn spawn_background_work(hub: &Hub) {
         })
         .await;
     });
-    hub.tasks.spawn(
-        hub.sessions
-            .clone()
-            .run(hub.events.clone(), hub.shutdown.clone()),
-    );
+    // The outbound notice channels, each one line on the seam.
+    let serve = |channel| outbound::serve(channel, hub.events.clone(), hub.shutdown.clone());
+    hub.tasks.spawn(serve(hub.sessions.clone()));
     hub.tasks.spawn(
         hub.followers
             .clone()

@@ -41,6 +41,7 @@ use self::notices::NoticeSync;
 use self::publisher::PublisherDriver;
 use self::runner::{Outage, run_publisher};
 use crate::bus::Events;
+use crate::channels::outbound;
 use crate::config::{Config, ConfigError};
 use crate::notices::Notices;
 use crate::reports::Intake;
@@ -143,10 +144,9 @@ pub fn start(
     let progress = Arc::new(IntakeProgress::new(Duration::from_secs(
         config.mqtt.stall_after_secs,
     )));
-    let (acks_tx, acks_rx) = mpsc::unbounded_channel();
-    let inbound = Inbound {
+    let inbound = |acks| Inbound {
         link: link.clone(),
-        acks: acks_tx,
+        acks,
         intake: deps.intake,
         notice_sync: notice_sync.clone(),
         field_sync: field_sync.clone(),
@@ -156,14 +156,7 @@ pub fn start(
         shutdown: shutdown.clone(),
     };
     let (intake_state, publish_state) = (state_channel(), state_channel());
-    let intake = IntakeConnection {
-        options: intake_options(config)?,
-        inbound,
-        acks_rx,
-        outage: Outage::new("intake", intake_state.0),
-        tasks: tasks.clone(),
-    };
-    tasks.spawn(intake.run());
+    spawn_intake(config, inbound, intake_state.0, tasks)?;
     let driver = PublisherDriver {
         link: link.clone(),
         notice_sync,
@@ -185,6 +178,26 @@ pub fn start(
         },
         Some(link),
     ))
+}
+
+/// Starts the intake connection, which reads devices' messages and acknowledges them in order.
+/// `inbound` builds the message handler around the sending side of the acknowledgements.
+fn spawn_intake(
+    config: &Config,
+    inbound: impl FnOnce(mpsc::UnboundedSender<intake::Ack>) -> Inbound,
+    state: watch::Sender<BrokerState>,
+    tasks: &TaskTracker,
+) -> Result<(), ConfigError> {
+    let (acks_tx, acks_rx) = mpsc::unbounded_channel();
+    let intake = IntakeConnection {
+        options: intake_options(config)?,
+        inbound: inbound(acks_tx),
+        acks_rx,
+        outage: Outage::new("intake", state),
+        tasks: tasks.clone(),
+    };
+    tasks.spawn(intake.run());
+    Ok(())
 }
 
 fn state_channel() -> (watch::Sender<BrokerState>, watch::Receiver<BrokerState>) {
@@ -284,11 +297,11 @@ fn spawn_syncs(
         link: link.clone(),
         notices: deps.notices.clone(),
     };
-    tasks.spawn(
-        notice_sync
-            .clone()
-            .follow(deps.bus.clone(), shutdown.clone()),
-    );
+    tasks.spawn(outbound::serve(
+        notice_sync.clone(),
+        deps.bus.clone(),
+        shutdown.clone(),
+    ));
     let field_sync = FieldSync {
         link: link.clone(),
         triage: deps.triage.clone(),

@@ -11,11 +11,11 @@ use std::collections::HashSet;
 
 use rumqttc::Publish;
 use serde::Deserialize;
-use tokio_util::sync::CancellationToken;
+use std::sync::Arc;
 
 use super::MqttLink;
 use super::handled::Reply;
-use crate::bus::{self, Events, Heard};
+use crate::channels::outbound::NoticeChannel;
 use crate::notices::{Destination, MsgType, Notice, NoticeEvent, NoticeEventKind, Notices};
 
 /// What the notice sync needs.
@@ -26,23 +26,6 @@ pub(super) struct NoticeSync {
 }
 
 impl NoticeSync {
-    /// Follows committed notice events and mirrors them onto the broker.
-    pub(super) async fn follow(self, bus: Events, shutdown: CancellationToken) {
-        let mut events = bus.subscribe_notices();
-        while let Some(heard) = bus::next(&mut events, &shutdown).await {
-            match heard {
-                Heard::Event(event) => self.mirror(&event).await,
-                Heard::Missed(missed) => {
-                    tracing::warn!(
-                        missed,
-                        "MQTT notice sync fell behind; republishing every notice in force"
-                    );
-                    self.republish_all().await;
-                }
-            }
-        }
-    }
-
     async fn mirror(&self, event: &NoticeEvent) {
         let now: HashSet<&String> = event.zones.iter().collect();
         match event.kind {
@@ -166,5 +149,20 @@ impl EchoedNotice {
             id: frame.notice.id,
             msg_type: frame.notice.msg_type,
         })
+    }
+}
+
+/// The MQTT channel on the notice seam: each event mirrored onto the zones' retained topics.
+impl NoticeChannel for NoticeSync {
+    async fn deliver(&self, event: Arc<NoticeEvent>) {
+        self.mirror(&event).await;
+    }
+
+    async fn catch_up(&self, missed: u64) {
+        tracing::warn!(
+            missed,
+            "MQTT notice sync fell behind; republishing every notice in force"
+        );
+        self.republish_all().await;
     }
 }

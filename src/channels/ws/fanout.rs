@@ -9,10 +9,9 @@ use bytes::Bytes;
 use slab::Slab;
 use tokio_tungstenite::tungstenite::protocol::frame::Frame;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::{Data, OpCode};
-use tokio_util::sync::CancellationToken;
 
 use super::outlet::{Failure, Offer, Outlet};
-use crate::bus::{self, Events, Heard};
+use crate::channels::outbound::NoticeChannel;
 use crate::notices::Interest;
 use crate::notices::{Destination, NoticeEvent};
 
@@ -79,17 +78,6 @@ impl Sessions {
             shard,
             key,
             member,
-        }
-    }
-
-    /// Follows notice events until shutdown, offering each to the sessions it concerns.
-    pub async fn run(self, bus: Events, shutdown: CancellationToken) {
-        let mut events = bus.subscribe_notices();
-        while let Some(heard) = bus::next(&mut events, &shutdown).await {
-            match heard {
-                Heard::Event(event) => self.deliver(event).await,
-                Heard::Missed(_) => self.fail_all(),
-            }
         }
     }
 
@@ -194,4 +182,16 @@ fn encode(event: &NoticeEvent) -> Bytes {
         .format(&mut encoded)
         .expect("writing to memory cannot fail");
     encoded.into()
+}
+
+/// The WebSocket channel on the notice seam: each event offered to the sessions it concerns.
+impl NoticeChannel for Sessions {
+    async fn deliver(&self, event: Arc<NoticeEvent>) {
+        Sessions::deliver(self, event).await;
+    }
+
+    /// Nobody knows which sessions missed what: each is closed and resumes with its cursor.
+    async fn catch_up(&self, _missed: u64) {
+        self.fail_all();
+    }
 }
