@@ -2,7 +2,7 @@
 //! senders, and ack latency, against a bare rusqlite group-commit loop on the same schema.
 //!
 //! Run with `cargo bench --bench intake`. Both sides use `synchronous=FULL` on the same disk and
-//! the same insert (`vedetta::store::reports::insert`); the floor has no network, JSON, zone
+//! the same insert (`vedetta::bench_floor::insert`, the store's own); the floor has no network, JSON, zone
 //! lookup or async runtime, so the ratio is what the hub costs on top of the disk.
 
 #[path = "support/floor.rs"]
@@ -15,9 +15,9 @@ use futures_util::{SinkExt, StreamExt};
 use serde_json::json;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
+use vedetta::bench_floor::NewReport;
 use vedetta::config::Config;
 use vedetta::reports::{ClientRef, Location, Source, ZoneRef};
-use vedetta::store::reports::NewReport;
 
 const LEVELS: [usize; 3] = [1, 16, 128];
 const WARMUP: Duration = Duration::from_secs(1);

@@ -71,7 +71,17 @@ pub mod problem;
 pub mod reports;
 pub mod schemas;
 pub mod secret;
-pub mod store;
+pub(crate) mod store;
+
+pub use store::DATABASE_FILE;
+
+/// What the benchmarks' floors share with the hub: the same database file and the same report
+/// insert, so that a floor measures exactly the work the hub does around it. Not an API.
+#[doc(hidden)]
+pub mod bench_floor {
+    pub use crate::store::open_for_tool;
+    pub use crate::store::reports::{NewReport, insert};
+}
 pub mod tiles;
 pub mod triage;
 pub mod zones;

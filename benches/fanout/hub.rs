@@ -5,8 +5,8 @@ use std::time::Duration;
 use serde_json::json;
 use vedetta::auth::{Role, Staff};
 use vedetta::config::Config;
+use vedetta::notices::Interest;
 use vedetta::notices::{Notice, Notices, RawNotice};
-use vedetta::store::notices as notice_rows;
 
 use crate::client::Clients;
 use crate::{FRAME_BYTES, ROUNDS, SUBSCRIBERS, WARMUP_ROUNDS, now_ns};
@@ -102,12 +102,8 @@ pub fn measure() -> HubRun {
 }
 
 fn last_frame(runtime: &tokio::runtime::Runtime, notices: &Notices) -> String {
-    let events = runtime
-        .block_on(
-            notices
-                .store()
-                .read(|conn| notice_rows::events_after(conn, 0, 10_000)),
-        )
+    let owed = runtime
+        .block_on(notices.owed(Interest::Everything, Some(0)))
         .unwrap();
-    String::from_utf8(events.last().unwrap().frame.clone()).unwrap()
+    String::from_utf8(owed.events.last().unwrap().frame.clone()).unwrap()
 }

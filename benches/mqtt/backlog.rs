@@ -193,7 +193,7 @@ fn watch_count(
 }
 
 fn count_reports(data_dir: &Path) -> i64 {
-    let db = data_dir.join(vedetta::store::DATABASE_FILE);
+    let db = data_dir.join(vedetta::DATABASE_FILE);
     let conn =
         rusqlite::Connection::open_with_flags(&db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
             .unwrap();

@@ -4,8 +4,8 @@
 use std::time::Duration;
 
 use chrono::Utc;
+use vedetta::bench_floor::NewReport;
 use vedetta::reports::{ClientRef, Contact, DeviceId, Location, Source, ZoneRef};
-use vedetta::store::reports::NewReport;
 
 use crate::AT;
 

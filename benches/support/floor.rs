@@ -5,7 +5,7 @@
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use vedetta::store::reports::{self as report_rows, NewReport};
+use vedetta::bench_floor::{self as report_rows, NewReport};
 
 type Job = (NewReport, mpsc::SyncSender<()>);
 
@@ -21,7 +21,7 @@ pub fn measure(
     report: fn(usize, usize) -> NewReport,
 ) -> Vec<Duration> {
     let dir = tempfile::tempdir().unwrap();
-    let conn = vedetta::store::open_for_tool(dir.path()).unwrap();
+    let conn = vedetta::bench_floor::open_for_tool(dir.path()).unwrap();
     let (jobs_tx, jobs_rx) = mpsc::channel::<Job>();
     let writer = std::thread::spawn(move || group_commit_loop(conn, jobs_rx));
     let start = Instant::now() + warmup;

@@ -62,8 +62,8 @@ pub(super) fn spawn_background_work(hub: &Hub) {
     hub.tasks.spawn(async move {
         crate::clock::every(Duration::from_secs(60), &shutdown, || async {
             intake.limiter().prune();
-            if let Err(err) = accounts.prune().await {
-                tracing::warn!(%err, "could not remove expired sessions");
+            if let Err(problem) = accounts.prune().await {
+                tracing::warn!(message = %problem.message, "could not remove expired sessions");
             }
         })
         .await;

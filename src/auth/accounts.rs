@@ -16,7 +16,7 @@ use crate::metrics::Metrics;
 use crate::problem::{ErrorCode, Problem};
 use crate::store::reports::from_millis;
 use crate::store::users::{self as user_rows, UserRow};
-use crate::store::{Store, StoreError, audit};
+use crate::store::{Store, audit};
 
 /// A successful login.
 #[derive(Debug, Clone, Serialize)]
@@ -46,14 +46,14 @@ pub struct UserChanges {
 
 #[derive(Clone)]
 pub struct Accounts {
-    inner: Arc<Inner>,
+    pub(super) inner: Arc<Inner>,
 }
 
-struct Inner {
-    store: Store,
+pub(super) struct Inner {
+    pub(super) store: Store,
     clock: SharedClock,
     session_ttl: Duration,
-    failed_logins: FailedLogins,
+    pub(super) failed_logins: FailedLogins,
     /// Bounds concurrent argon2 work, and the memory it takes.
     passwords: PasswordWork,
     metrics: Arc<Metrics>,
@@ -108,7 +108,7 @@ impl Accounts {
         }
     }
 
-    fn now(&self) -> i64 {
+    pub(super) fn now(&self) -> i64 {
         self.inner.clock.now().timestamp_millis()
     }
 
@@ -341,16 +341,6 @@ impl Accounts {
                 )?;
                 Ok(())
             })
-            .await
-    }
-
-    /// Housekeeping: forgets expired sessions and idle throttle entries.
-    pub async fn prune(&self) -> Result<(), StoreError> {
-        self.inner.failed_logins.prune();
-        let now = self.now();
-        self.inner
-            .store
-            .write(move |ctx| user_rows::delete_expired_sessions(ctx.conn(), now).map(|_| ()))
             .await
     }
 }

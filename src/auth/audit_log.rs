@@ -5,7 +5,7 @@ use super::roles::{Action, Staff};
 use crate::problem::Problem;
 use crate::store::audit;
 
-pub use crate::store::audit::{AuditFilter, AuditRecord};
+pub use crate::model::{AuditFilter, AuditRecord};
 
 impl Accounts {
     /// The entries matching `filter`, newest first.

@@ -3,6 +3,7 @@
 mod accounts;
 mod admin;
 mod audit_log;
+mod housekeeping;
 mod passwords;
 mod roles;
 mod throttle;

@@ -23,8 +23,8 @@ pub(super) async fn readyz(State(hub): State<Hub>) -> (StatusCode, Json<Value>) 
     let probe = hub.intake.check_writable();
     let database = match tokio::time::timeout(WRITE_PROBE_TIMEOUT, probe).await {
         Ok(Ok(())) => "writable",
-        Ok(Err(err)) => {
-            tracing::error!(%err, "readiness probe: database write failed");
+        Ok(Err(problem)) => {
+            tracing::error!(message = %problem.message, "readiness probe: database write failed");
             "failing"
         }
         Err(_) => "timed_out",

@@ -1,9 +1,14 @@
-//! Which reports a listing or the statistics want: the query shapes staff lists, Open311,
-//! exports and statistics ask the store with.
+//! What a listing wants (reports, notices, audit lines) and what the statistics cover: the
+//! query shapes the domain asks the store with; and a line of the audit log.
 
 use chrono::{DateTime, Utc};
 
+use serde::Serialize;
+use serde_json::Value;
+
+use super::notice::NoticeState;
 use super::report::ReportStatus;
+use crate::cap::MsgType;
 
 /// Which reports a listing wants. Results come newest first.
 #[derive(Debug, Clone, Default)]
@@ -33,4 +38,43 @@ pub struct StatsScope {
     pub until: Option<DateTime<Utc>>,
     pub category: Option<String>,
     pub zone: Option<String>,
+}
+
+/// Which notices a listing wants, newest first.
+#[derive(Debug, Clone, Default)]
+pub struct NoticeFilter {
+    pub states: Vec<NoticeState>,
+    pub thread_id: Option<String>,
+    /// Only notices that expire after this time (unix ms).
+    pub expiring_after: Option<i64>,
+    /// Only messages of these types (none: all).
+    pub msg_types: Vec<MsgType>,
+    pub zone: Option<String>,
+    pub before_seq: Option<i64>,
+    pub limit: usize,
+}
+
+/// One line of the log.
+#[derive(Debug, Clone, Serialize)]
+pub struct AuditRecord {
+    pub seq: i64,
+    pub at: DateTime<Utc>,
+    pub actor: String,
+    pub action: String,
+    pub subject: Option<String>,
+    pub detail: Value,
+}
+
+/// Which lines to read, newest first.
+#[derive(Debug, Clone, Default)]
+pub struct AuditFilter {
+    pub actor: Option<String>,
+    pub action: Option<String>,
+    pub subject: Option<String>,
+    /// Entries at or after this time (Unix milliseconds).
+    pub since_ms: Option<i64>,
+    /// Entries before this time (Unix milliseconds).
+    pub until_ms: Option<i64>,
+    pub before_seq: Option<i64>,
+    pub limit: usize,
 }

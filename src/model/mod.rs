@@ -18,7 +18,7 @@ pub use crate::cap::MsgType;
 pub use crate::zones::{Location, ZoneRef};
 pub use deliveries::{Deliveries, DeliveryCount, DeliveryTotals, Destination};
 pub use field::{Device, DeviceState, Position, Task, TaskStatus, Team};
-pub use filters::{ReportFilter, StatsScope};
+pub use filters::{AuditFilter, AuditRecord, NoticeFilter, ReportFilter, StatsScope};
 pub use notice::{Notice, NoticeOrigin, NoticeState};
 pub use notice_area::{AreaSpec, Circle, LatLon, NoticeArea, RawArea};
 pub use notice_content::{InfoText, NoticeContent, RawInfo, RawNotice};

@@ -8,7 +8,7 @@ use crate::auth::{Action, Staff};
 use crate::problem::{ErrorCode, Problem};
 use crate::store::notices as notice_rows;
 
-pub use crate::store::notices::NoticeFilter;
+pub use crate::model::NoticeFilter;
 
 impl Notices {
     /// One notice, drafts included, for staff who read notices.

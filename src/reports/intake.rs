@@ -136,12 +136,13 @@ struct Inner {
 
 impl Intake {
     /// Commits a write to a probe row: whether reports can be stored now (for `/readyz`).
-    pub async fn check_writable(&self) -> Result<(), StoreError> {
+    pub async fn check_writable(&self) -> Result<(), Problem> {
         let now = self.inner.clock.now().timestamp_millis();
-        self.inner
+        Ok(self
+            .inner
             .store
             .write(move |ctx| crate::store::touch_health_probe(ctx.conn(), now))
-            .await
+            .await?)
     }
 
     pub fn new(

@@ -2,38 +2,14 @@
 //! the action they record, so an action and its audit line commit together or not at all.
 
 use rusqlite::{Connection, params};
-use serde::Serialize;
+
 use serde_json::Value;
 
 use super::StoreError;
 use super::reports::from_millis;
+use crate::model::{AuditFilter, AuditRecord};
 
-/// One line of the log.
-#[derive(Debug, Clone, Serialize)]
-pub struct AuditRecord {
-    pub seq: i64,
-    pub at: chrono::DateTime<chrono::Utc>,
-    pub actor: String,
-    pub action: String,
-    pub subject: Option<String>,
-    pub detail: Value,
-}
-
-/// Which lines to read, newest first.
-#[derive(Debug, Clone, Default)]
-pub struct AuditFilter {
-    pub actor: Option<String>,
-    pub action: Option<String>,
-    pub subject: Option<String>,
-    /// Entries at or after this time (Unix milliseconds).
-    pub since_ms: Option<i64>,
-    /// Entries before this time (Unix milliseconds).
-    pub until_ms: Option<i64>,
-    pub before_seq: Option<i64>,
-    pub limit: usize,
-}
-
-pub fn append(
+pub(crate) fn append(
     conn: &Connection,
     at_ms: i64,
     actor: &str,
@@ -49,7 +25,10 @@ pub fn append(
     Ok(())
 }
 
-pub fn list(conn: &Connection, filter: &AuditFilter) -> Result<Vec<AuditRecord>, StoreError> {
+pub(crate) fn list(
+    conn: &Connection,
+    filter: &AuditFilter,
+) -> Result<Vec<AuditRecord>, StoreError> {
     let mut stmt = conn.prepare(
         "SELECT seq, at, actor, action, subject, detail FROM audit
          WHERE (?1 IS NULL OR actor = ?1) AND (?2 IS NULL OR action = ?2) AND (?3 IS NULL OR subject = ?3)

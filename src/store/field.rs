@@ -22,7 +22,7 @@ fn ids_json(devices: &[DeviceId]) -> String {
 }
 
 /// Creates or replaces a team with exactly `team.devices`.
-pub fn save_team(conn: &Connection, team: &Team) -> Result<(), StoreError> {
+pub(crate) fn save_team(conn: &Connection, team: &Team) -> Result<(), StoreError> {
     conn.prepare_cached(
         "INSERT INTO teams (id, name, created_at) VALUES (?1, ?2, ?3)
          ON CONFLICT (id) DO UPDATE SET name = excluded.name",
@@ -38,11 +38,11 @@ pub fn save_team(conn: &Connection, team: &Team) -> Result<(), StoreError> {
     Ok(())
 }
 
-pub fn team(conn: &Connection, id: &str) -> Result<Option<Team>, StoreError> {
+pub(crate) fn team(conn: &Connection, id: &str) -> Result<Option<Team>, StoreError> {
     Ok(teams_where(conn, Some(id))?.pop())
 }
 
-pub fn teams(conn: &Connection) -> Result<Vec<Team>, StoreError> {
+pub(crate) fn teams(conn: &Connection) -> Result<Vec<Team>, StoreError> {
     teams_where(conn, None)
 }
 
@@ -64,7 +64,7 @@ fn teams_where(conn: &Connection, id: Option<&str>) -> Result<Vec<Team>, StoreEr
 }
 
 /// Records a device's state; `Ok(false)` if the device already said exactly that.
-pub fn save_state(
+pub(crate) fn save_state(
     conn: &Connection,
     device: &DeviceId,
     state: DeviceState,
@@ -81,7 +81,7 @@ pub fn save_state(
 }
 
 /// Records a device's position; a device first seen by its position counts as online.
-pub fn save_position(
+pub(crate) fn save_position(
     conn: &Connection,
     device: &DeviceId,
     position: &Position,
@@ -102,11 +102,11 @@ pub fn save_position(
     Ok(())
 }
 
-pub fn device(conn: &Connection, id: &DeviceId) -> Result<Option<Device>, StoreError> {
+pub(crate) fn device(conn: &Connection, id: &DeviceId) -> Result<Option<Device>, StoreError> {
     Ok(devices_where(conn, Some(id.as_str()))?.pop())
 }
 
-pub fn devices(conn: &Connection) -> Result<Vec<Device>, StoreError> {
+pub(crate) fn devices(conn: &Connection) -> Result<Vec<Device>, StoreError> {
     devices_where(conn, None)
 }
 
@@ -145,7 +145,7 @@ fn device_from_row(row: &Row<'_>) -> rusqlite::Result<Device> {
 const TASK_COLUMNS: &str = "seq, id, team_id, report_id, incident_id, note, status, devices, \
     dispatched_by, created_at, updated_at, frame";
 
-pub fn insert_task(conn: &Connection, task: &Task) -> Result<i64, StoreError> {
+pub(crate) fn insert_task(conn: &Connection, task: &Task) -> Result<i64, StoreError> {
     conn.prepare_cached(
         "INSERT INTO tasks (id, team_id, report_id, incident_id, note, status, devices, frame,
             dispatched_by, created_at, updated_at)
@@ -167,7 +167,7 @@ pub fn insert_task(conn: &Connection, task: &Task) -> Result<i64, StoreError> {
 }
 
 /// Saves a task's new status and frame, and the device answer that moved it.
-pub fn save_answer(
+pub(crate) fn save_answer(
     conn: &Connection,
     task: &Task,
     device: &DeviceId,
@@ -189,7 +189,7 @@ pub fn save_answer(
     Ok(())
 }
 
-pub fn task(conn: &Connection, id: &str) -> Result<Option<Task>, StoreError> {
+pub(crate) fn task(conn: &Connection, id: &str) -> Result<Option<Task>, StoreError> {
     let sql = format!("SELECT {TASK_COLUMNS} FROM tasks WHERE id = ?1");
     Ok(conn
         .prepare_cached(&sql)?
@@ -198,7 +198,7 @@ pub fn task(conn: &Connection, id: &str) -> Result<Option<Task>, StoreError> {
 }
 
 /// Tasks newest first; only unfinished ones if `open`.
-pub fn tasks(conn: &Connection, open: bool, limit: usize) -> Result<Vec<Task>, StoreError> {
+pub(crate) fn tasks(conn: &Connection, open: bool, limit: usize) -> Result<Vec<Task>, StoreError> {
     let sql = format!(
         "SELECT {TASK_COLUMNS} FROM tasks WHERE NOT ?1 OR status != 'done' ORDER BY seq DESC LIMIT ?2"
     );
@@ -226,7 +226,7 @@ fn task_from_row(row: &Row<'_>) -> rusqlite::Result<Task> {
 }
 
 /// Every device id on record: field devices, team members, and senders of MQTT reports.
-pub fn known_devices(conn: &Connection) -> Result<Vec<String>, StoreError> {
+pub(crate) fn known_devices(conn: &Connection) -> Result<Vec<String>, StoreError> {
     let mut stmt = conn.prepare(
         "SELECT device_id FROM devices
          UNION SELECT device_id FROM team_devices

@@ -8,7 +8,7 @@ use super::StoreError;
 use super::reports::millis;
 
 /// Records another token for a report (a retry's).
-pub fn add(
+pub(crate) fn add(
     conn: &Connection,
     report_seq: i64,
     token_hash: &[u8],
@@ -22,7 +22,7 @@ pub fn add(
 }
 
 /// The report `report_id`, if `token_hash` is one of its tokens.
-pub fn opens(
+pub(crate) fn opens(
     conn: &Connection,
     report_id: &str,
     token_hash: &[u8],

@@ -12,7 +12,7 @@ const COLUMNS: &str = "seq, id, category, status, lat, lon, report_count, open_c
     last_report_at, merged_into, version, created_at, updated_at";
 
 /// A new incident holding one report, which the caller attaches.
-pub fn insert(
+pub(crate) fn insert(
     conn: &Connection,
     id: &str,
     category: &str,
@@ -34,7 +34,7 @@ pub fn insert(
     get(conn, id)?.ok_or_else(|| StoreError::Corrupt("an inserted incident is missing".into()))
 }
 
-pub fn get(conn: &Connection, id: &str) -> Result<Option<Incident>, StoreError> {
+pub(crate) fn get(conn: &Connection, id: &str) -> Result<Option<Incident>, StoreError> {
     let sql = format!("SELECT {COLUMNS} FROM incidents WHERE id = ?1");
     Ok(conn
         .prepare_cached(&sql)?
@@ -43,7 +43,7 @@ pub fn get(conn: &Connection, id: &str) -> Result<Option<Incident>, StoreError> 
 }
 
 /// Open incidents of `category` with a report since `since`, whose centre is in the box.
-pub fn open_near(
+pub(crate) fn open_near(
     conn: &Connection,
     category: &str,
     since: DateTime<Utc>,
@@ -63,7 +63,11 @@ pub fn open_near(
 }
 
 /// Moves a report into an incident.
-pub fn attach(conn: &Connection, report_seq: i64, incident_id: &str) -> Result<(), StoreError> {
+pub(crate) fn attach(
+    conn: &Connection,
+    report_seq: i64,
+    incident_id: &str,
+) -> Result<(), StoreError> {
     conn.prepare_cached("UPDATE reports SET incident_id = ?2 WHERE seq = ?1")?
         .execute(params![report_seq, incident_id])?;
     Ok(())
@@ -71,7 +75,7 @@ pub fn attach(conn: &Connection, report_seq: i64, incident_id: &str) -> Result<(
 
 /// Counts a new open report in, moving the centre towards it. Constant time: intake does this
 /// for every report, however large the incident.
-pub fn add_report(
+pub(crate) fn add_report(
     conn: &Connection,
     id: &str,
     location: Location,
@@ -98,7 +102,7 @@ pub fn add_report(
 
 /// Counts a report of the incident as opened (+1) or closed (-1); the incident is resolved
 /// when none is left open.
-pub fn count_open(
+pub(crate) fn count_open(
     conn: &Connection,
     id: &str,
     delta: i64,
@@ -116,7 +120,7 @@ pub fn count_open(
 }
 
 /// Recomputes counts, centre and status from the incident's reports; returns it if it changed.
-pub fn refresh(
+pub(crate) fn refresh(
     conn: &Connection,
     id: &str,
     at: DateTime<Utc>,
@@ -150,7 +154,7 @@ pub fn refresh(
 }
 
 /// Marks `id` as merged into `into`; its reports must already have moved.
-pub fn mark_merged(
+pub(crate) fn mark_merged(
     conn: &Connection,
     id: &str,
     into: &str,
@@ -164,7 +168,10 @@ pub fn mark_merged(
     Ok(())
 }
 
-pub fn list(conn: &Connection, filter: &IncidentFilter) -> Result<Vec<Incident>, StoreError> {
+pub(crate) fn list(
+    conn: &Connection,
+    filter: &IncidentFilter,
+) -> Result<Vec<Incident>, StoreError> {
     let sql = format!(
         "SELECT {COLUMNS} FROM incidents
          WHERE (?1 IS NULL OR status = ?1) AND (?2 IS NULL OR category = ?2) AND (?3 IS NULL OR seq < ?3)

@@ -5,20 +5,20 @@
 //! the [`Bus`], and only then answers each caller. Reads run on a small pool of read-only
 //! connections on the blocking thread pool; WAL mode lets them proceed while the writer commits.
 
-pub mod audit;
+pub(crate) mod audit;
 mod conditions;
-pub mod field;
-pub mod follow_tokens;
-pub mod incidents;
+pub(crate) mod field;
+pub(crate) mod follow_tokens;
+pub(crate) mod incidents;
 mod migrations;
-pub mod notices;
-pub mod reports;
-pub mod stats;
-pub mod triage;
-pub mod users;
+pub(crate) mod notices;
+pub(crate) mod reports;
+pub(crate) mod stats;
+pub(crate) mod triage;
+pub(crate) mod users;
 mod write_ctx;
 mod writer;
-pub mod zones;
+pub(crate) mod zones;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -29,7 +29,7 @@ use rusqlite::Connection;
 
 use crate::bus::Bus;
 use crate::metrics::WriterMetrics;
-pub use write_ctx::WriteCtx;
+pub(crate) use write_ctx::WriteCtx;
 
 /// File name of the database inside the data directory.
 pub const DATABASE_FILE: &str = "vedetta.sqlite3";
@@ -177,7 +177,7 @@ pub fn open_for_tool(data_dir: &Path) -> Result<Connection, StoreError> {
 }
 
 /// Records that a write went through, for the readiness probe: one row, overwritten.
-pub fn touch_health_probe(conn: &Connection, now_millis: i64) -> Result<(), StoreError> {
+pub(crate) fn touch_health_probe(conn: &Connection, now_millis: i64) -> Result<(), StoreError> {
     conn.execute(
         "INSERT INTO health_probe (id, checked_at) VALUES (1, ?1)
          ON CONFLICT (id) DO UPDATE SET checked_at = excluded.checked_at",

@@ -5,7 +5,9 @@ use rusqlite::{Connection, OptionalExtension, Row, params};
 use super::conditions::Conditions;
 use super::reports::{from_millis, millis};
 use super::{StoreError, corrupt};
-use crate::model::{DeliveryTotals, MsgType, Notice, NoticeContent, NoticeOrigin, NoticeState};
+use crate::model::{
+    DeliveryTotals, MsgType, Notice, NoticeContent, NoticeFilter, NoticeOrigin, NoticeState,
+};
 
 const COLUMNS: &str = "seq, id, thread_id, state, origin, msg_type, content, covered_zones, references_id, \
     identifier, sender, sent, author, editors, approver, rejection_reason, version, created_at, updated_at";
@@ -56,7 +58,7 @@ fn to_json<T: serde::Serialize>(value: &T) -> String {
 }
 
 /// Stores a new notice; the store assigns `seq`.
-pub fn insert(conn: &Connection, notice: &Notice) -> Result<i64, StoreError> {
+pub(crate) fn insert(conn: &Connection, notice: &Notice) -> Result<i64, StoreError> {
     conn.prepare_cached(
         "INSERT INTO notices (id, thread_id, state, origin, msg_type, status, content, covered_zones, references_id,
             identifier, sender, sent, expires_at, author, editors, approver, rejection_reason, version, created_at, updated_at)
@@ -88,7 +90,7 @@ pub fn insert(conn: &Connection, notice: &Notice) -> Result<i64, StoreError> {
 }
 
 /// Writes back every mutable field of a notice read earlier.
-pub fn save(conn: &Connection, notice: &Notice) -> Result<(), StoreError> {
+pub(crate) fn save(conn: &Connection, notice: &Notice) -> Result<(), StoreError> {
     conn.prepare_cached(
         "UPDATE notices SET state = ?2, status = ?3, content = ?4, covered_zones = ?5, sent = ?6, expires_at = ?7,
             editors = ?8, approver = ?9, rejection_reason = ?10, version = ?11, updated_at = ?12
@@ -111,7 +113,7 @@ pub fn save(conn: &Connection, notice: &Notice) -> Result<(), StoreError> {
     Ok(())
 }
 
-pub fn get(conn: &Connection, id: &str) -> Result<Option<Notice>, StoreError> {
+pub(crate) fn get(conn: &Connection, id: &str) -> Result<Option<Notice>, StoreError> {
     let sql = format!("SELECT {COLUMNS} FROM notices WHERE id = ?1");
     Ok(conn
         .prepare_cached(&sql)?
@@ -119,7 +121,7 @@ pub fn get(conn: &Connection, id: &str) -> Result<Option<Notice>, StoreError> {
         .optional()?)
 }
 
-pub fn find_by_cap_key(
+pub(crate) fn find_by_cap_key(
     conn: &Connection,
     sender: &str,
     identifier: &str,
@@ -131,21 +133,7 @@ pub fn find_by_cap_key(
         .optional()?)
 }
 
-/// Which notices a listing wants, newest first.
-#[derive(Debug, Clone, Default)]
-pub struct NoticeFilter {
-    pub states: Vec<NoticeState>,
-    pub thread_id: Option<String>,
-    /// Only notices that expire after this time (unix ms).
-    pub expiring_after: Option<i64>,
-    /// Only messages of these types (none: all).
-    pub msg_types: Vec<MsgType>,
-    pub zone: Option<String>,
-    pub before_seq: Option<i64>,
-    pub limit: usize,
-}
-
-pub fn list(conn: &Connection, filter: &NoticeFilter) -> Result<Vec<Notice>, StoreError> {
+pub(crate) fn list(conn: &Connection, filter: &NoticeFilter) -> Result<Vec<Notice>, StoreError> {
     let mut conditions = Conditions::default();
     conditions.bind_some("thread_id = ?", filter.thread_id.clone());
     conditions.bind_some("expires_at > ?", filter.expiring_after);
@@ -181,7 +169,7 @@ pub fn list(conn: &Connection, filter: &NoticeFilter) -> Result<Vec<Notice>, Sto
 }
 
 /// Published notices whose time is up.
-pub fn due_to_expire(conn: &Connection, now_ms: i64) -> Result<Vec<Notice>, StoreError> {
+pub(crate) fn due_to_expire(conn: &Connection, now_ms: i64) -> Result<Vec<Notice>, StoreError> {
     let sql = format!(
         "SELECT {COLUMNS} FROM notices WHERE state = 'published' AND expires_at <= ?1 ORDER BY expires_at"
     );
@@ -191,7 +179,7 @@ pub fn due_to_expire(conn: &Connection, now_ms: i64) -> Result<Vec<Notice>, Stor
 }
 
 /// When the next published notice expires (unix ms).
-pub fn next_expiry(conn: &Connection) -> Result<Option<i64>, StoreError> {
+pub(crate) fn next_expiry(conn: &Connection) -> Result<Option<i64>, StoreError> {
     Ok(conn.query_row(
         "SELECT min(expires_at) FROM notices WHERE state = 'published'",
         [],
@@ -210,7 +198,7 @@ pub struct StoredEvent {
 }
 
 /// The next cursor value; only the writer calls it, so it cannot race.
-pub fn next_event_seq(conn: &Connection) -> Result<i64, StoreError> {
+pub(crate) fn next_event_seq(conn: &Connection) -> Result<i64, StoreError> {
     Ok(conn.query_row(
         "SELECT coalesce(max(seq), 0) + 1 FROM notice_events",
         [],
@@ -218,7 +206,7 @@ pub fn next_event_seq(conn: &Connection) -> Result<i64, StoreError> {
     )?)
 }
 
-pub fn insert_event(
+pub(crate) fn insert_event(
     conn: &Connection,
     seq: i64,
     notice: &Notice,
@@ -245,7 +233,7 @@ fn event_from_row(row: &Row<'_>) -> rusqlite::Result<StoredEvent> {
 }
 
 /// Events after `cursor`, oldest first, at most `limit`.
-pub fn events_after(
+pub(crate) fn events_after(
     conn: &Connection,
     cursor: i64,
     limit: usize,
@@ -260,7 +248,7 @@ pub fn events_after(
 /// The publication event of each notice in force, oldest first: what a new subscriber gets.
 /// A cancellation is in force too, until the notice it cancels would have expired, so that
 /// people who saw the alert learn it was withdrawn.
-pub fn active_frames(conn: &Connection) -> Result<Vec<StoredEvent>, StoreError> {
+pub(crate) fn active_frames(conn: &Connection) -> Result<Vec<StoredEvent>, StoreError> {
     let mut stmt = conn.prepare_cached(
         "SELECT e.seq, e.notice_id, e.kind, e.zones, e.frame FROM notice_events e
          JOIN notices n ON n.id = e.notice_id
@@ -271,7 +259,7 @@ pub fn active_frames(conn: &Connection) -> Result<Vec<StoredEvent>, StoreError> 
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
-pub fn latest_event_seq(conn: &Connection) -> Result<i64, StoreError> {
+pub(crate) fn latest_event_seq(conn: &Connection) -> Result<i64, StoreError> {
     Ok(conn.query_row(
         "SELECT coalesce(max(seq), 0) FROM notice_events",
         [],
@@ -280,7 +268,7 @@ pub fn latest_event_seq(conn: &Connection) -> Result<i64, StoreError> {
 }
 
 /// What the ledger holds for a notice, per channel and destination kind.
-pub fn deliveries(conn: &Connection, notice_id: &str) -> Result<DeliveryTotals, StoreError> {
+pub(crate) fn deliveries(conn: &Connection, notice_id: &str) -> Result<DeliveryTotals, StoreError> {
     let mut stmt = conn.prepare_cached(
         "SELECT channel, destination, delivered FROM deliveries WHERE notice_id = ?1",
     )?;
@@ -300,7 +288,7 @@ pub fn deliveries(conn: &Connection, notice_id: &str) -> Result<DeliveryTotals, 
 }
 
 /// Keeps the larger of the stored and the given count of each destination.
-pub fn save_deliveries(
+pub(crate) fn save_deliveries(
     conn: &Connection,
     notice_id: &str,
     totals: &DeliveryTotals,
@@ -318,7 +306,7 @@ pub fn save_deliveries(
 }
 
 /// Each notice in force with the frame it was published with, oldest first.
-pub fn active_with_frames(conn: &Connection) -> Result<Vec<(Notice, Vec<u8>)>, StoreError> {
+pub(crate) fn active_with_frames(conn: &Connection) -> Result<Vec<(Notice, Vec<u8>)>, StoreError> {
     let sql = format!(
         "SELECT {}, e.frame FROM notices n JOIN notice_events e ON e.notice_id = n.id AND e.kind = 'published'
          WHERE n.state = 'published' AND n.msg_type != 'Cancel' ORDER BY e.seq",
@@ -330,7 +318,7 @@ pub fn active_with_frames(conn: &Connection) -> Result<Vec<(Notice, Vec<u8>)>, S
 }
 
 /// The notice in force in a thread, with its frame.
-pub fn active_in_thread(
+pub(crate) fn active_in_thread(
     conn: &Connection,
     thread_id: &str,
 ) -> Result<Option<(Notice, Vec<u8>)>, StoreError> {

@@ -52,20 +52,20 @@ macro_rules! closed_statuses {
 pub(crate) use closed_statuses;
 
 /// The SQL list of closed statuses, for queries built at run time.
-pub const CLOSED_STATUSES: &str = closed_statuses!();
+pub(crate) const CLOSED_STATUSES: &str = closed_statuses!();
 
 /// Late at the time bound to every `?`: the one condition behind the overdue filter and counts.
-pub const OVERDUE_AT: &str = concat!(
+pub(crate) const OVERDUE_AT: &str = concat!(
     "((status = 'received' AND acknowledge_due_at <= ?) OR (status NOT IN ",
     closed_statuses!(),
     " AND resolve_due_at <= ?))"
 );
 
-pub fn millis(at: DateTime<Utc>) -> i64 {
+pub(crate) fn millis(at: DateTime<Utc>) -> i64 {
     at.timestamp_millis()
 }
 
-pub fn from_millis(ms: i64) -> DateTime<Utc> {
+pub(crate) fn from_millis(ms: i64) -> DateTime<Utc> {
     DateTime::from_timestamp_millis(ms).unwrap_or_default()
 }
 
@@ -112,7 +112,7 @@ pub fn insert(conn: &Connection, new: NewReport) -> Result<Report, StoreError> {
 }
 
 /// Publishes a report's text in Open311 until `until`, or withdraws it (`None`).
-pub fn set_public_until(
+pub(crate) fn set_public_until(
     conn: &Connection,
     report_seq: i64,
     until: Option<DateTime<Utc>>,
@@ -126,7 +126,7 @@ pub fn set_public_until(
 }
 
 /// The report stored earlier under the same idempotency key, with its content fingerprint.
-pub fn find_by_key(
+pub(crate) fn find_by_key(
     conn: &Connection,
     source: Source,
     device_id: Option<&DeviceId>,
@@ -146,7 +146,7 @@ pub fn find_by_key(
     Ok(found)
 }
 
-pub fn get(conn: &Connection, id: &str) -> Result<Option<Report>, StoreError> {
+pub(crate) fn get(conn: &Connection, id: &str) -> Result<Option<Report>, StoreError> {
     let sql = format!("SELECT {COLUMNS} FROM reports WHERE id = ?1");
     Ok(conn
         .prepare_cached(&sql)?
@@ -155,7 +155,7 @@ pub fn get(conn: &Connection, id: &str) -> Result<Option<Report>, StoreError> {
 }
 
 /// The photo of a report, if it has one: content type and bytes.
-pub fn photo(conn: &Connection, id: &str) -> Result<Option<(String, Vec<u8>)>, StoreError> {
+pub(crate) fn photo(conn: &Connection, id: &str) -> Result<Option<(String, Vec<u8>)>, StoreError> {
     let found = conn
         .prepare_cached(
             "SELECT p.content_type, p.data FROM report_photos p JOIN reports r ON r.seq = p.report_seq WHERE r.id = ?1",
@@ -211,7 +211,7 @@ fn insert_zones_and_photo(conn: &Connection, seq: i64, new: &NewReport) -> Resul
 }
 
 /// Reports matching `filter`, newest first, at most `filter.limit`.
-pub fn list(conn: &Connection, filter: &ReportFilter) -> Result<Vec<Report>, StoreError> {
+pub(crate) fn list(conn: &Connection, filter: &ReportFilter) -> Result<Vec<Report>, StoreError> {
     let mut conditions = Conditions::default();
     if let Some([min_lon, min_lat, max_lon, max_lat]) = filter.bbox {
         conditions.bind("lon >= ?", min_lon);

@@ -11,7 +11,7 @@ use crate::model::StatsScope;
 
 /// Reports in one zone.
 #[derive(Debug, Clone, PartialEq)]
-pub struct ZoneCount {
+pub(crate) struct ZoneCount {
     pub zone_id: String,
     pub level: Option<String>,
     pub name: Option<String>,
@@ -32,7 +32,7 @@ fn condition_of(scope: &StatsScope) -> (String, Vec<Value>) {
 }
 
 /// (key, count) pairs of `column`.
-pub fn count_by(
+pub(crate) fn count_by(
     conn: &Connection,
     scope: &StatsScope,
     column: &str,
@@ -49,7 +49,7 @@ pub fn count_by(
 }
 
 /// The zones with most reports, at most `limit`.
-pub fn count_by_zone(
+pub(crate) fn count_by_zone(
     conn: &Connection,
     scope: &StatsScope,
     limit: usize,
@@ -75,7 +75,7 @@ pub fn count_by_zone(
 /// Seconds from arrival to `column` (acknowledged_at or closed_at), sorted, for reports that
 /// got that far, each with whether it got there by its target (`due`); resolution times count
 /// only resolved reports.
-pub fn durations(
+pub(crate) fn durations(
     conn: &Connection,
     scope: &StatsScope,
     column: &str,
@@ -100,7 +100,7 @@ pub fn durations(
 }
 
 /// Reports late at `now`.
-pub fn overdue(
+pub(crate) fn overdue(
     conn: &Connection,
     scope: &StatsScope,
     now: DateTime<Utc>,
@@ -118,7 +118,7 @@ pub fn overdue(
 
 /// Reports received per time bucket and category: (bucket start in ms, category, count).
 /// Buckets start at multiples of `bucket_ms` since the epoch (UTC).
-pub fn received_per_bucket(
+pub(crate) fn received_per_bucket(
     conn: &Connection,
     scope: &StatsScope,
     bucket_ms: i64,
@@ -137,7 +137,7 @@ pub fn received_per_bucket(
 
 /// Reports of the scope that reached `column` (acknowledged_at, or closed_at as resolved) per
 /// time bucket of that moment: (bucket start in ms, count).
-pub fn reached_per_bucket(
+pub(crate) fn reached_per_bucket(
     conn: &Connection,
     scope: &StatsScope,
     column: &str,

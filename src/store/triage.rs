@@ -11,7 +11,7 @@ use crate::model::{Followed, HistoryEntry, OverdueStep, RejectionReason, Reporte
 
 /// The status columns of a report after a change.
 #[derive(Debug, Clone)]
-pub struct StatusColumns<'a> {
+pub(crate) struct StatusColumns<'a> {
     pub status: ReportStatus,
     pub at: DateTime<Utc>,
     pub acknowledged_at: Option<DateTime<Utc>>,
@@ -22,7 +22,7 @@ pub struct StatusColumns<'a> {
 }
 
 /// Writes a change to the report row and bumps its version.
-pub fn update_status(
+pub(crate) fn update_status(
     conn: &Connection,
     report_seq: i64,
     columns: &StatusColumns<'_>,
@@ -46,7 +46,11 @@ pub fn update_status(
 }
 
 /// Bumps the version of a report whose history grew without a status change.
-pub fn touch(conn: &Connection, report_seq: i64, at: DateTime<Utc>) -> Result<(), StoreError> {
+pub(crate) fn touch(
+    conn: &Connection,
+    report_seq: i64,
+    at: DateTime<Utc>,
+) -> Result<(), StoreError> {
     conn.prepare_cached(
         "UPDATE reports SET version = version + 1, updated_at = ?2 WHERE seq = ?1",
     )?
@@ -55,7 +59,7 @@ pub fn touch(conn: &Connection, report_seq: i64, at: DateTime<Utc>) -> Result<()
 }
 
 /// Appends a history line and returns it with its sequence number.
-pub fn append_history(
+pub(crate) fn append_history(
     conn: &Connection,
     report_seq: i64,
     mut entry: HistoryEntry,
@@ -80,7 +84,7 @@ pub fn append_history(
 }
 
 /// A report's history, oldest first.
-pub fn history(conn: &Connection, report_seq: i64) -> Result<Vec<HistoryEntry>, StoreError> {
+pub(crate) fn history(conn: &Connection, report_seq: i64) -> Result<Vec<HistoryEntry>, StoreError> {
     let mut stmt = conn.prepare_cached(
         "SELECT seq, at, actor, kind, status, public_note, internal_note, detail
          FROM report_history WHERE report_seq = ?1 ORDER BY seq",
@@ -107,14 +111,14 @@ fn history_from_row(row: &Row<'_>) -> rusqlite::Result<HistoryEntry> {
 
 /// Where an update goes and whether the broker must confirm it (reports that came over MQTT).
 #[derive(Debug, Clone, Copy)]
-pub struct UpdateAddress<'a> {
+pub(crate) struct UpdateAddress<'a> {
     pub report_seq: i64,
     pub device_id: Option<&'a DeviceId>,
     pub via_broker: bool,
 }
 
 /// Stores an update for the reporter; `frame` is built from the cursor it gets here.
-pub fn insert_update(
+pub(crate) fn insert_update(
     conn: &Connection,
     address: UpdateAddress<'_>,
     at: DateTime<Utc>,
@@ -143,7 +147,7 @@ pub fn insert_update(
 }
 
 /// Updates on the followed reports after `cursor`, oldest first, at most `limit`.
-pub fn updates_since(
+pub(crate) fn updates_since(
     conn: &Connection,
     followed: &Followed,
     cursor: i64,
@@ -161,7 +165,10 @@ pub fn updates_since(
 }
 
 /// Every update of one report, oldest first.
-pub fn updates_of(conn: &Connection, report_seq: i64) -> Result<Vec<ReporterUpdate>, StoreError> {
+pub(crate) fn updates_of(
+    conn: &Connection,
+    report_seq: i64,
+) -> Result<Vec<ReporterUpdate>, StoreError> {
     let mut stmt = conn.prepare_cached(
         "SELECT seq, report_seq, device_id, frame FROM report_updates WHERE report_seq = ?1 ORDER BY seq",
     )?;
@@ -170,7 +177,7 @@ pub fn updates_of(conn: &Connection, report_seq: i64) -> Result<Vec<ReporterUpda
 }
 
 /// Updates to MQTT reporters the broker has not echoed yet, oldest first.
-pub fn unconfirmed_mqtt_updates(
+pub(crate) fn unconfirmed_mqtt_updates(
     conn: &Connection,
     limit: usize,
 ) -> Result<Vec<ReporterUpdate>, StoreError> {
@@ -183,7 +190,7 @@ pub fn unconfirmed_mqtt_updates(
 }
 
 /// Records that the broker holds update `seq` for its device.
-pub fn confirm_update(conn: &Connection, seq: i64) -> Result<bool, StoreError> {
+pub(crate) fn confirm_update(conn: &Connection, seq: i64) -> Result<bool, StoreError> {
     let changed = conn
         .prepare_cached("UPDATE report_updates SET confirmed = 1 WHERE seq = ?1 AND confirmed = 0")?
         .execute([seq])?;
@@ -201,7 +208,7 @@ fn update_from_row(row: &Row<'_>) -> rusqlite::Result<ReporterUpdate> {
 }
 
 /// Reports that became late by `now` and were not flagged yet, with the steps that are late.
-pub fn newly_overdue(
+pub(crate) fn newly_overdue(
     conn: &Connection,
     now: DateTime<Utc>,
     limit: usize,
@@ -249,7 +256,7 @@ fn late_steps(report: &Report, now: DateTime<Utc>) -> Vec<OverdueStep> {
 }
 
 /// Records that the alerts for `bits` were raised.
-pub fn mark_overdue_raised(
+pub(crate) fn mark_overdue_raised(
     conn: &Connection,
     report_seq: i64,
     bits: i64,
@@ -260,7 +267,7 @@ pub fn mark_overdue_raised(
 }
 
 /// The earliest due time not yet flagged, if any.
-pub fn next_due(conn: &Connection) -> Result<Option<DateTime<Utc>>, StoreError> {
+pub(crate) fn next_due(conn: &Connection) -> Result<Option<DateTime<Utc>>, StoreError> {
     let next: Option<i64> = conn
         .prepare_cached(concat!(
             "SELECT min(due) FROM (
@@ -278,7 +285,7 @@ pub fn next_due(conn: &Connection) -> Result<Option<DateTime<Utc>>, StoreError> 
 
 /// Deletes contact details and photos of reports received before `cutoff`, at most `limit`
 /// reports; returns how many were purged. Each gets a history line; the caller audits the run.
-pub fn purge_personal_data(
+pub(crate) fn purge_personal_data(
     conn: &Connection,
     cutoff: DateTime<Utc>,
     now: DateTime<Utc>,

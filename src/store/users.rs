@@ -6,7 +6,7 @@ use super::StoreError;
 
 /// An account as stored.
 #[derive(Debug, Clone)]
-pub struct UserRow {
+pub(crate) struct UserRow {
     pub id: i64,
     pub name: String,
     pub role: String,
@@ -31,7 +31,7 @@ fn user_from_row(row: &Row<'_>) -> rusqlite::Result<UserRow> {
 }
 
 /// Inserts an account; `None` if the name is taken.
-pub fn insert(
+pub(crate) fn insert(
     conn: &Connection,
     name: &str,
     role: &str,
@@ -46,7 +46,7 @@ pub fn insert(
     Ok((inserted == 1).then(|| conn.last_insert_rowid()))
 }
 
-pub fn find(conn: &Connection, name: &str) -> Result<Option<UserRow>, StoreError> {
+pub(crate) fn find(conn: &Connection, name: &str) -> Result<Option<UserRow>, StoreError> {
     let sql = format!("SELECT {COLUMNS} FROM users WHERE name = ?1");
     Ok(conn
         .prepare_cached(&sql)?
@@ -54,7 +54,7 @@ pub fn find(conn: &Connection, name: &str) -> Result<Option<UserRow>, StoreError
         .optional()?)
 }
 
-pub fn list(conn: &Connection) -> Result<Vec<UserRow>, StoreError> {
+pub(crate) fn list(conn: &Connection) -> Result<Vec<UserRow>, StoreError> {
     let sql = format!("SELECT {COLUMNS} FROM users ORDER BY name");
     let mut stmt = conn.prepare(&sql)?;
     let rows = stmt.query_map([], user_from_row)?;
@@ -62,7 +62,7 @@ pub fn list(conn: &Connection) -> Result<Vec<UserRow>, StoreError> {
 }
 
 /// Applies whichever of role, password hash and disabled flag are given.
-pub fn update(
+pub(crate) fn update(
     conn: &Connection,
     id: i64,
     role: Option<&str>,
@@ -79,7 +79,7 @@ pub fn update(
     Ok(())
 }
 
-pub fn count_admins(conn: &Connection) -> Result<i64, StoreError> {
+pub(crate) fn count_admins(conn: &Connection) -> Result<i64, StoreError> {
     Ok(conn.query_row(
         "SELECT count(*) FROM users WHERE role = 'admin' AND disabled = 0",
         [],
@@ -87,7 +87,7 @@ pub fn count_admins(conn: &Connection) -> Result<i64, StoreError> {
     )?)
 }
 
-pub fn insert_session(
+pub(crate) fn insert_session(
     conn: &Connection,
     token_hash: &[u8],
     user_id: i64,
@@ -102,7 +102,7 @@ pub fn insert_session(
 }
 
 /// The live, enabled account a token belongs to: (id, name, role).
-pub fn session_user(
+pub(crate) fn session_user(
     conn: &Connection,
     token_hash: &[u8],
     now: i64,
@@ -119,17 +119,17 @@ pub fn session_user(
     Ok(found)
 }
 
-pub fn delete_session(conn: &Connection, token_hash: &[u8]) -> Result<(), StoreError> {
+pub(crate) fn delete_session(conn: &Connection, token_hash: &[u8]) -> Result<(), StoreError> {
     conn.execute("DELETE FROM sessions WHERE token_hash = ?1", [token_hash])?;
     Ok(())
 }
 
 /// Ends every session of an account (after a password change or when it is disabled).
-pub fn delete_sessions_of(conn: &Connection, user_id: i64) -> Result<(), StoreError> {
+pub(crate) fn delete_sessions_of(conn: &Connection, user_id: i64) -> Result<(), StoreError> {
     conn.execute("DELETE FROM sessions WHERE user_id = ?1", [user_id])?;
     Ok(())
 }
 
-pub fn delete_expired_sessions(conn: &Connection, now: i64) -> Result<usize, StoreError> {
+pub(crate) fn delete_expired_sessions(conn: &Connection, now: i64) -> Result<usize, StoreError> {
     Ok(conn.execute("DELETE FROM sessions WHERE expires_at <= ?1", [now])?)
 }

@@ -6,7 +6,7 @@ use super::StoreError;
 use crate::zones::{ImportError, Zone, ZoneRecord};
 
 /// Replaces every zone of `level` with `records`. Run it inside one transaction.
-pub fn replace_level(
+pub(crate) fn replace_level(
     conn: &Connection,
     level: &str,
     records: &[ZoneRecord],
@@ -55,24 +55,24 @@ pub fn replace_level(
 }
 
 /// Deletes every zone of `level`; returns how many there were.
-pub fn remove_level(conn: &Connection, level: &str) -> Result<usize, StoreError> {
+pub(crate) fn remove_level(conn: &Connection, level: &str) -> Result<usize, StoreError> {
     Ok(conn.execute("DELETE FROM zones WHERE level = ?1", [level])?)
 }
 
 /// Zone counts per level, for `vedetta zones list`.
-pub fn levels(conn: &Connection) -> Result<Vec<(String, i64)>, StoreError> {
+pub(crate) fn levels(conn: &Connection) -> Result<Vec<(String, i64)>, StoreError> {
     let mut stmt =
         conn.prepare("SELECT level, count(*) FROM zones GROUP BY level ORDER BY level")?;
     let rows = stmt.query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?;
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
-pub fn count(conn: &Connection) -> Result<i64, StoreError> {
+pub(crate) fn count(conn: &Connection) -> Result<i64, StoreError> {
     Ok(conn.query_row("SELECT count(*) FROM zones", [], |row| row.get(0))?)
 }
 
 /// Every stored zone with its parsed geometry.
-pub fn load_all(conn: &Connection) -> Result<Vec<Zone>, StoreError> {
+pub(crate) fn load_all(conn: &Connection) -> Result<Vec<Zone>, StoreError> {
     let mut stmt = conn.prepare("SELECT id, level, name, parent_id, geometry FROM zones")?;
     let rows = stmt.query_map([], |row| {
         Ok((

@@ -24,7 +24,7 @@ use crate::store::{StoreError, WriteCtx, audit};
 /// Metres per degree of latitude, for the search box around a point.
 const METRES_PER_DEGREE: f64 = 111_320.0;
 /// An incident holds at most this many reports when it is shown or acted on.
-pub const MAX_REPORTS: usize = 1000;
+pub(crate) const MAX_REPORTS: usize = 1000;
 /// Most incidents merged or reports split in one request.
 const MAX_IDS: usize = 100;
 
@@ -36,7 +36,7 @@ pub struct Grouping {
 }
 
 /// The nearest open incident a new report fits, or a new (empty) one of its own.
-pub fn choose(
+pub(crate) fn choose(
     conn: &rusqlite::Connection,
     report: &NewReport,
     grouping: &Grouping,
@@ -61,7 +61,7 @@ pub fn choose(
 }
 
 /// Counts a stored report into the incident chosen for it, and tells staff.
-pub fn joined(ctx: &mut WriteCtx<'_>, report: &Report) -> Result<(), StoreError> {
+pub(crate) fn joined(ctx: &mut WriteCtx<'_>, report: &Report) -> Result<(), StoreError> {
     let Some(id) = report.triage.incident_id.as_deref() else {
         return Ok(());
     };
@@ -71,7 +71,7 @@ pub fn joined(ctx: &mut WriteCtx<'_>, report: &Report) -> Result<(), StoreError>
 }
 
 /// Counts a report that was opened or closed in or out of its incident's open reports.
-pub fn report_moved(
+pub(crate) fn report_moved(
     ctx: &mut WriteCtx<'_>,
     id: &str,
     was_closed: bool,
@@ -114,7 +114,11 @@ fn nearest_open(
 
 /// Recomputes an incident's counts, centre and status from its reports, after reports moved
 /// between incidents, and tells staff if anything changed.
-pub fn refresh(ctx: &mut WriteCtx<'_>, id: &str, at: DateTime<Utc>) -> Result<(), StoreError> {
+pub(crate) fn refresh(
+    ctx: &mut WriteCtx<'_>,
+    id: &str,
+    at: DateTime<Utc>,
+) -> Result<(), StoreError> {
     if let Some(incident) = incident_rows::refresh(ctx.conn(), id, at)? {
         ctx.emit(Event::Incident(Arc::new(incident)));
     }
@@ -306,7 +310,7 @@ fn emit_current(ctx: &mut WriteCtx<'_>, id: &str) -> Result<(), Problem> {
     Ok(())
 }
 
-pub fn reports_of(conn: &rusqlite::Connection, id: &str) -> Result<Vec<Report>, StoreError> {
+pub(crate) fn reports_of(conn: &rusqlite::Connection, id: &str) -> Result<Vec<Report>, StoreError> {
     let filter = ReportFilter {
         incident: Some(id.to_owned()),
         limit: MAX_REPORTS,

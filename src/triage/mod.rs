@@ -9,7 +9,7 @@ mod escalate;
 mod export;
 pub mod field;
 pub mod follow;
-pub mod incidents;
+pub(crate) mod incidents;
 use crate::model::triage as model;
 mod overdue;
 mod presence;

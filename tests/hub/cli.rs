@@ -221,7 +221,7 @@ async fn sigterm_drains_and_exits_zero_and_logs_carry_no_contact_details() {
             "the log leaks {personal:?}:\n{log}"
         );
     }
-    let db = rusqlite::Connection::open(dir.path().join(vedetta::store::DATABASE_FILE)).unwrap();
+    let db = rusqlite::Connection::open(dir.path().join(vedetta::DATABASE_FILE)).unwrap();
     let stored: i64 = db
         .query_row("SELECT count(*) FROM reports", [], |row| row.get(0))
         .unwrap();

@@ -193,7 +193,7 @@ type Stored = HashMap<(String, String, String), Vec<String>>;
 
 /// Reads the database file directly, read-only, as an auditor would.
 fn stored(data_dir: &Path) -> Stored {
-    let db = data_dir.join(vedetta::store::DATABASE_FILE);
+    let db = data_dir.join(vedetta::DATABASE_FILE);
     let flags = rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY;
     let conn = rusqlite::Connection::open_with_flags(&db, flags).expect("open the database");
     let mut query = conn

@@ -159,7 +159,7 @@ async fn a_retried_report_gets_a_fresh_token_and_either_token_opens_its_updates(
         let path = app
             .data_dir
             .path()
-            .join(format!("{}{file}", vedetta::store::DATABASE_FILE));
+            .join(format!("{}{file}", vedetta::DATABASE_FILE));
         let bytes = std::fs::read(path).unwrap_or_default();
         assert!(
             !bytes.windows(secret.len()).any(|w| w == secret.as_bytes()),

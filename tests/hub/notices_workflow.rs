@@ -507,8 +507,7 @@ async fn every_action_is_in_the_append_only_audit_log_for_admins() {
             "{expected:?} in {actions:?}"
         );
     }
-    let db = rusqlite::Connection::open(app.data_dir.path().join(vedetta::store::DATABASE_FILE))
-        .unwrap();
+    let db = rusqlite::Connection::open(app.data_dir.path().join(vedetta::DATABASE_FILE)).unwrap();
     let tampering = db.execute("UPDATE audit SET actor = 'nobody'", []);
     let erasing = db.execute("DELETE FROM audit", []);
     assert!(tampering.unwrap_err().to_string().contains("append-only"));

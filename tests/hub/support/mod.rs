@@ -210,7 +210,7 @@ impl TestApp {
 
     /// Reads the database file directly, as an auditor would.
     pub fn count_rows(&self, sql: &str) -> i64 {
-        let db = self.data_dir.path().join(vedetta::store::DATABASE_FILE);
+        let db = self.data_dir.path().join(vedetta::DATABASE_FILE);
         let conn =
             rusqlite::Connection::open_with_flags(&db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
                 .expect("open the database read-only");
