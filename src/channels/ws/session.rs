@@ -134,8 +134,10 @@ impl Session {
         }
     }
 
-    /// Answers frames, relays what it hears and pings, until the session ends.
-    async fn serve(mut self) {
+    /// Answers frames, relays what it hears and pings, until the session ends. Borrowed, not
+    /// moved: a moved session would be laid out twice in the task's future, on every idle
+    /// connection.
+    async fn serve(&mut self) {
         let mut pings = ping_every(&self.services.config.ws).map(|every| {
             let mut interval = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
             interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -143,7 +145,7 @@ impl Session {
         });
         let shutdown = self.services.shutdown.clone();
         let mut shutting_down = std::pin::pin!(shutdown.cancelled());
-        let session = &mut self;
+        let session = self;
         loop {
             let wake = tokio::select! {
                 biased;
