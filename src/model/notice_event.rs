@@ -32,8 +32,6 @@ pub struct NoticeEvent {
     /// The cursor: strictly increasing, stored, what a reconnecting client resumes after.
     pub seq: i64,
     pub kind: NoticeEventKind,
-    pub notice_id: String,
-    pub thread_id: String,
     /// The notice as committed, for a channel that builds an envelope of its own (an e-mail, a
     /// chat message) rather than sending the frame.
     pub notice: Arc<Notice>,

@@ -224,8 +224,6 @@ fn publish(
     ctx.emit(Event::Notice(Arc::new(NoticeEvent {
         seq,
         kind: NoticeEventKind::Published(notice.msg_type),
-        notice_id: notice.id.clone(),
-        thread_id: notice.thread_id.clone(),
         notice: Arc::new(notice.clone()),
         frame: frame.into(),
         zones: ids,
@@ -260,8 +258,6 @@ fn announce_expiry(
     ctx.emit(Event::Notice(Arc::new(NoticeEvent {
         seq,
         kind: NoticeEventKind::Expired,
-        notice_id: notice.id.clone(),
-        thread_id: notice.thread_id.clone(),
         notice: Arc::new(notice.clone()),
         frame: frame.into(),
         zones: ids,

@@ -6,13 +6,13 @@ use std::sync::Arc;
 
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 
-use super::categories::CategoryCatalog;
 use super::device_budget::DeviceBudget;
 use super::model::{DeviceId, Receipt, Report, Source};
 use super::submission::{RawSubmission, Submission, SubmissionLimits};
 use crate::addr::limit_key;
 use crate::bus::Event;
 use crate::clock::SharedClock;
+use crate::config::CategoryCatalog;
 use crate::metrics::Metrics;
 use crate::problem::{ErrorCode, Problem};
 use crate::store::follow_tokens as follow_rows;

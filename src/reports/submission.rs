@@ -4,8 +4,8 @@ use base64::Engine;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
-use super::categories::CategoryCatalog;
 use super::model::{ClientRef, Contact, DeviceId, Photo};
+use crate::config::CategoryCatalog;
 use crate::problem::{ErrorCode, Problem};
 use crate::zones::Location;
 
@@ -203,7 +203,7 @@ pub(crate) fn parse_email(email: Option<String>, field: &str) -> Result<Option<S
     Ok(Some(email))
 }
 
-pub use crate::model::bounded_text as bounded;
+use crate::model::bounded_text as bounded;
 
 fn parse_photo(raw: RawPhoto, max_bytes: usize) -> Result<Photo, Problem> {
     let content_type = photo_type(&raw.content_type)?;

@@ -31,25 +31,27 @@ impl NoticeSync {
         match event.kind {
             NoticeEventKind::Published(MsgType::Cancel) => {
                 for zone in event.zones.iter().chain(&event.previous_zones) {
-                    self.send(zone, &event.thread_id, false, &event.frame).await;
-                    self.clear(zone, &event.thread_id).await;
+                    self.send(zone, &event.notice.thread_id, false, &event.frame)
+                        .await;
+                    self.clear(zone, &event.notice.thread_id).await;
                 }
             }
             NoticeEventKind::Published(_) => {
                 for zone in &event.zones {
-                    self.send(zone, &event.thread_id, true, &event.frame).await;
+                    self.send(zone, &event.notice.thread_id, true, &event.frame)
+                        .await;
                 }
                 for zone in event
                     .previous_zones
                     .iter()
                     .filter(|zone| !now.contains(zone))
                 {
-                    self.clear(zone, &event.thread_id).await;
+                    self.clear(zone, &event.notice.thread_id).await;
                 }
             }
             NoticeEventKind::Expired => {
                 for zone in &event.zones {
-                    self.clear(zone, &event.thread_id).await;
+                    self.clear(zone, &event.notice.thread_id).await;
                 }
             }
         }
