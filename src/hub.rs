@@ -27,6 +27,10 @@ pub struct Hub {
     pub intake: Intake,
     pub accounts: Accounts,
     pub notices: Notices,
+    /// Deliveries beyond the live connections: webhooks, Web Push, e-mail.
+    pub outbox: crate::outbox::Outbox,
+    /// The office's Web Push (VAPID) key, when push is on.
+    pub push_key: Option<Arc<crate::channels::webpush::VapidKey>>,
     /// Report handling after intake: statuses, incidents, teams, feedback.
     pub triage: Triage,
     /// WebSocket sessions subscribed to notices, served by one fan-out task.

@@ -35,6 +35,8 @@
 //! - [`schemas`]: the JSON Schemas of the wire, embedded, and the OpenAPI document.
 //! - [`cap`]: the CAP 1.2 vocabularies (status, message type, category, urgency, severity,
 //!   certainty), spelled as CAP spells them.
+//! - [`outbox`]: the durable outbox: deliveries written with their events, per-channel
+//!   workers, retries, supersession, subscriptions (webhooks, Web Push, e-mail).
 //! - [`notices`]: drafting, four-eyes approval, signing, CAP import and export, expiry.
 //! - [`auth`]: accounts, sessions, the roles table (who may do and see what), the audit log.
 //! - [`triage`]: statuses, reporter feedback, incidents, targets, field teams, presence,
@@ -67,6 +69,7 @@ pub mod metrics;
 pub mod model;
 pub mod net;
 pub mod notices;
+pub mod outbox;
 pub mod problem;
 pub mod reports;
 pub mod schemas;

@@ -63,6 +63,10 @@ pub struct Metrics {
     pub connections_refused: Family<Labels<1>, Counter>,
     /// The MQTT link, refreshed when metrics are read.
     pub mqtt: MqttMetrics,
+    /// Outbox deliveries waiting, by `channel`; refreshed when metrics are read.
+    pub outbox_waiting: Family<Labels<1>, Gauge>,
+    /// Age in seconds of the oldest waiting delivery, by `channel`.
+    pub outbox_oldest_seconds: Family<Labels<1>, Gauge<f64, std::sync::atomic::AtomicU64>>,
 }
 
 /// MQTT numbers, copied from the link's own state at each scrape.
@@ -93,6 +97,8 @@ impl Metrics {
             connections: Gauge::default(),
             connections_refused: Family::default(),
             mqtt: MqttMetrics::default(),
+            outbox_waiting: Family::default(),
+            outbox_oldest_seconds: Family::default(),
             registry: Registry::with_prefix("vedetta"),
         };
         let mut registry = std::mem::take(&mut metrics.registry);
@@ -114,6 +120,16 @@ impl Metrics {
             self.rate_limited.clone(),
         );
         r.register("logins", "Login attempts by outcome", self.logins.clone());
+        r.register(
+            "outbox_waiting",
+            "Outbox deliveries queued or retrying, by channel",
+            self.outbox_waiting.clone(),
+        );
+        r.register(
+            "outbox_oldest_waiting_seconds",
+            "Age of the oldest outbox delivery still waiting, by channel",
+            self.outbox_oldest_seconds.clone(),
+        );
         r.register(
             "notices_published",
             "Notices published by msg_type",

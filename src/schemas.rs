@@ -58,6 +58,9 @@ pub const SCHEMAS: &[(&str, &str)] = schemas![
     "open-data",
     "ui-config",
     "places",
+    "push-payload",
+    "subscriptions",
+    "webhooks",
 ];
 
 /// `schemas/openapi.json` with every schema inlined under `components/schemas/<name>`.

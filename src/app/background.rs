@@ -54,9 +54,10 @@ async fn count_published(hub: Hub) {
 /// Housekeeping every minute, notice expiry on time, delivery counts saved.
 pub(super) fn spawn_background_work(hub: &Hub) {
     hub.tasks.spawn(count_published(hub.clone()));
-    let (intake, accounts, shutdown) = (
+    let (intake, accounts, outbox, shutdown) = (
         hub.intake.clone(),
         hub.accounts.clone(),
+        hub.outbox.clone(),
         hub.shutdown.clone(),
     );
     hub.tasks.spawn(async move {
@@ -64,6 +65,9 @@ pub(super) fn spawn_background_work(hub: &Hub) {
             intake.limiter().prune();
             if let Err(problem) = accounts.prune().await {
                 tracing::warn!(message = %problem.message, "could not remove expired sessions");
+            }
+            if let Err(problem) = outbox.prune_unconfirmed().await {
+                tracing::warn!(message = %problem.message, "could not remove unconfirmed subscriptions");
             }
         })
         .await;

@@ -1,6 +1,7 @@
 //! Building the hub from its configuration, serving it, and shutting it down in order.
 
 mod background;
+mod couriers;
 mod services;
 
 use std::net::SocketAddr;
@@ -56,6 +57,7 @@ pub async fn start_with_clock(config: Config, clock: SharedClock) -> anyhow::Res
     let http_addr = listener.local_addr()?;
     let (hub, store) = build_hub(config, clock, http_addr).await?;
     spawn_background_work(&hub);
+    couriers::spawn_outbox_workers(&hub)?;
     let metrics_addr = serve_metrics(&hub).await?;
     tracing::info!(%http_addr, "listening on http://{http_addr}");
     Ok(RunningApp {
@@ -99,12 +101,17 @@ async fn build_hub(
         accounts_settings,
         metrics.clone(),
     );
-    let public_url = config.public_url.clone();
+    let public_url = config
+        .public_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{http_addr}"));
     let basemap = services::basemap(&config)?;
+    let outbox = services::outbox(&config, &store, &zones, &clock, &public_url)?;
+    let push_key = services::vapid_key(&config)?;
     let hub = Hub {
-        public_url: public_url
-            .unwrap_or_else(|| format!("http://{http_addr}"))
-            .into(),
+        public_url: public_url.into(),
+        outbox,
+        push_key,
         config,
         zone_tiles: crate::tiles::ZoneTileService::new(zones.clone()),
         zones,

@@ -2,12 +2,16 @@
 
 use std::sync::Arc;
 
+use std::time::Duration;
+
 use anyhow::Context;
 
+use crate::channels::webpush::VapidKey;
 use crate::clock::SharedClock;
 use crate::config::Config;
 use crate::metrics::Metrics;
 use crate::notices::{NoticeSettings, Notices, Signer};
+use crate::outbox::{AddressPolicy, LinkKey, Outbox, OutboxSettings};
 use crate::reports::{CategoryCatalog, DeviceBudget, IntakeLimiter, IntakeRules, SubmissionLimits};
 use crate::store::{self, Store};
 use crate::triage::{Grouping, Targets, TriageSettings};
@@ -121,4 +125,41 @@ pub(super) fn basemap(config: &Config) -> anyhow::Result<Option<crate::tiles::Ba
         .as_deref()
         .map(crate::tiles::Basemap::open)
         .transpose()?)
+}
+
+/// The outbox, with its settings read from the configuration.
+pub(super) fn outbox(
+    config: &Config,
+    store: &Store,
+    zones: &ZoneDirectory,
+    clock: &SharedClock,
+    public_url: &str,
+) -> anyhow::Result<Outbox> {
+    let outbox = &config.outbox;
+    let addresses = AddressPolicy::parse(&outbox.allow_private_networks)
+        .map_err(|err| anyhow::anyhow!("outbox.allow_private_networks: {err}"))?;
+    let settings = OutboxSettings {
+        public_url: public_url.to_owned(),
+        office_name: config.cap_sender_name(),
+        default_language: config.default_language.clone(),
+        retry_horizon: Duration::from_secs(u64::from(outbox.retry_horizon_hours) * 3600),
+        confirm_within: Duration::from_secs(u64::from(outbox.confirm_within_hours) * 3600),
+        addresses,
+    };
+    let links = LinkKey::load_or_create(&config.data_dir)?;
+    Ok(Outbox::new(
+        store.clone(),
+        zones.clone(),
+        clock.clone(),
+        settings,
+        links,
+    ))
+}
+
+/// The office's Web Push key, when push is on.
+pub(super) fn vapid_key(config: &Config) -> anyhow::Result<Option<Arc<VapidKey>>> {
+    if !config.outbox.push.enabled {
+        return Ok(None);
+    }
+    Ok(Some(Arc::new(VapidKey::load_or_create(&config.data_dir)?)))
 }

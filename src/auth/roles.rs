@@ -33,6 +33,10 @@ pub enum Action {
     ReadAudit,
     /// The hub's own counters at `/metrics`: no personal data, any staff role.
     ReadMetrics,
+    /// Putting failed deliveries of a notice back in the outbox.
+    RetryDeliveries,
+    /// Registering, switching and removing webhooks.
+    ManageWebhooks,
 }
 
 impl Role {
@@ -55,11 +59,11 @@ impl Role {
         match action {
             Action::Read => self != Role::Admin,
             Action::ReadMetrics => true,
-            Action::Triage | Action::ReadReporters | Action::Draft => {
+            Action::Triage | Action::ReadReporters | Action::Draft | Action::RetryDeliveries => {
                 matches!(self, Role::Operator | Role::Approver)
             }
             Action::Approve => self == Role::Approver,
-            Action::ManageUsers | Action::ReadAudit => self == Role::Admin,
+            Action::ManageUsers | Action::ReadAudit | Action::ManageWebhooks => self == Role::Admin,
         }
     }
 }
@@ -81,6 +85,10 @@ impl Action {
             Action::Approve => "approving or rejecting notices needs the approver role",
             Action::ManageUsers => "managing accounts needs the admin role",
             Action::ReadAudit => "reading the audit log needs the admin role",
+            Action::RetryDeliveries => {
+                "retrying failed deliveries needs the operator or approver role"
+            }
+            Action::ManageWebhooks => "managing webhooks needs the admin role",
         }
     }
 }
@@ -144,6 +152,8 @@ mod tests {
                 Action::ManageUsers,
                 Action::ReadAudit,
                 Action::ReadMetrics,
+                Action::RetryDeliveries,
+                Action::ManageWebhooks,
             ]
             .into_iter()
             .filter(|action| role.may(*action))
@@ -158,7 +168,8 @@ mod tests {
                 Action::Triage,
                 Action::ReadReporters,
                 Action::Draft,
-                Action::ReadMetrics
+                Action::ReadMetrics,
+                Action::RetryDeliveries
             ]
         );
         assert_eq!(
@@ -169,12 +180,18 @@ mod tests {
                 Action::ReadReporters,
                 Action::Draft,
                 Action::Approve,
-                Action::ReadMetrics
+                Action::ReadMetrics,
+                Action::RetryDeliveries
             ]
         );
         assert_eq!(
             allowed(Role::Admin),
-            [Action::ManageUsers, Action::ReadAudit, Action::ReadMetrics]
+            [
+                Action::ManageUsers,
+                Action::ReadAudit,
+                Action::ReadMetrics,
+                Action::ManageWebhooks
+            ]
         );
     }
 }

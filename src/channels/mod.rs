@@ -1,8 +1,13 @@
-//! The edges where reports come in and answers go out: WebSocket sessions and MQTT, and the
-//! seam (`outbound`) every channel that sends notices plugs into.
+//! The edges where reports come in and answers go out: WebSocket sessions and MQTT, the seam
+//! (`outbound`) every live channel that sends notices plugs into, and the outbox's couriers
+//! (webhooks, Web Push, e-mail) over their shared HTTP client.
 
+pub mod email;
 pub mod feeds;
 pub mod frames;
+pub mod http_client;
 pub mod mqtt;
 pub mod outbound;
+pub mod webhook;
+pub mod webpush;
 pub mod ws;

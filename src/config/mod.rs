@@ -2,6 +2,7 @@
 
 mod categories;
 mod load;
+mod outbox;
 mod triage;
 mod ui;
 mod validate;
@@ -13,6 +14,7 @@ use serde::{Deserialize, Serialize};
 
 pub use categories::{Category, CategoryCatalog, LocalizedText, default_categories};
 pub use load::{ConfigError, Overrides, load};
+pub use outbox::{EmailConfig, OutboxConfig, PushConfig, SmtpSecurity, WebhooksConfig};
 pub use triage::{
     IncidentsConfig, OpenDataConfig, RetentionConfig, Target, TriageConfig, parse_within,
 };
@@ -48,6 +50,7 @@ pub struct Config {
     pub metrics: MetricsConfig,
     pub retention: RetentionConfig,
     pub ui: UiConfig,
+    pub outbox: OutboxConfig,
     /// Report categories, in display order.
     pub categories: Vec<Category>,
 }
@@ -260,6 +263,7 @@ impl Default for Config {
             metrics: MetricsConfig::default(),
             retention: RetentionConfig::default(),
             ui: UiConfig::default(),
+            outbox: OutboxConfig::default(),
             categories: default_categories(),
         }
     }

@@ -18,7 +18,7 @@ const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset
 /// `GET /metrics` on the main listener: any staff role.
 pub(super) async fn for_staff(State(hub): State<Hub>, staff: Staff) -> Result<Response, ApiError> {
     staff.require(Action::ReadMetrics)?;
-    Ok(exposition(&hub))
+    Ok(exposition(&hub).await)
 }
 
 /// The routes of the metrics-only listener: `GET /metrics`, without a login.
@@ -26,13 +26,31 @@ pub fn listener_router(hub: Hub) -> Router {
     Router::new()
         .route(
             "/metrics",
-            get(|State(hub): State<Hub>| async move { exposition(&hub) }),
+            get(|State(hub): State<Hub>| async move { exposition(&hub).await }),
         )
         .fallback(super::error::not_found)
         .with_state(hub)
 }
 
-fn exposition(hub: &Hub) -> Response {
+async fn exposition(hub: &Hub) -> Response {
+    match hub.outbox.gauges().await {
+        Ok(gauges) => {
+            for gauge in gauges {
+                let labels = [("channel", gauge.channel.as_str())];
+                hub.metrics
+                    .outbox_waiting
+                    .get_or_create(&labels)
+                    .set(gauge.waiting as i64);
+                hub.metrics
+                    .outbox_oldest_seconds
+                    .get_or_create(&labels)
+                    .set(gauge.oldest_age_secs);
+            }
+        }
+        Err(problem) => {
+            tracing::warn!(message = %problem.message, "cannot read the outbox's depth");
+        }
+    }
     let intake = hub.mqtt.intake.snapshot();
     let state = *hub.mqtt.state.borrow();
     hub.metrics.mqtt.refresh(

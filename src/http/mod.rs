@@ -20,9 +20,11 @@ mod reports;
 mod revalidate;
 mod server;
 mod stats;
+mod subscriptions;
 mod tiles;
 mod triage;
 mod users;
+mod webhooks;
 mod ws;
 mod zones;
 
@@ -145,6 +147,14 @@ fn account_routes() -> Router<Hub> {
         .route("/api/v1/users", get(users::list).post(users::create))
         .route("/api/v1/users/{name}", patch(users::update))
         .route("/api/v1/audit", get(audit::list))
+        .route(
+            "/api/v1/webhooks",
+            get(webhooks::list).post(webhooks::create),
+        )
+        .route(
+            "/api/v1/webhooks/{id}",
+            patch(webhooks::update).delete(webhooks::remove),
+        )
 }
 
 /// Notices: drafting, four eyes, updates and cancellations, CAP import.
@@ -161,6 +171,10 @@ fn notice_routes(hub: &Hub) -> Router<Hub> {
         .route("/api/v1/notices/{id}/reject", post(notices::reject))
         .route("/api/v1/notices/{id}/update", post(notices::start_update))
         .route("/api/v1/notices/{id}/cancel", post(notices::start_cancel))
+        .route(
+            "/api/v1/notices/{id}/deliveries/retry",
+            post(notices::retry_deliveries),
+        )
 }
 
 /// What the hub publishes and describes: CAP, feeds, zones, categories, the API, the WebSocket.
@@ -177,6 +191,23 @@ fn published_routes() -> Router<Hub> {
         .route("/api/v1/categories", get(meta::categories))
         .route("/api/v1/openapi.json", get(meta::openapi))
         .route("/ws", get(ws::upgrade))
+        .route("/api/v1/push/key", get(subscriptions::push_key))
+        .route(
+            "/api/v1/subscriptions/push",
+            post(subscriptions::subscribe_push),
+        )
+        .route(
+            "/api/v1/subscriptions/push/remove",
+            post(subscriptions::unsubscribe_push),
+        )
+        .route(
+            "/api/v1/subscriptions/email",
+            post(subscriptions::subscribe_email),
+        )
+        .route(
+            "/subscriptions/{id}/{action}",
+            get(subscriptions::link_page).post(subscriptions::link_action),
+        )
 }
 
 /// CAP import takes smaller bodies than the rest; it says so before reading one.

@@ -48,8 +48,11 @@ pub(super) struct Rejection {
 pub(super) type Created = (StatusCode, Json<Value>);
 
 /// The notice as JSON, with what it reached and (for an update or cancel) what it changes.
-async fn detailed(hub: &Hub, notice: &Notice) -> Result<Value, ApiError> {
+async fn detailed(hub: &Hub, staff: &Staff, notice: &Notice) -> Result<Value, ApiError> {
     let mut view = NoticeView::of(notice, &hub.public_url);
+    if notice.state != NoticeState::Draft && notice.state != NoticeState::Rejected {
+        view.outbox = Some(hub.outbox.status_of_notice(staff, &notice.id).await?);
+    }
     let (original, reach) = hub.notices.original_and_reach(notice).await?;
     view.deliveries = Some(reach.into());
     view.changes = original.map(|original| changes_between(&original.content, &notice.content));
@@ -131,7 +134,7 @@ pub(super) async fn show(
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
     let notice = hub.notices.read(&staff, &id).await?;
-    Ok(Json(detailed(&hub, &notice).await?))
+    Ok(Json(detailed(&hub, &staff, &notice).await?))
 }
 
 pub(super) async fn edit(
@@ -144,7 +147,7 @@ pub(super) async fn edit(
         .notices
         .edit(&staff, &id, edit.version, edit.content)
         .await?;
-    Ok(Json(detailed(&hub, &notice).await?))
+    Ok(Json(detailed(&hub, &staff, &notice).await?))
 }
 
 pub(super) async fn approve(
@@ -163,7 +166,7 @@ pub(super) async fn approve(
             approval.confirm_wide_area,
         )
         .await?;
-    Ok(Json(detailed(&hub, &notice).await?))
+    Ok(Json(detailed(&hub, &staff, &notice).await?))
 }
 
 pub(super) async fn reject(
@@ -176,7 +179,7 @@ pub(super) async fn reject(
         .notices
         .reject(&staff, &id, rejection.version, &rejection.reason)
         .await?;
-    Ok(Json(detailed(&hub, &notice).await?))
+    Ok(Json(detailed(&hub, &staff, &notice).await?))
 }
 
 /// `POST /api/v1/notices/{id}/update`: a draft Update, prefilled from the notice in force.
@@ -239,4 +242,17 @@ pub(super) async fn preview_area(
 ) -> Result<Json<Value>, ApiError> {
     let zones = hub.notices.preview_area(&staff, area).await?;
     Ok(Json(json!({ "zones": zones })))
+}
+
+/// `POST /api/v1/notices/{id}/deliveries/retry`: failed and dead deliveries go back in the
+/// outbox (operators; audited).
+pub(super) async fn retry_deliveries(
+    State(hub): State<Hub>,
+    staff: Staff,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let notice = hub.notices.read(&staff, &id).await?;
+    let requeued = hub.outbox.retry_failed(&staff, &notice.id).await?;
+    let outbox = hub.outbox.status_of_notice(&staff, &notice.id).await?;
+    Ok(Json(json!({ "requeued": requeued, "outbox": outbox })))
 }

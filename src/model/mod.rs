@@ -10,6 +10,7 @@ pub(crate) mod notice;
 pub(crate) mod notice_area;
 pub(crate) mod notice_content;
 pub(crate) mod notice_event;
+pub(crate) mod outbox;
 pub(crate) mod report;
 mod text;
 pub(crate) mod triage;
@@ -23,10 +24,14 @@ pub use notice::{Notice, NoticeOrigin, NoticeState};
 pub use notice_area::{AreaSpec, Circle, LatLon, NoticeArea, RawArea};
 pub use notice_content::{InfoText, NoticeContent, RawInfo, RawNotice};
 pub use notice_event::{NoticeEvent, NoticeEventKind};
+pub use outbox::{
+    Delivery, DeliveryKind, DeliveryState, OutboundChannel, OutboxStatus, Outcome, QueueGauge,
+    Subscription, SubscriptionState, Target,
+};
 pub use report::{
     ClientRef, Contact, DeviceId, Photo, Receipt, Report, ReportStatus, Source, TriageState,
 };
-pub use text::bounded_text;
+pub use text::{bounded_text, parse_email};
 pub use triage::{
     ChangeKind, Followed, HistoryEntry, Incident, IncidentFilter, IncidentStatus, Overdue,
     OverdueStep, RejectionReason, ReportChange, ReporterUpdate,

@@ -1,4 +1,5 @@
-//! Free text as every form takes it: trimmed, empty as absent, bounded in characters.
+//! Free text as every form takes it: trimmed, empty as absent, bounded in characters; and the
+//! shape of an e-mail address, which reports and subscriptions both take.
 
 use crate::problem::{ErrorCode, Problem};
 
@@ -20,4 +21,25 @@ pub fn bounded_text(
         ));
     }
     Ok(Some(value))
+}
+
+/// Longest e-mail address (RFC 5321's path limit).
+const MAX_EMAIL: usize = 254;
+
+/// An optional e-mail address, trimmed, bounded and shaped like `name@example.org`.
+pub fn parse_email(email: Option<String>, field: &str) -> Result<Option<String>, Problem> {
+    let Some(email) = bounded_text(email, field, MAX_EMAIL)? else {
+        return Ok(None);
+    };
+    let looks_valid = email.split_once('@').is_some_and(|(local, domain)| {
+        !local.is_empty() && domain.contains('.') && !email.contains(char::is_whitespace)
+    });
+    if !looks_valid {
+        return Err(Problem::with_field(
+            ErrorCode::InvalidField,
+            field,
+            format!("`{field}` must be an e-mail address like name@example.org"),
+        ));
+    }
+    Ok(Some(email))
 }

@@ -15,6 +15,7 @@ use super::service::{
 use super::wide_area::{WideArea, check_confirmed, wide_area};
 use crate::auth::{Action, Staff};
 use crate::bus::Event;
+use crate::outbox::{self, NoticeDispatch};
 use crate::problem::{ErrorCode, Problem};
 use crate::store::WriteCtx;
 use crate::store::notices as notice_rows;
@@ -221,6 +222,20 @@ fn publish(
         notice,
         json!({ "cursor": seq, "msg_type": notice.msg_type, "zones": ids.len() }),
     )?;
+    let previous_area =
+        previous.map(|previous| Arc::new(NoticeArea::of(&previous.content.area, zones)));
+    outbox::enqueue_notice(
+        ctx,
+        &NoticeDispatch {
+            notice,
+            msg_type: Some(notice.msg_type),
+            seq,
+            zones: &concerned,
+            area: &area,
+            previous_area: previous_area.as_deref(),
+        },
+        notice.updated_at,
+    )?;
     ctx.emit(Event::Notice(Arc::new(NoticeEvent {
         seq,
         kind: NoticeEventKind::Published(notice.msg_type),
@@ -229,8 +244,7 @@ fn publish(
         zones: ids,
         previous_zones: previous_ids,
         area,
-        previous_area: previous
-            .map(|previous| Arc::new(NoticeArea::of(&previous.content.area, zones))),
+        previous_area,
         deliveries: inner.deliveries.counter(&notice.id, None),
     })));
     Ok(())
@@ -255,6 +269,19 @@ fn announce_expiry(
         frame.as_bytes(),
         now.timestamp_millis(),
     )?;
+    let area = Arc::new(NoticeArea::of(&notice.content.area, zones));
+    outbox::enqueue_notice(
+        ctx,
+        &NoticeDispatch {
+            notice,
+            msg_type: None,
+            seq,
+            zones: &ids,
+            area: &area,
+            previous_area: None,
+        },
+        now,
+    )?;
     ctx.emit(Event::Notice(Arc::new(NoticeEvent {
         seq,
         kind: NoticeEventKind::Expired,
@@ -262,7 +289,7 @@ fn announce_expiry(
         frame: frame.into(),
         zones: ids,
         previous_zones: Vec::new(),
-        area: Arc::new(NoticeArea::of(&notice.content.area, zones)),
+        area,
         previous_area: None,
         deliveries: inner.deliveries.counter(&notice.id, None),
     })));

@@ -71,6 +71,11 @@ impl Notices {
         &self.inner.store
     }
 
+    /// The office's notice key, shared with channels that sign on their own (webhooks).
+    pub fn signer_handle(&self) -> Arc<Signer> {
+        self.inner.signer.clone()
+    }
+
     pub fn signer(&self) -> &Signer {
         &self.inner.signer
     }

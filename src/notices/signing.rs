@@ -1,6 +1,5 @@
 //! The office's Ed25519 notice-signing key: made on first start, kept in the data dir.
 
-use std::io::Write;
 use std::path::Path;
 
 use anyhow::Context;
@@ -96,19 +95,9 @@ fn generate() -> SigningKey {
     SigningKey::from_bytes(&seed)
 }
 
-/// Writes the key with mode 0600 from the start, so it is never readable by others.
 fn write_private(path: &Path, key: &SigningKey) -> anyhow::Result<()> {
-    use std::os::unix::fs::OpenOptionsExt;
     let pem = key
         .to_pkcs8_pem(LineEnding::LF)
         .context("encoding the signing key")?;
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(path)
-        .with_context(|| format!("cannot create {}", path.display()))?;
-    file.write_all(pem.as_bytes())?;
-    file.sync_all()?;
-    Ok(())
+    crate::secret::write_private_file(path, pem.as_bytes())
 }

@@ -37,6 +37,10 @@ pub struct NoticeView<'a> {
     pub cap_url: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub deliveries: Option<DeliveryReport>,
+    /// The outbox's deliveries of this notice, per channel and state (queued, retrying,
+    /// delivered, failed, dead, superseded, expired).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub outbox: Option<crate::model::OutboxStatus>,
     /// For an Update or Cancel: what differs from the notice it replaces.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub changes: Option<Vec<Change>>,
@@ -88,6 +92,7 @@ impl<'a> NoticeView<'a> {
             updated_at: notice.updated_at,
             cap_url: format!("{}/cap/{}.xml", public_url.trim_end_matches('/'), notice.id),
             deliveries: None,
+            outbox: None,
             changes: None,
             wide_area: None,
         }

@@ -11,7 +11,6 @@ use crate::zones::Location;
 
 const MAX_CONTACT_NAME: usize = 100;
 const MAX_PHONE: usize = 32;
-const MAX_EMAIL: usize = 254;
 const MAX_MEDIA_URL: usize = 2048;
 
 /// The report as sent over HTTP, WebSocket or MQTT (`schemas/report-submission.schema.json`).
@@ -186,24 +185,8 @@ pub(crate) fn check_phone(phone: &str, field: &str) -> Result<(), Problem> {
     ))
 }
 
-pub(crate) fn parse_email(email: Option<String>, field: &str) -> Result<Option<String>, Problem> {
-    let Some(email) = bounded(email, field, MAX_EMAIL)? else {
-        return Ok(None);
-    };
-    let looks_valid = email.split_once('@').is_some_and(|(local, domain)| {
-        !local.is_empty() && domain.contains('.') && !email.contains(char::is_whitespace)
-    });
-    if !looks_valid {
-        return Err(Problem::with_field(
-            ErrorCode::InvalidField,
-            field,
-            format!("`{field}` must be an e-mail address like name@example.org"),
-        ));
-    }
-    Ok(Some(email))
-}
-
 use crate::model::bounded_text as bounded;
+use crate::model::parse_email;
 
 fn parse_photo(raw: RawPhoto, max_bytes: usize) -> Result<Photo, Problem> {
     let content_type = photo_type(&raw.content_type)?;

@@ -341,3 +341,11 @@ fn prefixed_columns() -> String {
         .collect::<Vec<_>>()
         .join(", ")
 }
+
+/// The frame of one event, by its cursor.
+pub(crate) fn event_frame(conn: &Connection, seq: i64) -> Result<Option<Vec<u8>>, StoreError> {
+    Ok(conn
+        .prepare_cached("SELECT frame FROM notice_events WHERE seq = ?1")?
+        .query_row([seq], |row| row.get(0))
+        .optional()?)
+}

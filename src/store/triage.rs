@@ -1,7 +1,7 @@
 //! Triage rows: a report's status columns, its history, and the updates owed to its reporter.
 
 use chrono::{DateTime, Utc};
-use rusqlite::{Connection, Row, params};
+use rusqlite::{Connection, OptionalExtension, Row, params};
 use serde_json::Value;
 
 use super::StoreError;
@@ -323,4 +323,12 @@ pub(crate) fn purge_personal_data(
         append_history(conn, *seq, entry)?;
     }
     Ok(seqs.len())
+}
+
+/// The frame of one reporter update, by its cursor.
+pub(crate) fn update_frame(conn: &Connection, cursor: i64) -> Result<Option<String>, StoreError> {
+    Ok(conn
+        .prepare_cached("SELECT frame FROM report_updates WHERE seq = ?1")?
+        .query_row([cursor], |row| row.get(0))
+        .optional()?)
 }

@@ -67,6 +67,10 @@ pub(super) fn apply(
     let update = tells_reporter
         .then(|| store_update(ctx, &stored, change.public_note.as_deref(), at))
         .transpose()?;
+    if let Some(update) = &update {
+        // A reporter who left an e-mail address hears back there too, through the outbox.
+        crate::outbox::enqueue_report_update(ctx, &stored, update.seq, at)?;
+    }
     ctx.emit(Event::ReportChanged(Arc::new(ReportChange {
         report: stored.clone(),
         entry,

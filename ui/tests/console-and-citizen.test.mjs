@@ -217,6 +217,22 @@ describe('the console and the citizen page', () => {
     await screenshot(citizen, '12-citizen-test-notice');
   });
 
+  test('the citizen page offers notices by push and by e-mail for the place it shows', async () => {
+    // axe-core is injected as an inline script, which the page's own policy rightly refuses.
+    const page = await browser.page({ locale: 'it-IT', geolocation: MONTEVERDE, viewport: { width: 390, height: 844 }, bypassCSP: true });
+    await page.goto(HUB);
+    await page.getByRole('button', { name: 'Usa la mia posizione' }).click();
+    await page.locator('#place', { hasText: 'Monteverde' }).waitFor();
+    await page.getByRole('heading', { name: 'Ricevi gli avvisi anche a pagina chiusa' }).waitFor();
+    await page.getByRole('button', { name: 'Ricevi gli avvisi per questa zona' }).waitFor();
+    await page.getByLabel('Oppure per e-mail').fill('maria@example.org');
+    await page.getByRole('button', { name: 'Iscriviti' }).click();
+    await page.locator('#mail-status', { hasText: 'apri il link nel messaggio per confermare' }).waitFor();
+    assert.deepEqual(await accessibilityProblems(page), [], 'the sign-up passes axe-core');
+    await screenshot(page, '12b-citizen-alerts');
+    await page.close();
+  });
+
   test('the citizen page switches to English', async () => {
     await citizen.getByLabel('Lingua / Language').selectOption('en');
     await citizen.getByRole('heading', { name: 'Report a problem' }).waitFor();

@@ -10,6 +10,7 @@ import { finestZones, levelRanks } from '../shared/notice.js';
 import { PlaceSearch } from '../shared/place-search.js';
 import { LiveSocket } from '../shared/socket.js';
 import { emergencyNumber, lifeSafety, reportForm, safetyNote } from './form.js';
+import { AlertSignup } from './alerts.js';
 import { NoticeBoard } from './notices.js';
 import { readPhoto } from './photo.js';
 import { MyReports } from './reports.js';
@@ -27,6 +28,7 @@ let mapView = null;
 
 const status = h('p', { id: 'send-status', role: 'status', 'aria-live': 'polite' });
 const notices = new NoticeBoard(settings, ranks, (summaries) => mapView?.showNotices(summaries));
+const alerts = new AlertSignup();
 const mapElement = h('div', { id: 'map', class: 'map', role: 'region', 'aria-labelledby': 'map-name' },
   h('p', { id: 'map-name', class: 'map-loading', 'data-t': 'citizen.map_loading' }));
 const search = new PlaceSearch({
@@ -52,7 +54,8 @@ fill(
     h('section', { id: 'report', 'aria-labelledby': 'report-title' },
       h('h2', { id: 'report-title', 'data-t': 'citizen.report_title' }),
       form, status),
-    mine.element),
+    mine.element,
+    alerts.element),
 );
 
 function follow(live) {
@@ -92,6 +95,7 @@ loadMap().finally(() => navigator.serviceWorker?.register('/sw.js').catch(() => 
 onLanguageChange(() => {
   translate();
   notices.render();
+  alerts.render();
   mine.render();
 });
 
@@ -156,6 +160,7 @@ function choosePlace(lat, lon, { name = null, bbox = null, zone = null, move = f
   mapView?.showPlace(place, { move });
   showPlace();
   notices.moved(point);
+  alerts.placed(place);
   socket.send(subscription());
   if (!name) nameThePlace(point);
 }
@@ -171,6 +176,7 @@ async function nameThePlace(point) {
   // Another place may have been chosen meanwhile.
   if (!found || place.point !== point) return;
   place.name = finestZones(found.zones, ranks)[0]?.name ?? t('citizen.outside_zones');
+  alerts.placed(place);
   remember();
   showPlace();
 }

@@ -45,3 +45,40 @@ self.addEventListener('install', (event) => {
   ]).then(() => self.skipWaiting()));
 });
 self.addEventListener('activate', (event) => event.waitUntil(self.clients.claim()));
+
+// A notice pushed by the hub while the page is closed (Web Push, `schemas/push-payload`): one
+// notification per thread, so an update or cancellation replaces the alert it follows.
+const MARKS = {
+  it: { Test: '[PROVA] ', Exercise: '[ESERCITAZIONE] ', cancel: 'REVOCATO: ', update: 'AGGIORNAMENTO: ' },
+  en: { Test: '[TEST] ', Exercise: '[EXERCISE] ', cancel: 'CANCELLED: ', update: 'UPDATE: ' },
+};
+
+self.addEventListener('push', (event) => {
+  let notice;
+  try {
+    notice = event.data.json();
+  } catch {
+    return;
+  }
+  const marks = (self.navigator.language ?? 'it').startsWith('en') ? MARKS.en : MARKS.it;
+  const title = `${marks[notice.status] ?? ''}${marks[notice.kind] ?? ''}${notice.headline}`;
+  event.waitUntil(self.registration.showNotification(title, {
+    body: notice.body,
+    tag: notice.thread_id,
+    renotify: true,
+    requireInteraction: notice.urgency === 'Immediate' && notice.kind !== 'cancel',
+    icon: '/ui/pwa/icon-192.png',
+    data: { url: notice.url ?? '/' },
+  }));
+});
+
+self.addEventListener('notificationclick', (event) => {
+  event.notification.close();
+  const url = new URL(event.notification.data?.url ?? '/', self.location.origin);
+  // Only the hub's own page: a payload cannot send the citizen elsewhere.
+  const target = url.origin === self.location.origin ? url.href : '/';
+  event.waitUntil(self.clients.matchAll({ type: 'window' }).then((windows) => {
+    const open = windows.find((client) => new URL(client.url).pathname === '/');
+    return open ? open.navigate(target).then((client) => client?.focus()) : self.clients.openWindow(target);
+  }));
+});

@@ -1,0 +1,280 @@
+//! The outbox: one notice to N webhook destinations on a local HTTP sink (default 100,000):
+//! deliveries per second and the p99 time from COMMIT to delivery, against a bare async HTTP
+//! loop (reqwest, the same concurrency and body size) sending to the same sink in the same run;
+//! the hub's memory while the queue drains; and the cost of one Web Push encryption.
+//!
+//! Run with `cargo bench --bench outbox` (`OUTBOX_BENCH_N=20000` for a shorter run). The hub
+//! runs in this process; setting up N webhooks goes through its admin API.
+
+mod sink;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use futures_util::StreamExt;
+use serde_json::{Value, json};
+use vedetta::auth::Role;
+use vedetta::config::Config;
+
+use sink::Sink;
+
+/// Requests in flight, for the floor and for the hub's webhook worker alike.
+const CONCURRENCY: usize = 64;
+
+fn main() {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let count: usize = std::env::var("OUTBOX_BENCH_N")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(100_000);
+    runtime.block_on(async {
+        let sink = Sink::start().await;
+        let dir = tempfile::tempdir().unwrap();
+        let mut config = Config::ephemeral(dir.path());
+        config.outbox.webhooks.concurrency = CONCURRENCY;
+        let app = vedetta::app::start(config).await.unwrap();
+        let base = format!("http://{}", app.http_addr());
+        let client = reqwest::Client::new();
+        let tokens = Tokens::make(&app).await;
+        let started = Instant::now();
+        register(&client, &base, &tokens.admin, &sink, count).await;
+        println!(
+            "outbox: one notice to {count} webhooks, {CONCURRENCY} in flight (set-up {:.1} s)",
+            started.elapsed().as_secs_f64()
+        );
+        let body_bytes = 2_400;
+        let floor = floor_run(&sink, count, body_bytes).await;
+        let hub = hub_run(&client, &base, &tokens, &sink, count).await;
+        println!("side  | deliveries/s | p99 COMMIT→delivery | extra memory while draining");
+        println!(
+            "floor | {:>12.0} | {:>17.0} ms |",
+            floor.per_second, floor.p99_ms
+        );
+        println!(
+            "hub   | {:>12.0} | {:>17.0} ms | {:.1} MB ({:.0} B per queued delivery)",
+            hub.per_second,
+            hub.p99_ms,
+            hub.extra_mb,
+            hub.extra_mb * 1e6 / count as f64
+        );
+        println!(
+            "hub/floor deliveries per second: {:.2} (target >= 0.8)",
+            hub.per_second / floor.per_second
+        );
+        push_encryption_cost();
+        app.shutdown().await.unwrap();
+    });
+}
+
+struct Run {
+    per_second: f64,
+    p99_ms: f64,
+    extra_mb: f64,
+}
+
+fn summarise(start: Instant, times: &[Instant], count: usize, extra_mb: f64) -> Run {
+    let mut offsets: Vec<f64> = times
+        .iter()
+        .map(|at| at.duration_since(start).as_secs_f64() * 1000.0)
+        .collect();
+    offsets.sort_by(f64::total_cmp);
+    let last = offsets.last().copied().unwrap_or_default();
+    let p99 = offsets
+        .get(((offsets.len() as f64 - 1.0) * 0.99) as usize)
+        .copied()
+        .unwrap_or_default();
+    Run {
+        per_second: count as f64 / (last / 1000.0),
+        p99_ms: p99,
+        extra_mb,
+    }
+}
+
+/// The floor: the same number of POSTs of the same size to the same sink, `CONCURRENCY` at once.
+async fn floor_run(sink: &Sink, count: usize, body_bytes: usize) -> Run {
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .no_proxy()
+        .build()
+        .unwrap();
+    let body = bytes::Bytes::from(vec![b'x'; body_bytes]);
+    let url = format!("http://{}/hook/floor", sink.addr);
+    sink.expect(count);
+    let start = Instant::now();
+    futures_util::stream::iter(0..count)
+        .for_each_concurrent(CONCURRENCY, |_| {
+            let (client, body, url) = (client.clone(), body.clone(), url.clone());
+            async move {
+                let _ = client
+                    .post(url)
+                    .header("content-type", "application/json")
+                    .body(body)
+                    .send()
+                    .await;
+            }
+        })
+        .await;
+    summarise(start, &sink.times(), count, 0.0)
+}
+
+/// The hub: publish one notice and wait for its `count` deliveries.
+async fn hub_run(
+    client: &reqwest::Client,
+    base: &str,
+    tokens: &Tokens,
+    sink: &Sink,
+    count: usize,
+) -> Run {
+    let body = notice();
+    let draft: Value = client
+        .post(format!("{base}/api/v1/notices"))
+        .bearer_auth(&tokens.operator)
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let approve = json!({ "version": draft["version"], "confirm_status": "Actual" });
+    let url = format!(
+        "{base}/api/v1/notices/{}/approve",
+        draft["id"].as_str().unwrap()
+    );
+    sink.expect(count);
+    let rss_before = rss_mb();
+    let peak = Arc::new(std::sync::Mutex::new(rss_before));
+    let sampling = tokio::spawn({
+        let peak = peak.clone();
+        async move {
+            loop {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                let mut peak = peak.lock().unwrap();
+                *peak = peak.max(rss_mb());
+            }
+        }
+    });
+    let answer = client
+        .post(url)
+        .bearer_auth(&tokens.approver)
+        .json(&approve)
+        .send()
+        .await
+        .unwrap();
+    // The approval answers after COMMIT: deliveries are timed from here.
+    let committed = Instant::now();
+    assert_eq!(answer.status(), 200, "{}", answer.text().await.unwrap());
+    tokio::time::timeout(Duration::from_secs(600), sink.wait())
+        .await
+        .expect("every delivery arrives");
+    sampling.abort();
+    let extra = *peak.lock().unwrap() - rss_before;
+    summarise(committed, &sink.times(), count, extra)
+}
+
+struct Tokens {
+    admin: String,
+    operator: String,
+    approver: String,
+}
+
+impl Tokens {
+    async fn make(app: &vedetta::app::RunningApp) -> Tokens {
+        let accounts = &app.hub().accounts;
+        let mut tokens = Vec::new();
+        for (name, role) in [
+            ("adele", Role::Admin),
+            ("olga", Role::Operator),
+            ("aldo", Role::Approver),
+        ] {
+            accounts
+                .add_user("bench", name, role, "correct horse battery staple")
+                .await
+                .unwrap();
+            tokens.push(
+                accounts
+                    .login(None, name, "correct horse battery staple")
+                    .await
+                    .unwrap()
+                    .token,
+            );
+        }
+        let approver = tokens.pop().unwrap();
+        let operator = tokens.pop().unwrap();
+        Tokens {
+            admin: tokens.pop().unwrap(),
+            operator,
+            approver,
+        }
+    }
+}
+
+/// Registers `count` webhooks on the sink through the admin API.
+async fn register(client: &reqwest::Client, base: &str, admin: &str, sink: &Sink, count: usize) {
+    futures_util::stream::iter(0..count)
+        .for_each_concurrent(CONCURRENCY, |i| {
+            let body = json!({ "url": format!("http://{}/hook/{i}", sink.addr), "allow_private_network": true });
+            let url = format!("{base}/api/v1/webhooks");
+            async move {
+                let answer = client.post(url).bearer_auth(admin).json(&body).send().await.unwrap();
+                assert_eq!(answer.status(), 201);
+            }
+        })
+        .await;
+}
+
+fn notice() -> Value {
+    json!({
+        "status": "Actual", "category": ["Met"], "urgency": "Immediate", "severity": "Severe", "certainty": "Likely",
+        "expires": (chrono::Utc::now() + chrono::Duration::hours(6)).to_rfc3339(),
+        "info": { "it": { "event": "Allerta idraulica", "headline": "Allerta rossa per piena del Reno",
+                          "description": "Il livello del fiume supera la soglia di guardia.",
+                          "instruction": "Allontanarsi dagli argini e salire ai piani alti." } },
+        "area": { "zones": ["demo-001"] }
+    })
+}
+
+/// Resident memory of this process, in MB.
+fn rss_mb() -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmRSS:"))
+        .and_then(|value| {
+            value
+                .trim()
+                .trim_end_matches("kB")
+                .trim()
+                .parse::<f64>()
+                .ok()
+        })
+        .map_or(0.0, |kb| kb / 1000.0)
+}
+
+/// One RFC 8291 encryption and VAPID signature, as the push courier makes per delivery.
+fn push_encryption_cost() {
+    use web_push_native::jwt_simple::algorithms::ES256KeyPair;
+    use web_push_native::{Auth, WebPushBuilder, p256};
+    let vapid = ES256KeyPair::generate();
+    let browser = p256::SecretKey::random(&mut p256::elliptic_curve::rand_core::OsRng);
+    let auth = Auth::clone_from_slice(&[7u8; 16]);
+    let payload = vec![b'x'; 600];
+    let rounds = 2_000;
+    let start = Instant::now();
+    for _ in 0..rounds {
+        let request = WebPushBuilder::new(
+            "https://push.example.org/x".parse().unwrap(),
+            browser.public_key(),
+            auth,
+        )
+        .with_vapid(&vapid, "mailto:bench@example.org")
+        .build(payload.clone())
+        .unwrap();
+        std::hint::black_box(request);
+    }
+    let each = start.elapsed().as_secs_f64() * 1e6 / f64::from(rounds);
+    println!("one Web Push encryption with its VAPID signature: {each:.0} µs");
+}

@@ -1,0 +1,53 @@
+//! Starting the outbox's workers: one per channel, each with its courier.
+
+use crate::channels::email::EmailCourier;
+use crate::channels::http_client::OutboundHttp;
+use crate::channels::webhook::WebhookCourier;
+use crate::channels::webpush::PushCourier;
+use crate::hub::Hub;
+use crate::outbox::{self, Courier};
+
+/// Spawns the webhook worker, and the push and e-mail workers when they are on.
+pub(super) fn spawn_outbox_workers(hub: &Hub) -> anyhow::Result<()> {
+    let config = &hub.config.outbox;
+    let http = OutboundHttp::new(hub.outbox.settings().addresses.clone())?;
+    spawn(
+        hub,
+        WebhookCourier {
+            http: http.clone(),
+            signer: hub.notices.signer_handle(),
+            office: hub.config.office.clone(),
+            concurrency: config.webhooks.concurrency,
+        },
+    );
+    if let Some(vapid) = &hub.push_key {
+        let contact = config
+            .push
+            .contact
+            .clone()
+            .unwrap_or_else(|| format!("mailto:{}", hub.config.cap_sender()));
+        spawn(
+            hub,
+            PushCourier {
+                http,
+                vapid: vapid.clone(),
+                contact,
+                concurrency: config.push.concurrency,
+            },
+        );
+    }
+    if config.email.enabled {
+        let office = hub.config.cap_sender_name();
+        spawn(hub, EmailCourier::new(&config.email, office)?);
+    }
+    Ok(())
+}
+
+fn spawn(hub: &Hub, courier: impl Courier) {
+    hub.tasks.spawn(outbox::run(
+        courier,
+        hub.outbox.clone(),
+        hub.events.clone(),
+        hub.shutdown.clone(),
+    ));
+}

@@ -1,0 +1,208 @@
+//! Web Push to closed browsers: RFC 8030 delivery, RFC 8291 `aes128gcm` encryption and RFC
+//! 8292 VAPID (through `web-push-native`), with a TTL until the notice expires, `Urgency` from
+//! its CAP urgency, and a `Topic` per thread so the push service itself replaces an undelivered
+//! alert with its update.
+
+use std::path::Path;
+
+use anyhow::Context;
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use reqwest::header::HeaderValue;
+use sha2::{Digest, Sha256};
+use web_push_native::jwt_simple::algorithms::{ECDSAP256PublicKeyLike, ES256KeyPair};
+use web_push_native::{Auth, WebPushBuilder, p256};
+
+use super::http_client::{OutboundHttp, outcome_of, outcome_of_error};
+use crate::cap::Urgency;
+use crate::model::{DeliveryKind, Notice, OutboundChannel, Outcome, Target};
+use crate::outbox::{Content, Courier, Parcel};
+
+/// File of the office's VAPID key, in the data directory.
+pub const VAPID_KEY_FILE: &str = "vapid-key.pem";
+/// How long a VAPID token is valid; push services refuse more than a day.
+const VAPID_VALIDITY: std::time::Duration = std::time::Duration::from_secs(12 * 3600);
+/// The longest TTL push services keep a message (four weeks).
+const LONGEST_TTL_SECS: i64 = 28 * 24 * 3600;
+/// Notification text beyond this is cut: push payloads stay well under the 4 KB limit.
+const MAX_BODY_CHARS: usize = 600;
+
+/// The office's VAPID key pair, made on first start.
+pub struct VapidKey {
+    pair: ES256KeyPair,
+}
+
+impl VapidKey {
+    pub fn load_or_create(data_dir: &Path) -> anyhow::Result<VapidKey> {
+        let path = data_dir.join(VAPID_KEY_FILE);
+        if path.exists() {
+            let pem = std::fs::read_to_string(&path)
+                .with_context(|| format!("cannot read {}", path.display()))?;
+            let pair = ES256KeyPair::from_pem(&pem)
+                .map_err(|err| anyhow::anyhow!("{} is not a P-256 key: {err}", path.display()))?;
+            return Ok(VapidKey { pair });
+        }
+        let pair = ES256KeyPair::generate();
+        let pem = pair
+            .to_pem()
+            .map_err(|err| anyhow::anyhow!("cannot encode the VAPID key: {err}"))?;
+        crate::secret::write_private_file(&path, pem.as_bytes())?;
+        tracing::info!(path = %path.display(), "created the Web Push (VAPID) key; back it up with the database");
+        Ok(VapidKey { pair })
+    }
+
+    /// The public key as browsers take it (`applicationServerKey`): uncompressed, base64url.
+    pub fn public_key(&self) -> String {
+        URL_SAFE_NO_PAD.encode(self.pair.public_key().public_key().to_bytes_uncompressed())
+    }
+}
+
+pub struct PushCourier {
+    pub http: OutboundHttp,
+    pub vapid: std::sync::Arc<VapidKey>,
+    /// VAPID `sub`: how a push service reaches the office (`mailto:` or `https:`).
+    pub contact: String,
+    pub concurrency: usize,
+}
+
+impl Courier for PushCourier {
+    fn channel(&self) -> OutboundChannel {
+        OutboundChannel::WebPush
+    }
+
+    fn concurrency(&self) -> usize {
+        self.concurrency
+    }
+
+    async fn send(&self, parcel: Parcel) -> Outcome {
+        let Target::WebPush {
+            endpoint,
+            p256dh,
+            auth,
+        } = &parcel.target
+        else {
+            return Outcome::Failed {
+                error: "not a push destination".into(),
+            };
+        };
+        let Content::Notice { notice, .. } = &parcel.content else {
+            return Outcome::Failed {
+                error: "push carries notices only".into(),
+            };
+        };
+        let payload = payload(
+            notice,
+            parcel.delivery.kind,
+            &parcel.language,
+            parcel.links.notice_page.as_deref(),
+        );
+        let request = match self.encrypt(endpoint, p256dh, auth, &payload, notice) {
+            Ok(request) => request,
+            Err(error) => return Outcome::Gone { error },
+        };
+        let client = match self.http.client_for(request.url(), parcel.allow_private) {
+            Ok(client) => client,
+            Err(refused) => return refused,
+        };
+        match client.execute(request).await {
+            Ok(answer) => outcome_of(answer.status(), answer.headers()),
+            Err(err) => outcome_of_error(&err),
+        }
+    }
+}
+
+impl PushCourier {
+    /// The encrypted, VAPID-signed request; an error means the subscription is unusable.
+    fn encrypt(
+        &self,
+        endpoint: &str,
+        p256dh: &str,
+        auth: &str,
+        payload: &[u8],
+        notice: &Notice,
+    ) -> Result<reqwest::Request, String> {
+        let unusable = |what: &str| format!("the push subscription's {what} is unusable");
+        let key = URL_SAFE_NO_PAD
+            .decode(p256dh.trim_end_matches('='))
+            .map_err(|_| unusable("key"))?;
+        let key = p256::PublicKey::from_sec1_bytes(&key).map_err(|_| unusable("key"))?;
+        let secret = URL_SAFE_NO_PAD
+            .decode(auth.trim_end_matches('='))
+            .map_err(|_| unusable("auth secret"))?;
+        if secret.len() != 16 {
+            return Err(unusable("auth secret"));
+        }
+        let uri = endpoint.parse().map_err(|_| unusable("endpoint"))?;
+        let mut request = WebPushBuilder::new(uri, key, Auth::clone_from_slice(&secret))
+            .with_valid_duration(VAPID_VALIDITY)
+            .with_vapid(&self.vapid.pair, &self.contact)
+            .build(payload.to_vec())
+            .map_err(|_| unusable("key"))?;
+        let ttl = (notice.content.expires - chrono::Utc::now())
+            .num_seconds()
+            .clamp(0, LONGEST_TTL_SECS);
+        let headers = request.headers_mut();
+        headers.insert("ttl", HeaderValue::from(ttl));
+        headers.insert(
+            "urgency",
+            HeaderValue::from_static(urgency(notice.content.urgency)),
+        );
+        headers.insert(
+            "topic",
+            HeaderValue::try_from(topic(&notice.thread_id)).expect("base64url is a valid header"),
+        );
+        reqwest::Request::try_from(request).map_err(|_| unusable("endpoint"))
+    }
+}
+
+/// RFC 8030 §5.3 urgency from the CAP urgency.
+fn urgency(urgency: Urgency) -> &'static str {
+    match urgency {
+        Urgency::Immediate => "high",
+        Urgency::Expected | Urgency::Unknown => "normal",
+        Urgency::Future => "low",
+        Urgency::Past => "very-low",
+    }
+}
+
+/// RFC 8030 §5.4 topic: at most 32 base64url characters, one per thread.
+fn topic(thread_id: &str) -> String {
+    URL_SAFE_NO_PAD.encode(&Sha256::digest(thread_id.as_bytes())[..24])
+}
+
+/// What the service worker shows: `schemas/push-payload.schema.json`.
+fn payload(notice: &Notice, kind: DeliveryKind, language: &str, page: Option<&str>) -> Vec<u8> {
+    let info = notice
+        .content
+        .info
+        .get(language)
+        .or_else(|| notice.content.info.values().next());
+    let headline = info
+        .and_then(|info| info.headline.clone().or_else(|| Some(info.event.clone())))
+        .unwrap_or_default();
+    let body: String = info
+        .and_then(|info| {
+            info.instruction
+                .clone()
+                .or_else(|| info.description.clone())
+        })
+        .unwrap_or_default()
+        .chars()
+        .take(MAX_BODY_CHARS)
+        .collect();
+    serde_json::to_vec(&serde_json::json!({
+        "type": "notice",
+        "kind": kind.as_str(),
+        "notice_id": notice.id,
+        "thread_id": notice.thread_id,
+        "status": notice.content.status,
+        "msg_type": notice.msg_type,
+        "severity": notice.content.severity,
+        "urgency": notice.content.urgency,
+        "headline": headline,
+        "body": body,
+        "expires": notice.content.expires,
+        "url": page,
+    }))
+    .expect("the payload serializes")
+}

@@ -1,0 +1,245 @@
+//! What a courier is handed: a delivery, where it goes, and what it says, read in one go for a
+//! batch of deliveries (each notice and frame read once however many destinations share it).
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use rusqlite::Connection;
+use serde::Deserialize;
+
+use super::Outbox;
+use super::links::LinkPurpose;
+use crate::model::{
+    Delivery, DeliveryKind, Notice, Outcome, Report, ReportStatus, Subscription, SubscriptionState,
+    Target,
+};
+use crate::problem::Problem;
+use crate::store::triage as triage_rows;
+use crate::store::{StoreError, notices as notice_rows, reports as report_rows, subscriptions};
+
+/// One delivery, ready for its courier.
+#[derive(Debug, Clone)]
+pub struct Parcel {
+    pub delivery: Delivery,
+    pub target: Target,
+    /// An admin allowed this destination on loopback or a private network.
+    pub allow_private: bool,
+    pub language: String,
+    /// The place subscribed to, in words, for "why you receive this".
+    pub place: Option<String>,
+    pub content: Content,
+    pub links: Links,
+}
+
+#[derive(Debug, Clone)]
+pub enum Content {
+    /// A notice event: the notice as committed, and its signed frame.
+    Notice {
+        notice: Arc<Notice>,
+        frame: Arc<[u8]>,
+    },
+    /// News of a citizen's own report.
+    Report(ReportNews),
+    /// Confirm an e-mail subscription to these places.
+    Confirm { places: String },
+}
+
+/// What a reporter is told, read from the update the hub stored for them.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ReportNews {
+    pub report_id: String,
+    pub status: ReportStatus,
+    #[serde(default)]
+    pub reason: Option<String>,
+    #[serde(default)]
+    pub public_note: Option<String>,
+    pub updated_at: DateTime<Utc>,
+    #[serde(default)]
+    pub expected_at: Option<DateTime<Utc>>,
+}
+
+/// Links to put in the message.
+#[derive(Debug, Clone, Default)]
+pub struct Links {
+    /// The notice on the office's own page: the channel every cross-post points back to.
+    pub notice_page: Option<String>,
+    pub cap_document: Option<String>,
+    pub confirm: Option<String>,
+    /// Removes the subscription in one step (RFC 8058 for e-mail).
+    pub unsubscribe: Option<String>,
+}
+
+/// A delivery that cannot be made, with what it comes to.
+pub(super) type Undeliverable = (Delivery, Outcome);
+
+impl Outbox {
+    /// Reads what each delivery needs; those that can no longer be made come back settled.
+    pub(super) async fn open(
+        &self,
+        batch: Vec<Delivery>,
+    ) -> Result<Vec<Result<Parcel, Undeliverable>>, Problem> {
+        let outbox = self.clone();
+        let now = self.now();
+        Ok(self
+            .inner
+            .store
+            .read(move |conn| -> Result<_, StoreError> {
+                let mut reader = BatchReader {
+                    conn,
+                    outbox: &outbox,
+                    now,
+                    notices: HashMap::new(),
+                    frames: HashMap::new(),
+                };
+                batch
+                    .into_iter()
+                    .map(|delivery| reader.open(delivery))
+                    .collect()
+            })
+            .await?)
+    }
+
+    fn links_for(&self, delivery: &Delivery, subscription: Option<&Subscription>) -> Links {
+        let base = self.inner.settings.public_url.trim_end_matches('/');
+        let key = &self.inner.links;
+        let subscription_link = |purpose: LinkPurpose, path: &str| {
+            subscription.map(|s| {
+                format!(
+                    "{base}/subscriptions/{}/{path}?token={}",
+                    s.id,
+                    key.token(purpose, &s.id)
+                )
+            })
+        };
+        Links {
+            notice_page: delivery
+                .notice_id
+                .as_ref()
+                .map(|id| format!("{base}/?notice={id}")),
+            cap_document: delivery
+                .notice_id
+                .as_ref()
+                .map(|id| format!("{base}/cap/{id}.xml")),
+            confirm: subscription_link(LinkPurpose::Confirm, "confirm"),
+            unsubscribe: subscription_link(LinkPurpose::Unsubscribe, "unsubscribe"),
+        }
+    }
+}
+
+struct BatchReader<'a> {
+    conn: &'a Connection,
+    outbox: &'a Outbox,
+    now: DateTime<Utc>,
+    notices: HashMap<String, Option<Arc<Notice>>>,
+    frames: HashMap<i64, Option<Arc<[u8]>>>,
+}
+
+impl BatchReader<'_> {
+    fn open(&mut self, delivery: Delivery) -> Result<Result<Parcel, Undeliverable>, StoreError> {
+        if let Some(report_id) = delivery.destination.strip_prefix("report:") {
+            let report_id = report_id.to_owned();
+            return self.open_report_news(delivery, &report_id);
+        }
+        let subscription = subscriptions::get(self.conn, &delivery.destination)?;
+        let wanted_state = if delivery.kind == DeliveryKind::Confirm {
+            SubscriptionState::Pending
+        } else {
+            SubscriptionState::Active
+        };
+        let Some(subscription) = subscription.filter(|s| s.state == wanted_state) else {
+            let outcome = Outcome::Failed {
+                error: "the subscription was removed or switched off".into(),
+            };
+            return Ok(Err((delivery, outcome)));
+        };
+        let content = match delivery.kind {
+            DeliveryKind::Confirm => Content::Confirm {
+                places: subscription.label.clone().unwrap_or_default(),
+            },
+            _ => match self.notice_content(&delivery)? {
+                Ok(content) => content,
+                Err(outcome) => return Ok(Err((delivery, outcome))),
+            },
+        };
+        Ok(Ok(Parcel {
+            links: self.outbox.links_for(&delivery, Some(&subscription)),
+            target: subscription.target.clone(),
+            allow_private: subscription.allow_private,
+            language: subscription.language.clone(),
+            place: subscription.label.clone(),
+            content,
+            delivery,
+        }))
+    }
+
+    fn notice_content(
+        &mut self,
+        delivery: &Delivery,
+    ) -> Result<Result<Content, Outcome>, StoreError> {
+        let (Some(notice_id), Some(seq)) = (delivery.notice_id.as_deref(), delivery.event_seq)
+        else {
+            return Ok(Err(Outcome::Failed {
+                error: "the delivery names no notice event".into(),
+            }));
+        };
+        let notice = match self.notices.get(notice_id) {
+            Some(found) => found.clone(),
+            None => {
+                let found = notice_rows::get(self.conn, notice_id)?.map(Arc::new);
+                self.notices.insert(notice_id.to_owned(), found.clone());
+                found
+            }
+        };
+        let frame = match self.frames.get(&seq) {
+            Some(found) => found.clone(),
+            None => {
+                let found = notice_rows::event_frame(self.conn, seq)?.map(Arc::from);
+                self.frames.insert(seq, found.clone());
+                found
+            }
+        };
+        let (Some(notice), Some(frame)) = (notice, frame) else {
+            return Ok(Err(Outcome::Failed {
+                error: "the notice event is no longer stored".into(),
+            }));
+        };
+        if delivery.kind != DeliveryKind::Expired && notice.content.expires <= self.now {
+            return Ok(Err(Outcome::Expired {
+                reason: "the notice expired before delivery".into(),
+            }));
+        }
+        Ok(Ok(Content::Notice { notice, frame }))
+    }
+
+    fn open_report_news(
+        &mut self,
+        delivery: Delivery,
+        report_id: &str,
+    ) -> Result<Result<Parcel, Undeliverable>, StoreError> {
+        let report: Option<Report> = report_rows::get(self.conn, report_id)?;
+        let address = report
+            .and_then(|report| report.contact)
+            .and_then(|contact| contact.email);
+        let frame = match delivery.update_cursor {
+            Some(cursor) => triage_rows::update_frame(self.conn, cursor)?,
+            None => None,
+        };
+        let news = frame.and_then(|frame| serde_json::from_str::<ReportNews>(&frame).ok());
+        let (Some(address), Some(news)) = (address, news) else {
+            let outcome = Outcome::Expired {
+                reason: "the reporter's address or update was removed".into(),
+            };
+            return Ok(Err((delivery, outcome)));
+        };
+        Ok(Ok(Parcel {
+            links: self.outbox.links_for(&delivery, None),
+            target: Target::Email { address },
+            allow_private: false,
+            language: self.outbox.inner.settings.default_language.clone(),
+            place: None,
+            content: Content::Report(news),
+            delivery,
+        }))
+    }
+}

@@ -1,0 +1,95 @@
+//! Writing what attempts came to: delivered, retried on the schedule, superseded by a newer
+//! state of the thread, dead past the horizon, or failed with the destination removed.
+
+use chrono::{DateTime, Utc};
+
+use super::Outbox;
+use super::schedule::{unit_random, wait_after};
+use crate::model::{Delivery, DeliveryState, OutboundChannel, Outcome, SubscriptionState};
+use crate::problem::Problem;
+use crate::store::outbox as outbox_rows;
+use crate::store::{StoreError, WriteCtx, subscriptions};
+
+impl Outbox {
+    /// Records a batch of outcomes in one write.
+    pub(super) async fn settle(&self, outcomes: Vec<(Delivery, Outcome)>) -> Result<(), Problem> {
+        if outcomes.is_empty() {
+            return Ok(());
+        }
+        let (now, horizon) = (self.now(), self.inner.settings.retry_horizon);
+        self.inner
+            .store
+            .write(move |ctx| -> Result<(), StoreError> {
+                for (delivery, outcome) in &outcomes {
+                    settle_one(ctx, delivery, outcome, now, horizon)?;
+                }
+                Ok(())
+            })
+            .await?;
+        Ok(())
+    }
+}
+
+fn settle_one(
+    ctx: &WriteCtx<'_>,
+    delivery: &Delivery,
+    outcome: &Outcome,
+    now: DateTime<Utc>,
+    horizon: std::time::Duration,
+) -> Result<(), StoreError> {
+    let conn = ctx.conn();
+    let now_ms = now.timestamp_millis();
+    let settle = |state: DeliveryState, next_ms: i64, error: Option<&str>| {
+        outbox_rows::settle(conn, delivery.id, state, next_ms, error, now_ms)
+    };
+    match outcome {
+        Outcome::Delivered => settle(DeliveryState::Delivered, now_ms, None),
+        Outcome::Expired { reason } => settle(DeliveryState::Expired, now_ms, Some(reason)),
+        Outcome::Failed { error } => settle(DeliveryState::Failed, now_ms, Some(error)),
+        Outcome::Gone { error } => {
+            settle(DeliveryState::Failed, now_ms, Some(error))?;
+            remove_destination(ctx, delivery, error, now_ms)
+        }
+        Outcome::Retry { error, after } => {
+            if outbox_rows::has_newer(conn, delivery)? {
+                return settle(DeliveryState::Superseded, now_ms, Some(error));
+            }
+            let wait = wait_after(delivery.attempts + 1, *after, unit_random());
+            let next = now + chrono::Duration::from_std(wait).unwrap_or(chrono::Duration::MAX);
+            let horizon = chrono::Duration::from_std(horizon).unwrap_or(chrono::Duration::MAX);
+            let state = if next - delivery.created_at > horizon {
+                DeliveryState::Dead
+            } else {
+                DeliveryState::Retrying
+            };
+            settle(state, next.timestamp_millis(), Some(error))
+        }
+    }
+}
+
+/// A destination that is gone: a citizen's subscription is deleted (their data with it); an
+/// admin's webhook is switched off, with the reason, for the admin to see and fix.
+fn remove_destination(
+    ctx: &WriteCtx<'_>,
+    delivery: &Delivery,
+    error: &str,
+    now_ms: i64,
+) -> Result<(), StoreError> {
+    let conn = ctx.conn();
+    if delivery.destination.starts_with("report:") {
+        return Ok(());
+    }
+    outbox_rows::fail_destination(conn, &delivery.destination, error)?;
+    if delivery.channel == OutboundChannel::Webhook {
+        subscriptions::set_state(
+            conn,
+            &delivery.destination,
+            SubscriptionState::Disabled,
+            Some(error),
+            now_ms,
+        )?;
+    } else {
+        subscriptions::delete(conn, &delivery.destination)?;
+    }
+    Ok(())
+}
