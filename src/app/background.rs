@@ -72,6 +72,15 @@ pub(super) fn spawn_background_work(hub: &Hub) {
         })
         .await;
     });
+    let (outbox, shutdown) = (hub.outbox.clone(), hub.shutdown.clone());
+    hub.tasks.spawn(async move {
+        crate::clock::every(Duration::from_secs(3600), &shutdown, || async {
+            if let Err(problem) = outbox.prune_settled().await {
+                tracing::warn!(message = %problem.message, "could not prune the outbox's record");
+            }
+        })
+        .await;
+    });
     // The outbound notice channels, each one line on the seam.
     let serve = |channel| outbound::serve(channel, hub.events.clone(), hub.shutdown.clone());
     hub.tasks.spawn(serve(hub.sessions.clone()));

@@ -13,12 +13,12 @@ pub(super) fn spawn_outbox_workers(hub: &Hub) -> anyhow::Result<()> {
     let http = OutboundHttp::new(hub.outbox.settings().addresses.clone())?;
     spawn(
         hub,
-        WebhookCourier {
-            http: http.clone(),
-            signer: hub.notices.signer_handle(),
-            office: hub.config.office.clone(),
-            concurrency: config.webhooks.concurrency,
-        },
+        WebhookCourier::new(
+            http.clone(),
+            hub.notices.signer_handle(),
+            hub.config.office.clone(),
+            config.webhooks.concurrency,
+        ),
     );
     if let Some(vapid) = &hub.push_key {
         let contact = config

@@ -144,6 +144,7 @@ pub(super) fn outbox(
         default_language: config.default_language.clone(),
         retry_horizon: Duration::from_secs(u64::from(outbox.retry_horizon_hours) * 3600),
         confirm_within: Duration::from_secs(u64::from(outbox.confirm_within_hours) * 3600),
+        keep_days: outbox.keep_days,
         addresses,
     };
     let links = LinkKey::load_or_create(&config.data_dir)?;

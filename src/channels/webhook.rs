@@ -3,7 +3,8 @@
 //! endpoint's secret, `v1a` Ed25519 with the office's notice key), so receivers can verify it
 //! with any Standard Webhooks library.
 
-use std::sync::Arc;
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
@@ -12,17 +13,19 @@ use serde_json::value::RawValue;
 use sha2::Sha256;
 
 use super::http_client::{OutboundHttp, outcome_of, outcome_of_error};
-use crate::model::{OutboundChannel, Outcome, Target};
+use crate::model::{Notice, OutboundChannel, Outcome, Target};
 use crate::notices::Signer;
 use crate::outbox::{Content, Courier, Parcel};
 
 pub struct WebhookCourier {
-    pub http: OutboundHttp,
+    http: OutboundHttp,
     /// The office's notice key, for the `v1a` signature.
-    pub signer: Arc<Signer>,
-    /// Prefix of `webhook-id`, unique per office.
-    pub office: String,
-    pub concurrency: usize,
+    signer: Arc<Signer>,
+    /// Part of `webhook-id`, so ids stay unique across offices.
+    office: String,
+    concurrency: usize,
+    /// Std mutex: held only to find or add a message, never across an `.await`.
+    messages: Mutex<VecDeque<Arc<Message>>>,
 }
 
 /// The body of one webhook: the Standard Webhooks `type` / `timestamp` / `data` envelope.
@@ -64,26 +67,11 @@ impl Courier for WebhookCourier {
                 error: "webhooks carry notices only".into(),
             };
         };
-        let Ok(frame) = serde_json::from_slice::<&RawValue>(frame) else {
-            return Outcome::Failed {
-                error: "the stored frame is not JSON".into(),
-            };
+        let message = match self.message(&parcel, notice, frame) {
+            Ok(message) => message,
+            Err(failed) => return failed,
         };
-        let now = chrono::Utc::now();
-        let body = serde_json::to_vec(&Envelope {
-            kind: format!("notice.{}", parcel.delivery.kind.as_str()),
-            timestamp: now.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
-            data: Data {
-                notice_id: &notice.id,
-                thread_id: &notice.thread_id,
-                frame,
-                cap_url: parcel.links.cap_document.as_deref(),
-                page_url: parcel.links.notice_page.as_deref(),
-            },
-        })
-        .expect("the envelope serializes");
-        let id = format!("msg_{}_{}", self.office, parcel.delivery.id);
-        let Some(signature) = self.signature(secret, &id, now.timestamp(), &body) else {
+        let Some(v1) = hmac_signature(secret, &message) else {
             return Outcome::Failed {
                 error: "the webhook's secret is not a whsec_ secret".into(),
             };
@@ -100,10 +88,10 @@ impl Courier for WebhookCourier {
         let sent = client
             .post(url)
             .header("content-type", "application/json")
-            .header("webhook-id", id)
-            .header("webhook-timestamp", now.timestamp().to_string())
-            .header("webhook-signature", signature)
-            .body(body)
+            .header("webhook-id", message.id.as_str())
+            .header("webhook-timestamp", message.timestamp.to_string())
+            .header("webhook-signature", format!("v1,{v1} v1a,{}", message.v1a))
+            .body(message.body.clone())
             .send()
             .await;
         match sent {
@@ -113,18 +101,102 @@ impl Courier for WebhookCourier {
     }
 }
 
+/// One event's message as every destination gets it within the same second: its body and the
+/// office's `v1a` signature, made once however many destinations there are. `webhook-id` names
+/// the event, as Standard Webhooks intends: the same to every endpoint and on every retry.
+struct Message {
+    seq: i64,
+    id: String,
+    timestamp: i64,
+    body: bytes::Bytes,
+    v1a: String,
+}
+
+/// Messages kept for reuse: the events being delivered right now.
+const MESSAGES_KEPT: usize = 8;
+
 impl WebhookCourier {
-    /// `v1,<HMAC-SHA256> v1a,<Ed25519>` over `{id}.{timestamp}.{body}`.
-    fn signature(&self, secret: &str, id: &str, timestamp: i64, body: &[u8]) -> Option<String> {
-        let key = STANDARD.decode(secret.strip_prefix("whsec_")?).ok()?;
-        let mut signed = format!("{id}.{timestamp}.").into_bytes();
-        signed.extend_from_slice(body);
-        let mut mac = Hmac::<Sha256>::new_from_slice(&key).ok()?;
-        mac.update(&signed);
-        let v1 = STANDARD.encode(mac.finalize().into_bytes());
-        let v1a = self.signer.sign(&signed).value;
-        Some(format!("v1,{v1} v1a,{v1a}"))
+    pub fn new(
+        http: OutboundHttp,
+        signer: Arc<Signer>,
+        office: String,
+        concurrency: usize,
+    ) -> WebhookCourier {
+        WebhookCourier {
+            http,
+            signer,
+            office,
+            concurrency,
+            messages: Mutex::new(VecDeque::new()),
+        }
     }
+
+    fn message(
+        &self,
+        parcel: &Parcel,
+        notice: &Notice,
+        frame: &[u8],
+    ) -> Result<Arc<Message>, Outcome> {
+        let seq = parcel.delivery.event_seq.unwrap_or_default();
+        let now = chrono::Utc::now();
+        let mut kept = self.messages.lock().expect("webhook messages lock");
+        if let Some(found) = kept
+            .iter()
+            .find(|m| m.seq == seq && m.timestamp == now.timestamp())
+        {
+            return Ok(found.clone());
+        }
+        let Ok(frame) = serde_json::from_slice::<&RawValue>(frame) else {
+            return Err(Outcome::Failed {
+                error: "the stored frame is not JSON".into(),
+            });
+        };
+        let body = serde_json::to_vec(&Envelope {
+            kind: format!("notice.{}", parcel.delivery.kind.as_str()),
+            timestamp: now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            data: Data {
+                notice_id: &notice.id,
+                thread_id: &notice.thread_id,
+                frame,
+                cap_url: parcel.links.cap_document.as_deref(),
+                page_url: parcel.links.notice_page.as_deref(),
+            },
+        })
+        .expect("the envelope serializes");
+        let id = format!("msg_{}_{seq}", self.office);
+        let v1a = self
+            .signer
+            .sign(&signed_content(&id, now.timestamp(), &body))
+            .value;
+        let message = Arc::new(Message {
+            seq,
+            id,
+            timestamp: now.timestamp(),
+            body: body.into(),
+            v1a,
+        });
+        if kept.len() == MESSAGES_KEPT {
+            kept.pop_front();
+        }
+        kept.push_back(message.clone());
+        Ok(message)
+    }
+}
+
+/// What both signatures cover: `{id}.{timestamp}.{body}`.
+fn signed_content(id: &str, timestamp: i64, body: &[u8]) -> Vec<u8> {
+    let mut signed = format!("{id}.{timestamp}.").into_bytes();
+    signed.extend_from_slice(body);
+    signed
+}
+
+/// The `v1` signature: HMAC-SHA256 with the endpoint's own secret, base64.
+fn hmac_signature(secret: &str, message: &Message) -> Option<String> {
+    let key = STANDARD.decode(secret.strip_prefix("whsec_")?).ok()?;
+    let mut mac = Hmac::<Sha256>::new_from_slice(&key).ok()?;
+    mac.update(format!("{}.{}.", message.id, message.timestamp).as_bytes());
+    mac.update(&message.body);
+    Some(STANDARD.encode(mac.finalize().into_bytes()))
 }
 
 #[cfg(test)]
@@ -133,24 +205,14 @@ mod tests {
 
     #[test]
     fn the_v1_signature_matches_the_standard_webhooks_test_vector() {
-        let dir = tempfile::tempdir().unwrap();
-        let courier = WebhookCourier {
-            http: OutboundHttp::new(Default::default()).unwrap(),
-            signer: Arc::new(Signer::load_or_create(dir.path()).unwrap()),
-            office: "test".into(),
-            concurrency: 1,
+        let message = Message {
+            seq: 1,
+            id: "msg_p5jXN8AQM9LWM0D4loKWxJek".into(),
+            timestamp: 1614265330,
+            body: bytes::Bytes::from_static(br#"{"test": 2432232314}"#),
+            v1a: String::new(),
         };
-        let signature = courier
-            .signature(
-                "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
-                "msg_p5jXN8AQM9LWM0D4loKWxJek",
-                1614265330,
-                br#"{"test": 2432232314}"#,
-            )
-            .unwrap();
-        assert!(
-            signature.starts_with("v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE= v1a,"),
-            "{signature}"
-        );
+        let v1 = hmac_signature("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", &message).unwrap();
+        assert_eq!(v1, "g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=");
     }
 }

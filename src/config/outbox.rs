@@ -13,6 +13,8 @@ pub struct OutboxConfig {
     pub allow_private_networks: Vec<String>,
     /// E-mail subscriptions not confirmed within this time are removed.
     pub confirm_within_hours: u32,
+    /// How long the record of settled deliveries (the counts on a notice) is kept.
+    pub keep_days: u32,
     pub webhooks: WebhooksConfig,
     pub push: PushConfig,
     pub email: EmailConfig,
@@ -24,6 +26,7 @@ impl Default for OutboxConfig {
             retry_horizon_hours: 48,
             allow_private_networks: Vec::new(),
             confirm_within_hours: 48,
+            keep_days: 90,
             webhooks: WebhooksConfig::default(),
             push: PushConfig::default(),
             email: EmailConfig::default(),

@@ -90,6 +90,7 @@ pub(super) async fn push_key(State(hub): State<Hub>) -> Result<Json<Value>, ApiE
 
 pub(super) async fn subscribe_push(
     State(hub): State<Hub>,
+    PeerAddr(peer): PeerAddr,
     JsonBody(request): JsonBody<PushRequest>,
 ) -> Result<(StatusCode, Json<SubscriptionView>), ApiError> {
     if hub.push_key.is_none() {
@@ -109,7 +110,11 @@ pub(super) async fn subscribe_push(
     };
     Ok((
         StatusCode::CREATED,
-        Json(hub.outbox.subscribe_push(new).await?),
+        Json(
+            hub.outbox
+                .subscribe_push(new, peer.map(|peer| peer.ip()))
+                .await?,
+        ),
     ))
 }
 
@@ -145,20 +150,13 @@ pub(super) async fn subscribe_email(
 
 /// The page behind a confirm or unsubscribe link: one button, so that a mail scanner
 /// following links cannot act for the person.
-pub(super) async fn link_page(Path((id, action)): Path<(String, String)>, uri: Uri) -> Response {
-    let Some(words) = LinkWords::of(&action) else {
-        return not_found_page();
-    };
-    let token = KnownQuery::from_uri(&uri, &["token"])
-        .ok()
-        .and_then(|query| query.get("token").map(str::to_owned));
-    let Some(token) = token else {
-        return page(
-            StatusCode::NOT_FOUND,
-            "Link non valido / Invalid link",
-            "Il link è incompleto. / The link is incomplete.",
-        );
-    };
+/// Errors are JSON like every other answer of the hub (a browser shows them readably).
+pub(super) async fn link_page(
+    Path((id, action)): Path<(String, String)>,
+    uri: Uri,
+) -> Result<Response, ApiError> {
+    let words = LinkWords::of(&action)?;
+    let token = link_token(&uri)?;
     let action_url = format!(
         "/subscriptions/{}/{action}?token={}",
         escape(&id),
@@ -168,7 +166,30 @@ pub(super) async fn link_page(Path((id, action)): Path<(String, String)>, uri: U
         "<form method=\"post\" action=\"{action_url}\"><button type=\"submit\">{}</button></form>",
         words.button
     );
-    page(StatusCode::OK, words.title, &form)
+    Ok(page(words.title, &form))
+}
+
+fn link_token(uri: &Uri) -> Result<String, ApiError> {
+    let query = KnownQuery::from_uri(uri, &["token"])?;
+    let token = query.get("token").ok_or_else(|| {
+        ApiError(Problem::with_field(
+            ErrorCode::MissingField,
+            "token",
+            "this link is incomplete: open the whole link from the message",
+        ))
+    })?;
+    let well_formed = token.len() <= 100
+        && token
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    if !well_formed {
+        return Err(ApiError(Problem::with_field(
+            ErrorCode::InvalidField,
+            "token",
+            "this link was changed or cut short: open the whole link from the message",
+        )));
+    }
+    Ok(token.to_owned())
 }
 
 /// A confirm or unsubscribe link acted on (also RFC 8058 one-click from a mail client).
@@ -176,27 +197,15 @@ pub(super) async fn link_action(
     State(hub): State<Hub>,
     Path((id, action)): Path<(String, String)>,
     uri: Uri,
-) -> Response {
-    let Some(words) = LinkWords::of(&action) else {
-        return not_found_page();
-    };
-    let token = KnownQuery::from_uri(&uri, &["token"])
-        .ok()
-        .and_then(|query| query.get("token").map(str::to_owned))
-        .unwrap_or_default();
-    let done = if action == "confirm" {
-        hub.outbox.confirm(&id, &token).await.map(|_| ())
+) -> Result<Response, ApiError> {
+    let words = LinkWords::of(&action)?;
+    let token = link_token(&uri)?;
+    if action == "confirm" {
+        hub.outbox.confirm(&id, &token).await?;
     } else {
-        hub.outbox.unsubscribe(&id, &token).await
-    };
-    match done {
-        Ok(()) => page(StatusCode::OK, words.title, words.done),
-        Err(problem) => page(
-            StatusCode::from_u16(problem.code.http_status()).unwrap_or(StatusCode::NOT_FOUND),
-            words.title,
-            &escape(&problem.message),
-        ),
+        hub.outbox.unsubscribe(&id, &token).await?;
     }
+    Ok(page(words.title, words.done))
 }
 
 struct LinkWords {
@@ -206,37 +215,31 @@ struct LinkWords {
 }
 
 impl LinkWords {
-    fn of(action: &str) -> Option<LinkWords> {
+    fn of(action: &str) -> Result<LinkWords, ApiError> {
         match action {
-            "confirm" => Some(LinkWords {
+            "confirm" => Ok(LinkWords {
                 title: "Conferma l'iscrizione / Confirm the subscription",
                 button: "Conferma / Confirm",
                 done: "Iscrizione confermata: riceverai gli avvisi per e-mail. / Subscription confirmed: you will receive notices by e-mail.",
             }),
-            "unsubscribe" => Some(LinkWords {
+            "unsubscribe" => Ok(LinkWords {
                 title: "Annulla l'iscrizione / Unsubscribe",
                 button: "Annulla l'iscrizione / Unsubscribe",
                 done: "Iscrizione annullata: non riceverai altri messaggi e il tuo indirizzo è stato cancellato. / Unsubscribed: you will receive no more messages and your address was deleted.",
             }),
-            _ => None,
+            _ => Err(ApiError::not_found(
+                "a subscription link (they end in /confirm or /unsubscribe)",
+            )),
         }
     }
 }
 
-fn not_found_page() -> Response {
-    page(
-        StatusCode::NOT_FOUND,
-        "Pagina non trovata / Page not found",
-        "",
-    )
-}
-
-fn page(status: StatusCode, title: &str, body: &str) -> Response {
+fn page(title: &str, body: &str) -> Response {
     let html = format!(
         "<!doctype html><html lang=\"it\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
          <title>{title}</title></head><body style=\"font-family:sans-serif;max-width:36em;margin:2em auto;padding:0 1em\"><main><h1>{title}</h1><p>{body}</p></main></body></html>"
     );
-    (status, Html(html)).into_response()
+    Html(html).into_response()
 }
 
 fn escape(text: &str) -> String {

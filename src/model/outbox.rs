@@ -218,6 +218,8 @@ pub struct Delivery {
     pub event_seq: Option<i64>,
     pub report_id: Option<String>,
     pub update_cursor: Option<i64>,
+    /// 0 (Actual and Immediate) first.
+    pub priority: i64,
 }
 
 /// What an attempt came to, as the channel reports it.

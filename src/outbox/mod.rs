@@ -6,6 +6,7 @@
 //! [`Courier`]; this module decides what is sent, to whom, when, and what an answer means.
 
 mod enqueue;
+mod feeder;
 mod links;
 mod parcel;
 pub mod schedule;
@@ -38,8 +39,12 @@ use crate::store::outbox as outbox_rows;
 use crate::store::{Store, audit};
 use crate::zones::ZoneDirectory;
 
-/// E-mail sign-ups one address may make per hour (each sends a confirmation message).
-const SIGNUPS_PER_HOUR: std::num::NonZeroU32 = std::num::NonZeroU32::new(10).expect("not zero");
+/// Sign-ups (push or e-mail) one address may make per hour: each stores a destination the hub
+/// sends to, and an e-mail one sends a confirmation message.
+const SIGNUPS_PER_HOUR: std::num::NonZeroU32 = std::num::NonZeroU32::new(30).expect("not zero");
+
+/// Settled deliveries deleted per write when pruning.
+const PRUNE_BATCH: usize = 5_000;
 
 /// What the outbox is told at start.
 #[derive(Debug, Clone)]
@@ -53,6 +58,8 @@ pub struct OutboxSettings {
     pub retry_horizon: Duration,
     /// E-mail subscriptions not confirmed within this time are removed.
     pub confirm_within: Duration,
+    /// How long the record of settled deliveries is kept.
+    pub keep_days: u32,
     /// Where outbound requests may go.
     pub addresses: AddressPolicy,
 }
@@ -147,6 +154,25 @@ impl Outbox {
             .await?;
         self.wake();
         Ok(requeued)
+    }
+
+    /// Deletes the record of deliveries settled more than `outbox.keep_days` ago, a batch at a
+    /// time so the writer is never held long; returns how many.
+    pub async fn prune_settled(&self) -> Result<usize, Problem> {
+        let keep = chrono::Duration::days(i64::from(self.inner.settings.keep_days));
+        let before = (self.now() - keep).timestamp_millis();
+        let mut pruned = 0;
+        loop {
+            let batch = self
+                .inner
+                .store
+                .write(move |ctx| outbox_rows::prune_settled(ctx.conn(), before, PRUNE_BATCH))
+                .await?;
+            pruned += batch;
+            if batch < PRUNE_BATCH {
+                return Ok(pruned);
+            }
+        }
     }
 
     /// Per channel: deliveries waiting and the age of the oldest, for `/metrics`.

@@ -11,8 +11,8 @@ use serde::Deserialize;
 use super::Outbox;
 use super::links::LinkPurpose;
 use crate::model::{
-    Delivery, DeliveryKind, Notice, Outcome, Report, ReportStatus, Subscription, SubscriptionState,
-    Target,
+    Delivery, DeliveryKind, Notice, OutboundChannel, Outcome, Report, ReportStatus, Subscription,
+    SubscriptionState, Target,
 };
 use crate::problem::Problem;
 use crate::store::triage as triage_rows;
@@ -85,10 +85,14 @@ impl Outbox {
             .inner
             .store
             .read(move |conn| -> Result<_, StoreError> {
+                let destinations: Vec<&str> =
+                    batch.iter().map(|d| d.destination.as_str()).collect();
+                let subscriptions = subscriptions::get_many(conn, &destinations)?;
                 let mut reader = BatchReader {
                     conn,
                     outbox: &outbox,
                     now,
+                    subscriptions,
                     notices: HashMap::new(),
                     frames: HashMap::new(),
                 };
@@ -103,8 +107,10 @@ impl Outbox {
     fn links_for(&self, delivery: &Delivery, subscription: Option<&Subscription>) -> Links {
         let base = self.inner.settings.public_url.trim_end_matches('/');
         let key = &self.inner.links;
+        // Only a person's subscription is confirmed or left by a link; an admin's webhook is not.
+        let personal = subscription.filter(|s| s.channel != OutboundChannel::Webhook);
         let subscription_link = |purpose: LinkPurpose, path: &str| {
-            subscription.map(|s| {
+            personal.map(|s| {
                 format!(
                     "{base}/subscriptions/{}/{path}?token={}",
                     s.id,
@@ -131,6 +137,8 @@ struct BatchReader<'a> {
     conn: &'a Connection,
     outbox: &'a Outbox,
     now: DateTime<Utc>,
+    /// The batch's subscriptions, read in one query.
+    subscriptions: HashMap<String, Subscription>,
     notices: HashMap<String, Option<Arc<Notice>>>,
     frames: HashMap<i64, Option<Arc<[u8]>>>,
 }
@@ -141,7 +149,7 @@ impl BatchReader<'_> {
             let report_id = report_id.to_owned();
             return self.open_report_news(delivery, &report_id);
         }
-        let subscription = subscriptions::get(self.conn, &delivery.destination)?;
+        let subscription = self.subscriptions.get(&delivery.destination).cloned();
         let wanted_state = if delivery.kind == DeliveryKind::Confirm {
             SubscriptionState::Pending
         } else {

@@ -20,7 +20,17 @@ impl Outbox {
         self.inner
             .store
             .write(move |ctx| -> Result<(), StoreError> {
-                for (delivery, outcome) in &outcomes {
+                // Most outcomes are deliveries: those take one statement together.
+                let delivered: Vec<i64> = outcomes
+                    .iter()
+                    .filter(|(_, outcome)| *outcome == Outcome::Delivered)
+                    .map(|(delivery, _)| delivery.id)
+                    .collect();
+                outbox_rows::settle_delivered(ctx.conn(), &delivered, now.timestamp_millis())?;
+                for (delivery, outcome) in outcomes
+                    .iter()
+                    .filter(|(_, outcome)| *outcome != Outcome::Delivered)
+                {
                     settle_one(ctx, delivery, outcome, now, horizon)?;
                 }
                 Ok(())

@@ -62,7 +62,11 @@ pub struct NewSubscription {
 impl Outbox {
     /// Subscribes a browser's push endpoint to a place; a second call for the same endpoint
     /// moves it there.
-    pub async fn subscribe_push(&self, new: NewSubscription) -> Result<SubscriptionView, Problem> {
+    pub async fn subscribe_push(
+        &self,
+        new: NewSubscription,
+        from: Option<IpAddr>,
+    ) -> Result<SubscriptionView, Problem> {
         let Target::WebPush {
             endpoint,
             p256dh,
@@ -74,9 +78,16 @@ impl Outbox {
                 "a push subscription needs its endpoint and keys",
             ));
         };
-        self.settings()
-            .addresses
-            .check_url(endpoint, false, "endpoint")?;
+        let addresses = &self.settings().addresses;
+        let url = addresses.check_url(endpoint, false, "endpoint")?;
+        if url.scheme() != "https" && !addresses.allows_private_host(&url) {
+            return Err(Problem::with_field(
+                ErrorCode::InvalidField,
+                "endpoint",
+                "a push endpoint is an https:// URL, as the browser's push service gives it",
+            ));
+        }
+        self.check_signup_rate(from)?;
         check_push_keys(p256dh, auth)?;
         let subscription =
             self.new_subscription(OutboundChannel::WebPush, SubscriptionState::Active, &new)?;
@@ -132,13 +143,7 @@ impl Outbox {
             ));
         };
         crate::model::parse_email(Some(address.clone()), "address")?;
-        if from.is_some_and(|ip| self.inner.signups.check_key(&ip).is_err()) {
-            return Err(Problem::new(
-                ErrorCode::RateLimited,
-                "too many e-mail sign-ups from this address; try again in an hour",
-            )
-            .retry_after(600));
-        }
+        self.check_signup_rate(from)?;
         let subscription =
             self.new_subscription(OutboundChannel::Email, SubscriptionState::Pending, &new)?;
         let (now, address) = (self.now(), address.clone());
@@ -229,6 +234,24 @@ impl Outbox {
                 subscriptions::delete_unconfirmed(ctx.conn(), before.timestamp_millis())
             })
             .await?)
+    }
+
+    /// Sign-ups from one address are bounded: each stores a destination the hub then sends to.
+    fn check_signup_rate(&self, from: Option<IpAddr>) -> Result<(), Problem> {
+        let over = |ip| {
+            self.inner
+                .signups
+                .check_key(&crate::addr::limit_key(ip))
+                .is_err()
+        };
+        if from.is_some_and(over) {
+            return Err(Problem::new(
+                ErrorCode::RateLimited,
+                "too many sign-ups from this address; try again in an hour",
+            )
+            .retry_after(600));
+        }
+        Ok(())
     }
 
     fn check_link(&self, purpose: LinkPurpose, id: &str, token: &str) -> Result<(), Problem> {

@@ -35,6 +35,18 @@ impl AddressPolicy {
         admin_allowed || is_public(ip) || self.allowed.iter().any(|net| net.contains(&ip))
     }
 
+    /// Whether `url` points into a network the configuration allows (a push service or relay on
+    /// the office's own network, or a test's stand-in).
+    pub fn allows_private_host(&self, url: &Url) -> bool {
+        let ip = match url.host() {
+            Some(Host::Ipv4(ip)) => IpAddr::V4(ip),
+            Some(Host::Ipv6(ip)) => IpAddr::V6(ip),
+            Some(Host::Domain(name)) if is_local_name(name) => IpAddr::from([127, 0, 0, 1]),
+            _ => return false,
+        };
+        self.allowed.iter().any(|net| net.contains(&ip))
+    }
+
     /// Checks a destination URL when it is added; `field` names it in the refusal.
     pub fn check_url(&self, raw: &str, admin_allowed: bool, field: &str) -> Result<Url, Problem> {
         let refuse = |why: String| Problem::with_field(ErrorCode::InvalidField, field, why);

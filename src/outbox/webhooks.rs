@@ -13,6 +13,9 @@ use crate::model::{DeliveryKind, OutboundChannel, Subscription, SubscriptionStat
 use crate::problem::{ErrorCode, Problem};
 use crate::store::{StoreError, WriteCtx, audit, subscriptions};
 
+/// Longest name an admin gives a webhook.
+const MAX_LABEL: usize = 200;
+
 /// What an admin sends to register a webhook.
 #[derive(Debug, Clone, Default)]
 pub struct NewWebhook {
@@ -96,7 +99,7 @@ impl Outbox {
             events: new.events.map(checked_events).transpose()?,
             language: self.settings().default_language.clone(),
             allow_private: new.allow_private_network,
-            label: new.label.filter(|label| !label.trim().is_empty()),
+            label: crate::model::bounded_text(new.label, "label", MAX_LABEL)?,
             created_by: Some(staff.name.clone()),
             created_at: self.now(),
             disabled_reason: None,

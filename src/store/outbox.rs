@@ -87,7 +87,7 @@ pub(crate) fn expire_thread(conn: &Connection, thread: &str) -> Result<usize, St
 }
 
 const DELIVERY_COLUMNS: &str = "o.id, o.channel, o.destination, o.thread, o.kind, o.attempts, \
-    o.created_at, o.notice_id, o.event_seq, o.report_id, o.update_cursor";
+    o.created_at, o.notice_id, o.event_seq, o.report_id, o.update_cursor, o.priority";
 
 fn delivery_from_row(row: &Row<'_>) -> rusqlite::Result<Delivery> {
     let channel: String = row.get(1)?;
@@ -104,27 +104,32 @@ fn delivery_from_row(row: &Row<'_>) -> rusqlite::Result<Delivery> {
         event_seq: row.get(8)?,
         report_id: row.get(9)?,
         update_cursor: row.get(10)?,
+        priority: row.get(11)?,
     })
 }
 
-/// Deliveries of `channel` due by `now_ms`, most urgent then oldest first, each the earliest
-/// still waiting for its destination in its thread (order within a thread is kept).
+/// Deliveries of `channel` due by `now_ms`, most urgent then oldest first, after the
+/// (priority, id) `after` when given, each the earliest still waiting for its destination in
+/// its thread (order within a thread is kept).
 pub(crate) fn due(
     conn: &Connection,
     channel: OutboundChannel,
     now_ms: i64,
+    after: Option<(i64, i64)>,
     limit: usize,
 ) -> Result<Vec<Delivery>, StoreError> {
     let sql = format!(
         "SELECT {DELIVERY_COLUMNS} FROM outbox o
          WHERE o.channel = ?1 AND o.state IN ('queued', 'retrying') AND o.next_attempt_at <= ?2
+           AND (o.priority, o.id) > (?4, ?5)
            AND NOT EXISTS (SELECT 1 FROM outbox e WHERE e.destination = o.destination
                AND e.thread = o.thread AND e.id < o.id AND e.state IN ('queued', 'retrying'))
          ORDER BY o.priority, o.id LIMIT ?3"
     );
     let mut stmt = conn.prepare_cached(&sql)?;
+    let (priority, id) = after.unwrap_or((i64::MIN, i64::MIN));
     let rows = stmt.query_map(
-        params![channel.as_str(), now_ms, limit as i64],
+        params![channel.as_str(), now_ms, limit as i64, priority, id],
         delivery_from_row,
     )?;
     Ok(rows.collect::<Result<_, _>>()?)
@@ -159,6 +164,21 @@ pub(crate) fn settle(
          WHERE id = ?1 AND (?2 = 'delivered' OR state IN ('queued', 'retrying'))",
     )?
     .execute(params![id, state.as_str(), next_attempt_ms, error, now_ms])?;
+    Ok(())
+}
+
+/// Marks deliveries delivered, in one statement however many.
+pub(crate) fn settle_delivered(
+    conn: &Connection,
+    ids: &[i64],
+    now_ms: i64,
+) -> Result<(), StoreError> {
+    let ids = serde_json::to_string(ids).expect("ids serialize");
+    conn.prepare_cached(
+        "UPDATE outbox SET state = 'delivered', attempts = attempts + 1, delivered_at = ?1, last_error = NULL
+         WHERE id IN (SELECT value FROM json_each(?2))",
+    )?
+    .execute(params![now_ms, ids])?;
     Ok(())
 }
 
@@ -246,4 +266,19 @@ pub(crate) fn queue_depths(
         ))
     })?;
     Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// Deletes settled deliveries queued before `before_ms`, at most `limit` of them (oldest
+/// first); returns how many. What still waits is never deleted.
+pub(crate) fn prune_settled(
+    conn: &Connection,
+    before_ms: i64,
+    limit: usize,
+) -> Result<usize, StoreError> {
+    Ok(conn
+        .prepare_cached(
+            "DELETE FROM outbox WHERE id IN (SELECT id FROM outbox
+                WHERE created_at < ?1 AND state NOT IN ('queued', 'retrying') ORDER BY id LIMIT ?2)",
+        )?
+        .execute(params![before_ms, limit as i64])?)
 }

@@ -40,17 +40,6 @@ async fn control(port: u16, body: Value) {
     assert_eq!(response.status(), 204);
 }
 
-async fn outbox_of(app: &TestApp, notice: &Value) -> Value {
-    let (status, shown) = app
-        .get_json(&format!(
-            "/api/v1/notices/{}",
-            notice["id"].as_str().unwrap()
-        ))
-        .await;
-    assert_eq!(status, 200, "{shown}");
-    shown["outbox"].clone()
-}
-
 async fn deliveries(receiver: &mut JsonLines, count: usize, timeout: Duration) -> Vec<Value> {
     receiver
         .collect(count, timeout, |line| line.get("verified").is_some())
@@ -76,7 +65,7 @@ async fn a_published_notice_reaches_a_webhook_signed_so_that_standard_webhooks_v
         got.len(),
         1,
         "one delivery: {}",
-        outbox_of(&app, &notice).await
+        app.outbox_of(&notice).await
     );
     let delivery = &got[0];
     assert_eq!(
@@ -93,7 +82,9 @@ async fn a_published_notice_reaches_a_webhook_signed_so_that_standard_webhooks_v
     );
     assert_eq!(delivery["data"]["frame"]["type"], "notice");
     assert_v1a_verifies(&app, delivery).await;
-    let outbox = wait_for_outbox(&app, &notice, |outbox| outbox["webhook"]["delivered"] == 1).await;
+    let outbox = app
+        .wait_for_outbox(&notice, |outbox| outbox["webhook"]["delivered"] == 1)
+        .await;
     assert_eq!(outbox, json!({ "webhook": { "delivered": 1 } }));
     let (_, webhooks) = app.get_json_as("/api/v1/webhooks", Some(&team.admin)).await;
     assert!(
@@ -135,17 +126,6 @@ async fn assert_v1a_verifies(app: &TestApp, delivery: &Value) {
         .unwrap()
         .verify(signed.as_bytes(), &signature)
         .expect("v1a verifies with the office key");
-}
-
-async fn wait_for_outbox(app: &TestApp, notice: &Value, done: impl Fn(&Value) -> bool) -> Value {
-    let deadline = tokio::time::Instant::now() + TIMEOUT;
-    loop {
-        let outbox = outbox_of(app, notice).await;
-        if done(&outbox) || tokio::time::Instant::now() > deadline {
-            return outbox;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
 }
 
 #[tokio::test]
@@ -202,7 +182,9 @@ async fn with_the_receiver_down_publishing_succeeds_and_after_a_restart_every_de
     let real = app
         .publish_notice(&team, &notice_body("Actual", zones(&["demo-001"])))
         .await;
-    let outbox = wait_for_outbox(&app, &real, |outbox| outbox["webhook"]["retrying"] == 1).await;
+    let outbox = app
+        .wait_for_outbox(&real, |outbox| outbox["webhook"]["retrying"] == 1)
+        .await;
     assert_eq!(
         outbox["webhook"]["retrying"], 1,
         "the first attempt failed and waits: {outbox}"
@@ -220,8 +202,8 @@ async fn with_the_receiver_down_publishing_succeeds_and_after_a_restart_every_de
         order,
         [&real["id"], &drill["id"]],
         "the real alert goes first: {} {}",
-        outbox_of(&app, &real).await,
-        outbox_of(&app, &drill).await
+        app.outbox_of(&real).await,
+        app.outbox_of(&drill).await
     );
     assert!(got.iter().all(|line| line["verified"] == true));
     assert_eq!(
@@ -241,7 +223,8 @@ async fn an_update_published_while_the_alert_waits_replaces_it_for_that_destinat
     let alert = app
         .publish_notice(&team, &notice_body("Actual", zones(&["demo-001"])))
         .await;
-    wait_for_outbox(&app, &alert, |outbox| outbox["webhook"]["retrying"] == 1).await;
+    app.wait_for_outbox(&alert, |outbox| outbox["webhook"]["retrying"] == 1)
+        .await;
 
     let update = app.follow_up(&team, &alert, "update").await;
     let mut receiver = webhook_receiver(port).await;
@@ -258,7 +241,7 @@ async fn an_update_published_while_the_alert_waits_replaces_it_for_that_destinat
         0,
         "the stale alert never goes out"
     );
-    assert_eq!(outbox_of(&app, &alert).await["webhook"]["superseded"], 1);
+    assert_eq!(app.outbox_of(&alert).await["webhook"]["superseded"], 1);
 }
 
 #[tokio::test]
@@ -281,7 +264,9 @@ async fn a_receiver_answering_410_is_switched_off_with_the_reason_and_an_operato
         .publish_notice(&team, &notice_body("Actual", zones(&["demo-001"])))
         .await;
     assert_eq!(deliveries(&mut receiver, 1, TIMEOUT).await.len(), 1);
-    let outbox = wait_for_outbox(&app, &notice, |outbox| outbox["webhook"]["failed"] == 1).await;
+    let outbox = app
+        .wait_for_outbox(&notice, |outbox| outbox["webhook"]["failed"] == 1)
+        .await;
     assert_eq!(outbox["webhook"]["failed"], 1, "{outbox}");
     let (_, webhooks) = app.get_json_as("/api/v1/webhooks", Some(&team.admin)).await;
     assert_eq!(webhooks["webhooks"][0]["state"], "disabled");

@@ -158,19 +158,9 @@ async fn an_unsubscribed_or_expired_browser_gets_nothing_more_and_its_subscripti
         .publish_notice(&team, &notice_body("Actual", zones(&["demo-001"])))
         .await;
 
-    let deadline = tokio::time::Instant::now() + TIMEOUT;
-    let outbox = loop {
-        let (_, shown) = app
-            .get_json(&format!(
-                "/api/v1/notices/{}",
-                notice["id"].as_str().unwrap()
-            ))
-            .await;
-        if shown["outbox"]["webpush"]["failed"] == 1 || tokio::time::Instant::now() > deadline {
-            break shown["outbox"].clone();
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
+    let outbox = app
+        .wait_for_outbox(&notice, |outbox| outbox["webpush"]["failed"] == 1)
+        .await;
     assert_eq!(
         outbox,
         json!({ "webpush": { "failed": 1 } }),

@@ -122,6 +122,7 @@ async fn the_console_and_the_citizen_page_work_together_in_a_real_browser() {
             .unwrap();
     }
     let mut on_duty = field_team(&broker, &app).await;
+    refusing_webhook(&app).await;
 
     run_browser_tests(&app, "tests/console-and-citizen.test.mjs", "screenshots").await;
     let (topic, task) = on_duty.next_on("/tasks/").await;
@@ -136,6 +137,21 @@ async fn the_console_and_the_citizen_page_work_together_in_a_real_browser() {
     );
     // The incident, presence, statistics and drawing tools, on the same office's data.
     run_browser_tests(&app, "tests/console-views.test.mjs", "screenshots-views").await;
+}
+
+/// A webhook whose receiver (the hub itself, which takes no POST there) refuses every
+/// delivery with 405: the console shows it failed and offers a retry.
+async fn refusing_webhook(app: &TestApp) {
+    let admin = app.token_for("adele", Role::Admin).await;
+    let hook = serde_json::json!({
+        "url": app.url("/api/v1/categories"),
+        "label": "Prefettura (refuses)",
+        "allow_private_network": true
+    });
+    let (status, answer) = app
+        .send_json(reqwest::Method::POST, "/api/v1/webhooks", &admin, &hook)
+        .await;
+    assert_eq!(status, 201, "{answer}");
 }
 
 /// The pages with every Italian municipality, province and region loaded: the citizen page

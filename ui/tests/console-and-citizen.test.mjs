@@ -186,6 +186,17 @@ describe('the console and the citizen page', () => {
     await approver.context().close();
   });
 
+  test('a published notice shows its outbox deliveries, and an operator retries the failed ones', async () => {
+    // The hub under test has one webhook, whose receiver refuses every delivery (405).
+    await operator.locator('#nav-notices').click();
+    await operator.locator('.notice-row', { hasText: 'Reno river in flood at Monteverde' }).click();
+    await operator.locator('.notice-outbox', { hasText: 'Webhooks: 1 failed' }).waitFor();
+    await screenshot(operator, '11b-console-notice-outbox');
+    await operator.locator('#retry-deliveries').click();
+    await operator.locator('#flash', { hasText: '1 deliveries queued again' }).waitFor();
+    await operator.locator('#nav-map').click();
+  });
+
   test('a test notice escalated from the report is marked as not real at every step', async () => {
     await operator.locator('.queue-row', { hasText: 'Sottopasso di via Roma allagato' }).click();
     await operator.locator('#escalate-status').selectOption('Test');

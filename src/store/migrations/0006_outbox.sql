@@ -62,5 +62,6 @@ CREATE TABLE outbox (
 ) STRICT;
 CREATE INDEX outbox_due ON outbox(channel, priority, id) WHERE state IN ('queued', 'retrying');
 CREATE INDEX outbox_thread ON outbox(destination, thread, id);
+CREATE INDEX outbox_thread_state ON outbox(thread, state);
 CREATE INDEX outbox_notice ON outbox(notice_id) WHERE notice_id IS NOT NULL;
 CREATE INDEX outbox_report ON outbox(report_id) WHERE report_id IS NOT NULL;

@@ -127,6 +127,26 @@ impl TestApp {
         response.text().await.unwrap()
     }
 
+    /// The outbox's deliveries of `notice`, per channel and state, as its staff see them.
+    pub async fn outbox_of(&self, notice: &Value) -> Value {
+        let path = format!("/api/v1/notices/{}", notice["id"].as_str().unwrap());
+        let (status, shown) = self.get_json(&path).await;
+        assert_eq!(status, 200, "{shown}");
+        shown["outbox"].clone()
+    }
+
+    /// The outbox of `notice` once `done` holds for it, or as it is after `TIMEOUT`.
+    pub async fn wait_for_outbox(&self, notice: &Value, done: impl Fn(&Value) -> bool) -> Value {
+        let deadline = tokio::time::Instant::now() + super::TIMEOUT;
+        loop {
+            let outbox = self.outbox_of(notice).await;
+            if done(&outbox) || tokio::time::Instant::now() > deadline {
+                return outbox;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    }
+
     pub async fn get_text(&self, path: &str) -> (u16, String) {
         let response = self.http.get(self.url(path)).send().await.unwrap();
         (response.status().as_u16(), response.text().await.unwrap())

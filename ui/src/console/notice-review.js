@@ -4,6 +4,7 @@ import { api } from '../shared/api.js';
 import { h } from '../shared/dom.js';
 import { formatTime, t } from '../shared/i18n.js';
 import { coveredSummary } from '../shared/notice.js';
+import { noticeOutbox } from './notice-outbox.js';
 
 /** The review panel for `notice`; `actions` get `(notice)` after a change. */
 export function noticeReview(notice, user, { onEdit, onChanged, flash }) {
@@ -36,6 +37,7 @@ export function noticeReview(notice, user, { onEdit, onChanged, flash }) {
       info.headline ? h('p', { class: 'headline' }, info.headline) : null,
       info.description ? h('p', {}, info.description) : null,
       info.instruction ? h('p', { class: 'instruction' }, info.instruction) : null)),
+    noticeOutbox(notice, user, { onChanged, flash }),
     notice.changes?.length ? changes(notice.changes) : null,
     h('div', { class: 'button-row' }, buttons(notice, user, mine, { onEdit, onChanged, flash })),
     h('p', {}, h('a', { href: notice.cap_url, target: '_blank' }, t('notice.cap_document'))),

@@ -1,0 +1,238 @@
+//! A worker's feeder: reads due deliveries in batches, most urgent then oldest first, opens
+//! them, and hands them to the senders through a bounded queue, reading ahead so the senders
+//! never wait for the database.
+
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::sync::broadcast::error::TryRecvError;
+use tokio::sync::{Notify, mpsc};
+use tokio_util::sync::CancellationToken;
+
+use super::{Outbox, Parcel};
+use crate::bus::{Event, Events};
+use crate::model::{Delivery, NoticeEvent, OutboundChannel, Outcome};
+use crate::store::outbox as outbox_rows;
+
+/// Longest wait between looks at the queue when nothing wakes the feeder: retries fall due
+/// on their own.
+const IDLE_LOOK: Duration = Duration::from_secs(30);
+
+/// Deliveries taken but not yet settled, so no look at the queue takes them twice and no
+/// second state of a thread overtakes the first.
+#[derive(Default)]
+pub(super) struct InFlight {
+    ids: HashSet<i64>,
+    threads: HashSet<(String, String)>,
+}
+
+impl InFlight {
+    fn take(&mut self, delivery: &Delivery) -> bool {
+        let thread = (delivery.destination.clone(), delivery.thread.clone());
+        if self.ids.contains(&delivery.id) || self.threads.contains(&thread) {
+            return false;
+        }
+        self.ids.insert(delivery.id);
+        self.threads.insert(thread);
+        true
+    }
+
+    pub(super) fn release(&mut self, delivery: &Delivery) {
+        self.ids.remove(&delivery.id);
+        self.threads
+            .remove(&(delivery.destination.clone(), delivery.thread.clone()));
+    }
+}
+
+/// What the feeder shares with the senders and the settler.
+pub(super) struct Feed {
+    pub(super) outbox: Outbox,
+    pub(super) channel: OutboundChannel,
+    pub(super) in_flight: Arc<Mutex<InFlight>>,
+    /// Outcomes of deliveries that cannot be made, settled without a send.
+    pub(super) done: mpsc::Sender<(Delivery, Outcome)>,
+    /// Told when settled outcomes free a destination's thread.
+    pub(super) freed: Arc<Notify>,
+}
+
+impl Feed {
+    /// Fills `parcels` until shutdown. A scan goes on from where the last one stopped while
+    /// the queue holds more; news of new deliveries (a notice, a retry) restarts it from the
+    /// most urgent, so an Actual and Immediate alert never waits behind a long queue.
+    pub(super) async fn run(
+        self,
+        parcels: mpsc::Sender<Parcel>,
+        events: &Events,
+        shutdown: CancellationToken,
+    ) {
+        let batch = (parcels.max_capacity() / 2).max(1);
+        let mut wake = WakeUp::new(events, &self.outbox);
+        let mut after = None;
+        loop {
+            if wake.has_news() {
+                after = None;
+            }
+            let (taken, last, full) = self.take_due(after, batch).await;
+            after = if full { last } else { None };
+            if taken.is_empty() && !full {
+                let channel = self.channel;
+                let next_due = self
+                    .outbox
+                    .inner
+                    .store
+                    .read(move |conn| outbox_rows::next_due(conn, channel))
+                    .await
+                    .ok()
+                    .flatten();
+                if !wake
+                    .wait(&self.outbox, next_due, &self.freed, &shutdown)
+                    .await
+                {
+                    return;
+                }
+                continue;
+            }
+            for parcel in taken {
+                tokio::select! {
+                    sent = parcels.send(parcel) => if sent.is_err() { return },
+                    () = shutdown.cancelled() => return,
+                }
+            }
+        }
+    }
+
+    /// Takes up to `limit` due deliveries not already in flight, after `after` when given, and
+    /// opens them; those that can no longer be made are settled at once. Also returns the
+    /// (priority, id) of the last row read, and whether the read was full (more may follow).
+    async fn take_due(
+        &self,
+        after: Option<(i64, i64)>,
+        limit: usize,
+    ) -> (Vec<Parcel>, Option<(i64, i64)>, bool) {
+        let (channel, now_ms) = (self.channel, self.outbox.now().timestamp_millis());
+        // From the start, rows still in flight come first again and are skipped.
+        let skip = if after.is_some() {
+            0
+        } else {
+            self.in_flight.lock().expect("in-flight lock").ids.len()
+        };
+        let asked = limit + skip;
+        let found = self
+            .outbox
+            .inner
+            .store
+            .read(move |conn| outbox_rows::due(conn, channel, now_ms, after, asked))
+            .await;
+        let due = match found {
+            Ok(due) => due,
+            Err(err) => {
+                tracing::error!(channel = channel.as_str(), %err, "cannot read the outbox");
+                return (Vec::new(), None, false);
+            }
+        };
+        let (full, last) = (due.len() == asked, due.last().map(|d| (d.priority, d.id)));
+        let taken: Vec<Delivery> = {
+            let mut in_flight = self.in_flight.lock().expect("in-flight lock");
+            due.into_iter()
+                .filter(|delivery| in_flight.take(delivery))
+                .collect()
+        };
+        (self.open(taken).await, last, full)
+    }
+
+    async fn open(&self, taken: Vec<Delivery>) -> Vec<Parcel> {
+        let opened = match self.outbox.open(taken.clone()).await {
+            Ok(opened) => opened,
+            Err(problem) => {
+                tracing::error!(channel = self.channel.as_str(), message = %problem.message, "cannot read what deliveries carry");
+                let mut in_flight = self.in_flight.lock().expect("in-flight lock");
+                taken
+                    .iter()
+                    .for_each(|delivery| in_flight.release(delivery));
+                return Vec::new();
+            }
+        };
+        let mut parcels = Vec::with_capacity(opened.len());
+        for opened in opened {
+            match opened {
+                Ok(parcel) => parcels.push(parcel),
+                Err(settled) => {
+                    let _ = self.done.send(settled).await;
+                }
+            }
+        }
+        parcels
+    }
+}
+
+/// What wakes an idle feeder: a committed event that may have queued deliveries, an
+/// operator's retry or a new subscription, a freed thread, or the next retry falling due.
+struct WakeUp {
+    notices: tokio::sync::broadcast::Receiver<Arc<NoticeEvent>>,
+    others: tokio::sync::broadcast::Receiver<Event>,
+    woken: tokio::sync::watch::Receiver<u64>,
+}
+
+impl WakeUp {
+    fn new(events: &Events, outbox: &Outbox) -> WakeUp {
+        WakeUp {
+            notices: events.subscribe_notices(),
+            others: events.subscribe(),
+            woken: outbox.inner.wake.subscribe(),
+        }
+    }
+
+    /// Whether deliveries may have been queued since the last look (and marks it seen).
+    fn has_news(&mut self) -> bool {
+        let mut news = self.woken.has_changed().unwrap_or(false);
+        self.woken.borrow_and_update();
+        while let Ok(_) | Err(TryRecvError::Lagged(_)) = self.notices.try_recv() {
+            news = true;
+        }
+        loop {
+            match self.others.try_recv() {
+                Ok(Event::ReportChanged(change)) if change.update.is_some() => news = true,
+                Ok(_) => {}
+                Err(TryRecvError::Lagged(_)) => news = true,
+                Err(_) => break,
+            }
+        }
+        news
+    }
+
+    /// False once the hub shuts down.
+    async fn wait(
+        &mut self,
+        outbox: &Outbox,
+        next_due_ms: Option<i64>,
+        freed: &Notify,
+        shutdown: &CancellationToken,
+    ) -> bool {
+        let now_ms = outbox.now().timestamp_millis();
+        let until_due = next_due_ms
+            .map(|due| Duration::from_millis(u64::try_from(due - now_ms).unwrap_or(0)))
+            .unwrap_or(IDLE_LOOK)
+            .min(IDLE_LOOK);
+        let reporter_news = async {
+            loop {
+                match self.others.recv().await {
+                    Ok(Event::ReportChanged(change)) if change.update.is_some() => return,
+                    Ok(_) => {}
+                    Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => return,
+                    Err(tokio::sync::broadcast::error::RecvError::Closed) => {
+                        std::future::pending::<()>().await;
+                    }
+                }
+            }
+        };
+        tokio::select! {
+            () = shutdown.cancelled() => false,
+            _ = self.notices.recv() => true,
+            () = reporter_news => true,
+            _ = self.woken.changed() => true,
+            () = freed.notified() => true,
+            () = tokio::time::sleep(until_due) => true,
+        }
+    }
+}
