@@ -6,8 +6,9 @@ use std::future::Future;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use tokio::sync::{Notify, Semaphore, mpsc};
-use tokio::task::JoinSet;
+use futures_util::StreamExt;
+use futures_util::stream::FuturesUnordered;
+use tokio::sync::{Notify, mpsc};
 use tokio_util::sync::CancellationToken;
 
 use super::feeder::{Feed, InFlight};
@@ -61,7 +62,7 @@ pub async fn run<C: Courier>(
         let shutdown = shutdown.clone();
         tokio::spawn(async move { feed.run(parcels_tx, &events, shutdown).await })
     };
-    let mut sends = send_until_shutdown(
+    send_until_shutdown(
         Arc::new(courier),
         concurrency,
         &mut parcels,
@@ -77,45 +78,46 @@ pub async fn run<C: Courier>(
             .expect("in-flight lock")
             .release(&unsent.delivery);
     }
-    let _ = tokio::time::timeout(DRAIN_ON_SHUTDOWN, async {
-        while sends.join_next().await.is_some() {}
-    })
-    .await;
     drop(done_tx);
     let _ = settler.await;
 }
 
-/// Sends what the feeder hands over, `concurrency` at a time; returns the sends still running.
+/// Sends what the feeder hands over, `concurrency` at a time, all polled in this one task (no
+/// task or thread hand-off per delivery); at shutdown, lets the sends in flight finish for a
+/// moment so they are settled rather than sent again.
 async fn send_until_shutdown<C: Courier>(
     courier: Arc<C>,
     concurrency: usize,
     parcels: &mut mpsc::Receiver<Parcel>,
     done: &mpsc::Sender<(Delivery, Outcome)>,
     shutdown: &CancellationToken,
-) -> JoinSet<()> {
-    let permits = Arc::new(Semaphore::new(concurrency));
-    let mut sends = JoinSet::new();
+) {
+    let mut sending = FuturesUnordered::new();
     loop {
-        while sends.try_join_next().is_some() {}
-        let permit = tokio::select! {
-            permit = permits.clone().acquire_owned() => permit.expect("the semaphore is never closed"),
-            () = shutdown.cancelled() => return sends,
-        };
-        let parcel = tokio::select! {
-            parcel = parcels.recv() => match parcel {
-                Some(parcel) => parcel,
-                None => return sends,
+        tokio::select! {
+            biased;
+            () = shutdown.cancelled() => break,
+            Some(settled) = sending.next(), if !sending.is_empty() => {
+                let _ = done.send(settled).await;
+            }
+            parcel = parcels.recv(), if sending.len() < concurrency => match parcel {
+                Some(parcel) => {
+                    let courier = courier.clone();
+                    sending.push(async move {
+                        let delivery = parcel.delivery.clone();
+                        (delivery, courier.send(parcel).await)
+                    });
+                }
+                None => break,
             },
-            () = shutdown.cancelled() => return sends,
-        };
-        let (courier, done) = (courier.clone(), done.clone());
-        sends.spawn(async move {
-            let delivery = parcel.delivery.clone();
-            let outcome = courier.send(parcel).await;
-            let _ = done.send((delivery, outcome)).await;
-            drop(permit);
-        });
+        }
     }
+    let _ = tokio::time::timeout(DRAIN_ON_SHUTDOWN, async {
+        while let Some(settled) = sending.next().await {
+            let _ = done.send(settled).await;
+        }
+    })
+    .await;
 }
 
 /// Writes outcomes in batches as they come, then frees their deliveries for the next look.
