@@ -140,7 +140,6 @@ pub(super) fn outbox(
         .map_err(|err| anyhow::anyhow!("outbox.allow_private_networks: {err}"))?;
     let settings = OutboxSettings {
         public_url: public_url.to_owned(),
-        office_name: config.cap_sender_name(),
         default_language: config.default_language.clone(),
         retry_horizon: Duration::from_secs(u64::from(outbox.retry_horizon_hours) * 3600),
         confirm_within: Duration::from_secs(u64::from(outbox.confirm_within_hours) * 3600),

@@ -51,8 +51,6 @@ const PRUNE_BATCH: usize = 5_000;
 pub struct OutboxSettings {
     /// Base of every link sent out (notice page, CAP document, unsubscribe).
     pub public_url: String,
-    /// Office name, shown in messages.
-    pub office_name: String,
     pub default_language: String,
     /// A delivery still failing this long after it was queued is dead.
     pub retry_horizon: Duration,

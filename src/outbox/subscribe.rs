@@ -96,9 +96,7 @@ impl Outbox {
             .store
             .write(move |ctx| -> Result<(), StoreError> {
                 let conn = ctx.conn();
-                if let Some(old) =
-                    subscriptions::by_target(conn, OutboundChannel::WebPush, "endpoint", &endpoint)?
-                {
+                if let Some(old) = subscriptions::by_push_endpoint(conn, &endpoint)? {
                     subscriptions::delete(conn, &old.id)?;
                 }
                 subscriptions::insert(conn, &stored)
@@ -115,12 +113,7 @@ impl Outbox {
             .store
             .write(move |ctx| -> Result<bool, StoreError> {
                 let conn = ctx.conn();
-                match subscriptions::by_target(
-                    conn,
-                    OutboundChannel::WebPush,
-                    "endpoint",
-                    &endpoint,
-                )? {
+                match subscriptions::by_push_endpoint(conn, &endpoint)? {
                     Some(old) => subscriptions::delete(conn, &old.id),
                     None => Ok(false),
                 }
@@ -152,9 +145,9 @@ impl Outbox {
             .store
             .write(move |ctx| -> Result<(), StoreError> {
                 let conn = ctx.conn();
-                let same =
-                    subscriptions::by_target(conn, OutboundChannel::Email, "address", &address)?
-                        .filter(|old| old.zones == subscription.zones);
+                let same = subscriptions::by_email_address(conn, &address)?
+                    .into_iter()
+                    .find(|old| old.zones == subscription.zones);
                 if let Some(old) = same {
                     // Already confirmed, or a confirmation left only minutes ago: nothing to send.
                     if old.state == SubscriptionState::Active || old.created_at > resend_after {

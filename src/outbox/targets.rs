@@ -9,6 +9,9 @@ use url::{Host, Url};
 
 use crate::problem::{ErrorCode, Problem};
 
+/// Longest destination URL (push endpoints are a few hundred bytes).
+const MAX_URL_BYTES: usize = 2048;
+
 /// The networks the configuration allows beyond the public internet.
 #[derive(Debug, Clone, Default)]
 pub struct AddressPolicy {
@@ -49,6 +52,16 @@ impl AddressPolicy {
 
     /// Checks a destination URL when it is added; `field` names it in the refusal.
     pub fn check_url(&self, raw: &str, admin_allowed: bool, field: &str) -> Result<Url, Problem> {
+        if raw.len() > MAX_URL_BYTES {
+            return Err(Problem::with_field(
+                ErrorCode::TooLong,
+                field,
+                format!(
+                    "`{field}` has {} bytes; the limit is {MAX_URL_BYTES}",
+                    raw.len()
+                ),
+            ));
+        }
         let refuse = |why: String| Problem::with_field(ErrorCode::InvalidField, field, why);
         let url = Url::parse(raw).map_err(|err| {
             refuse(format!(

@@ -108,23 +108,33 @@ pub(crate) fn get_many(
     .collect()
 }
 
-/// The subscription of a channel with exactly this target (a push endpoint, an address).
-pub(crate) fn by_target(
+/// The push subscription of this endpoint, found through its index.
+pub(crate) fn by_push_endpoint(
     conn: &Connection,
-    channel: OutboundChannel,
-    target_key: &str,
-    target_value: &str,
+    endpoint: &str,
 ) -> Result<Option<Subscription>, StoreError> {
     let sql = format!(
-        "SELECT {COLUMNS} FROM subscriptions WHERE channel = ?1 AND json_extract(target, ?2) = ?3"
+        "SELECT {COLUMNS} FROM subscriptions
+         WHERE channel = 'webpush' AND json_extract(target, '$.endpoint') = ?1"
     );
     Ok(conn
         .prepare_cached(&sql)?
-        .query_row(
-            params![channel.as_str(), format!("$.{target_key}"), target_value],
-            subscription_from_row,
-        )
+        .query_row([endpoint], subscription_from_row)
         .optional()?)
+}
+
+/// Every e-mail subscription of this address (one per place), found through its index.
+pub(crate) fn by_email_address(
+    conn: &Connection,
+    address: &str,
+) -> Result<Vec<Subscription>, StoreError> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM subscriptions
+         WHERE channel = 'email' AND json_extract(target, '$.address') = ?1"
+    );
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let rows = stmt.query_map([address], subscription_from_row)?;
+    Ok(rows.collect::<Result<_, _>>()?)
 }
 
 pub(crate) fn list(

@@ -28,6 +28,13 @@ CREATE TABLE subscriptions (
     disabled_reason TEXT
 ) STRICT;
 
+-- A browser re-subscribing or leaving is found by its endpoint, an e-mail by its address,
+-- without reading every subscription.
+CREATE INDEX subscriptions_by_endpoint ON subscriptions(json_extract(target, '$.endpoint'))
+    WHERE channel = 'webpush';
+CREATE INDEX subscriptions_by_address ON subscriptions(json_extract(target, '$.address'))
+    WHERE channel = 'email';
+
 -- Which subscriptions listen to which zone, so an event finds its destinations by index.
 CREATE TABLE subscription_zones (
     zone_id         TEXT NOT NULL,
