@@ -1,6 +1,7 @@
 //! The outbox: one notice to N webhook destinations on a local HTTP sink (default 100,000):
 //! deliveries per second and the p99 time from COMMIT to delivery, against a bare async HTTP
-//! loop (reqwest, the same concurrency and body size) sending to the same sink in the same run;
+//! loop (reqwest, the same concurrency) sending the same requests (each destination's URL, the
+//! hub's headers and body as the sink received them) to the same sink in the same run;
 //! the hub's memory while the queue drains; and the cost of one Web Push encryption.
 //!
 //! Run with `cargo bench --bench outbox` (`OUTBOX_BENCH_N=20000` for a shorter run). The hub
@@ -45,9 +46,8 @@ fn main() {
             "outbox: one notice to {count} webhooks, {CONCURRENCY} in flight (set-up {:.1} s)",
             started.elapsed().as_secs_f64()
         );
-        let body_bytes = 2_400;
-        let floor = floor_run(&sink, count, body_bytes).await;
-        let hub = hub_run(&client, &base, &tokens, &sink, count, &app.hub().events).await;
+        let hub = hub_run(&client, &base, &tokens, &sink, count, app.hub()).await;
+        let floor = floor_run(&sink, count).await;
         println!("side  | deliveries/s | p99 COMMIT→delivery | extra memory while draining");
         println!(
             "floor | {:>12.0} | {:>17.0} ms |",
@@ -93,27 +93,30 @@ fn summarise(start: Instant, times: &[Instant], count: usize, extra_mb: f64) -> 
     }
 }
 
-/// The floor: the same number of POSTs of the same size to the same sink, `CONCURRENCY` at once.
-async fn floor_run(sink: &Sink, count: usize, body_bytes: usize) -> Run {
+/// The floor: the same requests the hub sent (one per destination, with the headers and body
+/// of the first the sink saw), `CONCURRENCY` at once, from a plain loop.
+async fn floor_run(sink: &Sink, count: usize) -> Run {
     let client = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .no_proxy()
         .build()
         .unwrap();
-    let body = bytes::Bytes::from(vec![b'x'; body_bytes]);
-    let url = format!("http://{}/hook/floor", sink.addr);
+    let seen = sink.first().expect("the hub's run reached the sink");
+    let mut headers = seen.headers.clone();
+    // reqwest sets these itself, as it did for the hub.
+    for hop in ["host", "content-length", "accept"] {
+        headers.remove(hop);
+    }
+    let urls: Vec<String> = (0..count)
+        .map(|i| format!("http://{}/hook/{i}", sink.addr))
+        .collect();
     sink.expect(count);
     let start = Instant::now();
-    futures_util::stream::iter(0..count)
-        .for_each_concurrent(CONCURRENCY, |_| {
-            let (client, body, url) = (client.clone(), body.clone(), url.clone());
+    futures_util::stream::iter(urls)
+        .for_each_concurrent(CONCURRENCY, |url| {
+            let (client, headers, body) = (client.clone(), headers.clone(), seen.body.clone());
             async move {
-                let _ = client
-                    .post(url)
-                    .header("content-type", "application/json")
-                    .body(body)
-                    .send()
-                    .await;
+                let _ = client.post(url).headers(headers).body(body).send().await;
             }
         })
         .await;
@@ -129,8 +132,9 @@ async fn hub_run(
     tokens: &Tokens,
     sink: &Sink,
     count: usize,
-    events: &vedetta::bus::Events,
+    hub: &vedetta::hub::Hub,
 ) -> Run {
+    let (events, outbox) = (&hub.events, &hub.outbox);
     let body = notice();
     let draft: Value = client
         .post(format!("{base}/api/v1/notices"))
@@ -181,7 +185,16 @@ async fn hub_run(
         .expect("every delivery arrives");
     sampling.abort();
     let extra = *peak.lock().unwrap() - rss_before;
-    summarise(committed, &sink.times(), count, extra)
+    let run = summarise(committed, &sink.times(), count, extra);
+    // The floor runs on a quiet process: every outcome written first.
+    let waiting = || async {
+        let gauges = outbox.gauges().await.unwrap();
+        gauges.iter().map(|gauge| gauge.waiting).sum::<u64>()
+    };
+    while waiting().await > 0 {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    run
 }
 
 struct Tokens {

@@ -1,5 +1,6 @@
 //! The local HTTP sink both sides send to: answers 204 at once and notes when each request
-//! arrived, so the bench can tell when the last of N landed.
+//! arrived, so the bench can tell when the last of N landed; it keeps the first request it
+//! saw, so the floor can send the same ones.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -7,7 +8,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
 use axum::Router;
-use axum::http::StatusCode;
+use axum::body::Bytes;
+use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
 use tokio::sync::Notify;
 
@@ -19,6 +21,14 @@ pub struct Sink {
     times: Arc<std::sync::Mutex<Vec<Instant>>>,
     reached: Arc<Notify>,
     target: Arc<AtomicUsize>,
+    first: Arc<std::sync::Mutex<Option<Seen>>>,
+}
+
+/// A request as it arrived: its headers and body.
+#[derive(Clone)]
+pub struct Seen {
+    pub headers: HeaderMap,
+    pub body: Bytes,
 }
 
 impl Sink {
@@ -27,19 +37,25 @@ impl Sink {
         let times = Arc::new(std::sync::Mutex::new(Vec::new()));
         let reached = Arc::new(Notify::new());
         let target = Arc::new(AtomicUsize::new(usize::MAX));
-        let (a, t, r, g) = (
+        let first = Arc::new(std::sync::Mutex::new(None));
+        let (a, t, r, g, f) = (
             arrived.clone(),
             times.clone(),
             reached.clone(),
             target.clone(),
+            first.clone(),
         );
         let app = Router::new().route(
             "/{*path}",
-            post(move |_body: axum::body::Bytes| {
-                let (arrived, times, reached, target) =
-                    (a.clone(), t.clone(), r.clone(), g.clone());
+            post(move |headers: HeaderMap, body: Bytes| {
+                let (arrived, times, reached, target, first) =
+                    (a.clone(), t.clone(), r.clone(), g.clone(), f.clone());
                 async move {
                     times.lock().unwrap().push(Instant::now());
+                    first
+                        .lock()
+                        .unwrap()
+                        .get_or_insert_with(|| Seen { headers, body });
                     if arrived.fetch_add(1, Ordering::SeqCst) + 1 >= target.load(Ordering::SeqCst) {
                         reached.notify_one();
                     }
@@ -56,7 +72,13 @@ impl Sink {
             times,
             reached,
             target,
+            first,
         }
+    }
+
+    /// The first request that arrived.
+    pub fn first(&self) -> Option<Seen> {
+        self.first.lock().unwrap().clone()
     }
 
     /// Clears the counts and waits for `count` arrivals from now on.

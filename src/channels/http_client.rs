@@ -98,9 +98,11 @@ impl Resolve for PolicyResolver {
 
 /// What an HTTP answer means for a delivery, the same for every HTTP channel.
 pub fn outcome_of(status: reqwest::StatusCode, headers: &reqwest::header::HeaderMap) -> Outcome {
+    if status.is_success() {
+        return Outcome::Delivered;
+    }
     let error = format!("the destination answered {status}");
     match status.as_u16() {
-        200..=299 => Outcome::Delivered,
         404 | 410 => Outcome::Gone { error },
         408 | 425 | 429 | 500..=599 => Outcome::Retry {
             error,

@@ -56,7 +56,7 @@ impl Courier for WebhookCourier {
         self.concurrency
     }
 
-    async fn send(&self, parcel: Parcel) -> Outcome {
+    async fn send(&self, parcel: &Parcel) -> Outcome {
         let Target::Webhook { url, secret } = &parcel.target else {
             return Outcome::Failed {
                 error: "not a webhook destination".into(),
@@ -67,7 +67,7 @@ impl Courier for WebhookCourier {
                 error: "webhooks carry notices only".into(),
             };
         };
-        let message = match self.message(&parcel, notice, frame) {
+        let message = match self.message(parcel, notice, frame) {
             Ok(message) => message,
             Err(failed) => return failed,
         };

@@ -74,7 +74,7 @@ impl Courier for PushCourier {
         self.concurrency
     }
 
-    async fn send(&self, parcel: Parcel) -> Outcome {
+    async fn send(&self, parcel: &Parcel) -> Outcome {
         let Target::WebPush {
             endpoint,
             p256dh,

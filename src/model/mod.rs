@@ -26,7 +26,7 @@ pub use notice_content::{InfoText, NoticeContent, RawInfo, RawNotice};
 pub use notice_event::{NoticeEvent, NoticeEventKind};
 pub use outbox::{
     Delivery, DeliveryKind, DeliveryState, OutboundChannel, OutboxStatus, Outcome, QueueGauge,
-    Subscription, SubscriptionState, Target,
+    Recipient, Subscription, SubscriptionState, Target,
 };
 pub use report::{
     ClientRef, Contact, DeviceId, Photo, Receipt, Report, ReportStatus, Source, TriageState,

@@ -204,6 +204,18 @@ pub struct Subscription {
     pub disabled_reason: Option<String>,
 }
 
+/// The part of a subscription a courier needs, read with each delivery that goes to it.
+#[derive(Debug, Clone)]
+pub struct Recipient {
+    pub state: SubscriptionState,
+    pub target: Target,
+    /// An admin allowed this destination on loopback or a private network.
+    pub allow_private: bool,
+    pub language: String,
+    /// The place subscribed to, in words.
+    pub label: Option<String>,
+}
+
 /// One delivery taken from the queue for an attempt.
 #[derive(Debug, Clone)]
 pub struct Delivery {

@@ -2,7 +2,7 @@
 //! them, and hands them to the senders through a bounded queue, reading ahead so the senders
 //! never wait for the database.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -13,7 +13,7 @@ use tokio_util::sync::CancellationToken;
 use super::{Outbox, Parcel};
 use crate::bus::{Event, Events};
 use crate::model::{Delivery, NoticeEvent, OutboundChannel, Outcome};
-use crate::store::outbox as outbox_rows;
+use crate::store::outbox::{self as outbox_rows, Due};
 
 /// Longest wait between looks at the queue when nothing wakes the feeder: retries fall due
 /// on their own.
@@ -23,25 +23,56 @@ const IDLE_LOOK: Duration = Duration::from_secs(30);
 /// second state of a thread overtakes the first.
 #[derive(Default)]
 pub(super) struct InFlight {
-    ids: HashSet<i64>,
-    threads: HashSet<(String, String)>,
+    /// Each delivery taken, with its destination and thread.
+    taken: HashMap<i64, ThreadOf>,
+    threads: HashSet<ThreadOf>,
+    /// Settled while the feeder was reading: that read may still show them waiting.
+    settled_during_read: Option<HashSet<i64>>,
 }
 
+/// A destination and a thread: deliveries in one go out in order.
+type ThreadOf = (String, String);
+
 impl InFlight {
+    /// Called before reading the queue: what is released from now on may be read stale.
+    fn reading(&mut self) {
+        self.settled_during_read = Some(HashSet::new());
+    }
+
+    /// Takes what a read found, except what is in flight or was settled during the read.
+    fn take_found(&mut self, found: Vec<Due>) -> Vec<Due> {
+        let settled = self.settled_during_read.take().unwrap_or_default();
+        found
+            .into_iter()
+            .filter(|(delivery, _)| !settled.contains(&delivery.id) && self.take(delivery))
+            .collect()
+    }
+
     fn take(&mut self, delivery: &Delivery) -> bool {
-        let thread = (delivery.destination.clone(), delivery.thread.clone());
-        if self.ids.contains(&delivery.id) || self.threads.contains(&thread) {
+        if self.taken.contains_key(&delivery.id) {
             return false;
         }
-        self.ids.insert(delivery.id);
-        self.threads.insert(thread);
+        let thread = (delivery.destination.clone(), delivery.thread.clone());
+        if self.threads.contains(&thread) {
+            return false;
+        }
+        self.threads.insert(thread.clone());
+        self.taken.insert(delivery.id, thread);
         true
     }
 
-    pub(super) fn release(&mut self, delivery: &Delivery) {
-        self.ids.remove(&delivery.id);
-        self.threads
-            .remove(&(delivery.destination.clone(), delivery.thread.clone()));
+    /// Frees a delivery once its outcome is committed.
+    pub(super) fn release(&mut self, id: i64) {
+        if let Some(thread) = self.taken.remove(&id) {
+            self.threads.remove(&thread);
+        }
+        if let Some(settled) = &mut self.settled_during_read {
+            settled.insert(id);
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.taken.len()
     }
 }
 
@@ -76,12 +107,14 @@ impl Feed {
             let (taken, last, full) = self.take_due(after, batch).await;
             after = if full { last } else { None };
             if taken.is_empty() && !full {
-                let channel = self.channel;
+                // Whatever is due now is in flight, or waits behind what is: a settled outcome
+                // wakes the feeder for it. Only later retries need a timer.
+                let (channel, now_ms) = (self.channel, self.outbox.now().timestamp_millis());
                 let next_due = self
                     .outbox
                     .inner
                     .store
-                    .read(move |conn| outbox_rows::next_due(conn, channel))
+                    .read(move |conn| outbox_rows::next_due(conn, channel, now_ms))
                     .await
                     .ok()
                     .flatten();
@@ -112,10 +145,10 @@ impl Feed {
     ) -> (Vec<Parcel>, Option<(i64, i64)>, bool) {
         let (channel, now_ms) = (self.channel, self.outbox.now().timestamp_millis());
         // From the start, rows still in flight come first again and are skipped.
-        let skip = if after.is_some() {
-            0
-        } else {
-            self.in_flight.lock().expect("in-flight lock").ids.len()
+        let skip = {
+            let mut in_flight = self.in_flight.lock().expect("in-flight lock");
+            in_flight.reading();
+            if after.is_some() { 0 } else { in_flight.len() }
         };
         let asked = limit + skip;
         let found = self
@@ -131,25 +164,24 @@ impl Feed {
                 return (Vec::new(), None, false);
             }
         };
-        let (full, last) = (due.len() == asked, due.last().map(|d| (d.priority, d.id)));
-        let taken: Vec<Delivery> = {
-            let mut in_flight = self.in_flight.lock().expect("in-flight lock");
-            due.into_iter()
-                .filter(|delivery| in_flight.take(delivery))
-                .collect()
-        };
+        let full = due.len() == asked;
+        let last = due.last().map(|(d, _)| (d.priority, d.id));
+        let taken = self
+            .in_flight
+            .lock()
+            .expect("in-flight lock")
+            .take_found(due);
         (self.open(taken).await, last, full)
     }
 
-    async fn open(&self, taken: Vec<Delivery>) -> Vec<Parcel> {
-        let opened = match self.outbox.open(taken.clone()).await {
+    async fn open(&self, taken: Vec<Due>) -> Vec<Parcel> {
+        let ids: Vec<i64> = taken.iter().map(|(delivery, _)| delivery.id).collect();
+        let opened = match self.outbox.open(taken).await {
             Ok(opened) => opened,
             Err(problem) => {
                 tracing::error!(channel = self.channel.as_str(), message = %problem.message, "cannot read what deliveries carry");
                 let mut in_flight = self.in_flight.lock().expect("in-flight lock");
-                taken
-                    .iter()
-                    .for_each(|delivery| in_flight.release(delivery));
+                ids.into_iter().for_each(|id| in_flight.release(id));
                 return Vec::new();
             }
         };
@@ -234,5 +266,64 @@ impl WakeUp {
             () = freed.notified() => true,
             () = tokio::time::sleep(until_due) => true,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::DeliveryKind;
+
+    fn delivery(id: i64, destination: &str) -> Delivery {
+        Delivery {
+            id,
+            channel: OutboundChannel::Webhook,
+            destination: destination.into(),
+            thread: "thread-1".into(),
+            kind: DeliveryKind::Alert,
+            attempts: 0,
+            created_at: chrono::Utc::now(),
+            notice_id: None,
+            event_seq: None,
+            report_id: None,
+            update_cursor: None,
+            priority: 0,
+        }
+    }
+
+    #[test]
+    fn a_delivery_settled_while_the_queue_was_read_is_not_taken_again_from_that_read() {
+        let mut in_flight = InFlight::default();
+        assert_eq!(
+            in_flight.take_found(vec![(delivery(1, "a"), None)]).len(),
+            1
+        );
+        in_flight.reading();
+        // The read began before the outcome was committed, so it still shows the row waiting.
+        in_flight.release(1);
+        let stale = vec![(delivery(1, "a"), None), (delivery(2, "b"), None)];
+        let taken = in_flight.take_found(stale);
+        assert_eq!(taken.len(), 1);
+        assert_eq!(taken[0].0.id, 2);
+    }
+
+    #[test]
+    fn a_second_delivery_in_a_thread_waits_until_the_first_is_settled() {
+        let mut in_flight = InFlight::default();
+        assert_eq!(
+            in_flight.take_found(vec![(delivery(1, "a"), None)]).len(),
+            1
+        );
+        assert!(
+            in_flight
+                .take_found(vec![(delivery(3, "a"), None)])
+                .is_empty()
+        );
+        in_flight.release(1);
+        in_flight.reading();
+        assert_eq!(
+            in_flight.take_found(vec![(delivery(3, "a"), None)]).len(),
+            1
+        );
     }
 }

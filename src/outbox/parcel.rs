@@ -11,12 +11,13 @@ use serde::Deserialize;
 use super::Outbox;
 use super::links::LinkPurpose;
 use crate::model::{
-    Delivery, DeliveryKind, Notice, OutboundChannel, Outcome, Report, ReportStatus, Subscription,
+    Delivery, DeliveryKind, Notice, OutboundChannel, Outcome, Recipient, Report, ReportStatus,
     SubscriptionState, Target,
 };
 use crate::problem::Problem;
+use crate::store::outbox::Due;
 use crate::store::triage as triage_rows;
-use crate::store::{StoreError, notices as notice_rows, reports as report_rows, subscriptions};
+use crate::store::{StoreError, notices as notice_rows, reports as report_rows};
 
 /// One delivery, ready for its courier.
 #[derive(Debug, Clone)]
@@ -77,7 +78,7 @@ impl Outbox {
     /// Reads what each delivery needs; those that can no longer be made come back settled.
     pub(super) async fn open(
         &self,
-        batch: Vec<Delivery>,
+        batch: Vec<Due>,
     ) -> Result<Vec<Result<Parcel, Undeliverable>>, Problem> {
         let outbox = self.clone();
         let now = self.now();
@@ -85,36 +86,33 @@ impl Outbox {
             .inner
             .store
             .read(move |conn| -> Result<_, StoreError> {
-                let destinations: Vec<&str> =
-                    batch.iter().map(|d| d.destination.as_str()).collect();
-                let subscriptions = subscriptions::get_many(conn, &destinations)?;
                 let mut reader = BatchReader {
                     conn,
                     outbox: &outbox,
                     now,
-                    subscriptions,
                     notices: HashMap::new(),
                     frames: HashMap::new(),
                 };
                 batch
                     .into_iter()
-                    .map(|delivery| reader.open(delivery))
+                    .map(|(delivery, recipient)| reader.open(delivery, recipient))
                     .collect()
             })
             .await?)
     }
 
-    fn links_for(&self, delivery: &Delivery, subscription: Option<&Subscription>) -> Links {
+    /// `subscribed` when the delivery goes to a subscription rather than to a reporter.
+    fn links_for(&self, delivery: &Delivery, subscribed: bool) -> Links {
         let base = self.inner.settings.public_url.trim_end_matches('/');
         let key = &self.inner.links;
         // Only a person's subscription is confirmed or left by a link; an admin's webhook is not.
-        let personal = subscription.filter(|s| s.channel != OutboundChannel::Webhook);
+        let personal = subscribed && delivery.channel != OutboundChannel::Webhook;
+        let id = &delivery.destination;
         let subscription_link = |purpose: LinkPurpose, path: &str| {
-            personal.map(|s| {
+            personal.then(|| {
                 format!(
-                    "{base}/subscriptions/{}/{path}?token={}",
-                    s.id,
-                    key.token(purpose, &s.id)
+                    "{base}/subscriptions/{id}/{path}?token={}",
+                    key.token(purpose, id)
                 )
             })
         };
@@ -137,25 +135,26 @@ struct BatchReader<'a> {
     conn: &'a Connection,
     outbox: &'a Outbox,
     now: DateTime<Utc>,
-    /// The batch's subscriptions, read in one query.
-    subscriptions: HashMap<String, Subscription>,
     notices: HashMap<String, Option<Arc<Notice>>>,
     frames: HashMap<i64, Option<Arc<[u8]>>>,
 }
 
 impl BatchReader<'_> {
-    fn open(&mut self, delivery: Delivery) -> Result<Result<Parcel, Undeliverable>, StoreError> {
+    fn open(
+        &mut self,
+        delivery: Delivery,
+        recipient: Option<Recipient>,
+    ) -> Result<Result<Parcel, Undeliverable>, StoreError> {
         if let Some(report_id) = delivery.destination.strip_prefix("report:") {
             let report_id = report_id.to_owned();
             return self.open_report_news(delivery, &report_id);
         }
-        let subscription = self.subscriptions.get(&delivery.destination).cloned();
         let wanted_state = if delivery.kind == DeliveryKind::Confirm {
             SubscriptionState::Pending
         } else {
             SubscriptionState::Active
         };
-        let Some(subscription) = subscription.filter(|s| s.state == wanted_state) else {
+        let Some(recipient) = recipient.filter(|r| r.state == wanted_state) else {
             let outcome = Outcome::Failed {
                 error: "the subscription was removed or switched off".into(),
             };
@@ -163,7 +162,7 @@ impl BatchReader<'_> {
         };
         let content = match delivery.kind {
             DeliveryKind::Confirm => Content::Confirm {
-                places: subscription.label.clone().unwrap_or_default(),
+                places: recipient.label.clone().unwrap_or_default(),
             },
             _ => match self.notice_content(&delivery)? {
                 Ok(content) => content,
@@ -171,11 +170,11 @@ impl BatchReader<'_> {
             },
         };
         Ok(Ok(Parcel {
-            links: self.outbox.links_for(&delivery, Some(&subscription)),
-            target: subscription.target.clone(),
-            allow_private: subscription.allow_private,
-            language: subscription.language.clone(),
-            place: subscription.label.clone(),
+            links: self.outbox.links_for(&delivery, true),
+            target: recipient.target,
+            allow_private: recipient.allow_private,
+            language: recipient.language,
+            place: recipient.label,
             content,
             delivery,
         }))
@@ -241,7 +240,7 @@ impl BatchReader<'_> {
             return Ok(Err((delivery, outcome)));
         };
         Ok(Ok(Parcel {
-            links: self.outbox.links_for(&delivery, None),
+            links: self.outbox.links_for(&delivery, false),
             target: Target::Email { address },
             allow_private: false,
             language: self.outbox.inner.settings.default_language.clone(),

@@ -20,6 +20,13 @@ use crate::model::{Delivery, OutboundChannel, Outcome};
 const DRAIN_ON_SHUTDOWN: Duration = Duration::from_secs(5);
 /// Outcomes written in one go at most.
 const SETTLE_BATCH: usize = 1024;
+/// Outcomes waiting for the settler at most (a few MB): enough that a slow commit (a WAL
+/// checkpoint, a busy disk) does not hold up the senders.
+const SETTLED_WAITING: usize = 16 * SETTLE_BATCH;
+/// How long the settler gathers outcomes before writing them: a fan-out to thousands then
+/// takes one commit per gathering instead of one per handful of answers. A crash inside it
+/// sends those deliveries again, which receivers recognise by their id.
+const SETTLE_GATHER: Duration = Duration::from_millis(25);
 /// Opened deliveries waiting for a sender, per unit of concurrency: enough that the senders
 /// never wait while the feeder reads the next batch.
 const READ_AHEAD: usize = 8;
@@ -30,7 +37,7 @@ pub trait Courier: Send + Sync + 'static {
     fn channel(&self) -> OutboundChannel;
     /// Sends in flight at once.
     fn concurrency(&self) -> usize;
-    fn send(&self, parcel: Parcel) -> impl Future<Output = Outcome> + Send;
+    fn send(&self, parcel: &Parcel) -> impl Future<Output = Outcome> + Send;
 }
 
 /// Runs `courier` until shutdown.
@@ -43,7 +50,7 @@ pub async fn run<C: Courier>(
     let concurrency = courier.concurrency().max(1);
     let in_flight = Arc::new(Mutex::new(InFlight::default()));
     let freed = Arc::new(Notify::new());
-    let (done_tx, done_rx) = mpsc::channel(SETTLE_BATCH);
+    let (done_tx, done_rx) = mpsc::channel(SETTLED_WAITING);
     let settler = tokio::spawn(settle_outcomes(
         outbox.clone(),
         done_rx,
@@ -76,7 +83,7 @@ pub async fn run<C: Courier>(
         in_flight
             .lock()
             .expect("in-flight lock")
-            .release(&unsent.delivery);
+            .release(unsent.delivery.id);
     }
     drop(done_tx);
     let _ = settler.await;
@@ -104,8 +111,8 @@ async fn send_until_shutdown<C: Courier>(
                 Some(parcel) => {
                     let courier = courier.clone();
                     sending.push(async move {
-                        let delivery = parcel.delivery.clone();
-                        (delivery, courier.send(parcel).await)
+                        let outcome = courier.send(&parcel).await;
+                        (parcel.delivery, outcome)
                     });
                 }
                 None => break,
@@ -120,7 +127,8 @@ async fn send_until_shutdown<C: Courier>(
     .await;
 }
 
-/// Writes outcomes in batches as they come, then frees their deliveries for the next look.
+/// Writes outcomes in batches, gathered for a moment after the first, then frees their
+/// deliveries for the next look.
 async fn settle_outcomes(
     outbox: Outbox,
     mut done: mpsc::Receiver<(Delivery, Outcome)>,
@@ -129,19 +137,30 @@ async fn settle_outcomes(
 ) {
     let mut batch = Vec::with_capacity(SETTLE_BATCH);
     while done.recv_many(&mut batch, SETTLE_BATCH).await > 0 {
+        gather_more(&mut done, &mut batch).await;
         let outcomes = std::mem::take(&mut batch);
-        let deliveries: Vec<Delivery> = outcomes
-            .iter()
-            .map(|(delivery, _)| delivery.clone())
-            .collect();
+        let ids: Vec<i64> = outcomes.iter().map(|(delivery, _)| delivery.id).collect();
         if let Err(problem) = outbox.settle(outcomes).await {
             tracing::error!(message = %problem.message, "cannot record delivery outcomes; they will be tried again");
         }
         let mut in_flight = in_flight.lock().expect("in-flight lock");
-        deliveries
-            .iter()
-            .for_each(|delivery| in_flight.release(delivery));
+        ids.into_iter().for_each(|id| in_flight.release(id));
         drop(in_flight);
         freed.notify_one();
+    }
+}
+
+/// Adds what arrives within `SETTLE_GATHER` to `batch`, up to `SETTLE_BATCH`.
+async fn gather_more(
+    done: &mut mpsc::Receiver<(Delivery, Outcome)>,
+    batch: &mut Vec<(Delivery, Outcome)>,
+) {
+    let until = tokio::time::Instant::now() + SETTLE_GATHER;
+    while batch.len() < SETTLE_BATCH {
+        let room = SETTLE_BATCH - batch.len();
+        match tokio::time::timeout_at(until, done.recv_many(batch, room)).await {
+            Ok(0) | Err(_) => return,
+            Ok(_) => {}
+        }
     }
 }

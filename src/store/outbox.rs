@@ -7,7 +7,10 @@ use rusqlite::{Connection, Row, params};
 
 use super::reports::from_millis;
 use super::{StoreError, corrupt};
-use crate::model::{Delivery, DeliveryKind, DeliveryState, OutboundChannel, OutboxStatus};
+use crate::model::{
+    Delivery, DeliveryKind, DeliveryState, OutboundChannel, OutboxStatus, Recipient,
+    SubscriptionState,
+};
 
 /// A delivery to queue.
 pub(crate) struct NewDelivery<'a> {
@@ -108,18 +111,38 @@ fn delivery_from_row(row: &Row<'_>) -> rusqlite::Result<Delivery> {
     })
 }
 
+/// The subscription a delivery goes to, if it still exists (columns 12 to 16 of `due`).
+fn recipient_from_row(row: &Row<'_>) -> rusqlite::Result<Option<Recipient>> {
+    let Some(state) = row.get_ref(12)?.as_str_or_null()? else {
+        return Ok(None);
+    };
+    let target = serde_json::from_str(row.get_ref(13)?.as_str()?)
+        .map_err(|err| corrupt(13, &err.to_string()))?;
+    Ok(Some(Recipient {
+        state: SubscriptionState::parse(state).ok_or_else(|| corrupt(12, "unknown state"))?,
+        target,
+        allow_private: row.get(14)?,
+        language: row.get(15)?,
+        label: row.get(16)?,
+    }))
+}
+
+/// A due delivery and where it goes (`None` for a reporter's news, or a removed subscription).
+pub(crate) type Due = (Delivery, Option<Recipient>);
+
 /// Deliveries of `channel` due by `now_ms`, most urgent then oldest first, after the
 /// (priority, id) `after` when given, each the earliest still waiting for its destination in
-/// its thread (order within a thread is kept).
+/// its thread (order within a thread is kept), read with their subscriptions.
 pub(crate) fn due(
     conn: &Connection,
     channel: OutboundChannel,
     now_ms: i64,
     after: Option<(i64, i64)>,
     limit: usize,
-) -> Result<Vec<Delivery>, StoreError> {
+) -> Result<Vec<Due>, StoreError> {
     let sql = format!(
-        "SELECT {DELIVERY_COLUMNS} FROM outbox o
+        "SELECT {DELIVERY_COLUMNS}, s.state, s.target, s.allow_private, s.language, s.label
+         FROM outbox o LEFT JOIN subscriptions s ON s.id = o.destination
          WHERE o.channel = ?1 AND o.state IN ('queued', 'retrying') AND o.next_attempt_at <= ?2
            AND (o.priority, o.id) > (?4, ?5)
            AND NOT EXISTS (SELECT 1 FROM outbox e WHERE e.destination = o.destination
@@ -130,22 +153,23 @@ pub(crate) fn due(
     let (priority, id) = after.unwrap_or((i64::MIN, i64::MIN));
     let rows = stmt.query_map(
         params![channel.as_str(), now_ms, limit as i64, priority, id],
-        delivery_from_row,
+        |row| Ok((delivery_from_row(row)?, recipient_from_row(row)?)),
     )?;
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
-/// When the next waiting delivery of `channel` falls due (unix ms).
+/// When the next waiting delivery of `channel` not yet due at `now_ms` falls due (unix ms).
 pub(crate) fn next_due(
     conn: &Connection,
     channel: OutboundChannel,
+    now_ms: i64,
 ) -> Result<Option<i64>, StoreError> {
     Ok(conn
         .prepare_cached(
             "SELECT min(next_attempt_at) FROM outbox
-             WHERE channel = ?1 AND state IN ('queued', 'retrying')",
+             WHERE channel = ?1 AND state IN ('queued', 'retrying') AND next_attempt_at > ?2",
         )?
-        .query_row([channel.as_str()], |row| row.get(0))?)
+        .query_row(params![channel.as_str(), now_ms], |row| row.get(0))?)
 }
 
 /// Writes what an attempt came to. A delivery that was superseded or expired meanwhile keeps

@@ -91,23 +91,6 @@ pub(crate) fn get(conn: &Connection, id: &str) -> Result<Option<Subscription>, S
         .optional()?)
 }
 
-/// The subscriptions with these ids, by id.
-pub(crate) fn get_many(
-    conn: &Connection,
-    ids: &[&str],
-) -> Result<std::collections::HashMap<String, Subscription>, StoreError> {
-    let sql = format!(
-        "SELECT {COLUMNS} FROM subscriptions WHERE id IN (SELECT value FROM json_each(?1))"
-    );
-    let mut stmt = conn.prepare_cached(&sql)?;
-    let rows = stmt.query_map([to_json(&ids)], subscription_from_row)?;
-    rows.map(|row| {
-        row.map(|found| (found.id.clone(), found))
-            .map_err(StoreError::from)
-    })
-    .collect()
-}
-
 /// The push subscription of this endpoint, found through its index.
 pub(crate) fn by_push_endpoint(
     conn: &Connection,

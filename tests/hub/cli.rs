@@ -195,7 +195,7 @@ async fn sigterm_drains_and_exits_zero_and_logs_carry_no_contact_details() {
     let mut body = report("signal-1", MONTEVERDE);
     body["text"] = json!("Secret text about Maria");
 
-    let response = reqwest::Client::new()
+    let response = crate::support::child::http_client()
         .post(format!("http://{address}/api/v1/reports"))
         .json(&body)
         .send()

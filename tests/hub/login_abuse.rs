@@ -7,11 +7,12 @@ use futures_util::future::join_all;
 use serde_json::{Value, json};
 use vedetta::auth::Role;
 
-use crate::support::child::{ChildHub, users_cli};
+use crate::support::child::{ChildHub, choose_tls_provider, users_cli};
 use crate::support::{PASSWORD, TestApp, assert_valid};
 
 /// A client whose connections come from `source`, one of the loopback's many addresses.
 fn client_from(source: &str) -> reqwest::Client {
+    choose_tls_provider();
     reqwest::Client::builder()
         .local_address(source.parse::<IpAddr>().unwrap())
         .build()

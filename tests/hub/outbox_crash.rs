@@ -6,7 +6,7 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 use crate::support::PASSWORD;
-use crate::support::child::{ChildHub, users_cli};
+use crate::support::child::{ChildHub, http_client, users_cli};
 use crate::support::notices::{notice_body, zones};
 use crate::support::tools::{free_port, webhook_receiver};
 
@@ -51,7 +51,7 @@ async fn a_delivery_waiting_when_the_hub_is_killed_arrives_once_after_the_restar
         assert!(added, "{out}");
     }
     let mut hub = ChildHub::start(dir.path());
-    let (client, base) = (reqwest::Client::new(), format!("http://{}", hub.addr()));
+    let (client, base) = (http_client(), format!("http://{}", hub.addr()));
     let (admin, operator, approver) = (
         login(&client, &base, "adele").await,
         login(&client, &base, "olga").await,

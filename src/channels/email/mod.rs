@@ -88,7 +88,7 @@ impl Courier for EmailCourier {
         self.concurrency
     }
 
-    async fn send(&self, parcel: Parcel) -> Outcome {
+    async fn send(&self, parcel: &Parcel) -> Outcome {
         let Target::Email { address } = &parcel.target else {
             return Outcome::Failed {
                 error: "not an e-mail destination".into(),
@@ -99,7 +99,7 @@ impl Courier for EmailCourier {
                 error: "the address is not a valid mailbox".into(),
             };
         };
-        let message = match self.message(&parcel, to) {
+        let message = match self.message(parcel, to) {
             Ok(message) => message,
             Err(error) => return Outcome::Failed { error },
         };

@@ -207,3 +207,15 @@ pub fn users_cli(data_dir: &std::path::Path, args: &[&str], stdin: &str) -> (boo
         ),
     )
 }
+
+/// A client for a hub in another process.
+pub fn http_client() -> reqwest::Client {
+    choose_tls_provider();
+    reqwest::Client::new()
+}
+
+/// A test whose hub runs in another process has no hub here to choose the TLS provider reqwest
+/// needs, so it chooses it before building clients (the same one the hub uses).
+pub fn choose_tls_provider() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
