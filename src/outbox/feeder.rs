@@ -93,11 +93,13 @@ impl Feed {
     /// most urgent, so an Actual and Immediate alert never waits behind a long queue.
     pub(super) async fn run(
         self,
-        parcels: mpsc::Sender<Parcel>,
+        lanes: Vec<mpsc::Sender<Parcel>>,
         events: &Events,
         shutdown: CancellationToken,
     ) {
-        let batch = (parcels.max_capacity() / 2).max(1);
+        let room: usize = lanes.iter().map(mpsc::Sender::max_capacity).sum();
+        let batch = (room / 2).max(1);
+        let mut next_lane = (0..lanes.len()).cycle();
         let mut wake = WakeUp::new(events, &self.outbox);
         let mut after = None;
         loop {
@@ -127,8 +129,9 @@ impl Feed {
                 continue;
             }
             for parcel in taken {
+                let lane = &lanes[next_lane.next().unwrap_or_default()];
                 tokio::select! {
-                    sent = parcels.send(parcel) => if sent.is_err() { return },
+                    sent = lane.send(parcel) => if sent.is_err() { return },
                     () = shutdown.cancelled() => return,
                 }
             }

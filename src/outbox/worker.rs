@@ -57,7 +57,14 @@ pub async fn run<C: Courier>(
         in_flight.clone(),
         freed.clone(),
     ));
-    let (parcels_tx, mut parcels) = mpsc::channel((concurrency * READ_AHEAD).max(64));
+    // Sends run in one lane per core, so a lane whose thread the OS sets aside (for the
+    // writer, say) holds up only its own share.
+    let lanes =
+        concurrency.min(std::thread::available_parallelism().map_or(1, std::num::NonZero::get));
+    let per_lane = concurrency.div_ceil(lanes);
+    let (lane_inputs, lane_outputs): (Vec<_>, Vec<_>) = (0..lanes)
+        .map(|_| mpsc::channel::<Parcel>((per_lane * READ_AHEAD).max(32)))
+        .unzip();
     let feed = Feed {
         outbox,
         channel: courier.channel(),
@@ -67,38 +74,40 @@ pub async fn run<C: Courier>(
     };
     let feeder = {
         let shutdown = shutdown.clone();
-        tokio::spawn(async move { feed.run(parcels_tx, &events, shutdown).await })
+        tokio::spawn(async move { feed.run(lane_inputs, &events, shutdown).await })
     };
-    send_until_shutdown(
-        Arc::new(courier),
-        concurrency,
-        &mut parcels,
-        &done_tx,
-        &shutdown,
-    )
-    .await;
-    let _ = feeder.await;
-    parcels.close();
-    while let Ok(unsent) = parcels.try_recv() {
+    let courier = Arc::new(courier);
+    let senders: Vec<_> = lane_outputs
+        .into_iter()
+        .map(|parcels| {
+            let (courier, done, shutdown) = (courier.clone(), done_tx.clone(), shutdown.clone());
+            tokio::spawn(send_until_shutdown(
+                courier, per_lane, parcels, done, shutdown,
+            ))
+        })
+        .collect();
+    let unsent = futures_util::future::join_all(senders).await;
+    for unsent in unsent.into_iter().flatten().flatten() {
         in_flight
             .lock()
             .expect("in-flight lock")
             .release(unsent.delivery.id);
     }
+    let _ = feeder.await;
     drop(done_tx);
     let _ = settler.await;
 }
 
-/// Sends what the feeder hands over, `concurrency` at a time, all polled in this one task (no
-/// task or thread hand-off per delivery); at shutdown, lets the sends in flight finish for a
-/// moment so they are settled rather than sent again.
+/// Sends what the feeder hands this lane, `concurrency` at a time, all polled in this one task
+/// (no task or thread hand-off per delivery); at shutdown, lets the sends in flight finish for
+/// a moment so they are settled rather than sent again, and returns what was never sent.
 async fn send_until_shutdown<C: Courier>(
     courier: Arc<C>,
     concurrency: usize,
-    parcels: &mut mpsc::Receiver<Parcel>,
-    done: &mpsc::Sender<(Delivery, Outcome)>,
-    shutdown: &CancellationToken,
-) {
+    mut parcels: mpsc::Receiver<Parcel>,
+    done: mpsc::Sender<(Delivery, Outcome)>,
+    shutdown: CancellationToken,
+) -> Vec<Parcel> {
     let mut sending = FuturesUnordered::new();
     loop {
         tokio::select! {
@@ -125,6 +134,12 @@ async fn send_until_shutdown<C: Courier>(
         }
     })
     .await;
+    parcels.close();
+    let mut unsent = Vec::new();
+    while let Ok(parcel) = parcels.try_recv() {
+        unsent.push(parcel);
+    }
+    unsent
 }
 
 /// Writes outcomes in batches, gathered for a moment after the first, then frees their
