@@ -2,7 +2,7 @@
 //! them, and hands them to the senders through a bounded queue, reading ahead so the senders
 //! never wait for the database.
 
-use std::collections::{HashMap, HashSet};
+use foldhash::{HashMap, HashSet, HashSetExt};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
