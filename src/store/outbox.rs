@@ -93,14 +93,14 @@ const DELIVERY_COLUMNS: &str = "o.id, o.channel, o.destination, o.thread, o.kind
     o.created_at, o.notice_id, o.event_seq, o.report_id, o.update_cursor, o.priority";
 
 fn delivery_from_row(row: &Row<'_>) -> rusqlite::Result<Delivery> {
-    let channel: String = row.get(1)?;
-    let kind: String = row.get(4)?;
+    let channel = row.get_ref(1)?.as_str()?;
+    let kind = row.get_ref(4)?.as_str()?;
     Ok(Delivery {
         id: row.get(0)?,
-        channel: OutboundChannel::parse(&channel).ok_or_else(|| corrupt(1, "unknown channel"))?,
+        channel: OutboundChannel::parse(channel).ok_or_else(|| corrupt(1, "unknown channel"))?,
         destination: row.get(2)?,
         thread: row.get(3)?,
-        kind: DeliveryKind::parse(&kind).ok_or_else(|| corrupt(4, "unknown kind"))?,
+        kind: DeliveryKind::parse(kind).ok_or_else(|| corrupt(4, "unknown kind"))?,
         attempts: row.get(5)?,
         created_at: from_millis(row.get(6)?),
         notice_id: row.get(7)?,
@@ -132,7 +132,10 @@ pub(crate) type Due = (Delivery, Option<Recipient>);
 
 /// Deliveries of `channel` due by `now_ms`, most urgent then oldest first, after the
 /// (priority, id) `after` when given, each the earliest still waiting for its destination in
-/// its thread (order within a thread is kept), read with their subscriptions.
+/// its thread (order within a thread is kept), read with their subscriptions. Only a
+/// reporter's thread can hold two waiting rows for one destination: in a notice's thread a new
+/// row supersedes what waits (`supersede_older`) and a retry never revives an older one
+/// (`requeue_failed`), so those rows skip the look for an earlier one.
 pub(crate) fn due(
     conn: &Connection,
     channel: OutboundChannel,
@@ -145,8 +148,9 @@ pub(crate) fn due(
          FROM outbox o LEFT JOIN subscriptions s ON s.id = o.destination
          WHERE o.channel = ?1 AND o.state IN ('queued', 'retrying') AND o.next_attempt_at <= ?2
            AND (o.priority, o.id) > (?4, ?5)
-           AND NOT EXISTS (SELECT 1 FROM outbox e WHERE e.destination = o.destination
-               AND e.thread = o.thread AND e.id < o.id AND e.state IN ('queued', 'retrying'))
+           AND (o.report_id IS NULL OR NOT EXISTS (SELECT 1 FROM outbox e
+               WHERE e.destination = o.destination AND e.thread = o.thread AND e.id < o.id
+                 AND e.state IN ('queued', 'retrying')))
          ORDER BY o.priority, o.id LIMIT ?3"
     );
     let mut stmt = conn.prepare_cached(&sql)?;
@@ -260,6 +264,8 @@ pub(crate) fn status_of_notice(
 }
 
 /// Puts a notice's failed and dead deliveries back in the queue, due now; returns how many.
+/// One whose destination has since been queued something newer in the thread stays as it is:
+/// it would arrive as a stale alert.
 pub(crate) fn requeue_failed(
     conn: &Connection,
     notice_id: &str,
@@ -269,7 +275,9 @@ pub(crate) fn requeue_failed(
         .prepare_cached(
             "UPDATE outbox SET state = 'queued', attempts = 0, next_attempt_at = ?2
              WHERE notice_id = ?1 AND state IN ('failed', 'dead')
-               AND (destination LIKE 'report:%' OR destination IN (SELECT id FROM subscriptions WHERE state = 'active'))",
+               AND (destination LIKE 'report:%' OR destination IN (SELECT id FROM subscriptions WHERE state = 'active'))
+               AND NOT EXISTS (SELECT 1 FROM outbox newer WHERE newer.destination = outbox.destination
+                   AND newer.thread = outbox.thread AND newer.id > outbox.id)",
         )?
         .execute(params![notice_id, now_ms])?)
 }
@@ -305,4 +313,49 @@ pub(crate) fn prune_settled(
                 WHERE created_at < ?1 AND state NOT IN ('queued', 'retrying') ORDER BY id LIMIT ?2)",
         )?
         .execute(params![before_ms, limit as i64])?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn queue(conn: &Connection, destination: &str, thread: &str, notice: &str) -> i64 {
+        let new = NewDelivery {
+            channel: OutboundChannel::Webhook,
+            destination,
+            thread,
+            kind: DeliveryKind::Alert,
+            notice_id: Some(notice),
+            event_seq: Some(1),
+            report_id: None,
+            update_cursor: None,
+            priority: 1,
+        };
+        insert(conn, &new, 0).unwrap()
+    }
+
+    fn store() -> Connection {
+        let mut conn = Connection::open_in_memory().unwrap();
+        crate::store::migrations::apply(&mut conn).unwrap();
+        conn.execute_batch(
+            "INSERT INTO subscriptions (id, channel, state, target, zones, language, allow_private, created_at)
+             VALUES ('hook-1', 'webhook', 'active', '{\"url\":\"https://example.org/h\",\"secret\":\"whsec_AA==\"}', '[]', 'it', 0, 0)",
+        )
+        .unwrap();
+        conn
+    }
+
+    #[test]
+    fn a_retry_never_revives_an_alert_whose_destination_was_since_sent_an_update() {
+        let conn = store();
+        let alert = queue(&conn, "hook-1", "thread-1", "notice-1");
+        settle(&conn, alert, DeliveryState::Dead, 0, Some("down"), 0).unwrap();
+        let update = queue(&conn, "hook-1", "thread-1", "notice-2");
+        settle(&conn, update, DeliveryState::Delivered, 0, None, 0).unwrap();
+        assert_eq!(requeue_failed(&conn, "notice-1", 0).unwrap(), 0);
+
+        let other = queue(&conn, "hook-1", "thread-2", "notice-3");
+        settle(&conn, other, DeliveryState::Failed, 0, Some("400"), 0).unwrap();
+        assert_eq!(requeue_failed(&conn, "notice-3", 0).unwrap(), 1);
+    }
 }
