@@ -1,11 +1,11 @@
 //! A worker's feeder: reads due deliveries in batches, most urgent then oldest first, opens
-//! them, and hands them to the senders through a bounded queue, reading ahead so the senders
+//! them, and hands them to the send lanes through bounded queues, reading ahead so the senders
 //! never wait for the database.
 
-use foldhash::{HashMap, HashSet, HashSetExt};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use foldhash::{HashMap, HashSet};
 use tokio::sync::broadcast::error::TryRecvError;
 use tokio::sync::{Notify, mpsc};
 use tokio_util::sync::CancellationToken;
@@ -36,7 +36,7 @@ type ThreadOf = (String, String);
 impl InFlight {
     /// Called before reading the queue: what is released from now on may be read stale.
     fn reading(&mut self) {
-        self.settled_during_read = Some(HashSet::new());
+        self.settled_during_read = Some(HashSet::default());
     }
 
     /// Takes what a read found, except what is in flight or was settled during the read.
@@ -88,7 +88,7 @@ pub(super) struct Feed {
 }
 
 impl Feed {
-    /// Fills `parcels` until shutdown. A scan goes on from where the last one stopped while
+    /// Fills the lanes' queues, in turn, until shutdown. A scan goes on from where the last one stopped while
     /// the queue holds more; news of new deliveries (a notice, a retry) restarts it from the
     /// most urgent, so an Actual and Immediate alert never waits behind a long queue.
     pub(super) async fn run(
