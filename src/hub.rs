@@ -31,6 +31,10 @@ pub struct Hub {
     pub outbox: crate::outbox::Outbox,
     /// The office's Web Push (VAPID) key, when push is on.
     pub push_key: Option<Arc<crate::channels::webpush::VapidKey>>,
+    /// Conversations with citizens in chats.
+    pub conversations: crate::chat::Conversations,
+    /// The Telegram bot's inbound side, when Telegram is on.
+    pub telegram: Option<crate::channels::telegram::TelegramBot>,
     /// Report handling after intake: statuses, incidents, teams, feedback.
     pub triage: Triage,
     /// WebSocket sessions subscribed to notices, served by one fan-out task.

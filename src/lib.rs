@@ -41,6 +41,8 @@
 //! - [`auth`]: accounts, sessions, the roles table (who may do and see what), the audit log.
 //! - [`triage`]: statuses, reporter feedback, incidents, targets, field teams, presence,
 //!   statistics, open data.
+//! - [`chat`]: conversations with citizens in chats (Telegram): reports in, notices and
+//!   answers out, through intake and the outbox.
 //! - [`clock`]: the system clock, or a hand-driven one for tests; the periodic-work loop.
 
 #![forbid(unsafe_code)]
@@ -60,6 +62,7 @@ pub mod auth;
 pub mod bus;
 pub mod cap;
 pub mod channels;
+pub mod chat;
 pub mod cli;
 pub mod clock;
 pub mod config;

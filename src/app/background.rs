@@ -72,11 +72,18 @@ pub(super) fn spawn_background_work(hub: &Hub) {
         })
         .await;
     });
-    let (outbox, shutdown) = (hub.outbox.clone(), hub.shutdown.clone());
+    let (outbox, conversations, shutdown) = (
+        hub.outbox.clone(),
+        hub.conversations.clone(),
+        hub.shutdown.clone(),
+    );
     hub.tasks.spawn(async move {
         crate::clock::every(Duration::from_secs(3600), &shutdown, || async {
             if let Err(problem) = outbox.prune_settled().await {
                 tracing::warn!(message = %problem.message, "could not prune the outbox's record");
+            }
+            if let Err(problem) = conversations.prune().await {
+                tracing::warn!(message = %problem.message, "could not prune the chat updates taken in");
             }
         })
         .await;

@@ -1,7 +1,9 @@
-//! Starting the outbox's workers: one per channel, each with its courier.
+//! Starting the outbox's workers: one per channel, each with its courier (and the Telegram
+//! bot's inbound side with its courier).
 
 use crate::channels::email::EmailCourier;
 use crate::channels::http_client::OutboundHttp;
+use crate::channels::telegram::{self, TelegramCourier};
 use crate::channels::webhook::WebhookCourier;
 use crate::channels::webpush::PushCourier;
 use crate::hub::Hub;
@@ -39,6 +41,18 @@ pub(super) fn spawn_outbox_workers(hub: &Hub) -> anyhow::Result<()> {
     if config.email.enabled {
         let office = hub.config.cap_sender_name();
         spawn(hub, EmailCourier::new(&config.email, office)?);
+    }
+    if let Some(bot) = &hub.telegram {
+        let office = hub.config.cap_sender_name();
+        spawn(
+            hub,
+            TelegramCourier::new(bot.api.clone(), &hub.config.telegram, office),
+        );
+        hub.tasks.spawn(telegram::serve(
+            bot.clone(),
+            hub.config.telegram.clone(),
+            hub.shutdown.clone(),
+        ));
     }
     Ok(())
 }

@@ -17,6 +17,7 @@ use tokio_util::task::TaskTracker;
 use crate::auth::{AccountSettings, Accounts};
 use crate::bus::Bus;
 use crate::channels::mqtt::MqttDeps;
+use crate::channels::telegram::TelegramBot;
 use crate::clock::{self, SharedClock};
 use crate::config::Config;
 use crate::hub::Hub;
@@ -108,7 +109,21 @@ async fn build_hub(
     let basemap = services::basemap(&config)?;
     let outbox = services::outbox(&config, &store, &zones, &clock, &public_url)?;
     let push_key = services::vapid_key(&config)?;
+    let conversations = services::conversations(
+        &config,
+        &store,
+        (intake.clone(), outbox.clone(), notices.clone()),
+        &zones,
+        &clock,
+    );
+    let telegram = config
+        .telegram
+        .enabled
+        .then(|| TelegramBot::new(&config.telegram, conversations.clone()))
+        .transpose()?;
     let hub = Hub {
+        conversations,
+        telegram,
         public_url: public_url.into(),
         outbox,
         push_key,

@@ -7,12 +7,15 @@ use std::time::Duration;
 use anyhow::Context;
 
 use crate::channels::webpush::VapidKey;
+use crate::chat::{ChatSettings, Conversations};
 use crate::clock::SharedClock;
 use crate::config::Config;
 use crate::metrics::Metrics;
 use crate::notices::{NoticeSettings, Notices, Signer};
 use crate::outbox::{AddressPolicy, LinkKey, Outbox, OutboxSettings};
-use crate::reports::{CategoryCatalog, DeviceBudget, IntakeLimiter, IntakeRules, SubmissionLimits};
+use crate::reports::{
+    CategoryCatalog, DeviceBudget, Intake, IntakeLimiter, IntakeRules, SubmissionLimits,
+};
 use crate::store::{self, Store};
 use crate::triage::{Grouping, Targets, TriageSettings};
 use crate::zones::{ZoneDirectory, ZoneIndex, demo_zone_sets};
@@ -125,6 +128,27 @@ pub(super) fn basemap(config: &Config) -> anyhow::Result<Option<crate::tiles::Ba
         .as_deref()
         .map(crate::tiles::Basemap::open)
         .transpose()?)
+}
+
+/// The conversation engine behind the chat services.
+pub(super) fn conversations(
+    config: &Config,
+    store: &Store,
+    services: (Intake, Outbox, Notices),
+    zones: &ZoneDirectory,
+    clock: &SharedClock,
+) -> Conversations {
+    let settings = ChatSettings {
+        default_language: config.default_language.clone(),
+        emergency_number: config.ui.emergency_number.clone(),
+    };
+    Conversations::new(
+        store.clone(),
+        services,
+        zones.clone(),
+        clock.clone(),
+        settings,
+    )
 }
 
 /// The outbox, with its settings read from the configuration.

@@ -8,6 +8,7 @@ pub mod frames;
 pub mod http_client;
 pub mod mqtt;
 pub mod outbound;
+pub mod telegram;
 pub mod webhook;
 pub mod webpush;
 pub mod ws;

@@ -1,6 +1,7 @@
 //! Configuration: defaults, then a TOML file, then `VEDETTA_*` variables, then command-line flags.
 
 mod categories;
+mod chat;
 mod load;
 mod outbox;
 mod triage;
@@ -13,6 +14,7 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 
 pub use categories::{Category, CategoryCatalog, LocalizedText, default_categories};
+pub use chat::{TelegramConfig, TelegramMode};
 pub use load::{ConfigError, Overrides, load};
 pub use outbox::{EmailConfig, OutboxConfig, PushConfig, SmtpSecurity, WebhooksConfig};
 pub use triage::{
@@ -51,6 +53,7 @@ pub struct Config {
     pub retention: RetentionConfig,
     pub ui: UiConfig,
     pub outbox: OutboxConfig,
+    pub telegram: TelegramConfig,
     /// Report categories, in display order.
     pub categories: Vec<Category>,
 }
@@ -264,6 +267,7 @@ impl Default for Config {
             retention: RetentionConfig::default(),
             ui: UiConfig::default(),
             outbox: OutboxConfig::default(),
+            telegram: TelegramConfig::default(),
             categories: default_categories(),
         }
     }

@@ -33,6 +33,9 @@ impl Config {
         self.check_notices()?;
         self.check_categories()?;
         self.check_triage()?;
+        self.telegram
+            .check()
+            .map_err(|(key, message)| invalid(key, message))?;
         self.check_ui()
     }
 

@@ -3,6 +3,7 @@
 mod audit;
 mod auth;
 mod cap;
+mod chat;
 mod compress;
 mod error;
 mod extract;
@@ -105,6 +106,7 @@ fn report_routes() -> Router<Hub> {
         .route("/api/v1/reports/{id}/photo", get(reports::photo))
         .route("/api/v1/reports/{id}/status", post(triage::change))
         .route("/api/v1/reports/{id}/history", get(triage::history))
+        .route("/api/v1/reports/{id}/conversation", get(chat::conversation))
         .route(
             "/api/v1/reports/{id}/publication",
             post(triage::publication),
@@ -204,6 +206,7 @@ fn published_routes() -> Router<Hub> {
             "/api/v1/subscriptions/email",
             post(subscriptions::subscribe_email),
         )
+        .route("/chat/telegram/webhook", post(chat::telegram_webhook))
         .route(
             "/subscriptions/{id}/{action}",
             get(subscriptions::link_page).post(subscriptions::link_action),

@@ -3,6 +3,7 @@
 //! vocabulary. The store, the bus and the domain services all depend on it; it depends on none
 //! of them.
 
+pub(crate) mod chat;
 pub(crate) mod deliveries;
 pub(crate) mod field;
 pub(crate) mod filters;
@@ -17,6 +18,7 @@ pub(crate) mod triage;
 
 pub use crate::cap::MsgType;
 pub use crate::zones::{Location, ZoneRef};
+pub use chat::{ChatButton, ChatInput, ChatMessage, ChatRef, ChatService, IncomingChat};
 pub use deliveries::{Deliveries, DeliveryCount, DeliveryTotals, Destination};
 pub use field::{Device, DeviceState, Position, Task, TaskStatus, Team};
 pub use filters::{AuditFilter, AuditRecord, NoticeFilter, ReportFilter, StatsScope};

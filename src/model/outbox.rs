@@ -17,13 +17,15 @@ pub enum OutboundChannel {
     #[serde(rename = "webpush")]
     WebPush,
     Email,
+    Telegram,
 }
 
 impl OutboundChannel {
-    pub const ALL: [OutboundChannel; 3] = [
+    pub const ALL: [OutboundChannel; 4] = [
         OutboundChannel::Webhook,
         OutboundChannel::WebPush,
         OutboundChannel::Email,
+        OutboundChannel::Telegram,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -31,6 +33,7 @@ impl OutboundChannel {
             OutboundChannel::Webhook => "webhook",
             OutboundChannel::WebPush => "webpush",
             OutboundChannel::Email => "email",
+            OutboundChannel::Telegram => "telegram",
         }
     }
 
@@ -101,6 +104,8 @@ pub enum DeliveryKind {
     ReportUpdate,
     /// The confirmation an e-mail subscriber must answer before anything else is sent.
     Confirm,
+    /// A message of a chat conversation (the bot's answer to a citizen).
+    ChatMessage,
 }
 
 impl DeliveryKind {
@@ -119,13 +124,18 @@ impl DeliveryKind {
             DeliveryKind::Expired => "expired",
             DeliveryKind::ReportUpdate => "report_update",
             DeliveryKind::Confirm => "confirm",
+            DeliveryKind::ChatMessage => "chat_message",
         }
     }
 
     pub fn parse(value: &str) -> Option<DeliveryKind> {
         DeliveryKind::NOTICE_KINDS
             .into_iter()
-            .chain([DeliveryKind::ReportUpdate, DeliveryKind::Confirm])
+            .chain([
+                DeliveryKind::ReportUpdate,
+                DeliveryKind::Confirm,
+                DeliveryKind::ChatMessage,
+            ])
             .find(|kind| kind.as_str() == value)
     }
 }
@@ -148,6 +158,10 @@ pub enum Target {
     },
     Email {
         address: String,
+    },
+    /// A Telegram chat: a person's private chat, or a group or channel an admin configured.
+    Telegram {
+        chat_id: String,
     },
 }
 
@@ -230,6 +244,8 @@ pub struct Delivery {
     pub event_seq: Option<i64>,
     pub report_id: Option<String>,
     pub update_cursor: Option<i64>,
+    /// The chat message this delivery sends, for a conversation's answer.
+    pub message_id: Option<i64>,
     /// 0 (Actual and Immediate) first.
     pub priority: i64,
 }

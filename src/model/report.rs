@@ -14,6 +14,7 @@ pub enum Source {
     Open311,
     Ws,
     Mqtt,
+    Telegram,
 }
 
 impl Source {
@@ -23,13 +24,20 @@ impl Source {
             Source::Open311 => "open311",
             Source::Ws => "ws",
             Source::Mqtt => "mqtt",
+            Source::Telegram => "telegram",
         }
     }
 
     pub fn parse(value: &str) -> Option<Source> {
-        [Source::Http, Source::Open311, Source::Ws, Source::Mqtt]
-            .into_iter()
-            .find(|source| source.as_str() == value)
+        [
+            Source::Http,
+            Source::Open311,
+            Source::Ws,
+            Source::Mqtt,
+            Source::Telegram,
+        ]
+        .into_iter()
+        .find(|source| source.as_str() == value)
     }
 }
 

@@ -4,7 +4,8 @@
 use chrono::{DateTime, Utc};
 
 use crate::cap::{CapStatus, MsgType, Urgency};
-use crate::model::{DeliveryKind, Notice, NoticeArea, OutboundChannel, Report};
+use crate::model::{ChatRef, DeliveryKind, Notice, NoticeArea, OutboundChannel, Report, Source};
+use crate::store::chats::chat_destination;
 use crate::store::outbox::{self as outbox_rows, NewDelivery};
 use crate::store::subscriptions::{self, Candidate};
 use crate::store::{StoreError, WriteCtx};
@@ -91,6 +92,7 @@ pub fn enqueue_notice(
                 event_seq: Some(dispatch.seq),
                 report_id: None,
                 update_cursor: None,
+                message_id: None,
                 priority: dispatch.priority(),
             },
             now.timestamp_millis(),
@@ -109,24 +111,33 @@ pub fn reporter_destination(report_id: &str) -> String {
     format!("report:{report_id}")
 }
 
-/// Queues a reporter's status update for their e-mail address, if they gave one.
+/// The channel a reporter hears back on outside the hub: the chat they reported from (while
+/// it has not asked to be forgotten), else the e-mail address they gave.
+fn reporter_channel(report: &Report) -> Option<OutboundChannel> {
+    if report.source == Source::Telegram && report.device_id.is_some() {
+        return Some(OutboundChannel::Telegram);
+    }
+    report
+        .contact
+        .as_ref()
+        .and_then(|contact| contact.email.as_ref())
+        .map(|_| OutboundChannel::Email)
+}
+
+/// Queues a reporter's status update for their chat or e-mail address, if they can be reached.
 pub fn enqueue_report_update(
     ctx: &WriteCtx<'_>,
     report: &Report,
     update_cursor: i64,
     now: DateTime<Utc>,
 ) -> Result<bool, StoreError> {
-    let has_address = report
-        .contact
-        .as_ref()
-        .is_some_and(|contact| contact.email.is_some());
-    if !has_address {
+    let Some(channel) = reporter_channel(report) else {
         return Ok(false);
-    }
+    };
     outbox_rows::insert(
         ctx.conn(),
         &NewDelivery {
-            channel: OutboundChannel::Email,
+            channel,
             destination: &reporter_destination(&report.id),
             thread: &report.id,
             kind: DeliveryKind::ReportUpdate,
@@ -134,9 +145,39 @@ pub fn enqueue_report_update(
             event_seq: None,
             report_id: Some(&report.id),
             update_cursor: Some(update_cursor),
+            message_id: None,
             priority: 2,
         },
         now.timestamp_millis(),
     )?;
     Ok(true)
+}
+
+/// Queues a conversation's answer (stored as chat message `message_id`) for its chat. A person
+/// is waiting for it, so it goes before everything else, a notice's broadcast included; its
+/// thread is the chat, so the answers arrive in the order they were written.
+pub fn enqueue_chat_message(
+    ctx: &WriteCtx<'_>,
+    chat: &ChatRef,
+    message_id: i64,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let destination = chat_destination(chat);
+    outbox_rows::insert(
+        ctx.conn(),
+        &NewDelivery {
+            channel: chat.service.channel(),
+            destination: &destination,
+            thread: &destination,
+            kind: DeliveryKind::ChatMessage,
+            notice_id: None,
+            event_seq: None,
+            report_id: None,
+            update_cursor: None,
+            message_id: Some(message_id),
+            priority: -1,
+        },
+        now.timestamp_millis(),
+    )?;
+    Ok(())
 }

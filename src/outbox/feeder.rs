@@ -290,6 +290,7 @@ mod tests {
             event_seq: None,
             report_id: None,
             update_cursor: None,
+            message_id: None,
             priority: 0,
         }
     }

@@ -5,6 +5,7 @@
 //! The channels (`channels::webhook`, `channels::webpush`, `channels::email`) implement
 //! [`Courier`]; this module decides what is sent, to whom, when, and what an answer means.
 
+mod chats;
 mod enqueue;
 mod feeder;
 mod links;
@@ -23,7 +24,10 @@ use chrono::{DateTime, Utc};
 use serde_json::json;
 use tokio::sync::watch;
 
-pub use enqueue::{NoticeDispatch, enqueue_notice, enqueue_report_update, reporter_destination};
+pub use enqueue::{
+    NoticeDispatch, enqueue_chat_message, enqueue_notice, enqueue_report_update,
+    reporter_destination,
+};
 pub use links::LinkKey;
 pub use parcel::{Content, Links, Parcel, ReportNews};
 pub use subscribe::{NewSubscription, Place, SubscriptionView};

@@ -11,13 +11,15 @@ use serde::Deserialize;
 use super::Outbox;
 use super::links::LinkPurpose;
 use crate::model::{
-    Delivery, DeliveryKind, Notice, OutboundChannel, Outcome, Recipient, Report, ReportStatus,
-    SubscriptionState, Target,
+    ChatMessage, ChatRef, ChatService, Delivery, DeliveryKind, Notice, OutboundChannel, Outcome,
+    Recipient, Report, ReportStatus, SubscriptionState, Target,
 };
 use crate::problem::Problem;
 use crate::store::outbox::Due;
 use crate::store::triage as triage_rows;
-use crate::store::{StoreError, notices as notice_rows, reports as report_rows};
+use crate::store::{
+    StoreError, chats as chat_rows, notices as notice_rows, reports as report_rows,
+};
 
 /// One delivery, ready for its courier.
 #[derive(Debug, Clone)]
@@ -44,6 +46,8 @@ pub enum Content {
     Report(ReportNews),
     /// Confirm an e-mail subscription to these places.
     Confirm { places: String },
+    /// A conversation's answer to a citizen in a chat.
+    Chat(ChatMessage),
 }
 
 /// What a reporter is told, read from the update the hub stored for them.
@@ -149,6 +153,9 @@ impl BatchReader<'_> {
             let report_id = report_id.to_owned();
             return self.open_report_news(delivery, &report_id);
         }
+        if delivery.kind == DeliveryKind::ChatMessage {
+            return self.open_chat_message(delivery);
+        }
         let wanted_state = if delivery.kind == DeliveryKind::Confirm {
             SubscriptionState::Pending
         } else {
@@ -225,15 +232,16 @@ impl BatchReader<'_> {
         report_id: &str,
     ) -> Result<Result<Parcel, Undeliverable>, StoreError> {
         let report: Option<Report> = report_rows::get(self.conn, report_id)?;
-        let address = report
-            .and_then(|report| report.contact)
-            .and_then(|contact| contact.email);
+        let reached = match report {
+            Some(report) => self.reporter_reached_by(delivery.channel, report)?,
+            None => None,
+        };
         let frame = match delivery.update_cursor {
             Some(cursor) => triage_rows::update_frame(self.conn, cursor)?,
             None => None,
         };
         let news = frame.and_then(|frame| serde_json::from_str::<ReportNews>(&frame).ok());
-        let (Some(address), Some(news)) = (address, news) else {
+        let (Some((target, language)), Some(news)) = (reached, news) else {
             let outcome = Outcome::Expired {
                 reason: "the reporter's address or update was removed".into(),
             };
@@ -241,11 +249,73 @@ impl BatchReader<'_> {
         };
         Ok(Ok(Parcel {
             links: self.outbox.links_for(&delivery, false),
-            target: Target::Email { address },
+            target,
             allow_private: false,
-            language: self.outbox.inner.settings.default_language.clone(),
+            language,
             place: None,
             content: Content::Report(news),
+            delivery,
+        }))
+    }
+
+    /// Where a reporter is reached on `channel`, and in which language, while they still can be.
+    fn reporter_reached_by(
+        &self,
+        channel: OutboundChannel,
+        report: Report,
+    ) -> Result<Option<(Target, String)>, StoreError> {
+        let default_language = &self.outbox.inner.settings.default_language;
+        if channel == OutboundChannel::Email {
+            let address = report.contact.and_then(|contact| contact.email);
+            return Ok(address.map(|address| (Target::Email { address }, default_language.clone())));
+        }
+        let Some(service) = ChatService::parse(channel.as_str()) else {
+            return Ok(None);
+        };
+        let Some(chat_id) = report
+            .device_id
+            .filter(|_| report.source == service.source())
+        else {
+            return Ok(None);
+        };
+        let chat = ChatRef {
+            service,
+            chat_id: chat_id.as_str().to_owned(),
+        };
+        let language = chat_rows::language(self.conn, &chat)?;
+        Ok(Some((
+            service.target(&chat.chat_id),
+            language.unwrap_or_else(|| default_language.clone()),
+        )))
+    }
+
+    fn open_chat_message(
+        &mut self,
+        delivery: Delivery,
+    ) -> Result<Result<Parcel, Undeliverable>, StoreError> {
+        let stored = match delivery.message_id {
+            Some(id) => chat_rows::outgoing(self.conn, id)?,
+            None => None,
+        };
+        let message = stored.and_then(|(chat, body)| {
+            let message = serde_json::from_str::<ChatMessage>(&body).ok()?;
+            Some((chat, message))
+        });
+        let Some((chat, message)) = message else {
+            let outcome = Outcome::Expired {
+                reason: "the chat asked to be forgotten".into(),
+            };
+            return Ok(Err((delivery, outcome)));
+        };
+        let language = chat_rows::language(self.conn, &chat)?
+            .unwrap_or_else(|| self.outbox.inner.settings.default_language.clone());
+        Ok(Ok(Parcel {
+            links: Links::default(),
+            target: chat.service.target(&chat.chat_id),
+            allow_private: false,
+            language,
+            place: None,
+            content: Content::Chat(message),
             delivery,
         }))
     }

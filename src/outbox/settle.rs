@@ -90,6 +90,11 @@ fn remove_destination(
         return Ok(());
     }
     outbox_rows::fail_destination(conn, &delivery.destination, error)?;
+    if delivery.destination.starts_with("chat:") {
+        // A chat that blocked the bot: what waits for it fails; its subscriptions go as
+        // their own deliveries meet the same answer.
+        return Ok(());
+    }
     if delivery.channel == OutboundChannel::Webhook {
         subscriptions::set_state(
             conn,

@@ -167,6 +167,7 @@ impl Outbox {
                         event_seq: None,
                         report_id: None,
                         update_cursor: None,
+                        message_id: None,
                         priority: 2,
                     },
                     now.timestamp_millis(),

@@ -14,6 +14,7 @@ const MIGRATIONS: &[M<'static>] = &[
     M::up(include_str!("migrations/0005_delivery_ledger.sql")),
     M::up(include_str!("migrations/0006_outbox.sql")),
     M::up(include_str!("migrations/0007_outbox_thread_index.sql")),
+    M::up(include_str!("migrations/0008_chat.sql")),
 ];
 
 pub(super) fn apply(conn: &mut Connection) -> Result<(), StoreError> {

@@ -6,6 +6,7 @@
 //! connections on the blocking thread pool; WAL mode lets them proceed while the writer commits.
 
 pub(crate) mod audit;
+pub(crate) mod chats;
 mod conditions;
 pub(crate) mod field;
 pub(crate) mod follow_tokens;

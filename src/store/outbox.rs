@@ -22,6 +22,7 @@ pub(crate) struct NewDelivery<'a> {
     pub(crate) event_seq: Option<i64>,
     pub(crate) report_id: Option<&'a str>,
     pub(crate) update_cursor: Option<i64>,
+    pub(crate) message_id: Option<i64>,
     pub(crate) priority: i64,
 }
 
@@ -33,8 +34,8 @@ pub(crate) fn insert(
 ) -> Result<i64, StoreError> {
     conn.prepare_cached(
         "INSERT INTO outbox (channel, destination, thread, kind, notice_id, event_seq, report_id,
-            update_cursor, priority, state, next_attempt_at, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 'queued', ?10, ?10)",
+            update_cursor, message_id, priority, state, next_attempt_at, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 'queued', ?11, ?11)",
     )?
     .execute(params![
         new.channel.as_str(),
@@ -45,6 +46,7 @@ pub(crate) fn insert(
         new.event_seq,
         new.report_id,
         new.update_cursor,
+        new.message_id,
         new.priority,
         now_ms,
     ])?;
@@ -90,7 +92,7 @@ pub(crate) fn expire_thread(conn: &Connection, thread: &str) -> Result<usize, St
 }
 
 const DELIVERY_COLUMNS: &str = "o.id, o.channel, o.destination, o.thread, o.kind, o.attempts, \
-    o.created_at, o.notice_id, o.event_seq, o.report_id, o.update_cursor, o.priority";
+    o.created_at, o.notice_id, o.event_seq, o.report_id, o.update_cursor, o.priority, o.message_id";
 
 fn delivery_from_row(row: &Row<'_>) -> rusqlite::Result<Delivery> {
     let channel = row.get_ref(1)?.as_str()?;
@@ -108,22 +110,23 @@ fn delivery_from_row(row: &Row<'_>) -> rusqlite::Result<Delivery> {
         report_id: row.get(9)?,
         update_cursor: row.get(10)?,
         priority: row.get(11)?,
+        message_id: row.get(12)?,
     })
 }
 
-/// The subscription a delivery goes to, if it still exists (columns 12 to 16 of `due`).
+/// The subscription a delivery goes to, if it still exists (columns 13 to 17 of `due`).
 fn recipient_from_row(row: &Row<'_>) -> rusqlite::Result<Option<Recipient>> {
-    let Some(state) = row.get_ref(12)?.as_str_or_null()? else {
+    let Some(state) = row.get_ref(13)?.as_str_or_null()? else {
         return Ok(None);
     };
-    let target = serde_json::from_str(row.get_ref(13)?.as_str()?)
-        .map_err(|err| corrupt(13, &err.to_string()))?;
+    let target = serde_json::from_str(row.get_ref(14)?.as_str()?)
+        .map_err(|err| corrupt(14, &err.to_string()))?;
     Ok(Some(Recipient {
-        state: SubscriptionState::parse(state).ok_or_else(|| corrupt(12, "unknown state"))?,
+        state: SubscriptionState::parse(state).ok_or_else(|| corrupt(13, "unknown state"))?,
         target,
-        allow_private: row.get(14)?,
-        language: row.get(15)?,
-        label: row.get(16)?,
+        allow_private: row.get(15)?,
+        language: row.get(16)?,
+        label: row.get(17)?,
     }))
 }
 
@@ -148,7 +151,7 @@ pub(crate) fn due(
          FROM outbox o LEFT JOIN subscriptions s ON s.id = o.destination
          WHERE o.channel = ?1 AND o.state IN ('queued', 'retrying') AND o.next_attempt_at <= ?2
            AND (o.priority, o.id) > (?4, ?5)
-           AND (o.report_id IS NULL OR NOT EXISTS (SELECT 1 FROM outbox e
+           AND ((o.report_id IS NULL AND o.message_id IS NULL) OR NOT EXISTS (SELECT 1 FROM outbox e
                WHERE e.destination = o.destination AND e.thread = o.thread AND e.id < o.id
                  AND e.state IN ('queued', 'retrying')))
          ORDER BY o.priority, o.id LIMIT ?3"
@@ -329,6 +332,7 @@ mod tests {
             event_seq: Some(1),
             report_id: None,
             update_cursor: None,
+            message_id: None,
             priority: 1,
         };
         insert(conn, &new, 0).unwrap()

@@ -50,6 +50,21 @@ fn to_json<T: serde::Serialize>(value: &T) -> String {
     serde_json::to_string(value).expect("subscription parts serialize")
 }
 
+/// Removes a chat's subscription to exactly these zones, if it has one.
+pub(crate) fn delete_chat_place(
+    conn: &Connection,
+    channel: OutboundChannel,
+    chat_id: &str,
+    zones: &[String],
+) -> Result<usize, StoreError> {
+    Ok(conn
+        .prepare_cached(
+            "DELETE FROM subscriptions WHERE channel = ?1
+                AND json_extract(target, '$.chat_id') = ?2 AND zones = ?3",
+        )?
+        .execute(params![channel.as_str(), chat_id, to_json(&zones)])?)
+}
+
 /// Stores a new subscription and indexes its zones.
 pub(crate) fn insert(conn: &Connection, subscription: &Subscription) -> Result<(), StoreError> {
     conn.prepare_cached(

@@ -295,7 +295,8 @@ pub(crate) fn purge_personal_data(
         .prepare_cached(
             "SELECT seq FROM reports WHERE received_at < ?1 AND personal_data_purged_at IS NULL
                 AND (contact_name IS NOT NULL OR contact_phone IS NOT NULL
-                     OR contact_email IS NOT NULL OR has_photo OR media_url IS NOT NULL)
+                     OR contact_email IS NOT NULL OR has_photo OR media_url IS NOT NULL
+                     OR (source = 'telegram' AND device_id != ''))
              ORDER BY seq LIMIT ?2",
         )?
         .query_map(params![millis(cutoff), limit as i64], |row| row.get(0))?
@@ -303,9 +304,15 @@ pub(crate) fn purge_personal_data(
     for seq in &seqs {
         conn.prepare_cached("DELETE FROM report_photos WHERE report_seq = ?1")?
             .execute([seq])?;
+        // A chat's messages and its id are the chat reporter's contact details.
+        conn.prepare_cached(
+            "DELETE FROM chat_messages WHERE report_id = (SELECT id FROM reports WHERE seq = ?1)",
+        )?
+        .execute([seq])?;
         conn.prepare_cached(
             "UPDATE reports SET contact_name = NULL, contact_phone = NULL, contact_email = NULL,
                 media_url = NULL, has_photo = 0, personal_data_purged_at = ?2,
+                device_id = CASE WHEN source = 'telegram' THEN '' ELSE device_id END,
                 version = version + 1, updated_at = ?2
              WHERE seq = ?1",
         )?
@@ -318,7 +325,7 @@ pub(crate) fn purge_personal_data(
             status: None,
             public_note: None,
             internal_note: None,
-            detail: serde_json::json!({ "removed": ["contact", "photo", "media_url"] }),
+            detail: serde_json::json!({ "removed": ["contact", "photo", "media_url", "chat"] }),
         };
         append_history(conn, *seq, entry)?;
     }

@@ -34,6 +34,7 @@ mod overdue;
 mod presence;
 mod rate_limits;
 mod roles;
+mod telegram;
 mod tiles;
 mod triage;
 mod ui;

@@ -109,6 +109,11 @@ pub(super) fn compose(parcel: &Parcel, office: &str) -> Composed {
         }
         Content::Report(news) => report_message(news, &parcel.language, words, office),
         Content::Confirm { places } => confirm_message(places, words, &parcel.links, office),
+        Content::Chat(message) => Body {
+            lines: vec![(None, message.text.clone())],
+            ..Body::default()
+        }
+        .render(office.to_owned()),
     }
 }
 

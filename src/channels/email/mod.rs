@@ -15,6 +15,13 @@ use crate::config::{EmailConfig, SmtpSecurity};
 use crate::model::{OutboundChannel, Outcome, Target};
 use crate::outbox::{Courier, Parcel};
 
+/// A parcel as plain text, its subject line first: what a channel without markup (a chat)
+/// sends, so every channel says the same thing in the same order.
+pub fn plain_text(parcel: &Parcel, office: &str) -> String {
+    let composed = compose::compose(parcel, office);
+    format!("{}\n\n{}", composed.subject, composed.text.trim_end())
+}
+
 pub struct EmailCourier {
     transport: AsyncSmtpTransport<Tokio1Executor>,
     from: Mailbox,

@@ -9,6 +9,7 @@ pub mod notices;
 pub mod raw;
 pub mod schemas;
 pub mod senders;
+pub mod telegram;
 pub mod tools;
 pub mod triage;
 pub mod ws;

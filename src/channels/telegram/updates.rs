@@ -1,0 +1,180 @@
+//! Telegram updates as the Bot API sends them, and what each means to the conversation: a
+//! command, text, a position, a pressed button, a photo (downloaded within the report's limit),
+//! or something the bot cannot read.
+
+use serde::Deserialize;
+
+use super::api::{ApiError, BotApi};
+use crate::model::{ChatInput, ChatRef, ChatService, IncomingChat, Location, Photo};
+
+#[derive(Debug, Deserialize)]
+pub struct Update {
+    pub update_id: i64,
+    pub message: Option<Message>,
+    pub callback_query: Option<CallbackQuery>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Message {
+    pub from: Option<User>,
+    pub chat: Chat,
+    pub text: Option<String>,
+    pub location: Option<TelegramLocation>,
+    pub photo: Option<Vec<PhotoSize>>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct User {
+    pub language_code: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Chat {
+    pub id: i64,
+    #[serde(rename = "type")]
+    pub kind: String,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct TelegramLocation {
+    pub latitude: f64,
+    pub longitude: f64,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct PhotoSize {
+    pub file_id: String,
+    pub file_size: Option<u64>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct CallbackQuery {
+    pub id: String,
+    pub from: User,
+    pub message: Option<CallbackMessage>,
+    pub data: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct CallbackMessage {
+    pub chat: Chat,
+}
+
+/// Reads an update for the conversation; `None` for what is not a person's private chat
+/// (groups and channels only receive the office's notices).
+pub(super) async fn incoming(
+    update: Update,
+    api: &BotApi,
+    photo_limit: usize,
+) -> Option<IncomingChat> {
+    let update_key = update.update_id.to_string();
+    if let Some(callback) = update.callback_query {
+        // The spinner on the button stops whatever becomes of the press.
+        let _ = api.answer_callback(&callback.id).await;
+        let chat = callback.message?.chat;
+        return (chat.kind == "private").then(|| IncomingChat {
+            chat: chat_ref(chat.id),
+            update_key,
+            language_hint: callback.from.language_code,
+            input: ChatInput::Button(callback.data.unwrap_or_default()),
+        });
+    }
+    let message = update.message?;
+    if message.chat.kind != "private" {
+        return None;
+    }
+    let input = input_of(&message, api, photo_limit).await;
+    Some(IncomingChat {
+        chat: chat_ref(message.chat.id),
+        update_key,
+        language_hint: message.from.and_then(|from| from.language_code),
+        input,
+    })
+}
+
+fn chat_ref(id: i64) -> ChatRef {
+    ChatRef {
+        service: ChatService::Telegram,
+        chat_id: id.to_string(),
+    }
+}
+
+async fn input_of(message: &Message, api: &BotApi, photo_limit: usize) -> ChatInput {
+    if let Some(text) = &message.text {
+        return text_input(text);
+    }
+    if let Some(location) = &message.location {
+        let point = Location {
+            lat: location.latitude,
+            lon: location.longitude,
+        };
+        let on_earth = (-90.0..=90.0).contains(&point.lat) && (-180.0..=180.0).contains(&point.lon);
+        return if on_earth {
+            ChatInput::Location(point)
+        } else {
+            ChatInput::Unsupported
+        };
+    }
+    if let Some(sizes) = &message.photo {
+        return photo_input(sizes, api, photo_limit).await;
+    }
+    ChatInput::Unsupported
+}
+
+/// `/avvisi@vedetta_bot extra` is the command `avvisi`; anything else is text.
+fn text_input(text: &str) -> ChatInput {
+    let Some(command) = text.strip_prefix('/') else {
+        return ChatInput::Text(text.trim().to_owned());
+    };
+    let word = command.split_whitespace().next().unwrap_or_default();
+    let name = word.split('@').next().unwrap_or_default();
+    ChatInput::Command(name.to_lowercase())
+}
+
+/// The largest size of the photo that fits the limit: Telegram sends every photo in several
+/// sizes, largest last, so a big original still arrives as a smaller copy.
+async fn photo_input(sizes: &[PhotoSize], api: &BotApi, photo_limit: usize) -> ChatInput {
+    let fitting = sizes.iter().rfind(|size| {
+        size.file_size
+            .is_none_or(|bytes| bytes <= photo_limit as u64)
+    });
+    let Some(size) = fitting else {
+        return ChatInput::PhotoRefused(format!("larger than {} KB", photo_limit / 1024));
+    };
+    match download(api, &size.file_id, photo_limit).await {
+        Ok(data) => match image_type(&data) {
+            Some(content_type) => ChatInput::Photo(Photo { content_type, data }),
+            None => ChatInput::PhotoRefused("not a JPEG, PNG or WebP image".into()),
+        },
+        Err(ApiError::Refused { code: 413, .. }) => {
+            ChatInput::PhotoRefused(format!("larger than {} KB", photo_limit / 1024))
+        }
+        Err(err) => {
+            tracing::warn!(%err, "a photo sent in a chat could not be downloaded");
+            ChatInput::PhotoRefused("it could not be downloaded; send it again".into())
+        }
+    }
+}
+
+async fn download(api: &BotApi, file_id: &str, limit: usize) -> Result<Vec<u8>, ApiError> {
+    let file = api.get_file(file_id).await?;
+    let Some(path) = file.file_path else {
+        return Err(ApiError::Unreachable(
+            "the file has no download path".into(),
+        ));
+    };
+    api.download(&path, limit).await
+}
+
+/// The image type the bytes really are.
+fn image_type(data: &[u8]) -> Option<&'static str> {
+    if data.starts_with(&[0xFF, 0xD8, 0xFF]) {
+        Some("image/jpeg")
+    } else if data.starts_with(b"\x89PNG\r\n\x1a\n") {
+        Some("image/png")
+    } else if data.len() > 12 && &data[..4] == b"RIFF" && &data[8..12] == b"WEBP" {
+        Some("image/webp")
+    } else {
+        None
+    }
+}

@@ -1,0 +1,159 @@
+//! The answers that carry data (an acknowledgement, the notices at a place, a subscription),
+//! and each message in words for the staff's record.
+
+use super::ChatLine;
+use super::words::{is_english, words};
+use crate::cap::{CapStatus, MsgType};
+use crate::model::{ChatButton, ChatInput, ChatMessage, Notice, Receipt};
+use crate::problem::Problem;
+use crate::store::chats::{Direction, LoggedMessage};
+
+/// What the citizen sent, in words, for the record the staff read.
+pub(super) fn in_words(input: &ChatInput) -> String {
+    match input {
+        ChatInput::Command(command) => format!("/{command}"),
+        ChatInput::Text(text) => text.clone(),
+        ChatInput::Location(point) => format!("[position {:.5}, {:.5}]", point.lat, point.lon),
+        ChatInput::Button(data) => format!("[button {data}]"),
+        ChatInput::Photo(photo) => format!("[photo, {} bytes]", photo.data.len()),
+        ChatInput::PhotoRefused(why) => format!("[photo refused: {why}]"),
+        ChatInput::Unsupported => "[a message the bot cannot read]".into(),
+    }
+}
+
+/// A stored message as the staff see it: the text of an outgoing one without its buttons.
+pub(super) fn line_of(logged: LoggedMessage) -> ChatLine {
+    let (direction, text) = match logged.direction {
+        Direction::In => ("in", logged.body),
+        Direction::Out => {
+            let text = serde_json::from_str::<ChatMessage>(&logged.body)
+                .map_or(logged.body, |message| message.text);
+            ("out", text)
+        }
+    };
+    ChatLine {
+        direction,
+        text,
+        at: crate::store::reports::from_millis(logged.at_ms),
+    }
+}
+
+pub(super) fn not_stored(problem: &Problem, language: &str) -> ChatMessage {
+    ChatMessage::text(format!(
+        "{}: {}",
+        words(language).not_stored,
+        problem.message
+    ))
+}
+
+/// Added to a report whose place was chosen by name, so the operator knows the point is the
+/// place's, not the reporter's.
+pub(super) fn place_by_name_note(place: &str, language: &str) -> String {
+    if is_english(language) {
+        format!("\n[position: the centre of {place}, chosen by name in the chat]")
+    } else {
+        format!("\n[posizione: il centro di {place}, scelto per nome nella chat]")
+    }
+}
+
+/// The acknowledgement of a stored report: its reference, zone, the time to be taken up, and
+/// the emergency number when someone may be in danger.
+pub(super) fn acknowledgement(
+    receipt: &Receipt,
+    acknowledge_within: chrono::Duration,
+    emergency_number: Option<&str>,
+    language: &str,
+) -> Vec<ChatMessage> {
+    let w = words(language);
+    let zone = match receipt.zones.first() {
+        Some(zone) if receipt.in_area => zone.name.clone(),
+        _ => w.outside_zones.to_owned(),
+    };
+    let reference: String = receipt
+        .id
+        .chars()
+        .rev()
+        .take(8)
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect();
+    let minutes = (acknowledge_within.num_seconds().max(0) as u64).div_ceil(60);
+    let mut text = format!(
+        "{} {reference}.\n{}: {zone}.\n{} {minutes} {}.",
+        w.received, w.zone, w.answer_within, w.minutes
+    );
+    if let Some(number) = emergency_number {
+        text.push_str(&format!("\n\n{} {number}.", w.emergency));
+    }
+    vec![ChatMessage::text(text)]
+}
+
+/// The notices in force at a place, one message each, then the offer to subscribe.
+pub(super) fn notices_here(
+    notices: &[Notice],
+    place: &str,
+    language: &str,
+    base_url: &str,
+) -> Vec<ChatMessage> {
+    let w = words(language);
+    let mut messages = Vec::with_capacity(notices.len() + 1);
+    if notices.is_empty() {
+        messages.push(ChatMessage::text(format!("{} {place}.", w.no_notices)));
+    } else {
+        messages.push(ChatMessage::text(format!("{} {place}:", w.notices_here)));
+        messages.extend(
+            notices
+                .iter()
+                .map(|notice| ChatMessage::text(notice_summary(notice, language, base_url))),
+        );
+    }
+    messages.push(ChatMessage {
+        text: w.menu.into(),
+        buttons: vec![vec![ChatButton {
+            label: w.subscribe_button.into(),
+            data: "subscribe".into(),
+        }]],
+        ask_location: None,
+    });
+    messages
+}
+
+/// A notice in a few lines: marks, severity and event, what to do, its page.
+fn notice_summary(notice: &Notice, language: &str, base_url: &str) -> String {
+    let info = notice.content.text_in(language);
+    let english = is_english(language);
+    let mark = match (notice.content.status, english) {
+        (CapStatus::Exercise, false) => "[ESERCITAZIONE] ",
+        (CapStatus::Exercise, true) => "[EXERCISE] ",
+        (CapStatus::Actual, _) => "",
+        (_, false) => "[PROVA] ",
+        (_, true) => "[TEST] ",
+    };
+    let update = match (notice.msg_type, english) {
+        (MsgType::Update, false) => "AGGIORNAMENTO: ",
+        (MsgType::Update, true) => "UPDATE: ",
+        _ => "",
+    };
+    let headline = info.headline.as_deref().unwrap_or(&info.event);
+    let mut text = format!(
+        "{mark}{update}{} ({})\n{headline}",
+        info.event,
+        notice.content.severity.as_str()
+    );
+    if let Some(instruction) = &info.instruction {
+        text.push_str(&format!("\n\n{instruction}"));
+    }
+    text.push_str(&format!("\n\n{base_url}/?notice={}", notice.id));
+    text
+}
+
+pub(super) fn subscribed(place: &str, language: &str) -> ChatMessage {
+    let w = words(language);
+    let stop = if is_english(language) {
+        "Send /stop to unsubscribe."
+    } else {
+        "Per annullare scrivi /stop."
+    };
+    ChatMessage::text(format!("{} {place}. {stop}", w.subscribed))
+}
