@@ -3,7 +3,6 @@
 //! API's limits (overall, per person, per group) so that Telegram rarely has to say 429, and
 //! honouring its `retry_after` when it does.
 
-use std::num::NonZeroU32;
 use std::time::Duration;
 
 use governor::{DefaultDirectRateLimiter, DefaultKeyedRateLimiter, Quota, RateLimiter};
@@ -29,22 +28,13 @@ pub struct TelegramCourier {
 
 impl TelegramCourier {
     pub fn new(api: BotApi, config: &TelegramConfig, office: String) -> TelegramCourier {
-        // No bursts: Telegram counts in a sliding window, so even spacing stays inside it.
-        let quota = |per_second: u32| {
-            Quota::per_second(NonZeroU32::new(per_second).unwrap_or(NonZeroU32::MIN))
-                .allow_burst(NonZeroU32::MIN)
-        };
-        let per_group = Quota::per_minute(
-            NonZeroU32::new(config.per_group_per_minute).unwrap_or(NonZeroU32::MIN),
-        )
-        .allow_burst(NonZeroU32::MIN);
         TelegramCourier {
             api,
             office,
             concurrency: (config.messages_per_second as usize).clamp(1, 64),
-            overall: RateLimiter::direct(quota(config.messages_per_second)),
-            per_person: RateLimiter::keyed(quota(config.per_chat_per_second)),
-            per_group: RateLimiter::keyed(per_group),
+            overall: RateLimiter::direct(evenly(1.0, config.messages_per_second)),
+            per_person: RateLimiter::keyed(evenly(1.0, config.per_chat_per_second)),
+            per_group: RateLimiter::keyed(evenly(60.0, config.per_group_per_minute)),
         }
     }
 
@@ -64,6 +54,16 @@ impl TelegramCourier {
         self.per_person.retain_recent();
         self.per_group.retain_recent();
     }
+}
+
+/// Slack kept under each limit: requests leave evenly spaced but arrive with jitter, and
+/// Telegram counts in a sliding window.
+const PACE_MARGIN: f64 = 1.03;
+
+/// `count` messages per `seconds`, evenly spaced (no bursts), a little under the limit.
+fn evenly(seconds: f64, count: u32) -> Quota {
+    let period = Duration::from_secs_f64(seconds * PACE_MARGIN / f64::from(count.max(1)));
+    Quota::with_period(period).expect("a positive period")
 }
 
 /// Groups and channels have negative ids (or an `@name`); people's chats positive ones.
