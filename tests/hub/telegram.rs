@@ -13,10 +13,19 @@ const CHAT: i64 = 4242;
 /// A hub whose bot polls the stand-in. Its pace per chat is raised, and the stand-in's with
 /// it, so a conversation is not slowed to one message a second; pacing has its own test.
 async fn hub_with_bot(mode_webhook: bool) -> (TestApp, BotApi) {
+    let telegram = quick_stand_in().await;
+    let app = TestApp::spawn_with(bot_config(telegram.base_url(), mode_webhook)).await;
+    (app, telegram)
+}
+
+async fn quick_stand_in() -> BotApi {
     let telegram = BotApi::start(TOKEN).await;
     telegram.set_limits(200, 50, 60);
-    let api_url = telegram.base_url();
-    let app = TestApp::spawn_with(move |config| {
+    telegram
+}
+
+fn bot_config(api_url: String, mode_webhook: bool) -> impl FnOnce(&mut vedetta::config::Config) {
+    move |config| {
         let bot = &mut config.telegram;
         bot.enabled = true;
         bot.token = Some(TOKEN.into());
@@ -29,9 +38,7 @@ async fn hub_with_bot(mode_webhook: bool) -> (TestApp, BotApi) {
             bot.mode = vedetta::config::TelegramMode::Webhook;
             bot.webhook_secret = Some("s3cret-token_1".into());
         }
-    })
-    .await;
-    (app, telegram)
+    }
 }
 
 /// A tiny but real JPEG.
@@ -381,4 +388,23 @@ async fn a_broadcast_to_a_thousand_chats_keeps_telegrams_pace_and_sends_actual_i
         app.count_rows(blocked) == 0
     })
     .await;
+}
+
+#[tokio::test]
+async fn the_retention_purge_removes_a_chat_reporters_messages_and_chat_id() {
+    use chrono::TimeZone;
+    let telegram = quick_stand_in().await;
+    let start = chrono::Utc.with_ymd_and_hms(2026, 11, 24, 8, 0, 0).unwrap();
+    let clock = vedetta::clock::ManualClock::starting_at(start);
+    let app = TestApp::spawn_with_clock(clock.clone(), bot_config(telegram.base_url(), false)).await;
+    report_by_chat(&telegram).await;
+    let chat_data = "SELECT (SELECT count(*) FROM chat_messages WHERE report_id IS NOT NULL) \
+        + (SELECT count(*) FROM reports WHERE device_id != '')";
+    assert!(app.count_rows(chat_data) > 1);
+
+    clock.advance(chrono::Duration::days(31));
+    let purged = app.running().hub().triage.purge("test").await.unwrap();
+    assert_eq!(purged, 1);
+    assert_eq!(app.count_rows(chat_data), 0, "no message and no chat id left on the report");
+    assert_eq!(app.count_rows("SELECT count(*) FROM reports"), 1, "the report stays");
 }
