@@ -396,7 +396,8 @@ async fn the_retention_purge_removes_a_chat_reporters_messages_and_chat_id() {
     let telegram = quick_stand_in().await;
     let start = chrono::Utc.with_ymd_and_hms(2026, 11, 24, 8, 0, 0).unwrap();
     let clock = vedetta::clock::ManualClock::starting_at(start);
-    let app = TestApp::spawn_with_clock(clock.clone(), bot_config(telegram.base_url(), false)).await;
+    let app =
+        TestApp::spawn_with_clock(clock.clone(), bot_config(telegram.base_url(), false)).await;
     report_by_chat(&telegram).await;
     let chat_data = "SELECT (SELECT count(*) FROM chat_messages WHERE report_id IS NOT NULL) \
         + (SELECT count(*) FROM reports WHERE device_id != '')";
@@ -405,6 +406,14 @@ async fn the_retention_purge_removes_a_chat_reporters_messages_and_chat_id() {
     clock.advance(chrono::Duration::days(31));
     let purged = app.running().hub().triage.purge("test").await.unwrap();
     assert_eq!(purged, 1);
-    assert_eq!(app.count_rows(chat_data), 0, "no message and no chat id left on the report");
-    assert_eq!(app.count_rows("SELECT count(*) FROM reports"), 1, "the report stays");
+    assert_eq!(
+        app.count_rows(chat_data),
+        0,
+        "no message and no chat id left on the report"
+    );
+    assert_eq!(
+        app.count_rows("SELECT count(*) FROM reports"),
+        1,
+        "the report stays"
+    );
 }
