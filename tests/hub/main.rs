@@ -35,6 +35,7 @@ mod presence;
 mod rate_limits;
 mod roles;
 mod telegram;
+mod telegram_broadcast;
 mod tiles;
 mod triage;
 mod ui;
