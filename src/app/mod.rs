@@ -58,6 +58,12 @@ pub async fn start_with_clock(config: Config, clock: SharedClock) -> anyhow::Res
     let http_addr = listener.local_addr()?;
     let (hub, store) = build_hub(config, clock, http_addr).await?;
     spawn_background_work(&hub);
+    if hub.telegram.is_some() {
+        hub.outbox
+            .configure_telegram_channels(&hub.config.telegram.channels)
+            .await
+            .map_err(|problem| anyhow::anyhow!("telegram.channels: {}", problem.message))?;
+    }
     couriers::spawn_outbox_workers(&hub)?;
     let metrics_addr = serve_metrics(&hub).await?;
     tracing::info!(%http_addr, "listening on http://{http_addr}");

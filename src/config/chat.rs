@@ -37,6 +37,25 @@ pub struct TelegramConfig {
     pub per_chat_per_second: u32,
     /// Messages per minute to one group or channel (Telegram: 20).
     pub per_group_per_minute: u32,
+    /// Telegram channels and groups the office posts every notice to, per zone and severity.
+    pub channels: Vec<TelegramChannel>,
+}
+
+/// A channel or group that receives the office's notices (the bot must be an admin of it).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TelegramChannel {
+    /// `@channelname`, or a group's or channel's numeric id (`-100…`).
+    pub chat_id: String,
+    /// Zone ids whose notices it gets; empty: every zone.
+    #[serde(default)]
+    pub zones: Vec<String>,
+    /// CAP severities it gets (`Extreme`, `Severe`…); unset: all.
+    #[serde(default)]
+    pub severities: Option<Vec<String>>,
+    /// What the office calls it, for the notice's "why you get this".
+    #[serde(default)]
+    pub label: Option<String>,
 }
 
 impl Default for TelegramConfig {
@@ -52,6 +71,7 @@ impl Default for TelegramConfig {
             messages_per_second: 30,
             per_chat_per_second: 1,
             per_group_per_minute: 20,
+            channels: Vec::new(),
         }
     }
 }
@@ -92,6 +112,34 @@ impl TelegramConfig {
                 "the sending limits must be at least 1",
             ));
         }
+        let is_group = |id: &str| {
+            id.strip_prefix('@').is_some_and(|name| {
+                name.len() >= 5 && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+            }) || id.strip_prefix('-').is_some_and(|digits| {
+                !digits.is_empty() && digits.chars().all(|c| c.is_ascii_digit())
+            })
+        };
+        if !self
+            .channels
+            .iter()
+            .all(|channel| is_group(&channel.chat_id))
+        {
+            return Err((
+                "telegram.channels",
+                "each chat_id is a channel's @name or a group's or channel's negative id",
+            ));
+        }
+        let severity_ok = |s: &String| crate::cap::Severity::parse(s, "severities").is_ok();
+        let severities_ok = self
+            .channels
+            .iter()
+            .all(|channel| channel.severities.iter().flatten().all(severity_ok));
+        if !severities_ok {
+            return Err((
+                "telegram.channels",
+                "severities are CAP severities: Extreme, Severe, Moderate, Minor, Unknown",
+            ));
+        }
         if self.mode == TelegramMode::Webhook {
             let secret_ok = self.webhook_secret.as_deref().is_some_and(|secret| {
                 (1..=256).contains(&secret.len())
@@ -107,5 +155,42 @@ impl TelegramConfig {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn bot_with(channel: TelegramChannel) -> TelegramConfig {
+        TelegramConfig {
+            enabled: true,
+            token: Some("123:abc".into()),
+            channels: vec![channel],
+            ..TelegramConfig::default()
+        }
+    }
+
+    fn channel(chat_id: &str, severities: Option<Vec<String>>) -> TelegramChannel {
+        TelegramChannel {
+            chat_id: chat_id.into(),
+            zones: Vec::new(),
+            severities,
+            label: None,
+        }
+    }
+
+    #[test]
+    fn a_channel_is_named_by_its_at_name_or_negative_id_with_cap_severities() {
+        assert!(bot_with(channel("@allerte_demo", None)).check().is_ok());
+        assert!(
+            bot_with(channel("-1001234567890", Some(vec!["Severe".into()])))
+                .check()
+                .is_ok()
+        );
+        let person = bot_with(channel("4242", None)).check();
+        assert_eq!(person.unwrap_err().0, "telegram.channels");
+        let shouted = bot_with(channel("@allerte_demo", Some(vec!["SEVERE".into()]))).check();
+        assert_eq!(shouted.unwrap_err().0, "telegram.channels");
     }
 }

@@ -14,7 +14,7 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 
 pub use categories::{Category, CategoryCatalog, LocalizedText, default_categories};
-pub use chat::{TelegramConfig, TelegramMode};
+pub use chat::{TelegramChannel, TelegramConfig, TelegramMode};
 pub use load::{ConfigError, Overrides, load};
 pub use outbox::{EmailConfig, OutboxConfig, PushConfig, SmtpSecurity, WebhooksConfig};
 pub use triage::{

@@ -165,6 +165,14 @@ pub enum Target {
     },
 }
 
+impl Target {
+    /// A group or channel (negative id or `@name`) rather than a person: nobody in it can
+    /// unsubscribe it, and it is paced per minute.
+    pub fn is_shared_chat(&self) -> bool {
+        matches!(self, Target::Telegram { chat_id } if chat_id.starts_with('-') || chat_id.starts_with('@'))
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum SubscriptionState {

@@ -176,8 +176,12 @@ impl BatchReader<'_> {
                 Err(outcome) => return Ok(Err((delivery, outcome))),
             },
         };
+        let mut links = self.outbox.links_for(&delivery, true);
+        if recipient.target.is_shared_chat() {
+            links.unsubscribe = None;
+        }
         Ok(Ok(Parcel {
-            links: self.outbox.links_for(&delivery, true),
+            links,
             target: recipient.target,
             allow_private: recipient.allow_private,
             language: recipient.language,

@@ -65,6 +65,17 @@ pub(crate) fn delete_chat_place(
         .execute(params![channel.as_str(), chat_id, to_json(&zones)])?)
 }
 
+/// Removes the subscriptions of `channel` made by `made_by` (the configuration's, at start).
+pub(crate) fn delete_made_by(
+    conn: &Connection,
+    channel: OutboundChannel,
+    made_by: &str,
+) -> Result<usize, StoreError> {
+    Ok(conn
+        .prepare_cached("DELETE FROM subscriptions WHERE channel = ?1 AND created_by = ?2")?
+        .execute(params![channel.as_str(), made_by])?)
+}
+
 /// Stores a new subscription and indexes its zones.
 pub(crate) fn insert(conn: &Connection, subscription: &Subscription) -> Result<(), StoreError> {
     conn.prepare_cached(

@@ -100,3 +100,43 @@ async fn a_broadcast_to_a_thousand_chats_keeps_telegrams_pace_and_sends_actual_i
     })
     .await;
 }
+
+#[tokio::test]
+async fn a_configured_channel_gets_the_notices_of_its_zones_and_severities_without_an_unsubscribe_link()
+ {
+    let telegram = BotApi::start(TOKEN).await;
+    let api_url = telegram.base_url();
+    let app = TestApp::spawn_with(move |config| {
+        let bot = &mut config.telegram;
+        (bot.enabled, bot.token, bot.api_url, bot.poll_timeout_secs) =
+            (true, Some(TOKEN.into()), api_url, 1);
+        bot.channels = vec![vedetta::config::TelegramChannel {
+            chat_id: "@allerte_monteverde".into(),
+            zones: vec!["demo-001".into()],
+            severities: Some(vec!["Extreme".into(), "Severe".into()]),
+            label: Some("Monteverde".into()),
+        }];
+    })
+    .await;
+    let team = app.team().await;
+    let mut minor = notice_body("Actual", zones(&["demo-001"]));
+    minor["severity"] = json!("Minor");
+    app.publish_notice(&team, &minor).await;
+    app.publish_notice(&team, &notice_body("Actual", zones(&["demo-003"])))
+        .await;
+    let severe = app
+        .publish_notice(&team, &notice_body("Actual", zones(&["demo-001"])))
+        .await;
+
+    let sent = telegram
+        .wait_for_sent(1, std::time::Duration::from_secs(10))
+        .await;
+    assert!(sent[0].chat_id < 0, "sent to the channel");
+    assert!(sent[0].text.contains(severe["id"].as_str().unwrap()));
+    assert!(!sent[0].text.contains("unsubscribe"), "{}", sent[0].text);
+    assert_eq!(
+        app.count_rows("SELECT count(*) FROM outbox WHERE channel = 'telegram'"),
+        1,
+        "neither the minor notice nor the other zone's is queued for it"
+    );
+}

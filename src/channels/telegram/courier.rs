@@ -39,9 +39,9 @@ impl TelegramCourier {
     }
 
     /// Waits for this chat's turn, then for the bot's.
-    async fn paced(&self, chat_id: &str) {
+    async fn paced(&self, chat_id: &str, shared: bool) {
         let key = chat_id.to_owned();
-        if is_group(chat_id) {
+        if shared {
             self.per_group.until_key_ready(&key).await;
         } else {
             self.per_person.until_key_ready(&key).await;
@@ -64,11 +64,6 @@ const PACE_MARGIN: f64 = 1.03;
 fn evenly(seconds: f64, count: u32) -> Quota {
     let period = Duration::from_secs_f64(seconds * PACE_MARGIN / f64::from(count.max(1)));
     Quota::with_period(period).expect("a positive period")
-}
-
-/// Groups and channels have negative ids (or an `@name`); people's chats positive ones.
-fn is_group(chat_id: &str) -> bool {
-    chat_id.starts_with('-') || chat_id.starts_with('@')
 }
 
 impl Courier for TelegramCourier {
@@ -96,7 +91,7 @@ impl Courier for TelegramCourier {
             _ => (plain_text(parcel, &self.office), None),
         };
         let text = within_limit(&text);
-        self.paced(chat_id).await;
+        self.paced(chat_id, parcel.target.is_shared_chat()).await;
         if self.per_person.len() > 10_000 {
             self.prune();
         }
