@@ -8,16 +8,17 @@
 //! runs in this process; setting up N webhooks goes through its admin API.
 
 mod sink;
+#[path = "../support/staff.rs"]
+mod staff;
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
-use serde_json::{Value, json};
-use vedetta::auth::Role;
+use serde_json::json;
 use vedetta::config::Config;
 
 use sink::Sink;
+use staff::{Tokens, notice, publish, rss_mb, sample_peak_rss};
 
 /// Requests in flight, for the floor and for the hub's webhook worker alike.
 const CONCURRENCY: usize = 64;
@@ -134,52 +135,10 @@ async fn hub_run(
     count: usize,
     hub: &vedetta::hub::Hub,
 ) -> Run {
-    let (events, outbox) = (&hub.events, &hub.outbox);
-    let body = notice();
-    let draft: Value = client
-        .post(format!("{base}/api/v1/notices"))
-        .bearer_auth(&tokens.operator)
-        .json(&body)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let approve = json!({ "version": draft["version"], "confirm_status": "Actual" });
-    let url = format!(
-        "{base}/api/v1/notices/{}/approve",
-        draft["id"].as_str().unwrap()
-    );
     sink.expect(count);
     let rss_before = rss_mb();
-    let peak = Arc::new(std::sync::Mutex::new(rss_before));
-    let sampling = tokio::spawn({
-        let peak = peak.clone();
-        async move {
-            loop {
-                tokio::time::sleep(Duration::from_millis(50)).await;
-                let mut peak = peak.lock().unwrap();
-                *peak = peak.max(rss_mb());
-            }
-        }
-    });
-    // The writer publishes the event right after COMMIT; a thread of its own notes when, so a
-    // busy runtime cannot delay the mark.
-    let mut committed_events = events.subscribe_notices();
-    let commit = std::thread::spawn(move || {
-        let _ = committed_events.blocking_recv();
-        Instant::now()
-    });
-    let answer = client
-        .post(url)
-        .bearer_auth(&tokens.approver)
-        .json(&approve)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(answer.status(), 200, "{}", answer.text().await.unwrap());
-    let committed = commit.join().unwrap();
+    let (sampling, peak) = sample_peak_rss();
+    let committed = publish(client, base, tokens, hub, &notice()).await;
     tokio::time::timeout(Duration::from_secs(600), sink.wait())
         .await
         .expect("every delivery arrives");
@@ -188,50 +147,13 @@ async fn hub_run(
     let run = summarise(committed, &sink.times(), count, extra);
     // The floor runs on a quiet process: every outcome written first.
     let waiting = || async {
-        let gauges = outbox.gauges().await.unwrap();
+        let gauges = hub.outbox.gauges().await.unwrap();
         gauges.iter().map(|gauge| gauge.waiting).sum::<u64>()
     };
     while waiting().await > 0 {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     run
-}
-
-struct Tokens {
-    admin: String,
-    operator: String,
-    approver: String,
-}
-
-impl Tokens {
-    async fn make(app: &vedetta::app::RunningApp) -> Tokens {
-        let accounts = &app.hub().accounts;
-        let mut tokens = Vec::new();
-        for (name, role) in [
-            ("adele", Role::Admin),
-            ("olga", Role::Operator),
-            ("aldo", Role::Approver),
-        ] {
-            accounts
-                .add_user("bench", name, role, "correct horse battery staple")
-                .await
-                .unwrap();
-            tokens.push(
-                accounts
-                    .login(None, name, "correct horse battery staple")
-                    .await
-                    .unwrap()
-                    .token,
-            );
-        }
-        let approver = tokens.pop().unwrap();
-        let operator = tokens.pop().unwrap();
-        Tokens {
-            admin: tokens.pop().unwrap(),
-            operator,
-            approver,
-        }
-    }
 }
 
 /// Registers `count` webhooks on the sink through the admin API.
@@ -246,34 +168,6 @@ async fn register(client: &reqwest::Client, base: &str, admin: &str, sink: &Sink
             }
         })
         .await;
-}
-
-fn notice() -> Value {
-    json!({
-        "status": "Actual", "category": ["Met"], "urgency": "Immediate", "severity": "Severe", "certainty": "Likely",
-        "expires": (chrono::Utc::now() + chrono::Duration::hours(6)).to_rfc3339(),
-        "info": { "it": { "event": "Allerta idraulica", "headline": "Allerta rossa per piena del Reno",
-                          "description": "Il livello del fiume supera la soglia di guardia.",
-                          "instruction": "Allontanarsi dagli argini e salire ai piani alti." } },
-        "area": { "zones": ["demo-001"] }
-    })
-}
-
-/// Resident memory of this process, in MB.
-fn rss_mb() -> f64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find_map(|line| line.strip_prefix("VmRSS:"))
-        .and_then(|value| {
-            value
-                .trim()
-                .trim_end_matches("kB")
-                .trim()
-                .parse::<f64>()
-                .ok()
-        })
-        .map_or(0.0, |kb| kb / 1000.0)
 }
 
 /// One RFC 8291 encryption and VAPID signature, as the push courier makes per delivery.

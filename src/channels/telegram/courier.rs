@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use governor::{DefaultDirectRateLimiter, DefaultKeyedRateLimiter, Quota, RateLimiter};
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use serde_json::{Value, json};
 
 use super::api::{ApiError, BotApi, OutgoingMessage};
@@ -21,7 +21,7 @@ pub struct TelegramCourier {
     api: BotApi,
     office: String,
     concurrency: usize,
-    overall: DefaultDirectRateLimiter,
+    overall: Pacer,
     per_person: DefaultKeyedRateLimiter<String>,
     per_group: DefaultKeyedRateLimiter<String>,
 }
@@ -32,9 +32,9 @@ impl TelegramCourier {
             api,
             office,
             concurrency: (config.messages_per_second as usize).clamp(1, 64),
-            overall: RateLimiter::direct(evenly(1.0, config.messages_per_second)),
-            per_person: RateLimiter::keyed(evenly(1.0, config.per_chat_per_second)),
-            per_group: RateLimiter::keyed(evenly(60.0, config.per_group_per_minute)),
+            overall: Pacer::new(evenly(1.0, config.messages_per_second)),
+            per_person: RateLimiter::keyed(quota(evenly(1.0, config.per_chat_per_second))),
+            per_group: RateLimiter::keyed(quota(evenly(60.0, config.per_group_per_minute))),
         }
     }
 
@@ -46,7 +46,7 @@ impl TelegramCourier {
         } else {
             self.per_person.until_key_ready(&key).await;
         }
-        self.overall.until_ready().await;
+        self.overall.turn().await;
     }
 
     /// Forgets chats whose pace has fully recovered, so the key maps stay small.
@@ -58,12 +58,42 @@ impl TelegramCourier {
 
 /// Slack kept under each limit: requests leave evenly spaced but arrive with jitter, and
 /// Telegram counts in a sliding window.
-const PACE_MARGIN: f64 = 1.03;
+const PACE_MARGIN: f64 = 1.02;
 
-/// `count` messages per `seconds`, evenly spaced (no bursts), a little under the limit.
-fn evenly(seconds: f64, count: u32) -> Quota {
-    let period = Duration::from_secs_f64(seconds * PACE_MARGIN / f64::from(count.max(1)));
+/// The spacing of `count` messages per `seconds`, a little under the limit.
+fn evenly(seconds: f64, count: u32) -> Duration {
+    Duration::from_secs_f64(seconds * PACE_MARGIN / f64::from(count.max(1)))
+}
+
+fn quota(period: Duration) -> Quota {
     Quota::with_period(period).expect("a positive period")
+}
+
+/// Sends spaced by a fixed period, each given its moment when it asks: a sender woken a
+/// little late (timers tick in milliseconds) does not push every later one back, as a rate
+/// limiter counting from the moment it is checked would, so a long broadcast keeps the pace.
+struct Pacer {
+    period: Duration,
+    next: std::sync::Mutex<tokio::time::Instant>,
+}
+
+impl Pacer {
+    fn new(period: Duration) -> Pacer {
+        Pacer {
+            period,
+            next: std::sync::Mutex::new(tokio::time::Instant::now()),
+        }
+    }
+
+    async fn turn(&self) {
+        let moment = {
+            let mut next = self.next.lock().expect("pacer lock");
+            let moment = (*next).max(tokio::time::Instant::now());
+            *next = moment + self.period;
+            moment
+        };
+        tokio::time::sleep_until(moment).await;
+    }
 }
 
 impl Courier for TelegramCourier {
@@ -181,6 +211,24 @@ fn outcome_of(err: ApiError) -> Outcome {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test(start_paused = true)]
+    async fn a_hundred_waiting_senders_leave_one_period_apart_from_the_first() {
+        let pacer = Pacer::new(Duration::from_millis(10));
+        let start = tokio::time::Instant::now();
+        let turns = (0..100).map(|_| async {
+            pacer.turn().await;
+            tokio::time::Instant::now()
+        });
+        let mut left = futures_util::future::join_all(turns).await;
+        left.sort();
+        assert_eq!(left[0], start);
+        assert_eq!(left[99] - start, Duration::from_millis(990));
+        assert!(
+            left.windows(2)
+                .all(|pair| pair[1] - pair[0] == Duration::from_millis(10))
+        );
+    }
 
     #[test]
     fn a_long_notice_is_cut_at_a_line_within_telegrams_limit() {

@@ -10,6 +10,10 @@ pub mod raw;
 pub mod schemas;
 pub mod senders;
 pub mod telegram;
+/// The stand-in's own tests: kept out of `telegram`, which a benchmark includes too.
+#[cfg(test)]
+#[path = "telegram_tests.rs"]
+mod telegram_tests;
 pub mod tools;
 pub mod triage;
 pub mod ws;

@@ -10,9 +10,6 @@
 mod checks;
 #[path = "telegram_server.rs"]
 mod server;
-#[cfg(test)]
-#[path = "telegram_tests.rs"]
-mod tests;
 #[path = "telegram_updates.rs"]
 mod updates;
 

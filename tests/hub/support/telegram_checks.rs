@@ -446,3 +446,33 @@ fn inline_button(button: &Value) -> Result<(), String> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+#[test]
+fn formatted_text_is_read_as_telegram_reads_it() {
+    let read = |mode, text| visible_text(mode, text);
+    assert_eq!(
+        read("HTML", "<b>a</b> &lt;3 &#x41;&#66;"),
+        Ok("a <3 AB".into())
+    );
+    let crossed = read("HTML", "<i><b>x</i></b>").expect_err("crossed tags");
+    assert!(
+        crossed.contains("Unmatched end tag at byte offset 7"),
+        "{crossed}"
+    );
+    let link = "[mappa](https://example.org/a.b) `code.x` *b* __u__ ||s||\n>citazione";
+    assert_eq!(
+        read("MarkdownV2", link),
+        Ok("mappa code.x b u s\ncitazione".into())
+    );
+    let open = "Can't find end of Bold entity at byte offset 2";
+    assert_eq!(
+        read("MarkdownV2", "a *b"),
+        Err(format!("can't parse entities: {open}"))
+    );
+    assert_eq!(read("Markdown", "*b* _i_ 1.5"), Ok("b i 1.5".into()));
+    assert!(
+        read("Markdown", "snake_case").is_err(),
+        "an unclosed italic"
+    );
+}

@@ -8,7 +8,7 @@ use axum::Json;
 use axum::http::{HeaderMap, StatusCode};
 use serde_json::{Value, json};
 
-use super::BotApi;
+use super::telegram::BotApi;
 
 const TIMEOUT: Duration = Duration::from_secs(10);
 const TOKEN: &str = "123456:test-token";
@@ -601,34 +601,4 @@ fn a_photo_update_lists_its_largest_size_last() {
         json!({"id": 42, "type": "private", "first_name": "Giulia"})
     );
     assert!(update["message"].get("caption").is_none());
-}
-
-#[test]
-fn formatted_text_is_read_as_telegram_reads_it() {
-    use super::checks::visible_text;
-    let read = |mode, text| visible_text(mode, text);
-    assert_eq!(
-        read("HTML", "<b>a</b> &lt;3 &#x41;&#66;"),
-        Ok("a <3 AB".into())
-    );
-    let crossed = read("HTML", "<i><b>x</i></b>").expect_err("crossed tags");
-    assert!(
-        crossed.contains("Unmatched end tag at byte offset 7"),
-        "{crossed}"
-    );
-    let link = "[mappa](https://example.org/a.b) `code.x` *b* __u__ ||s||\n>citazione";
-    assert_eq!(
-        read("MarkdownV2", link),
-        Ok("mappa code.x b u s\ncitazione".into())
-    );
-    let open = "Can't find end of Bold entity at byte offset 2";
-    assert_eq!(
-        read("MarkdownV2", "a *b"),
-        Err(format!("can't parse entities: {open}"))
-    );
-    assert_eq!(read("Markdown", "*b* _i_ 1.5"), Ok("b i 1.5".into()));
-    assert!(
-        read("Markdown", "snake_case").is_err(),
-        "an unclosed italic"
-    );
 }

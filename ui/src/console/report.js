@@ -67,6 +67,9 @@ export class ReportPanel {
     const requests = [api(`/api/v1/reports/${id}`), api(`/api/v1/reports/${id}/history`)];
     if (this.mayTriage) requests.push(api('/api/v1/teams'));
     const [report, history, teams] = await Promise.all(requests);
+    // A chat report's conversation is the reporter's own words: for those who see reporters.
+    const conversation = this.mayTriage && report.source === 'telegram'
+      ? await api(`/api/v1/reports/${id}/conversation`) : null;
     if (id !== this.reportId) return;
     const category = this.categories.find((c) => c.code === report.category);
     const fresh = this.element.querySelector('.report-detail')?.dataset.reportId !== id;
@@ -85,6 +88,8 @@ export class ReportPanel {
         h('p', { class: 'report-text' }, report.text || '—'),
         facts(report),
         report.has_photo ? this.photo(report) : null,
+        conversation ? h('h3', {}, t('report.conversation')) : null,
+        conversation ? conversationList(conversation.messages) : null,
         h('h3', {}, t('report.history')),
         historyList(history.history),
         this.mayTriage ? this.triageForm(report) : null,
@@ -204,6 +209,15 @@ function facts(report) {
     row(t('report.resolve_due'), formatTime(report.resolve_due_at)),
     row(t('report.contact'), contact),
     row(t('report.reason'), report.rejection_reason ? t(`reason.${report.rejection_reason}`) : null));
+}
+
+/** The chat messages in (the citizen) and out (the office) that made the report. */
+function conversationList(messages) {
+  return h('ol', { class: 'history conversation', id: 'report-conversation' }, messages.map((message) =>
+    h('li', { class: `chat-${message.direction}` },
+      h('strong', {}, t(`report.chat_${message.direction}`)),
+      ` · ${formatTime(message.at)}`,
+      h('p', { class: 'note' }, message.text))));
 }
 
 function historyList(entries) {
