@@ -40,6 +40,7 @@ fn main() {
     runtime.block_on(async {
         let telegram = BotApi::start(TOKEN).await;
         telegram.set_limits(rate as u32, 1, 20);
+        telegram.keep_only_times();
         let dir = tempfile::tempdir().unwrap();
         let mut config = Config::ephemeral(dir.path());
         let bot = &mut config.telegram;

@@ -103,18 +103,7 @@ impl Conversations {
     pub async fn receive(&self, incoming: IncomingChat) -> Result<(), Problem> {
         let _turn = self.inner.turns.lock().await;
         let (chat, key) = (incoming.chat.clone(), incoming.update_key.clone());
-        let known = {
-            let (chat, key) = (chat.clone(), key.clone());
-            self.inner
-                .store
-                .read(move |conn| -> Result<_, StoreError> {
-                    if chat_rows::update_taken(conn, chat.service, &key)? {
-                        return Ok(None);
-                    }
-                    Ok(Some(chat_rows::get(conn, &chat)?))
-                })
-                .await?
-        };
+        let known = self.stored(&chat, &key).await?;
         let Some(known) = known else {
             return Ok(());
         };
@@ -142,6 +131,26 @@ impl Conversations {
             )
         };
         self.carry_out(chat, key, said, turn).await
+    }
+
+    /// The chat as stored (`Some(None)` for a new one), or `None` when this update was
+    /// already taken in.
+    async fn stored(
+        &self,
+        chat: &ChatRef,
+        key: &str,
+    ) -> Result<Option<Option<(String, String)>>, Problem> {
+        let (chat, key) = (chat.clone(), key.to_owned());
+        Ok(self
+            .inner
+            .store
+            .read(move |conn| -> Result<_, StoreError> {
+                if chat_rows::update_taken(conn, chat.service, &key)? {
+                    return Ok(None);
+                }
+                Ok(Some(chat_rows::get(conn, &chat)?))
+            })
+            .await?)
     }
 
     /// Does what the turn asks, then writes the turn, the messages and their deliveries at once.
@@ -264,8 +273,10 @@ impl Conversations {
             .await?)
     }
 
-    /// Forgets the ids of updates taken in long ago.
+    /// Forgets the ids of updates taken in long ago, and chats whose message quota has refilled.
     pub async fn prune(&self) -> Result<usize, Problem> {
+        self.inner.per_chat.retain_recent();
+        self.inner.warned.retain_recent();
         let before = self.inner.clock.now() - chrono::Duration::days(REMEMBER_UPDATES_DAYS);
         let before = before.timestamp_millis();
         Ok(self

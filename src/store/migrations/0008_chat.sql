@@ -1,4 +1,4 @@
--- Two-way chat (Telegram): the conversations the bot holds, every message in and out, the
+-- Two-way chat (Telegram, and WhatsApp to come): the conversations the bot holds, every message in and out, the
 -- updates already taken in (so a redelivered one changes nothing), and chats subscribing to
 -- notices like any other destination.
 
@@ -7,7 +7,7 @@
 CREATE TEMP TABLE kept_subscription_zones AS SELECT * FROM subscription_zones;
 CREATE TABLE subscriptions_rebuilt (
     id              TEXT PRIMARY KEY,
-    channel         TEXT NOT NULL CHECK (channel IN ('webhook', 'webpush', 'email', 'telegram')),
+    channel         TEXT NOT NULL CHECK (channel IN ('webhook', 'webpush', 'email', 'telegram', 'whatsapp')),
     state           TEXT NOT NULL CHECK (state IN ('pending', 'active', 'disabled')),
     target          TEXT NOT NULL,
     zones           TEXT NOT NULL DEFAULT '[]',
@@ -40,7 +40,7 @@ DROP TABLE temp.kept_subscription_zones;
 -- One conversation per chat: where the dialog stands and what the citizen has said so far.
 -- Personal data (the chat id, the draft's text and position); `/stop` deletes it.
 CREATE TABLE chats (
-    service    TEXT NOT NULL CHECK (service IN ('telegram')),
+    service    TEXT NOT NULL CHECK (service IN ('telegram', 'whatsapp')),
     chat_id    TEXT NOT NULL,
     language   TEXT NOT NULL,
     -- The dialog's step and draft, as JSON.

@@ -138,6 +138,8 @@ struct State {
     cursors: HashMap<i64, usize>,
     calls: Vec<Call>,
     next_message_id: i64,
+    /// Keep of each accepted message only when and to whom (a benchmark's long run).
+    lean: bool,
 }
 
 impl BotApi {
@@ -172,6 +174,7 @@ impl BotApi {
             cursors: HashMap::new(),
             calls: Vec::new(),
             next_message_id: 1,
+            lean: false,
         };
         let shared = Arc::new(Shared {
             token: token.to_owned(),
@@ -279,6 +282,12 @@ impl BotApi {
             per_chat_per_sec,
             per_group_per_min,
         };
+    }
+
+    /// From now on keeps of each accepted message only its time and chat, and of each call only
+    /// refusals, so that a long benchmark measures the hub's memory rather than this log.
+    pub fn keep_only_times(&self) {
+        self.shared.lock().lean = true;
     }
 
     /// Every message accepted so far, in order.

@@ -222,7 +222,11 @@ async fn handle(
             .err()
             .map(|refused| refused.description.clone()),
     };
-    shared.lock().calls.push(call);
+    let mut state = shared.lock();
+    if !state.lean || call.status != 200 {
+        state.calls.push(call);
+    }
+    drop(state);
     respond(&answer)
 }
 
@@ -384,6 +388,7 @@ fn send(shared: &Shared, params: &Params, method: &str) -> Answer {
         message["reply_markup"] = markup.clone();
     }
     let method = method.to_owned();
+    let text = if state.lean { String::new() } else { text };
     state.sent.push(Sent {
         seq,
         at: now,
