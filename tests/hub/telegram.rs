@@ -18,13 +18,18 @@ async fn hub_with_bot(mode_webhook: bool) -> (TestApp, BotApi) {
     (app, telegram)
 }
 
-async fn quick_stand_in() -> BotApi {
+/// A stand-in whose limits let a conversation run at full speed.
+pub(crate) async fn quick_stand_in() -> BotApi {
     let telegram = BotApi::start(TOKEN).await;
     telegram.set_limits(200, 50, 60);
     telegram
 }
 
-fn bot_config(api_url: String, mode_webhook: bool) -> impl FnOnce(&mut vedetta::config::Config) {
+/// The hub's bot, talking to the stand-in at `api_url`.
+pub(crate) fn bot_config(
+    api_url: String,
+    mode_webhook: bool,
+) -> impl FnOnce(&mut vedetta::config::Config) {
     move |config| {
         let bot = &mut config.telegram;
         bot.enabled = true;
@@ -66,7 +71,7 @@ fn button_data(sent: &Sent) -> Vec<String> {
 }
 
 /// Greets, then walks the report through to the acknowledgement; returns it.
-async fn report_by_chat(telegram: &BotApi) -> Sent {
+pub(crate) async fn report_by_chat(telegram: &BotApi) -> Sent {
     telegram.push_update(BotApi::text_update(CHAT, "it", "/start"));
     assert!(next(telegram).await.text.contains("protezione civile"));
     let menu = next(telegram).await;

@@ -105,9 +105,12 @@ async fn the_console_and_the_citizen_page_work_together_in_a_real_browser() {
     // The district's offline basemap, read by range requests, under the zone tiles.
     let basemap_dir = tempfile::tempdir().unwrap();
     let basemap = write_pmtiles(basemap_dir.path());
+    let telegram = crate::telegram::quick_stand_in().await;
+    let bot = crate::telegram::bot_config(telegram.base_url(), false);
     let app = TestApp::spawn_with(|config| {
         connect_to(config, &broker);
         config.ui.basemap = Some(basemap);
+        bot(config);
     })
     .await;
     let accounts = &app.running().hub().accounts;
@@ -135,6 +138,8 @@ async fn the_console_and_the_citizen_page_work_together_in_a_real_browser() {
         task["note"], "Portare le pompe",
         "the console's dispatch reached the tablet"
     );
+    // A citizen's report from Telegram, whose conversation the console shows.
+    crate::telegram::report_by_chat(&telegram).await;
     // The incident, presence, statistics and drawing tools, on the same office's data.
     run_browser_tests(&app, "tests/console-views.test.mjs", "screenshots-views").await;
 }

@@ -115,6 +115,18 @@ describe('the console views', () => {
     await olga.locator('#covered-zones').filter({ hasNotText: 'No area yet' }).waitFor();
   });
 
+  test('a report made in a Telegram chat shows the operator its conversation', async () => {
+    await olga.locator('#nav-map').click();
+    await olga.locator('.queue-row', { hasText: 'Acqua alta in via Roma' }).click();
+    const conversation = olga.locator('#report-conversation');
+    await conversation.locator('.chat-in', { hasText: 'Acqua alta in via Roma' }).waitFor();
+    await conversation.locator('.chat-out', { hasText: 'Segnalazione ricevuta' }).waitFor();
+    assert.match(await olga.locator('.report-detail').innerText(), /telegram/);
+    await screenshot(olga, 'chat-conversation');
+    assert.deepEqual(await accessibilityProblems(olga), []);
+    await olga.locator('.report-detail .close').click();
+  });
+
   test('the incidents view passes axe-core without a serious or critical finding', async () => {
     await olga.locator('#nav-incidents').click();
     await olga.locator('.incident-row').first().click();
