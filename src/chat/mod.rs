@@ -162,7 +162,7 @@ impl Conversations {
         turn: Turn,
     ) -> Result<(), Problem> {
         let Turn {
-            dialog,
+            mut dialog,
             language,
             mut replies,
             action,
@@ -173,9 +173,12 @@ impl Conversations {
             Action::Nothing | Action::Forget => {}
             Action::Submit(draft) => match self.submit(&chat, &key, draft, &language).await {
                 Ok((id, ack)) => {
+                    dialog.reported();
                     report_id = Some(id);
                     replies.extend(ack);
                 }
+                // The hub's own trouble: the update is not taken, so the service brings it again.
+                Err(problem) if problem.code.http_status() >= 500 => return Err(problem),
                 Err(problem) => replies.push(replies::not_stored(&problem, &language)),
             },
             Action::ShowNotices(place) => replies.extend(self.notices_at(&place, &language).await?),

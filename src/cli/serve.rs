@@ -35,9 +35,18 @@ pub(super) async fn run(args: ServeArgs) -> anyhow::Result<()> {
     app::start(config).await?.run_until_signal().await
 }
 
-/// `vedetta config`: what `serve` would run with, with the broker password masked.
+/// `vedetta config`: what `serve` would run with, with every secret masked (the broker and
+/// SMTP passwords, the bot's token and webhook secret).
 pub(super) fn print_config(args: ServeArgs) -> anyhow::Result<()> {
     let mut config = args.load()?;
+    let mask = |secret: &mut Option<String>| {
+        if secret.is_some() {
+            *secret = Some("********".into());
+        }
+    };
+    mask(&mut config.outbox.email.password);
+    mask(&mut config.telegram.token);
+    mask(&mut config.telegram.webhook_secret);
     if let Ok(mut url) = url::Url::parse(&config.mqtt.url)
         && url.password().is_some()
         && url.set_password(Some("********")).is_ok()

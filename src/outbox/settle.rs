@@ -5,7 +5,9 @@ use chrono::{DateTime, Utc};
 
 use super::Outbox;
 use super::schedule::{unit_random, wait_after};
-use crate::model::{Delivery, DeliveryState, OutboundChannel, Outcome, SubscriptionState};
+use crate::model::{
+    Delivery, DeliveryKind, DeliveryState, OutboundChannel, Outcome, SubscriptionState,
+};
 use crate::problem::Problem;
 use crate::store::outbox as outbox_rows;
 use crate::store::{StoreError, WriteCtx, subscriptions};
@@ -61,7 +63,10 @@ fn settle_one(
             remove_destination(ctx, delivery, error, now_ms)
         }
         Outcome::Retry { error, after } => {
-            if outbox_rows::has_newer(conn, delivery)? {
+            // Only a notice's newer state replaces an older one; a chat's answers and a
+            // reporter's news are each their own message, sent in order.
+            let replaceable = DeliveryKind::NOTICE_KINDS.contains(&delivery.kind);
+            if replaceable && outbox_rows::has_newer(conn, delivery)? {
                 return settle(DeliveryState::Superseded, now_ms, Some(error));
             }
             let wait = wait_after(delivery.attempts + 1, *after, unit_random());

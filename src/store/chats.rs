@@ -196,6 +196,11 @@ pub(crate) fn forget(conn: &Connection, chat: &ChatRef) -> Result<usize, StoreEr
             (SELECT id FROM reports WHERE source = ?2 AND device_id = ?3))",
     )?
     .execute(params![chat_destination(chat), service, id])?;
+    conn.prepare_cached(
+        "UPDATE report_updates SET device_id = '' WHERE device_id = ?2
+            AND report_seq IN (SELECT seq FROM reports WHERE source = ?1 AND device_id = ?2)",
+    )?
+    .execute(params![service, id])?;
     conn.prepare_cached("UPDATE reports SET device_id = '' WHERE source = ?1 AND device_id = ?2")?
         .execute(params![service, id])?;
     Ok(subscriptions)
@@ -223,7 +228,7 @@ pub(crate) fn set_poll_offset(
 ) -> Result<(), StoreError> {
     conn.prepare_cached(
         "INSERT INTO chat_poll_offsets (service, next_offset) VALUES (?1, ?2)
-         ON CONFLICT (service) DO UPDATE SET next_offset = max(next_offset, excluded.next_offset)",
+         ON CONFLICT (service) DO UPDATE SET next_offset = excluded.next_offset",
     )?
     .execute(params![service.as_str(), next_offset])?;
     Ok(())

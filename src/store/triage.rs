@@ -310,6 +310,11 @@ pub(crate) fn purge_personal_data(
         )?
         .execute([seq])?;
         conn.prepare_cached(
+            "UPDATE report_updates SET device_id = '' WHERE report_seq = ?1
+                AND (SELECT source FROM reports WHERE seq = ?1) = 'telegram'",
+        )?
+        .execute([seq])?;
+        conn.prepare_cached(
             "UPDATE reports SET contact_name = NULL, contact_phone = NULL, contact_email = NULL,
                 media_url = NULL, has_photo = 0, personal_data_purged_at = ?2,
                 device_id = CASE WHEN source = 'telegram' THEN '' ELSE device_id END,

@@ -271,3 +271,18 @@ fn the_example_configuration_in_ops_is_valid() {
     assert_eq!(code, 0, "{stderr}");
     assert!(shown.contains("people_at_risk"), "{shown}");
 }
+
+#[test]
+fn vedetta_config_shows_no_secret() {
+    let (code, shown, stderr) = run(vedetta()
+        .arg("config")
+        .env("VEDETTA_MQTT_URL", "mqtt://hub:broker-pass@127.0.0.1:1883")
+        .env("VEDETTA_OUTBOX__EMAIL__PASSWORD", "smtp-pass")
+        .env("VEDETTA_TELEGRAM__TOKEN", "123:bot-token")
+        .env("VEDETTA_TELEGRAM__WEBHOOK_SECRET", "hook-secret"));
+    assert_eq!(code, 0, "{stderr}");
+    for secret in ["broker-pass", "smtp-pass", "bot-token", "hook-secret"] {
+        assert!(!shown.contains(secret), "{secret} is shown");
+    }
+    assert_eq!(shown.matches("********").count(), 4, "{shown}");
+}

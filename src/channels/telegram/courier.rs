@@ -85,6 +85,12 @@ impl Pacer {
         }
     }
 
+    /// No turn before `wait` from now.
+    fn hold(&self, wait: Duration) {
+        let mut next = self.next.lock().expect("pacer lock");
+        *next = (*next).max(tokio::time::Instant::now() + wait);
+    }
+
     async fn turn(&self) {
         let moment = {
             let mut next = self.next.lock().expect("pacer lock");
@@ -133,7 +139,19 @@ impl Courier for TelegramCourier {
         };
         match self.api.send_message(&message).await {
             Ok(()) => Outcome::Delivered,
-            Err(err) => outcome_of(err),
+            Err(err) => {
+                // Telegram's flood limit is the bot's: every sender waits, not only this one.
+                if let ApiError::Refused {
+                    code: 429,
+                    retry_after,
+                    ..
+                } = &err
+                {
+                    self.overall
+                        .hold(Duration::from_secs(retry_after.unwrap_or(1)));
+                }
+                outcome_of(err)
+            }
         }
     }
 }
@@ -162,23 +180,29 @@ fn keyboard(message: &ChatMessage) -> Option<Value> {
     Some(json!({ "inline_keyboard": rows }))
 }
 
-/// The text cut to Telegram's length at a line break, with an ellipsis.
+/// The text cut to Telegram's length, at a line break where one is near enough, with an
+/// ellipsis; a single endless line is cut between characters.
 fn within_limit(text: &str) -> String {
     if text.encode_utf16().count() <= MAX_TEXT_UNITS {
         return text.to_owned();
     }
-    let mut kept = String::new();
+    let room = MAX_TEXT_UNITS - 2;
     let mut units = 0;
-    for line in text.split_inclusive('\n') {
-        let line_units = line.encode_utf16().count();
-        if units + line_units > MAX_TEXT_UNITS - 2 {
+    let mut end = 0;
+    for (at, c) in text.char_indices() {
+        if units + c.len_utf16() > room {
             break;
         }
-        units += line_units;
-        kept.push_str(line);
+        units += c.len_utf16();
+        end = at + c.len_utf8();
     }
-    kept.push('…');
-    kept
+    let kept = &text[..end];
+    // Lines are the notice's paragraphs: end on one unless that loses more than a quarter.
+    let kept = match kept.rfind('\n') {
+        Some(line_end) if line_end > end * 3 / 4 => &kept[..=line_end],
+        _ => kept,
+    };
+    format!("{kept}…")
 }
 
 /// What Telegram's answer means for the delivery.
@@ -236,6 +260,9 @@ mod tests {
         let cut = within_limit(&text);
         assert!(cut.encode_utf16().count() <= MAX_TEXT_UNITS);
         assert!(cut.ends_with("\n…"));
+        let endless = "è".repeat(5000);
+        let cut = within_limit(&endless);
+        assert_eq!(cut.encode_utf16().count(), MAX_TEXT_UNITS - 1);
     }
 
     #[test]

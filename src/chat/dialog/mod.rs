@@ -39,6 +39,13 @@ enum Step {
     NoticesPlace,
 }
 
+impl Dialog {
+    /// The report was stored: the conversation is back at its start.
+    pub(super) fn reported(&mut self) {
+        self.step = Step::Idle;
+    }
+}
+
 /// A report the conversation has gathered.
 #[derive(Debug, Clone)]
 pub(super) struct Draft {
@@ -309,11 +316,12 @@ impl Turn {
         }
     }
 
+    /// Asks for the report to be stored; the draft stays until it is (`Dialog::reported`), so
+    /// a refusal ("wait a minute and send again") loses nothing the citizen wrote.
     fn submit(&mut self, photo: Option<Photo>) {
-        let (Step::ReportPhoto { category, text }, Some(place)) = (
-            std::mem::take(&mut self.dialog.step),
-            self.dialog.place.clone(),
-        ) else {
+        let (Step::ReportPhoto { category, text }, Some(place)) =
+            (self.dialog.step.clone(), self.dialog.place.clone())
+        else {
             return self.menu();
         };
         self.action = Action::Submit(Draft {
