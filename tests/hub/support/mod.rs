@@ -16,6 +16,11 @@ pub mod telegram;
 mod telegram_tests;
 pub mod tools;
 pub mod triage;
+/// A stand-in for the WhatsApp Cloud API, for the WhatsApp side of the chat issue.
+pub mod whatsapp;
+#[cfg(test)]
+#[path = "whatsapp_tests.rs"]
+mod whatsapp_tests;
 pub mod ws;
 
 use std::path::Path;
