@@ -95,9 +95,10 @@ fn remove_destination(
         return Ok(());
     }
     outbox_rows::fail_destination(conn, &delivery.destination, error)?;
-    if delivery.destination.starts_with("chat:") {
-        // A chat that blocked the bot: what waits for it fails; its subscriptions go as
-        // their own deliveries meet the same answer.
+    if let Some(chat) = delivery.destination.strip_prefix("chat:") {
+        // A chat that blocked the bot: what waits for it fails, and its subscriptions go.
+        let chat_id = chat.split_once(':').map_or(chat, |(_, id)| id);
+        subscriptions::delete_of_chat(conn, delivery.channel, chat_id)?;
         return Ok(());
     }
     if delivery.channel == OutboundChannel::Webhook {

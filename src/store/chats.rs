@@ -185,11 +185,7 @@ pub(crate) fn forget(conn: &Connection, chat: &ChatRef) -> Result<usize, StoreEr
         .execute(params![service, id])?;
     conn.prepare_cached("DELETE FROM chat_messages WHERE service = ?1 AND chat_id = ?2")?
         .execute(params![service, id])?;
-    let subscriptions = conn
-        .prepare_cached(
-            "DELETE FROM subscriptions WHERE channel = ?1 AND json_extract(target, '$.chat_id') = ?2",
-        )?
-        .execute(params![service, id])?;
+    let subscriptions = super::subscriptions::delete_of_chat(conn, chat.service.channel(), id)?;
     conn.prepare_cached(
         "UPDATE outbox SET state = 'expired', last_error = 'the chat asked to be forgotten'
          WHERE state IN ('queued', 'retrying') AND (destination = ?1 OR report_id IN
@@ -204,6 +200,19 @@ pub(crate) fn forget(conn: &Connection, chat: &ChatRef) -> Result<usize, StoreEr
     conn.prepare_cached("UPDATE reports SET device_id = '' WHERE source = ?1 AND device_id = ?2")?
         .execute(params![service, id])?;
     Ok(subscriptions)
+}
+
+/// Deletes the conversations of chats silent since `before_ms` and the messages before then
+/// that belong to no report (those that do go with their report's purge). Subscriptions stay:
+/// the chat asked for them, and `/stop` or a blocked bot ends them.
+pub(crate) fn purge_idle(conn: &Connection, before_ms: i64) -> Result<usize, StoreError> {
+    let messages = conn
+        .prepare_cached("DELETE FROM chat_messages WHERE report_id IS NULL AND at < ?1")?
+        .execute([before_ms])?;
+    let chats = conn
+        .prepare_cached("DELETE FROM chats WHERE updated_at < ?1")?
+        .execute([before_ms])?;
+    Ok(messages + chats)
 }
 
 /// The outbox destination (and thread) of a chat's conversation messages.

@@ -50,6 +50,19 @@ fn to_json<T: serde::Serialize>(value: &T) -> String {
     serde_json::to_string(value).expect("subscription parts serialize")
 }
 
+/// Removes every subscription of a chat.
+pub(crate) fn delete_of_chat(
+    conn: &Connection,
+    channel: OutboundChannel,
+    chat_id: &str,
+) -> Result<usize, StoreError> {
+    Ok(conn
+        .prepare_cached(
+            "DELETE FROM subscriptions WHERE channel = ?1 AND json_extract(target, '$.chat_id') = ?2",
+        )?
+        .execute(params![channel.as_str(), chat_id])?)
+}
+
 /// Removes a chat's subscription to exactly these zones, if it has one.
 pub(crate) fn delete_chat_place(
     conn: &Connection,

@@ -1,5 +1,5 @@
-//! Retention: contact details and photos are deleted `retention.personal_data_days` after a
-//! report arrived, by a schedule in the hub and by `vedetta purge`. Each run is audited.
+//! Retention: contact details, photos and chat conversations are deleted
+//! `retention.personal_data_days` after a report arrived (or a chat fell silent), by a schedule in the hub and by `vedetta purge`. Each run is audited.
 
 use std::time::Duration as StdDuration;
 
@@ -10,7 +10,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::service::Triage;
 use crate::problem::Problem;
-use crate::store::{StoreError, audit, triage as triage_rows};
+use crate::store::{StoreError, audit, chats as chat_rows, triage as triage_rows};
 
 /// Reports purged per transaction, so a large backlog never holds the writer for long.
 const BATCH: usize = 1000;
@@ -42,6 +42,8 @@ fn purge_batch(
     cutoff: DateTime<Utc>,
     now: DateTime<Utc>,
 ) -> Result<usize, StoreError> {
+    // Chats that made no report are personal data too: a position, a chat id.
+    chat_rows::purge_idle(conn, cutoff.timestamp_millis())?;
     triage_rows::purge_personal_data(conn, cutoff, now, BATCH)
 }
 

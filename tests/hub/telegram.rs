@@ -303,7 +303,7 @@ async fn a_forged_webhook_is_refused_and_one_with_the_secret_is_answered() {
 }
 
 #[tokio::test]
-async fn the_retention_purge_removes_a_chat_reporters_messages_and_chat_id() {
+async fn the_retention_purge_removes_chat_conversations_and_the_chat_id_on_reports() {
     use chrono::TimeZone;
     let telegram = quick_stand_in().await;
     let start = chrono::Utc.with_ymd_and_hms(2026, 11, 24, 8, 0, 0).unwrap();
@@ -311,8 +311,19 @@ async fn the_retention_purge_removes_a_chat_reporters_messages_and_chat_id() {
     let app =
         TestApp::spawn_with_clock(clock.clone(), bot_config(telegram.base_url(), false)).await;
     report_by_chat(&telegram).await;
-    let chat_data = "SELECT (SELECT count(*) FROM chat_messages WHERE report_id IS NOT NULL) \
-        + (SELECT count(*) FROM reports WHERE device_id != '')";
+    let (_, page) = app.get_json("/api/v1/reports").await;
+    app.move_to(page["reports"][0]["id"].as_str().unwrap(), "acknowledged")
+        .await;
+    // A second chat only asks for the notices of a place: no report, but its position.
+    telegram.push_update(BotApi::location_update(
+        CHAT + 1,
+        MONTEVERDE.0,
+        MONTEVERDE.1,
+    ));
+    telegram.next_message_to(CHAT + 1, TIMEOUT).await;
+    let chat_data = "SELECT (SELECT count(*) FROM chat_messages) + (SELECT count(*) FROM chats) \
+        + (SELECT count(*) FROM reports WHERE device_id != '') \
+        + (SELECT count(*) FROM report_updates WHERE device_id != '')";
     assert!(app.count_rows(chat_data) > 1);
 
     clock.advance(chrono::Duration::days(31));
@@ -321,7 +332,7 @@ async fn the_retention_purge_removes_a_chat_reporters_messages_and_chat_id() {
     assert_eq!(
         app.count_rows(chat_data),
         0,
-        "no message and no chat id left on the report"
+        "no conversation, and no chat id left on the report or its updates"
     );
     assert_eq!(
         app.count_rows("SELECT count(*) FROM reports"),
