@@ -7,6 +7,7 @@ mod dialog;
 mod replies;
 mod words;
 
+use std::collections::HashMap;
 use std::num::NonZeroU32;
 use std::sync::Arc;
 
@@ -27,6 +28,8 @@ use dialog::{Action, Context, Dialog, Known, Turn};
 
 /// Messages one chat may send per minute before the bot stops reading it for a while.
 const TURNS_PER_MINUTE: NonZeroU32 = NonZeroU32::new(20).expect("not zero");
+/// Chats' turn locks kept before the idle ones are dropped.
+const TURN_LOCKS_KEPT: usize = 1024;
 /// How long a taken update's id is remembered: services redeliver within a day.
 const REMEMBER_UPDATES_DAYS: i64 = 7;
 
@@ -52,9 +55,9 @@ struct Inner {
     zones: ZoneDirectory,
     clock: SharedClock,
     settings: ChatSettings,
-    /// One turn at a time: a chat's messages are answered in the order they came, and a
-    /// redelivered update is recognised however the two arrive.
-    turns: tokio::sync::Mutex<()>,
+    /// One turn at a time per chat: its messages are answered in the order they came, and a
+    /// redelivered update is recognised however the two arrive; other chats go on meanwhile.
+    turns: std::sync::Mutex<HashMap<ChatRef, Arc<tokio::sync::Mutex<()>>>>,
     per_chat: DefaultKeyedRateLimiter<ChatRef>,
     /// "You are writing too fast" is said at most once a minute per chat.
     warned: DefaultKeyedRateLimiter<ChatRef>,
@@ -87,7 +90,7 @@ impl Conversations {
                 zones,
                 clock,
                 settings,
-                turns: tokio::sync::Mutex::new(()),
+                turns: std::sync::Mutex::new(HashMap::new()),
                 per_chat: RateLimiter::keyed(Quota::per_minute(TURNS_PER_MINUTE)),
                 warned: RateLimiter::keyed(Quota::per_minute(NonZeroU32::MIN)),
             }),
@@ -101,7 +104,8 @@ impl Conversations {
 
     /// Takes one update from a chat and answers it. A redelivered update changes nothing.
     pub async fn receive(&self, incoming: IncomingChat) -> Result<(), Problem> {
-        let _turn = self.inner.turns.lock().await;
+        let turn = self.turn_of(&incoming.chat);
+        let _turn = turn.lock().await;
         let (chat, key) = (incoming.chat.clone(), incoming.update_key.clone());
         let known = self.stored(&chat, &key).await?;
         let Some(known) = known else {
@@ -131,6 +135,15 @@ impl Conversations {
             )
         };
         self.carry_out(chat, key, said, turn).await
+    }
+
+    /// The lock of a chat's turns; locks no turn holds are dropped as new ones are made.
+    fn turn_of(&self, chat: &ChatRef) -> Arc<tokio::sync::Mutex<()>> {
+        let mut turns = self.inner.turns.lock().expect("turns lock");
+        if turns.len() > TURN_LOCKS_KEPT {
+            turns.retain(|_, lock| Arc::strong_count(lock) > 1);
+        }
+        turns.entry(chat.clone()).or_default().clone()
     }
 
     /// The chat as stored (`Some(None)` for a new one), or `None` when this update was
