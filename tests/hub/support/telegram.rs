@@ -8,6 +8,8 @@
 
 #[path = "telegram_checks.rs"]
 mod checks;
+#[path = "standin_listener.rs"]
+mod listener;
 #[path = "telegram_server.rs"]
 mod server;
 #[path = "telegram_updates.rs"]
@@ -85,6 +87,12 @@ struct Shared {
     http: reqwest::Client,
     /// Set when the stand-in is dropped: its connections break and its long polls end.
     stopped: AtomicBool,
+}
+
+impl listener::Stoppable for Shared {
+    fn stopped(&self) -> bool {
+        self.stopped.load(Ordering::SeqCst)
+    }
 }
 
 struct Queued {
@@ -189,7 +197,7 @@ impl BotApi {
             .expect("a free port");
         let addr = listener.local_addr().expect("the bound address");
         let app = server::router(shared.clone());
-        let listener = server::Listener {
+        let listener = listener::Listener {
             listener,
             shared: shared.clone(),
         };

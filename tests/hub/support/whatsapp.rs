@@ -6,7 +6,7 @@
 
 #[path = "whatsapp_checks.rs"]
 mod checks;
-#[path = "whatsapp_listener.rs"]
+#[path = "standin_listener.rs"]
 mod listener;
 #[path = "whatsapp_server.rs"]
 mod server;
@@ -116,6 +116,12 @@ struct Shared {
     http: reqwest::Client,
     /// Set when the stand-in is dropped: its connections break.
     stopped: AtomicBool,
+}
+
+impl listener::Stoppable for Shared {
+    fn stopped(&self) -> bool {
+        self.stopped.load(Ordering::SeqCst)
+    }
 }
 
 struct Media {

@@ -1,35 +1,38 @@
-//! The Cloud API stand-in's listener: its connections break once the stand-in is dropped.
+//! The stand-ins' listener: connections that break once their stand-in is dropped, so a
+//! client's pooled keep-alive connection cannot reach a stand-in a test has let go.
 
 use std::io;
 use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 
-use super::Shared;
+/// A stand-in's state, which says when it was stopped.
+pub trait Stoppable: Send + Sync + 'static {
+    fn stopped(&self) -> bool;
+}
 
 /// Accepts connections that break once the stand-in is stopped, so that a client's pooled
 /// keep-alive connection cannot reach a stand-in that was dropped.
-pub(super) struct Listener {
-    pub(super) listener: TcpListener,
-    pub(super) shared: Arc<Shared>,
+pub struct Listener<S> {
+    pub listener: TcpListener,
+    pub shared: Arc<S>,
 }
 
-pub(super) struct Connection {
+pub struct Connection<S> {
     stream: TcpStream,
-    shared: Arc<Shared>,
+    shared: Arc<S>,
 }
 
-impl axum::serve::Listener for Listener {
-    type Io = Connection;
+impl<S: Stoppable> axum::serve::Listener for Listener<S> {
+    type Io = Connection<S>;
     type Addr = SocketAddr;
 
-    async fn accept(&mut self) -> (Connection, SocketAddr) {
+    async fn accept(&mut self) -> (Connection<S>, SocketAddr) {
         loop {
             match self.listener.accept().await {
                 Ok((stream, addr)) => {
@@ -47,14 +50,15 @@ impl axum::serve::Listener for Listener {
     }
 }
 
-impl Connection {
+impl<S: Stoppable> Connection<S> {
     fn cut(&self) -> Option<io::Error> {
-        let stopped = self.shared.stopped.load(Ordering::SeqCst);
-        stopped.then(|| io::ErrorKind::ConnectionReset.into())
+        self.shared
+            .stopped()
+            .then(|| io::ErrorKind::ConnectionReset.into())
     }
 }
 
-impl AsyncRead for Connection {
+impl<S: Stoppable> AsyncRead for Connection<S> {
     fn poll_read(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
@@ -68,7 +72,7 @@ impl AsyncRead for Connection {
     }
 }
 
-impl AsyncWrite for Connection {
+impl<S: Stoppable> AsyncWrite for Connection<S> {
     fn poll_write(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
@@ -79,6 +83,22 @@ impl AsyncWrite for Connection {
             Some(cut) => Poll::Ready(Err(cut)),
             None => Pin::new(&mut this.stream).poll_write(cx, buf),
         }
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        let this = self.get_mut();
+        match this.cut() {
+            Some(cut) => Poll::Ready(Err(cut)),
+            None => Pin::new(&mut this.stream).poll_write_vectored(cx, bufs),
+        }
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.stream.is_write_vectored()
     }
 
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
