@@ -9,6 +9,8 @@
 
 #[path = "../support/staff.rs"]
 mod staff;
+#[path = "../../tests/hub/support/standin_listener.rs"]
+mod standin_listener;
 #[path = "../../tests/hub/support/telegram.rs"]
 mod telegram;
 

@@ -9,6 +9,8 @@ pub mod notices;
 pub mod raw;
 pub mod schemas;
 pub mod senders;
+/// What the stand-ins of internet services share (the bench that includes one declares it too).
+pub mod standin_listener;
 pub mod telegram;
 /// The stand-in's own tests: kept out of `telegram`, which a benchmark includes too.
 #[cfg(test)]

@@ -8,8 +8,6 @@
 
 #[path = "telegram_checks.rs"]
 mod checks;
-#[path = "standin_listener.rs"]
-mod listener;
 #[path = "telegram_server.rs"]
 mod server;
 #[path = "telegram_updates.rs"]
@@ -89,7 +87,7 @@ struct Shared {
     stopped: AtomicBool,
 }
 
-impl listener::Stoppable for Shared {
+impl super::standin_listener::Stoppable for Shared {
     fn stopped(&self) -> bool {
         self.stopped.load(Ordering::SeqCst)
     }
@@ -197,7 +195,7 @@ impl BotApi {
             .expect("a free port");
         let addr = listener.local_addr().expect("the bound address");
         let app = server::router(shared.clone());
-        let listener = listener::Listener {
+        let listener = super::standin_listener::Listener {
             listener,
             shared: shared.clone(),
         };

@@ -6,8 +6,6 @@
 
 #[path = "whatsapp_checks.rs"]
 mod checks;
-#[path = "standin_listener.rs"]
-mod listener;
 #[path = "whatsapp_server.rs"]
 mod server;
 #[path = "whatsapp_waits.rs"]
@@ -118,7 +116,7 @@ struct Shared {
     stopped: AtomicBool,
 }
 
-impl listener::Stoppable for Shared {
+impl super::standin_listener::Stoppable for Shared {
     fn stopped(&self) -> bool {
         self.stopped.load(Ordering::SeqCst)
     }
@@ -211,7 +209,7 @@ impl CloudApi {
             stopped: AtomicBool::new(false),
         });
         let app = server::router(shared.clone());
-        let listener = listener::Listener {
+        let listener = super::standin_listener::Listener {
             listener,
             shared: shared.clone(),
         };
