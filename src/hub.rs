@@ -35,6 +35,8 @@ pub struct Hub {
     pub conversations: crate::chat::Conversations,
     /// The Telegram bot's inbound side, when Telegram is on.
     pub telegram: Option<crate::channels::telegram::TelegramBot>,
+    /// The WhatsApp number's inbound side, when WhatsApp is on.
+    pub whatsapp: Option<crate::channels::whatsapp::WhatsAppBot>,
     /// Report handling after intake: statuses, incidents, teams, feedback.
     pub triage: Triage,
     /// WebSocket sessions subscribed to notices, served by one fan-out task.

@@ -41,7 +41,7 @@
 //! - [`auth`]: accounts, sessions, the roles table (who may do and see what), the audit log.
 //! - [`triage`]: statuses, reporter feedback, incidents, targets, field teams, presence,
 //!   statistics, open data.
-//! - [`chat`]: conversations with citizens in chats (Telegram): reports in, notices and
+//! - [`chat`]: conversations with citizens in chats (Telegram, WhatsApp): reports in, notices and
 //!   answers out, through intake and the outbox.
 //! - [`clock`]: the system clock, or a hand-driven one for tests; the periodic-work loop.
 

@@ -48,3 +48,13 @@ pub fn write_private_file(path: &std::path::Path, bytes: &[u8]) -> anyhow::Resul
     file.sync_all()?;
     Ok(())
 }
+
+/// Whether two secrets are equal, taking the same time wherever they differ.
+pub fn equal(given: &[u8], expected: &[u8]) -> bool {
+    given.len() == expected.len()
+        && given
+            .iter()
+            .zip(expected)
+            .fold(0u8, |diff, (a, b)| diff | (a ^ b))
+            == 0
+}

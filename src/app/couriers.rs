@@ -1,11 +1,12 @@
 //! Starting the outbox's workers: one per channel, each with its courier (and the Telegram
-//! bot's inbound side with its courier).
+//! bot's inbound side with its courier; WhatsApp's comes in through the HTTP webhook).
 
 use crate::channels::email::EmailCourier;
 use crate::channels::http_client::OutboundHttp;
 use crate::channels::telegram::{self, TelegramCourier};
 use crate::channels::webhook::WebhookCourier;
 use crate::channels::webpush::PushCourier;
+use crate::channels::whatsapp::WhatsAppCourier;
 use crate::hub::Hub;
 use crate::outbox::{self, Courier};
 
@@ -53,6 +54,13 @@ pub(super) fn spawn_outbox_workers(hub: &Hub) -> anyhow::Result<()> {
             hub.config.telegram.clone(),
             hub.shutdown.clone(),
         ));
+    }
+    if let Some(number) = &hub.whatsapp {
+        let office = hub.config.cap_sender_name();
+        spawn(
+            hub,
+            WhatsAppCourier::new(number.api.clone(), &hub.config.whatsapp, office),
+        );
     }
     Ok(())
 }

@@ -18,6 +18,7 @@ use crate::auth::{AccountSettings, Accounts};
 use crate::bus::Bus;
 use crate::channels::mqtt::MqttDeps;
 use crate::channels::telegram::TelegramBot;
+use crate::channels::whatsapp::WhatsAppBot;
 use crate::clock::{self, SharedClock};
 use crate::config::Config;
 use crate::hub::Hub;
@@ -127,9 +128,15 @@ async fn build_hub(
         .enabled
         .then(|| TelegramBot::new(&config.telegram, conversations.clone()))
         .transpose()?;
+    let whatsapp = config
+        .whatsapp
+        .enabled
+        .then(|| WhatsAppBot::new(&config.whatsapp, conversations.clone()))
+        .transpose()?;
     let hub = Hub {
         conversations,
         telegram,
+        whatsapp,
         public_url: public_url.into(),
         outbox,
         push_key,

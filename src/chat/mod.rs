@@ -1,4 +1,4 @@
-//! Conversations with citizens in chats (Telegram): one engine behind every chat service. A
+//! Conversations with citizens in chats (Telegram, WhatsApp): one engine behind every chat service. A
 //! message from a chat moves its dialog on (`dialog.rs`); reports go through the same intake as
 //! every channel, and every answer is written with the turn and sent through the outbox.
 
@@ -198,6 +198,9 @@ impl Conversations {
             Action::Subscribe(place) => {
                 replies.push(self.subscribe(&chat, &place, &language).await?);
             }
+        }
+        if chat.service.prefers_one_answer() {
+            replies = replies::joined(replies);
         }
         let dialog = serde_json::to_string(&dialog).expect("a dialog serializes");
         let now = self.inner.clock.now();

@@ -38,6 +38,32 @@ pub(super) fn line_of(logged: LoggedMessage) -> ChatLine {
     }
 }
 
+/// A turn's answers as few messages as the service's lengths allow: texts are joined to each
+/// other and to the question after them (whose buttons then end the message).
+pub(super) fn joined(replies: Vec<ChatMessage>) -> Vec<ChatMessage> {
+    /// Meta's lengths: a text, and the body of a message with buttons.
+    const TEXT: usize = 4096;
+    const WITH_BUTTONS: usize = 1024;
+    let mut joined: Vec<ChatMessage> = Vec::with_capacity(replies.len());
+    for reply in replies {
+        let asks = !reply.buttons.is_empty() || reply.ask_location.is_some();
+        let room = if asks { WITH_BUTTONS } else { TEXT };
+        match joined.last_mut() {
+            Some(last)
+                if last.buttons.is_empty()
+                    && last.ask_location.is_none()
+                    && last.text.chars().count() + 2 + reply.text.chars().count() <= room =>
+            {
+                last.text = format!("{}\n\n{}", last.text, reply.text);
+                last.buttons = reply.buttons;
+                last.ask_location = reply.ask_location;
+            }
+            _ => joined.push(reply),
+        }
+    }
+    joined
+}
+
 pub(super) fn not_stored(problem: &Problem, language: &str) -> ChatMessage {
     ChatMessage::text(format!(
         "{}: {}",
@@ -156,4 +182,37 @@ pub(super) fn subscribed(place: &str, language: &str) -> ChatMessage {
         "Per annullare scrivi /stop."
     };
     ChatMessage::text(format!("{} {place}. {stop}", w.subscribed))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_greeting_and_the_menu_after_it_become_one_message_with_the_menus_buttons() {
+        let menu = ChatMessage {
+            text: "Cosa vuoi fare?".into(),
+            buttons: vec![vec![ChatButton {
+                label: "Segnala".into(),
+                data: "report".into(),
+            }]],
+            ask_location: None,
+        };
+        let after = ChatMessage::text("Scegli qui sopra.");
+        let joined = joined(vec![
+            ChatMessage::text("Ciao."),
+            menu.clone(),
+            after.clone(),
+        ]);
+        assert_eq!(joined.len(), 2);
+        assert_eq!(joined[0].text, "Ciao.\n\nCosa vuoi fare?");
+        assert_eq!(joined[0].buttons, menu.buttons);
+        assert_eq!(joined[1], after);
+        let long = ChatMessage::text("x".repeat(1020));
+        assert_eq!(joined_len(vec![long, menu]), 2);
+    }
+
+    fn joined_len(replies: Vec<ChatMessage>) -> usize {
+        joined(replies).len()
+    }
 }

@@ -47,6 +47,9 @@ pub(super) fn print_config(args: ServeArgs) -> anyhow::Result<()> {
     mask(&mut config.outbox.email.password);
     mask(&mut config.telegram.token);
     mask(&mut config.telegram.webhook_secret);
+    mask(&mut config.whatsapp.access_token);
+    mask(&mut config.whatsapp.app_secret);
+    mask(&mut config.whatsapp.verify_token);
     if let Ok(mut url) = url::Url::parse(&config.mqtt.url)
         && url.password().is_some()
         && url.set_password(Some("********")).is_ok()

@@ -7,6 +7,7 @@ mod outbox;
 mod triage;
 mod ui;
 mod validate;
+mod whatsapp;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -21,6 +22,7 @@ pub use triage::{
     IncidentsConfig, OpenDataConfig, RetentionConfig, Target, TriageConfig, parse_within,
 };
 pub use ui::UiConfig;
+pub use whatsapp::WhatsAppConfig;
 
 /// Everything the hub can be told. Each field has a default so an empty file is a valid config.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -54,6 +56,7 @@ pub struct Config {
     pub ui: UiConfig,
     pub outbox: OutboxConfig,
     pub telegram: TelegramConfig,
+    pub whatsapp: WhatsAppConfig,
     /// Report categories, in display order.
     pub categories: Vec<Category>,
 }
@@ -268,6 +271,7 @@ impl Default for Config {
             ui: UiConfig::default(),
             outbox: OutboxConfig::default(),
             telegram: TelegramConfig::default(),
+            whatsapp: WhatsAppConfig::default(),
             categories: default_categories(),
         }
     }

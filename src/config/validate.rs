@@ -36,6 +36,9 @@ impl Config {
         self.telegram
             .check()
             .map_err(|(key, message)| invalid(key, message))?;
+        self.whatsapp
+            .check()
+            .map_err(|(key, message)| invalid(key, message))?;
         self.check_ui()
     }
 

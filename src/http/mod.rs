@@ -208,6 +208,10 @@ fn published_routes() -> Router<Hub> {
         )
         .route("/chat/telegram/webhook", post(chat::telegram_webhook))
         .route(
+            "/chat/whatsapp/webhook",
+            get(chat::whatsapp_handshake).post(chat::whatsapp_webhook),
+        )
+        .route(
             "/subscriptions/{id}/{action}",
             get(subscriptions::link_page).post(subscriptions::link_action),
         )

@@ -12,28 +12,41 @@ use crate::zones::Location;
 #[serde(rename_all = "lowercase")]
 pub enum ChatService {
     Telegram,
+    #[serde(rename = "whatsapp")]
+    WhatsApp,
 }
 
 impl ChatService {
     pub fn as_str(self) -> &'static str {
         match self {
             ChatService::Telegram => "telegram",
+            ChatService::WhatsApp => "whatsapp",
         }
     }
 
     pub fn parse(value: &str) -> Option<ChatService> {
-        (value == "telegram").then_some(ChatService::Telegram)
+        [ChatService::Telegram, ChatService::WhatsApp]
+            .into_iter()
+            .find(|service| service.as_str() == value)
+    }
+
+    /// Whether the service limits how often one person may be written to (WhatsApp: one
+    /// message every 6 seconds), so that a turn's answers are better sent as one message.
+    pub fn prefers_one_answer(self) -> bool {
+        self == ChatService::WhatsApp
     }
 
     pub fn channel(self) -> OutboundChannel {
         match self {
             ChatService::Telegram => OutboundChannel::Telegram,
+            ChatService::WhatsApp => OutboundChannel::WhatsApp,
         }
     }
 
     pub fn source(self) -> Source {
         match self {
             ChatService::Telegram => Source::Telegram,
+            ChatService::WhatsApp => Source::WhatsApp,
         }
     }
 
@@ -41,6 +54,9 @@ impl ChatService {
     pub fn target(self, chat_id: &str) -> Target {
         match self {
             ChatService::Telegram => Target::Telegram {
+                chat_id: chat_id.to_owned(),
+            },
+            ChatService::WhatsApp => Target::WhatsApp {
                 chat_id: chat_id.to_owned(),
             },
         }
@@ -68,6 +84,18 @@ pub enum ChatInput {
     PhotoRefused(String),
     /// A sticker, a voice note, a document: something the bot cannot read.
     Unsupported,
+}
+
+impl ChatInput {
+    /// `/avvisi@vedetta_bot extra` is the command `avvisi`; anything else is text.
+    pub fn of_text(text: &str) -> ChatInput {
+        let Some(command) = text.trim_start().strip_prefix('/') else {
+            return ChatInput::Text(text.trim().to_owned());
+        };
+        let word = command.split_whitespace().next().unwrap_or_default();
+        let name = word.split('@').next().unwrap_or_default();
+        ChatInput::Command(name.to_lowercase())
+    }
 }
 
 /// One update from a chat service.

@@ -18,14 +18,17 @@ pub enum OutboundChannel {
     WebPush,
     Email,
     Telegram,
+    #[serde(rename = "whatsapp")]
+    WhatsApp,
 }
 
 impl OutboundChannel {
-    pub const ALL: [OutboundChannel; 4] = [
+    pub const ALL: [OutboundChannel; 5] = [
         OutboundChannel::Webhook,
         OutboundChannel::WebPush,
         OutboundChannel::Email,
         OutboundChannel::Telegram,
+        OutboundChannel::WhatsApp,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -34,6 +37,7 @@ impl OutboundChannel {
             OutboundChannel::WebPush => "webpush",
             OutboundChannel::Email => "email",
             OutboundChannel::Telegram => "telegram",
+            OutboundChannel::WhatsApp => "whatsapp",
         }
     }
 
@@ -163,6 +167,11 @@ pub enum Target {
     Telegram {
         chat_id: String,
     },
+    /// A person's WhatsApp number (their `wa_id`, digits with the country code).
+    #[serde(rename = "whatsapp")]
+    WhatsApp {
+        chat_id: String,
+    },
 }
 
 impl Target {
@@ -170,6 +179,14 @@ impl Target {
     /// unsubscribe it, and it is paced per minute.
     pub fn is_shared_chat(&self) -> bool {
         matches!(self, Target::Telegram { chat_id } if chat_id.starts_with('-') || chat_id.starts_with('@'))
+    }
+
+    /// The chat this target is, for the chat services.
+    pub fn chat_id(&self) -> Option<&str> {
+        match self {
+            Target::Telegram { chat_id } | Target::WhatsApp { chat_id } => Some(chat_id),
+            _ => None,
+        }
     }
 }
 

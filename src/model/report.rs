@@ -15,6 +15,8 @@ pub enum Source {
     Ws,
     Mqtt,
     Telegram,
+    #[serde(rename = "whatsapp")]
+    WhatsApp,
 }
 
 impl Source {
@@ -25,6 +27,7 @@ impl Source {
             Source::Ws => "ws",
             Source::Mqtt => "mqtt",
             Source::Telegram => "telegram",
+            Source::WhatsApp => "whatsapp",
         }
     }
 
@@ -35,6 +38,7 @@ impl Source {
             Source::Ws,
             Source::Mqtt,
             Source::Telegram,
+            Source::WhatsApp,
         ]
         .into_iter()
         .find(|source| source.as_str() == value)
@@ -150,6 +154,22 @@ pub struct Contact {
 pub struct Photo {
     pub content_type: &'static str,
     pub data: Vec<u8>,
+}
+
+impl Photo {
+    /// The bytes as a photo, if they really are a JPEG, PNG or WebP image.
+    pub fn sniffed(data: Vec<u8>) -> Option<Photo> {
+        let content_type = if data.starts_with(&[0xFF, 0xD8, 0xFF]) {
+            "image/jpeg"
+        } else if data.starts_with(b"\x89PNG\r\n\x1a\n") {
+            "image/png"
+        } else if data.len() > 12 && data.starts_with(b"RIFF") && &data[8..12] == b"WEBP" {
+            "image/webp"
+        } else {
+            return None;
+        };
+        Some(Photo { content_type, data })
+    }
 }
 
 /// A stored report.

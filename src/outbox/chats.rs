@@ -15,14 +15,14 @@ impl Outbox {
         channel: OutboundChannel,
         new: NewSubscription,
     ) -> Result<SubscriptionView, Problem> {
-        let Target::Telegram { chat_id } = &new.target else {
+        let Some(chat_id) = new.target.chat_id() else {
             return Err(Problem::new(
                 ErrorCode::InvalidField,
                 "a chat subscription needs a chat",
             ));
         };
         let subscription = self.new_subscription(channel, SubscriptionState::Active, &new)?;
-        let (stored, chat_id) = (subscription.clone(), chat_id.clone());
+        let (stored, chat_id) = (subscription.clone(), chat_id.to_owned());
         self.inner
             .store
             .write(move |ctx| -> Result<(), StoreError> {

@@ -4,7 +4,9 @@
 use chrono::{DateTime, Utc};
 
 use crate::cap::{CapStatus, MsgType, Urgency};
-use crate::model::{ChatRef, DeliveryKind, Notice, NoticeArea, OutboundChannel, Report, Source};
+use crate::model::{
+    ChatRef, ChatService, DeliveryKind, Notice, NoticeArea, OutboundChannel, Report,
+};
 use crate::store::chats::chat_destination;
 use crate::store::outbox::{self as outbox_rows, NewDelivery};
 use crate::store::subscriptions::{self, Candidate};
@@ -114,8 +116,9 @@ pub fn reporter_destination(report_id: &str) -> String {
 /// The channel a reporter hears back on outside the hub: the chat they reported from (while
 /// it has not asked to be forgotten), else the e-mail address they gave.
 fn reporter_channel(report: &Report) -> Option<OutboundChannel> {
-    if report.source == Source::Telegram && report.device_id.is_some() {
-        return Some(OutboundChannel::Telegram);
+    let chat = ChatService::parse(report.source.as_str());
+    if let Some(service) = chat.filter(|_| report.device_id.is_some()) {
+        return Some(service.channel());
     }
     report
         .contact

@@ -206,14 +206,14 @@ fn parse_photo(raw: RawPhoto, max_bytes: usize) -> Result<Photo, Problem> {
     if data.len() > max_bytes {
         return Err(photo_too_large(data.len(), max_bytes));
     }
-    if !has_signature_of(content_type, &data) {
-        return Err(Problem::with_field(
+    match Photo::sniffed(data) {
+        Some(photo) if photo.content_type == content_type => Ok(photo),
+        _ => Err(Problem::with_field(
             ErrorCode::InvalidField,
             "photo.data",
             format!("`photo.data` is not a {content_type} image"),
-        ));
+        )),
     }
-    Ok(Photo { content_type, data })
 }
 
 fn photo_type(declared: &str) -> Result<&'static str, Problem> {
@@ -237,15 +237,6 @@ fn photo_too_large(bytes: usize, max_bytes: usize) -> Problem {
             "the photo has about {bytes} bytes; the limit is {max_bytes}: send a smaller image"
         ),
     )
-}
-
-fn has_signature_of(content_type: &str, data: &[u8]) -> bool {
-    match content_type {
-        "image/jpeg" => data.starts_with(&[0xFF, 0xD8, 0xFF]),
-        "image/png" => data.starts_with(b"\x89PNG\r\n\x1a\n"),
-        "image/webp" => data.len() > 12 && data.starts_with(b"RIFF") && &data[8..12] == b"WEBP",
-        _ => false,
-    }
 }
 
 pub(crate) fn parse_media_url(url: &str) -> Result<String, Problem> {

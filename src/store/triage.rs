@@ -296,7 +296,7 @@ pub(crate) fn purge_personal_data(
             "SELECT seq FROM reports WHERE received_at < ?1 AND personal_data_purged_at IS NULL
                 AND (contact_name IS NOT NULL OR contact_phone IS NOT NULL
                      OR contact_email IS NOT NULL OR has_photo OR media_url IS NOT NULL
-                     OR (source = 'telegram' AND device_id != ''))
+                     OR (source IN ('telegram', 'whatsapp') AND device_id != ''))
              ORDER BY seq LIMIT ?2",
         )?
         .query_map(params![millis(cutoff), limit as i64], |row| row.get(0))?
@@ -311,13 +311,13 @@ pub(crate) fn purge_personal_data(
         .execute([seq])?;
         conn.prepare_cached(
             "UPDATE report_updates SET device_id = '' WHERE report_seq = ?1
-                AND (SELECT source FROM reports WHERE seq = ?1) = 'telegram'",
+                AND (SELECT source FROM reports WHERE seq = ?1) IN ('telegram', 'whatsapp')",
         )?
         .execute([seq])?;
         conn.prepare_cached(
             "UPDATE reports SET contact_name = NULL, contact_phone = NULL, contact_email = NULL,
                 media_url = NULL, has_photo = 0, personal_data_purged_at = ?2,
-                device_id = CASE WHEN source = 'telegram' THEN '' ELSE device_id END,
+                device_id = CASE WHEN source IN ('telegram', 'whatsapp') THEN '' ELSE device_id END,
                 version = version + 1, updated_at = ?2
              WHERE seq = ?1",
         )?

@@ -279,10 +279,22 @@ fn vedetta_config_shows_no_secret() {
         .env("VEDETTA_MQTT_URL", "mqtt://hub:broker-pass@127.0.0.1:1883")
         .env("VEDETTA_OUTBOX__EMAIL__PASSWORD", "smtp-pass")
         .env("VEDETTA_TELEGRAM__TOKEN", "123:bot-token")
-        .env("VEDETTA_TELEGRAM__WEBHOOK_SECRET", "hook-secret"));
+        .env("VEDETTA_TELEGRAM__WEBHOOK_SECRET", "hook-secret")
+        .env("VEDETTA_WHATSAPP__ACCESS_TOKEN", "EAAG-access")
+        .env("VEDETTA_WHATSAPP__APP_SECRET", "app-secret")
+        .env("VEDETTA_WHATSAPP__VERIFY_TOKEN", "verify-me"));
     assert_eq!(code, 0, "{stderr}");
-    for secret in ["broker-pass", "smtp-pass", "bot-token", "hook-secret"] {
+    let secrets = [
+        "broker-pass",
+        "smtp-pass",
+        "bot-token",
+        "hook-secret",
+        "EAAG-access",
+        "app-secret",
+        "verify-me",
+    ];
+    for secret in secrets {
         assert!(!shown.contains(secret), "{secret} is shown");
     }
-    assert_eq!(shown.matches("********").count(), 4, "{shown}");
+    assert_eq!(shown.matches("********").count(), secrets.len(), "{shown}");
 }

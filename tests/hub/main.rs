@@ -39,6 +39,7 @@ mod telegram_broadcast;
 mod tiles;
 mod triage;
 mod ui;
+mod whatsapp;
 mod wide_area;
 mod ws_intake;
 mod ws_limits;

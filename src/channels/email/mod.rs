@@ -18,8 +18,15 @@ use crate::outbox::{Courier, Parcel};
 /// A parcel as plain text, its subject line first: what a channel without markup (a chat)
 /// sends, so every channel says the same thing in the same order.
 pub fn plain_text(parcel: &Parcel, office: &str) -> String {
+    let (subject, text) = subject_and_text(parcel, office);
+    format!("{subject}\n\n{text}")
+}
+
+/// A parcel's subject line and its plain text apart, for a template that takes them as
+/// parameters.
+pub fn subject_and_text(parcel: &Parcel, office: &str) -> (String, String) {
     let composed = compose::compose(parcel, office);
-    format!("{}\n\n{}", composed.subject, composed.text.trim_end())
+    (composed.subject, composed.text.trim_end().to_owned())
 }
 
 pub struct EmailCourier {

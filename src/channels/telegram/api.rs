@@ -9,10 +9,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use super::updates::Update;
+use crate::channels::service_api::{self, DownloadError, describe};
 
 /// Longest wait for an answer beyond a long poll's own timeout.
 const ANSWER_MARGIN: Duration = Duration::from_secs(10);
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// The Bot API of one bot.
 #[derive(Clone)]
@@ -80,14 +80,7 @@ pub struct OutgoingMessage<'a> {
 
 impl BotApi {
     pub fn new(api_url: &str, token: &str, poll_timeout: Duration) -> anyhow::Result<BotApi> {
-        let _ = rustls::crypto::ring::default_provider().install_default();
-        let http = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .no_proxy()
-            .timeout(poll_timeout + ANSWER_MARGIN)
-            .connect_timeout(CONNECT_TIMEOUT)
-            .user_agent(concat!("vedetta/", env!("CARGO_PKG_VERSION")))
-            .build()?;
+        let http = service_api::client(poll_timeout + ANSWER_MARGIN)?;
         let base = api_url.trim_end_matches('/');
         Ok(BotApi {
             http,
@@ -154,35 +147,27 @@ impl BotApi {
 
     /// Downloads a file, refusing one longer than `max_bytes` however the server labels it.
     pub async fn download(&self, file_path: &str, max_bytes: usize) -> Result<Vec<u8>, ApiError> {
-        let mut answer = self
+        let answer = self
             .http
             .get(format!("{}/{file_path}", self.files))
             .send()
             .await
             .map_err(|err| ApiError::Unreachable(describe(&err)))?;
-        if !answer.status().is_success() {
-            return Err(ApiError::Refused {
-                code: answer.status().as_u16(),
-                description: "the file could not be downloaded".into(),
-                retry_after: None,
-            });
-        }
-        let mut bytes = Vec::new();
-        while let Some(chunk) = answer
-            .chunk()
+        service_api::read_limited(answer, max_bytes)
             .await
-            .map_err(|err| ApiError::Unreachable(describe(&err)))?
-        {
-            if bytes.len() + chunk.len() > max_bytes {
-                return Err(ApiError::Refused {
+            .map_err(|err| match err {
+                DownloadError::Status(code) => ApiError::Refused {
+                    code,
+                    description: "the file could not be downloaded".into(),
+                    retry_after: None,
+                },
+                DownloadError::TooLarge => ApiError::Refused {
                     code: 413,
                     description: "the file is larger than a report's photo may be".into(),
                     retry_after: None,
-                });
-            }
-            bytes.extend_from_slice(&chunk);
-        }
-        Ok(bytes)
+                },
+                DownloadError::Broken(why) => ApiError::Unreachable(why),
+            })
     }
 
     /// Asks Telegram to post updates to `url` with `secret` in every request.
@@ -200,16 +185,5 @@ impl BotApi {
         self.call::<Value>("deleteWebhook", &json!({}))
             .await
             .map(drop)
-    }
-}
-
-/// What went wrong, without the URL (it holds the token).
-fn describe(err: &reqwest::Error) -> String {
-    if err.is_timeout() {
-        "no answer in time".into()
-    } else if err.is_connect() {
-        "cannot connect".into()
-    } else {
-        "the request failed".into()
     }
 }

@@ -5,11 +5,13 @@
 
 use std::time::Duration;
 
-use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use governor::{DefaultKeyedRateLimiter, RateLimiter};
 use serde_json::{Value, json};
 
 use super::api::{ApiError, BotApi, OutgoingMessage};
+use crate::channels::chat_text::cut_to_length;
 use crate::channels::email::plain_text;
+use crate::channels::pacing::{Pacer, evenly, quota};
 use crate::config::TelegramConfig;
 use crate::model::{ChatMessage, OutboundChannel, Outcome, Target};
 use crate::outbox::{Content, Courier, Parcel};
@@ -53,52 +55,6 @@ impl TelegramCourier {
     fn prune(&self) {
         self.per_person.retain_recent();
         self.per_group.retain_recent();
-    }
-}
-
-/// Slack kept under each limit: requests leave evenly spaced but arrive with jitter, and
-/// Telegram counts in a sliding window.
-const PACE_MARGIN: f64 = 1.02;
-
-/// The spacing of `count` messages per `seconds`, a little under the limit.
-fn evenly(seconds: f64, count: u32) -> Duration {
-    Duration::from_secs_f64(seconds * PACE_MARGIN / f64::from(count.max(1)))
-}
-
-fn quota(period: Duration) -> Quota {
-    Quota::with_period(period).expect("a positive period")
-}
-
-/// Sends spaced by a fixed period, each given its moment when it asks: a sender woken a
-/// little late (timers tick in milliseconds) does not push every later one back, as a rate
-/// limiter counting from the moment it is checked would, so a long broadcast keeps the pace.
-struct Pacer {
-    period: Duration,
-    next: std::sync::Mutex<tokio::time::Instant>,
-}
-
-impl Pacer {
-    fn new(period: Duration) -> Pacer {
-        Pacer {
-            period,
-            next: std::sync::Mutex::new(tokio::time::Instant::now()),
-        }
-    }
-
-    /// No turn before `wait` from now.
-    fn hold(&self, wait: Duration) {
-        let mut next = self.next.lock().expect("pacer lock");
-        *next = (*next).max(tokio::time::Instant::now() + wait);
-    }
-
-    async fn turn(&self) {
-        let moment = {
-            let mut next = self.next.lock().expect("pacer lock");
-            let moment = (*next).max(tokio::time::Instant::now());
-            *next = moment + self.period;
-            moment
-        };
-        tokio::time::sleep_until(moment).await;
     }
 }
 
@@ -180,29 +136,9 @@ fn keyboard(message: &ChatMessage) -> Option<Value> {
     Some(json!({ "inline_keyboard": rows }))
 }
 
-/// The text cut to Telegram's length, at a line break where one is near enough, with an
-/// ellipsis; a single endless line is cut between characters.
+/// The text cut to Telegram's length, which counts UTF-16 code units.
 fn within_limit(text: &str) -> String {
-    if text.encode_utf16().count() <= MAX_TEXT_UNITS {
-        return text.to_owned();
-    }
-    let room = MAX_TEXT_UNITS - 2;
-    let mut units = 0;
-    let mut end = 0;
-    for (at, c) in text.char_indices() {
-        if units + c.len_utf16() > room {
-            break;
-        }
-        units += c.len_utf16();
-        end = at + c.len_utf8();
-    }
-    let kept = &text[..end];
-    // Lines are the notice's paragraphs: end on one unless that loses more than a quarter.
-    let kept = match kept.rfind('\n') {
-        Some(line_end) if line_end > end * 3 / 4 => &kept[..=line_end],
-        _ => kept,
-    };
-    format!("{kept}…")
+    cut_to_length(text, MAX_TEXT_UNITS, char::len_utf16)
 }
 
 /// What Telegram's answer means for the delivery.
@@ -235,24 +171,6 @@ fn outcome_of(err: ApiError) -> Outcome {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[tokio::test(start_paused = true)]
-    async fn a_hundred_waiting_senders_leave_one_period_apart_from_the_first() {
-        let pacer = Pacer::new(Duration::from_millis(10));
-        let start = tokio::time::Instant::now();
-        let turns = (0..100).map(|_| async {
-            pacer.turn().await;
-            tokio::time::Instant::now()
-        });
-        let mut left = futures_util::future::join_all(turns).await;
-        left.sort();
-        assert_eq!(left[0], start);
-        assert_eq!(left[99] - start, Duration::from_millis(990));
-        assert!(
-            left.windows(2)
-                .all(|pair| pair[1] - pair[0] == Duration::from_millis(10))
-        );
-    }
 
     #[test]
     fn a_long_notice_is_cut_at_a_line_within_telegrams_limit() {

@@ -63,13 +63,7 @@ impl TelegramBot {
         let (Some(expected), Some(given)) = (self.webhook_secret.as_deref(), given) else {
             return false;
         };
-        let expected = expected.as_bytes();
-        expected.len() == given.len()
-            && expected
-                .iter()
-                .zip(given)
-                .fold(0u8, |diff, (a, b)| diff | (a ^ b))
-                == 0
+        crate::secret::equal(given, expected.as_bytes())
     }
 }
 

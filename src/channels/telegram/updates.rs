@@ -101,7 +101,7 @@ fn chat_ref(id: i64) -> ChatRef {
 
 async fn input_of(message: &Message, api: &BotApi, photo_limit: usize) -> ChatInput {
     if let Some(text) = &message.text {
-        return text_input(text);
+        return ChatInput::of_text(text);
     }
     if let Some(location) = &message.location {
         let point = Location {
@@ -121,16 +121,6 @@ async fn input_of(message: &Message, api: &BotApi, photo_limit: usize) -> ChatIn
     ChatInput::Unsupported
 }
 
-/// `/avvisi@vedetta_bot extra` is the command `avvisi`; anything else is text.
-fn text_input(text: &str) -> ChatInput {
-    let Some(command) = text.strip_prefix('/') else {
-        return ChatInput::Text(text.trim().to_owned());
-    };
-    let word = command.split_whitespace().next().unwrap_or_default();
-    let name = word.split('@').next().unwrap_or_default();
-    ChatInput::Command(name.to_lowercase())
-}
-
 /// The largest size of the photo that fits the limit: Telegram sends every photo in several
 /// sizes, largest last, so a big original still arrives as a smaller copy.
 async fn photo_input(sizes: &[PhotoSize], api: &BotApi, photo_limit: usize) -> ChatInput {
@@ -142,8 +132,8 @@ async fn photo_input(sizes: &[PhotoSize], api: &BotApi, photo_limit: usize) -> C
         return ChatInput::PhotoRefused(format!("larger than {} KB", photo_limit / 1024));
     };
     match download(api, &size.file_id, photo_limit).await {
-        Ok(data) => match image_type(&data) {
-            Some(content_type) => ChatInput::Photo(Photo { content_type, data }),
+        Ok(data) => match Photo::sniffed(data) {
+            Some(photo) => ChatInput::Photo(photo),
             None => ChatInput::PhotoRefused("not a JPEG, PNG or WebP image".into()),
         },
         Err(ApiError::Refused { code: 413, .. }) => {
@@ -164,17 +154,4 @@ async fn download(api: &BotApi, file_id: &str, limit: usize) -> Result<Vec<u8>, 
         ));
     };
     api.download(&path, limit).await
-}
-
-/// The image type the bytes really are.
-fn image_type(data: &[u8]) -> Option<&'static str> {
-    if data.starts_with(&[0xFF, 0xD8, 0xFF]) {
-        Some("image/jpeg")
-    } else if data.starts_with(b"\x89PNG\r\n\x1a\n") {
-        Some("image/png")
-    } else if data.len() > 12 && &data[..4] == b"RIFF" && &data[8..12] == b"WEBP" {
-        Some("image/webp")
-    } else {
-        None
-    }
 }

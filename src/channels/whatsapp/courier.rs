@@ -1,0 +1,220 @@
+//! Sending on WhatsApp through the outbox: a conversation's answers, notices to subscribed
+//! numbers and reporters' news; paced to the Cloud API's limits (overall, and per person every
+//! 6 seconds) so that Meta rarely refuses, and falling back to the office's approved template
+//! when the person has not written for 24 hours.
+
+use std::time::Duration;
+
+use governor::{DefaultKeyedRateLimiter, RateLimiter};
+use serde_json::Value;
+
+use super::api::{ApiError, CloudApi};
+use super::messages;
+use crate::channels::email::{plain_text, subject_and_text};
+use crate::channels::pacing::{Pacer, evenly, quota};
+use crate::config::WhatsAppConfig;
+use crate::model::{OutboundChannel, Outcome, Target};
+use crate::outbox::{Content, Courier, Parcel};
+
+/// Meta's codes that matter to a delivery.
+const OUTSIDE_WINDOW: u64 = 131_047;
+const RATE_LIMIT: u64 = 130_429;
+const PAIR_RATE_LIMIT: u64 = 131_056;
+const UNDELIVERABLE: u64 = 131_026;
+/// How long Meta's pair limit holds one person's next message.
+const PAIR_WINDOW: Duration = Duration::from_secs(6);
+
+pub struct WhatsAppCourier {
+    api: CloudApi,
+    office: String,
+    concurrency: usize,
+    overall: Pacer,
+    per_person: DefaultKeyedRateLimiter<String>,
+    notice_template: Option<String>,
+    report_template: Option<String>,
+}
+
+impl WhatsAppCourier {
+    pub fn new(api: CloudApi, config: &WhatsAppConfig, office: String) -> WhatsAppCourier {
+        WhatsAppCourier {
+            api,
+            office,
+            concurrency: (config.messages_per_second as usize).clamp(1, 64),
+            overall: Pacer::new(evenly(1.0, config.messages_per_second)),
+            per_person: RateLimiter::keyed(quota(evenly(6.0, config.per_user_per_6s))),
+            notice_template: config.notice_template.clone(),
+            report_template: config.report_template.clone(),
+        }
+    }
+
+    /// Waits for this person's turn, then for the number's.
+    async fn paced(&self, wa_id: &str) {
+        self.per_person.until_key_ready(&wa_id.to_owned()).await;
+        self.overall.turn().await;
+        if self.per_person.len() > 10_000 {
+            self.per_person.retain_recent();
+        }
+    }
+
+    async fn send_paced(&self, wa_id: &str, message: Value) -> Result<String, ApiError> {
+        self.paced(wa_id).await;
+        let sent = self.api.send(message).await;
+        if let Err(ApiError::Refused {
+            code: RATE_LIMIT, ..
+        }) = &sent
+        {
+            // The number's throughput is Meta's limit for every sender, not only this one.
+            self.overall.hold(Duration::from_secs(1));
+        }
+        sent
+    }
+
+    /// The free-form message for a parcel, and the template that replaces it outside the
+    /// 24-hour window (with its parameters), if the office has one for it.
+    fn compose(&self, parcel: &Parcel, wa_id: &str) -> (Value, Option<Value>) {
+        let language = parcel.language.as_str();
+        match &parcel.content {
+            Content::Chat(message) => (messages::answer(wa_id, message, language), None),
+            Content::Notice { .. } => {
+                let (subject, _) = subject_and_text(parcel, &self.office);
+                let link = parcel
+                    .links
+                    .notice_page
+                    .as_deref()
+                    .or(parcel.links.cap_document.as_deref())
+                    .unwrap_or_default();
+                let template = self
+                    .notice_template
+                    .as_deref()
+                    .map(|name| messages::template(wa_id, name, language, &[&subject, link]));
+                (
+                    messages::text(wa_id, &plain_text(parcel, &self.office)),
+                    template,
+                )
+            }
+            _ => {
+                let (subject, text) = subject_and_text(parcel, &self.office);
+                let news = text.split("\n\n").next().unwrap_or_default();
+                let template = self
+                    .report_template
+                    .as_deref()
+                    .map(|name| messages::template(wa_id, name, language, &[&subject, news]));
+                (
+                    messages::text(wa_id, &plain_text(parcel, &self.office)),
+                    template,
+                )
+            }
+        }
+    }
+}
+
+impl Courier for WhatsAppCourier {
+    fn channel(&self) -> OutboundChannel {
+        OutboundChannel::WhatsApp
+    }
+
+    fn concurrency(&self) -> usize {
+        self.concurrency
+    }
+
+    async fn send(&self, parcel: &Parcel) -> Outcome {
+        let Target::WhatsApp { chat_id: wa_id } = &parcel.target else {
+            return Outcome::Failed {
+                error: "not a WhatsApp number".into(),
+            };
+        };
+        if matches!(parcel.content, Content::Confirm { .. }) {
+            return Outcome::Failed {
+                error: "chats need no confirmation".into(),
+            };
+        }
+        let (message, template) = self.compose(parcel, wa_id);
+        match self.send_paced(wa_id, message).await {
+            Ok(_) => Outcome::Delivered,
+            Err(ApiError::Refused {
+                code: OUTSIDE_WINDOW,
+                ..
+            }) => match template {
+                Some(template) => outcome_of(self.send_paced(wa_id, template).await),
+                None => Outcome::Failed {
+                    error: "the person has not written for 24 hours and no approved template is \
+                            configured for this message (whatsapp.notice_template, \
+                            whatsapp.report_template)"
+                        .into(),
+                },
+            },
+            Err(err) => outcome_of(Err(err)),
+        }
+    }
+}
+
+/// What Meta's answer means for the delivery.
+fn outcome_of(sent: Result<String, ApiError>) -> Outcome {
+    let Err(err) = sent else {
+        return Outcome::Delivered;
+    };
+    let error = err.to_string();
+    match err {
+        ApiError::Refused {
+            code: RATE_LIMIT, ..
+        } => Outcome::Retry {
+            error,
+            after: Some(Duration::from_secs(1)),
+        },
+        ApiError::Refused {
+            code: PAIR_RATE_LIMIT,
+            ..
+        } => Outcome::Retry {
+            error,
+            after: Some(PAIR_WINDOW),
+        },
+        // Not on WhatsApp, or the person blocked the office's number.
+        ApiError::Refused {
+            code: UNDELIVERABLE,
+            ..
+        } => Outcome::Gone { error },
+        // A wrong or expired token (190), Meta's own trouble: kept, and tried again.
+        ApiError::Refused { status, code, .. } if status >= 500 || status == 401 || code == 190 => {
+            Outcome::Retry { error, after: None }
+        }
+        ApiError::Refused { .. } => Outcome::Failed { error },
+        ApiError::Unreachable(_) => Outcome::Retry { error, after: None },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn refused(status: u16, code: u64) -> Result<String, ApiError> {
+        Err(ApiError::Refused {
+            status,
+            code,
+            message: "(#0) refused".into(),
+        })
+    }
+
+    #[test]
+    fn a_blocked_number_is_gone_and_a_rate_limit_waits_for_its_window() {
+        assert!(matches!(
+            outcome_of(refused(400, UNDELIVERABLE)),
+            Outcome::Gone { .. }
+        ));
+        assert!(matches!(
+            outcome_of(refused(400, PAIR_RATE_LIMIT)),
+            Outcome::Retry { after: Some(after), .. } if after == PAIR_WINDOW
+        ));
+        assert!(matches!(
+            outcome_of(refused(401, 190)),
+            Outcome::Retry { after: None, .. }
+        ));
+        assert!(matches!(
+            outcome_of(refused(404, 132_001)),
+            Outcome::Failed { .. }
+        ));
+        assert!(matches!(
+            outcome_of(refused(400, 100)),
+            Outcome::Failed { .. }
+        ));
+    }
+}
