@@ -162,6 +162,40 @@ async fn an_unsigned_or_forged_notification_is_refused_and_a_redelivered_one_cha
 }
 
 #[tokio::test]
+async fn what_the_number_cannot_take_gets_a_clear_answer_and_stores_nothing() {
+    let (app, meta) = hub_on_whatsapp().await;
+    meta.user_sends_text(MARIA, "Maria", "/start").await;
+    next(&meta).await;
+    meta.user_sends_sticker(MARIA).await;
+    let answer = next(&meta).await;
+    assert!(answer.text.contains("Non posso leggere"), "{}", answer.text);
+    meta.user_sends_text(MARIA, "Maria", "/segnala").await;
+    next(&meta).await;
+    meta.user_sends_location(MARIA, MONTEVERDE.0, MONTEVERDE.1)
+        .await;
+    next(&meta).await;
+    meta.user_picks_from_list(MARIA, "cat:flooding", "Allagamento")
+        .await;
+    next(&meta).await;
+    meta.user_sends_text(MARIA, "Maria", "Strada allagata")
+        .await;
+    next(&meta).await;
+    meta.add_media("2837412345678902", "image/jpeg", vec![0xFF; 20_000_000]);
+    meta.user_sends_image(MARIA, "2837412345678902", "image/jpeg", None)
+        .await;
+    let refused = next(&meta).await;
+    assert!(refused.text.contains("foto"), "{}", refused.text);
+    meta.add_media("2837412345678903", "image/jpeg", b"not an image".to_vec());
+    meta.user_sends_image(MARIA, "2837412345678903", "image/jpeg", None)
+        .await;
+    let refused = next(&meta).await;
+    assert!(refused.text.contains("JPEG"), "{}", refused.text);
+    assert_eq!(app.count_rows("SELECT count(*) FROM reports"), 0);
+    let delivered = meta.sent()[0].wamid.clone();
+    assert_eq!(meta.status_update(&delivered, "failed").await, 200);
+}
+
+#[tokio::test]
 async fn a_subscribed_number_gets_notices_as_text_in_the_window_and_as_the_template_after() {
     let (app, meta) = hub_on_whatsapp().await;
     meta.add_template(NOTICE_TEMPLATE, "it", 2);

@@ -15,6 +15,8 @@ const NEXT = {
   rejected: ['acknowledged', 'in_progress'],
 };
 const REASONS = ['duplicate', 'not_actionable', 'spam', 'out_of_area'];
+/** The channels whose reports have a conversation behind them. */
+const CHAT_SOURCES = ['telegram', 'whatsapp'];
 
 export class ReportPanel {
   constructor(element, { user, categories, live, onDraft, flash }) {
@@ -68,7 +70,7 @@ export class ReportPanel {
     if (this.mayTriage) requests.push(api('/api/v1/teams'));
     const [report, history, teams] = await Promise.all(requests);
     // A chat report's conversation is the reporter's own words: for those who see reporters.
-    const conversation = this.mayTriage && report.source === 'telegram'
+    const conversation = this.mayTriage && CHAT_SOURCES.includes(report.source)
       ? await api(`/api/v1/reports/${id}/conversation`) : null;
     if (id !== this.reportId) return;
     const category = this.categories.find((c) => c.code === report.category);
