@@ -133,6 +133,12 @@ async fn build_hub(
         .enabled
         .then(|| WhatsAppBot::new(&config.whatsapp, conversations.clone()))
         .transpose()?;
+    if whatsapp.is_some() && config.categories.len() > 10 {
+        tracing::warn!(
+            categories = config.categories.len(),
+            "WhatsApp lists show ten choices: only the first ten categories are offered there"
+        );
+    }
     let hub = Hub {
         conversations,
         telegram,

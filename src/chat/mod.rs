@@ -102,6 +102,17 @@ impl Conversations {
         self.inner.intake.rules().limits.max_photo_bytes
     }
 
+    /// Whether a service's update was already taken in: an edge asks before fetching what the
+    /// update carries (a photo), so a redelivery costs no download.
+    pub async fn already_taken(&self, service: ChatService, key: &str) -> Result<bool, Problem> {
+        let key = key.to_owned();
+        Ok(self
+            .inner
+            .store
+            .read(move |conn| chat_rows::update_taken(conn, service, &key))
+            .await?)
+    }
+
     /// Takes one update from a chat and answers it. A redelivered update changes nothing.
     pub async fn receive(&self, incoming: IncomingChat) -> Result<(), Problem> {
         let turn = self.turn_of(&incoming.chat);

@@ -84,7 +84,12 @@ pub fn router(hub: Hub) -> Router {
         .layer(from_fn(revalidate::with_etag))
         .layer(compress::compression())
         .layer(from_fn(compress::only_known_encodings))
-        .layer(TraceLayer::new_for_http())
+        // The path only: a query may carry a token (a subscription link, Meta's handshake).
+        .layer(TraceLayer::new_for_http().make_span_with(
+            |request: &axum::http::Request<axum::body::Body>| {
+                tracing::debug_span!("request", method = %request.method(), path = %request.uri().path())
+            },
+        ))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             request_timeout,

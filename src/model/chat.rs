@@ -50,6 +50,12 @@ impl ChatService {
         }
     }
 
+    /// How long after the person last wrote the office may write freely (WhatsApp: 24 hours);
+    /// after it, only an approved template.
+    pub fn reply_window(self) -> Option<chrono::Duration> {
+        (self == ChatService::WhatsApp).then(|| chrono::Duration::hours(24))
+    }
+
     /// Where the outbox sends to reach `chat_id` on this service.
     pub fn target(self, chat_id: &str) -> Target {
         match self {

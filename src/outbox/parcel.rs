@@ -33,6 +33,9 @@ pub struct Parcel {
     pub place: Option<String>,
     pub content: Content,
     pub links: Links,
+    /// A chat service's reply window has closed (or is about to) for this person: only an
+    /// approved template may reach them.
+    pub outside_reply_window: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -182,6 +185,7 @@ impl BatchReader<'_> {
         }
         Ok(Ok(Parcel {
             links,
+            outside_reply_window: self.outside_reply_window(delivery.channel, &recipient.target)?,
             target: recipient.target,
             allow_private: recipient.allow_private,
             language: recipient.language,
@@ -253,6 +257,7 @@ impl BatchReader<'_> {
         };
         Ok(Ok(Parcel {
             links: self.outbox.links_for(&delivery, false),
+            outside_reply_window: self.outside_reply_window(delivery.channel, &target)?,
             target,
             allow_private: false,
             language,
@@ -260,6 +265,29 @@ impl BatchReader<'_> {
             content: Content::Report(news),
             delivery,
         }))
+    }
+
+    /// Whether the person behind a chat target last wrote too long ago for the service to take
+    /// a free message; a quarter of an hour is kept in hand for the send itself.
+    fn outside_reply_window(
+        &self,
+        channel: OutboundChannel,
+        target: &Target,
+    ) -> Result<bool, StoreError> {
+        let service = ChatService::parse(channel.as_str());
+        let window = service.and_then(ChatService::reply_window);
+        let (Some(service), Some(window), Some(chat_id)) = (service, window, target.chat_id())
+        else {
+            return Ok(false);
+        };
+        let chat = ChatRef {
+            service,
+            chat_id: chat_id.to_owned(),
+        };
+        let heard =
+            chat_rows::last_heard_ms(self.conn, &chat)?.map(crate::store::reports::from_millis);
+        let open_until = heard.map(|at| at + window - chrono::Duration::minutes(15));
+        Ok(open_until.is_none_or(|until| until <= self.now))
     }
 
     /// Where a reporter is reached on `channel`, and in which language, while they still can be.
@@ -315,6 +343,7 @@ impl BatchReader<'_> {
             .unwrap_or_else(|| self.outbox.inner.settings.default_language.clone());
         Ok(Ok(Parcel {
             links: Links::default(),
+            outside_reply_window: false,
             target: chat.service.target(&chat.chat_id),
             allow_private: false,
             language,

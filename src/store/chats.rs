@@ -35,6 +35,16 @@ pub(crate) fn put(
     Ok(())
 }
 
+/// When the person last wrote in the chat (each turn stores the chat), in milliseconds.
+pub(crate) fn last_heard_ms(conn: &Connection, chat: &ChatRef) -> Result<Option<i64>, StoreError> {
+    Ok(conn
+        .prepare_cached("SELECT updated_at FROM chats WHERE service = ?1 AND chat_id = ?2")?
+        .query_row(params![chat.service.as_str(), chat.chat_id], |row| {
+            row.get(0)
+        })
+        .optional()?)
+}
+
 /// The language a chat speaks, if the bot knows it.
 pub(crate) fn language(conn: &Connection, chat: &ChatRef) -> Result<Option<String>, StoreError> {
     Ok(get(conn, chat)?.map(|(language, _)| language))

@@ -51,6 +51,14 @@ impl TelegramBot {
 
     /// Hands one update to the conversation engine.
     pub async fn take(&self, update: Update) -> Result<(), crate::problem::Problem> {
+        let key = update.update_id.to_string();
+        if self
+            .conversations
+            .already_taken(ChatService::Telegram, &key)
+            .await?
+        {
+            return Ok(());
+        }
         let limit = self.conversations.photo_limit();
         match updates::incoming(update, &self.api, limit).await {
             Some(incoming) => self.conversations.receive(incoming).await,

@@ -1,6 +1,7 @@
 //! A thin typed client of the WhatsApp Business Cloud API (the Graph API's `/messages` and media
 //! endpoints) over reqwest, and Meta's error answers. The API address is the admin's, so it is
-//! not held to the outbound address rules; a media download is, unless it stays on that host.
+//! not held to the outbound address rules; a media download (whose address comes in Meta's
+//! answer, and which carries the token) goes only there or to Meta's media host over https.
 
 use std::time::Duration;
 
@@ -10,6 +11,8 @@ use serde_json::{Value, json};
 use crate::channels::service_api::{self, DownloadError, describe};
 
 const TIMEOUT: Duration = Duration::from_secs(20);
+/// Where Meta serves media (`lookaside.fbsbx.com`).
+const MEDIA_HOST: &str = "fbsbx.com";
 
 /// The Cloud API of one business number.
 #[derive(Clone)]
@@ -160,13 +163,19 @@ impl CloudApi {
     }
 
     /// Downloads a media object, refusing one longer than `max_bytes` however it is labelled,
-    /// and one on another host than Meta's that is not `https`.
+    /// and one anywhere but the API's own origin or Meta's media host over https.
     pub async fn download(&self, url: &str, max_bytes: usize) -> Result<Vec<u8>, ApiError> {
         let parsed = url::Url::parse(url)
             .map_err(|_| ApiError::Unreachable("the media url is not a URL".into()))?;
-        let same_host = parsed.origin().ascii_serialization() == self.origin;
-        if !same_host && parsed.scheme() != "https" {
-            return Err(ApiError::Unreachable("the media url is not https".into()));
+        let same_origin = parsed.origin().ascii_serialization() == self.origin;
+        let metas_media_host = parsed.scheme() == "https"
+            && parsed.host_str().is_some_and(|host| {
+                host == MEDIA_HOST || host.ends_with(&format!(".{MEDIA_HOST}"))
+            });
+        if !same_origin && !metas_media_host {
+            return Err(ApiError::Unreachable(
+                "the media url is neither on the Graph API nor on Meta's media host".into(),
+            ));
         }
         let answer = self
             .http

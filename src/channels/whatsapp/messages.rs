@@ -72,8 +72,8 @@ fn reply_buttons(body: &str, choices: &[&ChatButton]) -> Value {
     })
 }
 
-/// A list holds ten rows: past ten, "cancel" goes first (typing `/annulla` still works), then
-/// the last choices.
+/// A list holds ten rows: past ten, "cancel" is left out (typing `/annulla` still works), then
+/// the choices after the tenth.
 fn list(body: &str, mut choices: Vec<&ChatButton>, language: &str) -> Value {
     if choices.len() > MAX_ROWS {
         choices.retain(|choice| choice.data != "cancel");

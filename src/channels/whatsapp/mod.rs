@@ -9,8 +9,11 @@ mod courier;
 mod messages;
 mod notifications;
 
+use std::sync::Arc;
+
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
+use tokio::sync::Semaphore;
 
 pub use api::{ApiError, CloudApi};
 pub use courier::WhatsAppCourier;
@@ -18,7 +21,10 @@ pub use notifications::Notification;
 
 use crate::chat::Conversations;
 use crate::config::WhatsAppConfig;
+use crate::model::ChatService;
 use crate::problem::{ErrorCode, Problem};
+
+const READ_RECEIPTS_AT_ONCE: usize = 32;
 
 /// The business number's inbound side: what checks and reads Meta's notifications and hands
 /// their messages to the conversations.
@@ -29,6 +35,8 @@ pub struct WhatsAppBot {
     phone_number_id: String,
     app_secret: String,
     verify_token: String,
+    /// Read receipts on their way at most.
+    read_receipts: Arc<Semaphore>,
 }
 
 impl WhatsAppBot {
@@ -48,6 +56,7 @@ impl WhatsAppBot {
             phone_number_id: config.phone_number_id.clone(),
             app_secret: config.app_secret.clone().unwrap_or_default(),
             verify_token: config.verify_token.clone().unwrap_or_default(),
+            read_receipts: Arc::new(Semaphore::new(READ_RECEIPTS_AT_ONCE)),
         })
     }
 
@@ -96,19 +105,34 @@ impl WhatsAppBot {
         let limit = self.conversations.photo_limit();
         for message in notification.messages_to(&self.phone_number_id) {
             let message_id = message.id.clone();
+            let taken = self
+                .conversations
+                .already_taken(ChatService::WhatsApp, &message_id);
+            if taken.await? {
+                continue;
+            }
             let Some(incoming) = notifications::incoming(message, &self.api, limit).await else {
                 continue;
             };
             self.conversations.receive(incoming).await?;
-            let api = self.api.clone();
-            // The blue ticks tell the person the office has it; they cost the turn nothing.
-            tokio::spawn(async move {
-                if let Err(err) = api.mark_read(&message_id).await {
-                    tracing::debug!(%err, "a WhatsApp message could not be marked as read");
-                }
-            });
+            self.mark_read(message_id);
         }
         Ok(())
+    }
+
+    /// The blue ticks tell the person the office has their message. They cost the turn
+    /// nothing, and are skipped while many are still on their way.
+    fn mark_read(&self, message_id: String) {
+        let Ok(permit) = self.read_receipts.clone().try_acquire_owned() else {
+            return;
+        };
+        let api = self.api.clone();
+        tokio::spawn(async move {
+            if let Err(err) = api.mark_read(&message_id).await {
+                tracing::debug!(%err, "a WhatsApp message could not be marked as read");
+            }
+            drop(permit);
+        });
     }
 }
 

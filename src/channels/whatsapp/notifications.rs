@@ -149,6 +149,10 @@ pub(super) async fn incoming(
     if !(7..=15).contains(&wa_id.len()) || !wa_id.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
+    // A reaction to a message, or WhatsApp's own notice (a changed number): nothing to answer.
+    if matches!(message.kind.as_str(), "reaction" | "system") {
+        return None;
+    }
     let input = input_of(&message, api, photo_limit).await;
     Some(IncomingChat {
         language_hint: Some(language_of_number(&wa_id).into()),
