@@ -46,6 +46,24 @@ cap_enum!(
     /// A new notice, a replacement, or a withdrawal.
     MsgType: Alert, Update, Cancel
 );
+impl MsgType {
+    /// What goes before a headline so that a cancellation or an update reads as one wherever
+    /// the headline is shown alone (a feed's title, a chat's line): empty for an alert.
+    pub fn headline_mark(self, language: &str) -> &'static str {
+        let english = language.to_ascii_lowercase().starts_with("en");
+        match (self, english) {
+            (MsgType::Alert, _) => "",
+            (MsgType::Update, false) => "AGGIORNAMENTO: ",
+            (MsgType::Update, true) => "UPDATE: ",
+            (MsgType::Cancel, false) => "REVOCA: ",
+            (MsgType::Cancel, true) => "CANCELLED: ",
+        }
+    }
+}
+
+/// The scheme of a feed category that carries a CAP `msgType`.
+pub const MSG_TYPE_SCHEME: &str = "urn:oasis:names:tc:emergency:cap:1.2:msgType";
+
 cap_enum!(CapCategory: Geo, Met, Safety, Security, Rescue, Fire, Health, Env, Transport, Infra, CBRNE, Other);
 cap_enum!(Urgency: Immediate, Expected, Future, Past, Unknown);
 cap_enum!(Severity: Extreme, Severe, Moderate, Minor, Unknown);

@@ -1,11 +1,14 @@
 //! Atom (OASIS CAP feed convention) and RSS 2.0 feeds of the notices in force.
 //!
 //! Each entry links to its CAP document with `type="application/cap+xml"`. A cancellation stays
-//! listed until the notice it withdraws would have expired, so aggregators learn of it.
+//! listed until the notice it withdraws would have expired, so aggregators learn of it, and
+//! reads as one: its title starts with the cancellation mark, and every entry carries its CAP
+//! `msgType` as a category.
 
 use atom_syndication::{Category, Entry, Feed, Link, Person, Text};
 use chrono::{DateTime, FixedOffset, Utc};
 
+use crate::cap::MSG_TYPE_SCHEME;
 use crate::notices::Notice;
 
 /// What a feed says about itself.
@@ -29,10 +32,11 @@ fn cap_url(context: &FeedContext<'_>, notice: &Notice) -> String {
 
 fn headline(notice: &Notice, language: &str) -> String {
     let text = notice.content.text_in(language);
-    let title = text.headline.clone().unwrap_or_else(|| text.event.clone());
+    let title = text.headline.as_deref().unwrap_or(&text.event);
+    let mark = notice.msg_type.headline_mark(language);
     match notice.content.status.as_str() {
-        "Actual" => title,
-        status => format!("[{}] {title}", status.to_uppercase()),
+        "Actual" => format!("{mark}{title}"),
+        status => format!("[{}] {mark}{title}", status.to_uppercase()),
     }
 }
 
@@ -90,6 +94,11 @@ fn atom_entry(notice: &Notice, context: &FeedContext<'_>) -> Entry {
                 term: c.as_str().into(),
                 ..Category::default()
             })
+            .chain([Category {
+                term: notice.msg_type.as_str().into(),
+                scheme: Some(MSG_TYPE_SCHEME.into()),
+                ..Category::default()
+            }])
             .collect(),
         summary: notice
             .content
@@ -129,6 +138,10 @@ pub fn rss(notices: &[Notice], context: &FeedContext<'_>) -> String {
                         name: c.as_str().into(),
                         domain: None,
                     })
+                    .chain([rss::Category {
+                        name: notice.msg_type.as_str().into(),
+                        domain: Some(MSG_TYPE_SCHEME.into()),
+                    }])
                     .collect(),
                 ..rss::Item::default()
             }

@@ -3,7 +3,7 @@
 
 use super::ChatLine;
 use super::words::{is_english, words};
-use crate::cap::{CapStatus, MsgType};
+use crate::cap::CapStatus;
 use crate::model::{ChatButton, ChatInput, ChatMessage, Notice, Receipt};
 use crate::problem::Problem;
 use crate::store::chats::{Direction, LoggedMessage};
@@ -156,11 +156,7 @@ fn notice_summary(notice: &Notice, language: &str, base_url: &str) -> String {
         (_, false) => "[PROVA] ",
         (_, true) => "[TEST] ",
     };
-    let update = match (notice.msg_type, english) {
-        (MsgType::Update, false) => "AGGIORNAMENTO: ",
-        (MsgType::Update, true) => "UPDATE: ",
-        _ => "",
-    };
+    let update = notice.msg_type.headline_mark(language);
     let headline = info.headline.as_deref().unwrap_or(&info.event);
     let mut text = format!(
         "{mark}{update}{} ({})\n{headline}",

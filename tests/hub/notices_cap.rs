@@ -143,7 +143,7 @@ async fn the_atom_and_rss_feeds_list_the_notices_in_force_with_links_to_their_ca
 }
 
 #[tokio::test]
-async fn a_cancelled_notice_leaves_the_feed_and_its_cancellation_takes_its_place() {
+async fn a_cancelled_notice_leaves_the_feeds_and_its_cancellation_takes_its_place_marked_as_one() {
     let app = TestApp::spawn().await;
     let team = app.team().await;
     let notice = app
@@ -155,6 +155,31 @@ async fn a_cancelled_notice_leaves_the_feed_and_its_cancellation_takes_its_place
     let (_, atom) = app.get_text("/feeds/cap.atom").await;
     assert!(!atom.contains(notice["cap_url"].as_str().unwrap()));
     assert!(atom.contains(cancel["cap_url"].as_str().unwrap()));
+    let msg_type = "urn:oasis:names:tc:emergency:cap:1.2:msgType";
+    for path in ["/feeds/cap.atom", "/feeds/zones/demo-001.atom"] {
+        let (_, text) = app.get_text(path).await;
+        let feed: atom_syndication::Feed = text.parse().expect("the feed parses as Atom");
+        let entry = &feed.entries[0];
+        assert!(
+            entry.title.value.starts_with("REVOCA: "),
+            "{path}: {}",
+            entry.title.value
+        );
+        let marked = entry
+            .categories
+            .iter()
+            .any(|c| c.term == "Cancel" && c.scheme.as_deref() == Some(msg_type));
+        assert!(marked, "{path}: {:?}", entry.categories);
+    }
+    let (_, rss) = app.get_text("/feeds/cap.rss").await;
+    let channel: rss::Channel = rss.parse().expect("the feed parses as RSS");
+    let item = &channel.items[0];
+    assert!(item.title.as_deref().unwrap().starts_with("REVOCA: "));
+    let marked = item
+        .categories
+        .iter()
+        .any(|c| c.name == "Cancel" && c.domain.as_deref() == Some(msg_type));
+    assert!(marked, "{:?}", item.categories);
 }
 
 const FOREIGN_ALERT: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
