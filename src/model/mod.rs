@@ -24,7 +24,7 @@ pub use field::{Device, DeviceState, Position, Task, TaskStatus, Team};
 pub use filters::{AuditFilter, AuditRecord, NoticeFilter, ReportFilter, StatsScope};
 pub use notice::{Notice, NoticeOrigin, NoticeState};
 pub use notice_area::{AreaSpec, Circle, LatLon, NoticeArea, RawArea};
-pub use notice_content::{InfoText, NoticeContent, RawInfo, RawNotice};
+pub use notice_content::{InfoText, NoticeContent, RawInfo, RawNotice, canonical_language};
 pub use notice_event::{NoticeEvent, NoticeEventKind};
 pub use outbox::{
     Delivery, DeliveryKind, DeliveryState, OutboundChannel, OutboxStatus, Outcome, QueueGauge,

@@ -165,15 +165,16 @@ fn check_circle(circle: &Circle, field: &str) -> Result<(), Problem> {
         &format!("{field}.lat"),
         &format!("{field}.lon"),
     )?;
+    // A radius of 0 is a point (CAP's way to give an epicentre, as USGS does).
     if !(circle.radius_km.is_finite()
-        && circle.radius_km > 0.0
+        && circle.radius_km >= 0.0
         && circle.radius_km <= MAX_RADIUS_KM)
     {
         return Err(Problem::with_field(
             ErrorCode::InvalidField,
             format!("{field}.radius_km"),
             format!(
-                "`{field}.radius_km` must be more than 0 and at most {MAX_RADIUS_KM} km, got {}",
+                "`{field}.radius_km` must be 0 (a point) up to {MAX_RADIUS_KM} km, got {}",
                 circle.radius_km
             ),
         ));
@@ -234,7 +235,19 @@ impl NoticeArea {
                 covered.insert((zone.level.clone(), zone.id.clone()), zone.as_ref());
             }
         }
-        let circles = self.circles.iter().map(circle_polygon);
+        for point in self.points() {
+            let rect = Rect::new(point.0, point.0);
+            for zone in zones.in_envelope(rect) {
+                if zone.geometry.coordinate_position(&point.0) != CoordPos::Outside {
+                    covered.insert((zone.level.clone(), zone.id.clone()), zone.as_ref());
+                }
+            }
+        }
+        let circles = self
+            .circles
+            .iter()
+            .filter(|circle| circle.radius_km > 0.0)
+            .map(circle_polygon);
         for shape in self.shapes.iter().cloned().chain(circles) {
             let Some(rect) = shape.bounding_rect() else {
                 continue;
@@ -254,6 +267,14 @@ impl NoticeArea {
         let mut refs: Vec<ZoneRef> = covered.into_values().collect();
         refs.sort_by(|a, b| (&a.level, &a.name).cmp(&(&b.level, &b.name)));
         refs
+    }
+
+    /// The circles of radius 0: points, covering the zone they lie in.
+    fn points(&self) -> impl Iterator<Item = Point<f64>> + '_ {
+        self.circles
+            .iter()
+            .filter(|circle| circle.radius_km == 0.0)
+            .map(|circle| Point::new(circle.lon, circle.lat))
     }
 
     /// Bounding box of the whole area, for map views.

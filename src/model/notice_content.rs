@@ -237,39 +237,61 @@ fn parse_info(raw: BTreeMap<String, RawInfo>) -> Result<BTreeMap<String, InfoTex
             ),
         ));
     }
-    raw.into_iter()
-        .map(|(language, text)| {
-            check_language(&language)?;
-            Ok((
-                language.clone(),
-                parse_text(text, &format!("info.{language}"))?,
-            ))
-        })
-        .collect()
+    let mut info = BTreeMap::new();
+    for (given, text) in raw {
+        let language = canonical_language(&given).ok_or_else(|| not_a_language(&given))?;
+        let text = parse_text(text, &format!("info.{given}"))?;
+        if info.insert(language.clone(), text).is_some() {
+            return Err(Problem::with_field(
+                ErrorCode::InvalidField,
+                "info",
+                format!("`info` gives the text in {language} twice (tags ignore case)"),
+            ));
+        }
+    }
+    Ok(info)
 }
 
-/// An RFC 5646 tag as CAP uses them: `it`, `en`, `de-CH`.
-fn check_language(language: &str) -> Result<(), Problem> {
-    let mut parts = language.split('-');
-    let primary = parts.next().unwrap_or("");
-    let region = parts.next();
-    let valid = (2..=3).contains(&primary.len())
-        && primary.chars().all(|c| c.is_ascii_lowercase())
-        && region.is_none_or(|r| r.len() == 2 && r.chars().all(|c| c.is_ascii_uppercase()))
-        && parts.next().is_none();
-    if valid {
-        return Ok(());
+/// An RFC 5646 tag as CAP uses them (`it`, `en-GB`, `zh-Hant-TW`, `es-419`) in the case BCP 47
+/// recommends, since tags compare without case; `None` for anything else.
+pub fn canonical_language(tag: &str) -> Option<String> {
+    let mut parts = tag.trim().split('-');
+    let primary = parts.next()?;
+    if !(2..=3).contains(&primary.len()) || !primary.chars().all(|c| c.is_ascii_alphabetic()) {
+        return None;
     }
+    let mut canonical = primary.to_ascii_lowercase();
+    let mut rest = parts.peekable();
+    if let Some(script) =
+        rest.next_if(|p| p.len() == 4 && p.chars().all(|c| c.is_ascii_alphabetic()))
+    {
+        canonical.push('-');
+        canonical.push_str(&script[..1].to_ascii_uppercase());
+        canonical.push_str(&script[1..].to_ascii_lowercase());
+    }
+    if let Some(region) = rest.next() {
+        let letters = region.len() == 2 && region.chars().all(|c| c.is_ascii_alphabetic());
+        let digits = region.len() == 3 && region.chars().all(|c| c.is_ascii_digit());
+        if !letters && !digits {
+            return None;
+        }
+        canonical.push('-');
+        canonical.push_str(&region.to_ascii_uppercase());
+    }
+    rest.next().is_none().then_some(canonical)
+}
+
+fn not_a_language(language: &str) -> Problem {
     let shown = if language.is_empty() {
         "an empty key".to_owned()
     } else {
         format!("`{language}`")
     };
-    Err(Problem::with_field(
+    Problem::with_field(
         ErrorCode::InvalidField,
         "info",
         format!("text needs a language: {shown} is not a language code such as it, en or de-CH"),
-    ))
+    )
 }
 
 fn parse_text(raw: RawInfo, field: &str) -> Result<InfoText, Problem> {
@@ -299,4 +321,23 @@ fn parse_text(raw: RawInfo, field: &str) -> Result<InfoText, Problem> {
             MAX_AREA_DESCRIPTION,
         )?,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::canonical_language;
+
+    #[test]
+    fn language_tags_compare_without_case_and_are_written_in_bcp_47s_case() {
+        assert_eq!(canonical_language("EN-gb").as_deref(), Some("en-GB"));
+        assert_eq!(canonical_language("it").as_deref(), Some("it"));
+        assert_eq!(
+            canonical_language("zh-hant-tw").as_deref(),
+            Some("zh-Hant-TW")
+        );
+        assert_eq!(canonical_language("es-419").as_deref(), Some("es-419"));
+        for refused in ["", "e", "english", "en-GBR", "en-GB-x-private", "en_GB"] {
+            assert_eq!(canonical_language(refused), None, "{refused}");
+        }
+    }
 }

@@ -12,6 +12,7 @@ use super::cap::MsgType;
 use super::cap_tree::{CapTree, Element, read_tree};
 use super::cap_xml::{parse_circle, parse_polygon};
 use super::content::{RawInfo, RawNotice};
+use crate::model::canonical_language;
 use crate::problem::{ErrorCode, Problem};
 use crate::zones::ZoneIndex;
 
@@ -98,9 +99,11 @@ fn raw_notice(alert: &Element, zones: &ZoneIndex) -> Result<RawNotice, Problem> 
     })?;
     let mut info = BTreeMap::new();
     for block in &infos {
-        let language = block
+        // Tags compare without case (BCP 47): `en-gb` and `en-GB` are one language.
+        let given = block
             .text_of("language")
             .unwrap_or_else(|| "en-US".to_owned());
+        let language = canonical_language(&given).unwrap_or(given);
         info.entry(language).or_insert_with(|| RawInfo {
             event: block.text_of("event"),
             headline: block.text_of("headline"),

@@ -5,6 +5,7 @@ mod support;
 mod accounts;
 mod bad_input;
 mod broker_acl;
+mod cap_relay;
 mod cli;
 mod crash;
 mod delivery_ledger;

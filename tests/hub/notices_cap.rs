@@ -217,21 +217,8 @@ fn foreign_alert() -> String {
     )
 }
 
-async fn import(app: &TestApp, token: &str, xml: impl Into<String>) -> (u16, Value) {
-    let response = app
-        .http
-        .post(app.url("/api/v1/notices/import"))
-        .bearer_auth(token)
-        .header("content-type", "application/cap+xml")
-        .body(xml.into())
-        .send()
-        .await
-        .unwrap();
-    (response.status().as_u16(), response.json().await.unwrap())
-}
-
 async fn relay(app: &TestApp, team: &Team) -> Value {
-    let (status, imported) = import(app, &team.operator, foreign_alert()).await;
+    let (status, imported) = app.import_cap(&team.operator, foreign_alert()).await;
     assert_eq!(status, 201, "{imported}");
     let (approved, relayed) = app.approve_notice(&team.approver, &imported).await;
     assert_eq!(approved, 200, "{relayed}");
@@ -262,7 +249,7 @@ async fn an_imported_cap_alert_is_relayed_after_approval_under_its_own_identity(
     let xml = app.cap_xml(&relayed).await;
     assert_valid_cap(&xml);
     assert!(xml.contains("<identifier>ARPAE-2026-0042</identifier>"));
-    let (again, duplicate) = import(&app, &team.operator, foreign_alert()).await;
+    let (again, duplicate) = app.import_cap(&team.operator, foreign_alert()).await;
     assert_eq!(
         (again, duplicate["error"].as_str()),
         (409, Some("invalid_state"))
@@ -278,7 +265,7 @@ async fn elements_of_other_namespaces_are_set_aside_named_and_never_read_as_cap(
         "<ext:headline xmlns:ext=\"urn:example:ext\">Forged headline</ext:headline><headline>",
     );
 
-    let (status, imported) = import(&app, &team.operator, xml).await;
+    let (status, imported) = app.import_cap(&team.operator, xml).await;
 
     assert_eq!(status, 201, "{imported}");
     assert_valid("notice", &imported);
@@ -306,7 +293,7 @@ async fn a_cap_import_with_an_external_entity_is_refused_and_nothing_is_fetched(
         )
         .replace("Temporali forti &amp; grandine", "&xxe;");
 
-    let (status, error) = import(&app, &team.operator, hostile).await;
+    let (status, error) = app.import_cap(&team.operator, hostile).await;
 
     assert_eq!(
         (status, error["error"].as_str()),
@@ -397,7 +384,7 @@ async fn hostile_or_broken_cap_documents_each_get_a_clear_refusal() {
         ),
     ];
     for (case, xml, status, code) in cases {
-        let (got, error) = import(&app, &team.operator, xml).await;
+        let (got, error) = app.import_cap(&team.operator, xml).await;
 
         assert_eq!(
             (got, error["error"].as_str()),

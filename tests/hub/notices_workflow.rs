@@ -218,8 +218,8 @@ fn bad_drafts() -> Vec<(&'static str, Value, &'static str)> {
             "area.polygons[0]",
         ),
         (
-            "a circle with no radius",
-            area(json!({ "circles": [{ "lat": 44.4, "lon": 11.3, "radius_km": 0 }] })),
+            "a circle with a negative radius",
+            area(json!({ "circles": [{ "lat": 44.4, "lon": 11.3, "radius_km": -1 }] })),
             "area.circles[0].radius_km",
         ),
         (

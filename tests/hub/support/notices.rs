@@ -50,6 +50,20 @@ pub fn zones(ids: &[&str]) -> Value {
 }
 
 impl TestApp {
+    /// Imports a CAP document as `token`; the status and the answer.
+    pub async fn import_cap(&self, token: &str, xml: impl Into<String>) -> (u16, Value) {
+        let response = self
+            .http
+            .post(self.url("/api/v1/notices/import"))
+            .bearer_auth(token)
+            .header("content-type", "application/cap+xml")
+            .body(xml.into())
+            .send()
+            .await
+            .unwrap();
+        (response.status().as_u16(), response.json().await.unwrap())
+    }
+
     pub async fn team(&self) -> Team {
         Team {
             operator: self.token_for("olga", Role::Operator).await,

@@ -1,0 +1,73 @@
+//! Relaying other authorities' CAP faithfully: valid CAP 1.2 as real authorities write it is
+//! taken, and what it says survives the relay.
+
+use serde_json::json;
+
+use crate::support::notices::assert_valid_cap;
+use crate::support::{MONTEVERDE, TestApp, assert_valid};
+
+/// An earthquake as USGS publishes it: the epicentre as a circle of radius 0, and the
+/// language tag in another case than the hub writes.
+fn earthquake_at_monteverde() -> String {
+    let expires =
+        (chrono::Utc::now() + chrono::Duration::hours(6)).format("%Y-%m-%dT%H:%M:%S-00:00");
+    format!(
+        r#"<?xml version="1.0" encoding="UTF-8"?>
+<alert xmlns="urn:oasis:names:tc:emergency:cap:1.2">
+  <identifier>us7000abcd</identifier>
+  <sender>usgs-neic@usgs.gov</sender>
+  <sent>2026-11-29T06:00:00-00:00</sent>
+  <status>Actual</status>
+  <msgType>Alert</msgType>
+  <scope>Public</scope>
+  <info>
+    <language>EN-us</language>
+    <category>Geo</category>
+    <event>Earthquake</event>
+    <urgency>Past</urgency>
+    <severity>Moderate</severity>
+    <certainty>Observed</certainty>
+    <expires>{expires}</expires>
+    <headline>M 4.6 - near Monteverde</headline>
+    <area>
+      <areaDesc>near Monteverde</areaDesc>
+      <circle>{},{} 0</circle>
+    </area>
+  </info>
+</alert>"#,
+        MONTEVERDE.0, MONTEVERDE.1
+    )
+}
+
+#[tokio::test]
+async fn an_epicentre_given_as_a_circle_of_radius_zero_in_any_case_of_language_tag_is_relayed() {
+    let app = TestApp::spawn().await;
+    let team = app.team().await;
+    let (status, imported) = app
+        .import_cap(&team.operator, earthquake_at_monteverde())
+        .await;
+    assert_eq!(status, 201, "{imported}");
+    assert_eq!(
+        imported["content"]["info"]["en-US"]["headline"], "M 4.6 - near Monteverde",
+        "the tag is kept in BCP 47's case: {}",
+        imported["content"]["info"]
+    );
+    let (approved, relayed) = app.approve_notice(&team.approver, &imported).await;
+    assert_eq!(approved, 200, "{relayed}");
+    assert_valid("notice", &relayed);
+    let covered: Vec<&str> = relayed["covered_zones"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|zone| zone["id"].as_str())
+        .collect();
+    assert!(covered.contains(&"demo-001"), "{covered:?}");
+    assert_eq!(
+        relayed["content"]["area"]["circles"][0]["radius_km"],
+        json!(0.0)
+    );
+    let xml = app.cap_xml(&relayed).await;
+    assert_valid_cap(&xml);
+    assert!(xml.contains("<language>en-US</language>"), "{xml}");
+    assert!(xml.contains(" 0</circle>"), "{xml}");
+}
