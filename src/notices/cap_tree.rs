@@ -70,9 +70,11 @@ pub(super) fn malformed(why: impl std::fmt::Display) -> Problem {
     )
 }
 
-/// Reads the document's `<alert>`, enforcing every safety rule on the way.
+/// Reads the document's `<alert>`, in the encoding it declares, enforcing every safety rule on
+/// the way.
 pub(super) fn read_tree(xml: &[u8]) -> Result<CapTree, Problem> {
-    let mut reader = NsReader::from_reader(xml);
+    let xml = super::cap_encoding::as_utf8(xml)?;
+    let mut reader = NsReader::from_reader(&*xml);
     // Text is trimmed when read, not per event: an entity splits text into several events.
     reader.config_mut().trim_text(false);
     let mut tree = TreeReader::default();

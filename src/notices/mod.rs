@@ -2,6 +2,7 @@
 
 use crate::cap;
 use crate::model::notice_area as area;
+mod cap_encoding;
 mod cap_import;
 mod cap_tree;
 pub mod cap_xml;

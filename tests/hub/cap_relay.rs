@@ -71,3 +71,35 @@ async fn an_epicentre_given_as_a_circle_of_radius_zero_in_any_case_of_language_t
     assert!(xml.contains("<language>en-US</language>"), "{xml}");
     assert!(xml.contains(" 0</circle>"), "{xml}");
 }
+
+#[tokio::test]
+async fn a_document_in_utf_16_or_latin_1_is_read_in_the_encoding_it_declares() {
+    let app = TestApp::spawn().await;
+    let team = app.team().await;
+    let document = earthquake_at_monteverde().replace(
+        "M 4.6 - near Monteverde",
+        "Terremoto M 4.6 - Città di Monteverde",
+    );
+    let utf16_text = document.replace("encoding=\"UTF-8\"", "encoding=\"UTF-16\"");
+    let mut utf16 = vec![0xFF, 0xFE];
+    utf16.extend(utf16_text.encode_utf16().flat_map(u16::to_le_bytes));
+    let (status, imported) = app.import_cap(&team.operator, utf16).await;
+    assert_eq!(status, 201, "{imported}");
+    assert_eq!(
+        imported["content"]["info"]["en-US"]["headline"],
+        "Terremoto M 4.6 - Città di Monteverde"
+    );
+
+    let latin1: Vec<u8> = document
+        .replace("encoding=\"UTF-8\"", "encoding=\"ISO-8859-1\"")
+        .replace("us7000abcd", "us7000abce")
+        .chars()
+        .map(|c| u8::try_from(u32::from(c)).expect("Latin-1 text"))
+        .collect();
+    let (status, imported) = app.import_cap(&team.operator, latin1).await;
+    assert_eq!(status, 201, "{imported}");
+    assert_eq!(
+        imported["content"]["info"]["en-US"]["headline"],
+        "Terremoto M 4.6 - Città di Monteverde"
+    );
+}

@@ -51,13 +51,13 @@ pub fn zones(ids: &[&str]) -> Value {
 
 impl TestApp {
     /// Imports a CAP document as `token`; the status and the answer.
-    pub async fn import_cap(&self, token: &str, xml: impl Into<String>) -> (u16, Value) {
+    pub async fn import_cap(&self, token: &str, xml: impl Into<reqwest::Body>) -> (u16, Value) {
         let response = self
             .http
             .post(self.url("/api/v1/notices/import"))
             .bearer_auth(token)
             .header("content-type", "application/cap+xml")
-            .body(xml.into())
+            .body(xml)
             .send()
             .await
             .unwrap();
