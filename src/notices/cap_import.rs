@@ -1,4 +1,4 @@
-//! Reading a CAP 1.2 document from another authority, safely.
+//! Reading a CAP 1.2 (or 1.1) document from another authority, safely.
 //!
 //! The XML is read by `cap_tree`, which refuses what is unsafe or malformed; this maps the
 //! alert's elements onto a notice draft.
@@ -30,7 +30,7 @@ pub struct ImportedAlert {
     pub foreign: Vec<String>,
 }
 
-/// Parses a CAP 1.2 alert; refuses DTDs, other namespaces, malformed and oversized documents.
+/// Parses a CAP 1.2 (or 1.1, converted) alert; refuses DTDs, other namespaces, malformed and oversized documents.
 pub fn parse_cap(
     xml: &[u8],
     max_bytes: usize,

@@ -6,7 +6,7 @@ use quick_xml::NsReader;
 use quick_xml::events::{BytesRef, Event};
 use quick_xml::name::ResolveResult;
 
-use super::cap_xml::CAP_NAMESPACE;
+use super::cap_xml::{CAP_1_1_NAMESPACE, CAP_NAMESPACE};
 use crate::problem::{ErrorCode, Problem};
 
 const MAX_DEPTH: usize = 16;
@@ -92,6 +92,8 @@ pub(super) fn read_tree(xml: &[u8]) -> Result<CapTree, Problem> {
 
 #[derive(Default)]
 struct TreeReader {
+    /// The CAP namespace of the root (1.2 or 1.1), once read; other elements must share it.
+    namespace: Option<&'static str>,
     /// Open CAP elements, the root first.
     stack: Vec<Element>,
     elements: usize,
@@ -173,7 +175,15 @@ impl TreeReader {
             return Ok(());
         }
         let in_cap = match namespace {
-            ResolveResult::Bound(ns) => ns.as_ref() == CAP_NAMESPACE.as_bytes(),
+            ResolveResult::Bound(ns) => {
+                let root_namespace = [CAP_NAMESPACE, CAP_1_1_NAMESPACE]
+                    .into_iter()
+                    .find(|cap| ns.as_ref() == cap.as_bytes());
+                let namespace = *self
+                    .namespace
+                    .get_or_insert_with(|| root_namespace.unwrap_or(""));
+                root_namespace.is_some_and(|found| found == namespace)
+            }
             ResolveResult::Unbound => false,
             ResolveResult::Unknown(prefix) => {
                 return Err(malformed(format!(
@@ -186,7 +196,10 @@ impl TreeReader {
             return Err(Problem::with_field(
                 ErrorCode::InvalidField,
                 "alert",
-                format!("this is not CAP 1.2: the root must be <alert xmlns=\"{CAP_NAMESPACE}\">"),
+                format!(
+                    "this is not CAP 1.2 or 1.1: the root must be <alert xmlns=\"{CAP_NAMESPACE}\"> \
+                     (or the 1.1 namespace)"
+                ),
             ));
         }
         if !in_cap {
@@ -264,15 +277,35 @@ impl TreeReader {
     }
 
     fn finish(&mut self) -> Result<CapTree, Problem> {
-        let alert = self
+        let mut alert = self
             .root
             .take()
             .ok_or_else(|| malformed("the document ends before </alert>"))?;
+        if self.namespace == Some(CAP_1_1_NAMESPACE) {
+            upgrade_from_cap_1_1(&mut alert);
+        }
         let mut foreign = std::mem::take(&mut self.foreign);
         if self.foreign_count > foreign.len() {
             foreign.push(format!("and {} more", self.foreign_count - foreign.len()));
         }
         Ok(CapTree { alert, foreign })
+    }
+}
+
+/// CAP 1.2's changes to 1.1 that touch what 1.1 could say: the deprecated certainty
+/// `Very Likely` is to be treated as `Likely`, and 1.2 no longer has it. Everything else a 1.1
+/// alert may hold is valid 1.2 as it is.
+fn upgrade_from_cap_1_1(alert: &mut Element) {
+    let certainties = alert
+        .children
+        .iter_mut()
+        .filter(|child| child.name == "info")
+        .flat_map(|info| info.children.iter_mut())
+        .filter(|child| child.name == "certainty");
+    for certainty in certainties {
+        if certainty.text.trim() == "Very Likely" {
+            certainty.text = "Likely".into();
+        }
     }
 }
 

@@ -11,6 +11,8 @@ use super::model::Notice;
 use crate::zones::ZoneIndex;
 
 pub const CAP_NAMESPACE: &str = "urn:oasis:names:tc:emergency:cap:1.2";
+/// CAP 1.1, still published by many authorities: read, and converted to 1.2.
+pub const CAP_1_1_NAMESPACE: &str = "urn:oasis:names:tc:emergency:cap:1.1";
 /// Zone outlines in CAP are simplified to this tolerance (degrees, about 100 m) ...
 const ZONE_TOLERANCE: f64 = 0.001;
 /// ... and rings longer than this are left to the geocode alone.

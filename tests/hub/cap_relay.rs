@@ -103,3 +103,29 @@ async fn a_document_in_utf_16_or_latin_1_is_read_in_the_encoding_it_declares() {
         "Terremoto M 4.6 - Città di Monteverde"
     );
 }
+
+#[tokio::test]
+async fn a_cap_1_1_alert_is_taken_and_relayed_as_cap_1_2() {
+    let app = TestApp::spawn().await;
+    let team = app.team().await;
+    let cap_1_1 = earthquake_at_monteverde()
+        .replace("emergency:cap:1.2", "emergency:cap:1.1")
+        .replace(
+            "<certainty>Observed</certainty>",
+            "<certainty>Very Likely</certainty>",
+        );
+    let (status, imported) = app.import_cap(&team.operator, cap_1_1).await;
+    assert_eq!(status, 201, "{imported}");
+    assert_eq!(
+        imported["content"]["certainty"], "Likely",
+        "1.1's deprecated Very Likely reads as Likely, as CAP 1.2 says"
+    );
+    let (approved, relayed) = app.approve_notice(&team.approver, &imported).await;
+    assert_eq!(approved, 200, "{relayed}");
+    let xml = app.cap_xml(&relayed).await;
+    assert_valid_cap(&xml);
+    assert!(
+        xml.contains("urn:oasis:names:tc:emergency:cap:1.2"),
+        "{xml}"
+    );
+}

@@ -327,8 +327,8 @@ async fn hostile_or_broken_cap_documents_each_get_a_clear_refusal() {
             "unsafe_xml",
         ),
         (
-            "the CAP 1.1 namespace",
-            foreign_alert().replace("cap:1.2", "cap:1.1"),
+            "a namespace that is not CAP's",
+            foreign_alert().replace("urn:oasis:names:tc:emergency:cap:1.2", "urn:example:alerts"),
             422,
             "invalid_field",
         ),
