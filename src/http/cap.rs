@@ -33,15 +33,7 @@ pub(super) async fn document(
     if unpublished && !reader {
         return Err(ApiError::not_found(&format!("notice {id}")));
     }
-    let references = match &notice.references_id {
-        Some(original) => hub
-            .notices
-            .get(original)
-            .await
-            .ok()
-            .and_then(|original| original.cap_reference()),
-        None => None,
-    };
+    let references = hub.notices.cap_references(&notice).await?;
     let zones = hub.notices.zones();
     let sender_name = hub.notices.settings().sender_name.clone();
     let context = CapContext {

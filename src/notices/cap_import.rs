@@ -25,6 +25,8 @@ pub struct ImportedAlert {
     pub msg_type: MsgType,
     /// (sender, identifier) of the alerts it updates or cancels.
     pub references: Vec<(String, String)>,
+    /// `<references>` as written, kept when the hub holds none of them.
+    pub references_text: Option<String>,
     pub raw: RawNotice,
     /// `{namespace}name` of the elements of other namespaces, set aside unread.
     pub foreign: Vec<String>,
@@ -71,6 +73,7 @@ pub fn parse_cap(
             })?,
         msg_type,
         references: parse_references(alert.text_of("references").as_deref()),
+        references_text: alert.text_of("references"),
         raw: raw_notice(&alert, zones)?,
         foreign,
     })

@@ -52,6 +52,8 @@ impl Notices {
                     return Err(Problem::new(ErrorCode::InvalidState, "this cancels an alert this hub never received: there is nothing to withdraw"));
                 }
                 let id = uuid::Uuid::now_v7().to_string();
+                // An update of an alert never received still says what it updates.
+                let upstream = alert.references_text.filter(|_| original.is_none());
                 let mut notice = Notice {
                     seq: 0,
                     thread_id: original.as_ref().map_or(id.clone(), |o| o.thread_id.clone()),
@@ -74,6 +76,9 @@ impl Notices {
                     updated_at: now,
                 };
                 notice.seq = notice_rows::insert(ctx.conn(), &notice)?;
+                if let Some(refs) = &upstream {
+                    notice_rows::set_upstream_references(ctx.conn(), &notice.id, refs)?;
+                }
                 let detail = json!({ "sender": notice.sender, "identifier": notice.identifier, "office": office, "set_aside": alert.foreign });
                 record(ctx, &importer, "import", &notice, detail)?;
                 Ok(Imported { notice, set_aside: alert.foreign })

@@ -36,6 +36,22 @@ impl Notices {
             .ok_or_else(|| Problem::new(ErrorCode::NotFound, format!("notice {id} does not exist")))
     }
 
+    /// The CAP `references` of a notice: its original's, or those an imported notice came with
+    /// when the hub never received the original.
+    pub async fn cap_references(&self, notice: &Notice) -> Result<Option<String>, Problem> {
+        let (id, original_id) = (notice.id.clone(), notice.references_id.clone());
+        Ok(self
+            .inner
+            .store
+            .read(move |conn| match original_id {
+                Some(original) => {
+                    Ok(notice_rows::get(conn, &original)?.and_then(|o| o.cap_reference()))
+                }
+                None => notice_rows::upstream_references(conn, &id),
+            })
+            .await?)
+    }
+
     pub async fn list(&self, filter: NoticeFilter) -> Result<Vec<Notice>, Problem> {
         Ok(self
             .inner

@@ -57,6 +57,30 @@ fn to_json<T: serde::Serialize>(value: &T) -> String {
     serde_json::to_string(value).expect("notice parts serialize")
 }
 
+/// Keeps the CAP `references` of an imported notice whose original the hub does not hold.
+pub(crate) fn set_upstream_references(
+    conn: &Connection,
+    notice_id: &str,
+    refs: &str,
+) -> Result<(), StoreError> {
+    conn.prepare_cached(
+        "INSERT OR REPLACE INTO notice_upstream_references (notice_id, refs) VALUES (?1, ?2)",
+    )?
+    .execute(params![notice_id, refs])?;
+    Ok(())
+}
+
+/// The CAP `references` an imported notice came with, if its original is not here.
+pub(crate) fn upstream_references(
+    conn: &Connection,
+    notice_id: &str,
+) -> Result<Option<String>, StoreError> {
+    Ok(conn
+        .prepare_cached("SELECT refs FROM notice_upstream_references WHERE notice_id = ?1")?
+        .query_row([notice_id], |row| row.get(0))
+        .optional()?)
+}
+
 /// Stores a new notice; the store assigns `seq`.
 pub(crate) fn insert(conn: &Connection, notice: &Notice) -> Result<i64, StoreError> {
     conn.prepare_cached(

@@ -129,3 +129,25 @@ async fn a_cap_1_1_alert_is_taken_and_relayed_as_cap_1_2() {
         "{xml}"
     );
 }
+
+#[tokio::test]
+async fn an_update_of_an_alert_this_hub_never_received_is_relayed_with_its_references() {
+    let app = TestApp::spawn().await;
+    let team = app.team().await;
+    let references = "usgs-neic@usgs.gov,us7000zzzz,2026-11-29T05:00:00-00:00";
+    let update = earthquake_at_monteverde().replace(
+        "<msgType>Alert</msgType>",
+        &format!("<msgType>Update</msgType>\n  <references>{references}</references>"),
+    );
+    let (status, imported) = app.import_cap(&team.operator, update).await;
+    assert_eq!(status, 201, "{imported}");
+    let (approved, relayed) = app.approve_notice(&team.approver, &imported).await;
+    assert_eq!(approved, 200, "{relayed}");
+    let xml = app.cap_xml(&relayed).await;
+    assert_valid_cap(&xml);
+    assert!(xml.contains("<msgType>Update</msgType>"), "{xml}");
+    assert!(
+        xml.contains(&format!("<references>{references}</references>")),
+        "{xml}"
+    );
+}
