@@ -32,6 +32,9 @@ pub(super) fn notices(
         sender: config.cap_sender(),
         sender_name: config.cap_sender_name(),
         max_import_bytes: config.notices.max_import_bytes,
+        import_default_validity: chrono::Duration::hours(i64::from(
+            config.notices.import_default_validity_hours,
+        )),
         wide_area_zones: config.notices.wide_area_zones,
     };
     Ok(Notices::new(

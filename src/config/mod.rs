@@ -186,6 +186,9 @@ pub struct NoticesConfig {
     pub sender_name: Option<String>,
     /// Largest CAP document accepted for import.
     pub max_import_bytes: usize,
+    /// An imported alert with no `<expires>` is taken as valid this long after its `sent`
+    /// (and the import says so).
+    pub import_default_validity_hours: u32,
     /// An area covering more of the finest zones than this (or reaching into more than one
     /// top-level zone) is approved only with `confirm_wide_area`.
     pub wide_area_zones: usize,
@@ -229,6 +232,7 @@ impl Default for NoticesConfig {
             sender: None,
             sender_name: None,
             max_import_bytes: 1024 * 1024,
+            import_default_validity_hours: 24,
             wide_area_zones: 30,
         }
     }

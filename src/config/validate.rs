@@ -169,6 +169,12 @@ impl Config {
                 "must be non-empty without spaces, commas, '<' or '&' (CAP 1.2), e.g. protezionecivile@comune.example",
             ));
         }
+        if !(1..=24 * 30).contains(&self.notices.import_default_validity_hours) {
+            return Err(invalid(
+                "notices.import_default_validity_hours",
+                "must be between 1 and 720",
+            ));
+        }
         if self.auth.session_hours == 0 || self.auth.session_hours > 24 * 7 {
             return Err(invalid("auth.session_hours", "must be between 1 and 168"));
         }

@@ -231,6 +231,7 @@ pub(super) async fn import(
     let imported = hub.notices.import(&staff, body.to_vec()).await?;
     let (status, Json(mut view)) = created(&hub, &imported.notice);
     view["set_aside"] = json!(imported.set_aside);
+    view["warnings"] = json!(imported.warnings);
     Ok((status, Json(view)))
 }
 

@@ -30,12 +30,15 @@ pub struct ImportedAlert {
     pub raw: RawNotice,
     /// `{namespace}name` of the elements of other namespaces, set aside unread.
     pub foreign: Vec<String>,
+    /// What the operator should know about how the document was read.
+    pub warnings: Vec<String>,
 }
 
 /// Parses a CAP 1.2 (or 1.1, converted) alert; refuses DTDs, other namespaces, malformed and oversized documents.
 pub fn parse_cap(
     xml: &[u8],
     max_bytes: usize,
+    default_validity: chrono::Duration,
     zones: &ZoneIndex,
 ) -> Result<ImportedAlert, Problem> {
     if xml.len() > max_bytes {
@@ -59,23 +62,38 @@ pub fn parse_cap(
         }
     };
     let sent = alert.required("sent")?;
+    let sent = DateTime::parse_from_rfc3339(&sent)
+        .map(|at| at.with_timezone(&Utc))
+        .map_err(|_| {
+            Problem::with_field(
+                ErrorCode::InvalidField,
+                "sent",
+                format!("<sent> is not a CAP time: {sent}"),
+            )
+        })?;
+    let mut raw = raw_notice(&alert, zones)?;
+    let mut warnings = Vec::new();
+    if raw.expires.is_none() {
+        let until = sent + default_validity;
+        raw.expires = Some(until.to_rfc3339());
+        warnings.push(format!(
+            "the alert has no <expires>: it is taken as valid until {} ({} hours after it was \
+             sent, notices.import_default_validity_hours); change it before approving if the \
+             sender said otherwise",
+            crate::cap::cap_time(until),
+            default_validity.num_hours()
+        ));
+    }
     Ok(ImportedAlert {
         identifier: alert.required("identifier")?,
         sender: alert.required("sender")?,
-        sent: DateTime::parse_from_rfc3339(&sent)
-            .map(|at| at.with_timezone(&Utc))
-            .map_err(|_| {
-                Problem::with_field(
-                    ErrorCode::InvalidField,
-                    "sent",
-                    format!("<sent> is not a CAP time: {sent}"),
-                )
-            })?,
+        sent,
         msg_type,
         references: parse_references(alert.text_of("references").as_deref()),
         references_text: alert.text_of("references"),
-        raw: raw_notice(&alert, zones)?,
+        raw,
         foreign,
+        warnings,
     })
 }
 
@@ -129,13 +147,7 @@ fn raw_notice(alert: &Element, zones: &ZoneIndex) -> Result<RawNotice, Problem> 
         urgency: first.text_of("urgency"),
         severity: first.text_of("severity"),
         certainty: first.text_of("certainty"),
-        expires: Some(first.text_of("expires").ok_or_else(|| {
-            Problem::with_field(
-                ErrorCode::MissingField,
-                "expires",
-                "the CAP alert has no <expires>; only alerts that end can be relayed",
-            )
-        })?),
+        expires: first.text_of("expires"),
         web: first.text_of("web"),
         contact: first.text_of("contact"),
         info: Some(info),

@@ -19,19 +19,23 @@ pub struct Imported {
     pub notice: Notice,
     /// `{namespace}name` of elements of other namespaces, set aside unread (and not relayed).
     pub set_aside: Vec<String>,
+    /// What the operator should know about how the document was read.
+    pub warnings: Vec<String>,
 }
 
 impl Notices {
     /// Stores a CAP alert from another authority as a draft to be relayed after approval.
     pub async fn import(&self, staff: &Staff, xml: Vec<u8>) -> Result<Imported, Problem> {
         staff.require(Action::Draft)?;
-        let (now, zones, max) = (
+        let settings = &self.inner.settings;
+        let (now, zones, max, validity) = (
             self.now(),
             self.zones(),
-            self.inner.settings.max_import_bytes,
+            settings.max_import_bytes,
+            settings.import_default_validity,
         );
         let (alert, content, covered) = tokio::task::spawn_blocking(move || {
-            let mut alert = parse_cap(&xml, max, &zones)?;
+            let mut alert = parse_cap(&xml, max, validity, &zones)?;
             let raw = std::mem::take(&mut alert.raw);
             let content = NoticeContent::parse(raw, now, &zones, alert.msg_type)?;
             let covered = NoticeArea::of(&content.area, &zones).covered_zones(&zones);
@@ -79,9 +83,9 @@ impl Notices {
                 if let Some(refs) = &upstream {
                     notice_rows::set_upstream_references(ctx.conn(), &notice.id, refs)?;
                 }
-                let detail = json!({ "sender": notice.sender, "identifier": notice.identifier, "office": office, "set_aside": alert.foreign });
+                let detail = json!({ "sender": notice.sender, "identifier": notice.identifier, "office": office, "set_aside": alert.foreign, "warnings": alert.warnings });
                 record(ctx, &importer, "import", &notice, detail)?;
-                Ok(Imported { notice, set_aside: alert.foreign })
+                Ok(Imported { notice, set_aside: alert.foreign, warnings: alert.warnings })
             })
             .await
     }

@@ -29,6 +29,8 @@ pub struct NoticeSettings {
     /// CAP `senderName`: the office as people know it.
     pub sender_name: String,
     pub max_import_bytes: usize,
+    /// How long an imported alert without `<expires>` is taken as valid.
+    pub import_default_validity: chrono::Duration,
     /// See `notices.wide_area_zones`.
     pub wide_area_zones: usize,
 }

@@ -151,3 +151,34 @@ async fn an_update_of_an_alert_this_hub_never_received_is_relayed_with_its_refer
         "{xml}"
     );
 }
+
+#[tokio::test]
+async fn an_alert_without_expires_gets_the_default_validity_and_the_import_says_so() {
+    let app = TestApp::spawn().await;
+    let team = app.team().await;
+    let sent = chrono::Utc::now() - chrono::Duration::hours(1);
+    let document = earthquake_at_monteverde();
+    let start = document.find("    <expires>").unwrap();
+    let end = document.find("</expires>\n").unwrap() + "</expires>\n".len();
+    let without_expires = format!("{}{}", &document[..start], &document[end..]).replace(
+        "2026-11-29T06:00:00-00:00",
+        &sent.format("%Y-%m-%dT%H:%M:%S-00:00").to_string(),
+    );
+    let (status, imported) = app.import_cap(&team.operator, without_expires).await;
+    assert_eq!(status, 201, "{imported}");
+    let warnings = imported["warnings"].as_array().unwrap();
+    assert!(
+        warnings[0].as_str().unwrap().contains("no <expires>"),
+        "{warnings:?}"
+    );
+    let expires: chrono::DateTime<chrono::Utc> = imported["content"]["expires"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let expected = sent + chrono::Duration::hours(24);
+    assert!(
+        (expires - expected).num_seconds().abs() <= 1,
+        "{expires} {expected}"
+    );
+}
