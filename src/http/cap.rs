@@ -33,12 +33,11 @@ pub(super) async fn document(
     if unpublished && !reader {
         return Err(ApiError::not_found(&format!("notice {id}")));
     }
-    let references = hub.notices.cap_references(&notice).await?;
+    let relay = hub.notices.cap_relay(&notice).await?;
     let zones = hub.notices.zones();
-    let sender_name = hub.notices.settings().sender_name.clone();
     let context = CapContext {
-        sender_name: &sender_name,
-        references,
+        sender_name: relay.sender_name.as_deref(),
+        references: relay.references,
         zones: &zones,
     };
     let xml = to_cap_xml(&notice, &context);

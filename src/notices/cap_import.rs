@@ -27,6 +27,8 @@ pub struct ImportedAlert {
     pub references: Vec<(String, String)>,
     /// `<references>` as written, kept when the hub holds none of them.
     pub references_text: Option<String>,
+    /// The sender's `senderName`, under which the alert is relayed.
+    pub sender_name: Option<String>,
     pub raw: RawNotice,
     /// `{namespace}name` of the elements of other namespaces, set aside unread.
     pub foreign: Vec<String>,
@@ -91,6 +93,9 @@ pub fn parse_cap(
         msg_type,
         references: parse_references(alert.text_of("references").as_deref()),
         references_text: alert.text_of("references"),
+        sender_name: alert
+            .children("info")
+            .find_map(|info| info.text_of("senderName")),
         raw,
         foreign,
         warnings,

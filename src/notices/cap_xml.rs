@@ -20,7 +20,8 @@ const MAX_RING_POINTS: usize = 2000;
 
 /// What the document needs beyond the notice itself.
 pub struct CapContext<'a> {
-    pub sender_name: &'a str,
+    /// The office's, or for a relay the sender's (none if it gave none).
+    pub sender_name: Option<&'a str>,
     /// CAP `references` of the notice it updates or cancels.
     pub references: Option<String>,
     pub zones: &'a ZoneIndex,
@@ -112,7 +113,7 @@ fn write_info(
     text(w, "severity", content.severity.as_str())?;
     text(w, "certainty", content.certainty.as_str())?;
     text(w, "expires", &cap_time(content.expires))?;
-    text(w, "senderName", context.sender_name)?;
+    optional(w, "senderName", context.sender_name)?;
     optional(w, "headline", info.headline.as_deref())?;
     optional(w, "description", info.description.as_deref())?;
     optional(w, "instruction", info.instruction.as_deref())?;

@@ -80,9 +80,7 @@ impl Notices {
                     updated_at: now,
                 };
                 notice.seq = notice_rows::insert(ctx.conn(), &notice)?;
-                if let Some(refs) = &upstream {
-                    notice_rows::set_upstream_references(ctx.conn(), &notice.id, refs)?;
-                }
+                notice_rows::set_upstream(ctx.conn(), &notice.id, upstream.as_deref(), alert.sender_name.as_deref())?;
                 let detail = json!({ "sender": notice.sender, "identifier": notice.identifier, "office": office, "set_aside": alert.foreign, "warnings": alert.warnings });
                 record(ctx, &importer, "import", &notice, detail)?;
                 Ok(Imported { notice, set_aside: alert.foreign, warnings: alert.warnings })

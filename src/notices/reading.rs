@@ -2,10 +2,11 @@
 //! out in), and a notice with what it replaces and how far it reached.
 
 use super::deliveries::DeliveryTotals;
-use super::model::Notice;
+use super::model::{Notice, NoticeOrigin};
 use super::service::Notices;
 use crate::auth::{Action, Staff};
 use crate::problem::{ErrorCode, Problem};
+use crate::store::StoreError;
 use crate::store::notices as notice_rows;
 
 pub use crate::model::NoticeFilter;
@@ -36,18 +37,33 @@ impl Notices {
             .ok_or_else(|| Problem::new(ErrorCode::NotFound, format!("notice {id} does not exist")))
     }
 
-    /// The CAP `references` of a notice: its original's, or those an imported notice came with
-    /// when the hub never received the original.
-    pub async fn cap_references(&self, notice: &Notice) -> Result<Option<String>, Problem> {
+    /// What a notice's CAP document says beyond the notice: the `references` of its original
+    /// (or those an imported notice came with when the hub never received the original), and
+    /// the `senderName`: the office's for its own notices, the sender's for a relay.
+    pub async fn cap_relay(&self, notice: &Notice) -> Result<CapRelay, Problem> {
         let (id, original_id) = (notice.id.clone(), notice.references_id.clone());
+        let imported = notice.origin == NoticeOrigin::Imported;
+        let office = self.inner.settings.sender_name.clone();
         Ok(self
             .inner
             .store
-            .read(move |conn| match original_id {
-                Some(original) => {
-                    Ok(notice_rows::get(conn, &original)?.and_then(|o| o.cap_reference()))
-                }
-                None => notice_rows::upstream_references(conn, &id),
+            .read(move |conn| -> Result<CapRelay, StoreError> {
+                let (upstream_refs, upstream_name) = notice_rows::upstream(conn, &id)?;
+                let references = match original_id {
+                    Some(original) => {
+                        notice_rows::get(conn, &original)?.and_then(|o| o.cap_reference())
+                    }
+                    None => upstream_refs,
+                };
+                let sender_name = if imported {
+                    upstream_name
+                } else {
+                    Some(office)
+                };
+                Ok(CapRelay {
+                    references,
+                    sender_name,
+                })
             })
             .await?)
     }
@@ -100,4 +116,10 @@ impl Notices {
         }
         Ok((original, reach))
     }
+}
+
+/// See [`Notices::cap_relay`].
+pub struct CapRelay {
+    pub references: Option<String>,
+    pub sender_name: Option<String>,
 }

@@ -16,7 +16,7 @@ const MIGRATIONS: &[M<'static>] = &[
     M::up(include_str!("migrations/0007_outbox_thread_index.sql")),
     M::up(include_str!("migrations/0008_chat.sql")),
     M::up(include_str!("migrations/0009_whatsapp.sql")),
-    M::up(include_str!("migrations/0010_upstream_references.sql")),
+    M::up(include_str!("migrations/0010_notice_upstream.sql")),
 ];
 
 pub(super) fn apply(conn: &mut Connection) -> Result<(), StoreError> {

@@ -57,28 +57,31 @@ fn to_json<T: serde::Serialize>(value: &T) -> String {
     serde_json::to_string(value).expect("notice parts serialize")
 }
 
-/// Keeps the CAP `references` of an imported notice whose original the hub does not hold.
-pub(crate) fn set_upstream_references(
+/// What an imported notice came with beyond the notice itself: the CAP `references` of an
+/// original the hub does not hold, and the sender's `senderName`.
+pub(crate) fn set_upstream(
     conn: &Connection,
     notice_id: &str,
-    refs: &str,
+    refs: Option<&str>,
+    sender_name: Option<&str>,
 ) -> Result<(), StoreError> {
     conn.prepare_cached(
-        "INSERT OR REPLACE INTO notice_upstream_references (notice_id, refs) VALUES (?1, ?2)",
+        "INSERT OR REPLACE INTO notice_upstream (notice_id, refs, sender_name) VALUES (?1, ?2, ?3)",
     )?
-    .execute(params![notice_id, refs])?;
+    .execute(params![notice_id, refs, sender_name])?;
     Ok(())
 }
 
-/// The CAP `references` an imported notice came with, if its original is not here.
-pub(crate) fn upstream_references(
+/// The `references` and `senderName` an imported notice came with.
+pub(crate) fn upstream(
     conn: &Connection,
     notice_id: &str,
-) -> Result<Option<String>, StoreError> {
+) -> Result<(Option<String>, Option<String>), StoreError> {
     Ok(conn
-        .prepare_cached("SELECT refs FROM notice_upstream_references WHERE notice_id = ?1")?
-        .query_row([notice_id], |row| row.get(0))
-        .optional()?)
+        .prepare_cached("SELECT refs, sender_name FROM notice_upstream WHERE notice_id = ?1")?
+        .query_row([notice_id], |row| Ok((row.get(0)?, row.get(1)?)))
+        .optional()?
+        .unwrap_or_default())
 }
 
 /// Stores a new notice; the store assigns `seq`.

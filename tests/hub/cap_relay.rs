@@ -28,6 +28,7 @@ fn earthquake_at_monteverde() -> String {
     <severity>Moderate</severity>
     <certainty>Observed</certainty>
     <expires>{expires}</expires>
+    <senderName>USGS National Earthquake Information Center</senderName>
     <headline>M 4.6 - near Monteverde</headline>
     <area>
       <areaDesc>near Monteverde</areaDesc>
@@ -69,6 +70,10 @@ async fn an_epicentre_given_as_a_circle_of_radius_zero_in_any_case_of_language_t
     let xml = app.cap_xml(&relayed).await;
     assert_valid_cap(&xml);
     assert!(xml.contains("<language>en-US</language>"), "{xml}");
+    assert!(
+        xml.contains("<senderName>USGS National Earthquake Information Center</senderName>"),
+        "a relay goes out under its sender's name: {xml}"
+    );
     assert!(xml.contains(" 0</circle>"), "{xml}");
 }
 
