@@ -164,10 +164,22 @@ fn notice_summary(notice: &Notice, language: &str, base_url: &str) -> String {
         notice.content.severity.as_str()
     );
     if let Some(instruction) = &info.instruction {
-        text.push_str(&format!("\n\n{instruction}"));
+        text.push_str(&format!("\n\n{}", shortened(instruction)));
     }
+    // The link comes last and must survive: the services cut a message at 4,096 characters.
     text.push_str(&format!("\n\n{base_url}/?notice={}", notice.id));
     text
+}
+
+/// An instruction short enough that a notice's summary, its link included, fits one message;
+/// the whole is on the page the link opens.
+fn shortened(instruction: &str) -> String {
+    const KEPT: usize = 3000;
+    if instruction.chars().count() <= KEPT {
+        return instruction.to_owned();
+    }
+    let kept: String = instruction.chars().take(KEPT - 1).collect();
+    format!("{}…", kept.trim_end())
 }
 
 pub(super) fn subscribed(place: &str, language: &str) -> ChatMessage {
@@ -206,6 +218,15 @@ mod tests {
         assert_eq!(joined[1], after);
         let long = ChatMessage::text("x".repeat(1020));
         assert_eq!(joined_len(vec![long, menu]), 2);
+    }
+
+    #[test]
+    fn a_long_instruction_is_shortened_so_the_summary_keeps_its_link() {
+        let long = "Salire ai piani alti. ".repeat(200);
+        let short = shortened(&long);
+        assert_eq!(short.chars().count(), 2999);
+        assert!(short.ends_with('…'));
+        assert_eq!(shortened("Restare in casa."), "Restare in casa.");
     }
 
     fn joined_len(replies: Vec<ChatMessage>) -> usize {
