@@ -10,7 +10,7 @@ use serde_json::Value;
 
 use super::api::{ApiError, CloudApi};
 use super::messages;
-use crate::channels::email::{plain_text, subject_and_text};
+use crate::channels::email::subject_and_text;
 use crate::channels::pacing::{Pacer, evenly, quota};
 use crate::config::WhatsAppConfig;
 use crate::model::{OutboundChannel, Outcome, Target};
@@ -70,47 +70,43 @@ impl WhatsAppCourier {
     }
 
     /// The free-form message for a parcel, and the template that replaces it outside the
-    /// 24-hour window (with its parameters), if the office has one for it.
-    fn compose(&self, parcel: &Parcel, wa_id: &str) -> (Value, Option<Value>) {
+    /// 24-hour window (with its parameters), if the office has one for it; a confirmation is
+    /// no chat's business.
+    fn compose(&self, parcel: &Parcel, wa_id: &str) -> Result<(Value, Option<Value>), Outcome> {
         let language = parcel.language.as_str();
         match &parcel.content {
-            Content::Chat(message) => (messages::answer(wa_id, message, language), None),
-            Content::Notice { .. } => {
-                let (subject, _) = subject_and_text(parcel, &self.office);
-                let link = parcel
-                    .links
+            Content::Chat(message) => {
+                return Ok((messages::answer(wa_id, message, language), None));
+            }
+            Content::Confirm { .. } => {
+                return Err(Outcome::Failed {
+                    error: "chats need no confirmation".into(),
+                });
+            }
+            Content::Notice { .. } | Content::Report(_) => {}
+        }
+        // Composed once: the text, and the template's parameters from the same words.
+        let (subject, text) = subject_and_text(parcel, &self.office);
+        let message = messages::text(wa_id, &format!("{subject}\n\n{text}"));
+        let template = match &parcel.content {
+            Content::Notice { .. } => self.notice_template.as_deref().map(|name| {
+                let links = &parcel.links;
+                let page = links
                     .notice_page
                     .as_deref()
-                    .or(parcel.links.cap_document.as_deref())
-                    .unwrap_or_default();
-                let template = self
-                    .notice_template
-                    .as_deref()
-                    .map(|name| messages::template(wa_id, name, language, &[&subject, link]));
-                (
-                    messages::text(wa_id, &plain_text(parcel, &self.office)),
-                    template,
-                )
-            }
-            Content::Report(news) => {
-                let (_, text) = subject_and_text(parcel, &self.office);
+                    .or(links.cap_document.as_deref());
+                messages::template(wa_id, name, language, &[&subject, page.unwrap_or_default()])
+            }),
+            Content::Report(news) => self.report_template.as_deref().map(|name| {
                 // The reference the acknowledgement gave, and the news without the signature.
                 let reference = news.report_id.get(news.report_id.len().saturating_sub(8)..);
                 let news_text = text.split("\n-- \n").next().unwrap_or_default();
-                let template = self.report_template.as_deref().map(|name| {
-                    let parameters = [reference.unwrap_or_default(), news_text];
-                    messages::template(wa_id, name, language, &parameters)
-                });
-                (
-                    messages::text(wa_id, &plain_text(parcel, &self.office)),
-                    template,
-                )
-            }
-            Content::Confirm { .. } => (
-                messages::text(wa_id, &plain_text(parcel, &self.office)),
-                None,
-            ),
-        }
+                let parameters = [reference.unwrap_or_default(), news_text];
+                messages::template(wa_id, name, language, &parameters)
+            }),
+            _ => None,
+        };
+        Ok((message, template))
     }
 }
 
@@ -129,12 +125,10 @@ impl Courier for WhatsAppCourier {
                 error: "not a WhatsApp number".into(),
             };
         };
-        if matches!(parcel.content, Content::Confirm { .. }) {
-            return Outcome::Failed {
-                error: "chats need no confirmation".into(),
-            };
-        }
-        let (message, template) = self.compose(parcel, wa_id);
+        let (message, template) = match self.compose(parcel, wa_id) {
+            Ok(composed) => composed,
+            Err(refused) => return refused,
+        };
         if parcel.outside_reply_window && !matches!(parcel.content, Content::Chat(_)) {
             return match template {
                 Some(template) => outcome_of(self.send_paced(wa_id, template).await),
