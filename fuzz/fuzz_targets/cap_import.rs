@@ -3,15 +3,20 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use vedetta::notices::{NoticeArea, NoticeContent, parse_cap};
+use vedetta::notices::{ImportRules, NoticeArea, NoticeContent, parse_cap};
 use vedetta_fuzz::{MAX_IMPORT_BYTES, ZONES, now};
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(mut alert) = parse_cap(data, MAX_IMPORT_BYTES, &ZONES) else {
+    let rules = ImportRules {
+        max_bytes: MAX_IMPORT_BYTES,
+        default_validity: chrono::Duration::hours(24),
+        now: now(),
+    };
+    let Ok(mut alert) = parse_cap(data, rules, &ZONES) else {
         return;
     };
     let raw = std::mem::take(&mut alert.raw);
-    let Ok(content) = NoticeContent::parse(raw, now(), &ZONES, alert.msg_type) else {
+    let Ok(content) = NoticeContent::parse_received(raw, now(), &ZONES, alert.msg_type) else {
         return;
     };
     let area = NoticeArea::of(&content.area, &ZONES);

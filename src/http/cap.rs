@@ -28,7 +28,9 @@ pub(super) async fn document(
         .strip_suffix(".xml")
         .ok_or_else(|| ApiError::not_found("a CAP document (they end in .xml)"))?;
     let notice = hub.notices.get(id).await?;
-    let unpublished = matches!(notice.state, NoticeState::Draft | NoticeState::Rejected);
+    // An alert that arrived expired is history that was never approved: not the office's word.
+    let unpublished = matches!(notice.state, NoticeState::Draft | NoticeState::Rejected)
+        || notice.approver.is_none();
     let reader = staff.is_some_and(|staff| staff.role.may(Action::Read));
     if unpublished && !reader {
         return Err(ApiError::not_found(&format!("notice {id}")));
@@ -38,6 +40,7 @@ pub(super) async fn document(
     let context = CapContext {
         sender_name: relay.sender_name.as_deref(),
         references: relay.references,
+        upstream: relay.upstream.as_ref(),
         zones: &zones,
     };
     let xml = to_cap_xml(&notice, &context);

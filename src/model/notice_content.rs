@@ -96,6 +96,34 @@ impl NoticeContent {
         zones: &ZoneIndex,
         msg_type: MsgType,
     ) -> Result<NoticeContent, Problem> {
+        NoticeContent::parse_with_area(raw, now, msg_type, |area| {
+            AreaSpec::parse(
+                required(area, "area", ": give polygons, circles or zone ids")?,
+                zones,
+            )
+        })
+    }
+
+    /// Checks an alert received from another authority: `now` is when it is judged (its
+    /// `sent` for one that arrived expired), and its area may be empty when the sender gave it
+    /// only in codes this office does not hold.
+    pub fn parse_received(
+        raw: RawNotice,
+        now: DateTime<Utc>,
+        zones: &ZoneIndex,
+        msg_type: MsgType,
+    ) -> Result<NoticeContent, Problem> {
+        NoticeContent::parse_with_area(raw, now, msg_type, |area| {
+            AreaSpec::parse_received(area.unwrap_or_default(), zones)
+        })
+    }
+
+    fn parse_with_area(
+        raw: RawNotice,
+        now: DateTime<Utc>,
+        msg_type: MsgType,
+        area: impl FnOnce(Option<RawArea>) -> Result<AreaSpec, Problem>,
+    ) -> Result<NoticeContent, Problem> {
         check_msg_type(raw.msg_type.as_deref(), msg_type)?;
         let status = required(
             raw.status,
@@ -116,10 +144,7 @@ impl NoticeContent {
                 "info",
                 ": give the text in at least one language, e.g. {\"it\": {...}}",
             )?)?,
-            area: AreaSpec::parse(
-                required(raw.area, "area", ": give polygons, circles or zone ids")?,
-                zones,
-            )?,
+            area: area(raw.area)?,
         })
     }
 

@@ -1,20 +1,29 @@
 //! Reading a CAP 1.2 (or 1.1) document from another authority, safely.
 //!
 //! The XML is read by `cap_tree`, which refuses what is unsafe or malformed; this maps the
-//! alert's elements onto a notice draft.
+//! alert's elements onto a notice draft, and keeps the tree so the relay can say all of it.
 
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 
-use super::area::RawArea;
 use super::cap::MsgType;
-use super::cap_tree::{CapTree, Element, read_tree};
-use super::cap_xml::{parse_circle, parse_polygon};
+use super::cap_element::Element;
+use super::cap_import_area::raw_area;
+use super::cap_tree::{CapTree, read_tree};
 use super::content::{RawInfo, RawNotice};
 use crate::model::canonical_language;
 use crate::problem::{ErrorCode, Problem};
 use crate::zones::ZoneIndex;
+
+/// What an import allows.
+#[derive(Debug, Clone, Copy)]
+pub struct ImportRules {
+    pub max_bytes: usize,
+    /// How long an alert that gives no `<expires>` is taken to be valid after it was sent.
+    pub default_validity: chrono::Duration,
+    pub now: DateTime<Utc>,
+}
 
 /// A CAP alert read from XML, before our own checks on its content.
 #[derive(Debug)]
@@ -30,62 +39,65 @@ pub struct ImportedAlert {
     /// The sender's `senderName`, under which the alert is relayed.
     pub sender_name: Option<String>,
     pub raw: RawNotice,
+    /// Expired before it arrived: kept as history, never relayed.
+    pub expired: bool,
+    /// The `<alert>` as received (CAP 1.1 converted), which the relay writes back.
+    pub alert: Element,
     /// `{namespace}name` of the elements of other namespaces, set aside unread.
     pub foreign: Vec<String>,
     /// What the operator should know about how the document was read.
     pub warnings: Vec<String>,
 }
 
-/// Parses a CAP 1.2 (or 1.1, converted) alert; refuses DTDs, other namespaces, malformed and oversized documents.
+/// Parses a CAP 1.2 (or 1.1, converted) alert; refuses DTDs, other namespaces, malformed and
+/// oversized documents, and alerts not meant for the public.
 pub fn parse_cap(
     xml: &[u8],
-    max_bytes: usize,
-    default_validity: chrono::Duration,
+    rules: ImportRules,
     zones: &ZoneIndex,
 ) -> Result<ImportedAlert, Problem> {
-    if xml.len() > max_bytes {
+    if xml.len() > rules.max_bytes {
         return Err(Problem::new(
             ErrorCode::TooLarge,
             format!(
-                "the document has {} bytes; the limit is {max_bytes}",
-                xml.len()
+                "the document has {} bytes; the limit is {}",
+                xml.len(),
+                rules.max_bytes
             ),
         ));
     }
     let CapTree { alert, foreign } = read_tree(xml)?;
-    let msg_type = match alert.required("msgType")?.as_str() {
-        value @ ("Alert" | "Update" | "Cancel") => MsgType::parse(value, "msgType")?,
-        other => {
-            return Err(Problem::with_field(
-                ErrorCode::InvalidField,
-                "msgType",
-                format!("only Alert, Update and Cancel messages can be relayed, not {other}"),
+    let msg_type = relayable_type(&alert)?;
+    check_public(&alert)?;
+    let sent = cap_date(&alert.required("sent")?, "sent")?;
+    let mut warnings = Vec::new();
+    let mut raw = raw_notice(&alert, zones, &mut warnings)?;
+    let expires = match raw.expires.as_deref() {
+        Some(given) => cap_date(given, "expires")?,
+        None => {
+            let until = sent + rules.default_validity;
+            raw.expires = Some(until.to_rfc3339());
+            warnings.push(format!(
+                "the alert has no <expires>: it is taken as valid until {} ({} hours after it \
+                 was sent, notices.import_default_validity_hours), and relayed without one, as \
+                 the sender wrote it",
+                crate::cap::cap_time(until),
+                rules.default_validity.num_hours()
             ));
+            until
         }
     };
-    let sent = alert.required("sent")?;
-    let sent = DateTime::parse_from_rfc3339(&sent)
-        .map(|at| at.with_timezone(&Utc))
-        .map_err(|_| {
-            Problem::with_field(
-                ErrorCode::InvalidField,
-                "sent",
-                format!("<sent> is not a CAP time: {sent}"),
-            )
-        })?;
-    let mut raw = raw_notice(&alert, zones)?;
-    let mut warnings = Vec::new();
-    if raw.expires.is_none() {
-        let until = sent + default_validity;
-        raw.expires = Some(until.to_rfc3339());
+    let expired = expires <= rules.now;
+    if expired {
         warnings.push(format!(
-            "the alert has no <expires>: it is taken as valid until {} ({} hours after it was \
-             sent, notices.import_default_validity_hours); change it before approving if the \
-             sender said otherwise",
-            crate::cap::cap_time(until),
-            default_validity.num_hours()
+            "the alert expired at {}, before it reached this hub: it is kept as history and \
+             cannot be relayed",
+            crate::cap::cap_time(expires)
         ));
     }
+    let sender_name = alert
+        .children("info")
+        .find_map(|info| info.text_of("senderName"));
     Ok(ImportedAlert {
         identifier: alert.required("identifier")?,
         sender: alert.required("sender")?,
@@ -93,13 +105,51 @@ pub fn parse_cap(
         msg_type,
         references: parse_references(alert.text_of("references").as_deref()),
         references_text: alert.text_of("references"),
-        sender_name: alert
-            .children("info")
-            .find_map(|info| info.text_of("senderName")),
+        sender_name,
         raw,
+        expired,
+        alert,
         foreign,
         warnings,
     })
+}
+
+fn relayable_type(alert: &Element) -> Result<MsgType, Problem> {
+    match alert.required("msgType")?.as_str() {
+        value @ ("Alert" | "Update" | "Cancel") => MsgType::parse(value, "msgType"),
+        other => Err(Problem::with_field(
+            ErrorCode::InvalidField,
+            "msgType",
+            format!("only Alert, Update and Cancel messages can be relayed, not {other}"),
+        )),
+    }
+}
+
+/// The hub publishes to everyone, so an alert its sender restricted is not taken.
+fn check_public(alert: &Element) -> Result<(), Problem> {
+    match alert.required("scope")?.as_str() {
+        "Public" => Ok(()),
+        other => Err(Problem::with_field(
+            ErrorCode::InvalidField,
+            "scope",
+            format!(
+                "the alert's scope is {other}: only Public alerts can be relayed, since the hub \
+                 publishes to everyone; ask the sender for a Public version"
+            ),
+        )),
+    }
+}
+
+fn cap_date(value: &str, field: &str) -> Result<DateTime<Utc>, Problem> {
+    DateTime::parse_from_rfc3339(value)
+        .map(|at| at.with_timezone(&Utc))
+        .map_err(|_| {
+            Problem::with_field(
+                ErrorCode::InvalidField,
+                field,
+                format!("<{field}> is not a CAP time: {value}"),
+            )
+        })
 }
 
 /// `sender,identifier,sent` entries separated by spaces.
@@ -113,8 +163,13 @@ fn parse_references(text: Option<&str>) -> Vec<(String, String)> {
         .collect()
 }
 
-/// Maps the `<info>` blocks onto a draft: shared fields from the first block, text per language.
-fn raw_notice(alert: &Element, zones: &ZoneIndex) -> Result<RawNotice, Problem> {
+/// Maps the `<info>` blocks onto a draft: the text of each language's first block, the
+/// categories and areas of all, and the latest `expires`; the rest from the first block.
+fn raw_notice(
+    alert: &Element,
+    zones: &ZoneIndex,
+    warnings: &mut Vec<String>,
+) -> Result<RawNotice, Problem> {
     let infos: Vec<&Element> = alert.children("info").collect();
     let first = infos.first().ok_or_else(|| {
         Problem::with_field(
@@ -123,13 +178,44 @@ fn raw_notice(alert: &Element, zones: &ZoneIndex) -> Result<RawNotice, Problem> 
             "the CAP alert has no <info> block to relay",
         )
     })?;
+    let info = texts_by_language(&infos, warnings);
+    let mut categories: Vec<String> = Vec::new();
+    for category in infos.iter().flat_map(|block| block.children("category")) {
+        let category = category.text.trim().to_owned();
+        if !categories.contains(&category) {
+            categories.push(category);
+        }
+    }
+    Ok(RawNotice {
+        status: alert.text_of("status"),
+        msg_type: None,
+        category: Some(categories),
+        urgency: first.text_of("urgency"),
+        severity: first.text_of("severity"),
+        certainty: first.text_of("certainty"),
+        expires: latest_expires(&infos),
+        web: first.text_of("web"),
+        contact: first.text_of("contact"),
+        info: Some(info),
+        area: Some(raw_area(&infos, zones, warnings)?),
+    })
+}
+
+/// The text of each language's first block; further blocks in a language are named in a
+/// warning, since only the CAP relay carries them.
+fn texts_by_language(infos: &[&Element], warnings: &mut Vec<String>) -> BTreeMap<String, RawInfo> {
     let mut info = BTreeMap::new();
-    for block in &infos {
+    let mut events_by_language: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for block in infos {
         // Tags compare without case (BCP 47): `en-gb` and `en-GB` are one language.
         let given = block
             .text_of("language")
             .unwrap_or_else(|| "en-US".to_owned());
         let language = canonical_language(&given).unwrap_or(given);
+        events_by_language
+            .entry(language.clone())
+            .or_default()
+            .push(block.text_of("event").unwrap_or_default());
         info.entry(language).or_insert_with(|| RawInfo {
             event: block.text_of("event"),
             headline: block.text_of("headline"),
@@ -140,66 +226,34 @@ fn raw_notice(alert: &Element, zones: &ZoneIndex) -> Result<RawNotice, Problem> 
                 .and_then(|area| area.text_of("areaDesc")),
         });
     }
-    let categories: Vec<String> = infos
-        .iter()
-        .flat_map(|block| block.children("category"))
-        .map(|c| c.text.trim().to_owned())
-        .collect();
-    Ok(RawNotice {
-        status: alert.text_of("status"),
-        msg_type: None,
-        category: Some(categories),
-        urgency: first.text_of("urgency"),
-        severity: first.text_of("severity"),
-        certainty: first.text_of("certainty"),
-        expires: first.text_of("expires"),
-        web: first.text_of("web"),
-        contact: first.text_of("contact"),
-        info: Some(info),
-        area: Some(raw_area(first, zones)?),
-    })
-}
-
-fn raw_area(info: &Element, zones: &ZoneIndex) -> Result<RawArea, Problem> {
-    let mut area = RawArea::default();
-    let (mut polygons, mut circles, mut zone_ids) = (Vec::new(), Vec::new(), Vec::new());
-    for element in info.children("area") {
-        for polygon in element.children("polygon") {
-            polygons.push(
-                parse_polygon(&polygon.text).ok_or_else(|| bad_shape("polygon", &polygon.text))?,
-            );
-        }
-        for circle in element.children("circle") {
-            circles
-                .push(parse_circle(&circle.text).ok_or_else(|| bad_shape("circle", &circle.text))?);
-        }
-        for geocode in element.children("geocode") {
-            let value = geocode.text_of("value").unwrap_or_default();
-            if zones.get(&value).is_some() && !zone_ids.contains(&value) {
-                zone_ids.push(value);
-            }
-        }
-    }
-    if polygons.is_empty() && circles.is_empty() && zone_ids.is_empty() {
-        return Err(Problem::with_field(
-            ErrorCode::InvalidField,
-            "area",
-            "the alert's area has no polygon or circle, and none of its geocodes is a zone of this office",
+    for (language, events) in events_by_language.iter().filter(|(_, e)| e.len() > 1) {
+        warnings.push(format!(
+            "the alert has {} <info> blocks in {language} ({}): the CAP relay carries every \
+             one; push, chat, e-mail and WebSocket carry the first one's words, with the areas \
+             of all",
+            events.len(),
+            events.join(", ")
         ));
     }
-    area.polygons = Some(polygons);
-    area.circles = Some(circles);
-    area.zones = Some(zone_ids);
-    Ok(area)
+    info
 }
 
-fn bad_shape(kind: &str, text: &str) -> Problem {
-    Problem::with_field(
-        ErrorCode::InvalidField,
-        kind,
-        format!(
-            "<{kind}> is not CAP `lat,lon` text: {}",
-            text.chars().take(60).collect::<String>()
-        ),
-    )
+/// The latest `<expires>` of all blocks: the notice is in force while any block is. A value
+/// that is not a time is passed on as it is, so the content check names it.
+fn latest_expires(infos: &[&Element]) -> Option<String> {
+    let given: Vec<String> = infos
+        .iter()
+        .filter_map(|info| info.text_of("expires"))
+        .collect();
+    if let Some(unreadable) = given
+        .iter()
+        .find(|value| DateTime::parse_from_rfc3339(value).is_err())
+    {
+        return Some(unreadable.clone());
+    }
+    given.into_iter().max_by_key(|value| {
+        DateTime::parse_from_rfc3339(value)
+            .map(|at| at.timestamp())
+            .ok()
+    })
 }

@@ -6,6 +6,7 @@ use quick_xml::NsReader;
 use quick_xml::events::{BytesRef, Event};
 use quick_xml::name::ResolveResult;
 
+use super::cap_element::{Element, check_and_order};
 use super::cap_xml::{CAP_1_1_NAMESPACE, CAP_NAMESPACE};
 use crate::problem::{ErrorCode, Problem};
 
@@ -13,40 +14,6 @@ const MAX_DEPTH: usize = 16;
 const MAX_ELEMENTS: usize = 20_000;
 /// Foreign elements named in an answer at most; the count says how many more.
 const MAX_NAMED_FOREIGN: usize = 20;
-
-/// A CAP element: its local name and its text, or its children.
-#[derive(Debug, Default)]
-pub(super) struct Element {
-    pub(super) name: String,
-    pub(super) text: String,
-    pub(super) children: Vec<Element>,
-}
-
-impl Element {
-    pub(super) fn child(&self, name: &str) -> Option<&Element> {
-        self.children.iter().find(|child| child.name == name)
-    }
-
-    pub(super) fn children<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a Element> {
-        self.children.iter().filter(move |child| child.name == name)
-    }
-
-    pub(super) fn text_of(&self, name: &str) -> Option<String> {
-        self.child(name)
-            .map(|child| child.text.trim().to_owned())
-            .filter(|text| !text.is_empty())
-    }
-
-    pub(super) fn required(&self, name: &str) -> Result<String, Problem> {
-        self.text_of(name).ok_or_else(|| {
-            Problem::with_field(
-                ErrorCode::MissingField,
-                name,
-                format!("the CAP document has no <{name}>"),
-            )
-        })
-    }
-}
 
 /// The `<alert>` tree, and the elements of other namespaces that were set aside.
 #[derive(Debug)]
@@ -237,10 +204,14 @@ impl TreeReader {
             self.skipping -= 1;
             return Ok(());
         }
-        let closed = self
+        let mut closed = self
             .stack
             .pop()
             .ok_or_else(|| malformed("an end tag without a start"))?;
+        if !closed.children.is_empty() {
+            // Only the indentation between children: CAP never mixes text and elements.
+            closed.text.clear();
+        }
         if !self.stack.is_empty() {
             return self.attach(closed);
         }
@@ -284,6 +255,7 @@ impl TreeReader {
         if self.namespace == Some(CAP_1_1_NAMESPACE) {
             upgrade_from_cap_1_1(&mut alert);
         }
+        check_and_order(&mut alert)?;
         let mut foreign = std::mem::take(&mut self.foreign);
         if self.foreign_count > foreign.len() {
             foreign.push(format!("and {} more", self.foreign_count - foreign.len()));

@@ -1,11 +1,10 @@
-//! A notice as a CAP 1.2 XML document (`urn:oasis:names:tc:emergency:cap:1.2`), with elements in
-//! the order the OASIS schema requires.
+//! A notice as a CAP 1.2 XML document (`urn:oasis:names:tc:emergency:cap:1.2`): the office's
+//! own notices built element by element, relays as the sender wrote them.
 
 use geo::Simplify;
-use quick_xml::Writer;
-use quick_xml::events::{BytesDecl, BytesText, Event};
 
 use super::area::{Circle, LatLon};
+use super::cap_element::{Element, write_document};
 use super::content::InfoText;
 use super::model::Notice;
 use crate::zones::ZoneIndex;
@@ -24,68 +23,52 @@ pub struct CapContext<'a> {
     pub sender_name: Option<&'a str>,
     /// CAP `references` of the notice it updates or cancels.
     pub references: Option<String>,
+    /// For a relay, the sender's `<alert>` as received (CAP 1.1 converted).
+    pub upstream: Option<&'a Element>,
     pub zones: &'a ZoneIndex,
 }
 
 pub use crate::cap::cap_time;
 
-type W = Writer<Vec<u8>>;
-type XmlResult = std::io::Result<()>;
-
-fn text(w: &mut W, name: &str, value: &str) -> XmlResult {
-    w.create_element(name)
-        .write_text_content(BytesText::new(value))?;
-    Ok(())
-}
-
-fn optional(w: &mut W, name: &str, value: Option<&str>) -> XmlResult {
-    value.map_or(Ok(()), |value| text(w, name, value))
-}
-
 /// Renders the whole `<alert>` document.
 pub fn to_cap_xml(notice: &Notice, context: &CapContext<'_>) -> String {
-    let mut writer = Writer::new_with_indent(Vec::new(), b' ', 2);
-    writer
-        .write_event(Event::Decl(BytesDecl::new("1.0", Some("UTF-8"), None)))
-        .and_then(|()| {
-            writer
-                .create_element("alert")
-                .with_attribute(("xmlns", CAP_NAMESPACE))
-                .write_inner_content(|w| write_alert(w, notice, context))
-                .map(|_| ())
-        })
-        .expect("writing to memory cannot fail");
-    String::from_utf8(writer.into_inner()).expect("the writer emits UTF-8")
+    match context.upstream {
+        // A relay says what the sender said, all of it, and nothing else.
+        Some(alert) => write_document(alert, CAP_NAMESPACE),
+        None => write_document(&own_alert(notice, context), CAP_NAMESPACE),
+    }
 }
 
-fn write_alert(w: &mut W, notice: &Notice, context: &CapContext<'_>) -> XmlResult {
-    text(w, "identifier", &notice.identifier)?;
-    text(w, "sender", &notice.sender)?;
-    text(
-        w,
-        "sent",
-        &cap_time(notice.sent.unwrap_or(notice.updated_at)),
-    )?;
-    text(w, "status", notice.content.status.as_str())?;
-    text(w, "msgType", notice.msg_type.as_str())?;
-    text(w, "scope", "Public")?;
-    if notice.content.status.as_str() != "Actual" {
-        let status = notice.content.status.as_str();
-        text(
-            w,
+fn own_alert(notice: &Notice, context: &CapContext<'_>) -> Element {
+    let content = &notice.content;
+    let status = content.status.as_str();
+    let mut alert = vec![
+        Element::leaf("identifier", &notice.identifier),
+        Element::leaf("sender", &notice.sender),
+        Element::leaf("sent", cap_time(notice.sent.unwrap_or(notice.updated_at))),
+        Element::leaf("status", status),
+        Element::leaf("msgType", notice.msg_type.as_str()),
+        Element::leaf("scope", "Public"),
+    ];
+    if status != "Actual" {
+        alert.push(Element::leaf(
             "note",
-            &format!(
+            format!(
                 "{status} message: this is not a real alert. / Messaggio di {}: non è un allarme reale.",
                 italian(status)
             ),
-        )?;
+        ));
     }
-    optional(w, "references", context.references.as_deref())?;
-    for (language, info) in &notice.content.info {
-        w.create_element("info")
-            .write_inner_content(|w| write_info(w, notice, context, language, info))?;
+    alert.extend(
+        context
+            .references
+            .as_deref()
+            .map(|refs| Element::leaf("references", refs)),
+    );
+    for (language, info) in &content.info {
+        alert.push(own_info(notice, context, language, info));
     }
-    Ok(())
+    Element::node("alert", alert)
 }
 
 fn italian(status: &str) -> &'static str {
@@ -96,35 +79,44 @@ fn italian(status: &str) -> &'static str {
     }
 }
 
-fn write_info(
-    w: &mut W,
-    notice: &Notice,
-    context: &CapContext<'_>,
-    language: &str,
-    info: &InfoText,
-) -> XmlResult {
+fn own_info(notice: &Notice, context: &CapContext<'_>, language: &str, info: &InfoText) -> Element {
     let content = &notice.content;
-    text(w, "language", language)?;
-    for category in &content.category {
-        text(w, "category", category.as_str())?;
-    }
-    text(w, "event", &info.event)?;
-    text(w, "urgency", content.urgency.as_str())?;
-    text(w, "severity", content.severity.as_str())?;
-    text(w, "certainty", content.certainty.as_str())?;
-    text(w, "expires", &cap_time(content.expires))?;
-    optional(w, "senderName", context.sender_name)?;
-    optional(w, "headline", info.headline.as_deref())?;
-    optional(w, "description", info.description.as_deref())?;
-    optional(w, "instruction", info.instruction.as_deref())?;
-    optional(w, "web", content.web.as_deref())?;
-    optional(w, "contact", content.contact.as_deref())?;
-    w.create_element("area")
-        .write_inner_content(|w| write_area(w, notice, context, info))?;
-    Ok(())
+    let mut block = vec![Element::leaf("language", language)];
+    block.extend(categories(notice));
+    block.extend([
+        Element::leaf("event", &info.event),
+        Element::leaf("urgency", content.urgency.as_str()),
+        Element::leaf("severity", content.severity.as_str()),
+        Element::leaf("certainty", content.certainty.as_str()),
+        Element::leaf("expires", cap_time(content.expires)),
+    ]);
+    let optional = [
+        ("senderName", context.sender_name),
+        ("headline", info.headline.as_deref()),
+        ("description", info.description.as_deref()),
+        ("instruction", info.instruction.as_deref()),
+        ("web", content.web.as_deref()),
+        ("contact", content.contact.as_deref()),
+    ];
+    block.extend(
+        optional
+            .into_iter()
+            .filter_map(|(name, value)| value.map(|value| Element::leaf(name, value))),
+    );
+    block.push(area_element(notice, context.zones, info));
+    Element::node("info", block)
 }
 
-fn write_area(w: &mut W, notice: &Notice, context: &CapContext<'_>, info: &InfoText) -> XmlResult {
+fn categories(notice: &Notice) -> impl Iterator<Item = Element> + '_ {
+    notice
+        .content
+        .category
+        .iter()
+        .map(|category| Element::leaf("category", category.as_str()))
+}
+
+/// The notice's area as one CAP `<area>`, described in `info`'s words or by its zones' names.
+fn area_element(notice: &Notice, zones: &ZoneIndex, info: &InfoText) -> Element {
     let area = &notice.content.area;
     let zone_names: Vec<&str> = notice
         .covered_zones
@@ -135,37 +127,44 @@ fn write_area(w: &mut W, notice: &Notice, context: &CapContext<'_>, info: &InfoT
         .area_description
         .clone()
         .unwrap_or_else(|| zone_names.join(", "));
-    text(
-        w,
+    let mut children = vec![Element::leaf(
         "areaDesc",
         if description.is_empty() {
-            "-"
+            "-".to_owned()
         } else {
-            &description
+            description
         },
-    )?;
-    for ring in &area.polygons {
-        text(
-            w,
-            "polygon",
-            &polygon_text(ring.iter().map(|p| (p.lat, p.lon))),
-        )?;
-    }
-    for ring in zone_rings(&area.zones, context.zones) {
-        text(w, "polygon", &polygon_text(ring.into_iter()))?;
-    }
-    for circle in &area.circles {
-        text(w, "circle", &circle_text(circle))?;
-    }
-    for id in &area.zones {
-        if let Some(zone) = context.zones.get(id) {
-            w.create_element("geocode").write_inner_content(|w| {
-                text(w, "valueName", &zone.level)?;
-                text(w, "value", &zone.id)
-            })?;
-        }
-    }
-    Ok(())
+    )];
+    let rings = area
+        .polygons
+        .iter()
+        .map(|ring| polygon_text(ring.iter().map(|p| (p.lat, p.lon))))
+        .chain(
+            zone_rings(&area.zones, zones)
+                .into_iter()
+                .map(|ring| polygon_text(ring.into_iter())),
+        );
+    children.extend(rings.map(|ring| Element::leaf("polygon", ring)));
+    children.extend(
+        area.circles
+            .iter()
+            .map(|circle| Element::leaf("circle", circle_text(circle))),
+    );
+    children.extend(
+        area.zones
+            .iter()
+            .filter_map(|id| zones.get(id))
+            .map(|zone| {
+                Element::node(
+                    "geocode",
+                    vec![
+                        Element::leaf("valueName", &zone.level),
+                        Element::leaf("value", &zone.id),
+                    ],
+                )
+            }),
+    );
+    Element::node("area", children)
 }
 
 /// CAP polygons: `lat,lon` pairs separated by spaces, first and last equal.

@@ -4,13 +4,14 @@ use serde_json::json;
 
 use super::area::NoticeArea;
 use super::cap::MsgType;
-use super::cap_import::parse_cap;
+use super::cap_import::{ImportRules, ImportedAlert, parse_cap};
 use super::content::NoticeContent;
 use super::model::{Notice, NoticeOrigin, NoticeState};
 use super::service::{Notices, record};
 use crate::auth::{Action, Staff};
 use crate::problem::{ErrorCode, Problem};
 use crate::store::WriteCtx;
+use crate::store::notice_upstream::{UpstreamRow, set_upstream};
 use crate::store::notices as notice_rows;
 
 /// An imported alert, stored as a draft, and what of the document was not read.
@@ -28,16 +29,18 @@ impl Notices {
     pub async fn import(&self, staff: &Staff, xml: Vec<u8>) -> Result<Imported, Problem> {
         staff.require(Action::Draft)?;
         let settings = &self.inner.settings;
-        let (now, zones, max, validity) = (
-            self.now(),
-            self.zones(),
-            settings.max_import_bytes,
-            settings.import_default_validity,
-        );
+        let (now, zones) = (self.now(), self.zones());
+        let rules = ImportRules {
+            max_bytes: settings.max_import_bytes,
+            default_validity: settings.import_default_validity,
+            now,
+        };
         let (alert, content, covered) = tokio::task::spawn_blocking(move || {
-            let mut alert = parse_cap(&xml, max, validity, &zones)?;
+            let mut alert = parse_cap(&xml, rules, &zones)?;
             let raw = std::mem::take(&mut alert.raw);
-            let content = NoticeContent::parse(raw, now, &zones, alert.msg_type)?;
+            // One that arrived expired is judged as of when it was sent: it is kept as history.
+            let judged_at = if alert.expired { alert.sent } else { now };
+            let content = NoticeContent::parse_received(raw, judged_at, &zones, alert.msg_type)?;
             let covered = NoticeArea::of(&content.area, &zones).covered_zones(&zones);
             Ok::<_, Problem>((alert, content, covered))
         })
@@ -57,13 +60,13 @@ impl Notices {
                 }
                 let id = uuid::Uuid::now_v7().to_string();
                 // An update of an alert never received still says what it updates.
-                let upstream = alert.references_text.filter(|_| original.is_none());
+                let upstream = upstream_row(&alert, original.is_none());
                 let mut notice = Notice {
                     seq: 0,
                     thread_id: original.as_ref().map_or(id.clone(), |o| o.thread_id.clone()),
                     references_id: original.map(|o| o.id),
                     id,
-                    state: NoticeState::Draft,
+                    state: if alert.expired { NoticeState::Expired } else { NoticeState::Draft },
                     origin: NoticeOrigin::Imported,
                     msg_type: alert.msg_type,
                     content,
@@ -80,7 +83,7 @@ impl Notices {
                     updated_at: now,
                 };
                 notice.seq = notice_rows::insert(ctx.conn(), &notice)?;
-                notice_rows::set_upstream(ctx.conn(), &notice.id, upstream.as_deref(), alert.sender_name.as_deref())?;
+                set_upstream(ctx.conn(), &notice.id, &upstream)?;
                 let detail = json!({ "sender": notice.sender, "identifier": notice.identifier, "office": office, "set_aside": alert.foreign, "warnings": alert.warnings });
                 record(ctx, &importer, "import", &notice, detail)?;
                 Ok(Imported { notice, set_aside: alert.foreign, warnings: alert.warnings })
@@ -100,4 +103,14 @@ fn referenced(
         }
     }
     Ok(None)
+}
+
+/// What the relay needs of the sender's document. An update of an alert never received still
+/// says what it updates.
+fn upstream_row(alert: &ImportedAlert, orphan: bool) -> UpstreamRow {
+    UpstreamRow {
+        refs: alert.references_text.clone().filter(|_| orphan),
+        sender_name: alert.sender_name.clone(),
+        alert: Some(serde_json::to_string(&alert.alert).expect("CAP elements serialize")),
+    }
 }

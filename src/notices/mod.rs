@@ -2,8 +2,10 @@
 
 use crate::cap;
 use crate::model::notice_area as area;
+mod cap_element;
 mod cap_encoding;
 mod cap_import;
+mod cap_import_area;
 mod cap_tree;
 pub mod cap_xml;
 use crate::model::deliveries;
@@ -24,7 +26,8 @@ mod wide_area;
 
 pub use area::{AreaSpec, Circle, LatLon, NoticeArea, RawArea};
 pub use cap::{CapCategory, CapStatus, Certainty, MsgType, Severity, Urgency};
-pub use cap_import::{ImportedAlert, parse_cap};
+pub use cap_element::Element as CapElement;
+pub use cap_import::{ImportRules, ImportedAlert, parse_cap};
 pub use content::{InfoText, NoticeContent, RawInfo, RawNotice};
 pub use deliveries::{Deliveries, DeliveryCount, DeliveryTotals, Destination};
 pub use events::{NoticeEvent, NoticeEventKind};
@@ -33,7 +36,7 @@ pub use import::Imported;
 pub use interest::{Backlog, Interest, OwedFrame};
 pub use model::{Notice, NoticeOrigin, NoticeState};
 pub use readiness::{check_words_ready, placeholder};
-pub use reading::NoticeFilter;
+pub use reading::{CapRelay, NoticeFilter};
 pub use service::{NoticeSettings, Notices};
 pub use signing::{KEY_FILE, PublicKeyView, SignatureView, Signer};
 pub use view::{Change, NoticeView, changes_between};

@@ -1,12 +1,14 @@
 //! What is read of notices: one, a filtered list, those in force (with the frames they went
 //! out in), and a notice with what it replaces and how far it reached.
 
+use super::cap_element::Element;
 use super::deliveries::DeliveryTotals;
 use super::model::{Notice, NoticeOrigin};
 use super::service::Notices;
 use crate::auth::{Action, Staff};
 use crate::problem::{ErrorCode, Problem};
 use crate::store::StoreError;
+use crate::store::notice_upstream as upstream_rows;
 use crate::store::notices as notice_rows;
 
 pub use crate::model::NoticeFilter;
@@ -38,34 +40,43 @@ impl Notices {
     }
 
     /// What a notice's CAP document says beyond the notice: the `references` of its original
-    /// (or those an imported notice came with when the hub never received the original), and
-    /// the `senderName`: the office's for its own notices, the sender's for a relay.
+    /// (or those an imported notice came with when the hub never received the original), the
+    /// `senderName` (the office's for its own notices, the sender's for a relay), and for a
+    /// relay the sender's document as received.
     pub async fn cap_relay(&self, notice: &Notice) -> Result<CapRelay, Problem> {
         let (id, original_id) = (notice.id.clone(), notice.references_id.clone());
         let imported = notice.origin == NoticeOrigin::Imported;
         let office = self.inner.settings.sender_name.clone();
-        Ok(self
+        let (upstream, original) = self
             .inner
             .store
-            .read(move |conn| -> Result<CapRelay, StoreError> {
-                let (upstream_refs, upstream_name) = notice_rows::upstream(conn, &id)?;
-                let references = match original_id {
-                    Some(original) => {
-                        notice_rows::get(conn, &original)?.and_then(|o| o.cap_reference())
-                    }
-                    None => upstream_refs,
-                };
-                let sender_name = if imported {
-                    upstream_name
-                } else {
-                    Some(office)
-                };
-                Ok(CapRelay {
-                    references,
-                    sender_name,
-                })
+            .read(move |conn| -> Result<_, StoreError> {
+                let original = original_id
+                    .map(|original| notice_rows::get(conn, &original))
+                    .transpose()?
+                    .flatten();
+                Ok((
+                    upstream_rows::upstream(conn, &id)?.unwrap_or_default(),
+                    original,
+                ))
             })
-            .await?)
+            .await?;
+        let references = match original {
+            Some(original) => original.cap_reference(),
+            None => upstream.refs,
+        };
+        Ok(CapRelay {
+            references,
+            sender_name: if imported {
+                upstream.sender_name
+            } else {
+                Some(office)
+            },
+            // Notices imported before the hub kept the sender's document are written as its own.
+            upstream: upstream
+                .alert
+                .and_then(|alert| serde_json::from_str(&alert).ok()),
+        })
     }
 
     pub async fn list(&self, filter: NoticeFilter) -> Result<Vec<Notice>, Problem> {
@@ -122,4 +133,6 @@ impl Notices {
 pub struct CapRelay {
     pub references: Option<String>,
     pub sender_name: Option<String>,
+    /// For a relay, the sender's `<alert>` as received.
+    pub upstream: Option<Element>,
 }

@@ -17,6 +17,7 @@ const MIGRATIONS: &[M<'static>] = &[
     M::up(include_str!("migrations/0008_chat.sql")),
     M::up(include_str!("migrations/0009_whatsapp.sql")),
     M::up(include_str!("migrations/0010_notice_upstream.sql")),
+    M::up(include_str!("migrations/0011_upstream_alert.sql")),
 ];
 
 pub(super) fn apply(conn: &mut Connection) -> Result<(), StoreError> {

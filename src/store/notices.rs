@@ -57,33 +57,6 @@ fn to_json<T: serde::Serialize>(value: &T) -> String {
     serde_json::to_string(value).expect("notice parts serialize")
 }
 
-/// What an imported notice came with beyond the notice itself: the CAP `references` of an
-/// original the hub does not hold, and the sender's `senderName`.
-pub(crate) fn set_upstream(
-    conn: &Connection,
-    notice_id: &str,
-    refs: Option<&str>,
-    sender_name: Option<&str>,
-) -> Result<(), StoreError> {
-    conn.prepare_cached(
-        "INSERT OR REPLACE INTO notice_upstream (notice_id, refs, sender_name) VALUES (?1, ?2, ?3)",
-    )?
-    .execute(params![notice_id, refs, sender_name])?;
-    Ok(())
-}
-
-/// The `references` and `senderName` an imported notice came with.
-pub(crate) fn upstream(
-    conn: &Connection,
-    notice_id: &str,
-) -> Result<(Option<String>, Option<String>), StoreError> {
-    Ok(conn
-        .prepare_cached("SELECT refs, sender_name FROM notice_upstream WHERE notice_id = ?1")?
-        .query_row([notice_id], |row| Ok((row.get(0)?, row.get(1)?)))
-        .optional()?
-        .unwrap_or_default())
-}
-
 /// Stores a new notice; the store assigns `seq`.
 pub(crate) fn insert(conn: &Connection, notice: &Notice) -> Result<i64, StoreError> {
     conn.prepare_cached(

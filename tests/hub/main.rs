@@ -6,6 +6,7 @@ mod accounts;
 mod bad_input;
 mod broker_acl;
 mod cap_relay;
+mod cap_roundtrip;
 mod cli;
 mod crash;
 mod delivery_ledger;

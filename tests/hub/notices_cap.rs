@@ -351,13 +351,16 @@ async fn hostile_or_broken_cap_documents_each_get_a_clear_refusal() {
             "invalid_field",
         ),
         (
-            "an alert with no area this office knows",
+            "an alert with no area at all",
             foreign_alert()
                 .replace(
                     "<polygon>44.40,11.20 44.40,11.35 44.48,11.35 44.40,11.20</polygon>",
                     "",
                 )
-                .replace("demo-004", "elsewhere"),
+                .replace(
+                    "<geocode><valueName>municipality</valueName><value>demo-004</value></geocode>",
+                    "",
+                ),
             422,
             "invalid_field",
         ),

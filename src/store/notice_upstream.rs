@@ -1,0 +1,47 @@
+//! Rows of `notice_upstream`: what an imported notice came with from its sender.
+
+use rusqlite::{Connection, OptionalExtension, params};
+
+use super::StoreError;
+
+/// What an imported notice came with beyond the notice itself.
+#[derive(Debug, Default)]
+pub(crate) struct UpstreamRow {
+    /// The CAP `references` of an original the hub does not hold.
+    pub refs: Option<String>,
+    pub sender_name: Option<String>,
+    /// The sender's `<alert>` as JSON CAP elements.
+    pub alert: Option<String>,
+}
+
+pub(crate) fn set_upstream(
+    conn: &Connection,
+    notice_id: &str,
+    row: &UpstreamRow,
+) -> Result<(), StoreError> {
+    conn.prepare_cached(
+        "INSERT OR REPLACE INTO notice_upstream (notice_id, refs, sender_name, alert)
+         VALUES (?1, ?2, ?3, ?4)",
+    )?
+    .execute(params![notice_id, row.refs, row.sender_name, row.alert])?;
+    Ok(())
+}
+
+/// What an imported notice came with; `None` for the office's own notices.
+pub(crate) fn upstream(
+    conn: &Connection,
+    notice_id: &str,
+) -> Result<Option<UpstreamRow>, StoreError> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT refs, sender_name, alert FROM notice_upstream WHERE notice_id = ?1",
+        )?
+        .query_row([notice_id], |row| {
+            Ok(UpstreamRow {
+                refs: row.get(0)?,
+                sender_name: row.get(1)?,
+                alert: row.get(2)?,
+            })
+        })
+        .optional()?)
+}
