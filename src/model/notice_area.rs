@@ -63,14 +63,11 @@ impl AreaSpec {
     /// Like [`AreaSpec::parse`], but an empty area is taken: a received alert may give its
     /// area only in codes the office does not hold, and the relay still carries them.
     pub fn parse_received(raw: RawArea, zones: &ZoneIndex) -> Result<AreaSpec, Problem> {
-        let empty = [
-            raw.polygons.as_ref().map(Vec::len),
-            raw.circles.as_ref().map(Vec::len),
-            raw.zones.as_ref().map(Vec::len),
-        ]
-        .into_iter()
-        .all(|len| len.unwrap_or(0) == 0);
-        if empty {
+        let none = |len: Option<usize>| len.unwrap_or(0) == 0;
+        if none(raw.polygons.as_ref().map(Vec::len))
+            && none(raw.circles.as_ref().map(Vec::len))
+            && none(raw.zones.as_ref().map(Vec::len))
+        {
             return Ok(AreaSpec::default());
         }
         AreaSpec::parse(raw, zones)
