@@ -60,6 +60,7 @@ pub const SCHEMAS: &[(&str, &str)] = schemas![
     "places",
     "push-payload",
     "subscriptions",
+    "cap-sources",
     "webhooks",
 ];
 

@@ -1,6 +1,7 @@
 //! Starting the outbox's workers: one per channel, each with its courier (and the Telegram
 //! bot's inbound side with its courier; WhatsApp's comes in through the HTTP webhook).
 
+use crate::channels::cap_sources::SourcePoller;
 use crate::channels::email::EmailCourier;
 use crate::channels::http_client::OutboundHttp;
 use crate::channels::telegram::{self, TelegramCourier};
@@ -9,6 +10,16 @@ use crate::channels::webpush::PushCourier;
 use crate::channels::whatsapp::WhatsAppCourier;
 use crate::hub::Hub;
 use crate::outbox::{self, Courier};
+
+/// Spawns one poller per configured CAP source.
+pub(super) fn spawn_cap_sources(hub: &Hub) -> anyhow::Result<()> {
+    let http = OutboundHttp::new(hub.outbox.settings().addresses.clone())?;
+    for source in &hub.config.cap_sources {
+        let poller = SourcePoller::new(source.clone(), hub.notices.clone(), http.clone());
+        hub.tasks.spawn(poller.run(hub.shutdown.clone()));
+    }
+    Ok(())
+}
 
 /// Spawns the webhook worker, and the push and e-mail workers when they are on.
 pub(super) fn spawn_outbox_workers(hub: &Hub) -> anyhow::Result<()> {

@@ -66,6 +66,7 @@ pub async fn start_with_clock(config: Config, clock: SharedClock) -> anyhow::Res
             .map_err(|problem| anyhow::anyhow!("telegram.channels: {}", problem.message))?;
     }
     couriers::spawn_outbox_workers(&hub)?;
+    couriers::spawn_cap_sources(&hub)?;
     let metrics_addr = serve_metrics(&hub).await?;
     tracing::info!(%http_addr, "listening on http://{http_addr}");
     Ok(RunningApp {

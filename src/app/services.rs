@@ -36,6 +36,7 @@ pub(super) fn notices(
             config.notices.import_default_validity_hours,
         )),
         wide_area_zones: config.notices.wide_area_zones,
+        cap_sources: config.cap_sources.clone(),
     };
     Ok(Notices::new(
         store.clone(),

@@ -2,6 +2,7 @@
 //! (`outbound`) every live channel that sends notices plugs into, and the outbox's couriers
 //! (webhooks, Web Push, e-mail, Telegram, WhatsApp) over their shared HTTP client.
 
+pub mod cap_sources;
 pub mod chat_text;
 pub mod email;
 pub mod feeds;

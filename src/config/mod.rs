@@ -1,5 +1,6 @@
 //! Configuration: defaults, then a TOML file, then `VEDETTA_*` variables, then command-line flags.
 
+mod cap_sources;
 mod categories;
 mod chat;
 mod load;
@@ -14,6 +15,7 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
+pub use cap_sources::CapSource;
 pub use categories::{Category, CategoryCatalog, LocalizedText, default_categories};
 pub use chat::{TelegramChannel, TelegramConfig, TelegramMode};
 pub use load::{ConfigError, Overrides, load};
@@ -57,6 +59,8 @@ pub struct Config {
     pub outbox: OutboxConfig,
     pub telegram: TelegramConfig,
     pub whatsapp: WhatsAppConfig,
+    /// Other authorities' CAP feeds polled for alerts to relay.
+    pub cap_sources: Vec<CapSource>,
     /// Report categories, in display order.
     pub categories: Vec<Category>,
 }
@@ -276,6 +280,7 @@ impl Default for Config {
             outbox: OutboxConfig::default(),
             telegram: TelegramConfig::default(),
             whatsapp: WhatsAppConfig::default(),
+            cap_sources: Vec::new(),
             categories: default_categories(),
         }
     }

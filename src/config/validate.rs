@@ -39,6 +39,8 @@ impl Config {
         self.whatsapp
             .check()
             .map_err(|(key, message)| invalid(key, message))?;
+        super::cap_sources::check(&self.cap_sources)
+            .map_err(|(key, message)| invalid(key, message))?;
         self.check_ui()
     }
 

@@ -3,6 +3,7 @@
 mod audit;
 mod auth;
 mod cap;
+mod cap_sources;
 mod chat;
 mod compress;
 mod error;
@@ -169,6 +170,7 @@ fn notice_routes(hub: &Hub) -> Router<Hub> {
     Router::new()
         .route("/api/v1/notices", get(notices::list).post(notices::create))
         .route("/api/v1/notices/import", import_route(hub))
+        .route("/api/v1/cap-sources", get(cap_sources::list))
         .route("/api/v1/notices/area-preview", post(notices::preview_area))
         .route(
             "/api/v1/notices/{id}",

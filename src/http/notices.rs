@@ -229,7 +229,11 @@ pub(super) async fn import(
         )));
     }
     let imported = hub.notices.import(&staff, body.to_vec()).await?;
-    let (status, Json(mut view)) = created(&hub, &imported.notice);
+    let (mut status, Json(mut view)) = created(&hub, &imported.notice);
+    if imported.withdrawn {
+        // Nothing was created: the cancelled alert's draft was withdrawn.
+        status = axum::http::StatusCode::OK;
+    }
     view["set_aside"] = json!(imported.set_aside);
     view["warnings"] = json!(imported.warnings);
     Ok((status, Json(view)))

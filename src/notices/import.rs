@@ -1,5 +1,7 @@
 //! Importing a CAP alert from another authority: stored as a draft, relayed after approval.
+//! Staff import by hand; configured sources (`channels::cap_sources`) import what they poll.
 
+use chrono::{DateTime, Utc};
 use serde_json::json;
 
 use super::area::NoticeArea;
@@ -7,12 +9,13 @@ use super::cap::MsgType;
 use super::cap_import::{ImportRules, ImportedAlert, parse_cap};
 use super::content::NoticeContent;
 use super::model::{Notice, NoticeOrigin, NoticeState};
-use super::service::{Notices, record};
+use super::service::{Notices, bump, record};
 use crate::auth::{Action, Staff};
 use crate::problem::{ErrorCode, Problem};
 use crate::store::WriteCtx;
 use crate::store::notice_upstream::{UpstreamRow, set_upstream};
 use crate::store::notices as notice_rows;
+use crate::zones::ZoneRef;
 
 /// An imported alert, stored as a draft, and what of the document was not read.
 #[derive(Debug)]
@@ -22,74 +25,204 @@ pub struct Imported {
     pub set_aside: Vec<String>,
     /// What the operator should know about how the document was read.
     pub warnings: Vec<String>,
+    /// A Cancel of an alert never relayed: `notice` is that alert's draft, withdrawn.
+    pub withdrawn: bool,
+}
+
+/// What became of a received alert.
+#[derive(Debug)]
+pub enum Received {
+    Taken(Box<Imported>),
+    /// The hub already holds this alert (same sender and identifier): nothing was written.
+    AlreadyHeld {
+        notice_id: String,
+    },
 }
 
 impl Notices {
     /// Stores a CAP alert from another authority as a draft to be relayed after approval.
     pub async fn import(&self, staff: &Staff, xml: Vec<u8>) -> Result<Imported, Problem> {
         staff.require(Action::Draft)?;
+        match self.receive(staff.name.clone(), None, xml).await? {
+            Received::Taken(imported) => Ok(*imported),
+            Received::AlreadyHeld { notice_id } => Err(Problem::new(
+                ErrorCode::InvalidState,
+                format!("this alert was already imported as notice {notice_id}"),
+            )),
+        }
+    }
+
+    /// Stores an alert a configured source published, once: the source is its importer, and
+    /// an approver relays it.
+    pub async fn receive_from_source(
+        &self,
+        source: &str,
+        xml: Vec<u8>,
+    ) -> Result<Received, Problem> {
+        let actor = format!("source:{source}");
+        self.receive(actor, Some(source.to_owned()), xml).await
+    }
+
+    async fn receive(
+        &self,
+        importer: String,
+        source: Option<String>,
+        xml: Vec<u8>,
+    ) -> Result<Received, Problem> {
+        let now = self.now();
+        let (alert, content, covered) = self.read_alert(xml, now).await?;
+        let office = self.inner.settings.office.clone();
+        self.inner
+            .store
+            .write(move |ctx| {
+                if let Some(held) = notice_rows::find_by_cap_key(ctx.conn(), &alert.sender, &alert.identifier)? {
+                    return Ok(Received::AlreadyHeld { notice_id: held.id });
+                }
+                let mut draft = Draft { alert, content, covered, importer, source, now };
+                let mut original = referenced(ctx, &draft.alert.references)?;
+                // An original never relayed is not a thread to join: the sender replaced it first.
+                if let Some(unrelayed) = original.take_if(|o| o.approver.is_none())
+                    && let Some(withdrawn) = withdraw(ctx, unrelayed, &mut draft)?
+                {
+                    return Ok(Received::Taken(Box::new(withdrawn)));
+                }
+                if draft.alert.msg_type == MsgType::Cancel && original.is_none() {
+                    return Err(Problem::new(ErrorCode::InvalidState, "this cancels an alert this hub never received: there is nothing to withdraw"));
+                }
+                let imported = store_draft(ctx, draft, original, &office)?;
+                Ok(Received::Taken(Box::new(imported)))
+            })
+            .await
+    }
+
+    /// Reads and checks the document off the async threads.
+    async fn read_alert(
+        &self,
+        xml: Vec<u8>,
+        now: DateTime<Utc>,
+    ) -> Result<(ImportedAlert, NoticeContent, Vec<ZoneRef>), Problem> {
         let settings = &self.inner.settings;
-        let (now, zones) = (self.now(), self.zones());
+        let zones = self.zones();
         let rules = ImportRules {
             max_bytes: settings.max_import_bytes,
             default_validity: settings.import_default_validity,
             now,
         };
-        let (alert, content, covered) = tokio::task::spawn_blocking(move || {
+        tokio::task::spawn_blocking(move || {
             let mut alert = parse_cap(&xml, rules, &zones)?;
             let raw = std::mem::take(&mut alert.raw);
             // One that arrived expired is judged as of when it was sent: it is kept as history.
             let judged_at = if alert.expired { alert.sent } else { now };
             let content = NoticeContent::parse_received(raw, judged_at, &zones, alert.msg_type)?;
             let covered = NoticeArea::of(&content.area, &zones).covered_zones(&zones);
-            Ok::<_, Problem>((alert, content, covered))
+            Ok((alert, content, covered))
         })
         .await
-        .map_err(|err| Problem::internal(&err))??;
-        let importer = staff.name.clone();
-        let office = self.inner.settings.office.clone();
-        self.inner
-            .store
-            .write(move |ctx| {
-                if let Some(existing) = notice_rows::find_by_cap_key(ctx.conn(), &alert.sender, &alert.identifier)? {
-                    return Err(Problem::new(ErrorCode::InvalidState, format!("this alert was already imported as notice {}", existing.id)));
-                }
-                let original = referenced(ctx, &alert.references)?;
-                if alert.msg_type == MsgType::Cancel && original.is_none() {
-                    return Err(Problem::new(ErrorCode::InvalidState, "this cancels an alert this hub never received: there is nothing to withdraw"));
-                }
-                let id = uuid::Uuid::now_v7().to_string();
-                // An update of an alert never received still says what it updates.
-                let upstream = upstream_row(&alert, original.is_none());
-                let mut notice = Notice {
-                    seq: 0,
-                    thread_id: original.as_ref().map_or(id.clone(), |o| o.thread_id.clone()),
-                    references_id: original.map(|o| o.id),
-                    id,
-                    state: if alert.expired { NoticeState::Expired } else { NoticeState::Draft },
-                    origin: NoticeOrigin::Imported,
-                    msg_type: alert.msg_type,
-                    content,
-                    covered_zones: covered,
-                    identifier: alert.identifier,
-                    sender: alert.sender,
-                    sent: Some(alert.sent),
-                    author: importer.clone(),
-                    editors: vec![importer.clone()],
-                    approver: None,
-                    rejection_reason: None,
-                    version: 1,
-                    created_at: now,
-                    updated_at: now,
-                };
-                notice.seq = notice_rows::insert(ctx.conn(), &notice)?;
-                set_upstream(ctx.conn(), &notice.id, &upstream)?;
-                let detail = json!({ "sender": notice.sender, "identifier": notice.identifier, "office": office, "set_aside": alert.foreign, "warnings": alert.warnings });
-                record(ctx, &importer, "import", &notice, detail)?;
-                Ok(Imported { notice, set_aside: alert.foreign, warnings: alert.warnings })
-            })
-            .await
+        .map_err(|err| Problem::internal(&err))?
     }
+}
+
+/// A received alert on its way into the store.
+struct Draft {
+    alert: ImportedAlert,
+    content: NoticeContent,
+    covered: Vec<ZoneRef>,
+    importer: String,
+    source: Option<String>,
+    now: DateTime<Utc>,
+}
+
+fn store_draft(
+    ctx: &WriteCtx<'_>,
+    draft: Draft,
+    original: Option<Notice>,
+    office: &str,
+) -> Result<Imported, Problem> {
+    let Draft {
+        alert,
+        content,
+        covered,
+        importer,
+        source,
+        now,
+    } = draft;
+    let id = uuid::Uuid::now_v7().to_string();
+    let upstream = upstream_row(&alert, original.is_none(), source);
+    let mut notice = Notice {
+        seq: 0,
+        thread_id: original
+            .as_ref()
+            .map_or(id.clone(), |o| o.thread_id.clone()),
+        references_id: original.map(|o| o.id),
+        id,
+        state: if alert.expired {
+            NoticeState::Expired
+        } else {
+            NoticeState::Draft
+        },
+        origin: NoticeOrigin::Imported,
+        msg_type: alert.msg_type,
+        content,
+        covered_zones: covered,
+        identifier: alert.identifier,
+        sender: alert.sender,
+        sent: Some(alert.sent),
+        author: importer.clone(),
+        editors: vec![importer.clone()],
+        approver: None,
+        rejection_reason: None,
+        version: 1,
+        created_at: now,
+        updated_at: now,
+    };
+    notice.seq = notice_rows::insert(ctx.conn(), &notice)?;
+    set_upstream(ctx.conn(), &notice.id, &upstream)?;
+    let detail = json!({ "sender": notice.sender, "identifier": notice.identifier, "office": office, "set_aside": alert.foreign, "warnings": alert.warnings });
+    record(ctx, &importer, "import", &notice, detail)?;
+    Ok(Imported {
+        notice,
+        set_aside: alert.foreign,
+        warnings: alert.warnings,
+        withdrawn: false,
+    })
+}
+
+/// Withdraws the draft of an alert its sender updated or cancelled before it was relayed.
+/// For a Cancel that is all (the withdrawn draft is the answer); an Update goes on as a new
+/// alert of its own.
+fn withdraw(
+    ctx: &WriteCtx<'_>,
+    mut unrelayed: Notice,
+    draft: &mut Draft,
+) -> Result<Option<Imported>, Problem> {
+    if !unrelayed.state.is_editable() {
+        return Ok(None);
+    }
+    let how = if draft.alert.msg_type == MsgType::Cancel {
+        "cancelled"
+    } else {
+        "updated"
+    };
+    unrelayed.state = NoticeState::Rejected;
+    unrelayed.rejection_reason = Some(format!("the sender {how} it before it was relayed"));
+    bump(&mut unrelayed, draft.now);
+    notice_rows::save(ctx.conn(), &unrelayed)?;
+    let detail = json!({ "by": draft.alert.identifier, "reason": unrelayed.rejection_reason });
+    record(ctx, &draft.importer, "withdraw", &unrelayed, detail)?;
+    let said = format!(
+        "the sender {how} notice {}'s alert before it was relayed: that draft is withdrawn",
+        unrelayed.id
+    );
+    draft.alert.warnings.push(said);
+    if draft.alert.msg_type != MsgType::Cancel {
+        return Ok(None);
+    }
+    Ok(Some(Imported {
+        notice: unrelayed,
+        set_aside: std::mem::take(&mut draft.alert.foreign),
+        warnings: std::mem::take(&mut draft.alert.warnings),
+        withdrawn: true,
+    }))
 }
 
 /// The notice an imported Update or Cancel refers to, if this hub has it.
@@ -107,10 +240,11 @@ fn referenced(
 
 /// What the relay needs of the sender's document. An update of an alert never received still
 /// says what it updates.
-fn upstream_row(alert: &ImportedAlert, orphan: bool) -> UpstreamRow {
+fn upstream_row(alert: &ImportedAlert, orphan: bool, source: Option<String>) -> UpstreamRow {
     UpstreamRow {
         refs: alert.references_text.clone().filter(|_| orphan),
         sender_name: alert.sender_name.clone(),
         alert: Some(serde_json::to_string(&alert.alert).expect("CAP elements serialize")),
+        source,
     }
 }

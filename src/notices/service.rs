@@ -33,6 +33,8 @@ pub struct NoticeSettings {
     pub import_default_validity: chrono::Duration,
     /// See `notices.wide_area_zones`.
     pub wide_area_zones: usize,
+    /// Upstream sources whose polling state is kept.
+    pub cap_sources: Vec<crate::config::CapSource>,
 }
 
 #[derive(Clone)]
@@ -47,6 +49,7 @@ pub(super) struct Inner {
     pub(super) signer: Arc<Signer>,
     pub(super) deliveries: Deliveries,
     pub(super) settings: NoticeSettings,
+    pub(super) sources: super::sources::SourceBoard,
 }
 
 impl Notices {
@@ -61,9 +64,10 @@ impl Notices {
             inner: Arc::new(Inner {
                 store,
                 zones,
-                clock,
+                clock: clock.clone(),
                 signer: Arc::new(signer),
                 deliveries: Deliveries::default(),
+                sources: super::sources::SourceBoard::new(&settings.cap_sources, clock.clone()),
                 settings,
             }),
         }

@@ -12,6 +12,8 @@ pub(crate) struct UpstreamRow {
     pub sender_name: Option<String>,
     /// The sender's `<alert>` as JSON CAP elements.
     pub alert: Option<String>,
+    /// The configured source it was polled from; `None` when staff imported it.
+    pub source: Option<String>,
 }
 
 pub(crate) fn set_upstream(
@@ -20,10 +22,16 @@ pub(crate) fn set_upstream(
     row: &UpstreamRow,
 ) -> Result<(), StoreError> {
     conn.prepare_cached(
-        "INSERT OR REPLACE INTO notice_upstream (notice_id, refs, sender_name, alert)
-         VALUES (?1, ?2, ?3, ?4)",
+        "INSERT OR REPLACE INTO notice_upstream (notice_id, refs, sender_name, alert, source)
+         VALUES (?1, ?2, ?3, ?4, ?5)",
     )?
-    .execute(params![notice_id, row.refs, row.sender_name, row.alert])?;
+    .execute(params![
+        notice_id,
+        row.refs,
+        row.sender_name,
+        row.alert,
+        row.source
+    ])?;
     Ok(())
 }
 
@@ -34,13 +42,14 @@ pub(crate) fn upstream(
 ) -> Result<Option<UpstreamRow>, StoreError> {
     Ok(conn
         .prepare_cached(
-            "SELECT refs, sender_name, alert FROM notice_upstream WHERE notice_id = ?1",
+            "SELECT refs, sender_name, alert, source FROM notice_upstream WHERE notice_id = ?1",
         )?
         .query_row([notice_id], |row| {
             Ok(UpstreamRow {
                 refs: row.get(0)?,
                 sender_name: row.get(1)?,
                 alert: row.get(2)?,
+                source: row.get(3)?,
             })
         })
         .optional()?)

@@ -2,6 +2,7 @@
 
 pub mod basemap;
 pub mod broker;
+pub mod cap_feed;
 pub mod child;
 pub mod device;
 pub mod italy;

@@ -1,0 +1,191 @@
+//! Polling other authorities' CAP sources: each feed or document on its own period, only what
+//! is new fetched, every new alert handed to `Notices::receive_from_source` once, failures
+//! retried with a growing wait, and each source's state kept for the console.
+
+mod feed;
+mod fetch;
+
+use std::collections::HashSet;
+use std::time::Duration;
+
+use reqwest::Url;
+use tokio_util::sync::CancellationToken;
+
+use feed::{Document, Entry};
+use fetch::{Fetched, Validators, fetch};
+
+use crate::channels::http_client::OutboundHttp;
+use crate::config::CapSource;
+use crate::notices::{Notices, PollReport, Received};
+use crate::problem::ErrorCode;
+
+/// Largest feed document; a CAP document's own limit is `notices.max_import_bytes`.
+pub const MAX_FEED_BYTES: usize = 4 * 1024 * 1024;
+/// The longest wait between polls of a failing source.
+const MAX_BACKOFF: Duration = Duration::from_secs(3600);
+/// Entries' keys remembered per source, so a long-lived feed cannot grow the set without end.
+const MAX_REMEMBERED: usize = 10_000;
+
+/// One source's poller.
+pub struct SourcePoller {
+    source: CapSource,
+    url: Url,
+    notices: Notices,
+    http: OutboundHttp,
+    validators: Validators,
+    /// Entries taken or refused for good.
+    seen: HashSet<String>,
+    max_cap_bytes: usize,
+}
+
+impl SourcePoller {
+    pub fn new(source: CapSource, notices: Notices, http: OutboundHttp) -> SourcePoller {
+        let url = Url::parse(&source.url).expect("the configuration checked the url");
+        let max_cap_bytes = notices.settings().max_import_bytes;
+        SourcePoller {
+            source,
+            url,
+            notices,
+            http,
+            validators: Validators::default(),
+            seen: HashSet::new(),
+            max_cap_bytes,
+        }
+    }
+
+    /// Polls until shutdown, reporting each poll to the notices.
+    pub async fn run(mut self, shutdown: CancellationToken) {
+        let period = Duration::from_secs(self.source.poll_secs);
+        let mut failures = 0u32;
+        loop {
+            let Some(report) = shutdown.run_until_cancelled(self.poll()).await else {
+                return;
+            };
+            failures = if report.failed { failures + 1 } else { 0 };
+            let wait = backoff(period, failures);
+            self.notices.record_poll(&self.source.name, &report, wait);
+            if report.failed {
+                tracing::warn!(source = %self.source.name, error = ?report.error, "a CAP source could not be polled");
+            }
+            if shutdown
+                .run_until_cancelled(tokio::time::sleep(wait))
+                .await
+                .is_none()
+            {
+                return;
+            }
+        }
+    }
+
+    /// Fetches the source once and takes what is new.
+    pub async fn poll(&mut self) -> PollReport {
+        let mut report = PollReport::default();
+        let fetched = fetch(
+            &self.http,
+            &self.url,
+            self.source.allow_private,
+            &self.validators,
+            MAX_FEED_BYTES,
+        )
+        .await;
+        let (bytes, at, validators) = match fetched {
+            Ok(Fetched::NotModified) => return report,
+            Ok(Fetched::Body {
+                bytes,
+                at,
+                validators,
+            }) => (bytes, at, validators),
+            Err(error) => return failed(report, error),
+        };
+        match feed::read(&bytes, &at) {
+            Ok(Document::Alert) => {
+                self.take(bytes, &mut report).await;
+            }
+            Ok(Document::Entries(entries)) => self.take_entries(entries, &mut report).await,
+            Err(error) => report.error = Some(error),
+        }
+        // Only a poll that took everything may skip the same document next time.
+        if !report.failed {
+            self.validators = validators;
+        }
+        report
+    }
+
+    /// Oldest first, so an alert is held before its update arrives.
+    async fn take_entries(&mut self, entries: Vec<Entry>, report: &mut PollReport) {
+        for entry in entries.into_iter().rev() {
+            if self.seen.contains(&entry.key) {
+                continue;
+            }
+            let fetched = fetch(
+                &self.http,
+                &entry.cap_url,
+                self.source.allow_private,
+                &Validators::default(),
+                self.max_cap_bytes,
+            )
+            .await;
+            match fetched {
+                Ok(Fetched::Body { bytes, .. }) => {
+                    if self.take(bytes, report).await {
+                        self.remember(entry.key);
+                    }
+                }
+                Ok(Fetched::NotModified) => self.remember(entry.key),
+                Err(error) => {
+                    report.failed = true;
+                    report.error = Some(format!("an entry's CAP document: {error}"));
+                }
+            }
+        }
+    }
+
+    /// Hands one CAP document to the notices; whether it is done with (taken or refused).
+    async fn take(&mut self, xml: Vec<u8>, report: &mut PollReport) -> bool {
+        match self
+            .notices
+            .receive_from_source(&self.source.name, xml)
+            .await
+        {
+            Ok(Received::Taken(_)) => report.taken += 1,
+            Ok(Received::AlreadyHeld { .. }) => report.already_held += 1,
+            Err(problem)
+                if matches!(problem.code, ErrorCode::Internal | ErrorCode::Unavailable) =>
+            {
+                report.failed = true;
+                report.error = Some("the hub could not store an alert".into());
+                return false;
+            }
+            Err(problem) => {
+                report.refused += 1;
+                report.error = Some(format!("an alert was refused: {}", problem.message));
+            }
+        }
+        true
+    }
+
+    fn remember(&mut self, key: String) {
+        if self.seen.len() >= MAX_REMEMBERED {
+            self.seen.clear();
+        }
+        self.seen.insert(key);
+    }
+}
+
+fn failed(mut report: PollReport, error: String) -> PollReport {
+    report.failed = true;
+    report.error = Some(error);
+    report
+}
+
+/// The period while the source answers; after failures, doubling up to an hour, with jitter
+/// so offices polling one source do not return in step.
+fn backoff(period: Duration, failures: u32) -> Duration {
+    if failures == 0 {
+        return period;
+    }
+    let doubled = period
+        .saturating_mul(1 << failures.min(12))
+        .min(MAX_BACKOFF);
+    doubled.mul_f64(0.8 + 0.4 * crate::outbox::schedule::unit_random())
+}

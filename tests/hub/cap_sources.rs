@@ -1,0 +1,214 @@
+//! Upstream CAP sources: the hub polls another authority's Atom feed (served here over local
+//! HTTP with ETags), takes each new alert once as a draft, joins updates and cancellations to
+//! their chain, retries a source that is away, and never reaches a private address unasked.
+
+use std::time::Duration;
+
+use serde_json::Value;
+use tokio::net::TcpListener;
+
+use crate::support::cap_feed::CapFeed;
+use crate::support::{TestApp, assert_valid};
+use vedetta::config::CapSource;
+
+const SENDER: &str = "allerte@arpae.example";
+
+/// An alert of the regional centre over the demo district, valid for twelve hours.
+fn arpae(identifier: &str, msg_type: &str, references: Option<&str>) -> String {
+    let expires =
+        (chrono::Utc::now() + chrono::Duration::hours(12)).format("%Y-%m-%dT%H:%M:%S+00:00");
+    let references = references
+        .map(|id| format!("<references>{SENDER},{id},2026-11-29T06:00:00+01:00</references>"))
+        .unwrap_or_default();
+    format!(
+        r#"<?xml version="1.0" encoding="UTF-8"?>
+<alert xmlns="urn:oasis:names:tc:emergency:cap:1.2">
+  <identifier>{identifier}</identifier>
+  <sender>{SENDER}</sender>
+  <sent>2026-11-29T06:00:00+01:00</sent>
+  <status>Actual</status>
+  <msgType>{msg_type}</msgType>
+  <scope>Public</scope>
+  {references}
+  <info>
+    <language>it-IT</language>
+    <category>Met</category>
+    <event>Allerta meteo</event>
+    <urgency>Expected</urgency>
+    <severity>Moderate</severity>
+    <certainty>Likely</certainty>
+    <expires>{expires}</expires>
+    <headline>Allerta arancione per temporali ({msg_type})</headline>
+    <area>
+      <areaDesc>Valle del Reno</areaDesc>
+      <polygon>44.40,11.20 44.40,11.35 44.48,11.35 44.40,11.20</polygon>
+    </area>
+  </info>
+</alert>"#
+    )
+}
+
+fn source(url: &str, allow_private: bool) -> CapSource {
+    CapSource {
+        name: "arpae".into(),
+        url: url.to_owned(),
+        poll_secs: 1,
+        allow_private,
+    }
+}
+
+/// The source's state once `done` holds, as staff read it.
+async fn wait_for_source(app: &TestApp, done: impl Fn(&Value) -> bool) -> Value {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let (status, body) = app.get_json("/api/v1/cap-sources").await;
+        assert_eq!(status, 200, "{body}");
+        assert_valid("cap-sources", &body);
+        let state = body["sources"][0].clone();
+        if done(&state) {
+            return state;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the source never got there: {state}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// The notice the hub holds for an upstream identifier.
+async fn held(app: &TestApp, identifier: &str) -> Vec<Value> {
+    let (_, listed) = app.get_json("/api/v1/notices?limit=100").await;
+    listed["notices"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|notice| notice["identifier"] == identifier)
+        .cloned()
+        .collect()
+}
+
+#[tokio::test]
+async fn a_polled_feeds_alert_update_and_cancel_are_each_taken_once_and_chained() {
+    let feed = CapFeed::start().await;
+    feed.publish("ARPAE-1", arpae("ARPAE-1", "Alert", None));
+    let app =
+        TestApp::spawn_with(|config| config.cap_sources = vec![source(&feed.url, true)]).await;
+    let team = app.team().await;
+
+    wait_for_source(&app, |s| s["taken"] == 1).await;
+    let alert = held(&app, "ARPAE-1").await.remove(0);
+    assert_eq!(
+        (alert["state"].as_str(), alert["author"].as_str()),
+        (Some("draft"), Some("source:arpae"))
+    );
+    wait_for_source(&app, |_| feed.not_modified() >= 2).await;
+    let (approved, alert) = app.approve_notice(&team.approver, &alert).await;
+    assert_eq!(approved, 200, "{alert}");
+
+    feed.publish("ARPAE-2", arpae("ARPAE-2", "Update", Some("ARPAE-1")));
+    wait_for_source(&app, |s| s["taken"] == 2).await;
+    let update = held(&app, "ARPAE-2").await.remove(0);
+    assert_eq!(update["references_id"], alert["id"]);
+    assert_eq!(update["thread_id"], alert["thread_id"]);
+    let (approved, update) = app.approve_notice(&team.approver, &update).await;
+    assert_eq!(approved, 200, "{update}");
+
+    feed.publish("ARPAE-3", arpae("ARPAE-3", "Cancel", Some("ARPAE-2")));
+    let state = wait_for_source(&app, |s| s["taken"] == 3).await;
+    let cancel = held(&app, "ARPAE-3").await.remove(0);
+    assert_eq!(
+        (
+            cancel["msg_type"].as_str(),
+            cancel["references_id"].as_str()
+        ),
+        (Some("Cancel"), update["id"].as_str())
+    );
+
+    wait_for_source(&app, |_| feed.not_modified() >= 4).await;
+    for id in ["ARPAE-1", "ARPAE-2", "ARPAE-3"] {
+        assert_eq!(held(&app, id).await.len(), 1, "{id} is held once");
+        assert_eq!(
+            feed.requests_of(&format!("/cap/{id}.xml")),
+            1,
+            "{id}'s document is fetched once"
+        );
+    }
+    assert_eq!(
+        (state["state"].as_str(), state["failures"].as_u64()),
+        (Some("ok"), Some(0))
+    );
+}
+
+#[tokio::test]
+async fn a_source_that_is_away_is_retried_and_its_alert_taken_when_it_returns() {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    drop(listener);
+    let url = format!("http://{addr}/feed.atom");
+    let app = TestApp::spawn_with(|config| config.cap_sources = vec![source(&url, true)]).await;
+
+    let away = wait_for_source(&app, |s| s["failures"].as_u64() >= Some(1)).await;
+    assert_eq!(away["state"], "retrying");
+    assert!(
+        away["last_error"].as_str().unwrap().contains("connect"),
+        "{away}"
+    );
+
+    let feed = CapFeed::serve(TcpListener::bind(addr).await.unwrap());
+    feed.publish("ARPAE-9", arpae("ARPAE-9", "Alert", None));
+    let back = wait_for_source(&app, |s| s["taken"] == 1).await;
+
+    assert_eq!(
+        (back["state"].as_str(), back["failures"].as_u64()),
+        (Some("ok"), Some(0))
+    );
+    assert_eq!(held(&app, "ARPAE-9").await.len(), 1);
+}
+
+#[tokio::test]
+async fn a_source_on_a_private_address_is_never_requested_unless_the_admin_allowed_it() {
+    let feed = CapFeed::start().await;
+    feed.publish("ARPAE-1", arpae("ARPAE-1", "Alert", None));
+    let app =
+        TestApp::spawn_with(|config| config.cap_sources = vec![source(&feed.url, false)]).await;
+
+    let refused = wait_for_source(&app, |s| s["failures"].as_u64() >= Some(1)).await;
+
+    assert!(
+        refused["last_error"].as_str().unwrap().contains("private"),
+        "{refused}"
+    );
+    assert_eq!(feed.requests(), 0, "nothing reached the private address");
+    assert!(held(&app, "ARPAE-1").await.is_empty());
+}
+
+#[tokio::test]
+async fn a_cancel_of_an_alert_never_relayed_withdraws_its_draft_and_sends_nothing() {
+    let app = TestApp::spawn().await;
+    let team = app.team().await;
+    let (status, alert) = app
+        .import_cap(&team.operator, arpae("ARPAE-5", "Alert", None))
+        .await;
+    assert_eq!(status, 201, "{alert}");
+
+    let (status, withdrawn) = app
+        .import_cap(&team.operator, arpae("ARPAE-6", "Cancel", Some("ARPAE-5")))
+        .await;
+
+    assert_eq!(status, 200, "{withdrawn}");
+    assert_valid("notice", &withdrawn);
+    assert_eq!(withdrawn["id"], alert["id"]);
+    assert_eq!(withdrawn["state"], "rejected");
+    assert!(
+        withdrawn["rejection_reason"]
+            .as_str()
+            .unwrap()
+            .contains("cancelled"),
+        "{withdrawn}"
+    );
+    assert!(
+        held(&app, "ARPAE-6").await.is_empty(),
+        "no cancellation to relay"
+    );
+}
