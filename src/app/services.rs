@@ -11,7 +11,7 @@ use crate::chat::{ChatSettings, Conversations};
 use crate::clock::SharedClock;
 use crate::config::Config;
 use crate::metrics::Metrics;
-use crate::notices::{NoticeSettings, Notices, Signer};
+use crate::notices::{CapSigner, NoticeSettings, Notices, Signer};
 use crate::outbox::{AddressPolicy, LinkKey, Outbox, OutboxSettings};
 use crate::reports::{
     CategoryCatalog, DeviceBudget, Intake, IntakeLimiter, IntakeRules, SubmissionLimits,
@@ -27,6 +27,7 @@ pub(super) fn notices(
     clock: &SharedClock,
 ) -> anyhow::Result<Notices> {
     let signer = Signer::load_or_create(&config.data_dir)?;
+    let cap_signer = CapSigner::load_or_create(&config.data_dir, &config.cap_sender_name())?;
     let settings = NoticeSettings {
         office: config.office.clone(),
         sender: config.cap_sender(),
@@ -42,7 +43,7 @@ pub(super) fn notices(
         store.clone(),
         zones.clone(),
         clock.clone(),
-        signer,
+        (signer, cap_signer),
         settings,
     ))
 }

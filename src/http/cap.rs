@@ -41,6 +41,7 @@ pub(super) async fn document(
         sender_name: relay.sender_name.as_deref(),
         references: relay.references,
         upstream: relay.upstream.as_ref(),
+        signer: Some(hub.notices.cap_signer()),
         zones: &zones,
     };
     let xml = to_cap_xml(&notice, &context);

@@ -1,10 +1,9 @@
 //! CAP elements as a tree: what an import reads, what a relay keeps of the sender's document,
 //! and how a tree is written back as XML in the order the OASIS schema requires.
 
-use quick_xml::Writer;
-use quick_xml::events::{BytesDecl, BytesText, Event};
 use serde::{Deserialize, Serialize};
 
+use super::cap_signature::CapSigner;
 use crate::problem::{ErrorCode, Problem};
 
 /// The children of `<alert>`, in schema order.
@@ -155,39 +154,61 @@ impl Element {
     }
 }
 
-/// The whole document: an XML declaration and `root` in `namespace`, indented.
-pub(super) fn write_document(root: &Element, namespace: &str) -> String {
-    let mut writer = Writer::new_with_indent(Vec::new(), b' ', 2);
-    writer
-        .write_event(Event::Decl(BytesDecl::new("1.0", Some("UTF-8"), None)))
-        .and_then(|()| {
-            writer
-                .create_element(root.name.as_str())
-                .with_attribute(("xmlns", namespace))
-                .write_inner_content(|w| write_children(w, root))
-                .map(|_| ())
-        })
-        .expect("writing to memory cannot fail");
-    String::from_utf8(writer.into_inner()).expect("the writer emits UTF-8")
-}
-
-fn write_children(w: &mut Writer<Vec<u8>>, parent: &Element) -> std::io::Result<()> {
-    for child in &parent.children {
-        write_element(w, child)?;
+/// The whole document: an XML declaration and `root` in `namespace`, indented, signed by
+/// `signer` if given.
+///
+/// It is written in canonical form (C14N escaping, no empty-element tags, one namespace
+/// declaration on the root), so the bytes of the root, without the signature, are what an
+/// exclusive canonicalization of the document gives: what the signature's digest covers.
+pub(super) fn write_document(
+    root: &Element,
+    namespace: &str,
+    signer: Option<&CapSigner>,
+) -> String {
+    let mut inner = String::new();
+    for child in &root.children {
+        write_element(&mut inner, child, 1);
     }
-    Ok(())
+    let open = format!("<{} xmlns=\"{namespace}\">", root.name);
+    let close = format!("</{}>", root.name);
+    let body = match signer {
+        None => format!("{open}{inner}\n{close}"),
+        Some(signer) => {
+            // The enveloped-signature transform removes the element, not the space around it.
+            let canonical = format!("{open}{inner}\n  \n{close}");
+            let signature = signer.signature(canonical.as_bytes());
+            format!("{open}{inner}\n  {signature}\n{close}")
+        }
+    };
+    format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n{body}\n")
 }
 
-fn write_element(w: &mut Writer<Vec<u8>>, element: &Element) -> std::io::Result<()> {
-    let start = w.create_element(element.name.as_str());
-    if !element.children.is_empty() {
-        start.write_inner_content(|w| write_children(w, element))?;
-    } else if element.text.is_empty() {
-        start.write_empty()?;
+fn write_element(out: &mut String, element: &Element, depth: usize) {
+    let indent = format!("\n{}", "  ".repeat(depth));
+    out.push_str(&indent);
+    out.push_str(&format!("<{}>", element.name));
+    if element.children.is_empty() {
+        escape_text(out, &element.text);
     } else {
-        start.write_text_content(BytesText::new(&element.text))?;
+        for child in &element.children {
+            write_element(out, child, depth + 1);
+        }
+        out.push_str(&indent);
     }
-    Ok(())
+    out.push_str(&format!("</{}>", element.name));
+}
+
+/// Text as canonical XML writes it: `&`, `<`, `>` and carriage returns escaped, nothing else.
+fn escape_text(out: &mut String, text: &str) {
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '\r' => out.push_str("&#xD;"),
+            c => out.push(c),
+        }
+    }
 }
 
 #[cfg(test)]

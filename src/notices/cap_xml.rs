@@ -5,6 +5,7 @@ use geo::Simplify;
 
 use super::area::{Circle, LatLon};
 use super::cap_element::{Element, write_document};
+use super::cap_signature::CapSigner;
 use super::content::InfoText;
 use super::model::Notice;
 use crate::zones::ZoneIndex;
@@ -25,6 +26,8 @@ pub struct CapContext<'a> {
     pub references: Option<String>,
     /// For a relay, the sender's `<alert>` as received (CAP 1.1 converted).
     pub upstream: Option<&'a Element>,
+    /// The office's XML signature, when the document goes out.
+    pub signer: Option<&'a CapSigner>,
     pub zones: &'a ZoneIndex,
 }
 
@@ -34,8 +37,8 @@ pub use crate::cap::cap_time;
 pub fn to_cap_xml(notice: &Notice, context: &CapContext<'_>) -> String {
     match context.upstream {
         // A relay says what the sender said, all of it, and nothing else.
-        Some(alert) => write_document(alert, CAP_NAMESPACE),
-        None => write_document(&own_alert(notice, context), CAP_NAMESPACE),
+        Some(alert) => write_document(alert, CAP_NAMESPACE, context.signer),
+        None => write_document(&own_alert(notice, context), CAP_NAMESPACE, context.signer),
     }
 }
 

@@ -47,6 +47,7 @@ pub(super) struct Inner {
     pub(super) zones: ZoneDirectory,
     pub(super) clock: SharedClock,
     pub(super) signer: Arc<Signer>,
+    pub(super) cap_signer: Arc<super::CapSigner>,
     pub(super) deliveries: Deliveries,
     pub(super) settings: NoticeSettings,
     pub(super) sources: super::sources::SourceBoard,
@@ -57,15 +58,17 @@ impl Notices {
         store: Store,
         zones: ZoneDirectory,
         clock: SharedClock,
-        signer: Signer,
+        signers: (Signer, super::CapSigner),
         settings: NoticeSettings,
     ) -> Notices {
+        let (signer, cap_signer) = signers;
         Notices {
             inner: Arc::new(Inner {
                 store,
                 zones,
                 clock: clock.clone(),
                 signer: Arc::new(signer),
+                cap_signer: Arc::new(cap_signer),
                 deliveries: Deliveries::default(),
                 sources: super::sources::SourceBoard::new(&settings.cap_sources, clock.clone()),
                 settings,

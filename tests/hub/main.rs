@@ -7,6 +7,7 @@ mod bad_input;
 mod broker_acl;
 mod cap_relay;
 mod cap_roundtrip;
+mod cap_signatures;
 mod cap_sources;
 mod cli;
 mod crash;
