@@ -11,7 +11,7 @@ use crate::chat::{ChatSettings, Conversations};
 use crate::clock::SharedClock;
 use crate::config::Config;
 use crate::metrics::Metrics;
-use crate::notices::{CapSigner, NoticeSettings, Notices, Signer};
+use crate::notices::{CapSigner, NoticeSettings, Notices, Signer, TrustStore};
 use crate::outbox::{AddressPolicy, LinkKey, Outbox, OutboxSettings};
 use crate::reports::{
     CategoryCatalog, DeviceBudget, Intake, IntakeLimiter, IntakeRules, SubmissionLimits,
@@ -38,6 +38,7 @@ pub(super) fn notices(
         )),
         wide_area_zones: config.notices.wide_area_zones,
         cap_sources: config.cap_sources.clone(),
+        trust: TrustStore::load(config.notices.trusted_cap_certificates.as_deref())?,
     };
     Ok(Notices::new(
         store.clone(),

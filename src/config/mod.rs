@@ -196,6 +196,9 @@ pub struct NoticesConfig {
     /// An area covering more of the finest zones than this (or reaching into more than one
     /// top-level zone) is approved only with `confirm_wide_area`.
     pub wide_area_zones: usize,
+    /// A directory of PEM certificates whose XML signatures on imported CAP are trusted; each
+    /// file's name (without extension) names the signer.
+    pub trusted_cap_certificates: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -238,6 +241,7 @@ impl Default for NoticesConfig {
             max_import_bytes: 1024 * 1024,
             import_default_validity_hours: 24,
             wide_area_zones: 30,
+            trusted_cap_certificates: None,
         }
     }
 }

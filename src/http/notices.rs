@@ -12,7 +12,8 @@ use super::extract::{JsonBody, KnownQuery};
 use crate::auth::Staff;
 use crate::hub::Hub;
 use crate::notices::{
-    Notice, NoticeFilter, NoticeState, NoticeView, RawArea, RawNotice, changes_between,
+    Notice, NoticeFilter, NoticeOrigin, NoticeState, NoticeView, RawArea, RawNotice,
+    changes_between,
 };
 use crate::problem::{ErrorCode, Problem};
 
@@ -58,6 +59,9 @@ async fn detailed(hub: &Hub, staff: &Staff, notice: &Notice) -> Result<Value, Ap
     view.changes = original.map(|original| changes_between(&original.content, &notice.content));
     if notice.state == NoticeState::Draft {
         view.wide_area = hub.notices.wide_area_of(notice);
+    }
+    if notice.origin == NoticeOrigin::Imported {
+        view.sender_signature = hub.notices.cap_relay(notice).await?.sender_signature;
     }
     Ok(json!(view))
 }
@@ -236,6 +240,7 @@ pub(super) async fn import(
     }
     view["set_aside"] = json!(imported.set_aside);
     view["warnings"] = json!(imported.warnings);
+    view["sender_signature"] = json!(imported.signature);
     Ok((status, Json(view)))
 }
 

@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::cap_signature::CapSigner;
+use super::xml_c14n::escape_text;
 use crate::problem::{ErrorCode, Problem};
 
 /// The children of `<alert>`, in schema order.
@@ -196,19 +197,6 @@ fn write_element(out: &mut String, element: &Element, depth: usize) {
         out.push_str(&indent);
     }
     out.push_str(&format!("</{}>", element.name));
-}
-
-/// Text as canonical XML writes it: `&`, `<`, `>` and carriage returns escaped, nothing else.
-fn escape_text(out: &mut String, text: &str) {
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '\r' => out.push_str("&#xD;"),
-            c => out.push(c),
-        }
-    }
 }
 
 #[cfg(test)]

@@ -7,6 +7,7 @@ use serde_json::json;
 use super::area::NoticeArea;
 use super::cap::MsgType;
 use super::cap_import::{ImportRules, ImportedAlert, parse_cap};
+use super::cap_trust::SignatureCheck;
 use super::content::NoticeContent;
 use super::model::{Notice, NoticeOrigin, NoticeState};
 use super::service::{Notices, bump, record};
@@ -27,6 +28,8 @@ pub struct Imported {
     pub warnings: Vec<String>,
     /// A Cancel of an alert never relayed: `notice` is that alert's draft, withdrawn.
     pub withdrawn: bool,
+    /// What the office found of the sender's XML signature.
+    pub signature: SignatureCheck,
 }
 
 /// What became of a received alert.
@@ -70,7 +73,7 @@ impl Notices {
         xml: Vec<u8>,
     ) -> Result<Received, Problem> {
         let now = self.now();
-        let (alert, content, covered) = self.read_alert(xml, now).await?;
+        let (alert, content, covered, signature) = self.read_alert(xml, now).await?;
         let office = self.inner.settings.office.clone();
         self.inner
             .store
@@ -78,7 +81,11 @@ impl Notices {
                 if let Some(held) = notice_rows::find_by_cap_key(ctx.conn(), &alert.sender, &alert.identifier)? {
                     return Ok(Received::AlreadyHeld { notice_id: held.id });
                 }
-                let mut draft = Draft { alert, content, covered, importer, source, now };
+                let mut draft = Draft {
+                    alert,
+                    content,
+                    covered,
+                    signature, importer, source, now };
                 let mut original = referenced(ctx, &draft.alert.references)?;
                 // An original never relayed is not a thread to join: the sender replaced it first.
                 if let Some(unrelayed) = original.take_if(|o| o.approver.is_none())
@@ -100,9 +107,9 @@ impl Notices {
         &self,
         xml: Vec<u8>,
         now: DateTime<Utc>,
-    ) -> Result<(ImportedAlert, NoticeContent, Vec<ZoneRef>), Problem> {
+    ) -> Result<(ImportedAlert, NoticeContent, Vec<ZoneRef>, SignatureCheck), Problem> {
         let settings = &self.inner.settings;
-        let zones = self.zones();
+        let (zones, trust) = (self.zones(), settings.trust.clone());
         let rules = ImportRules {
             max_bytes: settings.max_import_bytes,
             default_validity: settings.import_default_validity,
@@ -115,7 +122,9 @@ impl Notices {
             let judged_at = if alert.expired { alert.sent } else { now };
             let content = NoticeContent::parse_received(raw, judged_at, &zones, alert.msg_type)?;
             let covered = NoticeArea::of(&content.area, &zones).covered_zones(&zones);
-            Ok((alert, content, covered))
+            let signature = super::cap_trust::check(&super::cap_encoding::as_utf8(&xml)?, &trust);
+            alert.warnings.push(signature.said());
+            Ok((alert, content, covered, signature))
         })
         .await
         .map_err(|err| Problem::internal(&err))?
@@ -127,6 +136,7 @@ struct Draft {
     alert: ImportedAlert,
     content: NoticeContent,
     covered: Vec<ZoneRef>,
+    signature: SignatureCheck,
     importer: String,
     source: Option<String>,
     now: DateTime<Utc>,
@@ -142,12 +152,13 @@ fn store_draft(
         alert,
         content,
         covered,
+        signature,
         importer,
         source,
         now,
     } = draft;
     let id = uuid::Uuid::now_v7().to_string();
-    let upstream = upstream_row(&alert, original.is_none(), source);
+    let upstream = upstream_row(&alert, original.is_none(), source, &signature);
     let mut notice = Notice {
         seq: 0,
         thread_id: original
@@ -177,12 +188,13 @@ fn store_draft(
     };
     notice.seq = notice_rows::insert(ctx.conn(), &notice)?;
     set_upstream(ctx.conn(), &notice.id, &upstream)?;
-    let detail = json!({ "sender": notice.sender, "identifier": notice.identifier, "office": office, "set_aside": alert.foreign, "warnings": alert.warnings });
+    let detail = json!({ "sender": notice.sender, "identifier": notice.identifier, "office": office, "set_aside": alert.foreign, "warnings": alert.warnings, "signature": signature });
     record(ctx, &importer, "import", &notice, detail)?;
     Ok(Imported {
         notice,
         set_aside: alert.foreign,
         warnings: alert.warnings,
+        signature,
         withdrawn: false,
     })
 }
@@ -222,6 +234,7 @@ fn withdraw(
         set_aside: std::mem::take(&mut draft.alert.foreign),
         warnings: std::mem::take(&mut draft.alert.warnings),
         withdrawn: true,
+        signature: draft.signature.clone(),
     }))
 }
 
@@ -240,11 +253,17 @@ fn referenced(
 
 /// What the relay needs of the sender's document. An update of an alert never received still
 /// says what it updates.
-fn upstream_row(alert: &ImportedAlert, orphan: bool, source: Option<String>) -> UpstreamRow {
+fn upstream_row(
+    alert: &ImportedAlert,
+    orphan: bool,
+    source: Option<String>,
+    signature: &SignatureCheck,
+) -> UpstreamRow {
     UpstreamRow {
         refs: alert.references_text.clone().filter(|_| orphan),
         sender_name: alert.sender_name.clone(),
         alert: Some(serde_json::to_string(&alert.alert).expect("CAP elements serialize")),
         source,
+        signature: Some(serde_json::to_string(signature).expect("a check serializes")),
     }
 }

@@ -76,6 +76,9 @@ impl Notices {
             upstream: upstream
                 .alert
                 .and_then(|alert| serde_json::from_str(&alert).ok()),
+            sender_signature: upstream
+                .signature
+                .and_then(|check| serde_json::from_str(&check).ok()),
         })
     }
 
@@ -135,4 +138,6 @@ pub struct CapRelay {
     pub sender_name: Option<String>,
     /// For a relay, the sender's `<alert>` as received.
     pub upstream: Option<Element>,
+    /// For a relay, what the office found of the sender's XML signature.
+    pub sender_signature: Option<super::SignatureCheck>,
 }

@@ -35,6 +35,8 @@ pub struct NoticeSettings {
     pub wide_area_zones: usize,
     /// Upstream sources whose polling state is kept.
     pub cap_sources: Vec<crate::config::CapSource>,
+    /// Certificates whose signatures on imported CAP are trusted.
+    pub trust: super::TrustStore,
 }
 
 #[derive(Clone)]

@@ -47,6 +47,9 @@ pub struct NoticeView<'a> {
     /// For a draft whose area is wide: what the approver must confirm.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub wide_area: Option<super::WideArea>,
+    /// For an imported notice: what the office found of the sender's XML signature.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sender_signature: Option<super::SignatureCheck>,
 }
 
 /// What a published notice reached: the ledger by channel, and the two first channels' counts
@@ -95,6 +98,7 @@ impl<'a> NoticeView<'a> {
             outbox: None,
             changes: None,
             wide_area: None,
+            sender_signature: None,
         }
     }
 }

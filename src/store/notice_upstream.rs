@@ -14,6 +14,8 @@ pub(crate) struct UpstreamRow {
     pub alert: Option<String>,
     /// The configured source it was polled from; `None` when staff imported it.
     pub source: Option<String>,
+    /// What was found of the sender's signature, as JSON.
+    pub signature: Option<String>,
 }
 
 pub(crate) fn set_upstream(
@@ -22,15 +24,16 @@ pub(crate) fn set_upstream(
     row: &UpstreamRow,
 ) -> Result<(), StoreError> {
     conn.prepare_cached(
-        "INSERT OR REPLACE INTO notice_upstream (notice_id, refs, sender_name, alert, source)
-         VALUES (?1, ?2, ?3, ?4, ?5)",
+        "INSERT OR REPLACE INTO notice_upstream (notice_id, refs, sender_name, alert, source, signature)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     )?
     .execute(params![
         notice_id,
         row.refs,
         row.sender_name,
         row.alert,
-        row.source
+        row.source,
+        row.signature
     ])?;
     Ok(())
 }
@@ -42,7 +45,7 @@ pub(crate) fn upstream(
 ) -> Result<Option<UpstreamRow>, StoreError> {
     Ok(conn
         .prepare_cached(
-            "SELECT refs, sender_name, alert, source FROM notice_upstream WHERE notice_id = ?1",
+            "SELECT refs, sender_name, alert, source, signature FROM notice_upstream WHERE notice_id = ?1",
         )?
         .query_row([notice_id], |row| {
             Ok(UpstreamRow {
@@ -50,6 +53,7 @@ pub(crate) fn upstream(
                 sender_name: row.get(1)?,
                 alert: row.get(2)?,
                 source: row.get(3)?,
+                signature: row.get(4)?,
             })
         })
         .optional()?)

@@ -12,7 +12,7 @@ use crate::support::notices::{Team, assert_valid_cap};
 use crate::support::{TestApp, assert_valid};
 
 /// A corpus document with its times made current, in Rome's winter offset.
-fn corpus(name: &str) -> String {
+pub(crate) fn corpus(name: &str) -> String {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/cap")
         .join(name);

@@ -90,3 +90,140 @@ async fn a_cap_document_changed_after_signing_fails_verification() {
     let (verified, _) = xmlsec1_verifies(&tampered, &certificate);
     assert!(!verified, "a changed severity must not verify");
 }
+
+/// A key and a self-signed certificate made by OpenSSL: `rsa:2048`, or `ec` on P-256.
+fn openssl_certificate(
+    dir: &Path,
+    name: &str,
+    kind: &str,
+) -> (std::path::PathBuf, std::path::PathBuf) {
+    let (key, cert) = (
+        dir.join(format!("{name}.key")),
+        dir.join(format!("{name}.pem")),
+    );
+    let mut command = Command::new("openssl");
+    command.args([
+        "req",
+        "-x509",
+        "-nodes",
+        "-days",
+        "30",
+        "-subj",
+        &format!("/CN={name}"),
+    ]);
+    match kind {
+        "rsa" => command.args(["-newkey", "rsa:2048"]),
+        _ => command.args(["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1"]),
+    };
+    let status = command
+        .arg("-keyout")
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .output()
+        .expect("openssl is installed");
+    assert!(
+        status.status.success(),
+        "{}",
+        String::from_utf8_lossy(&status.stderr)
+    );
+    (key, cert)
+}
+
+/// `document` signed by xmlsec1 with an enveloped signature in the given method and
+/// canonicalization, the certificate in `KeyInfo`.
+fn xmlsec1_signed(document: &str, key: &Path, cert: &Path, method: &str, c14n: &str) -> String {
+    let template = format!(
+        r#"<Signature xmlns="http://www.w3.org/2000/09/xmldsig#"><SignedInfo><CanonicalizationMethod Algorithm="{c14n}"/><SignatureMethod Algorithm="{method}"/><Reference URI=""><Transforms><Transform Algorithm="http://www.w3.org/2000/09/xmldsig#enveloped-signature"/><Transform Algorithm="{c14n}"/></Transforms><DigestMethod Algorithm="http://www.w3.org/2001/04/xmlenc#sha256"/><DigestValue/></Reference></SignedInfo><SignatureValue/><KeyInfo><X509Data/></KeyInfo></Signature>
+</alert>"#
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let (unsigned, signed) = (
+        dir.path().join("template.xml"),
+        dir.path().join("signed.xml"),
+    );
+    std::fs::write(&unsigned, document.replace("</alert>", &template)).unwrap();
+    let output = Command::new("xmlsec1")
+        .arg("--sign")
+        .arg("--privkey-pem")
+        .arg(format!("{},{}", key.display(), cert.display()))
+        .arg("--output")
+        .arg(&signed)
+        .arg(&unsigned)
+        .output()
+        .expect("xmlsec1 is installed");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    std::fs::read_to_string(signed).unwrap()
+}
+
+#[tokio::test]
+async fn an_imported_alerts_signature_is_checked_against_the_trust_store_and_kept() {
+    let keys = tempfile::tempdir().unwrap();
+    let trusted_dir = tempfile::tempdir().unwrap();
+    let (arpae_key, arpae_cert) = openssl_certificate(keys.path(), "arpae", "rsa");
+    let (other_key, other_cert) = openssl_certificate(keys.path(), "unknown", "ec");
+    std::fs::copy(&arpae_cert, trusted_dir.path().join("arpae.pem")).unwrap();
+    let store = trusted_dir.path().to_owned();
+    let app =
+        TestApp::spawn_with(|config| config.notices.trusted_cap_certificates = Some(store)).await;
+    let team = app.team().await;
+    let alert = |id: &str| {
+        crate::cap_roundtrip::corpus("every_element.xml").replace("CFR-ER-2026-0815", id)
+    };
+    let exclusive = "http://www.w3.org/2001/10/xml-exc-c14n#";
+    let inclusive = "http://www.w3.org/TR/2001/REC-xml-c14n-20010315";
+    let rsa = "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256";
+    let ecdsa = "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha256";
+    let tampered = xmlsec1_signed(&alert("S-3"), &arpae_key, &arpae_cert, rsa, exclusive)
+        .replace("Allerta arancione per piene", "Allerta verde");
+    let cases = [
+        (
+            "trusted",
+            xmlsec1_signed(&alert("S-1"), &arpae_key, &arpae_cert, rsa, exclusive),
+            "valid",
+        ),
+        (
+            "untrusted",
+            xmlsec1_signed(&alert("S-2"), &other_key, &other_cert, ecdsa, inclusive),
+            "untrusted",
+        ),
+        ("changed after signing", tampered, "invalid"),
+        ("unsigned", alert("S-4"), "unsigned"),
+    ];
+
+    for (case, document, expected) in cases {
+        let (status, imported) = app.import_cap(&team.operator, document).await;
+        assert_eq!(status, 201, "{case}: {imported}");
+        assert_eq!(
+            imported["sender_signature"]["status"], expected,
+            "{case}: {imported}"
+        );
+        let (_, shown) = app
+            .get_json(&format!(
+                "/api/v1/notices/{}",
+                imported["id"].as_str().unwrap()
+            ))
+            .await;
+        crate::support::assert_valid("notice", &shown);
+        assert_eq!(
+            shown["sender_signature"], imported["sender_signature"],
+            "{case}: kept"
+        );
+    }
+    let (_, trusted) = app.get_json("/api/v1/notices?limit=10").await;
+    let signer = trusted["notices"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|n| n["identifier"] == "S-1")
+        .map(|n| n["id"].clone())
+        .unwrap();
+    let (_, shown) = app
+        .get_json(&format!("/api/v1/notices/{}", signer.as_str().unwrap()))
+        .await;
+    assert_eq!(shown["sender_signature"]["signer"], "arpae");
+}

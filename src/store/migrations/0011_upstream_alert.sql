@@ -1,5 +1,7 @@
 -- The sender's alert as received (its CAP elements, as JSON): a relay writes the sender's
--- document back, all of it, so nothing the sender said is lost. And the configured source an
--- alert was polled from (none when staff imported it by hand).
+-- document back, all of it, so nothing the sender said is lost. The configured source an
+-- alert was polled from (none when staff imported it by hand), and what the office found of
+-- the sender's XML signature (JSON: unsigned, valid by whom, untrusted, invalid and why).
 ALTER TABLE notice_upstream ADD COLUMN alert TEXT;
 ALTER TABLE notice_upstream ADD COLUMN source TEXT;
+ALTER TABLE notice_upstream ADD COLUMN signature TEXT;
