@@ -20,6 +20,7 @@ export function noticeReview(notice, user, { onEdit, onChanged, flash }) {
     h('p', {}, h('span', { class: `badge state-${notice.state}` }, t(`state.${notice.state}`)),
       ` ${t('notice.by', { author: notice.author })}${notice.approver ? ` · ${t('notice.approved_by', { approver: notice.approver })}` : ''}`),
     notice.rejection_reason ? h('p', { class: 'error' }, `${t('notice.rejected_because')}: ${notice.rejection_reason}`) : null,
+    notice.sender_signature ? senderSignature(notice.sender_signature) : null,
     h('dl', { class: 'facts' },
       fact(t('notice.status'), t(`status.${content.status}`)),
       fact(t('notice.category'), content.category.map((c) => t(`category.${c}`)).join(', ')),
@@ -42,6 +43,13 @@ export function noticeReview(notice, user, { onEdit, onChanged, flash }) {
     h('div', { class: 'button-row' }, buttons(notice, user, mine, { onEdit, onChanged, flash })),
     h('p', {}, h('a', { href: notice.cap_url, target: '_blank' }, t('notice.cap_document'))),
     h('button', { type: 'button', class: 'print', id: 'print-notice', onclick: () => window.print() }, t('console.print')));
+}
+
+/** What the office found of an imported alert's XML signature, for the approver to weigh. */
+function senderSignature(check) {
+  const text = t(`notice.signature_${check.status}`, { signer: check.signer, reason: check.reason });
+  return h('p', { class: check.status === 'valid' ? 'signature-valid' : 'error', id: 'sender-signature',
+    role: check.status === 'invalid' ? 'alert' : null }, text);
 }
 
 function buttons(notice, user, mine, { onEdit, onChanged, flash }) {
