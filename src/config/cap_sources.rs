@@ -18,6 +18,69 @@ pub struct CapSource {
     /// e.g. a neighbouring office's hub on the regional network. Off: such addresses are refused.
     #[serde(default)]
     pub allow_private: bool,
+    /// Which of its alerts an approver should look at first; none: no alert is marked.
+    #[serde(default)]
+    pub fast_review: Option<FastReview>,
+}
+
+/// A source's rule for marking alerts for fast review (and raising the console's alarm). Each
+/// list given must hold the alert's value; all given conditions must hold.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FastReview {
+    /// CAP severities, e.g. `["Extreme", "Severe"]`.
+    #[serde(default)]
+    pub severities: Vec<String>,
+    /// CAP urgencies, e.g. `["Immediate"]`.
+    #[serde(default)]
+    pub urgencies: Vec<String>,
+    /// Only alerts whose area covers a zone of this office.
+    #[serde(default)]
+    pub in_office_zones: bool,
+}
+
+impl FastReview {
+    /// Whether an alert of this severity and urgency, covering `covers_office` zones, is marked.
+    pub fn marks(&self, severity: &str, urgency: &str, covers_office: bool) -> bool {
+        let listed =
+            |list: &[String], value: &str| list.is_empty() || list.iter().any(|v| v == value);
+        listed(&self.severities, severity)
+            && listed(&self.urgencies, urgency)
+            && (covers_office || !self.in_office_zones)
+    }
+}
+
+const SEVERITIES: [&str; 5] = ["Extreme", "Severe", "Moderate", "Minor", "Unknown"];
+const URGENCIES: [&str; 5] = ["Immediate", "Expected", "Future", "Past", "Unknown"];
+
+fn check_fast_review(source: &CapSource) -> Result<(), (&'static str, String)> {
+    let Some(rule) = &source.fast_review else {
+        return Ok(());
+    };
+    let wrong = |list: &[String], known: &[&str]| {
+        list.iter().find(|v| !known.contains(&v.as_str())).cloned()
+    };
+    if let Some(value) = wrong(&rule.severities, &SEVERITIES) {
+        return Err((
+            "cap_sources.fast_review.severities",
+            format!(
+                "source `{}`: `{value}` is not a CAP severity ({})",
+                source.name,
+                SEVERITIES.join(", ")
+            ),
+        ));
+    }
+    if let Some(value) = wrong(&rule.urgencies, &URGENCIES) {
+        return Err((
+            "cap_sources.fast_review.urgencies",
+            format!(
+                "source `{}`: `{value}` is not a CAP urgency ({})",
+                source.name,
+                URGENCIES.join(", ")
+            ),
+        ));
+    }
+    Ok(())
 }
 
 fn default_poll_secs() -> u64 {
@@ -53,6 +116,7 @@ pub(super) fn check(sources: &[CapSource]) -> Result<(), (&'static str, String)>
                 format!("source `{}`: the url must be http or https", source.name),
             ));
         }
+        check_fast_review(source)?;
         if !(1..=86_400).contains(&source.poll_secs) {
             return Err((
                 "cap_sources.poll_secs",

@@ -15,7 +15,7 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
-pub use cap_sources::CapSource;
+pub use cap_sources::{CapSource, FastReview};
 pub use categories::{Category, CategoryCatalog, LocalizedText, default_categories};
 pub use chat::{TelegramChannel, TelegramConfig, TelegramMode};
 pub use load::{ConfigError, Overrides, load};

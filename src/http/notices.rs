@@ -61,7 +61,9 @@ async fn detailed(hub: &Hub, staff: &Staff, notice: &Notice) -> Result<Value, Ap
         view.wide_area = hub.notices.wide_area_of(notice);
     }
     if notice.origin == NoticeOrigin::Imported {
-        view.sender_signature = hub.notices.cap_relay(notice).await?.sender_signature;
+        let relay = hub.notices.cap_relay(notice).await?;
+        view.sender_signature = relay.sender_signature;
+        view.fast_review = relay.fast_review;
     }
     Ok(json!(view))
 }
@@ -74,13 +76,26 @@ pub(super) fn created(hub: &Hub, notice: &Notice) -> Created {
     )
 }
 
-/// `GET /api/v1/notices?state=draft,published&zone=&limit=&cursor=`, newest first.
+/// `review=fast`: only alerts a source's rule marked for fast review.
+fn fast_review_only(review: Option<&str>) -> Result<bool, ApiError> {
+    match review {
+        None => Ok(false),
+        Some("fast") => Ok(true),
+        Some(_) => Err(ApiError(Problem::with_field(
+            ErrorCode::InvalidField,
+            "review",
+            "`review` can only be `fast`: the alerts a source's rule marked for fast review",
+        ))),
+    }
+}
+
+/// `GET /api/v1/notices?state=draft,published&zone=&review=fast&limit=&cursor=`, newest first.
 pub(super) async fn list(
     State(hub): State<Hub>,
     staff: Staff,
     uri: Uri,
 ) -> Result<Json<Value>, ApiError> {
-    let query = KnownQuery::from_uri(&uri, &["state", "zone", "limit", "cursor"])?;
+    let query = KnownQuery::from_uri(&uri, &["state", "zone", "review", "limit", "cursor"])?;
     let page = query.page(DEFAULT_PAGE, MAX_PAGE)?;
     let filter = NoticeFilter {
         states: query
@@ -89,6 +104,7 @@ pub(super) async fn list(
             .transpose()?
             .unwrap_or_default(),
         zone: query.get("zone").map(str::to_owned),
+        fast_review: fast_review_only(query.get("review"))?,
         before_seq: page.before,
         limit: page.limit,
         ..NoticeFilter::default()

@@ -50,6 +50,8 @@ pub struct NoticeFilter {
     /// Only messages of these types (none: all).
     pub msg_types: Vec<MsgType>,
     pub zone: Option<String>,
+    /// Only imported notices a source's rule marked for fast review.
+    pub fast_review: bool,
     pub before_seq: Option<i64>,
     pub limit: usize,
 }

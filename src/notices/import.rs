@@ -12,6 +12,7 @@ use super::content::NoticeContent;
 use super::model::{Notice, NoticeOrigin, NoticeState};
 use super::service::{Notices, bump, record};
 use crate::auth::{Action, Staff};
+use crate::config::CapSource;
 use crate::problem::{ErrorCode, Problem};
 use crate::store::WriteCtx;
 use crate::store::notice_upstream::{UpstreamRow, set_upstream};
@@ -59,21 +60,36 @@ impl Notices {
     /// an approver relays it.
     pub async fn receive_from_source(
         &self,
-        source: &str,
+        source: &CapSource,
         xml: Vec<u8>,
     ) -> Result<Received, Problem> {
-        let actor = format!("source:{source}");
-        self.receive(actor, Some(source.to_owned()), xml).await
+        let actor = format!("source:{}", source.name);
+        self.receive(actor, Some(source), xml).await
     }
 
     async fn receive(
         &self,
         importer: String,
-        source: Option<String>,
+        source: Option<&CapSource>,
         xml: Vec<u8>,
     ) -> Result<Received, Problem> {
         let now = self.now();
-        let (alert, content, covered, signature) = self.read_alert(xml, now).await?;
+        let (mut alert, content, covered, signature) = self.read_alert(xml, now).await?;
+        let fast_review = source
+            .and_then(|source| source.fast_review.as_ref())
+            .is_some_and(|rule| {
+                rule.marks(
+                    content.severity.as_str(),
+                    content.urgency.as_str(),
+                    !covered.is_empty(),
+                )
+            });
+        if fast_review {
+            alert
+                .warnings
+                .push("marked for fast review by its source's rule".into());
+        }
+        let source = source.map(|source| source.name.clone());
         let office = self.inner.settings.office.clone();
         self.inner
             .store
@@ -85,7 +101,7 @@ impl Notices {
                     alert,
                     content,
                     covered,
-                    signature, importer, source, now };
+                    signature, fast_review, importer, source, now };
                 let mut original = referenced(ctx, &draft.alert.references)?;
                 // An original never relayed is not a thread to join: the sender replaced it first.
                 if let Some(unrelayed) = original.take_if(|o| o.approver.is_none())
@@ -137,6 +153,7 @@ struct Draft {
     content: NoticeContent,
     covered: Vec<ZoneRef>,
     signature: SignatureCheck,
+    fast_review: bool,
     importer: String,
     source: Option<String>,
     now: DateTime<Utc>,
@@ -153,12 +170,13 @@ fn store_draft(
         content,
         covered,
         signature,
+        fast_review,
         importer,
         source,
         now,
     } = draft;
     let id = uuid::Uuid::now_v7().to_string();
-    let upstream = upstream_row(&alert, original.is_none(), source, &signature);
+    let upstream = upstream_row(&alert, original.is_none(), source, &signature, fast_review);
     let mut notice = Notice {
         seq: 0,
         thread_id: original
@@ -258,6 +276,7 @@ fn upstream_row(
     orphan: bool,
     source: Option<String>,
     signature: &SignatureCheck,
+    fast_review: bool,
 ) -> UpstreamRow {
     UpstreamRow {
         refs: alert.references_text.clone().filter(|_| orphan),
@@ -265,5 +284,6 @@ fn upstream_row(
         alert: Some(serde_json::to_string(&alert.alert).expect("CAP elements serialize")),
         source,
         signature: Some(serde_json::to_string(signature).expect("a check serializes")),
+        fast_review,
     }
 }

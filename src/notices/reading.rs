@@ -79,6 +79,7 @@ impl Notices {
             sender_signature: upstream
                 .signature
                 .and_then(|check| serde_json::from_str(&check).ok()),
+            fast_review: upstream.fast_review,
         })
     }
 
@@ -140,4 +141,6 @@ pub struct CapRelay {
     pub upstream: Option<Element>,
     /// For a relay, what the office found of the sender's XML signature.
     pub sender_signature: Option<super::SignatureCheck>,
+    /// A source's rule marked it for fast review.
+    pub fast_review: bool,
 }

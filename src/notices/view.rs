@@ -50,6 +50,9 @@ pub struct NoticeView<'a> {
     /// For an imported notice: what the office found of the sender's XML signature.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sender_signature: Option<super::SignatureCheck>,
+    /// For an alert from a source: its rule marked it for fast review.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub fast_review: bool,
 }
 
 /// What a published notice reached: the ledger by channel, and the two first channels' counts
@@ -99,6 +102,7 @@ impl<'a> NoticeView<'a> {
             changes: None,
             wide_area: None,
             sender_signature: None,
+            fast_review: false,
         }
     }
 }

@@ -16,6 +16,8 @@ pub(crate) struct UpstreamRow {
     pub source: Option<String>,
     /// What was found of the sender's signature, as JSON.
     pub signature: Option<String>,
+    /// A source's rule marked it for fast review.
+    pub fast_review: bool,
 }
 
 pub(crate) fn set_upstream(
@@ -24,8 +26,8 @@ pub(crate) fn set_upstream(
     row: &UpstreamRow,
 ) -> Result<(), StoreError> {
     conn.prepare_cached(
-        "INSERT OR REPLACE INTO notice_upstream (notice_id, refs, sender_name, alert, source, signature)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        "INSERT OR REPLACE INTO notice_upstream (notice_id, refs, sender_name, alert, source, signature, fast_review)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     )?
     .execute(params![
         notice_id,
@@ -33,7 +35,8 @@ pub(crate) fn set_upstream(
         row.sender_name,
         row.alert,
         row.source,
-        row.signature
+        row.signature,
+        row.fast_review
     ])?;
     Ok(())
 }
@@ -45,7 +48,7 @@ pub(crate) fn upstream(
 ) -> Result<Option<UpstreamRow>, StoreError> {
     Ok(conn
         .prepare_cached(
-            "SELECT refs, sender_name, alert, source, signature FROM notice_upstream WHERE notice_id = ?1",
+            "SELECT refs, sender_name, alert, source, signature, fast_review FROM notice_upstream WHERE notice_id = ?1",
         )?
         .query_row([notice_id], |row| {
             Ok(UpstreamRow {
@@ -54,6 +57,7 @@ pub(crate) fn upstream(
                 alert: row.get(2)?,
                 source: row.get(3)?,
                 signature: row.get(4)?,
+                fast_review: row.get(5)?,
             })
         })
         .optional()?)

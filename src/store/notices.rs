@@ -142,6 +142,11 @@ pub(crate) fn list(conn: &Connection, filter: &NoticeFilter) -> Result<Vec<Notic
         filter.zone.clone(),
     );
     conditions.bind_some("seq < ?", filter.before_seq);
+    if filter.fast_review {
+        conditions.push(
+            "EXISTS (SELECT 1 FROM notice_upstream u WHERE u.notice_id = notices.id AND u.fast_review = 1)".into(),
+        );
+    }
     if !filter.states.is_empty() {
         let states: Vec<String> = filter
             .states

@@ -9,12 +9,12 @@ use tokio::net::TcpListener;
 
 use crate::support::cap_feed::CapFeed;
 use crate::support::{TestApp, assert_valid};
-use vedetta::config::CapSource;
+use vedetta::config::{CapSource, FastReview};
 
 const SENDER: &str = "allerte@arpae.example";
 
 /// An alert of the regional centre over the demo district, valid for twelve hours.
-fn arpae(identifier: &str, msg_type: &str, references: Option<&str>) -> String {
+pub(crate) fn arpae(identifier: &str, msg_type: &str, references: Option<&str>) -> String {
     let expires =
         (chrono::Utc::now() + chrono::Duration::hours(12)).format("%Y-%m-%dT%H:%M:%S+00:00");
     let references = references
@@ -54,6 +54,7 @@ fn source(url: &str, allow_private: bool) -> CapSource {
         url: url.to_owned(),
         poll_secs: 1,
         allow_private,
+        fast_review: None,
     }
 }
 
@@ -211,4 +212,63 @@ async fn a_cancel_of_an_alert_never_relayed_withdraws_its_draft_and_sends_nothin
         held(&app, "ARPAE-6").await.is_empty(),
         "no cancellation to relay"
     );
+}
+
+#[tokio::test]
+async fn a_sources_rule_marks_severe_alerts_over_the_office_for_fast_review_and_no_others() {
+    let feed = CapFeed::start().await;
+    feed.publish(
+        "ARPAE-20",
+        arpae("ARPAE-20", "Alert", None).replace("Moderate", "Severe"),
+    );
+    feed.publish("ARPAE-21", arpae("ARPAE-21", "Alert", None));
+    let far_away = arpae("ARPAE-22", "Alert", None)
+        .replace("Moderate", "Severe")
+        .replace(
+            "44.40,11.20 44.40,11.35 44.48,11.35 44.40,11.20",
+            "38.47,-120.14 38.34,-119.95 38.52,-119.74 38.47,-120.14",
+        );
+    feed.publish("ARPAE-22", far_away);
+    let mut arpae_source = source(&feed.url, true);
+    arpae_source.fast_review = Some(FastReview {
+        severities: vec!["Extreme".into(), "Severe".into()],
+        urgencies: Vec::new(),
+        in_office_zones: true,
+    });
+    let app = TestApp::spawn_with(|config| config.cap_sources = vec![arpae_source]).await;
+
+    wait_for_source(&app, |s| s["taken"] == 3).await;
+    let (status, marked) = app
+        .get_json("/api/v1/notices?state=draft&review=fast")
+        .await;
+
+    assert_eq!(status, 200, "{marked}");
+    let identifiers: Vec<&str> = marked["notices"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|n| n["identifier"].as_str())
+        .collect();
+    assert_eq!(
+        identifiers,
+        ["ARPAE-20"],
+        "severe and over the office's zones only"
+    );
+    let (_, shown) = app
+        .get_json(&format!(
+            "/api/v1/notices/{}",
+            marked["notices"][0]["id"].as_str().unwrap()
+        ))
+        .await;
+    assert_valid("notice", &shown);
+    assert_eq!(shown["fast_review"], true);
+    let (_, plain) = app
+        .get_json(&format!(
+            "/api/v1/notices/{}",
+            held(&app, "ARPAE-21").await[0]["id"].as_str().unwrap()
+        ))
+        .await;
+    assert!(plain.get("fast_review").is_none(), "{plain}");
+    let (refused, problem) = app.get_json("/api/v1/notices?review=slow").await;
+    assert_eq!((refused, problem["field"].as_str()), (422, Some("review")));
 }

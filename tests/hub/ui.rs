@@ -107,10 +107,13 @@ async fn the_console_and_the_citizen_page_work_together_in_a_real_browser() {
     let basemap = write_pmtiles(basemap_dir.path());
     let telegram = crate::telegram::quick_stand_in().await;
     let bot = crate::telegram::bot_config(telegram.base_url(), false);
+    // A regional centre's feed, whose severe alerts are marked for fast review.
+    let feed = crate::support::cap_feed::CapFeed::start().await;
     let app = TestApp::spawn_with(|config| {
         connect_to(config, &broker);
         config.ui.basemap = Some(basemap);
         bot(config);
+        config.cap_sources = vec![severe_first(&feed.url)];
     })
     .await;
     let accounts = &app.running().hub().accounts;
@@ -140,8 +143,44 @@ async fn the_console_and_the_citizen_page_work_together_in_a_real_browser() {
     );
     // A citizen's report from Telegram, whose conversation the console shows.
     crate::telegram::report_by_chat(&telegram).await;
+    // A severe alert from the regional centre, which the console must raise.
+    let severe = crate::cap_sources::arpae("ARPAE-UI", "Alert", None).replace("Moderate", "Severe");
+    feed.publish("ARPAE-UI", severe);
+    wait_for_fast_review(&app).await;
     // The incident, presence, statistics and drawing tools, on the same office's data.
     run_browser_tests(&app, "tests/console-views.test.mjs", "screenshots-views").await;
+}
+
+fn severe_first(url: &str) -> vedetta::config::CapSource {
+    vedetta::config::CapSource {
+        name: "arpae".into(),
+        url: url.to_owned(),
+        poll_secs: 1,
+        allow_private: true,
+        fast_review: Some(vedetta::config::FastReview {
+            severities: vec!["Extreme".into(), "Severe".into()],
+            urgencies: Vec::new(),
+            in_office_zones: true,
+        }),
+    }
+}
+
+/// Until the source's alert is held, marked for fast review.
+async fn wait_for_fast_review(app: &TestApp) {
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let (_, marked) = app
+            .get_json("/api/v1/notices?state=draft&review=fast")
+            .await;
+        if marked["notices"].as_array().is_some_and(|n| !n.is_empty()) {
+            return;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the source's alert never arrived"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
 }
 
 /// A webhook whose receiver (the hub itself, which takes no POST there) refuses every

@@ -127,6 +127,21 @@ describe('the console views', () => {
     await olga.locator('.report-detail .close').click();
   });
 
+  test('an alert a source marked for fast review raises the alarm, and its review says so and what its signature is', async () => {
+    const counter = olga.locator('#count-fast-review');
+    await counter.waitFor();
+    assert.match(await counter.innerText(), /^1 relays to review now/);
+    await olga.locator('#nav-notices').click();
+    await olga.locator('#notice-filter').selectOption('fast');
+    await olga.locator('.notice-row', { hasText: 'Allerta arancione per temporali' }).click();
+    await olga.locator('#fast-review-banner').waitFor();
+    assert.match(await olga.locator('#sender-signature').innerText(), /not signed/);
+    assert.equal(await olga.locator('#edit-notice').count(), 0, 'a relay is not edited');
+    await olga.locator('.language-block h3', { hasText: 'it-IT' }).waitFor();
+    await screenshot(olga, 'fast-review-relay');
+    assert.deepEqual(await accessibilityProblems(olga), []);
+  });
+
   test('the incidents view passes axe-core without a serious or critical finding', async () => {
     await olga.locator('#nav-incidents').click();
     await olga.locator('.incident-row').first().click();

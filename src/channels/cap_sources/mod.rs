@@ -142,11 +142,7 @@ impl SourcePoller {
 
     /// Hands one CAP document to the notices; whether it is done with (taken or refused).
     async fn take(&mut self, xml: Vec<u8>, report: &mut PollReport) -> bool {
-        match self
-            .notices
-            .receive_from_source(&self.source.name, xml)
-            .await
-        {
+        match self.notices.receive_from_source(&self.source, xml).await {
             Ok(Received::Taken(_)) => report.taken += 1,
             Ok(Received::AlreadyHeld { .. }) => report.already_held += 1,
             Err(problem)

@@ -5,3 +5,5 @@
 ALTER TABLE notice_upstream ADD COLUMN alert TEXT;
 ALTER TABLE notice_upstream ADD COLUMN source TEXT;
 ALTER TABLE notice_upstream ADD COLUMN signature TEXT;
+-- 1 when a source's rule marked the alert for fast review (the console raises its alarm).
+ALTER TABLE notice_upstream ADD COLUMN fast_review INTEGER NOT NULL DEFAULT 0;

@@ -16,6 +16,8 @@ export class Live extends EventTarget {
     this.devices = new Map();
     this.notices = new Map();
     this.stats = null;
+    /** Drafts of relays an upstream source's rule marked for fast review. */
+    this.fastReview = [];
     /** Who on the staff has which report open: report id → login names. */
     this.presence = {};
     this.openReport = null;
@@ -26,6 +28,20 @@ export class Live extends EventTarget {
     const notices = await api('/api/v1/notices?state=published');
     notices.notices.forEach((notice) => this.notices.set(notice.thread_id, notice));
     this.connect();
+    // A relay's draft makes no live event: the marked ones are asked for every half minute.
+    setInterval(() => this.refreshFastReview(), 30_000);
+  }
+
+  /** The relays waiting for fast review; `arrived` are those not seen before. */
+  async refreshFastReview() {
+    try {
+      const page = await api('/api/v1/notices?state=draft&review=fast&limit=100');
+      const known = new Set(this.fastReview.map((notice) => notice.id));
+      this.fastReview = page.notices;
+      this.emit('fast_review', { all: page.notices, arrived: page.notices.filter((n) => !known.has(n.id)) });
+    } catch {
+      // Offline: the staleness banner says so; the next round asks again.
+    }
   }
 
   /** Reports, incidents and devices as they are now, each time the queue is (again) watched:
@@ -41,6 +57,7 @@ export class Live extends EventTarget {
     incidents.incidents.forEach((i) => newer(this.incidents.get(i.id), i) && this.incidents.set(i.id, i));
     devices.devices.forEach((device) => this.devices.set(device.device_id, device));
     await this.refreshStats();
+    await this.refreshFastReview();
   }
 
   connect() {
@@ -103,6 +120,7 @@ export class Live extends EventTarget {
     if (notice.state === 'published') this.notices.set(notice.thread_id, notice);
     else this.notices.delete(notice.thread_id);
     this.emit('notice', notice);
+    if (this.fastReview.length) this.refreshFastReview();
   }
 
   noticeGone(threadId, cursor) {

@@ -257,8 +257,12 @@ function counters(element, live) {
     fill(element,
       h('span', { class: 'counter', id: 'count-new' }, h('strong', {}, stats.by_status.received ?? 0), ` ${t('counters.new')}`),
       h('span', { class: 'counter', id: 'count-open' }, h('strong', {}, open), ` ${t('counters.open')}`),
-      h('span', { class: `counter ${stats.overdue ? 'alarm' : ''}`, id: 'count-overdue' }, h('strong', {}, stats.overdue), ` ${t('counters.overdue')}`));
+      h('span', { class: `counter ${stats.overdue ? 'alarm' : ''}`, id: 'count-overdue' }, h('strong', {}, stats.overdue), ` ${t('counters.overdue')}`),
+      live.fastReview.length
+        ? h('span', { class: 'counter alarm', id: 'count-fast-review', role: 'status' }, h('strong', {}, live.fastReview.length), ` ${t('counters.fast_review')}`)
+        : null);
   };
   live.addEventListener('stats', render);
+  live.addEventListener('fast_review', render);
   render();
 }

@@ -16,6 +16,7 @@ export function noticeReview(notice, user, { onEdit, onChanged, flash }) {
       ? h('p', { class: 'real-banner' }, t('notice.real_banner'))
       : h('p', { class: 'not-real-banner' }, t(`notice.not_real.${content.status}`)),
     notice.msg_type === 'Cancel' ? h('p', { class: 'cancel-banner' }, t('notice.cancel_banner')) : null,
+    notice.fast_review ? h('p', { class: 'cancel-banner', id: 'fast-review-banner' }, t('notice.fast_review_banner')) : null,
     h('h2', {}, `${t(`msg_type.${notice.msg_type}`)}: ${firstHeadline(content)}`),
     h('p', {}, h('span', { class: `badge state-${notice.state}` }, t(`state.${notice.state}`)),
       ` ${t('notice.by', { author: notice.author })}${notice.approver ? ` · ${t('notice.approved_by', { approver: notice.approver })}` : ''}`),
@@ -34,7 +35,7 @@ export function noticeReview(notice, user, { onEdit, onChanged, flash }) {
       notice.state === 'published' ? fact(t('notice.deliveries'), t('notice.delivered', notice.deliveries)) : null),
     noticeOutbox(notice, user, { onChanged, flash }),
     Object.entries(content.info).map(([lang, info]) => h('section', { class: 'language-block', lang },
-      h('h3', {}, t(`notice.text_${lang}`) ?? lang),
+      h('h3', {}, languageHeading(lang)),
       h('p', {}, h('strong', {}, info.event)),
       info.headline ? h('p', { class: 'headline' }, info.headline) : null,
       info.description ? h('p', {}, info.description) : null,
@@ -43,6 +44,13 @@ export function noticeReview(notice, user, { onEdit, onChanged, flash }) {
     h('div', { class: 'button-row' }, buttons(notice, user, mine, { onEdit, onChanged, flash })),
     h('p', {}, h('a', { href: notice.cap_url, target: '_blank' }, t('notice.cap_document'))),
     h('button', { type: 'button', class: 'print', id: 'print-notice', onclick: () => window.print() }, t('console.print')));
+}
+
+/** "Text in Italian" for the office's own languages; a received tag (`it-IT`, `en-AU`) as such. */
+function languageHeading(lang) {
+  const key = `notice.text_${lang}`;
+  const heading = t(key);
+  return heading === key ? lang : heading;
 }
 
 /** What the office found of an imported alert's XML signature, for the approver to weigh. */
@@ -65,7 +73,8 @@ function buttons(notice, user, mine, { onEdit, onChanged, flash }) {
   };
   const draft = notice.state === 'draft' || notice.state === 'rejected';
   const list = [];
-  if (draft && may(['operator', 'approver'])) {
+  // Another authority's alert is relayed as its sender wrote it: the hub refuses edits.
+  if (draft && notice.origin !== 'imported' && may(['operator', 'approver'])) {
     list.push(h('button', { type: 'button', id: 'edit-notice', onclick: () => onEdit(notice) }, t('notice.edit')));
   }
   if (notice.state === 'draft' && may(['approver'])) {

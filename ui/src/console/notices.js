@@ -7,7 +7,7 @@ import { NoticeAreas } from '../shared/notice-areas.js';
 import { noticeForm } from './notice-form.js';
 import { noticeReview } from './notice-review.js';
 
-const FILTERS = { review: 'draft', published: 'published', all: '' };
+const FILTERS = { review: 'draft', fast: 'draft&review=fast', published: 'published', all: '' };
 
 export class NoticesView {
   constructor({ user, live, zoneMap, detail, flash }) {

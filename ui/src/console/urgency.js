@@ -2,7 +2,8 @@
 // queue by it, and raises it (a sound, a notification when the tab is hidden, a count in the
 // title) when such a report arrives or falls overdue.
 import { h } from '../shared/dom.js';
-import { localized, t } from '../shared/i18n.js';
+import { language, localized, t } from '../shared/i18n.js';
+import { noticeSummary } from '../shared/notice.js';
 
 const MUTED = 'vedetta.muted';
 const OPEN = ['received', 'acknowledged', 'in_progress'];
@@ -61,7 +62,17 @@ export class UrgentAlerts {
     this.title = document.title;
     live.addEventListener('report', (event) => this.seen(event.detail.value, event.detail.frame));
     live.addEventListener('reload', () => this.render());
+    live.addEventListener('fast_review', (event) => {
+      event.detail.value.arrived.forEach((notice) => this.raiseRelay(notice));
+      this.render();
+    });
     this.render();
+  }
+
+  /** An alert from another authority that a source's rule marked for fast review. */
+  raiseRelay(notice) {
+    const summary = noticeSummary(notice, language());
+    this.sound(t('alarm.fast_review', { headline: summary.headline || summary.event }), notice.id);
   }
 
   seen(report, frame) {
@@ -74,15 +85,20 @@ export class UrgentAlerts {
     const category = this.categories.find((c) => c.code === report.category);
     const kind = localized(category?.name, report.category);
     const message = t(`alarm.${why === 'overdue' ? 'overdue' : 'arrived'}`, { kind, place: report.zones[0]?.name ?? '' });
+    this.sound(message, report.id);
+  }
+
+  sound(message, tag) {
     if (!this.muted) beep();
     if (document.hidden && window.Notification?.permission === 'granted') {
-      new Notification('Vedetta', { body: message, tag: report.id });
+      new Notification('Vedetta', { body: message, tag });
     }
     this.lastAlert = message;
   }
 
   render() {
-    const urgent = [...this.live.reports.values()].filter((report) => isUrgent(report, this.categories)).length;
+    const urgent = [...this.live.reports.values()].filter((report) => isUrgent(report, this.categories)).length
+      + this.live.fastReview.length;
     document.title = urgent ? `(${urgent}) ${this.title}` : this.title;
     this.mute.textContent = this.muted ? t('alarm.sound_off') : t('alarm.sound_on');
     this.mute.setAttribute('aria-pressed', String(this.muted));
