@@ -41,7 +41,8 @@ pub(super) async fn document(
         sender_name: relay.sender_name.as_deref(),
         references: relay.references,
         upstream: relay.upstream.as_ref(),
-        signer: Some(hub.notices.cap_signer()),
+        // The office signs what it approved, never a draft or history it did not relay.
+        signer: notice.approver.is_some().then(|| hub.notices.cap_signer()),
         zones: &zones,
     };
     let xml = to_cap_xml(&notice, &context);

@@ -10,7 +10,7 @@ use rustls::pki_types::CertificateDer;
 use serde::{Deserialize, Serialize};
 use sha2::Digest;
 
-use super::xml_c14n::{Mode, Scope, XmlElement, canonical, parse};
+use super::xml_c14n::{Document, Mode, Scope, XmlElement, canonical, canonical_document, parse};
 
 const DSIG: &str = "http://www.w3.org/2000/09/xmldsig#";
 
@@ -92,9 +92,10 @@ impl TrustStore {
 
 /// Checks the enveloped signature of a UTF-8 CAP document, if it has one.
 pub(super) fn check(xml: &[u8], trust: &TrustStore) -> SignatureCheck {
-    let Ok(root) = parse(xml) else {
+    let Ok(document) = parse(xml) else {
         return invalid("the document could not be read for its signature");
     };
+    let root = &document.root;
     let scope: Scope = root.declared.iter().cloned().collect();
     let Some(signature) = root
         .elements()
@@ -102,13 +103,13 @@ pub(super) fn check(xml: &[u8], trust: &TrustStore) -> SignatureCheck {
     else {
         return SignatureCheck::Unsigned;
     };
-    match verify(&root, signature, &scope, trust) {
+    match verify(&document, signature, &scope, trust) {
         Ok(check) | Err(check) => check,
     }
 }
 
 fn verify(
-    root: &XmlElement,
+    document: &Document,
     signature: &XmlElement,
     root_scope: &Scope,
     trust: &TrustStore,
@@ -125,9 +126,8 @@ fn verify(
     let document_mode = reference_mode(reference)?;
     let digest = digest(child(reference, "DigestMethod")?.attribute("Algorithm"))?;
     let expected = decode(&child(reference, "DigestValue")?.text())?;
-    let actual = digest(&canonical(
-        root,
-        &Scope::new(),
+    let actual = digest(&canonical_document(
+        document,
         document_mode,
         Some(signature),
     ));

@@ -110,7 +110,7 @@ impl Notices {
                     return Ok(Received::Taken(Box::new(withdrawn)));
                 }
                 if draft.alert.msg_type == MsgType::Cancel && original.is_none() {
-                    return Err(Problem::new(ErrorCode::InvalidState, "this cancels an alert this hub never received: there is nothing to withdraw"));
+                    return Err(Problem::new(ErrorCode::InvalidState, "this cancels an alert this hub never received or relayed: there is nothing to withdraw"));
                 }
                 let imported = store_draft(ctx, draft, original, &office)?;
                 Ok(Received::Taken(Box::new(imported)))
@@ -225,7 +225,11 @@ fn withdraw(
     mut unrelayed: Notice,
     draft: &mut Draft,
 ) -> Result<Option<Imported>, Problem> {
-    if !unrelayed.state.is_editable() {
+    // Only the sender may take back its own alert, and only while no one has acted on it:
+    // an office's draft, another sender's or one already rejected stays as it is.
+    let senders_own =
+        unrelayed.origin == NoticeOrigin::Imported && unrelayed.sender == draft.alert.sender;
+    if unrelayed.state != NoticeState::Draft || !senders_own {
         return Ok(None);
     }
     let how = if draft.alert.msg_type == MsgType::Cancel {

@@ -96,7 +96,8 @@ impl SourceBoard {
         status.taken += report.taken;
         status.already_held += report.already_held;
         status.refused += report.refused;
-        if report.error.is_some() {
+        // A poll that went through cleanly clears the last error: it is no longer the state.
+        if report.error.is_some() || !report.failed {
             status.last_error.clone_from(&report.error);
         }
         if report.failed {

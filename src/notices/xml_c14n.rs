@@ -60,32 +60,56 @@ impl XmlElement {
     }
 }
 
+/// The namespace the `xml` prefix is bound to, always.
+const XML_NAMESPACE: &str = "http://www.w3.org/XML/1998/namespace";
+/// Namespace declarations a document may carry for its signature to be checked: each element's
+/// canonical form copies the namespaces in scope.
+const MAX_DECLARATIONS: usize = 256;
+
 /// Namespaces in scope: prefix to URI.
 pub(super) type Scope = BTreeMap<String, String>;
 
+/// A document: its root element and the processing instructions around it (a stylesheet).
+#[derive(Debug)]
+pub(super) struct Document {
+    before: Vec<String>,
+    pub(super) root: XmlElement,
+    after: Vec<String>,
+}
+
 /// Reads a UTF-8 document into its root element, and the processing instructions around it.
-pub(super) fn parse(xml: &[u8]) -> Result<XmlElement, String> {
+pub(super) fn parse(xml: &[u8]) -> Result<Document, String> {
     let mut reader = Reader::from_reader(xml);
+    let (mut before, mut root, mut after) = (Vec::new(), None, Vec::new());
     let mut stack: Vec<XmlElement> = Vec::new();
+    let mut declarations = 0;
     let mut buf = Vec::new();
     loop {
         let event = reader
             .read_event_into(&mut buf)
             .map_err(|e| e.to_string())?;
         match event {
-            Event::Start(start) => stack.push(element(&start)?),
+            Event::Start(start) => {
+                let element = element(&start)?;
+                declarations += element.declared.len();
+                if declarations > MAX_DECLARATIONS {
+                    return Err("too many namespace declarations".into());
+                }
+                stack.push(element);
+            }
             Event::Empty(start) => {
                 let element = element(&start)?;
+                declarations += element.declared.len();
                 match stack.last_mut() {
                     Some(parent) => parent.children.push(Node::Element(element)),
-                    None => return Ok(element),
+                    None => root = Some(element),
                 }
             }
             Event::End(_) => {
                 let done = stack.pop().ok_or("an end tag without a start")?;
                 match stack.last_mut() {
                     Some(parent) => parent.children.push(Node::Element(done)),
-                    None => return Ok(done),
+                    None => root = Some(done),
                 }
             }
             Event::Text(text) => push_text(
@@ -108,19 +132,36 @@ pub(super) fn parse(xml: &[u8]) -> Result<XmlElement, String> {
                 };
                 push_text(&mut stack, &text);
             }
-            Event::PI(pi) if !stack.is_empty() => {
-                let content = String::from_utf8_lossy(&pi).into_owned();
-                stack
-                    .last_mut()
-                    .expect("inside an element")
-                    .children
-                    .push(Node::Pi(content));
+            Event::PI(pi) => {
+                let content = pi_text(&String::from_utf8_lossy(&pi));
+                match (stack.last_mut(), &root) {
+                    (Some(open), _) => open.children.push(Node::Pi(content)),
+                    (None, None) => before.push(content),
+                    (None, Some(_)) => after.push(content),
+                }
             }
-            Event::Eof => return Err("the document ends inside an element".into()),
+            Event::Eof => {
+                let root = root.ok_or("the document ends inside an element")?;
+                return Ok(Document {
+                    before,
+                    root,
+                    after,
+                });
+            }
             Event::DocType(_) => return Err("a DOCTYPE".into()),
             _ => {}
         }
         buf.clear();
+    }
+}
+
+/// A processing instruction as canonical XML writes it: its target, one space, its data.
+fn pi_text(raw: &str) -> String {
+    match raw.split_once(char::is_whitespace) {
+        Some((target, data)) if !data.trim_start().is_empty() => {
+            format!("{target} {}", data.trim_start())
+        }
+        _ => raw.trim_end().to_owned(),
     }
 }
 
@@ -135,7 +176,9 @@ fn element(start: &BytesStart<'_>) -> Result<XmlElement, String> {
         let attribute = attribute.map_err(|e| e.to_string())?;
         let name = String::from_utf8_lossy(attribute.key.as_ref()).into_owned();
         // Attribute-value normalization: literal white space becomes a space, references stay.
-        let raw = String::from_utf8_lossy(&attribute.value).replace(['\t', '\n', '\r'], " ");
+        let raw = String::from_utf8_lossy(&attribute.value)
+            .replace("\r\n", "\n")
+            .replace(['\t', '\n', '\r'], " ");
         let value = unescaped(&raw)?;
         match name.strip_prefix("xmlns") {
             Some("") => element.declared.push((String::new(), value)),
@@ -175,6 +218,24 @@ pub(super) enum Mode {
     Exclusive,
     /// Every namespace in scope (`REC-xml-c14n-20010315`).
     Inclusive,
+}
+
+/// The canonical form of the whole document, leaving out the element `skip`: the processing
+/// instructions before the root each followed by a newline, those after it each preceded by one.
+pub(super) fn canonical_document(
+    document: &Document,
+    mode: Mode,
+    skip: Option<&XmlElement>,
+) -> Vec<u8> {
+    let mut out = Vec::new();
+    for pi in &document.before {
+        out.extend_from_slice(format!("<?{pi}?>\n").as_bytes());
+    }
+    out.extend(canonical(&document.root, &Scope::new(), mode, skip));
+    for pi in &document.after {
+        out.extend_from_slice(format!("\n<?{pi}?>").as_bytes());
+    }
+    out
 }
 
 /// The canonical form of `apex` (with the namespaces `inherited` from its ancestors), leaving
@@ -219,6 +280,7 @@ fn write(
         .iter()
         .map(|(qname, value)| {
             let (uri, local) = match qname.split_once(':') {
+                Some(("xml", local)) => (XML_NAMESPACE.to_owned(), local),
                 Some((prefix, local)) => (scope.get(prefix).cloned().unwrap_or_default(), local),
                 None => (String::new(), qname.as_str()),
             };
@@ -307,17 +369,17 @@ mod tests {
     use super::*;
 
     fn exclusive(xml: &str) -> String {
-        let root = parse(xml.as_bytes()).unwrap();
-        String::from_utf8(canonical(&root, &Scope::new(), Mode::Exclusive, None)).unwrap()
+        let document = parse(xml.as_bytes()).unwrap();
+        String::from_utf8(canonical_document(&document, Mode::Exclusive, None)).unwrap()
     }
 
     #[test]
     fn canonical_form_follows_the_w3c_rules_for_text_attributes_and_namespaces() {
-        let xml = "<?xml version=\"1.0\"?>\n<a:doc xmlns:a=\"urn:a\" xmlns:unused=\"urn:u\" z=\"1\" b='x\"y'>\r\n<e/><!-- gone --><t>&lt;&#65;&amp;'\"</t><c><![CDATA[1 < 2]]></c><d xmlns=\"urn:d\"><f/></d></a:doc>";
+        let xml = "<?xml version=\"1.0\"?>\n<?xml-stylesheet   href=\"a.xsl\"?>\n<a:doc xmlns:a=\"urn:a\" xmlns:unused=\"urn:u\" z=\"1\" b='x\"y'>\r\n<e/><!-- gone --><t>&lt;&#65;&amp;'\"</t><c><![CDATA[1 < 2]]></c><d xmlns=\"urn:d\"><f/></d></a:doc>";
 
         assert_eq!(
             exclusive(xml),
-            "<a:doc xmlns:a=\"urn:a\" b=\"x&quot;y\" z=\"1\">\n<e></e><t>&lt;A&amp;'\"</t><c>1 &lt; 2</c><d xmlns=\"urn:d\"><f></f></d></a:doc>"
+            "<?xml-stylesheet href=\"a.xsl\"?>\n<a:doc xmlns:a=\"urn:a\" b=\"x&quot;y\" z=\"1\">\n<e></e><t>&lt;A&amp;'\"</t><c>1 &lt; 2</c><d xmlns=\"urn:d\"><f></f></d></a:doc>"
         );
     }
 }

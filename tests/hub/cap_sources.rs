@@ -192,6 +192,19 @@ async fn a_cancel_of_an_alert_never_relayed_withdraws_its_draft_and_sends_nothin
         .import_cap(&team.operator, arpae("ARPAE-5", "Alert", None))
         .await;
     assert_eq!(status, 201, "{alert}");
+    let imposter = arpae("FAKE-1", "Cancel", Some("ARPAE-5")).replace(
+        "<sender>allerte@arpae.example</sender>",
+        "<sender>someone@else.example</sender>",
+    );
+    let (refused, _) = app.import_cap(&team.operator, imposter).await;
+    assert_eq!(refused, 409, "only the sender takes back its alert");
+    let (_, still) = app
+        .get_json(&format!(
+            "/api/v1/notices/{}",
+            alert["id"].as_str().unwrap()
+        ))
+        .await;
+    assert_eq!(still["state"], "draft");
 
     let (status, withdrawn) = app
         .import_cap(&team.operator, arpae("ARPAE-6", "Cancel", Some("ARPAE-5")))

@@ -138,6 +138,7 @@ describe('the console views', () => {
     assert.match(await olga.locator('#sender-signature').innerText(), /not signed/);
     assert.equal(await olga.locator('#edit-notice').count(), 0, 'a relay is not edited');
     await olga.locator('.language-block h3', { hasText: 'it-IT' }).waitFor();
+    await olga.locator('#cap-sources li[data-source="arpae"] .badge', { hasText: 'answering' }).waitFor();
     await screenshot(olga, 'fast-review-relay');
     assert.deepEqual(await accessibilityProblems(olga), []);
   });

@@ -8,6 +8,10 @@ use reqwest::Url;
 /// Entries read from one feed at most; a feed longer than this is read from its start (feeds
 /// put the newest first).
 const MAX_ENTRIES: usize = 200;
+/// Deepest nesting a feed may have.
+const MAX_DEPTH: usize = 32;
+/// Elements a feed may have (200 entries of a few dozen elements, with room to spare).
+const MAX_ELEMENTS: usize = 50_000;
 
 /// One alert a feed lists: its entry's id and date (what is new), and where its CAP is.
 #[derive(Debug, Clone, PartialEq)]
@@ -34,66 +38,92 @@ pub(super) fn read(bytes: &[u8], base: &Url) -> Result<Document, String> {
     }
 }
 
-/// The local name of the root element; a DOCTYPE before it is refused.
+/// The local name of the root element, once the whole document is known to be safe to hand
+/// to the feed readers: no DOCTYPE, well-formed, and nested no deeper than a feed needs (the
+/// readers descend into unknown elements recursively, so depth is their stack).
 fn root_element(bytes: &[u8]) -> Result<String, String> {
     let mut reader = Reader::from_reader(bytes);
-    let mut buf = Vec::new();
+    let (mut buf, mut root, mut depth, mut elements) = (Vec::new(), None, 0usize, 0usize);
     loop {
-        match reader.read_event_into(&mut buf) {
-            Ok(Event::DocType(_)) => {
+        let event = reader
+            .read_event_into(&mut buf)
+            .map_err(|err| format!("the document is not well-formed XML: {err}"))?;
+        let opens = matches!(event, Event::Start(_));
+        match event {
+            Event::DocType(_) => {
                 return Err("the document has a DOCTYPE; DTDs are not accepted".into());
             }
-            Ok(Event::Start(start) | Event::Empty(start)) => {
-                return Ok(String::from_utf8_lossy(start.local_name().as_ref()).into_owned());
+            Event::Start(start) | Event::Empty(start) => {
+                root.get_or_insert_with(|| {
+                    String::from_utf8_lossy(start.local_name().as_ref()).into_owned()
+                });
+                depth += usize::from(opens);
+                elements += 1;
+                if depth > MAX_DEPTH || elements > MAX_ELEMENTS {
+                    return Err(
+                        "the document nests too deep or has too many elements for a feed".into(),
+                    );
+                }
             }
-            Ok(Event::Eof) => return Err("the document is empty".into()),
-            Ok(_) => buf.clear(),
-            Err(err) => return Err(format!("the document is not well-formed XML: {err}")),
+            Event::End(_) => depth = depth.saturating_sub(1),
+            Event::Eof => return root.ok_or_else(|| "the document is empty".into()),
+            _ => {}
         }
+        buf.clear();
     }
 }
 
 fn atom_entries(bytes: &[u8], base: &Url) -> Result<Vec<Entry>, String> {
     let feed = atom_syndication::Feed::read_from(bytes)
         .map_err(|err| format!("the Atom feed cannot be read: {err}"))?;
-    Ok(feed
-        .entries()
-        .iter()
-        .take(MAX_ENTRIES)
-        .filter_map(|entry| {
-            let links = entry.links();
-            let cap = links
-                .iter()
-                .find(|link| link.mime_type().is_some_and(is_cap_type))
-                .or_else(|| links.iter().find(|link| link.rel() == "alternate"))?;
-            Some(Entry {
-                key: format!("{} {}", entry.id(), entry.updated().to_rfc3339()),
-                cap_url: base.join(cap.href()).ok()?,
-            })
-        })
-        .collect())
+    let dated = feed.entries().iter().filter_map(|entry| {
+        let links = entry.links();
+        let cap = links
+            .iter()
+            .find(|link| link.mime_type().is_some_and(is_cap_type))
+            .or_else(|| links.iter().find(|link| link.rel() == "alternate"))?;
+        let updated = entry.updated().timestamp();
+        let entry = Entry {
+            key: format!("{} {}", entry.id(), entry.updated().to_rfc3339()),
+            cap_url: base.join(cap.href()).ok()?,
+        };
+        Some((Some(updated), entry))
+    });
+    Ok(newest(dated.collect()))
 }
 
 fn rss_entries(bytes: &[u8], base: &Url) -> Result<Vec<Entry>, String> {
     let channel = rss::Channel::read_from(bytes)
         .map_err(|err| format!("the RSS feed cannot be read: {err}"))?;
-    Ok(channel
-        .items()
-        .iter()
+    let dated = channel.items().iter().filter_map(|item| {
+        let enclosure = item
+            .enclosure()
+            .filter(|enclosure| is_cap_type(enclosure.mime_type()))
+            .map(rss::Enclosure::url);
+        let href = enclosure.or(item.link())?;
+        let id = item.guid().map_or(href, |guid| guid.value());
+        let published = item.pub_date();
+        let at = published
+            .and_then(|date| chrono::DateTime::parse_from_rfc2822(date).ok())
+            .map(|date| date.timestamp());
+        let entry = Entry {
+            key: format!("{id} {}", published.unwrap_or("")),
+            cap_url: base.join(href).ok()?,
+        };
+        Some((at, entry))
+    });
+    Ok(newest(dated.collect()))
+}
+
+/// The newest entries, newest first, whatever order the feed lists them in; undated ones keep
+/// their place after the dated.
+fn newest(mut dated: Vec<(Option<i64>, Entry)>) -> Vec<Entry> {
+    dated.sort_by_key(|(at, _)| std::cmp::Reverse(*at));
+    dated
+        .into_iter()
         .take(MAX_ENTRIES)
-        .filter_map(|item| {
-            let enclosure = item
-                .enclosure()
-                .filter(|enclosure| is_cap_type(enclosure.mime_type()))
-                .map(rss::Enclosure::url);
-            let href = enclosure.or(item.link())?;
-            let id = item.guid().map_or(href, |guid| guid.value());
-            Some(Entry {
-                key: format!("{id} {}", item.pub_date().unwrap_or("")),
-                cap_url: base.join(href).ok()?,
-            })
-        })
-        .collect())
+        .map(|(_, entry)| entry)
+        .collect()
 }
 
 fn is_cap_type(mime: &str) -> bool {

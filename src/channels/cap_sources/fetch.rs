@@ -18,6 +18,30 @@ pub(super) struct Validators {
     pub(super) last_modified: Option<String>,
 }
 
+/// Why a fetch failed, and whether asking again could help.
+#[derive(Debug)]
+pub(super) struct FetchError {
+    pub(super) message: String,
+    /// Refused for what it is (a client error, too large, a forbidden address): not asked again.
+    pub(super) lasting: bool,
+}
+
+impl FetchError {
+    fn passing(message: impl Into<String>) -> FetchError {
+        FetchError {
+            message: message.into(),
+            lasting: false,
+        }
+    }
+
+    fn lasting(message: impl Into<String>) -> FetchError {
+        FetchError {
+            message: message.into(),
+            lasting: true,
+        }
+    }
+}
+
 pub(super) enum Fetched {
     NotModified,
     Body {
@@ -35,14 +59,14 @@ pub(super) async fn fetch(
     allow_private: bool,
     validators: &Validators,
     max_bytes: usize,
-) -> Result<Fetched, String> {
+) -> Result<Fetched, FetchError> {
     let mut at = url.clone();
     for _ in 0..=MAX_REDIRECTS {
         let client = http
             .client_for(&at, allow_private)
             .map_err(|refused| match refused {
-                Outcome::Failed { error } => error,
-                _ => "the address may not be reached".to_owned(),
+                Outcome::Failed { error } => FetchError::lasting(error),
+                _ => FetchError::lasting("the address may not be reached"),
             })?;
         let mut request = client.get(at.clone());
         if let Some(etag) = &validators.etag {
@@ -57,7 +81,7 @@ pub(super) async fn fetch(
             return Ok(Fetched::NotModified);
         }
         if status.is_redirection() {
-            at = redirect_target(&at, &answer)?;
+            at = redirect_target(&at, &answer).map_err(FetchError::lasting)?;
             continue;
         }
         let validators = Validators {
@@ -67,9 +91,17 @@ pub(super) async fn fetch(
         let bytes = read_limited(answer, max_bytes)
             .await
             .map_err(|err| match err {
-                DownloadError::Status(code) => format!("the source answered {code}"),
-                DownloadError::TooLarge => format!("the document is over {max_bytes} bytes"),
-                DownloadError::Broken(why) => why,
+                DownloadError::Status(code) => {
+                    let said = format!("the source answered {code}");
+                    match code {
+                        400..=499 if code != 408 && code != 429 => FetchError::lasting(said),
+                        _ => FetchError::passing(said),
+                    }
+                }
+                DownloadError::TooLarge => {
+                    FetchError::lasting(format!("the document is over {max_bytes} bytes"))
+                }
+                DownloadError::Broken(why) => FetchError::passing(why),
             })?;
         return Ok(Fetched::Body {
             bytes,
@@ -77,7 +109,9 @@ pub(super) async fn fetch(
             validators,
         });
     }
-    Err(format!("more than {MAX_REDIRECTS} redirects"))
+    Err(FetchError::lasting(format!(
+        "more than {MAX_REDIRECTS} redirects"
+    )))
 }
 
 fn redirect_target(from: &Url, answer: &reqwest::Response) -> Result<Url, String> {
@@ -101,12 +135,14 @@ fn header(answer: &reqwest::Response, name: reqwest::header::HeaderName) -> Opti
 }
 
 /// The resolver's refusal of a private address reads as such, not as a failed connection.
-fn refused_or(err: &reqwest::Error) -> String {
+fn refused_or(err: &reqwest::Error) -> FetchError {
     let refused = std::iter::successors(Some(err as &dyn std::error::Error), |e| e.source())
         .any(|e| e.to_string().contains("private"));
     if refused {
-        "the address is loopback, link-local or private, and the source is not allowed there".into()
+        FetchError::lasting(
+            "the address is loopback, link-local or private, and the source is not allowed there",
+        )
     } else {
-        describe(err)
+        FetchError::passing(describe(err))
     }
 }

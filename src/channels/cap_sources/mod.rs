@@ -95,24 +95,33 @@ impl SourcePoller {
                 at,
                 validators,
             }) => (bytes, at, validators),
+            Err(error) => return failed(report, error.message),
+        };
+        // Reading a feed is CPU work on up to 4 MiB: off the async threads.
+        let base = at.clone();
+        let (bytes, read) = tokio::task::spawn_blocking(move || {
+            let read = feed::read(&bytes, &base);
+            (bytes, read)
+        })
+        .await
+        .unwrap_or_else(|_| (Vec::new(), Err("the feed reader failed".into())));
+        let complete = match read {
+            Ok(Document::Alert) => self.take(bytes, &mut report).await,
+            Ok(Document::Entries(entries)) => self.take_entries(entries, &mut report).await,
             Err(error) => return failed(report, error),
         };
-        match feed::read(&bytes, &at) {
-            Ok(Document::Alert) => {
-                self.take(bytes, &mut report).await;
-            }
-            Ok(Document::Entries(entries)) => self.take_entries(entries, &mut report).await,
-            Err(error) => report.error = Some(error),
-        }
         // Only a poll that took everything may skip the same document next time.
-        if !report.failed {
+        if complete && !report.failed {
             self.validators = validators;
         }
         report
     }
 
-    /// Oldest first, so an alert is held before its update arrives.
-    async fn take_entries(&mut self, entries: Vec<Entry>, report: &mut PollReport) {
+    /// Oldest first, so an alert is held before its update arrives; whether every entry is
+    /// done with. An entry that could not be fetched this time is asked for at the next poll,
+    /// without holding the source back.
+    async fn take_entries(&mut self, entries: Vec<Entry>, report: &mut PollReport) -> bool {
+        let mut complete = true;
         for entry in entries.into_iter().rev() {
             if self.seen.contains(&entry.key) {
                 continue;
@@ -129,15 +138,26 @@ impl SourcePoller {
                 Ok(Fetched::Body { bytes, .. }) => {
                     if self.take(bytes, report).await {
                         self.remember(entry.key);
+                    } else {
+                        complete = false;
                     }
                 }
                 Ok(Fetched::NotModified) => self.remember(entry.key),
+                Err(error) if error.lasting => {
+                    report.refused += 1;
+                    report.error = Some(format!("an entry's CAP document: {}", error.message));
+                    self.remember(entry.key);
+                }
                 Err(error) => {
-                    report.failed = true;
-                    report.error = Some(format!("an entry's CAP document: {error}"));
+                    complete = false;
+                    report.error = Some(format!(
+                        "an entry's CAP document, asked again at the next poll: {}",
+                        error.message
+                    ));
                 }
             }
         }
+        complete
     }
 
     /// Hands one CAP document to the notices; whether it is done with (taken or refused).
@@ -180,8 +200,8 @@ fn backoff(period: Duration, failures: u32) -> Duration {
     if failures == 0 {
         return period;
     }
-    let doubled = period
-        .saturating_mul(1 << failures.min(12))
-        .min(MAX_BACKOFF);
-    doubled.mul_f64(0.8 + 0.4 * crate::outbox::schedule::unit_random())
+    let doubled = period.saturating_mul(1 << failures.min(12));
+    doubled
+        .mul_f64(0.8 + 0.4 * crate::outbox::schedule::unit_random())
+        .min(MAX_BACKOFF)
 }

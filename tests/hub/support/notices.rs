@@ -138,7 +138,17 @@ impl TestApp {
                 .unwrap()
                 .starts_with("application/cap+xml")
         );
-        response.text().await.unwrap()
+        let xml = response.text().await.unwrap();
+        let certificate = self.data_dir.path().join(vedetta::notices::CAP_CERT_FILE);
+        if notice["approver"].is_null() {
+            assert!(
+                !xml.contains("<Signature"),
+                "an unapproved draft goes unsigned: {xml}"
+            );
+        } else {
+            assert_signed_by(&xml, &certificate);
+        }
+        xml
     }
 
     /// The outbox's deliveries of `notice`, per channel and state, as its staff see them.
@@ -165,6 +175,34 @@ impl TestApp {
         let response = self.http.get(self.url(path)).send().await.unwrap();
         (response.status().as_u16(), response.text().await.unwrap())
     }
+}
+
+/// Whether xmlsec1 (libxmlsec1, not the hub's code) accepts the enveloped signature of a CAP
+/// document with `certificate` as the trusted one, and what it said.
+pub fn xmlsec1_verifies(xml: &str, certificate: &Path) -> (bool, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("alert.xml");
+    std::fs::write(&file, xml).unwrap();
+    let output = Command::new("xmlsec1")
+        .arg("--verify")
+        .arg("--trusted-pem")
+        .arg(certificate)
+        .arg(&file)
+        .output()
+        .expect("xmlsec1 is installed (apt-get install xmlsec1)");
+    (
+        output.status.success(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+/// Every signed document the tests fetch goes through xmlsec1.
+pub fn assert_signed_by(xml: &str, certificate: &Path) {
+    let (verified, said) = xmlsec1_verifies(xml, certificate);
+    assert!(
+        verified,
+        "xmlsec1 refuses the CAP signature:\n{said}\n{xml}"
+    );
 }
 
 /// Validates a CAP document with xmllint against the OASIS CAP 1.2 schema.

@@ -34,6 +34,9 @@ export class Live extends EventTarget {
 
   /** The relays waiting for fast review; `arrived` are those not seen before. */
   async refreshFastReview() {
+    // One question at a time, so one arrival sounds once.
+    if (this.askingFastReview) return;
+    this.askingFastReview = true;
     try {
       const page = await api('/api/v1/notices?state=draft&review=fast&limit=100');
       const known = new Set(this.fastReview.map((notice) => notice.id));
@@ -41,6 +44,8 @@ export class Live extends EventTarget {
       this.emit('fast_review', { all: page.notices, arrived: page.notices.filter((n) => !known.has(n.id)) });
     } catch {
       // Offline: the staleness banner says so; the next round asks again.
+    } finally {
+      this.askingFastReview = false;
     }
   }
 

@@ -14,6 +14,7 @@ export class NoticesView {
     Object.assign(this, { user, live, zoneMap, detail, flash });
     this.filter = user.role === 'approver' ? 'review' : 'all';
     this.list = h('ol', { id: 'notice-list', class: 'queue' });
+    this.sources = h('section', { id: 'cap-sources', 'aria-label': t('sources.title') });
     const filter = options(h('select', { id: 'notice-filter', onchange: (e) => { this.filter = e.target.value; this.load(); } }),
       Object.keys(FILTERS).map((key) => [key, t(`notices.filter_${key}`)]));
     filter.value = this.filter;
@@ -21,7 +22,8 @@ export class NoticesView {
     this.element = h('section', { class: 'panel-body', 'aria-label': t('nav.notices') },
       mayDraft ? h('button', { type: 'button', id: 'new-notice', class: 'primary wide', onclick: () => this.edit(null) }, t('notices.new')) : null,
       h('div', { class: 'field' }, h('label', { for: filter.id }, t('notices.show')), filter),
-      this.list);
+      this.list,
+      this.sources);
     // The list is asked for again only while someone looks at it.
     live.addEventListener('notice', () => this.element.isConnected && this.load());
   }
@@ -30,6 +32,21 @@ export class NoticesView {
     const state = FILTERS[this.filter];
     const page = await api(`/api/v1/notices${state ? `?state=${state}` : ''}`);
     fill(this.list, page.notices.length ? page.notices.map((notice) => this.row(notice)) : h('li', { class: 'empty' }, t('notices.none')));
+    this.loadSources();
+  }
+
+  /** Other authorities' feeds the hub polls, and whether each answers. */
+  async loadSources() {
+    const { sources } = await api('/api/v1/cap-sources');
+    fill(this.sources, sources.length ? [
+      h('h3', {}, t('sources.title')),
+      h('ul', { class: 'sources' }, sources.map((source) => h('li', { dataset: { source: source.name } },
+        h('strong', {}, source.name), ' ',
+        h('span', { class: `badge source-${source.state}` }, t(`sources.state_${source.state}`)),
+        h('small', {}, ` ${t('sources.taken', { count: source.taken })}`,
+          source.last_polled_at ? ` · ${t('sources.polled', { at: formatTime(source.last_polled_at) })}` : ''),
+        source.state === 'retrying' && source.last_error ? h('p', { class: 'error' }, source.last_error) : null))),
+    ] : []);
   }
 
   row(notice) {
