@@ -64,6 +64,7 @@ async fn detailed(hub: &Hub, staff: &Staff, notice: &Notice) -> Result<Value, Ap
         let relay = hub.notices.cap_relay(notice).await?;
         view.sender_signature = relay.sender_signature;
         view.fast_review = relay.fast_review;
+        view.warnings = relay.warnings;
     }
     Ok(json!(view))
 }

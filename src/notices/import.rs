@@ -289,5 +289,6 @@ fn upstream_row(
         source,
         signature: Some(serde_json::to_string(signature).expect("a check serializes")),
         fast_review,
+        warnings: Some(serde_json::to_string(&alert.warnings).expect("sentences serialize")),
     }
 }

@@ -80,6 +80,10 @@ impl Notices {
                 .signature
                 .and_then(|check| serde_json::from_str(&check).ok()),
             fast_review: upstream.fast_review,
+            warnings: upstream
+                .warnings
+                .and_then(|said| serde_json::from_str(&said).ok())
+                .unwrap_or_default(),
         })
     }
 
@@ -143,4 +147,6 @@ pub struct CapRelay {
     pub sender_signature: Option<super::SignatureCheck>,
     /// A source's rule marked it for fast review.
     pub fast_review: bool,
+    /// For a relay, what the operator was told about how it was read.
+    pub warnings: Vec<String>,
 }

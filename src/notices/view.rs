@@ -53,6 +53,9 @@ pub struct NoticeView<'a> {
     /// For an alert from a source: its rule marked it for fast review.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub fast_review: bool,
+    /// For an imported notice: what the operator was told about how it was read.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
 }
 
 /// What a published notice reached: the ledger by channel, and the two first channels' counts
@@ -103,6 +106,7 @@ impl<'a> NoticeView<'a> {
             wide_area: None,
             sender_signature: None,
             fast_review: false,
+            warnings: Vec::new(),
         }
     }
 }

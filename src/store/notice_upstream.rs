@@ -18,6 +18,8 @@ pub(crate) struct UpstreamRow {
     pub signature: Option<String>,
     /// A source's rule marked it for fast review.
     pub fast_review: bool,
+    /// What the operator was told about how it was read, as a JSON array.
+    pub warnings: Option<String>,
 }
 
 pub(crate) fn set_upstream(
@@ -26,8 +28,8 @@ pub(crate) fn set_upstream(
     row: &UpstreamRow,
 ) -> Result<(), StoreError> {
     conn.prepare_cached(
-        "INSERT OR REPLACE INTO notice_upstream (notice_id, refs, sender_name, alert, source, signature, fast_review)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        "INSERT OR REPLACE INTO notice_upstream (notice_id, refs, sender_name, alert, source, signature, fast_review, warnings)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
     )?
     .execute(params![
         notice_id,
@@ -36,7 +38,8 @@ pub(crate) fn set_upstream(
         row.alert,
         row.source,
         row.signature,
-        row.fast_review
+        row.fast_review,
+        row.warnings
     ])?;
     Ok(())
 }
@@ -48,7 +51,7 @@ pub(crate) fn upstream(
 ) -> Result<Option<UpstreamRow>, StoreError> {
     Ok(conn
         .prepare_cached(
-            "SELECT refs, sender_name, alert, source, signature, fast_review FROM notice_upstream WHERE notice_id = ?1",
+            "SELECT refs, sender_name, alert, source, signature, fast_review, warnings FROM notice_upstream WHERE notice_id = ?1",
         )?
         .query_row([notice_id], |row| {
             Ok(UpstreamRow {
@@ -58,6 +61,7 @@ pub(crate) fn upstream(
                 source: row.get(3)?,
                 signature: row.get(4)?,
                 fast_review: row.get(5)?,
+                warnings: row.get(6)?,
             })
         })
         .optional()?)

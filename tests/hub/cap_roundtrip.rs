@@ -99,6 +99,16 @@ async fn every_cap_1_2_element_survives_import_and_relay_unchanged() {
         "a code system the office does not hold is kept and named: {said}"
     );
     assert_eq!(imported["content"]["area"]["zones"], json!(["demo-004"]));
+    let (_, kept) = app
+        .get_json(&format!(
+            "/api/v1/notices/{}",
+            imported["id"].as_str().unwrap()
+        ))
+        .await;
+    assert_eq!(
+        kept["warnings"], imported["warnings"],
+        "the approver reads later what the import said"
+    );
 }
 
 #[tokio::test]

@@ -139,6 +139,8 @@ describe('the console views', () => {
     assert.equal(await olga.locator('#edit-notice').count(), 0, 'a relay is not edited');
     await olga.locator('.language-block h3', { hasText: 'it-IT' }).waitFor();
     await olga.locator('#cap-sources li[data-source="arpae"] .badge', { hasText: 'answering' }).waitFor();
+    await olga.locator('#import-warnings summary').click();
+    await olga.locator('#import-warnings li', { hasText: 'marked for fast review' }).waitFor();
     await screenshot(olga, 'fast-review-relay');
     assert.deepEqual(await accessibilityProblems(olga), []);
   });

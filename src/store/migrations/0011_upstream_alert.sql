@@ -7,3 +7,5 @@ ALTER TABLE notice_upstream ADD COLUMN source TEXT;
 ALTER TABLE notice_upstream ADD COLUMN signature TEXT;
 -- 1 when a source's rule marked the alert for fast review (the console raises its alarm).
 ALTER TABLE notice_upstream ADD COLUMN fast_review INTEGER NOT NULL DEFAULT 0;
+-- What the operator was told about how the document was read (JSON array of sentences).
+ALTER TABLE notice_upstream ADD COLUMN warnings TEXT;

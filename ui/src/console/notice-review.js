@@ -22,6 +22,8 @@ export function noticeReview(notice, user, { onEdit, onChanged, flash }) {
       ` ${t('notice.by', { author: notice.author })}${notice.approver ? ` · ${t('notice.approved_by', { approver: notice.approver })}` : ''}`),
     notice.rejection_reason ? h('p', { class: 'error' }, `${t('notice.rejected_because')}: ${notice.rejection_reason}`) : null,
     notice.sender_signature ? senderSignature(notice.sender_signature) : null,
+    notice.warnings?.length ? h('details', { class: 'import-warnings', id: 'import-warnings' },
+      h('summary', {}, t('notice.import_warnings')), h('ul', {}, notice.warnings.map((said) => h('li', {}, said)))) : null,
     h('dl', { class: 'facts' },
       fact(t('notice.status'), t(`status.${content.status}`)),
       fact(t('notice.category'), content.category.map((c) => t(`category.${c}`)).join(', ')),
