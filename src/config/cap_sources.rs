@@ -14,8 +14,9 @@ pub struct CapSource {
     /// Seconds between polls while the source answers; on failures the wait doubles up to an hour.
     #[serde(default = "default_poll_secs")]
     pub poll_secs: u64,
-    /// Let this source (and its redirects and CAP links) be on loopback or a private network,
-    /// e.g. a neighbouring office's hub on the regional network. Off: such addresses are refused.
+    /// Let this source's host be on loopback or a private network, e.g. a neighbouring office's
+    /// hub on the regional network. Redirects and links to other hosts are still held to the
+    /// public internet (or `outbox.allow_private_networks`). Off: such addresses are refused.
     #[serde(default)]
     pub allow_private: bool,
     /// Which of its alerts an approver should look at first; none: no alert is marked.

@@ -185,6 +185,31 @@ async fn a_source_on_a_private_address_is_never_requested_unless_the_admin_allow
 }
 
 #[tokio::test]
+async fn a_source_allowed_on_the_office_network_cannot_lead_the_hub_to_another_private_host() {
+    let feed = CapFeed::start().await;
+    let elsewhere = feed
+        .url
+        .replace("127.0.0.1", "localhost")
+        .replace("/feed.atom", "/cap/ARPAE-7.xml");
+    feed.publish_linked("ARPAE-7", arpae("ARPAE-7", "Alert", None), &elsewhere);
+    let app =
+        TestApp::spawn_with(|config| config.cap_sources = vec![source(&feed.url, true)]).await;
+
+    let state = wait_for_source(&app, |s| s["refused"] == 1).await;
+
+    assert!(
+        state["last_error"].as_str().unwrap().contains("private"),
+        "{state}"
+    );
+    assert_eq!(
+        feed.requests_of("/cap/ARPAE-7.xml"),
+        0,
+        "the other host was never asked"
+    );
+    assert!(held(&app, "ARPAE-7").await.is_empty());
+}
+
+#[tokio::test]
 async fn a_cancel_of_an_alert_never_relayed_withdraws_its_draft_and_sends_nothing() {
     let app = TestApp::spawn().await;
     let team = app.team().await;

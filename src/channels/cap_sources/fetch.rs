@@ -52,18 +52,22 @@ pub(super) enum Fetched {
     },
 }
 
-/// GETs `url`, following redirects each checked like the first request.
+/// GETs `url`, following redirects each checked like the first request. `private_host` is the
+/// one host an admin allowed on a private network: the source's own, not wherever it points.
 pub(super) async fn fetch(
     http: &OutboundHttp,
     url: &Url,
-    allow_private: bool,
+    private_host: Option<&str>,
     validators: &Validators,
     max_bytes: usize,
 ) -> Result<Fetched, FetchError> {
     let mut at = url.clone();
     for _ in 0..=MAX_REDIRECTS {
         let client = http
-            .client_for(&at, allow_private)
+            .client_for(
+                &at,
+                private_host.is_some_and(|host| at.host_str() == Some(host)),
+            )
             .map_err(|refused| match refused {
                 Outcome::Failed { error } => FetchError::lasting(error),
                 _ => FetchError::lasting("the address may not be reached"),

@@ -33,6 +33,8 @@ pub struct SourcePoller {
     notices: Notices,
     http: OutboundHttp,
     validators: Validators,
+    /// The source's host, when the admin allowed it on a private network.
+    private_host: Option<String>,
     /// Entries taken or refused for good.
     seen: HashSet<String>,
     max_cap_bytes: usize,
@@ -42,12 +44,17 @@ impl SourcePoller {
     pub fn new(source: CapSource, notices: Notices, http: OutboundHttp) -> SourcePoller {
         let url = Url::parse(&source.url).expect("the configuration checked the url");
         let max_cap_bytes = notices.settings().max_import_bytes;
+        let private_host = source
+            .allow_private
+            .then(|| url.host_str().map(str::to_owned))
+            .flatten();
         SourcePoller {
             source,
             url,
             notices,
             http,
             validators: Validators::default(),
+            private_host,
             seen: HashSet::new(),
             max_cap_bytes,
         }
@@ -83,7 +90,7 @@ impl SourcePoller {
         let fetched = fetch(
             &self.http,
             &self.url,
-            self.source.allow_private,
+            self.private_host.as_deref(),
             &self.validators,
             MAX_FEED_BYTES,
         )
@@ -129,7 +136,7 @@ impl SourcePoller {
             let fetched = fetch(
                 &self.http,
                 &entry.cap_url,
-                self.source.allow_private,
+                self.private_host.as_deref(),
                 &Validators::default(),
                 self.max_cap_bytes,
             )

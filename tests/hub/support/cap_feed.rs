@@ -14,8 +14,8 @@ use tokio::net::TcpListener;
 
 #[derive(Default)]
 struct Published {
-    /// Entry ids, oldest first, and their CAP documents by file name.
-    entries: Vec<String>,
+    /// Entry ids and the links to their CAP documents, oldest first; the documents by file name.
+    entries: Vec<(String, String)>,
     documents: BTreeMap<String, String>,
     version: u32,
     /// Every request: the path and the `If-None-Match` it carried.
@@ -50,8 +50,15 @@ impl CapFeed {
 
     /// Adds an entry linking `document`; the feed's `ETag` changes.
     pub fn publish(&self, identifier: &str, document: String) {
+        self.publish_linked(identifier, document, &format!("/cap/{identifier}.xml"));
+    }
+
+    /// Adds an entry whose link is `href` (served here at `/cap/<identifier>.xml`).
+    pub fn publish_linked(&self, identifier: &str, document: String, href: &str) {
         let mut published = self.shared.lock().unwrap();
-        published.entries.push(identifier.to_owned());
+        published
+            .entries
+            .push((identifier.to_owned(), href.to_owned()));
         published
             .documents
             .insert(format!("{identifier}.xml"), document);
@@ -92,10 +99,10 @@ async fn feed(State(shared): State<Arc<Mutex<Published>>>, headers: HeaderMap) -
         .entries
         .iter()
         .rev()
-        .map(|id| {
+        .map(|(id, href)| {
             format!(
                 r#"<entry><id>urn:cap:{id}</id><title>{id}</title><updated>2026-11-29T06:00:00Z</updated>
-<link rel="alternate" type="application/cap+xml" href="/cap/{id}.xml"/></entry>"#
+<link rel="alternate" type="application/cap+xml" href="{href}"/></entry>"#
             )
         })
         .collect();
