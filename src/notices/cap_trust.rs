@@ -49,10 +49,18 @@ impl SignatureCheck {
 }
 
 /// The certificates whose signatures the office trusts: each PEM file of a directory, named by
-/// its file name without extension (`arpae.pem` is "arpae").
+/// its file name without extension (`arpae.pem` is "arpae"). A `<name>.senders` file beside one
+/// lists, a line each, the CAP senders it may sign for; without it, it vouches for any sender.
 #[derive(Debug, Default, Clone)]
 pub struct TrustStore {
-    certificates: Vec<(String, Vec<u8>)>,
+    certificates: Vec<Trusted>,
+}
+
+#[derive(Debug, Clone)]
+struct Trusted {
+    name: String,
+    der: Vec<u8>,
+    senders: Option<Vec<String>>,
 }
 
 impl TrustStore {
@@ -77,17 +85,52 @@ impl TrustStore {
             let name = path
                 .file_stem()
                 .map_or_else(String::new, |stem| stem.to_string_lossy().into_owned());
-            certificates.push((name, block.into_contents()));
+            let senders = read_senders(&path.with_extension("senders"))?;
+            certificates.push(Trusted {
+                name,
+                der: block.into_contents(),
+                senders,
+            });
         }
         Ok(TrustStore { certificates })
     }
 
-    fn holder_of(&self, der: &[u8]) -> Option<&str> {
-        self.certificates
+    /// Whether the certificate may sign for `sender`: its name, or why not.
+    fn vouches(&self, der: &[u8], sender: &str) -> Result<&str, String> {
+        let trusted = self
+            .certificates
             .iter()
-            .find(|(_, trusted)| trusted == der)
-            .map(|(name, _)| name.as_str())
+            .find(|trusted| trusted.der == der)
+            .ok_or_else(|| {
+                "signed and unchanged, but with a certificate the office's trust store \
+                 (notices.trusted_cap_certificates) does not hold"
+                    .to_owned()
+            })?;
+        match &trusted.senders {
+            Some(senders) if !senders.iter().any(|s| s == sender) => Err(format!(
+                "signed with the trusted certificate `{}`, which does not sign for the sender \
+                 {sender} ({}.senders)",
+                trusted.name, trusted.name
+            )),
+            _ => Ok(&trusted.name),
+        }
     }
+}
+
+/// The senders listed in a `.senders` file, if there is one.
+fn read_senders(path: &Path) -> anyhow::Result<Option<Vec<String>>> {
+    if !path.exists() {
+        return Ok(None);
+    }
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    Ok(Some(
+        text.lines()
+            .map(str::trim)
+            .filter(|line| !line.is_empty() && !line.starts_with('#'))
+            .map(str::to_owned)
+            .collect(),
+    ))
 }
 
 /// Checks the enveloped signature of a UTF-8 CAP document, if it has one.
@@ -143,15 +186,17 @@ fn verify(
     let value = decode(&child(signature, "SignatureValue")?.text())?;
     let method = child(signed_info, "SignatureMethod")?.attribute("Algorithm");
     check_value(method, &certificate, &signed, &value)?;
-    Ok(match trust.holder_of(&certificate) {
-        Some(name) => SignatureCheck::Valid {
+    let sender = document
+        .root
+        .elements()
+        .find(|e| e.local_name() == "sender")
+        .map(|e| e.text().trim().to_owned())
+        .unwrap_or_default();
+    Ok(match trust.vouches(&certificate, &sender) {
+        Ok(name) => SignatureCheck::Valid {
             signer: name.to_owned(),
         },
-        None => SignatureCheck::Untrusted {
-            reason: "signed and unchanged, but with a certificate the office's trust store \
-                     (notices.trusted_cap_certificates) does not hold"
-                .into(),
-        },
+        Err(reason) => SignatureCheck::Untrusted { reason },
     })
 }
 

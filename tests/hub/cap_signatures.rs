@@ -158,6 +158,11 @@ async fn an_imported_alerts_signature_is_checked_against_the_trust_store_and_kep
     let (arpae_key, arpae_cert) = openssl_certificate(keys.path(), "arpae", "rsa");
     let (other_key, other_cert) = openssl_certificate(keys.path(), "unknown", "ec");
     std::fs::copy(&arpae_cert, trusted_dir.path().join("arpae.pem")).unwrap();
+    std::fs::write(
+        trusted_dir.path().join("arpae.senders"),
+        "# the centre signs only its own alerts\nallerte@cfr.example\n",
+    )
+    .unwrap();
     let store = trusted_dir.path().to_owned();
     let app =
         TestApp::spawn_with(|config| config.notices.trusted_cap_certificates = Some(store)).await;
@@ -190,6 +195,17 @@ async fn an_imported_alerts_signature_is_checked_against_the_trust_store_and_kep
         ),
         ("changed after signing", tampered, "invalid"),
         ("unsigned", alert("S-4"), "unsigned"),
+        (
+            "signed by a trusted certificate for another sender",
+            xmlsec1_signed(
+                &alert("S-5").replace("allerte@cfr.example", "someone@else.example"),
+                &arpae_key,
+                &arpae_cert,
+                rsa,
+                exclusive,
+            ),
+            "untrusted",
+        ),
     ];
 
     for (case, document, expected) in cases {
