@@ -210,6 +210,42 @@ async fn a_source_allowed_on_the_office_network_cannot_lead_the_hub_to_another_p
 }
 
 #[tokio::test]
+async fn a_hostile_feed_is_refused_before_it_is_read_and_nothing_it_names_is_fetched() {
+    let feed = CapFeed::start().await;
+    let entity = format!(
+        r#"<?xml version="1.0"?><!DOCTYPE feed [<!ENTITY x SYSTEM "{}">]><feed xmlns="http://www.w3.org/2005/Atom">&x;</feed>"#,
+        feed.url.replace("/feed.atom", "/cap/SECRET.xml")
+    );
+    let deep = format!(
+        r#"<feed xmlns="http://www.w3.org/2005/Atom" xmlns:x="urn:x">{}{}</feed>"#,
+        "<x:a>".repeat(100_000),
+        "</x:a>".repeat(100_000)
+    );
+    let app =
+        TestApp::spawn_with(|config| config.cap_sources = vec![source(&feed.url, true)]).await;
+
+    for (hostile, named) in [(entity, "DOCTYPE"), (deep, "too deep")] {
+        wait_for_source(&app, |s| s["last_polled_at"].is_string()).await;
+        feed.serve_instead(hostile);
+        let refused = wait_for_source(&app, |s| {
+            s["state"] == "retrying" && s["last_error"].as_str().is_some_and(|e| e.contains(named))
+        })
+        .await;
+        assert!(refused["failures"].as_u64() >= Some(1), "{refused}");
+    }
+    let (status, health) = app.get_json("/api/v1/cap-sources").await;
+    assert_eq!(
+        status, 200,
+        "the hub is alive after a feed nested 100,000 deep: {health}"
+    );
+    assert_eq!(
+        feed.requests_of("/cap/ARPAE-30.xml"),
+        0,
+        "no entity was expanded and fetched"
+    );
+}
+
+#[tokio::test]
 async fn a_cancel_of_an_alert_never_relayed_withdraws_its_draft_and_sends_nothing() {
     let app = TestApp::spawn().await;
     let team = app.team().await;

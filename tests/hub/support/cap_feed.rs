@@ -21,6 +21,8 @@ struct Published {
     /// Every request: the path and the `If-None-Match` it carried.
     requests: Vec<(String, Option<String>)>,
     not_modified: usize,
+    /// Served instead of the feed when set: what a hostile or broken source sends.
+    raw: Option<String>,
 }
 
 pub struct CapFeed {
@@ -65,6 +67,11 @@ impl CapFeed {
         published.version += 1;
     }
 
+    /// Serves `body` as the feed from now on, whatever it is.
+    pub fn serve_instead(&self, body: String) {
+        self.shared.lock().unwrap().raw = Some(body);
+    }
+
     /// How many times a path was requested.
     pub fn requests_of(&self, path: &str) -> usize {
         let published = self.shared.lock().unwrap();
@@ -91,6 +98,13 @@ async fn feed(State(shared): State<Arc<Mutex<Published>>>, headers: HeaderMap) -
     published
         .requests
         .push(("/feed.atom".into(), asked.clone()));
+    if let Some(raw) = &published.raw {
+        return (
+            [(header::CONTENT_TYPE, "application/atom+xml")],
+            raw.clone(),
+        )
+            .into_response();
+    }
     if asked.as_deref() == Some(etag.as_str()) {
         published.not_modified += 1;
         return (StatusCode::NOT_MODIFIED, [(header::ETAG, etag)]).into_response();
