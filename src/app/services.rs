@@ -72,6 +72,7 @@ pub(super) fn triage_settings(config: &Config, rules: &IntakeRules) -> TriageSet
         open_data_decimals: config.open_data.precision_decimals,
         open_data_public: config.open_data.public,
         retention_days: config.retention.personal_data_days,
+        public_report_days: config.privacy.public_report_days,
         categories: rules.catalog.clone(),
     }
 }

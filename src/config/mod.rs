@@ -21,7 +21,8 @@ pub use chat::{TelegramChannel, TelegramConfig, TelegramMode};
 pub use load::{ConfigError, Overrides, load};
 pub use outbox::{EmailConfig, OutboxConfig, PushConfig, SmtpSecurity, WebhooksConfig};
 pub use triage::{
-    IncidentsConfig, OpenDataConfig, RetentionConfig, Target, TriageConfig, parse_within,
+    IncidentsConfig, OpenDataConfig, PrivacyConfig, RetentionConfig, Target, TriageConfig,
+    parse_within,
 };
 pub use ui::UiConfig;
 pub use whatsapp::WhatsAppConfig;
@@ -55,6 +56,7 @@ pub struct Config {
     pub open311: Open311Config,
     pub metrics: MetricsConfig,
     pub retention: RetentionConfig,
+    pub privacy: PrivacyConfig,
     pub ui: UiConfig,
     pub outbox: OutboxConfig,
     pub telegram: TelegramConfig,
@@ -280,6 +282,7 @@ impl Default for Config {
             open311: Open311Config::default(),
             metrics: MetricsConfig::default(),
             retention: RetentionConfig::default(),
+            privacy: PrivacyConfig::default(),
             ui: UiConfig::default(),
             outbox: OutboxConfig::default(),
             telegram: TelegramConfig::default(),

@@ -44,6 +44,23 @@ pub struct RetentionConfig {
     pub purge_every_hours: u32,
 }
 
+/// How long what an operator made public may stay public.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PrivacyConfig {
+    /// A report's text published in Open311 (and the other public surfaces) stops being public
+    /// at most this many days after it was published; the operator may choose fewer.
+    pub public_report_days: u32,
+}
+
+impl Default for PrivacyConfig {
+    fn default() -> PrivacyConfig {
+        PrivacyConfig {
+            public_report_days: 90,
+        }
+    }
+}
+
 impl Default for TriageConfig {
     fn default() -> TriageConfig {
         TriageConfig {
@@ -120,6 +137,12 @@ impl Config {
             return Err(invalid(
                 "retention.personal_data_days",
                 "must be at least 1: reporters need to be reachable while their report is handled",
+            ));
+        }
+        if !(1..=365).contains(&self.privacy.public_report_days) {
+            return Err(invalid(
+                "privacy.public_report_days",
+                "must be between 1 and 365",
             ));
         }
         if !(1..=24 * 7).contains(&self.retention.purge_every_hours) {

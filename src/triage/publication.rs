@@ -17,9 +17,6 @@ use crate::problem::{ErrorCode, Problem};
 use crate::store::triage as triage_rows;
 use crate::store::{WriteCtx, audit, reports as report_rows};
 
-/// The longest a publication may last; publish again to extend it.
-const MAX_PUBLICATION_DAYS: i64 = 365;
-
 /// `POST /api/v1/reports/{id}/publication`: `schemas/triage-requests.schema.json#/$defs/publication`.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -40,7 +37,7 @@ impl Triage {
     ) -> Result<Report, Problem> {
         staff.require(Action::Triage)?;
         let at = self.now();
-        let until = parse_until(&raw, at)?;
+        let until = parse_until(&raw, at, self.settings().public_report_days)?;
         let (id, actor) = (id.to_owned(), staff.name.clone());
         self.store()
             .write(move |ctx| {
@@ -54,7 +51,12 @@ impl Triage {
     }
 }
 
-fn parse_until(raw: &RawPublication, now: DateTime<Utc>) -> Result<Option<DateTime<Utc>>, Problem> {
+/// The publication's end: in the future, and at most `max_days` away (publish again to extend).
+fn parse_until(
+    raw: &RawPublication,
+    now: DateTime<Utc>,
+    max_days: u32,
+) -> Result<Option<DateTime<Utc>>, Problem> {
     let invalid = |message: &str| Problem::with_field(ErrorCode::InvalidField, "until", message);
     match (raw.public, raw.until.as_deref()) {
         (false, None) => Ok(None),
@@ -70,9 +72,10 @@ fn parse_until(raw: &RawPublication, now: DateTime<Utc>) -> Result<Option<DateTi
                 .map_err(|_| {
                     invalid("`until` must be an RFC 3339 time such as 2026-12-31T00:00:00Z")
                 })?;
-            if until <= now || until > now + Duration::days(MAX_PUBLICATION_DAYS) {
+            if until <= now || until > now + Duration::days(i64::from(max_days)) {
                 return Err(invalid(&format!(
-                    "`until` must be in the future and at most {MAX_PUBLICATION_DAYS} days away"
+                    "`until` must be in the future and at most {max_days} days away \
+                     (privacy.public_report_days): a report's text is public for a limited time"
                 )));
             }
             Ok(Some(until))

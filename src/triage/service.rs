@@ -32,6 +32,8 @@ pub struct TriageSettings {
     pub open_data_public: bool,
     /// Days contact details and photos are kept.
     pub retention_days: u32,
+    /// Days a report's text may stay public at most (`privacy.public_report_days`).
+    pub public_report_days: u32,
     pub categories: CategoryCatalog,
 }
 

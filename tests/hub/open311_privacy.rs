@@ -152,3 +152,55 @@ async fn an_office_that_chooses_full_publishing_shows_everything_but_contact_det
     assert_eq!(anyone["media_url"], "https://photos.example/mia-madre.jpg");
     assert!(!anyone.to_string().contains("figlia@example.org"));
 }
+
+#[tokio::test]
+async fn a_published_text_is_public_for_at_most_the_configured_days_then_leaves_every_public_surface()
+ {
+    use chrono::TimeZone;
+    let clock = vedetta::clock::ManualClock::starting_at(
+        Utc.with_ymd_and_hms(2026, 11, 24, 8, 0, 0).unwrap(),
+    );
+    let app = TestApp::spawn_with_clock(clock.clone(), |config| {
+        config.privacy.public_report_days = 30;
+        config.open_data.public = true;
+    })
+    .await;
+    let id = submit(&app).await;
+    let start = Utc.with_ymd_and_hms(2026, 11, 24, 8, 0, 0).unwrap();
+
+    let too_long = (start + Duration::days(31)).to_rfc3339();
+    let (refused, problem) = publish(&app, &id, json!({ "public": true, "until": too_long })).await;
+    let longest = (start + Duration::days(30)).to_rfc3339();
+    let (published, _) = publish(&app, &id, json!({ "public": true, "until": longest })).await;
+    let while_public = read(&app, &id, None).await;
+    clock.advance(Duration::days(30) + Duration::minutes(1));
+    let after = read(&app, &id, None).await;
+    let (exported, open_data) = app
+        .get_json_as("/api/v1/reports/export.geojson", None)
+        .await;
+
+    assert_eq!(
+        (refused, problem["field"].as_str()),
+        (422, Some("until")),
+        "{problem}"
+    );
+    assert!(
+        problem["message"]
+            .as_str()
+            .unwrap()
+            .contains("privacy.public_report_days"),
+        "{problem}"
+    );
+    assert_eq!(published, 200);
+    assert_eq!(while_public["description"], TEXT);
+    assert!(
+        after.get("description").is_none(),
+        "the text left Open311 when its days ran out: {after}"
+    );
+    assert_eq!(exported, 200, "{open_data}");
+    assert_eq!(open_data["features"].as_array().map(Vec::len), Some(1));
+    assert!(
+        !open_data.to_string().contains("Mia madre"),
+        "open data never carries text: {open_data}"
+    );
+}
