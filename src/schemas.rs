@@ -61,6 +61,7 @@ pub const SCHEMAS: &[(&str, &str)] = schemas![
     "push-payload",
     "subscriptions",
     "cap-sources",
+    "public-notices",
     "webhooks",
 ];
 

@@ -1,5 +1,6 @@
 //! HTTP routes: the JSON API under `/api/v1`, Open311, health, and the WebSocket upgrade.
 
+mod archive;
 mod audit;
 mod auth;
 mod cap;
@@ -171,6 +172,7 @@ fn notice_routes(hub: &Hub) -> Router<Hub> {
         .route("/api/v1/notices", get(notices::list).post(notices::create))
         .route("/api/v1/notices/import", import_route(hub))
         .route("/api/v1/cap-sources", get(cap_sources::list))
+        .route("/api/v1/public/notices", get(archive::list))
         .route("/api/v1/notices/area-preview", post(notices::preview_area))
         .route(
             "/api/v1/notices/{id}",

@@ -1,6 +1,7 @@
 //! Emergency notices: CAP 1.2 content, the four-eyes workflow, signing, and what channels send.
 
 use crate::cap;
+mod archive;
 use crate::model::notice_area as area;
 mod cap_element;
 mod cap_encoding;
@@ -28,6 +29,7 @@ mod view;
 mod wide_area;
 mod xml_c14n;
 
+pub use archive::{ArchiveFilter, ArchivedChain};
 pub use area::{AreaSpec, Circle, LatLon, NoticeArea, RawArea};
 pub use cap::{CapCategory, CapStatus, Certainty, MsgType, Severity, Urgency};
 pub use cap_element::Element as CapElement;

@@ -12,6 +12,7 @@ pub(crate) mod field;
 pub(crate) mod follow_tokens;
 pub(crate) mod incidents;
 mod migrations;
+pub(crate) mod notice_archive;
 pub(crate) mod notice_upstream;
 pub(crate) mod notices;
 pub(crate) mod outbox;

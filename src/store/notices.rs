@@ -9,7 +9,7 @@ use crate::model::{
     DeliveryTotals, MsgType, Notice, NoticeContent, NoticeFilter, NoticeOrigin, NoticeState,
 };
 
-const COLUMNS: &str = "seq, id, thread_id, state, origin, msg_type, content, covered_zones, references_id, \
+pub(super) const COLUMNS: &str = "seq, id, thread_id, state, origin, msg_type, content, covered_zones, references_id, \
     identifier, sender, sent, author, editors, approver, rejection_reason, version, created_at, updated_at";
 
 fn json_column<T: serde::de::DeserializeOwned>(
@@ -20,7 +20,7 @@ fn json_column<T: serde::de::DeserializeOwned>(
     serde_json::from_str(&text).map_err(|err| corrupt(column, &err.to_string()))
 }
 
-fn notice_from_row(row: &Row<'_>) -> rusqlite::Result<Notice> {
+pub(super) fn notice_from_row(row: &Row<'_>) -> rusqlite::Result<Notice> {
     let state: String = row.get(3)?;
     let origin: String = row.get(4)?;
     let msg_type: String = row.get(5)?;

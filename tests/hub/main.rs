@@ -36,6 +36,7 @@ mod outbox_crash;
 mod outbox_people;
 mod overdue;
 mod presence;
+mod public_archive;
 mod rate_limits;
 mod roles;
 mod telegram;
