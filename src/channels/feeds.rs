@@ -23,11 +23,7 @@ pub struct FeedContext<'a> {
 }
 
 fn cap_url(context: &FeedContext<'_>, notice: &Notice) -> String {
-    format!(
-        "{}/cap/{}.xml",
-        context.public_url.trim_end_matches('/'),
-        notice.id
-    )
+    notice.cap_url(context.public_url)
 }
 
 fn headline(notice: &Notice, language: &str) -> String {

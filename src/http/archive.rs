@@ -74,6 +74,6 @@ fn public(notice: &Notice, public_url: &str) -> Value {
         "references_id": notice.references_id,
         "content": notice.content,
         "covered_zones": notice.covered_zones,
-        "cap_url": format!("{}/cap/{}.xml", public_url.trim_end_matches('/'), notice.id),
+        "cap_url": notice.cap_url(public_url),
     })
 }

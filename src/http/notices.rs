@@ -61,10 +61,10 @@ async fn detailed(hub: &Hub, staff: &Staff, notice: &Notice) -> Result<Value, Ap
         view.wide_area = hub.notices.wide_area_of(notice);
     }
     if notice.origin == NoticeOrigin::Imported {
-        let relay = hub.notices.cap_relay(notice).await?;
-        view.sender_signature = relay.sender_signature;
-        view.fast_review = relay.fast_review;
-        view.warnings = relay.warnings;
+        let review = hub.notices.import_review(notice).await?;
+        view.sender_signature = review.sender_signature;
+        view.fast_review = review.fast_review;
+        view.warnings = review.warnings;
     }
     Ok(json!(view))
 }

@@ -114,6 +114,11 @@ impl Notice {
         ))
     }
 
+    /// Where its CAP document is served, under the hub's `public_url`.
+    pub fn cap_url(&self, public_url: &str) -> String {
+        format!("{}/cap/{}.xml", public_url.trim_end_matches('/'), self.id)
+    }
+
     /// In force now: published, and not itself a cancellation.
     pub fn is_active(&self) -> bool {
         self.state == NoticeState::Published && self.msg_type != MsgType::Cancel

@@ -69,11 +69,6 @@ impl CapSigner {
             b64(&self.certificate_der)
         )
     }
-
-    /// The certificate, PEM, for those who verify the office's documents.
-    pub fn certificate_pem(&self) -> String {
-        pem::encode(&pem::Pem::new("CERTIFICATE", self.certificate_der.clone()))
-    }
 }
 
 impl super::Notices {

@@ -76,11 +76,25 @@ impl Notices {
             upstream: upstream
                 .alert
                 .and_then(|alert| serde_json::from_str(&alert).ok()),
-            sender_signature: upstream
+        })
+    }
+
+    /// What the approver is told of an imported notice; the default for the office's own.
+    pub async fn import_review(&self, notice: &Notice) -> Result<ImportReview, Problem> {
+        let id = notice.id.clone();
+        let row = self
+            .store()
+            .read(move |conn| upstream_rows::review(conn, &id))
+            .await?;
+        let Some(row) = row else {
+            return Ok(ImportReview::default());
+        };
+        Ok(ImportReview {
+            sender_signature: row
                 .signature
                 .and_then(|check| serde_json::from_str(&check).ok()),
-            fast_review: upstream.fast_review,
-            warnings: upstream
+            fast_review: row.fast_review,
+            warnings: row
                 .warnings
                 .and_then(|said| serde_json::from_str(&said).ok())
                 .unwrap_or_default(),
@@ -143,10 +157,15 @@ pub struct CapRelay {
     pub sender_name: Option<String>,
     /// For a relay, the sender's `<alert>` as received.
     pub upstream: Option<Element>,
-    /// For a relay, what the office found of the sender's XML signature.
+}
+
+/// See [`Notices::import_review`].
+#[derive(Debug, Default)]
+pub struct ImportReview {
+    /// What the office found of the sender's XML signature.
     pub sender_signature: Option<super::SignatureCheck>,
     /// A source's rule marked it for fast review.
     pub fast_review: bool,
-    /// For a relay, what the operator was told about how it was read.
+    /// What the operator was told about how it was read.
     pub warnings: Vec<String>,
 }

@@ -99,7 +99,7 @@ impl<'a> NoticeView<'a> {
             version: notice.version,
             created_at: notice.created_at,
             updated_at: notice.updated_at,
-            cap_url: format!("{}/cap/{}.xml", public_url.trim_end_matches('/'), notice.id),
+            cap_url: notice.cap_url(public_url),
             deliveries: None,
             outbox: None,
             changes: None,

@@ -44,6 +44,30 @@ pub(crate) fn set_upstream(
     Ok(())
 }
 
+/// What the approver is told of an imported notice, as stored (JSON where it is structured).
+pub(crate) struct ReviewRow {
+    pub signature: Option<String>,
+    pub fast_review: bool,
+    pub warnings: Option<String>,
+}
+
+/// The signature check, the fast-review mark and the import's warnings, without the sender's
+/// document.
+pub(crate) fn review(conn: &Connection, notice_id: &str) -> Result<Option<ReviewRow>, StoreError> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT signature, fast_review, warnings FROM notice_upstream WHERE notice_id = ?1",
+        )?
+        .query_row([notice_id], |row| {
+            Ok(ReviewRow {
+                signature: row.get(0)?,
+                fast_review: row.get(1)?,
+                warnings: row.get(2)?,
+            })
+        })
+        .optional()?)
+}
+
 /// What an imported notice came with; `None` for the office's own notices.
 pub(crate) fn upstream(
     conn: &Connection,

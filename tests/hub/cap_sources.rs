@@ -239,7 +239,7 @@ async fn a_hostile_feed_is_refused_before_it_is_read_and_nothing_it_names_is_fet
         "the hub is alive after a feed nested 100,000 deep: {health}"
     );
     assert_eq!(
-        feed.requests_of("/cap/ARPAE-30.xml"),
+        feed.requests_of("/cap/SECRET.xml"),
         0,
         "no entity was expanded and fetched"
     );
