@@ -62,6 +62,8 @@ pub const SCHEMAS: &[(&str, &str)] = schemas![
     "subscriptions",
     "cap-sources",
     "public-notices",
+    "public-notice-chain",
+    "public-stats",
     "webhooks",
 ];
 

@@ -32,6 +32,8 @@ const pages = {
   // The console splits too: the charting library arrives only when the statistics are opened.
   console: await build({ ...common, entryPoints: { console: 'src/console/main.js' }, splitting: true }),
   citizen: await build({ ...common, entryPoints: { citizen: 'src/citizen/main.js' }, splitting: true }),
+  // The archive and the figures: the notice page's map arrives as a chunk after the words.
+  public: await build({ ...common, entryPoints: { public: 'src/public/main.js' }, splitting: true }),
 };
 for (const [page, result] of Object.entries(pages)) {
   await writeFile(path.join(outdir, `${page}.html`), html(page, staticImports(result.metafile, `${page}.js`)));

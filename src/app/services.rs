@@ -17,7 +17,7 @@ use crate::reports::{
     CategoryCatalog, DeviceBudget, Intake, IntakeLimiter, IntakeRules, SubmissionLimits,
 };
 use crate::store::{self, Store};
-use crate::triage::{Grouping, Targets, TriageSettings};
+use crate::triage::{Grouping, PublicStatsSettings, Targets, TriageSettings};
 use crate::zones::{ZoneDirectory, ZoneIndex, demo_zone_sets};
 
 pub(super) fn notices(
@@ -73,6 +73,10 @@ pub(super) fn triage_settings(config: &Config, rules: &IntakeRules) -> TriageSet
         open_data_public: config.open_data.public,
         retention_days: config.retention.personal_data_days,
         public_report_days: config.privacy.public_report_days,
+        public_stats: PublicStatsSettings {
+            min_count: config.privacy.public_stats_min_count,
+            level: config.privacy.public_stats_level.clone(),
+        },
         categories: rules.catalog.clone(),
     }
 }

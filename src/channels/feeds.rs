@@ -102,12 +102,21 @@ fn atom_entry(notice: &Notice, context: &FeedContext<'_>) -> Entry {
             .description
             .clone()
             .map(Text::plain),
-        links: vec![Link {
-            href: url,
-            rel: "alternate".into(),
-            mime_type: Some("application/cap+xml".into()),
-            ..Link::default()
-        }],
+        links: vec![
+            Link {
+                href: url,
+                rel: "alternate".into(),
+                mime_type: Some("application/cap+xml".into()),
+                ..Link::default()
+            },
+            // The office's own page of the notice, for readers rather than CAP parsers.
+            Link {
+                href: notice.page_url(context.public_url),
+                rel: "related".into(),
+                mime_type: Some("text/html".into()),
+                ..Link::default()
+            },
+        ],
         ..Entry::default()
     }
 }

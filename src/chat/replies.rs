@@ -167,7 +167,7 @@ fn notice_summary(notice: &Notice, language: &str, base_url: &str) -> String {
         text.push_str(&format!("\n\n{}", shortened(instruction)));
     }
     // The link comes last and must survive: the services cut a message at 4,096 characters.
-    text.push_str(&format!("\n\n{base_url}/?notice={}", notice.id));
+    text.push_str(&format!("\n\n{}", notice.page_url(base_url)));
     text
 }
 

@@ -51,12 +51,19 @@ pub struct PrivacyConfig {
     /// A report's text published in Open311 (and the other public surfaces) stops being public
     /// at most this many days after it was published; the operator may choose fewer.
     pub public_report_days: u32,
+    /// The public statistics show a count under this as "< N", and the times of fewer
+    /// reports not at all, so no single report can be picked out.
+    pub public_stats_min_count: u32,
+    /// The zone level the public statistics break down by.
+    pub public_stats_level: String,
 }
 
 impl Default for PrivacyConfig {
     fn default() -> PrivacyConfig {
         PrivacyConfig {
             public_report_days: 90,
+            public_stats_min_count: 5,
+            public_stats_level: "municipality".into(),
         }
     }
 }
@@ -143,6 +150,18 @@ impl Config {
             return Err(invalid(
                 "privacy.public_report_days",
                 "must be between 1 and 365",
+            ));
+        }
+        if !(3..=100).contains(&self.privacy.public_stats_min_count) {
+            return Err(invalid(
+                "privacy.public_stats_min_count",
+                "must be between 3 and 100: below 3, a count could point at one person",
+            ));
+        }
+        if self.privacy.public_stats_level.is_empty() {
+            return Err(invalid(
+                "privacy.public_stats_level",
+                "must name a zone level, such as municipality",
             ));
         }
         if !(1..=24 * 7).contains(&self.retention.purge_every_hours) {

@@ -1,30 +1,85 @@
-//! `GET /api/v1/public/notices`: the public archive of notices, for citizens, journalists and
-//! auditors; no login, and nothing of the workflow (who drafted, approved or rejected).
+//! The public archive of notices, for citizens, journalists and auditors: its API
+//! (`/api/v1/public/notices`, one chain at `/api/v1/public/notices/{id}`) and its Atom feed
+//! (`/feeds/archivio.atom`); no login, and nothing of the workflow (who drafted, approved or
+//! rejected).
 
 use axum::Json;
-use axum::extract::State;
-use axum::http::Uri;
+use axum::extract::{Path, State};
+use axum::http::{Uri, header};
+use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
 use super::error::ApiError;
 use super::extract::KnownQuery;
 use super::params::timestamp;
+use crate::channels::feeds::{self, FeedContext};
 use crate::hub::Hub;
-use crate::notices::{ArchiveFilter, Notice, Severity};
+use crate::notices::{ArchiveFilter, ArchivedChain, Notice, Severity};
 
 const DEFAULT_PAGE: i64 = 20;
 const MAX_PAGE: i64 = 100;
 const MAX_EVENT_WORDS: usize = 100;
 
+const FILTERS: [&str; 7] = [
+    "since", "until", "zone", "severity", "event", "limit", "cursor",
+];
+
+/// `GET /api/v1/public/notices`: a page of chains, newest first.
 pub(super) async fn list(State(hub): State<Hub>, uri: Uri) -> Result<Json<Value>, ApiError> {
-    let query = KnownQuery::from_uri(
-        &uri,
-        &[
-            "since", "until", "zone", "severity", "event", "limit", "cursor",
-        ],
-    )?;
+    let query = KnownQuery::from_uri(&uri, &FILTERS)?;
     let page = query.page(DEFAULT_PAGE, MAX_PAGE)?;
-    let filter = ArchiveFilter {
+    let chains = hub.notices.archive(filter_of(&query, &page)?).await?;
+    let next_cursor = page.next_cursor(&chains, |chain| chain.cursor);
+    let chains: Vec<Value> = chains
+        .iter()
+        .map(|chain| public_chain(chain, &hub.public_url))
+        .collect();
+    Ok(Json(
+        json!({ "chains": chains, "next_cursor": next_cursor }),
+    ))
+}
+
+/// `GET /api/v1/public/notices/{id}`: the chain a notice belongs to, for its page.
+pub(super) async fn show(
+    State(hub): State<Hub>,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let chain = hub.notices.archived_chain(&id).await?;
+    Ok(Json(public_chain(&chain, &hub.public_url)))
+}
+
+/// `GET /feeds/archivio.atom`: the archive's notices, newest first, with its filters.
+pub(super) async fn atom(State(hub): State<Hub>, uri: Uri) -> Result<Response, ApiError> {
+    let query = KnownQuery::from_uri(&uri, &FILTERS)?;
+    let page = query.page(DEFAULT_PAGE, MAX_PAGE)?;
+    let chains = hub.notices.archive(filter_of(&query, &page)?).await?;
+    // Newest first; within a second (CAP times have no finer grain) a chain's later notice first.
+    let mut notices: Vec<Notice> = chains
+        .into_iter()
+        .flat_map(|chain| chain.notices.into_iter().rev())
+        .collect();
+    notices.sort_by_key(|notice| std::cmp::Reverse(notice.sent));
+    let settings = hub.notices.settings();
+    let context = FeedContext {
+        public_url: &hub.public_url,
+        self_url: format!(
+            "{}/feeds/archivio.atom",
+            hub.public_url.trim_end_matches('/')
+        ),
+        title: format!("{} - archivio degli avvisi", settings.sender_name),
+        sender_name: &settings.sender_name,
+        language: &hub.config.default_language,
+        now: hub.clock.now(),
+    };
+    Ok((
+        [(header::CONTENT_TYPE, "application/atom+xml; charset=utf-8")],
+        feeds::atom(&notices, &context),
+    )
+        .into_response())
+}
+
+fn filter_of(query: &KnownQuery, page: &super::extract::Page) -> Result<ArchiveFilter, ApiError> {
+    Ok(ArchiveFilter {
         since: query
             .get("since")
             .map(|v| timestamp("since", v))
@@ -43,21 +98,14 @@ pub(super) async fn list(State(hub): State<Hub>, uri: Uri) -> Result<Json<Value>
             .map(|words| words.chars().take(MAX_EVENT_WORDS).collect()),
         before: page.before,
         limit: page.limit,
-    };
-    let chains = hub.notices.archive(filter).await?;
-    let next_cursor = page.next_cursor(&chains, |chain| chain.cursor);
-    let chains: Vec<Value> = chains
-        .iter()
-        .map(|chain| {
-            json!({
-                "thread_id": chain.thread_id,
-                "notices": chain.notices.iter().map(|n| public(n, &hub.public_url)).collect::<Vec<_>>(),
-            })
-        })
-        .collect();
-    Ok(Json(
-        json!({ "chains": chains, "next_cursor": next_cursor }),
-    ))
+    })
+}
+
+fn public_chain(chain: &ArchivedChain, public_url: &str) -> Value {
+    json!({
+        "thread_id": chain.thread_id,
+        "notices": chain.notices.iter().map(|n| public(n, public_url)).collect::<Vec<_>>(),
+    })
 }
 
 /// A notice as the public may read it: what it said, where and when, and its signed CAP.
@@ -75,5 +123,6 @@ fn public(notice: &Notice, public_url: &str) -> Value {
         "content": notice.content,
         "covered_zones": notice.covered_zones,
         "cap_url": notice.cap_url(public_url),
+        "page_url": notice.page_url(public_url),
     })
 }

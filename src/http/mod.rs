@@ -18,6 +18,7 @@ mod notices;
 mod open311;
 mod pages;
 mod params;
+mod public_stats;
 mod refusals;
 mod reports;
 mod revalidate;
@@ -124,6 +125,7 @@ fn report_routes() -> Router<Hub> {
         .route("/api/v1/reports/export.geojson", get(stats::export_geojson))
         .route("/api/v1/reports/export.csv", get(stats::export_csv))
         .route("/api/v1/stats", get(stats::stats))
+        .route("/api/v1/public/stats", get(public_stats::figures))
 }
 
 /// Incidents, field teams, their devices and tasks.
@@ -173,6 +175,7 @@ fn notice_routes(hub: &Hub) -> Router<Hub> {
         .route("/api/v1/notices/import", import_route(hub))
         .route("/api/v1/cap-sources", get(cap_sources::list))
         .route("/api/v1/public/notices", get(archive::list))
+        .route("/api/v1/public/notices/{id}", get(archive::show))
         .route("/api/v1/notices/area-preview", post(notices::preview_area))
         .route(
             "/api/v1/notices/{id}",
@@ -195,6 +198,7 @@ fn published_routes() -> Router<Hub> {
         .route("/cap/{file}", get(cap::document))
         .route("/feeds/cap.atom", get(cap::atom))
         .route("/feeds/cap.rss", get(cap::rss))
+        .route("/feeds/archivio.atom", get(archive::atom))
         .route("/feeds/zones/{file}", get(cap::zone_atom))
         .route("/api/v1/zones", get(zones::list))
         .route("/api/v1/zones/lookup", get(zones::lookup))

@@ -1,5 +1,6 @@
-//! The browser UI, embedded in the binary: the citizens' report page at `/` and the operators'
-//! console at `/console`, with their scripts, styles and images under `/ui/`.
+//! The browser UI, embedded in the binary: the citizens' report page at `/`, the operators'
+//! console at `/console`, the public archive (`/archivio`) and figures (`/statistiche`), with
+//! their scripts, styles and images under `/ui/`.
 
 use axum::Router;
 use axum::extract::{Path, State};
@@ -28,6 +29,9 @@ pub(crate) fn router() -> Router<Hub> {
     Router::new()
         .route("/", get(citizen_page))
         .route("/console", get(console_page))
+        .route("/archivio", get(public_page))
+        .route("/archivio/{id}", get(public_page))
+        .route("/statistiche", get(public_page))
         .route("/ui/config.json", get(settings))
         // The service worker controls the pages under its own path: it must live at the root.
         .route("/sw.js", get(root_file))
@@ -41,6 +45,11 @@ pub(crate) fn asset(path: &str) -> Option<&'static Asset> {
 
 async fn citizen_page(State(hub): State<Hub>, headers: HeaderMap) -> Response {
     page("citizen.html", &hub, &headers)
+}
+
+/// The archive, one notice's page and the figures: one bundle, which reads its path.
+async fn public_page(State(hub): State<Hub>, headers: HeaderMap) -> Response {
+    page("public.html", &hub, &headers)
 }
 
 async fn console_page(State(hub): State<Hub>, headers: HeaderMap) -> Response {

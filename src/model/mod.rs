@@ -22,7 +22,7 @@ pub use chat::{ChatButton, ChatInput, ChatMessage, ChatRef, ChatService, Incomin
 pub use deliveries::{Deliveries, DeliveryCount, DeliveryTotals, Destination};
 pub use field::{Device, DeviceState, Position, Task, TaskStatus, Team};
 pub use filters::{AuditFilter, AuditRecord, NoticeFilter, ReportFilter, StatsScope};
-pub use notice::{Notice, NoticeOrigin, NoticeState};
+pub use notice::{Notice, NoticeOrigin, NoticeState, page_url as notice_page_url};
 pub use notice_area::{AreaSpec, Circle, LatLon, NoticeArea, RawArea};
 pub use notice_content::{InfoText, NoticeContent, RawInfo, RawNotice, canonical_language};
 pub use notice_event::{NoticeEvent, NoticeEventKind};

@@ -102,6 +102,11 @@ pub struct Notice {
     pub updated_at: DateTime<Utc>,
 }
 
+/// The archive page of notice `id`; see [`Notice::page_url`].
+pub fn page_url(public_url: &str, id: &str) -> String {
+    format!("{}/archivio/{id}", public_url.trim_end_matches('/'))
+}
+
 impl Notice {
     /// CAP `references` entry for this notice: `sender,identifier,sent`.
     pub fn cap_reference(&self) -> Option<String> {
@@ -117,6 +122,12 @@ impl Notice {
     /// Where its CAP document is served, under the hub's `public_url`.
     pub fn cap_url(&self, public_url: &str) -> String {
         format!("{}/cap/{}.xml", public_url.trim_end_matches('/'), self.id)
+    }
+
+    /// Its page in the office's public archive, under the hub's `public_url`: stable, so
+    /// everything sent elsewhere links back to it.
+    pub fn page_url(&self, public_url: &str) -> String {
+        page_url(public_url, &self.id)
     }
 
     /// In force now: published, and not itself a cancellation.

@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use super::cap::Severity;
 use super::model::Notice;
 use super::service::Notices;
-use crate::problem::Problem;
+use crate::problem::{ErrorCode, Problem};
 use crate::store::notice_archive::{self, ArchiveQuery};
 
 /// What a reader of the archive asks for.
@@ -63,5 +63,31 @@ impl Notices {
                     .collect::<Result<Vec<_>, crate::store::StoreError>>()
             })
             .await?)
+    }
+}
+
+impl Notices {
+    /// The chain of a notice that went out, for its public page; a draft or a rejected notice
+    /// is as unknown as an id never used.
+    pub async fn archived_chain(&self, id: &str) -> Result<ArchivedChain, Problem> {
+        let id = id.to_owned();
+        let not_found = Problem::new(
+            ErrorCode::NotFound,
+            format!("no published notice `{id}`; GET /api/v1/public/notices lists them"),
+        );
+        self.store()
+            .read(move |conn| {
+                let Some((thread_id, cursor)) = notice_archive::thread_of(conn, &id)? else {
+                    return Ok(None);
+                };
+                let notices = notice_archive::chain(conn, &thread_id)?;
+                Ok::<_, crate::store::StoreError>(Some(ArchivedChain {
+                    thread_id,
+                    notices,
+                    cursor,
+                }))
+            })
+            .await?
+            .ok_or(not_found)
     }
 }

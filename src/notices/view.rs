@@ -35,6 +35,8 @@ pub struct NoticeView<'a> {
     pub updated_at: DateTime<Utc>,
     /// Where the CAP document of this notice is served.
     pub cap_url: String,
+    /// Its page in the public archive; a draft's answers 404 until it is published.
+    pub page_url: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub deliveries: Option<DeliveryReport>,
     /// The outbox's deliveries of this notice, per channel and state (queued, retrying,
@@ -100,6 +102,7 @@ impl<'a> NoticeView<'a> {
             created_at: notice.created_at,
             updated_at: notice.updated_at,
             cap_url: notice.cap_url(public_url),
+            page_url: notice.page_url(public_url),
             deliveries: None,
             outbox: None,
             changes: None,

@@ -127,7 +127,7 @@ impl Outbox {
             notice_page: delivery
                 .notice_id
                 .as_ref()
-                .map(|id| format!("{base}/?notice={id}")),
+                .map(|id| crate::model::notice_page_url(base, id)),
             cap_document: delivery
                 .notice_id
                 .as_ref()

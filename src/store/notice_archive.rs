@@ -1,7 +1,7 @@
 //! The public archive's reads: the threads of notices that went out (never drafts or rejected
 //! ones), newest first, and each thread's chain in order.
 
-use rusqlite::Connection;
+use rusqlite::{Connection, OptionalExtension};
 
 use super::StoreError;
 use super::conditions::Conditions;
@@ -71,4 +71,17 @@ pub(crate) fn chain(conn: &Connection, thread_id: &str) -> Result<Vec<Notice>, S
     let mut stmt = conn.prepare_cached(&sql)?;
     let rows = stmt.query_map([thread_id], notice_from_row)?;
     Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// The thread of a notice that went out, and its newest notice's `seq`; none for a draft, a
+/// rejected notice or an unknown id.
+pub(crate) fn thread_of(conn: &Connection, id: &str) -> Result<Option<(String, i64)>, StoreError> {
+    let sql = format!(
+        "SELECT thread_id, (SELECT MAX(seq) FROM notices t WHERE t.thread_id = n.thread_id) \
+         FROM notices n WHERE id = ?1 AND {WENT_OUT}"
+    );
+    let mut stmt = conn.prepare_cached(&sql)?;
+    Ok(stmt
+        .query_row([id], |row| Ok((row.get(0)?, row.get(1)?)))
+        .optional()?)
 }

@@ -13,6 +13,8 @@ pub(crate) mod incidents;
 use crate::model::triage as model;
 mod overdue;
 mod presence;
+mod public_figures;
+mod public_stats;
 mod publication;
 mod reading;
 pub use reading::watch_queue;
@@ -33,6 +35,8 @@ pub use model::{
 };
 pub use overdue::run_overdue;
 pub use presence::{Presence, Viewer, Viewing};
+pub use public_figures::{Count, Figures};
+pub use public_stats::{Month, PublicStats, PublicStatsRequest, PublicStatsSettings};
 pub use publication::RawPublication;
 pub use reporters::UpdatesReader;
 pub use retention::{purge_older_than, run_retention};

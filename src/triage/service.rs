@@ -8,6 +8,7 @@ use chrono::{DateTime, Utc};
 use super::apply::apply;
 use super::incidents::Grouping;
 use super::model::HistoryEntry;
+use super::public_stats::PublicStatsSettings;
 use super::targets::Targets;
 use super::transitions::{ChangeRequest, RawChange};
 use crate::auth::{Action, Staff};
@@ -34,6 +35,8 @@ pub struct TriageSettings {
     pub retention_days: u32,
     /// Days a report's text may stay public at most (`privacy.public_report_days`).
     pub public_report_days: u32,
+    /// What the public statistics may show (`privacy.public_stats_*`).
+    pub public_stats: PublicStatsSettings,
     pub categories: CategoryCatalog,
 }
 

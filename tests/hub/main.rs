@@ -37,6 +37,7 @@ mod outbox_people;
 mod overdue;
 mod presence;
 mod public_archive;
+mod public_stats;
 mod rate_limits;
 mod roles;
 mod telegram;

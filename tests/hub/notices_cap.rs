@@ -84,6 +84,7 @@ async fn a_draft_cap_document_is_for_staff_only() {
     assert_eq!((public, staff.as_u16()), (404, 200));
 }
 
+/// The entries' alternate links (their CAP documents), with their types.
 fn entry_links(feed: &atom_syndication::Feed) -> Vec<(String, Option<String>)> {
     feed.entries
         .iter()
@@ -91,6 +92,7 @@ fn entry_links(feed: &atom_syndication::Feed) -> Vec<(String, Option<String>)> {
             entry
                 .links
                 .iter()
+                .filter(|l| l.rel == "alternate")
                 .map(|l| (l.href.clone(), l.mime_type.clone()))
         })
         .collect()
@@ -131,6 +133,20 @@ async fn the_atom_and_rss_feeds_list_the_notices_in_force_with_links_to_their_ca
             && entry_links(&feed).contains(&cap_link(&south))
     );
     assert_eq!(entry_links(&zone_feed), [cap_link(&north)]);
+    let page = &zone_feed.entries[0].links[1];
+    assert_eq!(
+        (
+            page.rel.as_str(),
+            page.mime_type.as_deref(),
+            page.href.as_str()
+        ),
+        (
+            "related",
+            Some("text/html"),
+            north["page_url"].as_str().unwrap()
+        ),
+        "each entry links the office's own page of the notice"
+    );
     assert!(
         feed.entries
             .iter()

@@ -203,4 +203,39 @@ async fn a_published_text_is_public_for_at_most_the_configured_days_then_leaves_
         !open_data.to_string().contains("Mia madre"),
         "open data never carries text: {open_data}"
     );
+    for path in [
+        "/api/v1/public/stats",
+        "/api/v1/public/notices",
+        "/feeds/archivio.atom",
+    ] {
+        let (status, text) = app.get_text(path).await;
+        assert_eq!(status, 200, "{path}: {text}");
+        assert!(
+            !text.contains("Mia madre"),
+            "{path} never carries a report's text"
+        );
+    }
+}
+
+#[tokio::test]
+async fn full_publishing_also_ends_after_the_configured_days() {
+    use chrono::TimeZone;
+    let clock = vedetta::clock::ManualClock::starting_at(
+        Utc.with_ymd_and_hms(2026, 11, 24, 8, 0, 0).unwrap(),
+    );
+    let app = TestApp::spawn_with_clock(clock.clone(), |config| {
+        config.open311.publish_all = true;
+        config.privacy.public_report_days = 30;
+    })
+    .await;
+    let id = submit(&app).await;
+
+    let fresh = read(&app, &id, None).await;
+    clock.advance(Duration::days(30));
+    let old = read(&app, &id, None).await;
+
+    assert_eq!(fresh["description"], TEXT);
+    assert!(old.get("description").is_none(), "{old}");
+    assert_eq!(old["lat"].as_f64(), Some(44.451), "rounded again: {old}");
+    assert_eq!(old["media_url"], Value::Null);
 }

@@ -108,11 +108,9 @@ async fn a_browser_subscribed_for_its_point_gets_an_encrypted_push_only_for_noti
         got[0]["headline"], "Red alert: Reno river in flood",
         "in the subscriber's language"
     );
-    assert!(
-        got[0]["url"]
-            .as_str()
-            .unwrap()
-            .contains(notice["id"].as_str().unwrap())
+    assert_eq!(
+        got[0]["url"], notice["page_url"],
+        "the notification opens the notice's page in the office's archive"
     );
     crate::support::assert_valid("push-payload", &got[0]);
     assert!(
@@ -238,7 +236,8 @@ async fn an_email_subscriber_confirms_then_gets_the_notice_with_one_click_unsubs
     let confirmed = app.http.post(&confirm_url).send().await.unwrap();
     assert_eq!(confirmed.status(), 200);
 
-    app.publish_notice(&team, &notice_body("Exercise", zones(&["demo-001"])))
+    let exercise = app
+        .publish_notice(&team, &notice_body("Exercise", zones(&["demo-001"])))
         .await;
     let notice = mail(&mut sink).await;
     assert!(
@@ -264,6 +263,10 @@ async fn an_email_subscriber_confirms_then_gets_the_notice_with_one_click_unsubs
             .as_str()
             .unwrap()
             .contains("Allontanarsi dagli argini")
+    );
+    assert!(
+        text.contains(exercise["page_url"].as_str().unwrap()),
+        "the e-mail links the notice's page in the office's archive"
     );
     assert_eq!(
         notice["list_unsubscribe_post"],

@@ -172,3 +172,86 @@ async fn the_archive_filters_by_severity_event_zone_and_period_and_pages_with_a_
 fn urlencoding(text: &str) -> String {
     text.replace('+', "%2B").replace(':', "%3A")
 }
+
+#[tokio::test]
+async fn each_published_notice_has_a_stable_public_page_and_the_archive_has_an_atom_feed() {
+    let app = TestApp::spawn().await;
+    let team = app.team().await;
+    let alert = app
+        .publish_notice(&team, &notice_body("Actual", zones(&["demo-001"])))
+        .await;
+    let update = app.follow_up(&team, &alert, "update").await;
+    let draft = app
+        .draft_notice(&team.operator, &notice_body("Actual", zones(&["demo-003"])))
+        .await;
+
+    let (status, chain) = app
+        .get_json_as(
+            &format!("/api/v1/public/notices/{}", alert["id"].as_str().unwrap()),
+            None,
+        )
+        .await;
+    let (draft_status, problem) = app
+        .get_json_as(
+            &format!("/api/v1/public/notices/{}", draft["id"].as_str().unwrap()),
+            None,
+        )
+        .await;
+    let page = app
+        .http
+        .get(alert["page_url"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    let (_, atom) = app.get_text("/feeds/archivio.atom").await;
+    let feed: atom_syndication::Feed = atom.parse().expect("the archive feed parses as Atom");
+
+    assert_eq!(status, 200, "{chain}");
+    assert_valid("public-notice-chain", &chain);
+    assert_eq!(
+        ids(&chain),
+        [
+            alert["id"].as_str().unwrap(),
+            update["id"].as_str().unwrap()
+        ],
+        "an old notice's page shows the whole chain, so the reader sees what replaced it"
+    );
+    assert!(
+        alert["page_url"]
+            .as_str()
+            .unwrap()
+            .ends_with(&format!("/archivio/{}", alert["id"].as_str().unwrap()))
+    );
+    assert_eq!(chain["notices"][0]["page_url"], alert["page_url"]);
+    assert_eq!(
+        (draft_status, problem["error"].as_str()),
+        (404, Some("not_found"))
+    );
+    assert_eq!(page.status(), 200);
+    assert!(
+        page.headers()[reqwest::header::CONTENT_TYPE]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
+    let entries: Vec<(&str, &str)> = feed
+        .entries
+        .iter()
+        .map(|entry| (entry.links[0].href.as_str(), entry.links[1].href.as_str()))
+        .collect();
+    assert_eq!(
+        entries,
+        [
+            (
+                update["cap_url"].as_str().unwrap(),
+                update["page_url"].as_str().unwrap()
+            ),
+            (
+                alert["cap_url"].as_str().unwrap(),
+                alert["page_url"].as_str().unwrap()
+            ),
+        ],
+        "newest first, the CAP document and the office's page of each"
+    );
+    assert!(!atom.contains(draft["id"].as_str().unwrap()));
+}

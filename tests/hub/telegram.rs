@@ -221,7 +221,7 @@ async fn a_subscribed_chat_gets_an_actual_notice_and_its_cancellation_and_stop_f
         "{}",
         alert.text
     );
-    let page = format!("/?notice={}", notice["id"].as_str().unwrap());
+    let page = format!("/archivio/{}", notice["id"].as_str().unwrap());
     assert!(
         alert.text.contains(&page),
         "the notice links the office's own page first"

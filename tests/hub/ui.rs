@@ -149,6 +149,8 @@ async fn the_console_and_the_citizen_page_work_together_in_a_real_browser() {
     wait_for_fast_review(&app).await;
     // The incident, presence, statistics and drawing tools, on the same office's data.
     run_browser_tests(&app, "tests/console-views.test.mjs", "screenshots-views").await;
+    // What the office published and how it answered, as anyone reads it.
+    run_browser_tests(&app, "tests/public-pages.test.mjs", "screenshots-public").await;
 }
 
 fn severe_first(url: &str) -> vedetta::config::CapSource {

@@ -226,7 +226,7 @@ async fn a_subscribed_number_gets_notices_as_text_in_the_window_and_as_the_templ
         .await;
     let alert = next(&meta).await;
     assert_eq!(alert.kind, "text", "within 24 hours: plain text");
-    let page = format!("/?notice={}", notice["id"].as_str().unwrap());
+    let page = format!("/archivio/{}", notice["id"].as_str().unwrap());
     assert!(alert.text.contains(&page), "{}", alert.text);
 
     clock.advance(chrono::Duration::hours(25));
@@ -237,7 +237,7 @@ async fn a_subscribed_number_gets_notices_as_text_in_the_window_and_as_the_templ
     assert!(cancel.text.starts_with(NOTICE_TEMPLATE), "{}", cancel.text);
     assert!(cancel.text.contains("REVOCA"), "{}", cancel.text);
     assert!(
-        cancel.text.contains("/?notice="),
+        cancel.text.contains("/archivio/"),
         "the template links the office's own page: {}",
         cancel.text
     );

@@ -79,6 +79,20 @@ pub(super) enum Audience {
     Staff { sees_media: bool },
 }
 
+impl Audience {
+    /// Full publishing, too, ends `privacy.public_report_days` after a report arrived: from
+    /// then on the public reads it as any other.
+    fn for_report(self, report: &Report, hub: &Hub) -> Audience {
+        let days = chrono::Duration::days(hub.config.privacy.public_report_days.into());
+        match self {
+            Audience::PublicFull if report.received_at + days <= hub.clock.now() => {
+                Audience::Public
+            }
+            audience => audience,
+        }
+    }
+}
+
 /// One service request as `GET requests` shows it.
 #[derive(Serialize)]
 pub(super) struct RequestView {
@@ -102,6 +116,7 @@ pub(super) struct RequestView {
 
 impl RequestView {
     pub(super) fn of(report: &Report, hub: &Hub, audience: Audience) -> RequestView {
+        let audience = audience.for_report(report, hub);
         let language = &hub.config.default_language;
         let service_name = hub
             .intake
