@@ -62,9 +62,13 @@ pub(super) async fn atom(State(hub): State<Hub>, uri: Uri) -> Result<Response, A
     let settings = hub.notices.settings();
     let context = FeedContext {
         public_url: &hub.public_url,
+        // Each filtered feed is a feed of its own: its id and self link keep the filters.
         self_url: format!(
-            "{}/feeds/archivio.atom",
-            hub.public_url.trim_end_matches('/')
+            "{}/feeds/archivio.atom{}",
+            hub.public_url.trim_end_matches('/'),
+            uri.query()
+                .map(|query| format!("?{query}"))
+                .unwrap_or_default()
         ),
         title: format!("{} - archivio degli avvisi", settings.sender_name),
         sender_name: &settings.sender_name,

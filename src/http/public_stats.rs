@@ -1,5 +1,5 @@
 //! `GET /api/v1/public/stats`: how many reports the office received and how fast it answered
-//! them, per month, category and zone, for anyone; counts and times only.
+//! them, per month, category and zone, for anyone; counts, shares and times only.
 
 use axum::Json;
 use axum::extract::State;
@@ -15,14 +15,11 @@ use crate::triage::{Month, PublicStatsRequest};
 const CACHE_CONTROL: &str = "public, max-age=300";
 
 pub(super) async fn figures(State(hub): State<Hub>, uri: Uri) -> Result<Response, ApiError> {
-    let query = KnownQuery::from_uri(&uri, &["from", "to", "category", "zone", "level"])?;
+    let query = KnownQuery::from_uri(&uri, &["from", "to"])?;
     let month = |name: &str| query.get(name).map(|v| Month::parse(name, v)).transpose();
     let request = PublicStatsRequest {
         from: month("from")?,
         to: month("to")?,
-        category: query.get("category").map(str::to_owned),
-        zone: query.get("zone").map(str::to_owned),
-        level: query.get("level").map(str::to_owned),
     };
     let stats = hub.triage.public_stats(request).await?;
     Ok(([(header::CACHE_CONTROL, CACHE_CONTROL)], Json(stats)).into_response())

@@ -59,7 +59,13 @@ pub(super) async fn updates(
 ) -> Result<Response, ApiError> {
     let query = KnownQuery::from_uri(&uri, &["token"])?;
     let reader = match &staff {
-        Some(staff) => UpdatesReader::Staff(staff),
+        Some(staff) => {
+            // Staff need no token, but one that cannot be a token is refused all the same.
+            if let Some(token) = query.get("token") {
+                crate::triage::follow::present(token, "token")?;
+            }
+            UpdatesReader::Staff(staff)
+        }
         None => UpdatesReader::Reporter(query.get("token")),
     };
     let updates = hub.triage.updates(&id, reader).await?;

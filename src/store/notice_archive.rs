@@ -77,7 +77,8 @@ pub(crate) fn chain(conn: &Connection, thread_id: &str) -> Result<Vec<Notice>, S
 /// rejected notice or an unknown id.
 pub(crate) fn thread_of(conn: &Connection, id: &str) -> Result<Option<(String, i64)>, StoreError> {
     let sql = format!(
-        "SELECT thread_id, (SELECT MAX(seq) FROM notices t WHERE t.thread_id = n.thread_id) \
+        "SELECT thread_id, (SELECT MAX(seq) FROM notices t \
+                            WHERE t.thread_id = n.thread_id AND {WENT_OUT}) \
          FROM notices n WHERE id = ?1 AND {WENT_OUT}"
     );
     let mut stmt = conn.prepare_cached(&sql)?;

@@ -23,13 +23,11 @@ pub(crate) struct AnswerTimes {
     pub rejected: bool,
 }
 
-/// Which reports: received in `[from_ms, until_ms)`, of a category, in a zone.
+/// Which reports: received in `[from_ms, until_ms)`.
 #[derive(Debug, Clone)]
 pub(crate) struct AnswerScope {
     pub from_ms: i64,
     pub until_ms: i64,
-    pub category: Option<String>,
-    pub zone: Option<String>,
     /// The level of the zone each report is counted under.
     pub level: String,
 }
@@ -41,11 +39,6 @@ pub(crate) fn answer_times(
     let mut conditions = Conditions::default();
     conditions.bind("r.received_at >= ?", scope.from_ms);
     conditions.bind("r.received_at < ?", scope.until_ms);
-    conditions.bind_some("r.category = ?", scope.category.clone());
-    conditions.bind_some(
-        "r.seq IN (SELECT report_seq FROM report_zones WHERE zone_id = ?)",
-        scope.zone.clone(),
-    );
     let (condition, mut values) = conditions.into_parts();
     values.push(scope.level.clone().into());
     // Zones of one level do not overlap; should an import make them, the first counts.
@@ -77,18 +70,4 @@ pub(crate) fn answer_times(
         })
     })?;
     Ok(rows.collect::<Result<_, _>>()?)
-}
-
-/// Whether the office has a zone with this id.
-pub(crate) fn zone_exists(conn: &Connection, id: &str) -> Result<bool, StoreError> {
-    Ok(conn
-        .prepare_cached("SELECT 1 FROM zones WHERE id = ?1")?
-        .exists([id])?)
-}
-
-/// Whether the office has zones of this level.
-pub(crate) fn level_exists(conn: &Connection, level: &str) -> Result<bool, StoreError> {
-    Ok(conn
-        .prepare_cached("SELECT 1 FROM zones WHERE level = ?1 LIMIT 1")?
-        .exists([level])?)
 }

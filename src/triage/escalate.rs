@@ -220,8 +220,9 @@ fn area_of(
             zones.sort();
             zones.dedup();
             if zones.is_empty() {
+                // The request is sound; these reports are what rules it out.
                 return Err(Problem::with_field(
-                    ErrorCode::InvalidField,
+                    ErrorCode::InvalidState,
                     "area",
                     "these reports are outside every zone; escalate with \"area\": \"circle\"",
                 ));

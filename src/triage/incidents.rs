@@ -328,7 +328,7 @@ fn pick_reports(members: &[Report], ids: &[String]) -> Result<Vec<Report>, Probl
             .find(|report| &report.id == id)
             .ok_or_else(|| {
                 Problem::with_field(
-                    ErrorCode::InvalidField,
+                    ErrorCode::InvalidState,
                     "reports",
                     format!("report {id} is not in this incident"),
                 )
@@ -337,7 +337,7 @@ fn pick_reports(members: &[Report], ids: &[String]) -> Result<Vec<Report>, Probl
     }
     if picked.len() >= members.len() {
         return Err(Problem::with_field(
-            ErrorCode::InvalidField,
+            ErrorCode::InvalidState,
             "reports",
             "leave at least one report in the incident; to move them all, merge instead",
         ));

@@ -44,10 +44,12 @@ pub struct Figures {
 }
 
 impl Figures {
-    /// The figures of `answers` at `now_ms`; shares and times only over `min` reports or more.
+    /// The figures of `answers` at `now_ms`: a count under `min` (none included) reads
+    /// "< min"; shares and medians need `min` reports behind them, and the 90th percentile
+    /// `P90_AT_LEAST` too, since of fewer it is one report's own time.
     pub(super) fn of(answers: &[&AnswerTimes], now_ms: i64, min: usize) -> Figures {
         let count = answers.len();
-        if count > 0 && count < min {
+        if count < min {
             return Figures::hidden(Count::Under(min), count);
         }
         let acknowledge = Answer::of(answers, now_ms, |a| {
@@ -73,6 +75,11 @@ impl Figures {
         }
     }
 
+    /// A month nobody reported in: nothing to hide.
+    pub(super) fn none() -> Figures {
+        Figures::hidden(Count::Exact(0), 0)
+    }
+
     fn hidden(reports: Count, count: usize) -> Figures {
         Figures {
             reports,
@@ -91,11 +98,17 @@ impl Figures {
     }
 }
 
-/// Cells that add up to a total the public sees: when exactly one is hidden, the smallest
-/// shown one is withheld too, or the hidden one would be the total minus the rest.
+/// Cells that add up to a total the public sees: when exactly one is hidden, and it is not
+/// empty, the smallest shown one is withheld too, or the hidden one would be the total minus
+/// the rest.
 pub(super) fn protect<'a>(cells: impl Iterator<Item = &'a mut Figures>) {
     let mut cells: Vec<&mut Figures> = cells.collect();
-    if cells.iter().filter(|cell| cell.is_hidden()).count() != 1 {
+    let hidden: Vec<usize> = cells
+        .iter()
+        .filter(|cell| cell.is_hidden())
+        .map(|cell| cell.count)
+        .collect();
+    if hidden.len() != 1 || hidden[0] == 0 {
         return;
     }
     if let Some(smallest) = cells
@@ -107,12 +120,17 @@ pub(super) fn protect<'a>(cells: impl Iterator<Item = &'a mut Figures>) {
     }
 }
 
+/// Fewer times than this show no 90th percentile: it would be the slowest report's own.
+const P90_AT_LEAST: usize = 10;
+
 /// One step of the answer (acknowledging or resolving) over a cell's reports.
 struct Answer {
-    /// (seconds taken, whether within target) of those that took the step, shortest first.
-    taken: Vec<(f64, bool)>,
-    /// Those that took it, or should have by now.
+    /// Seconds each report that took the step took, shortest first.
+    taken: Vec<f64>,
+    /// Of the reports with a target: those that took the step, or should have by now...
     due: usize,
+    /// ... and those that took it by their target.
+    in_time: usize,
 }
 
 impl Answer {
@@ -122,34 +140,45 @@ impl Answer {
         now_ms: i64,
         moments: impl Fn(&AnswerTimes) -> (Option<i64>, Option<i64>, Option<i64>),
     ) -> Answer {
-        let mut taken = Vec::new();
-        let mut due = 0;
-        for answer in answers {
-            let (Some(received), done, due_at) = moments(answer) else {
+        let mut answer = Answer {
+            taken: Vec::new(),
+            due: 0,
+            in_time: 0,
+        };
+        for report in answers {
+            let (Some(received), done, due_at) = moments(report) else {
                 continue;
             };
             if let Some(done) = done {
-                let seconds = (done - received) as f64 / 1000.0;
-                taken.push((seconds, due_at.is_none_or(|due_at| done <= due_at)));
-                due += 1;
-            } else if due_at.is_some_and(|due_at| due_at <= now_ms) {
-                due += 1;
+                answer.taken.push((done - received) as f64 / 1000.0);
+            }
+            // A report stored without a target cannot be judged against one.
+            let Some(due_at) = due_at else { continue };
+            if done.is_some() || due_at <= now_ms {
+                answer.due += 1;
+            }
+            if done.is_some_and(|done| done <= due_at) {
+                answer.in_time += 1;
             }
         }
-        taken.sort_by(|a, b| a.0.total_cmp(&b.0));
-        Answer { taken, due }
+        answer.taken.sort_by(f64::total_cmp);
+        answer
     }
 
     fn share_in_time(&self, min: usize) -> Option<f64> {
-        let in_time = self.taken.iter().filter(|(_, within)| *within).count();
-        (self.due >= min).then(|| (in_time as f64 / self.due as f64 * 1000.0).round() / 1000.0)
+        (self.due >= min).then(|| (self.in_time as f64 / self.due as f64 * 1000.0).round() / 1000.0)
     }
 
     fn times(&self, min: usize) -> Durations {
-        match self.taken.len() >= min {
-            true => Durations::of(&self.taken),
-            false => Durations::of(&[]),
+        if self.taken.len() < min {
+            return Durations::of(&[]);
         }
+        let timed: Vec<(f64, bool)> = self.taken.iter().map(|seconds| (*seconds, true)).collect();
+        let mut durations = Durations::of(&timed);
+        if self.taken.len() < P90_AT_LEAST.max(min) {
+            durations.p90_secs = None;
+        }
+        durations
     }
 }
 
@@ -192,6 +221,15 @@ mod tests {
 
         assert_eq!(two[2].reports, Count::Exact(7));
         assert_eq!(none[1].reports, Count::Exact(7));
+    }
+
+    #[test]
+    fn an_empty_hidden_cell_needs_no_company() {
+        let mut cells = [cell(0, 5), cell(9, 5)];
+
+        protect(cells.iter_mut());
+
+        assert_eq!(cells[1].reports, Count::Exact(9));
     }
 
     #[test]

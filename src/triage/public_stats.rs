@@ -12,8 +12,10 @@ use super::service::Triage;
 use crate::problem::{ErrorCode, Problem};
 use crate::store::public_stats::{self as rows, AnswerScope, AnswerTimes};
 
-/// The longest period one request may span.
+/// The longest period one request may span: a longer one is cut to its last months.
 const MAX_MONTHS: u32 = 36;
+/// No report is older than the Unix epoch.
+const FIRST_YEAR: i32 = 1970;
 /// The period when the reader names none: the last twelve months, this one included.
 const DEFAULT_MONTHS: u32 = 12;
 
@@ -34,13 +36,15 @@ impl Month {
     pub fn parse(field: &str, text: &str) -> Result<Month, Problem> {
         NaiveDate::parse_from_str(&format!("{text}-01"), "%Y-%m-%d")
             .ok()
-            .filter(|_| text.len() == 7)
+            .filter(|date| text.len() == 7 && date.year() >= FIRST_YEAR)
             .map(Month)
             .ok_or_else(|| {
                 Problem::with_field(
                     ErrorCode::InvalidField,
                     field,
-                    format!("`{field}` must be a month written YYYY-MM, such as 2026-11"),
+                    format!(
+                        "`{field}` must be a month written YYYY-MM from {FIRST_YEAR} on, such as 2026-11"
+                    ),
                 )
             })
     }
@@ -74,16 +78,14 @@ impl Month {
     }
 }
 
-/// What a reader asks for; every field may be left out.
+/// The period a reader asks for. There is no narrowing by category or zone: a cell must read
+/// the same in every answer, or a narrowed total would give away a cell hidden elsewhere.
 #[derive(Debug, Default, Clone)]
 pub struct PublicStatsRequest {
     /// First month; by default eleven months before `to`.
     pub from: Option<Month>,
     /// Last month; by default the current one.
     pub to: Option<Month>,
-    pub category: Option<String>,
-    pub zone: Option<String>,
-    pub level: Option<String>,
 }
 
 /// `GET /api/v1/public/stats`: `schemas/public-stats.schema.json`.
@@ -123,7 +125,8 @@ pub struct CategoryFigures {
     pub figures: Figures,
 }
 
-/// A zone's figures; no zone means reports outside every zone of the level.
+/// A zone's figures. Zones with fewer reports than the minimum are not named: they and the
+/// places outside every zone of the level make one cell with no zone.
 #[derive(Debug, Serialize)]
 pub struct ZoneFigures {
     pub zone_id: Option<String>,
@@ -133,43 +136,39 @@ pub struct ZoneFigures {
 }
 
 impl Triage {
-    /// The public figures; anyone may read them, so they hold counts and times only.
+    /// The public figures; anyone may read them, so they hold counts, shares and times only.
     pub async fn public_stats(&self, request: PublicStatsRequest) -> Result<PublicStats, Problem> {
         let now = self.now();
         let settings = self.settings();
         let to = request.to.unwrap_or_else(|| Month::of(now));
-        let from = request.from.unwrap_or_else(|| to.minus(DEFAULT_MONTHS - 1));
-        check_period(from, to)?;
-        if let Some(category) = &request.category {
-            self.category(category)?;
-        }
+        let earliest = to.minus(MAX_MONTHS - 1);
+        let from = request
+            .from
+            .unwrap_or_else(|| to.minus(DEFAULT_MONTHS - 1))
+            .max(earliest);
         let scope = AnswerScope {
             from_ms: from.start_ms(),
             until_ms: to.plus(1).start_ms(),
-            category: request.category,
-            zone: request.zone,
-            level: request
-                .level
-                .unwrap_or_else(|| settings.public_stats.level.clone()),
+            level: settings.public_stats.level.clone(),
         };
-        let level = scope.level.clone();
         let answers = self
             .store()
-            .read(move |conn| {
-                check_known(conn, &scope)?;
-                Ok::<_, Problem>(rows::answer_times(conn, &scope)?)
-            })
+            .read(move |conn| rows::answer_times(conn, &scope))
             .await?;
-        let min = settings.public_stats.min_count as usize;
+        let cells = Cells {
+            categories: settings.categories.codes(),
+            now_ms: now.timestamp_millis(),
+            min: settings.public_stats.min_count as usize,
+        };
         Ok(PublicStats {
             generated_at: now,
             from: from.label(),
             to: to.label(),
             min_count: settings.public_stats.min_count,
-            level,
+            level: settings.public_stats.level.clone(),
             targets: self.published_targets(),
             months: months(from, to)
-                .map(|month| month_figures(month, &answers, now.timestamp_millis(), min))
+                .map(|month| cells.month(month, &answers))
                 .collect(),
         })
     }
@@ -190,99 +189,98 @@ impl Triage {
             })
             .collect()
     }
-
-    fn category(&self, code: &str) -> Result<(), Problem> {
-        match self.settings().categories.get(code) {
-            Some(_) => Ok(()),
-            None => Err(Problem::with_field(
-                ErrorCode::InvalidField,
-                "category",
-                format!("there is no category `{code}`; GET /api/v1/categories lists them"),
-            )),
-        }
-    }
 }
 
-/// Refuses a zone or a level the office does not have, rather than answer with nothing.
-fn check_known(conn: &rusqlite::Connection, scope: &AnswerScope) -> Result<(), Problem> {
-    let unknown = |field: &str, message: String| {
-        Err(Problem::with_field(ErrorCode::InvalidField, field, message))
-    };
-    if let Some(zone) = &scope.zone
-        && !rows::zone_exists(conn, zone)?
-    {
-        return unknown(
-            "zone",
-            format!("there is no zone `{zone}`; GET /api/v1/zones lists them"),
-        );
-    }
-    if !rows::level_exists(conn, &scope.level)? {
-        return unknown(
-            "level",
-            format!(
-                "there are no zones of level `{}`; GET /api/v1/zones lists them",
-                scope.level
-            ),
-        );
-    }
-    Ok(())
-}
-
-fn check_period(from: Month, to: Month) -> Result<(), Problem> {
-    if from > to || from.plus(MAX_MONTHS) <= to {
-        return Err(Problem::with_field(
-            ErrorCode::InvalidField,
-            "from",
-            format!(
-                "`from` must be a month at most {MAX_MONTHS} months before `to`, or `to` itself"
-            ),
-        ));
-    }
-    Ok(())
-}
-
+/// The months from `from` to `to`; none when `from` comes after `to`.
 fn months(from: Month, to: Month) -> impl Iterator<Item = Month> {
-    std::iter::successors(Some(from), move |month| {
+    std::iter::successors(Some(from).filter(|first| *first <= to), move |month| {
         Some(month.plus(1)).filter(|next| *next <= to)
     })
 }
 
-fn month_figures(month: Month, answers: &[AnswerTimes], now_ms: i64, min: usize) -> MonthFigures {
-    let label = month.label();
-    let of_month: Vec<&AnswerTimes> = answers.iter().filter(|a| a.month == label).collect();
-    let mut by_category: BTreeMap<&str, Vec<&AnswerTimes>> = BTreeMap::new();
-    let mut by_zone: BTreeMap<Option<&(String, String)>, Vec<&AnswerTimes>> = BTreeMap::new();
-    for answer in &of_month {
-        by_category
-            .entry(&answer.category)
-            .or_default()
-            .push(answer);
-        by_zone
-            .entry(answer.zone.as_ref())
-            .or_default()
-            .push(answer);
+/// How one month's reports are cut into cells.
+struct Cells<'a> {
+    /// Every category of the office: each has its cell, empty or not, so a listed category
+    /// says nothing by being listed.
+    categories: Vec<&'a str>,
+    now_ms: i64,
+    min: usize,
+}
+
+impl Cells<'_> {
+    fn month(&self, month: Month, answers: &[AnswerTimes]) -> MonthFigures {
+        let label = month.label();
+        let of_month: Vec<&AnswerTimes> = answers.iter().filter(|a| a.month == label).collect();
+        let mut by_category: BTreeMap<&str, Vec<&AnswerTimes>> = self
+            .categories
+            .iter()
+            .map(|code| (*code, Vec::new()))
+            .collect();
+        let mut by_zone: BTreeMap<Option<&(String, String)>, Vec<&AnswerTimes>> = BTreeMap::new();
+        for answer in &of_month {
+            by_category
+                .entry(&answer.category)
+                .or_default()
+                .push(answer);
+            by_zone
+                .entry(answer.zone.as_ref())
+                .or_default()
+                .push(answer);
+        }
+        let mut categories: Vec<CategoryFigures> = by_category
+            .into_iter()
+            .map(|(category, answers)| CategoryFigures {
+                category: category.to_owned(),
+                figures: self.figures(&answers),
+            })
+            .collect();
+        protect(categories.iter_mut().map(|cell| &mut cell.figures));
+        let mut zones = self.zones(by_zone);
+        protect(zones.iter_mut().map(|cell| &mut cell.figures));
+        MonthFigures {
+            month: label,
+            all: match of_month.is_empty() {
+                true => Figures::none(),
+                false => self.figures(&of_month),
+            },
+            by_category: categories,
+            by_zone: zones,
+        }
     }
-    let mut categories: Vec<CategoryFigures> = by_category
-        .into_iter()
-        .map(|(category, answers)| CategoryFigures {
-            category: category.to_owned(),
-            figures: Figures::of(&answers, now_ms, min),
-        })
-        .collect();
-    protect(categories.iter_mut().map(|cell| &mut cell.figures));
-    let mut zones: Vec<ZoneFigures> = by_zone
-        .into_iter()
-        .map(|(zone, answers)| ZoneFigures {
-            zone_id: zone.map(|(id, _)| id.clone()),
-            name: zone.map(|(_, name)| name.clone()),
-            figures: Figures::of(&answers, now_ms, min),
-        })
-        .collect();
-    protect(zones.iter_mut().map(|cell| &mut cell.figures));
-    MonthFigures {
-        month: label,
-        all: Figures::of(&of_month, now_ms, min),
-        by_category: categories,
-        by_zone: zones,
+
+    /// Zones with at least `min` reports by name, busiest first; the rest as one cell.
+    fn zones(
+        &self,
+        by_zone: BTreeMap<Option<&(String, String)>, Vec<&AnswerTimes>>,
+    ) -> Vec<ZoneFigures> {
+        let mut named = Vec::new();
+        let mut others = Vec::new();
+        for (zone, answers) in by_zone {
+            match zone {
+                Some(zone) if answers.len() >= self.min => named.push((zone, answers)),
+                _ => others.extend(answers),
+            }
+        }
+        named.sort_by_key(|(_, answers)| std::cmp::Reverse(answers.len()));
+        let mut cells: Vec<ZoneFigures> = named
+            .into_iter()
+            .map(|((id, name), answers)| ZoneFigures {
+                zone_id: Some(id.clone()),
+                name: Some(name.clone()),
+                figures: self.figures(&answers),
+            })
+            .collect();
+        if !others.is_empty() {
+            cells.push(ZoneFigures {
+                zone_id: None,
+                name: None,
+                figures: self.figures(&others),
+            });
+        }
+        cells
+    }
+
+    fn figures(&self, answers: &[&AnswerTimes]) -> Figures {
+        Figures::of(answers, self.now_ms, self.min)
     }
 }

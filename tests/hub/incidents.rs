@@ -140,7 +140,11 @@ async fn splitting_every_report_out_or_merging_an_unknown_incident_is_refused() 
         )
         .await;
 
-    assert_eq!((all, all_refused["field"].as_str()), (422, Some("reports")));
+    assert_eq!(
+        (all, all_refused["field"].as_str()),
+        (409, Some("reports")),
+        "the request is sound; the incident's state rules it out"
+    );
     assert_eq!(
         (unknown, unknown_refused["error"].as_str()),
         (404, Some("not_found"))

@@ -42,6 +42,8 @@ describe('the public pages', () => {
     assert.ok(badges.every((badge) => badge === 'Extreme'), badges.join());
     const feed = await reader.locator('a', { hasText: 'Atom feed of the archive' }).getAttribute('href');
     assert.match(feed, /^\/feeds\/archivio\.atom\?.*severity=Extreme/);
+    const atom = await fetch(`${HUB}${feed}`);
+    assert.equal(atom.status, 200, await atom.text());
   });
 
   test('a notice has its own page with its whole chain and its area on the map', async () => {
@@ -53,6 +55,8 @@ describe('the public pages', () => {
     assert.ok(await reader.locator('.chain > ol > li').count() >= 1);
     await screenshot(reader, '61-public-notice-page');
     assert.deepEqual(await accessibilityProblems(reader), []);
+    await reader.goto(`${HUB}/archivio/%ZZ`);
+    await reader.locator('[role=alert]', { hasText: 'does not exist or was never published' }).waitFor();
     await reader.goto(`${HUB}/archivio/no-such-notice`);
     await reader.locator('[role=alert]', { hasText: 'does not exist or was never published' }).waitFor();
   });

@@ -2,8 +2,8 @@
 // The filters live in the address, so a search can be bookmarked and shared.
 import { api } from '../shared/api.js';
 import { field, h, options } from '../shared/dom.js';
-import { t } from '../shared/i18n.js';
-import { levelRanks } from '../shared/notice.js';
+import { language, t } from '../shared/i18n.js';
+import { levelRanks, noticeSummary } from '../shared/notice.js';
 import { PlaceSearch } from '../shared/place-search.js';
 import { noticeItem } from './notice-card.js';
 
@@ -29,7 +29,8 @@ export async function archiveView(settings) {
   }
   more.addEventListener('click', () => load().catch((error) => (status.textContent = error.message)));
   await load().catch((error) => (status.textContent = error.message));
-  const feed = `/feeds/archivio.atom${location.search}`;
+  const feedQuery = apiQuery(asked).toString();
+  const feed = `/feeds/archivio.atom${feedQuery ? `?${feedQuery}` : ''}`;
   return {
     title: t('public.archive'),
     element: h('div', {},
@@ -41,29 +42,37 @@ export async function archiveView(settings) {
   };
 }
 
-/** The API's filters from the page's: whole days, from the first's midnight to the last's end. */
+/** The API's filters from the page's: whole days of the reader's own calendar, from the
+ * first's midnight to the last's end, as the times on the page are shown. */
 function apiQuery(asked) {
   const query = new URLSearchParams();
-  const day = (name) => asked.get(name)?.match(/^\d{4}-\d{2}-\d{2}$/)?.[0];
-  if (day('since')) query.set('since', `${day('since')}T00:00:00Z`);
-  if (day('until')) {
-    const next = new Date(`${day('until')}T00:00:00Z`);
-    next.setUTCDate(next.getUTCDate() + 1);
-    query.set('until', next.toISOString().replace('.000', ''));
-  }
+  const since = localMidnight(asked.get('since'), 0);
+  const until = localMidnight(asked.get('until'), 1);
+  if (since) query.set('since', since);
+  if (until) query.set('until', until);
   for (const name of ['zone', 'severity', 'event']) if (asked.get(name)) query.set(name, asked.get(name));
   return query;
 }
 
+/** `YYYY-MM-DD` plus `days`, at local midnight, as RFC 3339; nothing for anything else. */
+function localMidnight(day, days) {
+  const [, year, month, date] = day?.match(/^(\d{4})-(\d{2})-(\d{2})$/) ?? [];
+  if (!year) return null;
+  const at = new Date(Number(year), Number(month) - 1, Number(date) + days);
+  return Number.isNaN(at.getTime()) ? null : at.toISOString().replace('.000', '');
+}
+
 function filters(asked) {
   const input = (name, type) => h('input', { id: `filter-${name}`, name, type, value: asked.get(name) ?? '' });
+  // The zone's id for the hub, its name for the box when the page comes back.
   const zone = h('input', { type: 'hidden', name: 'zone', value: asked.get('zone') ?? '' });
+  const zoneName = h('input', { type: 'hidden', name: 'place', value: asked.get('place') ?? '' });
   const place = new PlaceSearch({
     id: 'filter-place', label: t('archive.zone'), hint: t('place.hint'),
-    onPick: (found) => (zone.value = found.id),
-    onClear: () => (zone.value = ''),
+    onPick: (found) => { zone.value = found.id; zoneName.value = found.name; },
+    onClear: () => { zone.value = ''; zoneName.value = ''; },
   });
-  if (asked.get('zone')) place.input.value = asked.get('zone');
+  if (asked.get('zone')) place.input.value = asked.get('place') || asked.get('zone');
   const severity = options(h('select', { id: 'filter-severity', name: 'severity' }),
     SEVERITIES.map((code) => [code, t(`severity.${code}`)]), t('archive.any'));
   severity.value = asked.get('severity') ?? '';
@@ -73,7 +82,7 @@ function filters(asked) {
     h('div', { class: 'filters' },
       field(t('archive.since'), input('since', 'date')),
       field(t('archive.until'), input('until', 'date')),
-      place.element, zone,
+      place.element, zone, zoneName,
       field(t('archive.severity'), severity),
       field(t('archive.event'), input('event', 'search')),
       h('div', { class: 'button-row' },
@@ -82,10 +91,10 @@ function filters(asked) {
 }
 
 function chainCard(chain, ranks) {
-  const first = chain.notices[0];
+  const first = noticeSummary(chain.notices[0], language());
   const headingId = `chain-${chain.thread_id}`;
   return h('li', { class: 'card chain', 'aria-labelledby': headingId },
     h('h2', { id: headingId, class: 'visually-hidden' },
-      `${t('archive.chain', { count: chain.notices.length })}: ${first?.content?.info ? Object.values(first.content.info)[0]?.event ?? '' : ''}`),
+      `${t('archive.chain', { count: chain.notices.length })}: ${first.event ?? ''}`),
     h('ol', {}, chain.notices.map((notice) => noticeItem(notice, ranks))));
 }

@@ -19,9 +19,12 @@ export async function chainView(id, settings) {
   const asked = chain.notices.find((notice) => notice.id === id) ?? chain.notices.at(-1);
   const title = noticeSummary(asked, language()).headline ?? noticeSummary(asked, language()).event ?? id;
   const mapElement = h('div', { class: 'map chain-map', role: 'region', 'aria-label': t('archive.map') });
-  showArea(mapElement, settings, chain.notices.filter((notice) => notice.msg_type !== 'Cancel').at(-1) ?? asked);
+  // Without its map the page still says everything: a map that cannot load is left out.
+  const map = showArea(mapElement, settings, chain.notices.filter((notice) => notice.msg_type !== 'Cancel').at(-1) ?? asked)
+    .catch(() => null);
   return {
     title,
+    dispose: () => map.then((shown) => shown?.remove()),
     element: h('div', { class: 'chain' },
       back,
       h('h1', {}, title),
@@ -30,11 +33,13 @@ export async function chainView(id, settings) {
   };
 }
 
-/** The latest area the chain announced; its map code loads on its own. */
+/** The latest area the chain announced; its map code loads on its own. Resolves to the
+ * Leaflet map, for removal when the page is drawn again. */
 async function showArea(element, settings, notice) {
   const [{ zoneMap }, { NoticeAreas }] = await Promise.all([import('../shared/map.js'), import('../shared/notice-areas.js')]);
   const map = zoneMap(element, settings);
   const areas = new NoticeAreas(map, 'archive');
   await areas.show([noticeSummary(notice, language())]);
   if (areas.extent?.isValid()) map.map.fitBounds(areas.extent, { maxZoom: 12 });
+  return map.map;
 }

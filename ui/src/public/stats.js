@@ -10,14 +10,14 @@ const FIGURE_COLUMNS = ['stats.reports', 'stats.ack_share', 'stats.resolve_share
 export async function statsView(settings) {
   const asked = new URLSearchParams(location.search);
   const query = new URLSearchParams();
-  for (const name of ['from', 'to', 'category']) if (asked.get(name)) query.set(name, asked.get(name));
+  for (const name of ['from', 'to']) if (/^\d{4}-\d{2}$/.test(asked.get(name) ?? '')) query.set(name, asked.get(name));
   const [figures, { categories }] = await Promise.all([
     api(`/api/v1/public/stats?${query}`).catch((error) => ({ error })),
     api('/api/v1/categories'),
   ]);
   const names = new Map(categories.map((category) => [category.code, localized(category.name, category.code)]));
   const head = [h('h1', {}, t('public.stats')), h('p', {}, t('stats.intro', { office: settings.office_name })),
-    periodForm(asked, figures, names)];
+    periodForm(asked, figures)];
   if (figures.error) return { title: t('public.stats'), element: h('div', {}, head, h('p', { role: 'alert' }, figures.error.message)) };
   const month = figures.months.find((m) => m.month === asked.get('month')) ?? figures.months.at(-1);
   return {
@@ -30,7 +30,7 @@ export async function statsView(settings) {
       scrollable(t('stats.by_category'), table(t('stats.by_category'), t('stats.category'),
         month.by_category.map((cell) => [names.get(cell.category) ?? cell.category, cell]))),
       scrollable(t('stats.by_zone'), table(t('stats.by_zone'), levelName(figures.level),
-        month.by_zone.map((cell) => [cell.name ?? t('stats.outside'), cell]))),
+        month.by_zone.map((cell) => [cell.name ?? t('stats.other_zones'), cell]))),
       targets(figures.targets, names),
       h('p', { class: 'hint' }, t('stats.small', { min: figures.min_count })),
       h('p', { class: 'hint' }, t('stats.withheld')),
@@ -38,14 +38,11 @@ export async function statsView(settings) {
   };
 }
 
-function periodForm(asked, figures, names) {
+function periodForm(asked, figures) {
   const month = (name, value) => h('input', { id: `stats-${name}`, name, type: 'month', value: value ?? '' });
-  const category = options(h('select', { id: 'stats-category', name: 'category' }), [...names], t('stats.all_categories'));
-  category.value = asked.get('category') ?? '';
   return h('form', { class: 'card filters', method: 'get', action: '/statistiche' },
-    field(t('stats.from'), month('from', asked.get('from') ?? figures.from)),
-    field(t('stats.to'), month('to', asked.get('to') ?? figures.to)),
-    field(t('stats.category'), category),
+    field(t('stats.from'), month('from', figures.from ?? asked.get('from'))),
+    field(t('stats.to'), month('to', figures.to ?? asked.get('to'))),
     h('div', { class: 'button-row' }, h('button', { type: 'submit', class: 'primary' }, t('stats.show'))));
 }
 
@@ -54,7 +51,7 @@ function monthPicker(asked, months, shown) {
   const select = options(h('select', { id: 'stats-month', name: 'month' }),
     months.map((m) => [m.month, monthName(m.month)]).reverse());
   select.value = shown.month;
-  const kept = ['from', 'to', 'category'].filter((name) => asked.get(name))
+  const kept = ['from', 'to'].filter((name) => asked.get(name))
     .map((name) => h('input', { type: 'hidden', name, value: asked.get(name) }));
   return h('form', { class: 'button-row', method: 'get', action: '/statistiche' },
     kept, field(t('stats.month'), select), h('button', { type: 'submit' }, t('stats.show')));
