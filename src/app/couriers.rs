@@ -24,7 +24,7 @@ pub(super) fn spawn_cap_sources(hub: &Hub) -> anyhow::Result<()> {
 /// Spawns the webhook worker, and the push and e-mail workers when they are on.
 pub(super) fn spawn_outbox_workers(hub: &Hub) -> anyhow::Result<()> {
     let config = &hub.config.outbox;
-    let http = OutboundHttp::new(hub.outbox.settings().addresses.clone())?;
+    let http = OutboundHttp::for_outbox(hub.outbox.settings().addresses.clone())?;
     spawn(
         hub,
         WebhookCourier::new(

@@ -14,7 +14,7 @@ use crate::model::Outcome;
 use crate::outbox::AddressPolicy;
 
 /// One request's limit, connection included.
-const REQUEST_TIMEOUT: Duration = Duration::from_secs(15);
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(15);
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Clients for destinations on the public internet, and for those an admin allowed anywhere.
@@ -26,15 +26,26 @@ pub struct OutboundHttp {
 }
 
 impl OutboundHttp {
+    /// Clients whose every request ends within `REQUEST_TIMEOUT`.
     pub fn new(policy: AddressPolicy) -> anyhow::Result<OutboundHttp> {
+        OutboundHttp::build(policy, Some(REQUEST_TIMEOUT))
+    }
+
+    /// Clients for the outbox's couriers, whose worker ends each send at the courier's
+    /// deadline: one timer per lane rather than one per request.
+    pub fn for_outbox(policy: AddressPolicy) -> anyhow::Result<OutboundHttp> {
+        OutboundHttp::build(policy, None)
+    }
+
+    fn build(policy: AddressPolicy, timeout: Option<Duration>) -> anyhow::Result<OutboundHttp> {
         // One TLS provider for reqwest and lettre alike; set once, whoever comes first.
         let _ = rustls::crypto::ring::default_provider().install_default();
         let resolver = Arc::new(PolicyResolver {
             policy: policy.clone(),
         });
         Ok(OutboundHttp {
-            guarded: builder().dns_resolver(resolver).build()?,
-            trusted: builder().build()?,
+            guarded: builder(timeout).dns_resolver(resolver).build()?,
+            trusted: builder(timeout).build()?,
             policy,
         })
     }
@@ -63,11 +74,15 @@ impl OutboundHttp {
     }
 }
 
-fn builder() -> reqwest::ClientBuilder {
-    reqwest::Client::builder()
+fn builder(timeout: Option<Duration>) -> reqwest::ClientBuilder {
+    let builder = reqwest::Client::builder();
+    let builder = match timeout {
+        Some(timeout) => builder.timeout(timeout),
+        None => builder,
+    };
+    builder
         .redirect(reqwest::redirect::Policy::none())
         .no_proxy()
-        .timeout(REQUEST_TIMEOUT)
         .connect_timeout(CONNECT_TIMEOUT)
         .pool_max_idle_per_host(256)
         .user_agent(concat!("vedetta/", env!("CARGO_PKG_VERSION")))

@@ -56,6 +56,11 @@ impl Courier for WebhookCourier {
         self.concurrency
     }
 
+    /// Its client sets no timeout of its own: the worker ends a send here.
+    fn deadline(&self) -> std::time::Duration {
+        super::http_client::REQUEST_TIMEOUT
+    }
+
     async fn send(&self, parcel: &Parcel) -> Outcome {
         let Target::Webhook { url, secret } = &parcel.target else {
             return Outcome::Failed {

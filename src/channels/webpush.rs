@@ -74,6 +74,11 @@ impl Courier for PushCourier {
         self.concurrency
     }
 
+    /// Its client sets no timeout of its own: the worker ends a send here.
+    fn deadline(&self) -> std::time::Duration {
+        super::http_client::REQUEST_TIMEOUT
+    }
+
     async fn send(&self, parcel: &Parcel) -> Outcome {
         let Target::WebPush {
             endpoint,

@@ -6,6 +6,7 @@
 //! [`Courier`]; this module decides what is sent, to whom, when, and what an answer means.
 
 mod chats;
+mod deadlines;
 mod enqueue;
 mod feeder;
 mod links;

@@ -7,10 +7,12 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use futures_util::StreamExt;
+use futures_util::future::Abortable;
 use futures_util::stream::FuturesUnordered;
 use tokio::sync::{Notify, mpsc};
 use tokio_util::sync::CancellationToken;
 
+use super::deadlines::{Deadlines, watch as watch_deadlines};
 use super::feeder::{Feed, InFlight};
 use super::{Outbox, Parcel};
 use crate::bus::Events;
@@ -30,6 +32,12 @@ const SETTLE_GATHER: Duration = Duration::from_millis(25);
 /// Opened deliveries waiting for a sender, per unit of concurrency: enough that the senders
 /// never wait while the feeder reads the next batch.
 const READ_AHEAD: usize = 8;
+/// A send's deadline when its courier names none (its client has limits of its own).
+const DEFAULT_DEADLINE: Duration = Duration::from_secs(60);
+/// Cores per send lane: the lanes share the machine with the HTTP server, the writer thread
+/// and the readers, and on two cores one lane delivers more than two (measured with
+/// `cargo bench --bench outbox`: fewer hand-offs between threads).
+const CORES_PER_LANE: usize = 2;
 
 /// A channel that delivers parcels: it speaks the service's protocol and says what the
 /// answer means.
@@ -37,6 +45,10 @@ pub trait Courier: Send + Sync + 'static {
     fn channel(&self) -> OutboundChannel;
     /// Sends in flight at once.
     fn concurrency(&self) -> usize;
+    /// The longest one send may take: past it, the worker gives it up and tries again later.
+    fn deadline(&self) -> Duration {
+        DEFAULT_DEADLINE
+    }
     fn send(&self, parcel: &Parcel) -> impl Future<Output = Outcome> + Send;
 }
 
@@ -57,10 +69,10 @@ pub async fn run<C: Courier>(
         in_flight.clone(),
         freed.clone(),
     ));
-    // Sends run in one lane per core, so a lane whose thread the OS sets aside (for the
-    // writer, say) holds up only its own share.
-    let lanes =
-        concurrency.min(std::thread::available_parallelism().map_or(1, std::num::NonZero::get));
+    // Sends run in lanes, each polling its share in one task, so a lane whose thread the OS
+    // sets aside holds up only that share.
+    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+    let lanes = concurrency.min((cores / CORES_PER_LANE).max(1));
     let per_lane = concurrency.div_ceil(lanes);
     let (lane_inputs, lane_outputs): (Vec<_>, Vec<_>) = (0..lanes)
         .map(|_| mpsc::channel::<Parcel>((per_lane * READ_AHEAD).max(32)))
@@ -109,19 +121,24 @@ async fn send_until_shutdown<C: Courier>(
     shutdown: CancellationToken,
 ) -> Vec<Parcel> {
     let mut sending = FuturesUnordered::new();
+    // A watchdog of its own, so the busy loop below polls no timer.
+    let deadlines = Arc::new(Mutex::new(Deadlines::new(courier.deadline(), concurrency)));
+    let watchdog = tokio::spawn(watch_deadlines(deadlines.clone()));
     loop {
         tokio::select! {
             biased;
             () = shutdown.cancelled() => break,
-            Some(settled) = sending.next(), if !sending.is_empty() => {
+            Some((slot, settled)) = sending.next(), if !sending.is_empty() => {
+                deadlines.lock().expect("deadlines lock").end(slot);
                 let _ = done.send(settled).await;
             }
             parcel = parcels.recv(), if sending.len() < concurrency => match parcel {
                 Some(parcel) => {
+                    let (slot, registration) = deadlines.lock().expect("deadlines lock").start();
                     let courier = courier.clone();
                     sending.push(async move {
-                        let outcome = courier.send(&parcel).await;
-                        (parcel.delivery, outcome)
+                        let sent = Abortable::new(courier.send(&parcel), registration).await;
+                        (slot, (parcel.delivery, sent.unwrap_or_else(|_| too_slow())))
                     });
                 }
                 None => break,
@@ -129,17 +146,26 @@ async fn send_until_shutdown<C: Courier>(
         }
     }
     let _ = tokio::time::timeout(DRAIN_ON_SHUTDOWN, async {
-        while let Some(settled) = sending.next().await {
+        while let Some((_, settled)) = sending.next().await {
             let _ = done.send(settled).await;
         }
     })
     .await;
+    watchdog.abort();
     parcels.close();
     let mut unsent = Vec::new();
     while let Ok(parcel) = parcels.try_recv() {
         unsent.push(parcel);
     }
     unsent
+}
+
+/// A send given up at its deadline: the destination may answer next time.
+fn too_slow() -> Outcome {
+    Outcome::Retry {
+        error: "the destination did not answer in time".into(),
+        after: None,
+    }
 }
 
 /// Writes outcomes in batches, gathered for a moment after the first, then frees their

@@ -315,3 +315,43 @@ async fn a_receiver_answering_410_is_switched_off_with_the_reason_and_an_operato
         "the retry is audited: {audit}"
     );
 }
+
+#[tokio::test]
+async fn a_receiver_that_takes_the_request_and_never_answers_is_given_up_at_the_deadline() {
+    let app = TestApp::spawn().await;
+    let team = app.team().await;
+    // Takes every connection and the request on it, and says nothing back.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = silent.local_addr().unwrap().port();
+    let (taken_tx, mut taken) = tokio::sync::mpsc::unbounded_channel();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in silent.incoming().flatten() {
+            let _ = taken_tx.send(());
+            held.push(stream);
+        }
+    });
+    register_webhook(&app, &team, port, json!({})).await;
+
+    let notice = app
+        .publish_notice(&team, &notice_body("Actual", zones(&["demo-001"])))
+        .await;
+
+    assert!(
+        tokio::time::timeout(TIMEOUT, taken.recv()).await.is_ok(),
+        "the hub reached the receiver"
+    );
+    // The webhook courier's deadline is 15 s; the worker looks once a second.
+    let given_up = tokio::time::Instant::now() + Duration::from_secs(30);
+    let outbox = loop {
+        let outbox = app.outbox_of(&notice).await;
+        if outbox["webhook"]["retrying"] == 1 || tokio::time::Instant::now() > given_up {
+            break outbox;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert_eq!(
+        outbox["webhook"]["retrying"], 1,
+        "a silent receiver does not hold the delivery: {outbox}"
+    );
+}
