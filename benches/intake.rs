@@ -78,6 +78,7 @@ fn main() {
             millis(floor.percentile(0.99)),
         );
     }
+    println!("targets: hub/floor >= 0.8 at every level; hub p99 <= 1.1 x the floor's p99");
 }
 
 fn millis(duration: Duration) -> f64 {

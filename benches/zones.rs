@@ -57,7 +57,7 @@ fn main() {
                 micros(postgis)
             );
             println!(
-                "postgis/hub = {:.1}x (target >= 10x)",
+                "postgis/hub = {:.1}x (target >= 50x)",
                 postgis.as_secs_f64() / hub.as_secs_f64()
             );
         }

@@ -62,7 +62,7 @@ fn report(hub: &hub::HubRun, floor: &floor::FloorRun, node: Result<&[Duration], 
     }
     let hub_p50 = percentile(&hub.latencies, 0.5).as_secs_f64();
     println!(
-        "hub/floor p50 = {:.2} (target <= 1.3)",
+        "hub/floor p50 = {:.2} (target <= 1.05)",
         hub_p50 / percentile(&floor.latencies, 0.5).as_secs_f64()
     );
     match node {
@@ -73,7 +73,7 @@ fn report(hub: &hub::HubRun, floor: &floor::FloorRun, node: Result<&[Duration], 
         Err(why) => println!("hub/ws    not measured: {why}"),
     }
     println!(
-        "hub memory per idle subscribed connection: {:.1} KB (target <= 10 KB)",
+        "hub memory per idle subscribed connection: {:.1} KB (target <= 4 KB)",
         hub.bytes_per_connection / 1024.0
     );
     println!(
