@@ -70,14 +70,11 @@ impl Notices {
     /// The chain of a notice that went out, for its public page; a draft or a rejected notice
     /// is as unknown as an id never used.
     pub async fn archived_chain(&self, id: &str) -> Result<ArchivedChain, Problem> {
-        let id = id.to_owned();
-        let not_found = Problem::new(
-            ErrorCode::NotFound,
-            format!("no published notice `{id}`; GET /api/v1/public/notices lists them"),
-        );
-        self.store()
+        let asked = id.to_owned();
+        let chain = self
+            .store()
             .read(move |conn| {
-                let Some((thread_id, cursor)) = notice_archive::thread_of(conn, &id)? else {
+                let Some((thread_id, cursor)) = notice_archive::thread_of(conn, &asked)? else {
                     return Ok(None);
                 };
                 let notices = notice_archive::chain(conn, &thread_id)?;
@@ -87,7 +84,12 @@ impl Notices {
                     cursor,
                 }))
             })
-            .await?
-            .ok_or(not_found)
+            .await?;
+        chain.ok_or_else(|| {
+            Problem::new(
+                ErrorCode::NotFound,
+                format!("no published notice `{id}`; GET /api/v1/public/notices lists them"),
+            )
+        })
     }
 }

@@ -10,7 +10,7 @@ use crate::store::public_stats::AnswerTimes;
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Count {
     Exact(usize),
-    /// Fewer than this many (and more than none).
+    /// Fewer than this many, none included.
     Under(usize),
     /// Hidden although not small, so that a hidden small count cannot be worked out from the
     /// total and the others.
@@ -171,10 +171,9 @@ impl Answer {
 
     fn times(&self, min: usize) -> Durations {
         if self.taken.len() < min {
-            return Durations::of(&[]);
+            return Durations::percentiles(&[]);
         }
-        let timed: Vec<(f64, bool)> = self.taken.iter().map(|seconds| (*seconds, true)).collect();
-        let mut durations = Durations::of(&timed);
+        let mut durations = Durations::percentiles(&self.taken);
         if self.taken.len() < P90_AT_LEAST.max(min) {
             durations.p90_secs = None;
         }

@@ -23,7 +23,7 @@ const DEFAULT_MONTHS: u32 = 12;
 #[derive(Debug, Clone)]
 pub struct PublicStatsSettings {
     pub min_count: u32,
-    /// The zone level of the breakdown by zone, unless the reader asks for another.
+    /// The zone level of the breakdown by zone; the reader cannot choose another.
     pub level: String,
 }
 
@@ -160,6 +160,10 @@ impl Triage {
             now_ms: now.timestamp_millis(),
             min: settings.public_stats.min_count as usize,
         };
+        let mut by_month: BTreeMap<&str, Vec<&AnswerTimes>> = BTreeMap::new();
+        for answer in &answers {
+            by_month.entry(&answer.month).or_default().push(answer);
+        }
         Ok(PublicStats {
             generated_at: now,
             from: from.label(),
@@ -168,7 +172,11 @@ impl Triage {
             level: settings.public_stats.level.clone(),
             targets: self.published_targets(),
             months: months(from, to)
-                .map(|month| cells.month(month, &answers))
+                .map(|month| {
+                    let label = month.label();
+                    let of_month = by_month.remove(label.as_str()).unwrap_or_default();
+                    cells.month(label, &of_month)
+                })
                 .collect(),
         })
     }
@@ -208,16 +216,15 @@ struct Cells<'a> {
 }
 
 impl Cells<'_> {
-    fn month(&self, month: Month, answers: &[AnswerTimes]) -> MonthFigures {
-        let label = month.label();
-        let of_month: Vec<&AnswerTimes> = answers.iter().filter(|a| a.month == label).collect();
+    /// The figures of month `label` from its reports, `of_month`.
+    fn month(&self, label: String, of_month: &[&AnswerTimes]) -> MonthFigures {
         let mut by_category: BTreeMap<&str, Vec<&AnswerTimes>> = self
             .categories
             .iter()
             .map(|code| (*code, Vec::new()))
             .collect();
         let mut by_zone: BTreeMap<Option<&(String, String)>, Vec<&AnswerTimes>> = BTreeMap::new();
-        for answer in &of_month {
+        for answer in of_month {
             by_category
                 .entry(&answer.category)
                 .or_default()
@@ -241,7 +248,7 @@ impl Cells<'_> {
             month: label,
             all: match of_month.is_empty() {
                 true => Figures::none(),
-                false => self.figures(&of_month),
+                false => self.figures(of_month),
             },
             by_category: categories,
             by_zone: zones,

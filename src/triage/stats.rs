@@ -61,8 +61,8 @@ impl Durations {
         }
     }
 
-    /// `sorted` must be in ascending order. Nearest-rank percentiles.
-    fn percentiles(sorted: &[f64]) -> Durations {
+    /// `sorted` must be in ascending order. Nearest-rank percentiles; `within_target` is 0.
+    pub(super) fn percentiles(sorted: &[f64]) -> Durations {
         let rank = |p: f64| {
             let index = ((p * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len()) - 1;
             sorted[index]
