@@ -37,10 +37,11 @@ fn main() {
     let parsed = started.elapsed();
     let index = ZoneIndex::new(records.iter().map(|record| record.zone.clone()).collect());
     println!(
-        "loaded {} municipalities: parse {:.2} s, index {:.2} s",
+        "loaded {} municipalities: parse {:.2} s, index {:.2} s (target < 1 s), lookup grid {:.1} MB",
         records.len(),
         parsed.as_secs_f64(),
-        (started.elapsed() - parsed).as_secs_f64()
+        (started.elapsed() - parsed).as_secs_f64(),
+        index.lookup_bytes() as f64 / 1e6
     );
 
     let points = sample_points(&records);

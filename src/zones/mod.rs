@@ -1,10 +1,11 @@
 //! Zones: the administrative areas reports and notices are placed in, and the point lookup.
 //!
-//! All zones of all levels sit in one R-tree of bounding boxes; candidates from the tree get an
-//! exact point-in-polygon test. The index is immutable: a reload builds a new one and swaps it in.
+//! Point lookups read an edge grid over every zone of every level ([`grid`]); area queries read
+//! an R-tree of bounding boxes. The index is immutable: a reload builds a new one and swaps it in.
 
 mod demo;
 mod display;
+mod grid;
 mod import;
 mod place_ref;
 mod places;
@@ -12,8 +13,7 @@ mod places;
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
-use geo::coordinate_position::CoordPos;
-use geo::{Area, BoundingRect, CoordinatePosition, MultiPolygon, Rect, coord};
+use geo::{Area, BoundingRect, MultiPolygon, Rect, coord};
 use rstar::primitives::{GeomWithData, Rectangle};
 use rstar::{AABB, RTree};
 
@@ -76,6 +76,7 @@ type Envelope = GeomWithData<Rectangle<[f64; 2]>, usize>;
 pub struct ZoneIndex {
     zones: Vec<Zone>,
     tree: RTree<Envelope>,
+    grid: grid::EdgeGrid,
     by_id: HashMap<String, usize>,
     /// Each zone's name as people type it, for [`ZoneIndex::find_places`].
     search_keys: Vec<String>,
@@ -101,8 +102,11 @@ impl ZoneIndex {
             .map(|(slot, zone)| (zone.id.clone(), slot))
             .collect();
         let search_keys = zones.iter().map(|zone| search_key(&zone.name)).collect();
+        let mut smallest_first: Vec<usize> = (0..zones.len()).collect();
+        smallest_first.sort_by(|&a, &b| zones[a].area.total_cmp(&zones[b].area));
         ZoneIndex {
             tree: RTree::bulk_load(envelopes),
+            grid: grid::EdgeGrid::new(&zones, &smallest_first),
             by_id,
             search_keys,
             zones,
@@ -116,17 +120,18 @@ impl ZoneIndex {
     /// Every zone containing the point, smallest first (municipality, then province, region).
     pub fn locate(&self, location: Location) -> Vec<&Zone> {
         let point = coord! { x: location.lon, y: location.lat };
-        // The R-tree already checked the bounding box: `coordinate_position` goes straight to the
-        // winding-number test, where `intersects` would first re-scan every vertex for a box.
-        // A point on a boundary counts as inside, as with `intersects`.
-        let mut hits: Vec<&Zone> = self
-            .tree
-            .locate_all_at_point(&[location.lon, location.lat])
-            .map(|envelope| &self.zones[envelope.data])
-            .filter(|zone| zone.geometry.coordinate_position(&point) != CoordPos::Outside)
-            .collect();
-        hits.sort_by(|a, b| a.area.total_cmp(&b.area));
-        hits
+        // A point on a boundary counts as inside.
+        self.grid
+            .locate(point, |slot| {
+                grid::contains(&self.zones[slot].geometry, point)
+            })
+            .map(|slot| &self.zones[slot])
+            .collect()
+    }
+
+    /// Heap bytes of the point lookup's grid, beside the zones' own polygons.
+    pub fn lookup_bytes(&self) -> usize {
+        self.grid.heap_bytes()
     }
 
     /// [`ZoneIndex::locate`] as the references a report keeps.

@@ -49,4 +49,5 @@ mod whatsapp;
 mod wide_area;
 mod ws_intake;
 mod ws_limits;
+mod zone_grid;
 mod zones;
