@@ -199,7 +199,8 @@ impl Intake {
         let (report, token, duplicate) = self
             .inner
             .store
-            .write(move |ctx| store_once(ctx, new, issued.token, &grouping))
+            // Undivided: every refusal comes before the first change (see `store_once`).
+            .write_undivided(move |ctx| store_once(ctx, new, issued.token, &grouping))
             .await?;
         log_report(&report, duplicate);
         Ok(Receipt::of(&report, duplicate, token))

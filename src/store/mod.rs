@@ -1,8 +1,8 @@
 //! SQLite persistence: one writer thread with group commit, a pool of read connections, migrations.
 //!
 //! Every write goes through [`Store::write`], which hands a closure to the writer thread. The
-//! writer runs whatever is queued in one transaction, commits, publishes the batch's events on
-//! the [`Bus`], and only then answers each caller. Reads run on a small pool of read-only
+//! writer runs whatever is queued in one transaction, commits, answers each caller, then
+//! publishes the batch's events on the [`Bus`]. Reads run on a small pool of read-only
 //! connections on the blocking thread pool; WAL mode lets them proceed while the writer commits.
 
 pub(crate) mod audit;
@@ -33,6 +33,7 @@ use std::time::Duration;
 use r2d2_sqlite::SqliteConnectionManager;
 use rusqlite::Connection;
 
+use self::writer::Isolation;
 use crate::bus::Bus;
 use crate::metrics::WriterMetrics;
 pub(crate) use write_ctx::WriteCtx;
@@ -125,7 +126,19 @@ impl Store {
         E: From<StoreError> + Send + 'static,
         F: FnOnce(&mut WriteCtx<'_>) -> Result<T, E> + Send + 'static,
     {
-        self.inner.writer.submit(op).await
+        self.inner.writer.submit(op, Isolation::Savepoint).await
+    }
+
+    /// [`Store::write`] without the savepoint, for a hot path whose `op` refuses before its
+    /// first change: if it fails after one, the whole batch rolls back and fails, and its
+    /// callers retry.
+    pub async fn write_undivided<T, E, F>(&self, op: F) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<StoreError> + Send + 'static,
+        F: FnOnce(&mut WriteCtx<'_>) -> Result<T, E> + Send + 'static,
+    {
+        self.inner.writer.submit(op, Isolation::Undivided).await
     }
 
     /// Runs `op` on a read-only connection, off the async runtime.
@@ -162,6 +175,9 @@ fn open_writer_connection(path: &Path) -> Result<Connection, StoreError> {
     // serves rolling back a failed job inside the open transaction, never crash recovery (the
     // WAL does that), so memory is the right place, and it cut a fifth of the writer's time.
     conn.pragma_update(None, "temp_store", "MEMORY")?;
+    // Every domain's writes share this connection; rusqlite's default of 16 cached statements
+    // would have them evict each other's and prepare again in the middle of a batch.
+    conn.set_prepared_statement_cache_capacity(128);
     Ok(conn)
 }
 

@@ -1,5 +1,5 @@
 //! What one write job sees inside the writer's batch transaction: the connection, its own
-//! savepoint (rolled back alone if the job fails or panics), and the events published on COMMIT.
+//! savepoint (rolled back alone if the job fails or panics) or none, and the events published on COMMIT.
 
 use std::panic::AssertUnwindSafe;
 
@@ -51,6 +51,30 @@ impl WriteCtx<'_> {
         if let Err(err) = closed {
             self.poisoned = true;
             return Err(err.into());
+        }
+        result
+    }
+
+    /// Runs `op` without a savepoint of its own: for a job that checks everything it can refuse
+    /// for before its first change. Should it fail after changing something, nothing can undo
+    /// that change alone, so the whole batch rolls back and every job in it fails unanswered
+    /// but for the error, to be retried; none of them was acknowledged.
+    pub(super) fn run_undivided<T, E, F>(&mut self, op: F) -> Result<T, E>
+    where
+        E: From<StoreError>,
+        F: FnOnce(&mut WriteCtx<'_>) -> Result<T, E>,
+    {
+        if self.poisoned {
+            return Err(StoreError::Commit("an earlier write in this batch failed".into()).into());
+        }
+        let changes_before = self.conn.total_changes();
+        let events_before = self.events.len();
+        let result = self.run_catching_panics(op);
+        if result.is_err() {
+            self.events.truncate(events_before);
+            if self.conn.total_changes() != changes_before {
+                self.poisoned = true;
+            }
         }
         result
     }

@@ -1,5 +1,6 @@
 //! The single writer thread: drains queued jobs, runs them in one transaction, commits, then answers.
 
+use std::collections::HashSet;
 use std::sync::Mutex;
 use std::thread::JoinHandle;
 use std::time::Instant;
@@ -9,7 +10,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::StoreError;
 use super::write_ctx::WriteCtx;
-use crate::bus::Bus;
+use crate::bus::{Bus, Event};
 use crate::metrics::WriterMetrics;
 
 /// Jobs waiting for the writer. When full, `Store::write` callers wait: backpressure, not loss.
@@ -23,6 +24,16 @@ type Job = Box<dyn FnOnce(&mut WriteCtx<'_>) -> Reply + Send>;
 enum Msg {
     Job(Job),
     Shutdown,
+}
+
+/// How a job's failure is kept from its neighbours in the batch.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Isolation {
+    /// Its own savepoint: a failure undoes its changes only.
+    Savepoint,
+    /// No savepoint (SQLite copies every page a savepoint touches): a failure after a change
+    /// rolls the whole batch back. See [`WriteCtx::run_undivided`].
+    Undivided,
 }
 
 pub(super) struct WriterHandle {
@@ -45,7 +56,7 @@ impl WriterHandle {
         }
     }
 
-    pub(super) async fn submit<T, E, F>(&self, op: F) -> Result<T, E>
+    pub(super) async fn submit<T, E, F>(&self, op: F, isolation: Isolation) -> Result<T, E>
     where
         T: Send + 'static,
         E: From<StoreError> + Send + 'static,
@@ -53,7 +64,10 @@ impl WriterHandle {
     {
         let (reply_tx, reply_rx) = oneshot::channel();
         let job: Job = Box::new(move |ctx| {
-            let result = ctx.run_in_savepoint(op);
+            let result = match isolation {
+                Isolation::Savepoint => ctx.run_in_savepoint(op),
+                Isolation::Undivided => ctx.run_undivided(op),
+            };
             let jobs = ctx.metrics.jobs.clone();
             Box::new(move |commit: Result<(), &str>| {
                 let answer = match commit {
@@ -142,18 +156,37 @@ fn commit_batch(conn: &Connection, batch: Vec<Job>, bus: &Bus, metrics: &WriterM
             metrics
                 .commit_seconds
                 .observe(started.elapsed().as_secs_f64());
-            bus.publish_all(ctx.events);
         }
         Err(cause) => tracing::error!(%cause, batch = replies.len(), "write batch rolled back"),
     }
+    // The writers waiting on this batch are answered before the bus wakes its listeners, so an
+    // acknowledgement never queues behind the work the events start.
     for reply in replies {
         reply(outcome.as_ref().map(|_| ()).map_err(String::as_str));
     }
+    if outcome.is_ok() {
+        bus.publish_all(latest_incident_states(ctx.events));
+    }
+}
+
+/// The batch's events with only the last state of each incident: each carries the whole
+/// incident, so earlier ones from the same batch would only make every listener work twice.
+fn latest_incident_states(mut events: Vec<Event>) -> Vec<Event> {
+    let mut seen = HashSet::new();
+    let mut keep = vec![true; events.len()];
+    for (at, event) in events.iter().enumerate().rev() {
+        if let Event::Incident(incident) = event {
+            keep[at] = seen.insert(incident.id.clone());
+        }
+    }
+    let mut flags = keep.into_iter();
+    events.retain(|_| flags.next().unwrap_or(true));
+    events
 }
 
 fn finish_transaction(conn: &Connection, poisoned: bool) -> Result<(), String> {
     let committed = if poisoned {
-        Err("a savepoint could not be rolled back".to_owned())
+        Err("a write in this batch could not be undone alone".to_owned())
     } else {
         conn.execute_batch("COMMIT").map_err(|err| err.to_string())
     };
@@ -164,163 +197,5 @@ fn finish_transaction(conn: &Connection, poisoned: bool) -> Result<(), String> {
 }
 
 #[cfg(test)]
-mod tests {
-    use std::sync::Arc;
-
-    use crate::bus::{Bus, Event};
-    use crate::model::{ClientRef, Location, Source};
-    use crate::store::reports::{NewReport, insert};
-    use crate::store::{Store, StoreError};
-
-    fn new_report(client_ref: &str) -> NewReport {
-        NewReport {
-            id: client_ref.to_owned(),
-            source: Source::Http,
-            device_id: None,
-            client_ref: ClientRef::parse(client_ref, "client_ref").unwrap(),
-            fingerprint: vec![],
-            category: "fire".into(),
-            location: Location {
-                lat: 44.0,
-                lon: 11.0,
-            },
-            text: String::new(),
-            contact: None,
-            media_url: None,
-            photo: None,
-            zones: vec![],
-            in_area: false,
-            received_at: chrono::Utc::now(),
-            acknowledge_due_at: None,
-            resolve_due_at: None,
-            incident_id: None,
-            follow_token_hash: None,
-        }
-    }
-
-    async fn count(store: &Store) -> i64 {
-        store
-            .read(|conn| -> Result<i64, StoreError> {
-                Ok(conn.query_row("SELECT count(*) FROM reports", [], |r| r.get(0))?)
-            })
-            .await
-            .unwrap()
-    }
-
-    #[tokio::test]
-    async fn a_failing_write_leaves_no_trace_and_its_neighbours_commit() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(dir.path(), Bus::new()).unwrap();
-        let writes: Vec<_> = (0..20)
-            .map(|n| {
-                let store = store.clone();
-                tokio::spawn(async move {
-                    store
-                        .write(move |ctx| {
-                            insert(ctx.conn(), new_report(&format!("r{n}")))?;
-                            if n % 2 == 0 {
-                                Err(StoreError::Corrupt("refused".into()))
-                            } else {
-                                Ok(())
-                            }
-                        })
-                        .await
-                })
-            })
-            .collect();
-
-        let mut outcomes = Vec::new();
-        for write in writes {
-            outcomes.push(write.await.unwrap().is_ok());
-        }
-
-        assert_eq!(outcomes.iter().filter(|ok| **ok).count(), 10);
-        assert_eq!(count(&store).await, 10);
-        store.shutdown().await;
-    }
-
-    #[tokio::test]
-    async fn events_reach_the_bus_only_for_writes_that_committed() {
-        let dir = tempfile::tempdir().unwrap();
-        let bus = Bus::new();
-        let mut events = bus.subscribe();
-        let store = Store::open(dir.path(), bus).unwrap();
-
-        let failed: Result<(), StoreError> = store
-            .write(|ctx| {
-                let report = insert(ctx.conn(), new_report("lost"))?;
-                ctx.emit(Event::ReportReceived(Arc::new(report)));
-                Err(StoreError::Corrupt("refused".into()))
-            })
-            .await;
-        let kept: Result<(), StoreError> = store
-            .write(|ctx| {
-                let report = insert(ctx.conn(), new_report("kept"))?;
-                ctx.emit(Event::ReportReceived(Arc::new(report)));
-                Ok(())
-            })
-            .await;
-
-        assert!(failed.is_err() && kept.is_ok());
-        let Event::ReportReceived(report) = events.recv().await.unwrap() else {
-            panic!("only a report event was published");
-        };
-        assert_eq!(report.id, "kept");
-        assert!(events.try_recv().is_err(), "nothing else was published");
-        store.shutdown().await;
-    }
-
-    #[tokio::test]
-    async fn a_panicking_write_fails_alone_and_the_writer_keeps_committing() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(dir.path(), Bus::new()).unwrap();
-
-        let panicked: Result<(), StoreError> = store
-            .write(|ctx| {
-                insert(ctx.conn(), new_report("half-written"))?;
-                panic!("a bug in a write job");
-            })
-            .await;
-        let next: Result<(), StoreError> = store
-            .write(|ctx| insert(ctx.conn(), new_report("after")).map(|_| ()))
-            .await;
-
-        assert!(
-            matches!(panicked, Err(StoreError::Panicked(ref cause)) if cause.contains("a bug"))
-        );
-        assert!(next.is_ok(), "the writer survived: {next:?}");
-        assert_eq!(
-            count(&store).await,
-            1,
-            "the panicking job's insert was rolled back"
-        );
-        let panics = store
-            .writer_metrics()
-            .jobs
-            .get_or_create(&[("outcome", "panicked")])
-            .get();
-        assert_eq!(panics, 1);
-        store.shutdown().await;
-    }
-
-    #[tokio::test]
-    async fn writes_after_shutdown_are_refused_and_queued_ones_are_committed() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(dir.path(), Bus::new()).unwrap();
-        let queued = {
-            let store = store.clone();
-            tokio::spawn(async move {
-                store
-                    .write(|ctx| insert(ctx.conn(), new_report("queued")).map(|_| ()))
-                    .await
-            })
-        };
-        queued.await.unwrap().unwrap();
-
-        store.shutdown().await;
-        let late: Result<(), StoreError> = store.write(|_| Ok(())).await;
-
-        assert!(matches!(late, Err(StoreError::Closed)));
-        assert_eq!(count(&store).await, 1);
-    }
-}
+#[path = "writer_tests.rs"]
+mod tests;

@@ -7,10 +7,8 @@ use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
 use slab::Slab;
-use tokio_tungstenite::tungstenite::protocol::frame::Frame;
-use tokio_tungstenite::tungstenite::protocol::frame::coding::{Data, OpCode};
 
-use super::outlet::{Failure, Offer, Outlet};
+use super::outlet::{Failure, Offer, Outlet, text_frame};
 use crate::channels::outbound::NoticeChannel;
 use crate::notices::Interest;
 use crate::notices::{Destination, NoticeEvent};
@@ -177,11 +175,7 @@ impl Drop for Registration {
 
 /// The event as a final, unmasked WebSocket text frame, as a server sends it.
 fn encode(event: &NoticeEvent) -> Bytes {
-    let mut encoded = Vec::with_capacity(event.frame.len() + 10);
-    Frame::message(event.frame.clone(), OpCode::Data(Data::Text), true)
-        .format(&mut encoded)
-        .expect("writing to memory cannot fail");
-    encoded.into()
+    text_frame(event.frame.clone())
 }
 
 /// The WebSocket channel on the notice seam: each event offered to the sessions it concerns.

@@ -68,9 +68,10 @@ pub struct WsServices {
 /// WebSocket layer itself close the connection (code 1009), since it cannot buffer them.
 const HARD_LIMIT_FACTOR: usize = 2;
 /// Read buffer per connection. tungstenite allocates it up front and zero-fills it on reads;
-/// its 128 KiB default would cost CPU on every frame and memory on every idle session. Larger
-/// messages still arrive whole: the buffer grows to fit them.
-const READ_BUFFER_BYTES: usize = 2 * 1024;
+/// its 128 KiB default would cost CPU on every frame and memory on every idle session. 512 B
+/// holds a report without a photo in one read; a larger message still arrives whole (the
+/// buffer grows to fit it), in reads of this size.
+const READ_BUFFER_BYTES: usize = 512;
 
 /// Checks a WebSocket upgrade request and, once the client has switched, runs its session.
 /// The answer is the `101 Switching Protocols` to send, or the problem to refuse it with.
@@ -87,8 +88,9 @@ pub fn accept(
     }
     let key = websocket_key(request.headers())?;
     let upgrading = hyper::upgrade::on(request);
-    let config = websocket_config(services.config.intake.max_body_bytes * HARD_LIMIT_FACTOR);
     let tasks = services.tasks.clone();
+    // One pointer in the session's task instead of the services laid out at every step.
+    let services = Arc::new(services);
     tasks.spawn(async move {
         let upgraded = match upgrading.await {
             Ok(upgraded) => upgraded,
@@ -98,7 +100,7 @@ pub fn accept(
             Ok(parts) => {
                 let (stream, slot) = parts.io.into_inner().into_parts();
                 let connection = session::Connection { stream, slot, peer };
-                session::run(connection, parts.read_buf, config, services).await;
+                session::run(connection, parts.read_buf, services).await;
             }
             Err(_) => tracing::error!("the websocket connection is not the server's; closing it"),
         }
@@ -106,7 +108,8 @@ pub fn accept(
     Ok(switching_protocols(&key))
 }
 
-fn websocket_config(hard_limit: usize) -> WebSocketConfig {
+pub(super) fn websocket_config(services: &WsServices) -> WebSocketConfig {
+    let hard_limit = services.config.intake.max_body_bytes * HARD_LIMIT_FACTOR;
     WebSocketConfig::default()
         .read_buffer_size(READ_BUFFER_BYTES)
         .max_message_size(Some(hard_limit))

@@ -18,6 +18,8 @@ use bytes::Bytes;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 use tokio::sync::Notify;
+use tokio_tungstenite::tungstenite::protocol::frame::Frame;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::{Data, OpCode};
 
 use crate::notices::{DeliveryCount, Destination};
 
@@ -99,6 +101,33 @@ impl Outlet {
         drop(pending);
         self.work.notify_one();
         Offer::Queued
+    }
+
+    /// Sends one of the session's own text messages (an answer, the welcome, a backlog),
+    /// behind whatever waits, waiting for the socket at most `timeout`. Framed here rather
+    /// than by tungstenite, whose write buffer would keep the size of the largest message it
+    /// ever sent for as long as the session lasts.
+    pub async fn send_text(&self, text: Bytes, timeout: Duration) -> Result<(), Failure> {
+        let frame = text_frame(text);
+        let waiting = {
+            let mut pending = self.pending.lock().expect("outlet lock");
+            if let Some(failure) = pending.failed {
+                return Err(failure);
+            }
+            let written = if pending.chunks.is_empty() {
+                self.write_now(&frame, &mut pending)
+            } else {
+                0
+            };
+            if written < frame.len() {
+                pending.push(frame.slice(written..), None);
+            }
+            !pending.chunks.is_empty()
+        };
+        match waiting {
+            true => self.drain(timeout).await,
+            false => Ok(()),
+        }
     }
 
     /// As much of `bytes` as the socket takes without waiting.
@@ -200,6 +229,15 @@ impl Pending {
             }
         }
     }
+}
+
+/// A final, unmasked WebSocket text frame, as a server sends it.
+pub(super) fn text_frame(text: Bytes) -> Bytes {
+    let mut encoded = Vec::with_capacity(text.len() + 10);
+    Frame::message(text, OpCode::Data(Data::Text), true)
+        .format(&mut encoded)
+        .expect("writing to memory cannot fail");
+    encoded.into()
 }
 
 /// The socket as tungstenite sees it.

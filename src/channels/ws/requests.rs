@@ -1,8 +1,6 @@
 //! What a session does for each request frame: take a report, log staff in, watch the queue,
 //! follow a reporter's reports, subscribe to notices.
 
-use tokio_tungstenite::tungstenite::{Message, Utf8Bytes};
-
 use super::listen::{Listener, MAX_REPLAY};
 use super::outlet::Failure;
 use super::session::Session;
@@ -106,7 +104,7 @@ impl Session {
             .map_err(Ok)?;
         let last = missed.last().map_or(cursor, |update| update.seq);
         for update in &missed {
-            self.write(Message::text(update.frame.clone()))
+            self.send_text(update.frame.clone().into())
                 .await
                 .map_err(Err)?;
         }
@@ -157,9 +155,8 @@ impl Session {
             .map_err(Ok)?;
         let sent = owed.events.len();
         for event in owed.events {
-            let text = Utf8Bytes::try_from(bytes::Bytes::from(event.frame))
-                .map_err(|err| Ok(Problem::internal(&err)))?;
-            self.write(Message::Text(text)).await.map_err(Err)?;
+            let text = String::from_utf8(event.frame).map_err(|err| Ok(Problem::internal(&err)))?;
+            self.send_text(text.into()).await.map_err(Err)?;
             if event.published {
                 self.services
                     .notices

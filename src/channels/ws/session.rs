@@ -15,7 +15,7 @@ use tokio::net::TcpStream;
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
-use tokio_tungstenite::tungstenite::protocol::{CloseFrame, Role, WebSocketConfig};
+use tokio_tungstenite::tungstenite::protocol::{CloseFrame, Role};
 
 use super::WsServices;
 use super::fanout::Registration;
@@ -49,7 +49,7 @@ pub(super) struct Connection {
 pub(super) struct Session {
     socket: WebSocketStream<Conn>,
     pub(super) outlet: Arc<Outlet>,
-    pub(super) services: WsServices,
+    pub(super) services: Arc<WsServices>,
     pub(super) peer: Option<SocketAddr>,
     _slot: ConnectionSlot,
     pub(super) staff: Option<Staff>,
@@ -83,16 +83,11 @@ enum Wake {
     Shutdown,
 }
 
-pub(super) async fn run(
-    connection: Connection,
-    already_read: Bytes,
-    config: WebSocketConfig,
-    services: WsServices,
-) {
+pub(super) async fn run(connection: Connection, already_read: Bytes, services: Arc<WsServices>) {
     let _open = GaugeGuard::new(&services.metrics.ws_sessions);
-    let mut session = Session::open(connection, already_read, config, services).await;
-    let welcome = session.welcome();
-    if session.send(&welcome).await.is_err() {
+    let mut session = Session::open(connection, already_read, services).await;
+    let welcome = session.welcome().to_json();
+    if session.send_text(welcome.into()).await.is_err() {
         return;
     }
     session.serve().await;
@@ -102,8 +97,7 @@ impl Session {
     async fn open(
         connection: Connection,
         already_read: Bytes,
-        config: WebSocketConfig,
-        services: WsServices,
+        services: Arc<WsServices>,
     ) -> Session {
         let Connection { stream, slot, peer } = connection;
         let outlet = Outlet::new(stream);
@@ -114,7 +108,7 @@ impl Session {
             Conn(outlet.clone()),
             early_bytes,
             Role::Server,
-            Some(config),
+            Some(super::websocket_config(&services)),
         )
         .await;
         let write_timeout = Duration::from_secs(services.config.ws.write_timeout_secs);
@@ -333,7 +327,7 @@ impl Session {
 
     async fn on_heard(&mut self, heard: Heard) -> Step {
         match heard {
-            Heard::Frame(text) => match self.write(Message::text(text)).await {
+            Heard::Frame(text) => match self.send_text(text.into()).await {
                 Ok(()) => Step::Continue,
                 Err(failure) => step_after(failure),
             },
@@ -346,10 +340,16 @@ impl Session {
     }
 
     pub(super) async fn send(&mut self, frame: &ServerFrame) -> Result<(), Failure> {
-        self.write(Message::text(frame.to_json())).await
+        self.send_text(frame.to_json().into()).await
     }
 
-    /// Sends a message of the session's own, behind whatever the fan-out left waiting.
+    /// Sends a text message of the session's own (JSON the hub wrote), behind whatever the
+    /// fan-out left waiting.
+    pub(super) async fn send_text(&mut self, text: Bytes) -> Result<(), Failure> {
+        self.outlet.send_text(text, self.write_timeout).await
+    }
+
+    /// Sends a control message (ping, close) through tungstenite, behind whatever waits.
     pub(super) async fn write(&mut self, message: Message) -> Result<(), Failure> {
         match tokio::time::timeout(self.write_timeout, self.socket.send(message)).await {
             Ok(Ok(())) => Ok(()),

@@ -1,0 +1,244 @@
+//! The writer's guarantees: failures stay in their job or batch, events follow COMMIT, shutdown drains.
+
+use std::sync::Arc;
+
+use chrono::Utc;
+
+use super::{finish_transaction, latest_incident_states};
+use crate::bus::{Bus, Event};
+use crate::metrics::WriterMetrics;
+use crate::model::{ClientRef, Location, Source};
+use crate::model::{Incident, IncidentStatus};
+use crate::store::reports::{NewReport, insert};
+use crate::store::write_ctx::WriteCtx;
+use crate::store::{Store, StoreError};
+
+fn new_report(client_ref: &str) -> NewReport {
+    NewReport {
+        id: client_ref.to_owned(),
+        source: Source::Http,
+        device_id: None,
+        client_ref: ClientRef::parse(client_ref, "client_ref").unwrap(),
+        fingerprint: vec![],
+        category: "fire".into(),
+        location: Location {
+            lat: 44.0,
+            lon: 11.0,
+        },
+        text: String::new(),
+        contact: None,
+        media_url: None,
+        photo: None,
+        zones: vec![],
+        in_area: false,
+        received_at: chrono::Utc::now(),
+        acknowledge_due_at: None,
+        resolve_due_at: None,
+        incident_id: None,
+        follow_token_hash: None,
+    }
+}
+
+async fn count(store: &Store) -> i64 {
+    store
+        .read(|conn| -> Result<i64, StoreError> {
+            Ok(conn.query_row("SELECT count(*) FROM reports", [], |r| r.get(0))?)
+        })
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_failing_write_leaves_no_trace_and_its_neighbours_commit() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path(), Bus::new()).unwrap();
+    let writes: Vec<_> = (0..20)
+        .map(|n| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                store
+                    .write(move |ctx| {
+                        insert(ctx.conn(), new_report(&format!("r{n}")))?;
+                        if n % 2 == 0 {
+                            Err(StoreError::Corrupt("refused".into()))
+                        } else {
+                            Ok(())
+                        }
+                    })
+                    .await
+            })
+        })
+        .collect();
+
+    let mut outcomes = Vec::new();
+    for write in writes {
+        outcomes.push(write.await.unwrap().is_ok());
+    }
+
+    assert_eq!(outcomes.iter().filter(|ok| **ok).count(), 10);
+    assert_eq!(count(&store).await, 10);
+    store.shutdown().await;
+}
+
+#[tokio::test]
+async fn events_reach_the_bus_only_for_writes_that_committed() {
+    let dir = tempfile::tempdir().unwrap();
+    let bus = Bus::new();
+    let mut events = bus.subscribe();
+    let store = Store::open(dir.path(), bus).unwrap();
+
+    let failed: Result<(), StoreError> = store
+        .write(|ctx| {
+            let report = insert(ctx.conn(), new_report("lost"))?;
+            ctx.emit(Event::ReportReceived(Arc::new(report)));
+            Err(StoreError::Corrupt("refused".into()))
+        })
+        .await;
+    let kept: Result<(), StoreError> = store
+        .write(|ctx| {
+            let report = insert(ctx.conn(), new_report("kept"))?;
+            ctx.emit(Event::ReportReceived(Arc::new(report)));
+            Ok(())
+        })
+        .await;
+
+    assert!(failed.is_err() && kept.is_ok());
+    let Event::ReportReceived(report) = events.recv().await.unwrap() else {
+        panic!("only a report event was published");
+    };
+    assert_eq!(report.id, "kept");
+    assert!(events.try_recv().is_err(), "nothing else was published");
+    store.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_panicking_write_fails_alone_and_the_writer_keeps_committing() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path(), Bus::new()).unwrap();
+
+    let panicked: Result<(), StoreError> = store
+        .write(|ctx| {
+            insert(ctx.conn(), new_report("half-written"))?;
+            panic!("a bug in a write job");
+        })
+        .await;
+    let next: Result<(), StoreError> = store
+        .write(|ctx| insert(ctx.conn(), new_report("after")).map(|_| ()))
+        .await;
+
+    assert!(matches!(panicked, Err(StoreError::Panicked(ref cause)) if cause.contains("a bug")));
+    assert!(next.is_ok(), "the writer survived: {next:?}");
+    assert_eq!(
+        count(&store).await,
+        1,
+        "the panicking job's insert was rolled back"
+    );
+    let panics = store
+        .writer_metrics()
+        .jobs
+        .get_or_create(&[("outcome", "panicked")])
+        .get();
+    assert_eq!(panics, 1);
+    store.shutdown().await;
+}
+
+#[tokio::test]
+async fn writes_after_shutdown_are_refused_and_queued_ones_are_committed() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path(), Bus::new()).unwrap();
+    let queued = {
+        let store = store.clone();
+        tokio::spawn(async move {
+            store
+                .write(|ctx| insert(ctx.conn(), new_report("queued")).map(|_| ()))
+                .await
+        })
+    };
+    queued.await.unwrap().unwrap();
+
+    store.shutdown().await;
+    let late: Result<(), StoreError> = store.write(|_| Ok(())).await;
+
+    assert!(matches!(late, Err(StoreError::Closed)));
+    assert_eq!(count(&store).await, 1);
+}
+
+fn incident(id: &str, report_count: i64) -> Event {
+    Event::Incident(Arc::new(Incident {
+        seq: 0,
+        id: id.into(),
+        category: "fire".into(),
+        status: IncidentStatus::Open,
+        location: Location {
+            lat: 44.0,
+            lon: 11.0,
+        },
+        report_count,
+        open_count: report_count,
+        last_report_at: Utc::now(),
+        merged_into: None,
+        version: report_count,
+        created_at: Utc::now(),
+        updated_at: Utc::now(),
+    }))
+}
+
+#[test]
+fn a_batch_publishes_only_the_last_state_of_each_incident_in_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let conn = crate::store::open_for_tool(dir.path()).unwrap();
+    let report = Event::ReportReceived(Arc::new(insert(&conn, new_report("r1")).unwrap()));
+    let events = vec![incident("a", 1), report, incident("b", 1), incident("a", 2)];
+
+    let kept: Vec<String> = latest_incident_states(events)
+        .iter()
+        .map(|event| match event {
+            Event::Incident(incident) => format!("{}{}", incident.id, incident.report_count),
+            Event::ReportReceived(report) => report.id.clone(),
+            _ => unreachable!(),
+        })
+        .collect();
+
+    assert_eq!(kept, ["r1", "b1", "a2"]);
+}
+
+#[test]
+fn an_undivided_job_refusing_before_a_change_fails_alone_and_one_failing_after_fails_the_batch() {
+    let dir = tempfile::tempdir().unwrap();
+    let conn = crate::store::open_for_tool(dir.path()).unwrap();
+    let metrics = WriterMetrics::default();
+    conn.execute_batch("BEGIN IMMEDIATE").unwrap();
+    let mut ctx = WriteCtx {
+        conn: &conn,
+        events: Vec::new(),
+        poisoned: false,
+        metrics: &metrics,
+    };
+
+    let stored: Result<(), StoreError> =
+        ctx.run_undivided(|ctx| insert(ctx.conn(), new_report("kept")).map(|_| ()));
+    let refused: Result<(), StoreError> =
+        ctx.run_undivided(|_| Err(StoreError::Corrupt("refused".into())));
+    assert!(stored.is_ok() && refused.is_err());
+    assert!(
+        !ctx.poisoned,
+        "a refusal before any change leaves the batch whole"
+    );
+
+    let half: Result<(), StoreError> = ctx.run_undivided(|ctx| {
+        insert(ctx.conn(), new_report("half"))?;
+        Err(StoreError::Corrupt("failed after a change".into()))
+    });
+    let later: Result<(), StoreError> =
+        ctx.run_undivided(|ctx| insert(ctx.conn(), new_report("later")).map(|_| ()));
+
+    assert!(half.is_err() && later.is_err(), "nothing after it runs");
+    assert!(
+        finish_transaction(&conn, ctx.poisoned).is_err(),
+        "the batch does not commit"
+    );
+    let rows: i64 = conn
+        .query_row("SELECT count(*) FROM reports", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(rows, 0, "not even the job that succeeded before it");
+}
