@@ -32,6 +32,7 @@ use std::time::Duration;
 
 use r2d2_sqlite::SqliteConnectionManager;
 use rusqlite::Connection;
+use tokio::sync::Semaphore;
 
 use self::writer::Isolation;
 use crate::bus::Bus;
@@ -78,6 +79,9 @@ struct Inner {
     writer: writer::WriterHandle,
     /// Read-only connections; r2d2 hands them out to blocking tasks.
     readers: r2d2::Pool<SqliteConnectionManager>,
+    /// One per read connection, taken before a read goes to the blocking pool: reads beyond
+    /// the pool wait here, as tasks, instead of as blocked threads, each with its stack.
+    read_permits: Arc<Semaphore>,
     path: PathBuf,
     metrics: WriterMetrics,
 }
@@ -100,6 +104,7 @@ impl Store {
         Ok(Store {
             inner: Arc::new(Inner {
                 writer,
+                read_permits: Arc::new(Semaphore::new(READ_POOL_SIZE as usize)),
                 readers,
                 path,
                 metrics,
@@ -130,8 +135,8 @@ impl Store {
     }
 
     /// [`Store::write`] without the savepoint, for a hot path whose `op` refuses before its
-    /// first change: if it fails after one, the whole batch rolls back and fails, and its
-    /// callers retry.
+    /// first change: if it fails after one, the whole batch rolls back and every job in it,
+    /// whatever its kind, gets an error (none was acknowledged; each caller may retry).
     pub async fn write_undivided<T, E, F>(&self, op: F) -> Result<T, E>
     where
         T: Send + 'static,
@@ -149,7 +154,10 @@ impl Store {
         F: FnOnce(&Connection) -> Result<T, E> + Send + 'static,
     {
         let pool = self.inner.readers.clone();
+        let permit = self.inner.read_permits.clone().acquire_owned().await;
+        let permit = permit.map_err(|_| StoreError::Closed)?;
         tokio::task::spawn_blocking(move || {
+            let _permit = permit;
             let conn = pool.get().map_err(StoreError::from)?;
             op(&conn)
         })

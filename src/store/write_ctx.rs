@@ -76,6 +76,11 @@ impl WriteCtx<'_> {
                 self.poisoned = true;
             }
         }
+        // SQLite rolls the whole transaction back by itself on some errors (a full disk, an
+        // I/O error); whatever ran after that would commit on its own, outside the batch.
+        if self.conn.is_autocommit() {
+            self.poisoned = true;
+        }
         result
     }
 

@@ -1,7 +1,7 @@
 //! What a session does for each request frame: take a report, log staff in, watch the queue,
 //! follow a reporter's reports, subscribe to notices.
 
-use super::listen::{Listener, MAX_REPLAY};
+use super::listen::MAX_REPLAY;
 use super::outlet::Failure;
 use super::session::Session;
 use super::session::refused;
@@ -30,7 +30,7 @@ impl Session {
             .map_err(|problem| problem.nested_in("report"));
         if let Ok(receipt) = &outcome {
             self.listener
-                .get_or_insert_with(Listener::default)
+                .get_or_insert_with(Box::default)
                 .follow_report(&self.services.followers, receipt.report_seq);
         }
         frames::answer(outcome, client_ref)
@@ -47,7 +47,7 @@ impl Session {
                 client_ref: None,
             });
         };
-        let listener = self.listener.get_or_insert_with(Listener::default);
+        let listener = self.listener.get_or_insert_with(Box::default);
         match listener.watch(
             &self.services.events,
             self.services.triage.presence(),
@@ -72,7 +72,7 @@ impl Session {
         };
         if self.viewer.is_none() {
             match self.services.triage.presence().join(staff) {
-                Ok(viewer) => self.viewer = Some(viewer),
+                Ok(viewer) => self.viewer = Some(Box::new(viewer)),
                 Err(problem) => return Some(refused(problem)),
             }
         }
@@ -94,7 +94,7 @@ impl Session {
             .await
             .map_err(Ok)?;
         let cursor = frame.cursor.unwrap_or(0).max(0);
-        let listener = self.listener.get_or_insert_with(Listener::default);
+        let listener = self.listener.get_or_insert_with(Box::default);
         listener.follow(&self.services.followers, &followed);
         let missed = self
             .services
@@ -123,7 +123,7 @@ impl Session {
             Ok(staff) => {
                 // Someone else may be logging in on this session: their presence is theirs.
                 self.viewer = None;
-                self.staff = Some(staff.clone());
+                self.staff = Some(Box::new(staff.clone()));
                 ServerFrame::Authenticated { user: staff }
             }
             Err(problem) => ServerFrame::refused(Refusal {
@@ -141,7 +141,7 @@ impl Session {
         frame: &SubscribeFrame,
     ) -> Result<(), Result<Problem, Failure>> {
         let zones = self.services.zones.snapshot();
-        let interest = subscription::parse(frame, self.staff.as_ref(), &zones).map_err(Ok)?;
+        let interest = subscription::parse(frame, self.staff.as_deref(), &zones).map_err(Ok)?;
         self.registration = None;
         let registration = self
             .services

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use futures_util::{SinkExt, StreamExt};
+use futures_util::{FutureExt, SinkExt, StreamExt};
 use tokio::net::TcpStream;
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::Message;
@@ -52,13 +52,14 @@ pub(super) struct Session {
     pub(super) services: Arc<WsServices>,
     pub(super) peer: Option<SocketAddr>,
     _slot: ConnectionSlot,
-    pub(super) staff: Option<Staff>,
+    /// Boxed, like the other parts only some sessions use: an idle subscriber carries a pointer.
+    pub(super) staff: Option<Box<Staff>>,
     /// Membership of the notice fan-out while subscribed.
     pub(super) registration: Option<Registration>,
     /// Report events, once the session follows its reports or (staff) watches the queue.
-    pub(super) listener: Option<Listener>,
+    pub(super) listener: Option<Box<Listener>>,
     /// Staff: which report this session has open, for colleagues to see.
-    pub(super) viewer: Option<Viewer>,
+    pub(super) viewer: Option<Box<Viewer>>,
     write_timeout: Duration,
     /// Frame rates and liveness.
     guard: Guard,
@@ -85,20 +86,16 @@ enum Wake {
 
 pub(super) async fn run(connection: Connection, already_read: Bytes, services: Arc<WsServices>) {
     let _open = GaugeGuard::new(&services.metrics.ws_sessions);
-    let mut session = Session::open(connection, already_read, services).await;
+    let mut session = Session::open(connection, already_read, services);
     let welcome = session.welcome().to_json();
-    if session.send_text(welcome.into()).await.is_err() {
+    if Box::pin(session.send_text(welcome.into())).await.is_err() {
         return;
     }
     session.serve().await;
 }
 
 impl Session {
-    async fn open(
-        connection: Connection,
-        already_read: Bytes,
-        services: Arc<WsServices>,
-    ) -> Session {
+    fn open(connection: Connection, already_read: Bytes, services: Arc<WsServices>) -> Session {
         let Connection { stream, slot, peer } = connection;
         let outlet = Outlet::new(stream);
         // `already_read` is a slice of hyper's whole read buffer: copy the few bytes, free the rest.
@@ -110,7 +107,9 @@ impl Session {
             Role::Server,
             Some(super::websocket_config(&services)),
         )
-        .await;
+        // No handshake is left to do (hyper did it): ready at once, so no future of it is kept.
+        .now_or_never()
+        .expect("a stream past its handshake is ready at once");
         let write_timeout = Duration::from_secs(services.config.ws.write_timeout_secs);
         let guard = Guard::new(&services.config.ws);
         Session {
@@ -144,15 +143,16 @@ impl Session {
             let wake = tokio::select! {
                 biased;
                 _ = session.outlet.work() => Wake::Outlet,
-                heard = listen(session.listener.as_mut(), &session.services.clock) => Wake::Heard(heard),
+                heard = listen(session.listener.as_deref_mut(), &session.services.clock) => Wake::Heard(heard),
                 incoming = session.socket.next() => Wake::Incoming(incoming),
                 _ = tick(pings.as_mut()) => Wake::Ping,
                 _ = &mut shutting_down => Wake::Shutdown,
             };
+            // Each step is boxed: its future (a write with its timer, report handling) would
+            // otherwise be laid out in the task of every idle session.
             let step = match wake {
-                Wake::Outlet => session.finish_writes().await,
-                Wake::Heard(heard) => session.on_heard(heard).await,
-                // Boxed: report handling holds a large future, which idle sessions should not carry.
+                Wake::Outlet => Box::pin(session.finish_writes()).await,
+                Wake::Heard(heard) => Box::pin(session.on_heard(heard)).await,
                 Wake::Incoming(Some(Ok(message))) => Box::pin(session.on_message(message)).await,
                 Wake::Incoming(Some(Err(error))) => match close_for(&error) {
                     Some((code, reason, true)) => Step::CloseAndLinger(code, reason),
@@ -160,16 +160,17 @@ impl Session {
                     None => Step::End,
                 },
                 Wake::Incoming(None) => Step::End,
-                Wake::Ping => session.ping().await,
+                Wake::Ping => Box::pin(session.ping()).await,
                 Wake::Shutdown => Step::Close(GOING_AWAY, "the hub is shutting down"),
             };
             match step {
                 Step::Continue => {}
-                Step::Close(code, reason) => return session.close(code, reason).await,
+                Step::Close(code, reason) => return Box::pin(session.close(code, reason)).await,
                 Step::Drop(why) => return session.services.metrics.ws_closed(why),
                 Step::CloseAndLinger(code, reason) => {
-                    session.close(code, reason).await;
-                    return session.outlet.drop_incoming(LINGER, LINGER_BYTES).await;
+                    Box::pin(session.close(code, reason)).await;
+                    let outlet = session.outlet.clone();
+                    return Box::pin(outlet.drop_incoming(LINGER, LINGER_BYTES)).await;
                 }
                 Step::End => return,
             }
@@ -186,9 +187,11 @@ async fn tick(interval: Option<&mut tokio::time::Interval>) {
     }
 }
 
+/// What the session's listener hears next; boxed, so that a session without one (every plain
+/// subscriber) does not carry the listener's future.
 async fn listen(listener: Option<&mut Listener>, clock: &crate::clock::SharedClock) -> Heard {
     match listener {
-        Some(listener) => listener.next(clock).await,
+        Some(listener) => Box::pin(listener.next(clock)).await,
         None => std::future::pending().await,
     }
 }

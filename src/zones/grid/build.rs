@@ -1,6 +1,6 @@
 //! Building the edge grid: sizing it, placing each zone's cells and edges, grouping them by cell.
 
-use geo::{BoundingRect, Coord, MultiPolygon, Rect, coord};
+use geo::{BoundingRect, Coord, MultiPolygon, Polygon, Rect, coord};
 
 use super::super::Zone;
 use super::{
@@ -16,8 +16,12 @@ impl EdgeGrid {
         let mut grid = EdgeGrid::sized(bounds, edges);
         let mut placed = Vec::new();
         let mut builder = ZoneCells::default();
+        // Each part of a zone is placed on its own, so that crossings are counted per polygon,
+        // as the exact test does: where two parts overlap, both count the point in.
         for &slot in smallest_first {
-            builder.place(&mut grid, slot, &zones[slot].geometry, &mut placed);
+            for part in &zones[slot].geometry {
+                builder.place(&mut grid, slot, part, &mut placed);
+            }
         }
         grid.index(placed);
         grid
@@ -90,10 +94,10 @@ impl ZoneCells {
         &mut self,
         grid: &mut EdgeGrid,
         slot: usize,
-        geometry: &MultiPolygon<f64>,
+        polygon: &Polygon<f64>,
         placed: &mut Vec<(u32, Entry)>,
     ) {
-        let Some(rect) = geometry.bounding_rect() else {
+        let Some(rect) = polygon.bounding_rect() else {
             return;
         };
         let (column, last_column) = grid.span(
@@ -120,11 +124,15 @@ impl ZoneCells {
         self.crossings
             .resize_with(window.rows.max(self.crossings.len()), Vec::new);
         self.edge_cells.clear();
-        for edge in push_edges(&mut grid.coords, geometry) {
+        let edges = push_edges(&mut grid.coords, polygon);
+        for &edge in &edges {
             self.add_edge(grid, &window, edge);
         }
         self.edge_cells.sort_unstable();
-        self.emit(grid, &window, slot as u32, placed);
+        // A part with no edge (a point, say) is left to the exact test wherever its box is.
+        let edgeless = edges.is_empty();
+        let zone = u32::try_from(slot).expect("fewer than 2^32 zones");
+        self.emit(grid, &window, zone, edgeless, placed);
     }
 
     fn add_edge(&mut self, grid: &EdgeGrid, window: &Window, edge: u32) {
@@ -162,6 +170,7 @@ impl ZoneCells {
         grid: &mut EdgeGrid,
         window: &Window,
         zone: u32,
+        edgeless: bool,
         placed: &mut Vec<(u32, Entry)>,
     ) {
         let mut edge_cells = self.edge_cells.iter().peekable();
@@ -177,21 +186,22 @@ impl ZoneCells {
                 let near = |x: f64| (x - centre.x).abs() <= grid.cell.x * PAD;
                 let doubtful = crossings.get(before).is_some_and(|&x| near(x))
                     || before > 0 && near(crossings[before - 1]);
-                let centre_inside = before % 2 == 1;
                 let local = (local_row * window.columns + local_column) as u32;
-                let first_edge = grid.edge_ids.len() as u32;
+                let first_edge = u32::try_from(grid.edge_ids.len()).expect("under 2^32 edges");
                 while let Some(&(_, edge)) = edge_cells.next_if(|(cell, _)| *cell == local) {
                     grid.edge_ids.push(edge);
                 }
                 let count = grid.edge_ids.len() as u32 - first_edge;
-                if count == 0 && !centre_inside {
+                let centre_inside = before % 2 == 1;
+                let always_exact = edgeless || count > 0 && doubtful || count > COUNT_MASK;
+                if count == 0 && !centre_inside && !always_exact {
                     continue;
                 }
                 let mut edges = count;
                 if count > 0 && centre_inside {
                     edges |= CENTRE_INSIDE;
                 }
-                if count > 0 && doubtful || count > COUNT_MASK {
+                if always_exact {
                     edges = ALWAYS_EXACT | 1;
                 }
                 let cell = (window.row + local_row) * grid.columns + window.column + local_column;
@@ -208,18 +218,16 @@ impl ZoneCells {
     }
 }
 
-/// Appends the geometry's rings to `coords`; returns the edges, as the index of their start.
-fn push_edges(coords: &mut Vec<Coord<f64>>, geometry: &MultiPolygon<f64>) -> Vec<u32> {
+/// Appends the polygon's rings to `coords`; returns the edges, as the index of their start.
+fn push_edges(coords: &mut Vec<Coord<f64>>, polygon: &Polygon<f64>) -> Vec<u32> {
     let mut edges = Vec::new();
-    let rings = geometry
-        .iter()
-        .flat_map(|polygon| std::iter::once(polygon.exterior()).chain(polygon.interiors()));
+    let rings = std::iter::once(polygon.exterior()).chain(polygon.interiors());
     for ring in rings {
         let start = coords.len();
         coords.extend(ring.coords().copied());
         for at in start..coords.len().saturating_sub(1) {
             if coords[at] != coords[at + 1] {
-                edges.push(at as u32);
+                edges.push(u32::try_from(at).expect("under 2^32 vertices"));
             }
         }
     }

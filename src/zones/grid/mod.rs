@@ -1,17 +1,20 @@
 //! The point lookup's edge grid: for each cell, the zones that cover it whole and the boundary edges that cross it.
 //!
-//! A uniform grid over every zone. A cell's entry for a zone is either "inside" (no boundary
-//! crosses the cell and its centre is inside) or "boundary": the zone's edges that meet the
-//! cell and whether the centre is inside. A point in a boundary cell is inside when the segment
-//! from the centre to it crosses those edges an odd number of times, so a lookup reads a handful
-//! of edges instead of the whole polygon. Any touching or collinear case falls back to the exact
-//! winding test on the zone's polygon, so the answer is always the exact one.
+//! A uniform grid over every zone. A cell's entry for a zone's part (one polygon) is either
+//! "inside" (no boundary crosses the cell and its centre is inside) or "boundary": the part's
+//! edges that meet the cell and whether the centre is inside. A point in a boundary cell is
+//! inside when the segment from the centre to it crosses those edges an odd number of times,
+//! so a lookup reads a handful of edges instead of the whole polygon. Any touching or collinear
+//! case falls back to the exact winding test on the zone's polygons, so the answer is the
+//! exact one for valid polygons (a ring that crosses itself may be read differently).
 
 use geo::coordinate_position::CoordPos;
 use geo::kernels::{Kernel, Orientation, RobustKernel};
 use geo::{Coord, CoordinatePosition, MultiPolygon, coord};
 
 mod build;
+#[cfg(test)]
+mod tests;
 
 /// Cells per boundary edge: measured on Italy's municipalities, where 2 keeps most points of a
 /// municipality in cells it covers whole while the index stays small.
@@ -62,8 +65,14 @@ impl EdgeGrid {
             None => 0..0,
         };
         let centre = cell.map(|cell| self.centre(cell % self.columns, cell / self.columns));
+        // A zone's parts have their own entries, next to each other in a cell: a zone found
+        // by one part is not looked at again.
+        let mut found = None;
         self.entries[range].iter().filter_map(move |entry| {
             let zone = entry.zone as usize;
+            if found == Some(zone) {
+                return None;
+            }
             let inside = match (entry.edges, centre) {
                 (0, _) => true,
                 (flags, _) if flags & ALWAYS_EXACT != 0 => exact(zone),
@@ -73,7 +82,10 @@ impl EdgeGrid {
                 },
                 (_, None) => false,
             };
-            inside.then_some(zone)
+            inside.then(|| {
+                found = Some(zone);
+                zone
+            })
         })
     }
 
