@@ -82,7 +82,7 @@ impl Sessions {
     /// Offers one event to every shard at once, each on a blocking thread, like a bare loop of
     /// writes would. The WebSocket frame is encoded once, for everyone.
     async fn deliver(&self, event: Arc<NoticeEvent>) {
-        let encoded = encode(&event);
+        let encoded = text_frame(event.frame.clone());
         let shards: Vec<_> = (0..self.shards.len())
             .map(|shard| {
                 let (sessions, event, encoded) = (self.clone(), event.clone(), encoded.clone());
@@ -154,7 +154,12 @@ impl Registration {
         if let Feed::Holding(held) = &mut *feed {
             let mut last = position;
             for event in held.drain(..).filter(|event| event.seq > position) {
-                if self.member.outlet.offer(&encode(&event), &event.deliveries) == Offer::Written {
+                if self
+                    .member
+                    .outlet
+                    .offer(&text_frame(event.frame.clone()), &event.deliveries)
+                    == Offer::Written
+                {
                     event.deliveries.add(Destination::WS_SESSIONS, 1);
                 }
                 last = event.seq;
@@ -171,11 +176,6 @@ impl Drop for Registration {
             shard.remove(self.key);
         }
     }
-}
-
-/// The event as a final, unmasked WebSocket text frame, as a server sends it.
-fn encode(event: &NoticeEvent) -> Bytes {
-    text_frame(event.frame.clone())
 }
 
 /// The WebSocket channel on the notice seam: each event offered to the sessions it concerns.

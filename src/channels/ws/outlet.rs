@@ -85,11 +85,7 @@ impl Outlet {
         if pending.failed.is_some() {
             return Offer::Refused;
         }
-        let written = if pending.chunks.is_empty() {
-            self.write_now(frame, &mut pending)
-        } else {
-            0
-        };
+        let written = self.write_unless_waiting(frame, &mut pending);
         if written == frame.len() {
             return Offer::Written;
         }
@@ -114,11 +110,7 @@ impl Outlet {
             if let Some(failure) = pending.failed {
                 return Err(failure);
             }
-            let written = if pending.chunks.is_empty() {
-                self.write_now(&frame, &mut pending)
-            } else {
-                0
-            };
+            let written = self.write_unless_waiting(&frame, &mut pending);
             if written < frame.len() {
                 pending.push(frame.slice(written..), None);
             }
@@ -127,6 +119,15 @@ impl Outlet {
         match waiting {
             true => self.drain(timeout).await,
             false => Ok(()),
+        }
+    }
+
+    /// As much of `bytes` as the socket takes without waiting, if nothing waits before them;
+    /// else nothing, so that bytes keep their order.
+    fn write_unless_waiting(&self, bytes: &[u8], pending: &mut Pending) -> usize {
+        match pending.chunks.is_empty() {
+            true => self.write_now(bytes, pending),
+            false => 0,
         }
     }
 
@@ -278,11 +279,7 @@ impl AsyncWrite for Conn {
             if pending.failed == Some(Failure::Broken) {
                 return Poll::Ready(Err(io::ErrorKind::BrokenPipe.into()));
             }
-            let written = if pending.chunks.is_empty() {
-                outlet.write_now(buf, &mut pending)
-            } else {
-                0
-            };
+            let written = outlet.write_unless_waiting(buf, &mut pending);
             if written < buf.len() {
                 pending.push(Bytes::copy_from_slice(&buf[written..]), None);
             }

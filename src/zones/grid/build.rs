@@ -100,20 +100,8 @@ impl ZoneCells {
         let Some(rect) = polygon.bounding_rect() else {
             return;
         };
-        let (column, last_column) = grid.span(
-            rect.min().x,
-            rect.max().x,
-            grid.origin.x,
-            grid.cell.x,
-            grid.columns,
-        );
-        let (row, last_row) = grid.span(
-            rect.min().y,
-            rect.max().y,
-            grid.origin.y,
-            grid.cell.y,
-            grid.rows,
-        );
+        let (column, last_column) = grid.columns_spanning(rect.min().x, rect.max().x);
+        let (row, last_row) = grid.rows_spanning(rect.min().y, rect.max().y);
         let window = Window {
             column,
             row,
@@ -137,13 +125,7 @@ impl ZoneCells {
 
     fn add_edge(&mut self, grid: &EdgeGrid, window: &Window, edge: u32) {
         let (a, b) = (grid.coords[edge as usize], grid.coords[edge as usize + 1]);
-        let (first_row, last_row) = grid.span(
-            a.y.min(b.y),
-            a.y.max(b.y),
-            grid.origin.y,
-            grid.cell.y,
-            grid.rows,
-        );
+        let (first_row, last_row) = grid.rows_spanning(a.y.min(b.y), a.y.max(b.y));
         for row in first_row.max(window.row)..=last_row.min(window.row + window.rows - 1) {
             let local_row = row - window.row;
             let centre_line = grid.origin.y + (row as f64 + 0.5) * grid.cell.y;
@@ -154,8 +136,7 @@ impl ZoneCells {
             let bottom = grid.origin.y + (row as f64 - PAD) * grid.cell.y;
             let top = grid.origin.y + (row as f64 + 1.0 + PAD) * grid.cell.y;
             let (west, east) = x_extent(a, b, bottom, top);
-            let (first_column, last_column) =
-                grid.span(west, east, grid.origin.x, grid.cell.x, grid.columns);
+            let (first_column, last_column) = grid.columns_spanning(west, east);
             let columns = first_column.max(window.column)
                 ..=last_column.min(window.column + window.columns - 1);
             for column in columns {

@@ -143,11 +143,14 @@ impl EdgeGrid {
         }
     }
 
-    /// Cells (column or row) covering `from..=to` along one axis, padded, clamped to the grid.
-    fn span(&self, from: f64, to: f64, origin: f64, size: f64, count: usize) -> (usize, usize) {
-        let low = ((from - origin) / size - PAD).floor().max(0.0) as usize;
-        let high = ((to - origin) / size + PAD).floor().max(0.0) as usize;
-        (low.min(count - 1), high.min(count - 1))
+    /// The first and last columns covering `west..=east`, padded, clamped to the grid.
+    fn columns_spanning(&self, west: f64, east: f64) -> (usize, usize) {
+        span(west, east, self.origin.x, self.cell.x, self.columns)
+    }
+
+    /// The first and last rows covering `south..=north`, padded, clamped to the grid.
+    fn rows_spanning(&self, south: f64, north: f64) -> (usize, usize) {
+        span(south, north, self.origin.y, self.cell.y, self.rows)
     }
 
     pub(super) fn heap_bytes(&self) -> usize {
@@ -175,6 +178,13 @@ fn sides(a: Coord<f64>, b: Coord<f64>, p: Coord<f64>, q: Coord<f64>) -> Side {
         (one, two) if one == two => Side::Same,
         _ => Side::Opposite,
     }
+}
+
+/// Cells covering `from..=to` along one axis of `count` cells of `size` from `origin`.
+fn span(from: f64, to: f64, origin: f64, size: f64, count: usize) -> (usize, usize) {
+    let low = ((from - origin) / size - PAD).floor().max(0.0) as usize;
+    let high = ((to - origin) / size + PAD).floor().max(0.0) as usize;
+    (low.min(count - 1), high.min(count - 1))
 }
 
 /// The exact test the grid falls back on.
