@@ -21,8 +21,8 @@ pub(crate) fn insert(
 ) -> Result<Incident, StoreError> {
     conn.prepare_cached(
         "INSERT INTO incidents (id, category, status, lat, lon, report_count, open_count,
-            last_report_at, version, created_at, updated_at)
-         VALUES (?1, ?2, 'open', ?3, ?4, 0, 0, ?5, 1, ?5, ?5)",
+            last_report_at, active_hour, version, created_at, updated_at)
+         VALUES (?1, ?2, 'open', ?3, ?4, 0, 0, ?5, ?5 / 3600000, 1, ?5, ?5)",
     )?
     .execute(params![
         id,
@@ -51,7 +51,8 @@ pub(crate) fn open_near(
 ) -> Result<Vec<Incident>, StoreError> {
     let sql = format!(
         "SELECT {COLUMNS} FROM incidents
-         WHERE status = 'open' AND category = ?1 AND last_report_at >= ?2
+         WHERE status = 'open' AND category = ?1 AND active_hour >= ?2 / 3600000
+           AND last_report_at >= ?2
            AND lat BETWEEN ?3 AND ?4 AND lon BETWEEN ?5 AND ?6"
     );
     let mut stmt = conn.prepare_cached(&sql)?;
@@ -81,24 +82,39 @@ pub(crate) fn add_report(
     location: Location,
     received_at: DateTime<Utc>,
 ) -> Result<Incident, StoreError> {
-    let sql = format!(
-        "UPDATE incidents SET
-            lat = (lat * report_count + ?2) / (report_count + 1),
-            lon = (lon * report_count + ?3) / (report_count + 1),
-            report_count = report_count + 1, open_count = open_count + 1,
-            last_report_at = max(last_report_at, ?4), status = 'open',
-            version = version + 1, updated_at = ?4
+    let at = millis(received_at);
+    let args = params![id, location.lat, location.lon, at];
+    // Usually the incident is open and had a report this hour: then only columns no index
+    // holds change, and SQLite leaves `incidents_open_by_category` alone.
+    let in_place = format!(
+        "UPDATE incidents SET {COUNT_IN}
+         WHERE id = ?1 AND status = 'open' AND active_hour >= ?4 / 3600000
+         RETURNING {COLUMNS}"
+    );
+    if let Some(incident) = conn
+        .prepare_cached(&in_place)?
+        .query_row(args, incident_from_row)
+        .optional()?
+    {
+        return Ok(incident);
+    }
+    let reopening = format!(
+        "UPDATE incidents SET {COUNT_IN}, status = 'open',
+            active_hour = max(last_report_at, ?4) / 3600000
          WHERE id = ?1
          RETURNING {COLUMNS}"
     );
-    conn.prepare_cached(&sql)?
-        .query_row(
-            params![id, location.lat, location.lon, millis(received_at)],
-            incident_from_row,
-        )
+    conn.prepare_cached(&reopening)?
+        .query_row(args, incident_from_row)
         .optional()?
         .ok_or_else(|| StoreError::Corrupt(format!("incident {id} is missing")))
 }
+
+/// What counting a new report in changes (`?2`, `?3`: its position, `?4`: when it came).
+const COUNT_IN: &str = "lat = (lat * report_count + ?2) / (report_count + 1),
+    lon = (lon * report_count + ?3) / (report_count + 1),
+    report_count = report_count + 1, open_count = open_count + 1,
+    last_report_at = max(last_report_at, ?4), version = version + 1, updated_at = ?4";
 
 /// Counts a report of the incident as opened (+1) or closed (-1); the incident is resolved
 /// when none is left open.
@@ -131,6 +147,7 @@ pub(crate) fn refresh(
             report_count = agg.total, open_count = agg.open,
             lat = COALESCE(agg.lat, incidents.lat), lon = COALESCE(agg.lon, incidents.lon),
             last_report_at = COALESCE(agg.last, incidents.last_report_at),
+            active_hour = COALESCE(agg.last, incidents.last_report_at) / 3600000,
             status = CASE WHEN incidents.status = 'merged' THEN 'merged'
                           WHEN agg.open > 0 THEN 'open' ELSE 'resolved' END
          FROM (SELECT count(*) AS total,

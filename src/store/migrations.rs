@@ -18,6 +18,7 @@ const MIGRATIONS: &[M<'static>] = &[
     M::up(include_str!("migrations/0009_whatsapp.sql")),
     M::up(include_str!("migrations/0010_notice_upstream.sql")),
     M::up(include_str!("migrations/0011_upstream_alert.sql")),
+    M::up(include_str!("migrations/0012_incident_activity_hour.sql")),
 ];
 
 pub(super) fn apply(conn: &mut Connection) -> Result<(), StoreError> {

@@ -65,6 +65,31 @@ async fn a_report_after_the_time_window_starts_a_new_incident() {
 }
 
 #[tokio::test]
+async fn an_incident_keeps_gathering_reports_across_the_hour_and_counts_each_once() {
+    let clock = ManualClock::starting_at(Utc.with_ymd_and_hms(2026, 11, 24, 8, 50, 0).unwrap());
+    let app = TestApp::spawn_with_clock(clock.clone(), |config| {
+        config.incidents.window_minutes = 60;
+    })
+    .await;
+    let first = app.report_of("h-1", "flooding", MONTEVERDE).await;
+    clock.advance(Duration::minutes(20)); // 09:10: the incident's hour changes
+    let second = app.report_of("h-2", "flooding", NEXT_DOOR).await;
+    clock.advance(Duration::minutes(10)); // 09:20: same hour, counted in place
+    let third = app.report_of("h-3", "flooding", MONTEVERDE).await;
+
+    let grouped = incident_of(&app, &first).await;
+    assert_eq!(incident_of(&app, &second).await, grouped);
+    assert_eq!(incident_of(&app, &third).await, grouped);
+    let detail = incident(&app, &grouped).await;
+    assert_eq!(detail["incident"]["report_count"], 3);
+    assert_eq!(detail["incident"]["open_count"], 3);
+    assert_eq!(
+        detail["incident"]["last_report_at"], "2026-11-24T09:20:00Z",
+        "{detail}"
+    );
+}
+
+#[tokio::test]
 async fn operators_merge_two_incidents_and_split_a_report_out_again() {
     let app = TestApp::spawn().await;
     let token = app.operator_token().await;
