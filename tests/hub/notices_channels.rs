@@ -421,6 +421,57 @@ async fn a_client_that_stops_reading_is_dropped_while_the_others_keep_receiving(
 }
 
 #[tokio::test]
+async fn a_subscriber_too_slow_for_its_notices_gets_those_it_had_then_a_1008_close_saying_resume() {
+    // A long write timeout: the session must be closed for its queue, not for stalling.
+    let app = TestApp::spawn_with(|config| config.ws.write_timeout_secs = 60).await;
+    let team = app.team().await;
+    let mut slow = stalled_client(&app).await;
+    // Live first: it reads the welcome and its subscription's answer, then nothing more.
+    while let Some(Ok(message)) = slow.next().await {
+        if message
+            .to_text()
+            .is_ok_and(|text| text.contains(r#""type":"subscribed""#))
+        {
+            break;
+        }
+    }
+    let mut body = notice_body("Test", zones(&["demo-001"]));
+    body["info"]["it"]["description"] = json!("x".repeat(7000));
+    body["info"]["en"]["description"] = json!("y".repeat(7000));
+    let metrics = &app.running().hub().metrics;
+    let deadline = tokio::time::Instant::now() + TIMEOUT;
+    let mut published = 0;
+    while !metrics.render().contains(r#"reason="too_slow""#) {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the slow session was never found too slow: {}",
+            metrics.render()
+        );
+        app.publish_notice(&team, &body).await;
+        published += 1;
+    }
+
+    let mut notices = 0;
+    let close = loop {
+        let next = tokio::time::timeout(TIMEOUT, slow.next()).await;
+        match next.expect("the hub writes on once the client reads") {
+            Some(Ok(Message::Text(text))) => {
+                notices += usize::from(text.contains(r#""type":"notice""#))
+            }
+            Some(Ok(Message::Close(frame))) => break frame.expect("a close frame with a code"),
+            Some(Ok(_)) => {}
+            other => panic!("the connection ended without a close frame: {other:?}"),
+        }
+    };
+    assert_eq!(u16::from(close.code), 1008);
+    assert!(close.reason.starts_with("too slow"), "{}", close.reason);
+    assert!(
+        notices > 0 && notices < published,
+        "the notices already on their way arrive whole first, not all {published} ({notices})"
+    );
+}
+
+#[tokio::test]
 async fn a_notice_counts_the_sessions_and_zone_topics_it_reached() {
     let broker = Broker::start();
     let app = TestApp::spawn_with_broker(&broker).await;

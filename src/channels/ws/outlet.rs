@@ -5,7 +5,9 @@
 //! waiting. The fan-out offers frames encoded once for everyone: when nothing is waiting and
 //! the socket takes the frame, it is written on the spot and the session's task is not even
 //! woken. Otherwise the bytes wait for the session's task, which writes them under its write
-//! timeout. At most `MAX_PENDING_BYTES` may wait: a session that lets more pile up is too slow.
+//! timeout. At most `MAX_PENDING_BYTES` may wait: a session that lets more pile up is too slow,
+//! loses the notices it had not begun to receive, and gets the rest of the one in progress
+//! followed by its close frame.
 
 use std::collections::VecDeque;
 use std::io;
@@ -52,6 +54,8 @@ struct Chunk {
     bytes: Bytes,
     /// Counted once the last byte is written.
     delivery: Option<Arc<DeliveryCount>>,
+    /// Part of its frame is already on the wire: the rest must follow, whatever happens.
+    begun: bool,
 }
 
 #[derive(Default)]
@@ -59,6 +63,8 @@ struct Pending {
     chunks: VecDeque<Chunk>,
     bytes: usize,
     failed: Option<Failure>,
+    /// The session is closing: nothing more from the fan-out may follow its close frame.
+    closing: bool,
 }
 
 pub struct Outlet {
@@ -82,7 +88,7 @@ impl Outlet {
     /// it for the session's task. Never waits.
     pub fn offer(&self, frame: &Bytes, delivery: &Arc<DeliveryCount>) -> Offer {
         let mut pending = self.pending.lock().expect("outlet lock");
-        if pending.failed.is_some() {
+        if pending.failed.is_some() || pending.closing {
             return Offer::Refused;
         }
         let written = self.write_unless_waiting(frame, &mut pending);
@@ -90,9 +96,9 @@ impl Outlet {
             return Offer::Written;
         }
         if pending.bytes + frame.len() - written > MAX_PENDING_BYTES {
-            pending.failed.get_or_insert(Failure::TooSlow);
+            pending.fail(Failure::TooSlow);
         } else {
-            pending.push(frame.slice(written..), Some(delivery.clone()));
+            pending.push(frame.slice(written..), Some(delivery.clone()), written > 0);
         }
         drop(pending);
         self.work.notify_one();
@@ -112,7 +118,7 @@ impl Outlet {
             }
             let written = self.write_unless_waiting(&frame, &mut pending);
             if written < frame.len() {
-                pending.push(frame.slice(written..), None);
+                pending.push(frame.slice(written..), None, written > 0);
             }
             !pending.chunks.is_empty()
         };
@@ -137,19 +143,21 @@ impl Outlet {
             Ok(written) => written,
             Err(err) if err.kind() == io::ErrorKind::WouldBlock => 0,
             Err(_) => {
-                pending.failed.get_or_insert(Failure::Broken);
+                pending.fail(Failure::Broken);
                 0
             }
         }
     }
 
+    /// Refuses every later notice: the session's task is about to write its close frame, which
+    /// a fan-out still holding this outlet must not follow.
+    pub fn refuse_notices(&self) {
+        self.pending.lock().expect("outlet lock").closing = true;
+    }
+
     /// Marks the session as unable to keep up; its task closes it.
     pub fn fail(&self, failure: Failure) {
-        self.pending
-            .lock()
-            .expect("outlet lock")
-            .failed
-            .get_or_insert(failure);
+        self.pending.lock().expect("outlet lock").fail(failure);
         self.work.notify_one();
     }
 
@@ -158,19 +166,35 @@ impl Outlet {
         self.work.notified().await;
     }
 
-    /// Writes every waiting byte, waiting for the socket at most `timeout`.
+    /// Writes every waiting byte, waiting for the socket at most `timeout`; fails at once on
+    /// a failed session, for its task to close it.
     pub async fn drain(&self, timeout: Duration) -> Result<(), Failure> {
-        let draining = std::future::poll_fn(|cx| self.poll_drain(cx));
+        let draining = async {
+            loop {
+                let writing = std::future::poll_fn(|cx| self.poll_drain(cx, WhenTooSlow::Stop));
+                tokio::select! {
+                    biased;
+                    drained = writing => return drained,
+                    // The fan-out may find the session too slow while it waits for its socket.
+                    () = self.work.notified() => {}
+                }
+            }
+        };
         tokio::time::timeout(timeout, draining)
             .await
             .unwrap_or(Err(Failure::Stalled))
     }
 
-    fn poll_drain(&self, cx: &mut Context<'_>) -> Poll<Result<(), Failure>> {
+    /// A session that was too slow still gets the rest of the frame it was in the middle of
+    /// and then its close frame, so that it learns why (1008) and resumes with its cursor;
+    /// only a broken socket stops tungstenite's writes.
+    fn poll_drain(&self, cx: &mut Context<'_>, too_slow: WhenTooSlow) -> Poll<Result<(), Failure>> {
         let mut pending = self.pending.lock().expect("outlet lock");
         loop {
-            if let Some(failure) = pending.failed {
-                return Poll::Ready(Err(failure));
+            match pending.failed {
+                Some(Failure::TooSlow) if too_slow == WhenTooSlow::Finish => {}
+                Some(failure) => return Poll::Ready(Err(failure)),
+                None => {}
             }
             let Some(front) = pending.chunks.front() else {
                 return Poll::Ready(Ok(()));
@@ -210,10 +234,36 @@ impl Outlet {
     }
 }
 
+/// What draining does once the session is too slow.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum WhenTooSlow {
+    /// Report it: the session's task reads it and closes.
+    Stop,
+    /// Keep writing: tungstenite's own frames, the close above all.
+    Finish,
+}
+
 impl Pending {
-    fn push(&mut self, bytes: Bytes, delivery: Option<Arc<DeliveryCount>>) {
+    fn push(&mut self, bytes: Bytes, delivery: Option<Arc<DeliveryCount>>, begun: bool) {
         self.bytes += bytes.len();
-        self.chunks.push_back(Chunk { bytes, delivery });
+        self.chunks.push_back(Chunk {
+            bytes,
+            delivery,
+            begun,
+        });
+    }
+
+    /// The first failure stays. A session too slow for its notices loses those not begun
+    /// (it resumes from its cursor), so that its close frame is not stuck behind them.
+    fn fail(&mut self, failure: Failure) {
+        if self.failed.is_some() {
+            return;
+        }
+        self.failed = Some(failure);
+        if failure == Failure::TooSlow {
+            self.chunks.retain(|chunk| chunk.begun);
+            self.bytes = self.chunks.iter().map(|chunk| chunk.bytes.len()).sum();
+        }
     }
 
     fn consume(&mut self, mut written: usize) {
@@ -222,6 +272,7 @@ impl Pending {
             let front = self.chunks.front_mut().expect("written bytes were waiting");
             if written < front.bytes.len() {
                 let _ = front.bytes.split_to(written);
+                front.begun = true;
                 return;
             }
             written -= front.bytes.len();
@@ -281,15 +332,15 @@ impl AsyncWrite for Conn {
             }
             let written = outlet.write_unless_waiting(buf, &mut pending);
             if written < buf.len() {
-                pending.push(Bytes::copy_from_slice(&buf[written..]), None);
+                pending.push(Bytes::copy_from_slice(&buf[written..]), None, written > 0);
             }
         }
-        let _ = outlet.poll_drain(cx);
+        let _ = outlet.poll_drain(cx, WhenTooSlow::Finish);
         Poll::Ready(Ok(buf.len()))
     }
 
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        self.0.poll_drain(cx).map(|drained| {
+        self.0.poll_drain(cx, WhenTooSlow::Finish).map(|drained| {
             drained.map_err(|failure| {
                 io::Error::new(io::ErrorKind::BrokenPipe, format!("{failure:?}"))
             })

@@ -364,6 +364,7 @@ impl Session {
     async fn close(&mut self, code: u16, reason: &'static str) {
         self.services.metrics.ws_closed(close_label(code, reason));
         self.registration = None;
+        self.outlet.refuse_notices();
         let frame = CloseFrame {
             code: CloseCode::from(code),
             reason: reason.into(),
