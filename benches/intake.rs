@@ -3,7 +3,8 @@
 //!
 //! Run with `cargo bench --bench intake`. Both sides use `synchronous=FULL` on the same disk and
 //! the same insert (`vedetta::bench_floor::insert`, the store's own); the floor has no network, JSON, zone
-//! lookup or async runtime, so the ratio is what the hub costs on top of the disk.
+//! lookup or async runtime, so the ratio is what the hub costs on top of the disk. The echo
+//! columns are what the WebSocket round trip alone costs, with nothing stored.
 
 #[path = "support/floor.rs"]
 mod floor;
@@ -22,6 +23,8 @@ use vedetta::reports::{ClientRef, Location, Source, ZoneRef};
 const LEVELS: [usize; 3] = [1, 16, 128];
 const WARMUP: Duration = Duration::from_secs(1);
 const MEASURE: Duration = Duration::from_secs(5);
+/// About the size of the hub's ack (report id, follow token, due times).
+const ACK_BYTES: usize = 300;
 /// A point in Monteverde, so the hub assigns the same two demo zones the floor inserts.
 const AT: (f64, f64) = (44.45, 11.22);
 
@@ -53,7 +56,7 @@ fn main() {
         WARMUP.as_secs()
     );
     println!(
-        "senders | hub acks/s | floor acks/s | hub/floor | hub p50 ms | hub p99 ms | floor p99 ms"
+        "senders | hub acks/s | floor acks/s | hub/floor | hub p50 ms | hub p99 ms | floor p99 ms | echo acks/s | echo p50 ms"
     );
     // `cargo bench --bench intake -- 1 16` runs only those levels.
     let chosen: Vec<usize> = std::env::args()
@@ -68,17 +71,23 @@ fn main() {
     for senders in levels {
         let mut hub = runtime.block_on(measure_hub(senders));
         let mut floor = measure_floor(senders);
+        let mut echo = runtime.block_on(measure_echo(senders));
         println!(
-            "{senders:>7} | {:>10.0} | {:>12.0} | {:>9.2} | {:>10.2} | {:>10.2} | {:>12.2}",
+            "{senders:>7} | {:>10.0} | {:>12.0} | {:>9.2} | {:>10.2} | {:>10.2} | {:>12.2} | {:>11.0} | {:>11.3}",
             hub.per_second(),
             floor.per_second(),
             hub.per_second() / floor.per_second(),
             millis(hub.percentile(0.50)),
             millis(hub.percentile(0.99)),
             millis(floor.percentile(0.99)),
+            echo.per_second(),
+            millis(echo.percentile(0.50)),
         );
     }
     println!("targets: hub/floor >= 0.8 at every level; hub p99 <= 1.1 x the floor's p99");
+    println!(
+        "echo: the same senders against a WebSocket server that answers at once and stores nothing"
+    );
 }
 
 fn millis(duration: Duration) -> f64 {
@@ -89,7 +98,42 @@ async fn measure_hub(senders: usize) -> Sample {
     let dir = tempfile::tempdir().unwrap();
     let config = Config::ephemeral(dir.path());
     let app = vedetta::app::start(config).await.unwrap();
-    let url = format!("ws://{}/ws", app.http_addr());
+    let sample = run_senders(format!("ws://{}/ws", app.http_addr()), senders).await;
+    app.shutdown().await.unwrap();
+    sample
+}
+
+/// The same senders against a WebSocket server that answers each report at once with an
+/// ack-sized frame and keeps nothing: what loopback TCP, framing and the runtime cost alone.
+async fn measure_echo(senders: usize) -> Sample {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("ws://{}/ws", listener.local_addr().unwrap());
+    let server = tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            tokio::spawn(echo_session(stream));
+        }
+    });
+    let sample = run_senders(url, senders).await;
+    server.abort();
+    sample
+}
+
+async fn echo_session(stream: tokio::net::TcpStream) {
+    stream.set_nodelay(true).unwrap();
+    let mut socket = tokio_tungstenite::accept_async(stream).await.unwrap();
+    socket
+        .send(Message::text(r#"{"type":"welcome"}"#))
+        .await
+        .unwrap();
+    let ack = format!(r#"{{"type":"ack","padding":"{}"}}"#, "x".repeat(ACK_BYTES));
+    while let Some(Ok(message)) = socket.next().await {
+        if message.is_text() && socket.send(Message::text(ack.clone())).await.is_err() {
+            break;
+        }
+    }
+}
+
+async fn run_senders(url: String, senders: usize) -> Sample {
     let start = Instant::now() + WARMUP;
     let end = start + MEASURE;
     let tasks: Vec<_> = (0..senders)
@@ -99,7 +143,6 @@ async fn measure_hub(senders: usize) -> Sample {
     for task in tasks {
         latencies.extend(task.await.unwrap());
     }
-    app.shutdown().await.unwrap();
     Sample { latencies }
 }
 

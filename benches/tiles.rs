@@ -454,6 +454,9 @@ fn measure_http(records: &[ZoneRecord], tiles: &[TileId], version: &str) -> Vec<
         .enable_all()
         .build()
         .unwrap();
+    // reqwest is built without a TLS provider of its own; the hub installs one when it starts,
+    // which is after this client is made.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let http = reqwest::Client::new();
     let hub = RunningHub::start(records);
     let template = client.block_on(tile_url_template(&http, &hub.base));

@@ -13,6 +13,9 @@ use crate::{FRAME_BYTES, MEMORY_SUBSCRIBERS, ROUNDS, SUBSCRIBERS, WARMUP_ROUNDS,
 
 pub struct HubRun {
     pub latencies: Vec<Duration>,
+    /// From the approval's start until it returned, committed: the part of each round that
+    /// comes before the fan-out.
+    pub approvals: Vec<Duration>,
     /// The exact frame the hub sent in the last round; the other peers send the same.
     pub frame: String,
     pub bytes_per_connection: f64,
@@ -79,14 +82,16 @@ pub fn measure() -> HubRun {
     let url = format!("ws://{}/ws", app.http_addr());
     let before = resident_bytes();
     let mut clients = Clients::spawn(&url, SUBSCRIBERS, true);
-    let mut latencies = Vec::new();
+    let (mut latencies, mut approvals) = (Vec::new(), Vec::new());
     let cpu_start = crate::cpu_ms();
     for (round, draft) in drafts.iter().enumerate() {
         let published = now_ns();
         publish(draft);
+        let approved = now_ns();
         let last_receipt = clients.round();
         if round >= WARMUP_ROUNDS {
             latencies.push(Duration::from_nanos((last_receipt - published) as u64));
+            approvals.push(Duration::from_nanos((approved - published) as u64));
         }
     }
     let cpu_per_round = (crate::cpu_ms() - cpu_start) / (WARMUP_ROUNDS + ROUNDS) as f64;
@@ -98,6 +103,7 @@ pub fn measure() -> HubRun {
     runtime.block_on(app.shutdown()).unwrap();
     HubRun {
         latencies,
+        approvals,
         frame,
         bytes_per_connection,
         cpu_per_round,

@@ -67,6 +67,10 @@ fn report(hub: &hub::HubRun, floor: &floor::FloorRun, node: Result<&[Duration], 
         "hub/floor p50 = {:.2} (target <= 1.05)",
         hub_p50 / percentile(&floor.latencies, 0.5).as_secs_f64()
     );
+    println!(
+        "of which the approval until COMMIT: p50 {:.2} ms",
+        millis(percentile(&hub.approvals, 0.5))
+    );
     match node {
         Ok(node) => println!(
             "hub/ws    p50 = {:.2} (target <= 1.0)",
