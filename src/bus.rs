@@ -42,13 +42,21 @@ pub struct Bus {
     tx: broadcast::Sender<Event>,
     /// Notice events only, for the many citizen sessions that want nothing else.
     notices_tx: broadcast::Sender<Arc<NoticeEvent>>,
+    /// Report changes that tell the reporter something, for the followers and the outbox:
+    /// every report taken in would otherwise wake them for nothing.
+    updates_tx: broadcast::Sender<Arc<ReportChange>>,
 }
 
 impl Bus {
     pub fn new() -> Bus {
         let (tx, _) = broadcast::channel(CAPACITY);
         let (notices_tx, _) = broadcast::channel(NOTICE_CAPACITY);
-        Bus { tx, notices_tx }
+        let (updates_tx, _) = broadcast::channel(CAPACITY);
+        Bus {
+            tx,
+            notices_tx,
+            updates_tx,
+        }
     }
 
     pub fn subscribe_notices(&self) -> broadcast::Receiver<Arc<NoticeEvent>> {
@@ -59,11 +67,21 @@ impl Bus {
         self.tx.subscribe()
     }
 
+    pub fn subscribe_reporter_updates(&self) -> broadcast::Receiver<Arc<ReportChange>> {
+        self.updates_tx.subscribe()
+    }
+
     /// Publishes committed events in commit order. Having no subscriber is not an error.
     pub fn publish_all(&self, events: Vec<Event>) {
         for event in events {
-            if let Event::Notice(notice) = &event {
-                let _ = self.notices_tx.send(notice.clone());
+            match &event {
+                Event::Notice(notice) => {
+                    let _ = self.notices_tx.send(notice.clone());
+                }
+                Event::ReportChanged(change) if change.update.is_some() => {
+                    let _ = self.updates_tx.send(change.clone());
+                }
+                _ => {}
             }
             let _ = self.tx.send(event);
         }
@@ -91,6 +109,11 @@ impl Events {
 
     pub fn subscribe_notices(&self) -> broadcast::Receiver<Arc<NoticeEvent>> {
         self.bus.subscribe_notices()
+    }
+
+    /// Only the report changes that carry an update for the reporter.
+    pub fn subscribe_reporter_updates(&self) -> broadcast::Receiver<Arc<ReportChange>> {
+        self.bus.subscribe_reporter_updates()
     }
 }
 

@@ -11,8 +11,8 @@ use tokio::sync::{Notify, mpsc};
 use tokio_util::sync::CancellationToken;
 
 use super::{Outbox, Parcel};
-use crate::bus::{Event, Events};
-use crate::model::{Delivery, NoticeEvent, OutboundChannel, Outcome};
+use crate::bus::Events;
+use crate::model::{Delivery, NoticeEvent, OutboundChannel, Outcome, ReportChange};
 use crate::store::outbox::{self as outbox_rows, Due};
 
 /// Longest wait between looks at the queue when nothing wakes the feeder: retries fall due
@@ -205,7 +205,7 @@ impl Feed {
 /// operator's retry or a new subscription, a freed thread, or the next retry falling due.
 struct WakeUp {
     notices: tokio::sync::broadcast::Receiver<Arc<NoticeEvent>>,
-    others: tokio::sync::broadcast::Receiver<Event>,
+    reporter_updates: tokio::sync::broadcast::Receiver<Arc<ReportChange>>,
     woken: tokio::sync::watch::Receiver<u64>,
 }
 
@@ -213,7 +213,7 @@ impl WakeUp {
     fn new(events: &Events, outbox: &Outbox) -> WakeUp {
         WakeUp {
             notices: events.subscribe_notices(),
-            others: events.subscribe(),
+            reporter_updates: events.subscribe_reporter_updates(),
             woken: outbox.inner.wake.subscribe(),
         }
     }
@@ -225,13 +225,8 @@ impl WakeUp {
         while let Ok(_) | Err(TryRecvError::Lagged(_)) = self.notices.try_recv() {
             news = true;
         }
-        loop {
-            match self.others.try_recv() {
-                Ok(Event::ReportChanged(change)) if change.update.is_some() => news = true,
-                Ok(_) => {}
-                Err(TryRecvError::Lagged(_)) => news = true,
-                Err(_) => break,
-            }
+        while let Ok(_) | Err(TryRecvError::Lagged(_)) = self.reporter_updates.try_recv() {
+            news = true;
         }
         news
     }
@@ -251,10 +246,8 @@ impl WakeUp {
             .min(IDLE_LOOK);
         let reporter_news = async {
             loop {
-                match self.others.recv().await {
-                    Ok(Event::ReportChanged(change)) if change.update.is_some() => return,
-                    Ok(_) => {}
-                    Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => return,
+                match self.reporter_updates.recv().await {
+                    Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => return,
                     Err(tokio::sync::broadcast::error::RecvError::Closed) => {
                         std::future::pending::<()>().await;
                     }

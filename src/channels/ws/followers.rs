@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-use crate::bus::{self, Event, Events, Heard};
+use crate::bus::{self, Events, Heard};
 use crate::triage::ReportChange;
 
 /// Updates waiting for one session. A session this far behind is dropped from the registry;
@@ -57,13 +57,10 @@ impl Followers {
 
     /// Routes reporter updates from the bus until shutdown.
     pub async fn run(self, bus: Events, shutdown: CancellationToken) {
-        let mut events = bus.subscribe();
-        while let Some(heard) = bus::next(&mut events, &shutdown).await {
+        let mut updates = bus.subscribe_reporter_updates();
+        while let Some(heard) = bus::next(&mut updates, &shutdown).await {
             match heard {
-                Heard::Event(Event::ReportChanged(change)) if change.update.is_some() => {
-                    self.route(change);
-                }
-                Heard::Event(_) => {}
+                Heard::Event(change) => self.route(change),
                 // Nobody knows whose updates were missed: every follower resumes from its cursor.
                 Heard::Missed(_) => self.drop_everyone(),
             }
