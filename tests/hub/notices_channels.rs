@@ -420,14 +420,13 @@ async fn a_client_that_stops_reading_is_dropped_while_the_others_keep_receiving(
     );
 }
 
-#[tokio::test]
-async fn a_subscriber_too_slow_for_its_notices_gets_those_it_had_then_a_1008_close_saying_resume() {
-    // A long write timeout: the session must be closed for its queue, not for stalling.
-    let app = TestApp::spawn_with(|config| config.ws.write_timeout_secs = 60).await;
-    let team = app.team().await;
-    let mut slow = stalled_client(&app).await;
-    // Live first: it reads the welcome and its subscription's answer, then nothing more.
-    while let Some(Ok(message)) = slow.next().await {
+/// A stalled client that first reads the welcome and its subscription's answer, so that it
+/// is live when it stops reading.
+async fn live_then_stalled(
+    app: &TestApp,
+) -> tokio_tungstenite::WebSocketStream<tokio::net::TcpStream> {
+    let mut client = stalled_client(app).await;
+    while let Some(Ok(message)) = client.next().await {
         if message
             .to_text()
             .is_ok_and(|text| text.contains(r#""type":"subscribed""#))
@@ -435,6 +434,41 @@ async fn a_subscriber_too_slow_for_its_notices_gets_those_it_had_then_a_1008_clo
             break;
         }
     }
+    client
+}
+
+/// Reads up to the close frame: the notice frames that came first, and the close.
+async fn notices_then_close(
+    client: &mut tokio_tungstenite::WebSocketStream<tokio::net::TcpStream>,
+) -> (
+    Vec<Value>,
+    tokio_tungstenite::tungstenite::protocol::CloseFrame,
+) {
+    let mut notices = Vec::new();
+    loop {
+        let next = tokio::time::timeout(TIMEOUT, client.next()).await;
+        match next.expect("the hub writes on once the client reads") {
+            Some(Ok(Message::Text(text))) => {
+                let frame: Value = serde_json::from_str(&text).expect("whole JSON frames");
+                if frame["type"] == "notice" {
+                    notices.push(frame);
+                }
+            }
+            Some(Ok(Message::Close(frame))) => {
+                return (notices, frame.expect("a close frame with a code"));
+            }
+            Some(Ok(_)) => {}
+            other => panic!("the connection ended without a close frame: {other:?}"),
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_subscriber_too_slow_for_its_notices_gets_those_it_had_then_a_1008_close_saying_resume() {
+    // A long write timeout: the session must be closed for its queue, not for stalling.
+    let app = TestApp::spawn_with(|config| config.ws.write_timeout_secs = 60).await;
+    let team = app.team().await;
+    let mut slow = live_then_stalled(&app).await;
     let mut body = notice_body("Test", zones(&["demo-001"]));
     body["info"]["it"]["description"] = json!("x".repeat(7000));
     body["info"]["en"]["description"] = json!("y".repeat(7000));
@@ -451,18 +485,8 @@ async fn a_subscriber_too_slow_for_its_notices_gets_those_it_had_then_a_1008_clo
         published += 1;
     }
 
-    let mut notices = 0;
-    let close = loop {
-        let next = tokio::time::timeout(TIMEOUT, slow.next()).await;
-        match next.expect("the hub writes on once the client reads") {
-            Some(Ok(Message::Text(text))) => {
-                notices += usize::from(text.contains(r#""type":"notice""#))
-            }
-            Some(Ok(Message::Close(frame))) => break frame.expect("a close frame with a code"),
-            Some(Ok(_)) => {}
-            other => panic!("the connection ended without a close frame: {other:?}"),
-        }
-    };
+    let (notices, close) = notices_then_close(&mut slow).await;
+    let notices = notices.len();
     assert_eq!(u16::from(close.code), 1008);
     assert!(close.reason.starts_with("too slow"), "{}", close.reason);
     assert!(

@@ -95,14 +95,23 @@ impl Outlet {
         if written == frame.len() {
             return Offer::Written;
         }
-        if pending.bytes + frame.len() - written > MAX_PENDING_BYTES {
+        let rest = frame.slice(written..);
+        let too_slow = pending.bytes + rest.len() > MAX_PENDING_BYTES;
+        // A frame begun on the wire is finished even past the bound, or whatever follows it
+        // (the close frame above all) would be read as its payload.
+        let queued = !too_slow || written > 0;
+        if queued {
+            pending.push(rest, Some(delivery.clone()), written > 0);
+        }
+        if too_slow {
             pending.fail(Failure::TooSlow);
-        } else {
-            pending.push(frame.slice(written..), Some(delivery.clone()), written > 0);
         }
         drop(pending);
         self.work.notify_one();
-        Offer::Queued
+        match queued {
+            true => Offer::Queued,
+            false => Offer::Refused,
+        }
     }
 
     /// Sends one of the session's own text messages (an answer, the welcome, a backlog),
@@ -253,14 +262,20 @@ impl Pending {
         });
     }
 
-    /// The first failure stays. A session too slow for its notices loses those not begun
-    /// (it resumes from its cursor), so that its close frame is not stuck behind them.
+    /// The first failure stays, except that a broken socket ends even the writing a too-slow
+    /// session is still allowed. A session too slow for its notices loses those not begun (it
+    /// resumes from its cursor), so that its close frame is not stuck behind them; one already
+    /// closing keeps its queue, whose last frame is its close frame.
     fn fail(&mut self, failure: Failure) {
-        if self.failed.is_some() {
-            return;
+        match self.failed {
+            None => self.failed = Some(failure),
+            Some(Failure::TooSlow) if failure == Failure::Broken => {
+                self.failed = Some(failure);
+                return;
+            }
+            Some(_) => return,
         }
-        self.failed = Some(failure);
-        if failure == Failure::TooSlow {
+        if failure == Failure::TooSlow && !self.closing {
             self.chunks.retain(|chunk| chunk.begun);
             self.bytes = self.chunks.iter().map(|chunk| chunk.bytes.len()).sum();
         }
