@@ -11,6 +11,10 @@ use crate::model::{Incident, IncidentFilter, IncidentStatus};
 const COLUMNS: &str = "seq, id, category, status, lat, lon, report_count, open_count, \
     last_report_at, merged_into, version, created_at, updated_at";
 
+/// `active_hour` is `last_report_at` in whole hours: open incidents are indexed on it, so the
+/// index moves once an hour per incident, not with every report (migration 0012).
+const MILLIS_PER_HOUR: i64 = 3_600_000;
+
 /// A new incident holding one report, which the caller attaches.
 pub(crate) fn insert(
     conn: &Connection,
@@ -22,14 +26,15 @@ pub(crate) fn insert(
     conn.prepare_cached(
         "INSERT INTO incidents (id, category, status, lat, lon, report_count, open_count,
             last_report_at, active_hour, version, created_at, updated_at)
-         VALUES (?1, ?2, 'open', ?3, ?4, 0, 0, ?5, ?5 / 3600000, 1, ?5, ?5)",
+         VALUES (?1, ?2, 'open', ?3, ?4, 0, 0, ?5, ?5 / ?6, 1, ?5, ?5)",
     )?
     .execute(params![
         id,
         category,
         location.lat,
         location.lon,
-        millis(at)
+        millis(at),
+        MILLIS_PER_HOUR
     ])?;
     get(conn, id)?.ok_or_else(|| StoreError::Corrupt("an inserted incident is missing".into()))
 }
@@ -51,13 +56,21 @@ pub(crate) fn open_near(
 ) -> Result<Vec<Incident>, StoreError> {
     let sql = format!(
         "SELECT {COLUMNS} FROM incidents
-         WHERE status = 'open' AND category = ?1 AND active_hour >= ?2 / 3600000
+         WHERE status = 'open' AND category = ?1 AND active_hour >= ?2 / ?7
            AND last_report_at >= ?2
            AND lat BETWEEN ?3 AND ?4 AND lon BETWEEN ?5 AND ?6"
     );
     let mut stmt = conn.prepare_cached(&sql)?;
     let rows = stmt.query_map(
-        params![category, millis(since), min_lat, max_lat, min_lon, max_lon],
+        params![
+            category,
+            millis(since),
+            min_lat,
+            max_lat,
+            min_lon,
+            max_lon,
+            MILLIS_PER_HOUR
+        ],
         incident_from_row,
     )?;
     Ok(rows.collect::<Result<_, _>>()?)
@@ -83,12 +96,12 @@ pub(crate) fn add_report(
     received_at: DateTime<Utc>,
 ) -> Result<Incident, StoreError> {
     let at = millis(received_at);
-    let args = params![id, location.lat, location.lon, at];
+    let args = params![id, location.lat, location.lon, at, MILLIS_PER_HOUR];
     // Usually the incident is open and had a report this hour: then only columns no index
     // holds change, and SQLite leaves `incidents_open_by_category` alone.
     let in_place = format!(
         "UPDATE incidents SET {COUNT_IN}
-         WHERE id = ?1 AND status = 'open' AND active_hour >= ?4 / 3600000
+         WHERE id = ?1 AND status = 'open' AND active_hour >= ?4 / ?5
          RETURNING {COLUMNS}"
     );
     if let Some(incident) = conn
@@ -100,7 +113,7 @@ pub(crate) fn add_report(
     }
     let reopening = format!(
         "UPDATE incidents SET {COUNT_IN}, status = 'open',
-            active_hour = max(last_report_at, ?4) / 3600000
+            active_hour = max(last_report_at, ?4) / ?5
          WHERE id = ?1
          RETURNING {COLUMNS}"
     );
@@ -110,7 +123,8 @@ pub(crate) fn add_report(
         .ok_or_else(|| StoreError::Corrupt(format!("incident {id} is missing")))
 }
 
-/// What counting a new report in changes (`?2`, `?3`: its position, `?4`: when it came).
+/// What counting a new report in changes (`?2`, `?3`: its position, `?4`: when it came; `?5`
+/// is `MILLIS_PER_HOUR`).
 const COUNT_IN: &str = "lat = (lat * report_count + ?2) / (report_count + 1),
     lon = (lon * report_count + ?3) / (report_count + 1),
     report_count = report_count + 1, open_count = open_count + 1,
@@ -147,7 +161,7 @@ pub(crate) fn refresh(
             report_count = agg.total, open_count = agg.open,
             lat = COALESCE(agg.lat, incidents.lat), lon = COALESCE(agg.lon, incidents.lon),
             last_report_at = COALESCE(agg.last, incidents.last_report_at),
-            active_hour = COALESCE(agg.last, incidents.last_report_at) / 3600000,
+            active_hour = COALESCE(agg.last, incidents.last_report_at) / ?2,
             status = CASE WHEN incidents.status = 'merged' THEN 'merged'
                           WHEN agg.open > 0 THEN 'open' ELSE 'resolved' END
          FROM (SELECT count(*) AS total,
@@ -158,7 +172,7 @@ pub(crate) fn refresh(
                FROM reports WHERE incident_id = ?1) AS agg
          WHERE id = ?1"
     ))?
-    .execute([id])?;
+    .execute(params![id, MILLIS_PER_HOUR])?;
     let after = get(conn, id)?;
     if after == before {
         return Ok(None);
