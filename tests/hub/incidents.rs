@@ -1,6 +1,8 @@
 //! Incidents: reports grouped as they arrive, merged and split by operators, resolved together,
 //! and escalated to a notice draft that still needs a second person.
 
+use std::sync::Arc;
+
 use chrono::{Duration, TimeZone, Utc};
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -46,13 +48,20 @@ async fn reports_of_one_category_close_together_form_one_incident() {
     assert_eq!(page["incidents"].as_array().unwrap().len(), 3);
 }
 
-#[tokio::test]
-async fn a_report_after_the_time_window_starts_a_new_incident() {
-    let clock = ManualClock::starting_at(Utc.with_ymd_and_hms(2026, 11, 24, 8, 0, 0).unwrap());
+/// A hub grouping reports of the last 60 minutes, on a clock set to 2026-11-24 at `hour:minute`.
+async fn with_an_hour_window_from(hour: u32, minute: u32) -> (Arc<ManualClock>, TestApp) {
+    let start = Utc.with_ymd_and_hms(2026, 11, 24, hour, minute, 0).unwrap();
+    let clock = ManualClock::starting_at(start);
     let app = TestApp::spawn_with_clock(clock.clone(), |config| {
         config.incidents.window_minutes = 60;
     })
     .await;
+    (clock, app)
+}
+
+#[tokio::test]
+async fn a_report_after_the_time_window_starts_a_new_incident() {
+    let (clock, app) = with_an_hour_window_from(8, 0).await;
     let first = app.report_of("w-1", "flooding", MONTEVERDE).await;
 
     clock.advance(Duration::minutes(61));
@@ -66,11 +75,7 @@ async fn a_report_after_the_time_window_starts_a_new_incident() {
 
 #[tokio::test]
 async fn an_incident_keeps_gathering_reports_across_the_hour_and_counts_each_once() {
-    let clock = ManualClock::starting_at(Utc.with_ymd_and_hms(2026, 11, 24, 8, 50, 0).unwrap());
-    let app = TestApp::spawn_with_clock(clock.clone(), |config| {
-        config.incidents.window_minutes = 60;
-    })
-    .await;
+    let (clock, app) = with_an_hour_window_from(8, 50).await;
     let first = app.report_of("h-1", "flooding", MONTEVERDE).await;
     clock.advance(Duration::minutes(20)); // 09:10: the incident's hour changes
     let second = app.report_of("h-2", "flooding", NEXT_DOOR).await;
