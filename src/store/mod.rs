@@ -16,6 +16,7 @@ pub(crate) mod notice_archive;
 pub(crate) mod notice_upstream;
 pub(crate) mod notices;
 pub(crate) mod outbox;
+mod outbox_due;
 pub(crate) mod public_stats;
 pub(crate) mod reports;
 pub(crate) mod stats;
