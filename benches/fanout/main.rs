@@ -9,11 +9,15 @@
 //! 20,000 descriptors here. Node's peer needs `node` and runs `npm ci` in benches/fanout/node.
 
 mod client;
+#[path = "../support/cpu.rs"]
+mod cpu;
 mod floor;
 mod hub;
 mod node;
 
 use std::time::Duration;
+
+pub use cpu::cpu_ms;
 
 pub const SUBSCRIBERS: usize = 10_000;
 /// Connections when the hub's memory per idle subscribed connection is read.
@@ -104,17 +108,4 @@ pub fn now_ns() -> u128 {
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
         .as_nanos()
-}
-
-/// CPU time (user + system) this process has used, in ms.
-pub fn cpu_ms() -> f64 {
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap();
-    let fields: Vec<&str> = stat
-        .rsplit(')')
-        .next()
-        .unwrap()
-        .split_whitespace()
-        .collect();
-    let ticks: f64 = fields[11].parse::<f64>().unwrap() + fields[12].parse::<f64>().unwrap();
-    ticks * 10.0
 }

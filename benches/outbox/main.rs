@@ -1,12 +1,15 @@
 //! The outbox: one notice to N webhook destinations on a local HTTP sink (default 100,000):
-//! deliveries per second and the p99 time from COMMIT to delivery, against a bare async HTTP
-//! loop (reqwest, the same concurrency) sending the same requests (each destination's URL, the
-//! hub's headers and body as the sink received them) to the same sink in the same run;
-//! the hub's memory while the queue drains; and the cost of one Web Push encryption.
+//! deliveries per second, the p99 time from COMMIT to delivery and the CPU time per delivery
+//! (the sink's included, on both sides), against a bare async HTTP loop (reqwest, the same
+//! concurrency) sending the same requests (each destination's URL, the hub's headers and body
+//! as the sink received them) to the same sink in the same run; the hub's memory while the
+//! queue drains; and the cost of one Web Push encryption.
 //!
 //! Run with `cargo bench --bench outbox` (`OUTBOX_BENCH_N=20000` for a shorter run). The hub
 //! runs in this process; setting up N webhooks goes through its admin API.
 
+#[path = "../support/cpu.rs"]
+mod cpu;
 mod sink;
 #[path = "../support/staff.rs"]
 mod staff;
@@ -17,6 +20,7 @@ use futures_util::StreamExt;
 use serde_json::json;
 use vedetta::config::Config;
 
+use cpu::cpu_ms;
 use sink::Sink;
 use staff::{Tokens, notice, publish, rss_mb, sample_peak_rss};
 
@@ -49,21 +53,25 @@ fn main() {
         );
         let hub = hub_run(&client, &base, &tokens, &sink, count, app.hub()).await;
         let floor = floor_run(&sink, count).await;
-        println!("side  | deliveries/s | p99 COMMIT→delivery | extra memory while draining");
         println!(
-            "floor | {:>12.0} | {:>17.0} ms |",
-            floor.per_second, floor.p99_ms
+            "side  | deliveries/s | p99 COMMIT→delivery | CPU per delivery | extra memory while draining"
         );
         println!(
-            "hub   | {:>12.0} | {:>17.0} ms | {:.1} MB ({:.0} B per queued delivery)",
+            "floor | {:>12.0} | {:>17.0} ms | {:>13.1} µs |",
+            floor.per_second, floor.p99_ms, floor.cpu_us
+        );
+        println!(
+            "hub   | {:>12.0} | {:>17.0} ms | {:>13.1} µs | {:.1} MB ({:.0} B per queued delivery)",
             hub.per_second,
             hub.p99_ms,
+            hub.cpu_us,
             hub.extra_mb,
             hub.extra_mb * 1e6 / count as f64
         );
         println!(
-            "hub/floor deliveries per second: {:.2} (target >= 0.8)",
-            hub.per_second / floor.per_second
+            "hub/floor deliveries per second: {:.2} (target >= 0.8); floor/hub CPU per delivery: {:.2}",
+            hub.per_second / floor.per_second,
+            floor.cpu_us / hub.cpu_us
         );
         push_encryption_cost();
         app.shutdown().await.unwrap();
@@ -73,10 +81,12 @@ fn main() {
 struct Run {
     per_second: f64,
     p99_ms: f64,
+    /// The whole process's CPU time (sink included) per delivery, in µs.
+    cpu_us: f64,
     extra_mb: f64,
 }
 
-fn summarise(start: Instant, times: &[Instant], count: usize, extra_mb: f64) -> Run {
+fn summarise(start: Instant, times: &[Instant], count: usize, cpu_ms: f64, extra_mb: f64) -> Run {
     let mut offsets: Vec<f64> = times
         .iter()
         .map(|at| at.duration_since(start).as_secs_f64() * 1000.0)
@@ -90,6 +100,7 @@ fn summarise(start: Instant, times: &[Instant], count: usize, extra_mb: f64) -> 
     Run {
         per_second: count as f64 / (last / 1000.0),
         p99_ms: p99,
+        cpu_us: cpu_ms * 1000.0 / count as f64,
         extra_mb,
     }
 }
@@ -112,7 +123,7 @@ async fn floor_run(sink: &Sink, count: usize) -> Run {
         .map(|i| format!("http://{}/hook/{i}", sink.addr))
         .collect();
     sink.expect(count);
-    let start = Instant::now();
+    let (start, cpu_start) = (Instant::now(), cpu_ms());
     futures_util::stream::iter(urls)
         .for_each_concurrent(CONCURRENCY, |url| {
             let (client, headers, body) = (client.clone(), headers.clone(), seen.body.clone());
@@ -123,7 +134,8 @@ async fn floor_run(sink: &Sink, count: usize) -> Run {
         .await;
     // Every request was answered, so every arrival is counted; this also takes the sink's signal.
     sink.wait().await;
-    summarise(start, &sink.times(), count, 0.0)
+    let cpu = cpu_ms() - cpu_start;
+    summarise(start, &sink.times(), count, cpu, 0.0)
 }
 
 /// The hub: publish one notice and wait for its `count` deliveries.
@@ -139,13 +151,15 @@ async fn hub_run(
     let rss_before = rss_mb();
     let (sampling, peak) = sample_peak_rss();
     let committed = publish(client, base, tokens, hub, &notice()).await;
+    let cpu_start = cpu_ms();
     tokio::time::timeout(Duration::from_secs(600), sink.wait())
         .await
         .expect("every delivery arrives");
     sampling.abort();
     let extra = *peak.lock().unwrap() - rss_before;
-    let run = summarise(committed, &sink.times(), count, extra);
-    // The floor runs on a quiet process: every outcome written first.
+    let arrivals = sink.times();
+    // The floor runs on a quiet process: every outcome written first, and counted as the
+    // hub's work.
     let waiting = || async {
         let gauges = hub.outbox.gauges().await.unwrap();
         gauges.iter().map(|gauge| gauge.waiting).sum::<u64>()
@@ -153,7 +167,7 @@ async fn hub_run(
     while waiting().await > 0 {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    run
+    summarise(committed, &arrivals, count, cpu_ms() - cpu_start, extra)
 }
 
 /// Registers `count` webhooks on the sink through the admin API.
