@@ -42,12 +42,7 @@ pub(super) fn spawn_outbox_workers(hub: &Hub) -> anyhow::Result<()> {
             .unwrap_or_else(|| format!("mailto:{}", hub.config.cap_sender()));
         spawn(
             hub,
-            PushCourier {
-                http,
-                vapid: vapid.clone(),
-                contact,
-                concurrency: config.push.concurrency,
-            },
+            PushCourier::new(http, vapid.clone(), contact, config.push.concurrency),
         );
     }
     if config.email.enabled {

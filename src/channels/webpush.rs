@@ -4,6 +4,7 @@
 //! alert with its update.
 
 use std::path::Path;
+use std::time::Instant;
 
 use anyhow::Context;
 use base64::Engine;
@@ -11,6 +12,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use reqwest::header::HeaderValue;
 use sha2::{Digest, Sha256};
 use web_push_native::jwt_simple::algorithms::{ECDSAP256PublicKeyLike, ES256KeyPair};
+use web_push_native::vapid::VapidSignature;
 use web_push_native::{Auth, WebPushBuilder, p256};
 
 use super::http_client::{OutboundHttp, outcome_of, outcome_of_error};
@@ -58,12 +60,26 @@ impl VapidKey {
 }
 
 pub struct PushCourier {
-    pub http: OutboundHttp,
-    pub vapid: std::sync::Arc<VapidKey>,
+    http: OutboundHttp,
+    vapid: std::sync::Arc<VapidKey>,
     /// VAPID `sub`: how a push service reaches the office (`mailto:` or `https:`).
-    pub contact: String,
-    pub concurrency: usize,
+    contact: String,
+    concurrency: usize,
+    tokens: VapidTokens,
 }
+
+/// VAPID tokens per push service: RFC 8292 lets one token serve every request to its
+/// audience while it is valid, and signing one costs as much as encrypting a message.
+#[derive(Default)]
+struct VapidTokens {
+    /// Audience (`scheme://host`) to the `Authorization` value and when it was signed.
+    signed: std::sync::Mutex<std::collections::HashMap<String, (Instant, HeaderValue)>>,
+}
+
+/// A token is signed again once it has used half its validity, so none sent is near expiry.
+const VAPID_REUSE: std::time::Duration = std::time::Duration::from_secs(6 * 3600);
+/// Push services whose tokens are kept: the few big ones, with room for many more.
+const VAPID_AUDIENCES: usize = 256;
 
 impl Courier for PushCourier {
     fn channel(&self) -> OutboundChannel {
@@ -117,6 +133,21 @@ impl Courier for PushCourier {
 }
 
 impl PushCourier {
+    pub fn new(
+        http: OutboundHttp,
+        vapid: std::sync::Arc<VapidKey>,
+        contact: String,
+        concurrency: usize,
+    ) -> PushCourier {
+        PushCourier {
+            http,
+            vapid,
+            contact,
+            concurrency,
+            tokens: VapidTokens::default(),
+        }
+    }
+
     /// The encrypted, VAPID-signed request; an error means the subscription is unusable.
     fn encrypt(
         &self,
@@ -137,16 +168,18 @@ impl PushCourier {
         if secret.len() != 16 {
             return Err(unusable("auth secret"));
         }
-        let uri = endpoint.parse().map_err(|_| unusable("endpoint"))?;
+        let uri: axum::http::Uri = endpoint.parse().map_err(|_| unusable("endpoint"))?;
+        let authorization = self
+            .authorization(&uri)
+            .ok_or_else(|| unusable("endpoint"))?;
         let mut request = WebPushBuilder::new(uri, key, Auth::clone_from_slice(&secret))
-            .with_valid_duration(VAPID_VALIDITY)
-            .with_vapid(&self.vapid.pair, &self.contact)
             .build(payload.to_vec())
             .map_err(|_| unusable("key"))?;
         let ttl = (notice.content.expires - chrono::Utc::now())
             .num_seconds()
             .clamp(0, LONGEST_TTL_SECS);
         let headers = request.headers_mut();
+        headers.insert(reqwest::header::AUTHORIZATION, authorization);
         headers.insert("ttl", HeaderValue::from(ttl));
         headers.insert(
             "urgency",
@@ -157,6 +190,28 @@ impl PushCourier {
             HeaderValue::try_from(topic(&notice.thread_id)).expect("base64url is a valid header"),
         );
         reqwest::Request::try_from(request).map_err(|_| unusable("endpoint"))
+    }
+
+    /// The `Authorization` value for `endpoint`'s push service: signed once, then reused.
+    fn authorization(&self, endpoint: &axum::http::Uri) -> Option<HeaderValue> {
+        let audience = format!("{}://{}", endpoint.scheme_str()?, endpoint.host()?);
+        let mut signed = self.tokens.signed.lock().expect("VAPID tokens lock");
+        if let Some((at, value)) = signed.get(&audience)
+            && at.elapsed() < VAPID_REUSE
+        {
+            return Some(value.clone());
+        }
+        let signature =
+            VapidSignature::sign(endpoint, VAPID_VALIDITY, &self.contact, &self.vapid.pair).ok()?;
+        let value = HeaderValue::from(signature);
+        if signed.len() >= VAPID_AUDIENCES {
+            signed.retain(|_, (at, _)| at.elapsed() < VAPID_REUSE);
+            if signed.len() >= VAPID_AUDIENCES {
+                signed.clear();
+            }
+        }
+        signed.insert(audience, (Instant::now(), value.clone()));
+        Some(value)
     }
 }
 
@@ -210,4 +265,36 @@ fn payload(notice: &Notice, kind: DeliveryKind, language: &str, page: Option<&st
         "url": page,
     }))
     .expect("the payload serializes")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn courier() -> PushCourier {
+        let dir = tempfile::tempdir().unwrap();
+        let vapid = std::sync::Arc::new(VapidKey::load_or_create(dir.path()).unwrap());
+        let http = OutboundHttp::for_outbox(crate::outbox::AddressPolicy::parse(&[]).unwrap());
+        PushCourier::new(http.unwrap(), vapid, "mailto:sala@example.org".into(), 1)
+    }
+
+    #[test]
+    fn browsers_of_one_push_service_share_its_vapid_token_and_another_service_gets_its_own() {
+        let courier = courier();
+        let endpoint = |url: &str| url.parse::<axum::http::Uri>().unwrap();
+        let signed_at = |courier: &PushCourier| {
+            let signed = courier.tokens.signed.lock().unwrap();
+            signed.get("https://fcm.googleapis.com").map(|(at, _)| *at)
+        };
+        let first = courier.authorization(&endpoint("https://fcm.googleapis.com/fcm/send/a"));
+        let first_signed_at = signed_at(&courier);
+        let second = courier.authorization(&endpoint("https://fcm.googleapis.com/fcm/send/b"));
+        assert_eq!(signed_at(&courier), first_signed_at, "not signed again");
+        let other = courier.authorization(&endpoint(
+            "https://updates.push.services.mozilla.com/wpush/v2/c",
+        ));
+        assert_eq!(first, second);
+        assert_ne!(first, other);
+        assert!(first.unwrap().to_str().unwrap().starts_with("vapid t="));
+    }
 }
