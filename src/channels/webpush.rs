@@ -69,7 +69,8 @@ pub struct PushCourier {
 }
 
 /// VAPID tokens per push service: RFC 8292 lets one token serve every request to its
-/// audience while it is valid, and signing one costs as much as encrypting a message.
+/// audience while it is valid, and signing one costs about half what encrypting the message
+/// does (`cargo bench --bench outbox`).
 #[derive(Default)]
 struct VapidTokens {
     /// Audience (`scheme://host`) to the `Authorization` value and when it was signed.
