@@ -4,7 +4,7 @@
 //! alert with its update.
 
 use std::path::Path;
-use std::time::Instant;
+use std::time::SystemTime;
 
 use anyhow::Context;
 use base64::Engine;
@@ -74,12 +74,13 @@ pub struct PushCourier {
 #[derive(Default)]
 struct VapidTokens {
     /// Audience (`scheme://host`) to the `Authorization` value and when it was signed.
-    signed: std::sync::Mutex<std::collections::HashMap<String, (Instant, HeaderValue)>>,
+    signed: std::sync::Mutex<std::collections::HashMap<String, (SystemTime, HeaderValue)>>,
 }
 
 /// A token is signed again once it has used half its validity, so none sent is near expiry.
 const VAPID_REUSE: std::time::Duration = std::time::Duration::from_secs(6 * 3600);
-/// Push services whose tokens are kept: the few big ones, with room for many more.
+/// Push services whose tokens are kept: the few big ones, with room for many more. Past it,
+/// the oldest is dropped; at worst a busy service's token is signed again.
 const VAPID_AUDIENCES: usize = 256;
 
 impl Courier for PushCourier {
@@ -118,16 +119,29 @@ impl Courier for PushCourier {
             &parcel.language,
             parcel.links.notice_page.as_deref(),
         );
+        // The address is checked before anything is signed for its push service.
+        let client = match reqwest::Url::parse(endpoint) {
+            Ok(url) => match self.http.client_for(&url, parcel.allow_private) {
+                Ok(client) => client,
+                Err(refused) => return refused,
+            },
+            Err(_) => {
+                let error = "the push subscription's endpoint is unusable".into();
+                return Outcome::Gone { error };
+            }
+        };
         let request = match self.encrypt(endpoint, p256dh, auth, &payload, notice) {
             Ok(request) => request,
             Err(error) => return Outcome::Gone { error },
         };
-        let client = match self.http.client_for(request.url(), parcel.allow_private) {
-            Ok(client) => client,
-            Err(refused) => return refused,
-        };
         match client.execute(request).await {
-            Ok(answer) => outcome_of(answer.status(), answer.headers()),
+            Ok(answer) => {
+                if matches!(answer.status().as_u16(), 401 | 403) {
+                    // The push service refused our token: the next send signs a new one.
+                    self.tokens.forget(answer.url());
+                }
+                outcome_of(answer.status(), answer.headers())
+            }
             Err(err) => outcome_of_error(&err),
         }
     }
@@ -196,23 +210,47 @@ impl PushCourier {
     /// The `Authorization` value for `endpoint`'s push service: signed once, then reused.
     fn authorization(&self, endpoint: &axum::http::Uri) -> Option<HeaderValue> {
         let audience = format!("{}://{}", endpoint.scheme_str()?, endpoint.host()?);
-        let mut signed = self.tokens.signed.lock().expect("VAPID tokens lock");
-        if let Some((at, value)) = signed.get(&audience)
-            && at.elapsed() < VAPID_REUSE
-        {
-            return Some(value.clone());
+        if let Some(value) = self.tokens.fresh(&audience) {
+            return Some(value);
         }
         let signature =
             VapidSignature::sign(endpoint, VAPID_VALIDITY, &self.contact, &self.vapid.pair).ok()?;
         let value = HeaderValue::from(signature);
-        if signed.len() >= VAPID_AUDIENCES {
-            signed.retain(|_, (at, _)| at.elapsed() < VAPID_REUSE);
-            if signed.len() >= VAPID_AUDIENCES {
-                signed.clear();
+        self.tokens.keep(audience, value.clone());
+        Some(value)
+    }
+}
+
+impl VapidTokens {
+    /// The token kept for `audience`, unless it has served its time. The age is read on the
+    /// wall clock the token's `exp` was set by, not on a monotonic clock that stops while the
+    /// machine is suspended.
+    fn fresh(&self, audience: &str) -> Option<HeaderValue> {
+        let signed = self.signed.lock().expect("VAPID tokens lock");
+        let (at, value) = signed.get(audience)?;
+        let age = SystemTime::now().duration_since(*at).ok()?;
+        (age < VAPID_REUSE).then(|| value.clone())
+    }
+
+    /// Keeps a token, making room by dropping the oldest.
+    fn keep(&self, audience: String, value: HeaderValue) {
+        let mut signed = self.signed.lock().expect("VAPID tokens lock");
+        if signed.len() >= VAPID_AUDIENCES && !signed.contains_key(&audience) {
+            let oldest = signed.iter().min_by_key(|(_, (at, _))| *at);
+            if let Some(oldest) = oldest.map(|(audience, _)| audience.clone()) {
+                signed.remove(&oldest);
             }
         }
-        signed.insert(audience, (Instant::now(), value.clone()));
-        Some(value)
+        signed.insert(audience, (SystemTime::now(), value));
+    }
+
+    /// Drops the token of `url`'s push service.
+    fn forget(&self, url: &reqwest::Url) {
+        let audience = format!("{}://{}", url.scheme(), url.host_str().unwrap_or_default());
+        self.signed
+            .lock()
+            .expect("VAPID tokens lock")
+            .remove(&audience);
     }
 }
 
@@ -297,5 +335,28 @@ mod tests {
         assert_eq!(first, second);
         assert_ne!(first, other);
         assert!(first.unwrap().to_str().unwrap().starts_with("vapid t="));
+    }
+
+    #[test]
+    fn a_token_its_push_service_refused_is_forgotten_and_a_full_cache_makes_room_for_a_new_service()
+    {
+        let courier = courier();
+        let endpoint = "https://fcm.googleapis.com/fcm/send/a";
+        courier.authorization(&endpoint.parse().unwrap());
+        assert!(courier.tokens.fresh("https://fcm.googleapis.com").is_some());
+        courier
+            .tokens
+            .forget(&reqwest::Url::parse(endpoint).unwrap());
+        assert!(courier.tokens.fresh("https://fcm.googleapis.com").is_none());
+
+        for n in 0..=VAPID_AUDIENCES {
+            let value = HeaderValue::from_static("vapid t=x, k=y");
+            courier
+                .tokens
+                .keep(format!("https://push-{n}.example.org"), value);
+        }
+        let signed = courier.tokens.signed.lock().unwrap();
+        assert_eq!(signed.len(), VAPID_AUDIENCES);
+        assert!(signed.contains_key(&format!("https://push-{VAPID_AUDIENCES}.example.org")));
     }
 }
