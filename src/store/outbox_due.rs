@@ -162,4 +162,43 @@ mod tests {
             "{plan}"
         );
     }
+
+    #[test]
+    fn reading_on_from_a_cursor_gives_the_rest_of_its_priority_then_the_less_urgent_in_order() {
+        use crate::store::outbox::{NewDelivery, insert};
+        let mut conn = Connection::open_in_memory().unwrap();
+        crate::store::migrations::apply(&mut conn).unwrap();
+        let queue = |priority: i64, n: usize| {
+            let new = NewDelivery {
+                channel: OutboundChannel::Webhook,
+                destination: &format!("hook-{priority}-{n}"),
+                thread: "thread-1",
+                kind: DeliveryKind::Alert,
+                notice_id: Some("notice-1"),
+                event_seq: Some(1),
+                report_id: None,
+                update_cursor: None,
+                message_id: None,
+                priority,
+            };
+            insert(&conn, &new, 0).unwrap()
+        };
+        // Less urgent rows queued first, so ids alone would put them ahead.
+        let later: Vec<i64> = (0..3).map(|n| queue(1, n)).collect();
+        let urgent: Vec<i64> = (0..3).map(|n| queue(0, n)).collect();
+        let read = |after, limit| -> Vec<i64> {
+            let rows = due(&conn, OutboundChannel::Webhook, 0, after, limit).unwrap();
+            rows.iter().map(|(delivery, _)| delivery.id).collect()
+        };
+        assert_eq!(
+            read(None, 4),
+            [urgent.clone(), later[..1].to_vec()].concat()
+        );
+        assert_eq!(
+            read(Some((0, urgent[0])), 3),
+            [&urgent[1..], &later[..1]].concat()
+        );
+        assert_eq!(read(Some((0, urgent[2])), 10), later);
+        assert_eq!(read(Some((1, later[1])), 10), later[2..]);
+    }
 }
