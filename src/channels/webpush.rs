@@ -138,7 +138,10 @@ impl Courier for PushCourier {
             Ok(answer) => {
                 if matches!(answer.status().as_u16(), 401 | 403) {
                     // The push service refused our token: the next send signs a new one.
-                    self.tokens.forget(answer.url());
+                    let uri = endpoint.parse::<axum::http::Uri>().ok();
+                    if let Some(audience) = uri.as_ref().and_then(audience_of) {
+                        self.tokens.forget(&audience);
+                    }
                 }
                 outcome_of(answer.status(), answer.headers())
             }
@@ -209,7 +212,7 @@ impl PushCourier {
 
     /// The `Authorization` value for `endpoint`'s push service: signed once, then reused.
     fn authorization(&self, endpoint: &axum::http::Uri) -> Option<HeaderValue> {
-        let audience = format!("{}://{}", endpoint.scheme_str()?, endpoint.host()?);
+        let audience = audience_of(endpoint)?;
         if let Some(value) = self.tokens.fresh(&audience) {
             return Some(value);
         }
@@ -244,14 +247,18 @@ impl VapidTokens {
         signed.insert(audience, (SystemTime::now(), value));
     }
 
-    /// Drops the token of `url`'s push service.
-    fn forget(&self, url: &reqwest::Url) {
-        let audience = format!("{}://{}", url.scheme(), url.host_str().unwrap_or_default());
+    /// Drops the token of a push service.
+    fn forget(&self, audience: &str) {
         self.signed
             .lock()
             .expect("VAPID tokens lock")
-            .remove(&audience);
+            .remove(audience);
     }
+}
+
+/// The push service an endpoint belongs to, as `VapidSignature::sign` names it in `aud`.
+fn audience_of(endpoint: &axum::http::Uri) -> Option<String> {
+    Some(format!("{}://{}", endpoint.scheme_str()?, endpoint.host()?))
 }
 
 /// RFC 8030 §5.3 urgency from the CAP urgency.
@@ -344,9 +351,9 @@ mod tests {
         let endpoint = "https://fcm.googleapis.com/fcm/send/a";
         courier.authorization(&endpoint.parse().unwrap());
         assert!(courier.tokens.fresh("https://fcm.googleapis.com").is_some());
-        courier
-            .tokens
-            .forget(&reqwest::Url::parse(endpoint).unwrap());
+        let audience = audience_of(&endpoint.parse().unwrap()).unwrap();
+        assert_eq!(audience, "https://fcm.googleapis.com");
+        courier.tokens.forget(&audience);
         assert!(courier.tokens.fresh("https://fcm.googleapis.com").is_none());
 
         for n in 0..=VAPID_AUDIENCES {
