@@ -7,9 +7,9 @@ use super::{StoreError, corrupt};
 use crate::model::{Delivery, DeliveryKind, OutboundChannel, Recipient, SubscriptionState};
 
 /// What follows a delivery in its own priority.
-const SAME_PRIORITY_AFTER: &str = "o.priority = ?4 AND o.id > ?5";
+const SAME_PRIORITY_AFTER: &str = "o.priority = ?3 AND o.id > ?4";
 /// The less urgent priorities than a given one.
-const LESS_URGENT: &str = "o.priority > ?4";
+const LESS_URGENT: &str = "o.priority > ?3";
 
 const DELIVERY_COLUMNS: &str = "o.id, o.channel, o.destination, o.thread, o.kind, o.attempts, \
     o.created_at, o.notice_id, o.event_seq, o.report_id, o.update_cursor, o.priority, o.message_id";
@@ -76,7 +76,8 @@ pub(crate) fn due(
         found = due_where(
             conn,
             rest,
-            params![channel.as_str(), now_ms, limit as i64, priority, id],
+            params![channel.as_str(), now_ms, priority, id],
+            limit,
         )?;
     }
     if found.len() < limit {
@@ -84,23 +85,28 @@ pub(crate) fn due(
             after.map_or(i64::MIN, |(priority, _)| priority),
             limit - found.len(),
         );
-        let params = params![channel.as_str(), now_ms, wanted as i64, below];
-        found.extend(due_where(conn, LESS_URGENT, params)?);
+        let params = params![channel.as_str(), now_ms, below];
+        found.extend(due_where(conn, LESS_URGENT, params, wanted)?);
     }
     Ok(found)
 }
 
-/// One read of `due`, its rows narrowed by `range` (parameters from `?4`).
+/// One read of `due`, its first `limit` rows narrowed by `range` (parameters from `?3`).
+///
+/// The limit is not bound: SQLite plans with a bound LIMIT's value and prepares the statement
+/// again whenever it changes, as it does from read to read here. The rows come in the index's
+/// order, so stopping after `limit` reads no more than a LIMIT would.
 fn due_where(
     conn: &Connection,
     range: &str,
     params: &[&dyn rusqlite::ToSql],
+    limit: usize,
 ) -> Result<Vec<Due>, StoreError> {
     let mut stmt = conn.prepare_cached(&due_sql(range))?;
     let rows = stmt.query_map(params, |row| {
         Ok((delivery_from_row(row)?, recipient_from_row(row)?))
     })?;
-    Ok(rows.collect::<Result<_, _>>()?)
+    Ok(rows.take(limit).collect::<Result<_, _>>()?)
 }
 
 fn due_sql(range: &str) -> String {
@@ -112,7 +118,7 @@ fn due_sql(range: &str) -> String {
            AND ((o.report_id IS NULL AND o.message_id IS NULL) OR NOT EXISTS (SELECT 1 FROM outbox e
                WHERE e.destination = o.destination AND e.thread = o.thread AND e.id < o.id
                  AND e.state IN ('queued', 'retrying')))
-         ORDER BY o.priority, o.id LIMIT ?3"
+         ORDER BY o.priority, o.id"
     )
 }
 
@@ -164,32 +170,43 @@ mod tests {
     }
 
     #[test]
-    fn reading_on_from_a_cursor_gives_the_rest_of_its_priority_then_the_less_urgent_in_order() {
+    fn due_rows_come_in_the_index_order_so_a_read_stops_after_its_limit_without_sorting() {
+        for range in [SAME_PRIORITY_AFTER, LESS_URGENT] {
+            let plan = plan(range);
+            assert!(!plan.contains("TEMP B-TREE"), "{plan}");
+        }
+    }
+
+    fn queue(conn: &Connection, priority: i64, n: usize) -> i64 {
         use crate::store::outbox::{NewDelivery, insert};
+        let new = NewDelivery {
+            channel: OutboundChannel::Webhook,
+            destination: &format!("hook-{priority}-{n}"),
+            thread: "thread-1",
+            kind: DeliveryKind::Alert,
+            notice_id: Some("notice-1"),
+            event_seq: Some(1),
+            report_id: None,
+            update_cursor: None,
+            message_id: None,
+            priority,
+        };
+        insert(conn, &new, 0).unwrap()
+    }
+
+    fn ids(rows: &[Due]) -> Vec<i64> {
+        rows.iter().map(|(delivery, _)| delivery.id).collect()
+    }
+
+    #[test]
+    fn reading_on_from_a_cursor_gives_the_rest_of_its_priority_then_the_less_urgent_in_order() {
         let mut conn = Connection::open_in_memory().unwrap();
         crate::store::migrations::apply(&mut conn).unwrap();
-        let queue = |priority: i64, n: usize| {
-            let new = NewDelivery {
-                channel: OutboundChannel::Webhook,
-                destination: &format!("hook-{priority}-{n}"),
-                thread: "thread-1",
-                kind: DeliveryKind::Alert,
-                notice_id: Some("notice-1"),
-                event_seq: Some(1),
-                report_id: None,
-                update_cursor: None,
-                message_id: None,
-                priority,
-            };
-            insert(&conn, &new, 0).unwrap()
-        };
         // Less urgent rows queued first, so ids alone would put them ahead.
-        let later: Vec<i64> = (0..3).map(|n| queue(1, n)).collect();
-        let urgent: Vec<i64> = (0..3).map(|n| queue(0, n)).collect();
-        let read = |after, limit| -> Vec<i64> {
-            let rows = due(&conn, OutboundChannel::Webhook, 0, after, limit).unwrap();
-            rows.iter().map(|(delivery, _)| delivery.id).collect()
-        };
+        let later: Vec<i64> = (0..3).map(|n| queue(&conn, 1, n)).collect();
+        let urgent: Vec<i64> = (0..3).map(|n| queue(&conn, 0, n)).collect();
+        let read =
+            |after, limit| ids(&due(&conn, OutboundChannel::Webhook, 0, after, limit).unwrap());
         assert_eq!(
             read(None, 4),
             [urgent.clone(), later[..1].to_vec()].concat()
@@ -200,5 +217,29 @@ mod tests {
         );
         assert_eq!(read(Some((0, urgent[2])), 10), later);
         assert_eq!(read(Some((1, later[1])), 10), later[2..]);
+    }
+
+    #[test]
+    fn reads_of_different_lengths_use_the_due_statements_as_prepared() {
+        use rusqlite::StatementStatus::RePrepare;
+        let mut conn = Connection::open_in_memory().unwrap();
+        crate::store::migrations::apply(&mut conn).unwrap();
+        let queued: Vec<i64> = (0..10).map(|n| queue(&conn, 1, n)).collect();
+        for limit in 1..6 {
+            let read = due(
+                &conn,
+                OutboundChannel::Webhook,
+                0,
+                Some((1, queued[0])),
+                limit,
+            );
+            assert_eq!(ids(&read.unwrap()), queued[1..=limit]);
+            let read = due(&conn, OutboundChannel::Webhook, 0, None, limit);
+            assert_eq!(ids(&read.unwrap()), queued[..limit]);
+        }
+        for range in [SAME_PRIORITY_AFTER, LESS_URGENT] {
+            let stmt = conn.prepare_cached(&due_sql(range)).unwrap();
+            assert_eq!(stmt.get_status(RePrepare), 0, "{range}");
+        }
     }
 }
