@@ -2,6 +2,7 @@
 //! them, and hands them to the send lanes through bounded queues, reading ahead so the senders
 //! never wait for the database.
 
+use std::hash::BuildHasher;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -23,15 +24,17 @@ const IDLE_LOOK: Duration = Duration::from_secs(30);
 /// second state of a thread overtakes the first.
 #[derive(Default)]
 pub(super) struct InFlight {
-    /// Each delivery taken, with its destination and thread.
-    taken: HashMap<i64, ThreadOf>,
-    threads: HashSet<ThreadOf>,
+    /// Each delivery taken, with the key of its destination and thread.
+    taken: HashMap<i64, ThreadKey>,
+    threads: HashSet<ThreadKey>,
     /// Settled while the feeder was reading: that read may still show them waiting.
     settled_during_read: Option<HashSet<i64>>,
+    keys: foldhash::quality::RandomState,
 }
 
-/// A destination and a thread: deliveries in one go out in order.
-type ThreadOf = (String, String);
+/// A destination and a thread, hashed: deliveries in one go out in order. Two pairs that share
+/// a key (one chance in 2^64, with a seed of this worker's own) only wait for each other.
+type ThreadKey = u64;
 
 impl InFlight {
     /// Called before reading the queue: what is released from now on may be read stale.
@@ -52,11 +55,12 @@ impl InFlight {
         if self.taken.contains_key(&delivery.id) {
             return false;
         }
-        let thread = (delivery.destination.clone(), delivery.thread.clone());
-        if self.threads.contains(&thread) {
+        let thread = self
+            .keys
+            .hash_one((delivery.destination.as_str(), delivery.thread.as_str()));
+        if !self.threads.insert(thread) {
             return false;
         }
-        self.threads.insert(thread.clone());
         self.taken.insert(delivery.id, thread);
         true
     }
@@ -271,11 +275,15 @@ mod tests {
     use crate::model::DeliveryKind;
 
     fn delivery(id: i64, destination: &str) -> Delivery {
+        in_thread(id, destination, "thread-1")
+    }
+
+    fn in_thread(id: i64, destination: &str, thread: &str) -> Delivery {
         Delivery {
             id,
             channel: OutboundChannel::Webhook,
             destination: destination.into(),
-            thread: "thread-1".into(),
+            thread: thread.into(),
             kind: DeliveryKind::Alert,
             attempts: 0,
             created_at: chrono::Utc::now(),
@@ -321,6 +329,24 @@ mod tests {
         assert_eq!(
             in_flight.take_found(vec![(delivery(3, "a"), None)]).len(),
             1
+        );
+    }
+
+    #[test]
+    fn deliveries_of_other_threads_or_other_destinations_go_out_together() {
+        let mut in_flight = InFlight::default();
+        let found = vec![
+            (in_thread(1, "a", "t1"), None),
+            (in_thread(2, "a", "t2"), None),
+            (in_thread(3, "b", "t1"), None),
+            (in_thread(4, "ab", ""), None),
+            (in_thread(5, "", "ab"), None),
+        ];
+        assert_eq!(in_flight.take_found(found).len(), 5);
+        assert!(
+            in_flight
+                .take_found(vec![(in_thread(6, "b", "t1"), None)])
+                .is_empty()
         );
     }
 }
