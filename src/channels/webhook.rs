@@ -9,6 +9,7 @@ use std::sync::{Arc, Mutex};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use hmac::{Hmac, Mac};
+use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue};
 use serde_json::value::RawValue;
 use sha2::Sha256;
 
@@ -76,7 +77,7 @@ impl Courier for WebhookCourier {
             Ok(message) => message,
             Err(failed) => return failed,
         };
-        let Some(v1) = hmac_signature(secret, &message) else {
+        let Some(signature) = signature_header(secret, &message) else {
             return Outcome::Failed {
                 error: "the webhook's secret is not a whsec_ secret".into(),
             };
@@ -92,10 +93,8 @@ impl Courier for WebhookCourier {
         };
         let sent = client
             .post(url)
-            .header("content-type", "application/json")
-            .header("webhook-id", message.id.as_str())
-            .header("webhook-timestamp", message.timestamp.to_string())
-            .header("webhook-signature", format!("v1,{v1} v1a,{}", message.v1a))
+            .headers(message.headers.clone())
+            .header(WEBHOOK_SIGNATURE, signature)
             .body(message.body.clone())
             .send()
             .await;
@@ -111,11 +110,16 @@ impl Courier for WebhookCourier {
 /// the event, as Standard Webhooks intends: the same to every endpoint and on every retry.
 struct Message {
     seq: i64,
-    id: String,
     timestamp: i64,
     body: bytes::Bytes,
     v1a: String,
+    /// `{id}.{timestamp}.`, which both signatures cover before the body.
+    signed_prefix: Vec<u8>,
+    /// Every header but the signature, which is the endpoint's own.
+    headers: HeaderMap,
 }
+
+const WEBHOOK_SIGNATURE: HeaderName = HeaderName::from_static("webhook-signature");
 
 /// Messages kept for reuse: the events being delivered right now.
 const MESSAGES_KEPT: usize = 8;
@@ -169,16 +173,22 @@ impl WebhookCourier {
         })
         .expect("the envelope serializes");
         let id = format!("msg_{}_{seq}", self.office);
-        let v1a = self
-            .signer
-            .sign(&signed_content(&id, now.timestamp(), &body))
-            .value;
+        let Some(headers) = message_headers(&id, now.timestamp()) else {
+            return Err(Outcome::Failed {
+                error: "the office's name cannot go in a webhook-id header".into(),
+            });
+        };
+        let signed_prefix = format!("{id}.{}.", now.timestamp()).into_bytes();
+        let mut signed = signed_prefix.clone();
+        signed.extend_from_slice(&body);
+        let v1a = self.signer.sign(&signed).value;
         let message = Arc::new(Message {
             seq,
-            id,
             timestamp: now.timestamp(),
             body: body.into(),
             v1a,
+            signed_prefix,
+            headers,
         });
         if kept.len() == MESSAGES_KEPT {
             kept.pop_front();
@@ -188,20 +198,40 @@ impl WebhookCourier {
     }
 }
 
-/// What both signatures cover: `{id}.{timestamp}.{body}`.
-fn signed_content(id: &str, timestamp: i64, body: &[u8]) -> Vec<u8> {
-    let mut signed = format!("{id}.{timestamp}.").into_bytes();
-    signed.extend_from_slice(body);
-    signed
+/// `None` when the office's name cannot go in a header.
+fn message_headers(id: &str, timestamp: i64) -> Option<HeaderMap> {
+    let mut headers = HeaderMap::with_capacity(3);
+    headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    headers.insert(
+        HeaderName::from_static("webhook-id"),
+        HeaderValue::from_str(id).ok()?,
+    );
+    headers.insert(
+        HeaderName::from_static("webhook-timestamp"),
+        timestamp.into(),
+    );
+    Some(headers)
 }
 
-/// The `v1` signature: HMAC-SHA256 with the endpoint's own secret, base64.
-fn hmac_signature(secret: &str, message: &Message) -> Option<String> {
+/// `webhook-signature`: the endpoint's `v1` and the office's `v1a`.
+fn signature_header(secret: &str, message: &Message) -> Option<HeaderValue> {
+    // "v1," and 44 characters of base64, " v1a," and the office's signature.
+    let mut value = String::with_capacity(52 + message.v1a.len());
+    value.push_str("v1,");
+    hmac_signature(secret, message, &mut value)?;
+    value.push_str(" v1a,");
+    value.push_str(&message.v1a);
+    HeaderValue::try_from(value).ok()
+}
+
+/// The `v1` signature, HMAC-SHA256 with the endpoint's own secret in base64, added to `out`.
+fn hmac_signature(secret: &str, message: &Message, out: &mut String) -> Option<()> {
     let key = STANDARD.decode(secret.strip_prefix("whsec_")?).ok()?;
     let mut mac = Hmac::<Sha256>::new_from_slice(&key).ok()?;
-    mac.update(format!("{}.{}.", message.id, message.timestamp).as_bytes());
+    mac.update(&message.signed_prefix);
     mac.update(&message.body);
-    Some(STANDARD.encode(mac.finalize().into_bytes()))
+    STANDARD.encode_string(mac.finalize().into_bytes(), out);
+    Some(())
 }
 
 #[cfg(test)]
@@ -212,12 +242,37 @@ mod tests {
     fn the_v1_signature_matches_the_standard_webhooks_test_vector() {
         let message = Message {
             seq: 1,
-            id: "msg_p5jXN8AQM9LWM0D4loKWxJek".into(),
             timestamp: 1614265330,
             body: bytes::Bytes::from_static(br#"{"test": 2432232314}"#),
             v1a: String::new(),
+            signed_prefix: b"msg_p5jXN8AQM9LWM0D4loKWxJek.1614265330.".to_vec(),
+            headers: HeaderMap::new(),
         };
-        let v1 = hmac_signature("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", &message).unwrap();
+        let mut v1 = String::new();
+        hmac_signature("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", &message, &mut v1).unwrap();
         assert_eq!(v1, "g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=");
+    }
+
+    #[test]
+    fn a_message_carries_its_id_and_time_and_each_endpoint_both_signatures() {
+        let (id, timestamp) = ("msg_p5jXN8AQM9LWM0D4loKWxJek", 1614265330);
+        let headers = message_headers(id, timestamp).unwrap();
+        let header = |name: &str| headers[name].to_str().unwrap().to_owned();
+        assert_eq!(header("content-type"), "application/json");
+        assert_eq!(header("webhook-id"), id);
+        assert_eq!(header("webhook-timestamp"), "1614265330");
+        let message = Message {
+            seq: 1,
+            timestamp,
+            body: bytes::Bytes::from_static(br#"{"test": 2432232314}"#),
+            v1a: "b2ZmaWNl".into(),
+            signed_prefix: format!("{id}.{timestamp}.").into_bytes(),
+            headers,
+        };
+        let signature = signature_header("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", &message);
+        assert_eq!(
+            signature.unwrap(),
+            "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE= v1a,b2ZmaWNl"
+        );
     }
 }
