@@ -13,6 +13,7 @@ pub(crate) mod notice_content;
 pub(crate) mod notice_event;
 pub(crate) mod outbox;
 pub(crate) mod report;
+mod target;
 mod text;
 pub(crate) mod triage;
 

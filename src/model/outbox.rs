@@ -9,6 +9,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::zones::Location;
 
+pub use super::target::Target;
+
 /// A channel that delivers through the outbox.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -141,52 +143,6 @@ impl DeliveryKind {
                 DeliveryKind::ChatMessage,
             ])
             .find(|kind| kind.as_str() == value)
-    }
-}
-
-/// Where a subscription's deliveries go; personal data for citizens' subscriptions.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "lowercase")]
-pub enum Target {
-    Webhook {
-        url: String,
-        /// The Standard Webhooks secret, `whsec_` and base64.
-        secret: String,
-    },
-    #[serde(rename = "webpush")]
-    WebPush {
-        endpoint: String,
-        /// The browser's P-256 public key and auth secret, base64url as the browser gives them.
-        p256dh: String,
-        auth: String,
-    },
-    Email {
-        address: String,
-    },
-    /// A Telegram chat: a person's private chat, or a group or channel an admin configured.
-    Telegram {
-        chat_id: String,
-    },
-    /// A person's WhatsApp number (their `wa_id`, digits with the country code).
-    #[serde(rename = "whatsapp")]
-    WhatsApp {
-        chat_id: String,
-    },
-}
-
-impl Target {
-    /// A group or channel (negative id or `@name`) rather than a person: nobody in it can
-    /// unsubscribe it, and it is paced per minute.
-    pub fn is_shared_chat(&self) -> bool {
-        matches!(self, Target::Telegram { chat_id } if chat_id.starts_with('-') || chat_id.starts_with('@'))
-    }
-
-    /// The chat this target is, for the chat services.
-    pub fn chat_id(&self) -> Option<&str> {
-        match self {
-            Target::Telegram { chat_id } | Target::WhatsApp { chat_id } => Some(chat_id),
-            _ => None,
-        }
     }
 }
 
