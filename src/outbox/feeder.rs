@@ -143,8 +143,9 @@ impl Feed {
     }
 
     /// Takes up to `limit` due deliveries not already in flight, after `after` when given, and
-    /// opens them; those that can no longer be made are settled at once. Also returns the
-    /// (priority, id) of the last row read, and whether the read was full (more may follow).
+    /// opens them, all in one read; those that can no longer be made are settled at once. Also
+    /// returns the (priority, id) of the last row read, and whether the read was full (more
+    /// may follow).
     async fn take_due(
         &self,
         after: Option<(i64, i64)>,
@@ -158,40 +159,38 @@ impl Feed {
             if after.is_some() { 0 } else { in_flight.len() }
         };
         let asked = limit + skip;
-        let found = self
-            .outbox
-            .inner
-            .store
-            .read(move |conn| outbox_rows::due(conn, channel, now_ms, after, asked))
-            .await;
-        let due = match found {
-            Ok(due) => due,
+        let (outbox, in_flight) = (self.outbox.clone(), self.in_flight.clone());
+        let read = self.outbox.inner.store.read(move |conn| {
+            let due = outbox_rows::due(conn, channel, now_ms, after, asked)?;
+            let (full, last) = (
+                due.len() == asked,
+                due.last().map(|(d, _)| (d.priority, d.id)),
+            );
+            let taken = in_flight.lock().expect("in-flight lock").take_found(due);
+            let ids: Vec<i64> = taken.iter().map(|(delivery, _)| delivery.id).collect();
+            match outbox.open_on(conn, taken) {
+                Ok(opened) => Ok((opened, last, full)),
+                Err(err) => {
+                    let mut in_flight = in_flight.lock().expect("in-flight lock");
+                    ids.into_iter().for_each(|id| in_flight.release(id));
+                    Err(err)
+                }
+            }
+        });
+        match read.await {
+            Ok((opened, last, full)) => (self.settle_undeliverable(opened).await, last, full),
             Err(err) => {
                 tracing::error!(channel = channel.as_str(), %err, "cannot read the outbox");
-                return (Vec::new(), None, false);
+                (Vec::new(), None, false)
             }
-        };
-        let full = due.len() == asked;
-        let last = due.last().map(|(d, _)| (d.priority, d.id));
-        let taken = self
-            .in_flight
-            .lock()
-            .expect("in-flight lock")
-            .take_found(due);
-        (self.open(taken).await, last, full)
+        }
     }
 
-    async fn open(&self, taken: Vec<Due>) -> Vec<Parcel> {
-        let ids: Vec<i64> = taken.iter().map(|(delivery, _)| delivery.id).collect();
-        let opened = match self.outbox.open(taken).await {
-            Ok(opened) => opened,
-            Err(problem) => {
-                tracing::error!(channel = self.channel.as_str(), message = %problem.message, "cannot read what deliveries carry");
-                let mut in_flight = self.in_flight.lock().expect("in-flight lock");
-                ids.into_iter().for_each(|id| in_flight.release(id));
-                return Vec::new();
-            }
-        };
+    /// The parcels of what was opened; what cannot be delivered goes to the settler.
+    async fn settle_undeliverable(
+        &self,
+        opened: Vec<Result<Parcel, (Delivery, Outcome)>>,
+    ) -> Vec<Parcel> {
         let mut parcels = Vec::with_capacity(opened.len());
         for opened in opened {
             match opened {

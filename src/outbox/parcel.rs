@@ -14,7 +14,6 @@ use crate::model::{
     ChatMessage, ChatRef, ChatService, Delivery, DeliveryKind, Notice, OutboundChannel, Outcome,
     Recipient, Report, ReportStatus, SubscriptionState, Target,
 };
-use crate::problem::Problem;
 use crate::store::outbox::Due;
 use crate::store::triage as triage_rows;
 use crate::store::{
@@ -82,30 +81,24 @@ pub struct Links {
 pub(super) type Undeliverable = (Delivery, Outcome);
 
 impl Outbox {
-    /// Reads what each delivery needs; those that can no longer be made come back settled.
-    pub(super) async fn open(
+    /// Reads what each delivery needs, on `conn`; those that can no longer be made come back
+    /// settled.
+    pub(super) fn open_on(
         &self,
+        conn: &Connection,
         batch: Vec<Due>,
-    ) -> Result<Vec<Result<Parcel, Undeliverable>>, Problem> {
-        let outbox = self.clone();
-        let now = self.now();
-        Ok(self
-            .inner
-            .store
-            .read(move |conn| -> Result<_, StoreError> {
-                let mut reader = BatchReader {
-                    conn,
-                    outbox: &outbox,
-                    now,
-                    notices: HashMap::new(),
-                    frames: HashMap::new(),
-                };
-                batch
-                    .into_iter()
-                    .map(|(delivery, recipient)| reader.open(delivery, recipient))
-                    .collect()
-            })
-            .await?)
+    ) -> Result<Vec<Result<Parcel, Undeliverable>>, StoreError> {
+        let mut reader = BatchReader {
+            conn,
+            outbox: self,
+            now: self.now(),
+            notices: HashMap::new(),
+            frames: HashMap::new(),
+        };
+        batch
+            .into_iter()
+            .map(|(delivery, recipient)| reader.open(delivery, recipient))
+            .collect()
     }
 
     /// `subscribed` when the delivery goes to a subscription rather than to a reporter.

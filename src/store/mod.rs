@@ -97,8 +97,11 @@ impl Store {
         let path = data_dir.join(DATABASE_FILE);
         let mut conn = open_writer_connection(&path)?;
         migrations::apply(&mut conn)?;
+        // A connection to a local file does not go stale: testing it on every check-out (an
+        // empty statement, r2d2's default) would cost every read for nothing.
         let readers = r2d2::Pool::builder()
             .max_size(READ_POOL_SIZE)
+            .test_on_check_out(false)
             .build(SqliteConnectionManager::file(&path).with_init(init_reader))?;
         let metrics = WriterMetrics::default();
         let writer = writer::WriterHandle::spawn(conn, bus, metrics.clone());
