@@ -2,83 +2,23 @@
 //! them, and hands them to the send lanes through bounded queues, reading ahead so the senders
 //! never wait for the database.
 
-use std::hash::BuildHasher;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use foldhash::{HashMap, HashSet};
 use tokio::sync::broadcast::error::TryRecvError;
 use tokio::sync::{Notify, mpsc};
 use tokio_util::sync::CancellationToken;
 
+use super::in_flight::{Held, InFlight};
 use super::{Outbox, Parcel};
 use crate::bus::Events;
 use crate::model::{Delivery, NoticeEvent, OutboundChannel, Outcome, ReportChange};
-use crate::store::outbox::{self as outbox_rows, Due};
+use crate::store::StoreError;
+use crate::store::outbox as outbox_rows;
 
 /// Longest wait between looks at the queue when nothing wakes the feeder: retries fall due
 /// on their own.
 const IDLE_LOOK: Duration = Duration::from_secs(30);
-
-/// Deliveries taken but not yet settled, so no look at the queue takes them twice and no
-/// second state of a thread overtakes the first.
-#[derive(Default)]
-pub(super) struct InFlight {
-    /// Each delivery taken, with the key of its destination and thread.
-    taken: HashMap<i64, ThreadKey>,
-    threads: HashSet<ThreadKey>,
-    /// Settled while the feeder was reading: that read may still show them waiting.
-    settled_during_read: Option<HashSet<i64>>,
-    keys: foldhash::quality::RandomState,
-}
-
-/// A destination and a thread, hashed: deliveries in one go out in order. Two pairs that share
-/// a key (one chance in 2^64, with a seed of this worker's own) only wait for each other.
-type ThreadKey = u64;
-
-impl InFlight {
-    /// Called before reading the queue: what is released from now on may be read stale.
-    fn reading(&mut self) {
-        self.settled_during_read = Some(HashSet::default());
-    }
-
-    /// Takes what a read found, except what is in flight or was settled during the read.
-    fn take_found(&mut self, found: Vec<Due>) -> Vec<Due> {
-        let settled = self.settled_during_read.take().unwrap_or_default();
-        found
-            .into_iter()
-            .filter(|(delivery, _)| !settled.contains(&delivery.id) && self.take(delivery))
-            .collect()
-    }
-
-    fn take(&mut self, delivery: &Delivery) -> bool {
-        if self.taken.contains_key(&delivery.id) {
-            return false;
-        }
-        let thread = self
-            .keys
-            .hash_one((delivery.destination.as_str(), delivery.thread.as_str()));
-        if !self.threads.insert(thread) {
-            return false;
-        }
-        self.taken.insert(delivery.id, thread);
-        true
-    }
-
-    /// Frees a delivery once its outcome is committed.
-    pub(super) fn release(&mut self, id: i64) {
-        if let Some(thread) = self.taken.remove(&id) {
-            self.threads.remove(&thread);
-        }
-        if let Some(settled) = &mut self.settled_during_read {
-            settled.insert(id);
-        }
-    }
-
-    fn len(&self) -> usize {
-        self.taken.len()
-    }
-}
 
 /// What the feeder shares with the senders and the settler.
 pub(super) struct Feed {
@@ -167,18 +107,20 @@ impl Feed {
                 due.last().map(|(d, _)| (d.priority, d.id)),
             );
             let taken = in_flight.lock().expect("in-flight lock").take_found(due);
-            let ids: Vec<i64> = taken.iter().map(|(delivery, _)| delivery.id).collect();
-            match outbox.open_on(conn, taken) {
-                Ok(opened) => Ok((opened, last, full)),
-                Err(err) => {
-                    let mut in_flight = in_flight.lock().expect("in-flight lock");
-                    ids.into_iter().for_each(|id| in_flight.release(id));
-                    Err(err)
-                }
+            let mut held = Held::new(&in_flight, &taken);
+            let opened = outbox.open_on(conn, taken);
+            if opened.is_ok() {
+                held.hand_on();
             }
+            Ok::<_, StoreError>((opened, last, full))
         });
         match read.await {
-            Ok((opened, last, full)) => (self.settle_undeliverable(opened).await, last, full),
+            Ok((Ok(opened), last, full)) => (self.settle_undeliverable(opened).await, last, full),
+            // The scan goes on past a batch that cannot be opened now; it is read again later.
+            Ok((Err(err), last, full)) => {
+                tracing::error!(channel = channel.as_str(), %err, "cannot read what deliveries carry");
+                (Vec::new(), last, full)
+            }
             Err(err) => {
                 tracing::error!(channel = channel.as_str(), %err, "cannot read the outbox");
                 (Vec::new(), None, false)
@@ -265,87 +207,5 @@ impl WakeUp {
             () = freed.notified() => true,
             () = tokio::time::sleep(until_due) => true,
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::model::DeliveryKind;
-
-    fn delivery(id: i64, destination: &str) -> Delivery {
-        in_thread(id, destination, "thread-1")
-    }
-
-    fn in_thread(id: i64, destination: &str, thread: &str) -> Delivery {
-        Delivery {
-            id,
-            channel: OutboundChannel::Webhook,
-            destination: destination.into(),
-            thread: thread.into(),
-            kind: DeliveryKind::Alert,
-            attempts: 0,
-            created_at: chrono::Utc::now(),
-            notice_id: None,
-            event_seq: None,
-            report_id: None,
-            update_cursor: None,
-            message_id: None,
-            priority: 0,
-        }
-    }
-
-    #[test]
-    fn a_delivery_settled_while_the_queue_was_read_is_not_taken_again_from_that_read() {
-        let mut in_flight = InFlight::default();
-        assert_eq!(
-            in_flight.take_found(vec![(delivery(1, "a"), None)]).len(),
-            1
-        );
-        in_flight.reading();
-        // The read began before the outcome was committed, so it still shows the row waiting.
-        in_flight.release(1);
-        let stale = vec![(delivery(1, "a"), None), (delivery(2, "b"), None)];
-        let taken = in_flight.take_found(stale);
-        assert_eq!(taken.len(), 1);
-        assert_eq!(taken[0].0.id, 2);
-    }
-
-    #[test]
-    fn a_second_delivery_in_a_thread_waits_until_the_first_is_settled() {
-        let mut in_flight = InFlight::default();
-        assert_eq!(
-            in_flight.take_found(vec![(delivery(1, "a"), None)]).len(),
-            1
-        );
-        assert!(
-            in_flight
-                .take_found(vec![(delivery(3, "a"), None)])
-                .is_empty()
-        );
-        in_flight.release(1);
-        in_flight.reading();
-        assert_eq!(
-            in_flight.take_found(vec![(delivery(3, "a"), None)]).len(),
-            1
-        );
-    }
-
-    #[test]
-    fn deliveries_of_other_threads_or_other_destinations_go_out_together() {
-        let mut in_flight = InFlight::default();
-        let found = vec![
-            (in_thread(1, "a", "t1"), None),
-            (in_thread(2, "a", "t2"), None),
-            (in_thread(3, "b", "t1"), None),
-            (in_thread(4, "ab", ""), None),
-            (in_thread(5, "", "ab"), None),
-        ];
-        assert_eq!(in_flight.take_found(found).len(), 5);
-        assert!(
-            in_flight
-                .take_found(vec![(in_thread(6, "b", "t1"), None)])
-                .is_empty()
-        );
     }
 }

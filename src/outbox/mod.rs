@@ -9,6 +9,7 @@ mod chats;
 mod deadlines;
 mod enqueue;
 mod feeder;
+mod in_flight;
 mod links;
 mod parcel;
 pub mod schedule;

@@ -13,7 +13,8 @@ use tokio::sync::{Notify, mpsc};
 use tokio_util::sync::CancellationToken;
 
 use super::deadlines::{Deadlines, watch as watch_deadlines};
-use super::feeder::{Feed, InFlight};
+use super::feeder::Feed;
+use super::in_flight::InFlight;
 use super::{Outbox, Parcel};
 use crate::bus::Events;
 use crate::model::{Delivery, OutboundChannel, Outcome};
