@@ -9,8 +9,7 @@ use foldhash::{HashMap, HashSet};
 use crate::model::Delivery;
 use crate::store::outbox::Due;
 
-/// Deliveries taken but not yet settled, so no look at the queue takes them twice and no
-/// second state of a thread overtakes the first.
+/// The set itself, shared by the feeder that takes and the settler that frees.
 #[derive(Default)]
 pub(super) struct InFlight {
     /// Each delivery taken, with the key of its destination and thread.

@@ -127,7 +127,8 @@ fn run(conn: Connection, mut jobs_rx: mpsc::Receiver<Msg>, bus: Bus, metrics: Wr
 /// already queued. `None` once closed and empty.
 fn next_batch(jobs_rx: &mut mpsc::Receiver<Msg>, spin: bool) -> Option<Vec<Job>> {
     let mut batch = Vec::new();
-    let first = match spin.then(|| spin_for_next(jobs_rx)).flatten() {
+    let spun = if spin { spin_for_next(jobs_rx) } else { None };
+    let first = match spun {
         Some(msg) => msg,
         None => jobs_rx.blocking_recv()?,
     };
