@@ -16,7 +16,7 @@ use crate::config::CategoryCatalog;
 use crate::metrics::Metrics;
 use crate::problem::{ErrorCode, Problem};
 use crate::store::follow_tokens as follow_rows;
-use crate::store::reports::{self as report_rows, NewReport};
+use crate::store::reports::{self as report_rows, Inserted, NewReport};
 use crate::store::{Store, StoreError, WriteCtx};
 use crate::triage::follow;
 use crate::triage::{Grouping, Targets, incidents};
@@ -274,32 +274,47 @@ fn store_once(
     token: String,
     grouping: &Grouping,
 ) -> Result<(Report, String, bool), Problem> {
+    let home = incidents::choose(ctx.conn(), &new, grouping)?;
+    new.incident_id = Some(home.id().to_owned());
+    let report = match report_rows::insert(ctx.conn(), new)? {
+        Inserted::Stored(report) => report,
+        Inserted::KeyTaken(new) => return stored_earlier(ctx, &new),
+    };
+    incidents::joined(ctx, &report, &home)?;
+    ctx.emit(Event::ReportReceived(Arc::new(report.clone())));
+    Ok((report, token, false))
+}
+
+/// A retry: the report stored under `new`'s key, with a fresh follow token, if it is the same
+/// report; refused if the key was used for a different one.
+fn stored_earlier(
+    ctx: &mut WriteCtx<'_>,
+    new: &NewReport,
+) -> Result<(Report, String, bool), Problem> {
     let earlier = report_rows::find_by_key(
         ctx.conn(),
         new.source,
         new.device_id.as_ref(),
         &new.client_ref,
     )?;
-    if let Some((report, fingerprint)) = earlier {
-        if fingerprint == new.fingerprint {
+    match earlier {
+        Some((report, fingerprint)) if fingerprint == new.fingerprint => {
             let fresh = follow::issue(&report.id);
             follow_rows::add(ctx.conn(), report.seq, &fresh.hash, new.received_at)?;
-            return Ok((report, fresh.token, true));
+            Ok((report, fresh.token, true))
         }
-        return Err(Problem::with_field(
+        Some(_) => Err(Problem::with_field(
             ErrorCode::ClientRefConflict,
             "client_ref",
             format!(
                 "`client_ref` {} was already used for a different report from this device; use a new client_ref for a new report",
                 new.client_ref.as_str()
             ),
-        ));
+        )),
+        None => Err(
+            StoreError::Corrupt("a report's key is taken, but no report holds it".into()).into(),
+        ),
     }
-    new.incident_id = Some(incidents::choose(ctx.conn(), &new, grouping)?);
-    let report = report_rows::insert(ctx.conn(), new)?;
-    incidents::joined(ctx, &report)?;
-    ctx.emit(Event::ReportReceived(Arc::new(report.clone())));
-    Ok((report, token, false))
 }
 
 /// One line per report, with no personal data: no contact, device, text or exact position.

@@ -8,35 +8,50 @@ use super::reports::{closed_statuses, from_millis, millis};
 use crate::model::Location;
 use crate::model::{Incident, IncidentFilter, IncidentStatus};
 
-const COLUMNS: &str = "seq, id, category, status, lat, lon, report_count, open_count, \
-    last_report_at, merged_into, version, created_at, updated_at";
+/// The columns `incident_from_row` reads; a macro, so that the hot queries are built once, by
+/// `concat!`, and not formatted again for every report.
+macro_rules! columns {
+    () => {
+        "seq, id, category, status, lat, lon, report_count, open_count, \
+         last_report_at, merged_into, version, created_at, updated_at"
+    };
+}
+const COLUMNS: &str = columns!();
 
 /// `active_hour` is `last_report_at` in whole hours: open incidents are indexed on it, so the
 /// index moves once an hour per incident, not with every report (migration 0012).
 const MILLIS_PER_HOUR: i64 = 3_600_000;
 
-/// A new incident holding one report, which the caller attaches.
+/// A new open incident at `location`, counting `reports` open reports: the one intake stores
+/// with it (1), or none yet, for a split that moves reports in next (0).
 pub(crate) fn insert(
     conn: &Connection,
     id: &str,
     category: &str,
     location: Location,
     at: DateTime<Utc>,
+    reports: i64,
 ) -> Result<Incident, StoreError> {
-    conn.prepare_cached(
-        "INSERT INTO incidents (id, category, status, lat, lon, report_count, open_count,
-            last_report_at, active_hour, version, created_at, updated_at)
-         VALUES (?1, ?2, 'open', ?3, ?4, 0, 0, ?5, ?5 / ?6, 1, ?5, ?5)",
-    )?
-    .execute(params![
-        id,
-        category,
-        location.lat,
-        location.lon,
-        millis(at),
-        MILLIS_PER_HOUR
-    ])?;
-    get(conn, id)?.ok_or_else(|| StoreError::Corrupt("an inserted incident is missing".into()))
+    Ok(conn
+        .prepare_cached(concat!(
+            "INSERT INTO incidents (id, category, status, lat, lon, report_count, open_count,
+                last_report_at, active_hour, version, created_at, updated_at)
+             VALUES (?1, ?2, 'open', ?3, ?4, ?7, ?7, ?5, ?5 / ?6, 1, ?5, ?5)
+             RETURNING ",
+            columns!()
+        ))?
+        .query_row(
+            params![
+                id,
+                category,
+                location.lat,
+                location.lon,
+                millis(at),
+                MILLIS_PER_HOUR,
+                reports
+            ],
+            incident_from_row,
+        )?)
 }
 
 pub(crate) fn get(conn: &Connection, id: &str) -> Result<Option<Incident>, StoreError> {
@@ -54,13 +69,14 @@ pub(crate) fn open_near(
     since: DateTime<Utc>,
     [min_lon, min_lat, max_lon, max_lat]: [f64; 4],
 ) -> Result<Vec<Incident>, StoreError> {
-    let sql = format!(
-        "SELECT {COLUMNS} FROM incidents
+    let mut stmt = conn.prepare_cached(concat!(
+        "SELECT ",
+        columns!(),
+        " FROM incidents
          WHERE status = 'open' AND category = ?1 AND active_hour >= ?2 / ?7
            AND last_report_at >= ?2
            AND lat BETWEEN ?3 AND ?4 AND lon BETWEEN ?5 AND ?6"
-    );
-    let mut stmt = conn.prepare_cached(&sql)?;
+    ))?;
     let rows = stmt.query_map(
         params![
             category,
@@ -87,6 +103,17 @@ pub(crate) fn attach(
     Ok(())
 }
 
+/// What counting a new report in changes (`?2`, `?3`: its position, `?4`: when it came; `?5`
+/// is `MILLIS_PER_HOUR`).
+macro_rules! count_in {
+    () => {
+        "lat = (lat * report_count + ?2) / (report_count + 1),
+         lon = (lon * report_count + ?3) / (report_count + 1),
+         report_count = report_count + 1, open_count = open_count + 1,
+         last_report_at = max(last_report_at, ?4), version = version + 1, updated_at = ?4"
+    };
+}
+
 /// Counts a new open report in, moving the centre towards it. Constant time: intake does this
 /// for every report, however large the incident.
 pub(crate) fn add_report(
@@ -99,36 +126,31 @@ pub(crate) fn add_report(
     let args = params![id, location.lat, location.lon, at, MILLIS_PER_HOUR];
     // Usually the incident is open and had a report this hour: then only columns no index
     // holds change, and SQLite leaves `incidents_open_by_category` alone.
-    let in_place = format!(
-        "UPDATE incidents SET {COUNT_IN}
-         WHERE id = ?1 AND status = 'open' AND active_hour >= ?4 / ?5
-         RETURNING {COLUMNS}"
+    let in_place = concat!(
+        "UPDATE incidents SET ",
+        count_in!(),
+        " WHERE id = ?1 AND status = 'open' AND active_hour >= ?4 / ?5 RETURNING ",
+        columns!()
     );
     if let Some(incident) = conn
-        .prepare_cached(&in_place)?
+        .prepare_cached(in_place)?
         .query_row(args, incident_from_row)
         .optional()?
     {
         return Ok(incident);
     }
-    let reopening = format!(
-        "UPDATE incidents SET {COUNT_IN}, status = 'open',
-            active_hour = max(last_report_at, ?4) / ?5
-         WHERE id = ?1
-         RETURNING {COLUMNS}"
+    let reopening = concat!(
+        "UPDATE incidents SET ",
+        count_in!(),
+        ", status = 'open', active_hour = max(last_report_at, ?4) / ?5
+         WHERE id = ?1 RETURNING ",
+        columns!()
     );
-    conn.prepare_cached(&reopening)?
+    conn.prepare_cached(reopening)?
         .query_row(args, incident_from_row)
         .optional()?
         .ok_or_else(|| StoreError::Corrupt(format!("incident {id} is missing")))
 }
-
-/// What counting a new report in changes (`?2`, `?3`: its position, `?4`: when it came; `?5`
-/// is `MILLIS_PER_HOUR`).
-const COUNT_IN: &str = "lat = (lat * report_count + ?2) / (report_count + 1),
-    lon = (lon * report_count + ?3) / (report_count + 1),
-    report_count = report_count + 1, open_count = open_count + 1,
-    last_report_at = max(last_report_at, ?4), version = version + 1, updated_at = ?4";
 
 /// Counts a report of the incident as opened (+1) or closed (-1); the incident is resolved
 /// when none is left open.

@@ -69,46 +69,62 @@ pub(crate) fn from_millis(ms: i64) -> DateTime<Utc> {
     DateTime::from_timestamp_millis(ms).unwrap_or_default()
 }
 
-/// Stores a new report with its zones and photo; returns it as stored.
-pub fn insert(conn: &Connection, new: NewReport) -> Result<Report, StoreError> {
+/// What became of a new report.
+pub enum Inserted {
+    /// Stored with its zones and photo, as returned.
+    Stored(Report),
+    /// Not stored: a report with the same key (source, device, `client_ref`) is, and nothing
+    /// was changed. The report is handed back.
+    KeyTaken(NewReport),
+}
+
+/// Stores a new report with its zones and photo, unless its key is taken. The key's unique
+/// index answers that as part of the insert, so a first submission (nearly every one) costs no
+/// lookup of its own.
+pub fn insert(conn: &Connection, new: NewReport) -> Result<Inserted, StoreError> {
     let contact = new.contact.clone().unwrap_or_default();
     let zones_json =
         serde_json::to_string(&new.zones).map_err(|err| StoreError::Corrupt(err.to_string()))?;
     let at = millis(new.received_at);
-    conn.prepare_cached(
-        "INSERT INTO reports (id, source, device_id, client_ref, submission_hash, category, lat, lon, text,
+    let stored = conn
+        .prepare_cached(
+            "INSERT INTO reports (id, source, device_id, client_ref, submission_hash, category, lat, lon, text,
             contact_name, contact_phone, contact_email, media_url, has_photo, zones, in_area, status,
             version, received_at, updated_at, acknowledge_due_at, resolve_due_at, incident_id,
             follow_token_hash)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, 1, ?18, ?18, ?19, ?20, ?21, ?22)",
-    )?
-    .execute(params![
-        new.id,
-        new.source.as_str(),
-        new.device_id.as_ref().map_or("", DeviceId::as_str),
-        new.client_ref.as_str(),
-        new.fingerprint,
-        new.category,
-        new.location.lat,
-        new.location.lon,
-        new.text,
-        contact.name,
-        contact.phone,
-        contact.email,
-        new.media_url,
-        new.photo.is_some(),
-        zones_json,
-        new.in_area,
-        ReportStatus::Received.as_str(),
-        at,
-        new.acknowledge_due_at.map(millis),
-        new.resolve_due_at.map(millis),
-        new.incident_id,
-        new.follow_token_hash,
-    ])?;
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, 1, ?18, ?18, ?19, ?20, ?21, ?22)
+         ON CONFLICT (source, device_id, client_ref) DO NOTHING",
+        )?
+        .execute(params![
+            new.id,
+            new.source.as_str(),
+            new.device_id.as_ref().map_or("", DeviceId::as_str),
+            new.client_ref.as_str(),
+            new.fingerprint,
+            new.category,
+            new.location.lat,
+            new.location.lon,
+            new.text,
+            contact.name,
+            contact.phone,
+            contact.email,
+            new.media_url,
+            new.photo.is_some(),
+            zones_json,
+            new.in_area,
+            ReportStatus::Received.as_str(),
+            at,
+            new.acknowledge_due_at.map(millis),
+            new.resolve_due_at.map(millis),
+            new.incident_id,
+            new.follow_token_hash,
+        ])?;
+    if stored == 0 {
+        return Ok(Inserted::KeyTaken(new));
+    }
     let seq = conn.last_insert_rowid();
     insert_zones_and_photo(conn, seq, &new)?;
-    Ok(received(seq, new, at))
+    Ok(Inserted::Stored(received(seq, new, at)))
 }
 
 /// Publishes a report's text in Open311 until `until`, or withdraws it (`None`).

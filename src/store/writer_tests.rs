@@ -7,11 +7,20 @@ use chrono::Utc;
 use super::{finish_transaction, latest_incident_states};
 use crate::bus::{Bus, Event};
 use crate::metrics::WriterMetrics;
+use crate::model::Report;
 use crate::model::{ClientRef, Location, Source};
 use crate::model::{Incident, IncidentStatus};
-use crate::store::reports::{NewReport, insert};
+use crate::store::reports::{self, Inserted, NewReport};
 use crate::store::write_ctx::WriteCtx;
 use crate::store::{Store, StoreError};
+
+/// Stores a report whose key is new.
+fn insert(conn: &rusqlite::Connection, new: NewReport) -> Result<Report, StoreError> {
+    match reports::insert(conn, new)? {
+        Inserted::Stored(report) => Ok(report),
+        Inserted::KeyTaken(_) => panic!("each test report has a key of its own"),
+    }
+}
 
 fn new_report(client_ref: &str) -> NewReport {
     NewReport {

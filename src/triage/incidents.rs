@@ -35,37 +35,52 @@ pub struct Grouping {
     pub window: Duration,
 }
 
-/// The nearest open incident a new report fits, or a new (empty) one of its own.
+/// Where a new report belongs.
+pub(crate) enum Home {
+    /// An open incident near it.
+    Open(String),
+    /// A new incident of its own, created once the report is stored.
+    New(String),
+}
+
+impl Home {
+    pub(crate) fn id(&self) -> &str {
+        match self {
+            Home::Open(id) | Home::New(id) => id,
+        }
+    }
+}
+
+/// The nearest open incident a new report fits, or a new one of its own. Changes nothing, so
+/// that a report refused after this (a retry, say) leaves no incident behind.
 pub(crate) fn choose(
     conn: &rusqlite::Connection,
     report: &NewReport,
     grouping: &Grouping,
-) -> Result<String, StoreError> {
+) -> Result<Home, StoreError> {
     let nearest = if grouping.radius_m > 0.0 {
         nearest_open(conn, report, grouping)?
     } else {
         None
     };
-    if let Some(incident) = nearest {
-        return Ok(incident.id);
-    }
-    let id = uuid::Uuid::now_v7().to_string();
-    incident_rows::insert(
-        conn,
-        &id,
-        &report.category,
-        report.location,
-        report.received_at,
-    )?;
-    Ok(id)
+    Ok(match nearest {
+        Some(incident) => Home::Open(incident.id),
+        None => Home::New(uuid::Uuid::now_v7().to_string()),
+    })
 }
 
-/// Counts a stored report into the incident chosen for it, and tells staff.
-pub(crate) fn joined(ctx: &mut WriteCtx<'_>, report: &Report) -> Result<(), StoreError> {
-    let Some(id) = report.triage.incident_id.as_deref() else {
-        return Ok(());
+/// Counts a stored report into the incident chosen for it (made for it if new), and tells
+/// staff.
+pub(crate) fn joined(
+    ctx: &mut WriteCtx<'_>,
+    report: &Report,
+    home: &Home,
+) -> Result<(), StoreError> {
+    let (conn, at) = (ctx.conn(), report.received_at);
+    let incident = match home {
+        Home::New(id) => incident_rows::insert(conn, id, &report.category, report.location, at, 1)?,
+        Home::Open(id) => incident_rows::add_report(conn, id, report.location, at)?,
     };
-    let incident = incident_rows::add_report(ctx.conn(), id, report.location, report.received_at)?;
     ctx.emit(Event::Incident(Arc::new(incident)));
     Ok(())
 }
@@ -212,6 +227,7 @@ impl Triage {
                     &source.category,
                     first.location,
                     at,
+                    0,
                 )?;
                 move_reports(ctx, &moving, &created, &actor, at)?;
                 refresh(ctx, &id, at)?;

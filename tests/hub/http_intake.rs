@@ -84,10 +84,11 @@ async fn retrying_the_same_report_returns_the_same_id_and_stores_it_once() {
 }
 
 #[tokio::test]
-async fn reusing_a_client_ref_for_a_different_report_is_refused_with_409() {
+async fn reusing_a_client_ref_for_a_different_report_is_refused_with_409_and_leaves_no_incident() {
     let app = TestApp::spawn().await;
     app.post_report(&report("same-ref", MONTEVERDE)).await;
 
+    // Far from the first: had it been taken in, it would have opened an incident of its own.
     let response = app.post_report(&report("same-ref", RIO_SECCO)).await;
 
     assert_eq!(response.status(), 409);
@@ -98,6 +99,7 @@ async fn reusing_a_client_ref_for_a_different_report_is_refused_with_409() {
         (Some("client_ref_conflict"), Some("client_ref"))
     );
     assert_eq!(app.stored_reports(), 1);
+    assert_eq!(app.count_rows("SELECT count(*) FROM incidents"), 1);
 }
 
 #[tokio::test]
