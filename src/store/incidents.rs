@@ -62,21 +62,20 @@ pub(crate) fn get(conn: &Connection, id: &str) -> Result<Option<Incident>, Store
         .optional()?)
 }
 
-/// Open incidents of `category` with a report since `since`, whose centre is in the box.
+/// The id and centre of each open incident of `category` with a report since `since`, whose
+/// centre lies in the box: all that intake needs to choose one, read for every report.
 pub(crate) fn open_near(
     conn: &Connection,
     category: &str,
     since: DateTime<Utc>,
     [min_lon, min_lat, max_lon, max_lat]: [f64; 4],
-) -> Result<Vec<Incident>, StoreError> {
-    let mut stmt = conn.prepare_cached(concat!(
-        "SELECT ",
-        columns!(),
-        " FROM incidents
+) -> Result<Vec<(String, Location)>, StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT id, lat, lon FROM incidents
          WHERE status = 'open' AND category = ?1 AND active_hour >= ?2 / ?7
            AND last_report_at >= ?2
-           AND lat BETWEEN ?3 AND ?4 AND lon BETWEEN ?5 AND ?6"
-    ))?;
+           AND lat BETWEEN ?3 AND ?4 AND lon BETWEEN ?5 AND ?6",
+    )?;
     let rows = stmt.query_map(
         params![
             category,
@@ -87,7 +86,13 @@ pub(crate) fn open_near(
             max_lon,
             MILLIS_PER_HOUR
         ],
-        incident_from_row,
+        |row| {
+            let location = Location {
+                lat: row.get(1)?,
+                lon: row.get(2)?,
+            };
+            Ok((row.get(0)?, location))
+        },
     )?;
     Ok(rows.collect::<Result<_, _>>()?)
 }

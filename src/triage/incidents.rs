@@ -64,7 +64,7 @@ pub(crate) fn choose(
         None
     };
     Ok(match nearest {
-        Some(incident) => Home::Open(incident.id),
+        Some(id) => Home::Open(id),
         None => Home::New(uuid::Uuid::now_v7().to_string()),
     })
 }
@@ -104,11 +104,12 @@ pub(crate) fn report_moved(
     Ok(())
 }
 
+/// The id of the nearest open incident within the grouping radius, if any.
 fn nearest_open(
     conn: &rusqlite::Connection,
     report: &NewReport,
     grouping: &Grouping,
-) -> Result<Option<Incident>, StoreError> {
+) -> Result<Option<String>, StoreError> {
     let (lat, lon) = (report.location.lat, report.location.lon);
     let dlat = grouping.radius_m / METRES_PER_DEGREE;
     let dlon = dlat / lat.to_radians().cos().max(0.01);
@@ -118,13 +119,15 @@ fn nearest_open(
     let candidates = incident_rows::open_near(conn, &report.category, since, bbox)?;
     Ok(candidates
         .into_iter()
-        .map(|incident| {
-            let centre = Point::new(incident.location.lon, incident.location.lat);
-            (Haversine.distance(here, centre), incident)
+        .map(|(id, centre)| {
+            (
+                Haversine.distance(here, Point::new(centre.lon, centre.lat)),
+                id,
+            )
         })
         .filter(|(distance, _)| *distance <= grouping.radius_m)
         .min_by(|a, b| a.0.total_cmp(&b.0))
-        .map(|(_, incident)| incident))
+        .map(|(_, id)| id))
 }
 
 /// Recomputes an incident's counts, centre and status from its reports, after reports moved
