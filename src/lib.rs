@@ -86,7 +86,7 @@ pub use store::DATABASE_FILE;
 #[doc(hidden)]
 pub mod bench_floor {
     pub use crate::store::open_for_tool;
-    pub use crate::store::reports::{NewReport, insert};
+    pub use crate::store::reports::{Inserted, NewReport, insert};
 }
 pub mod tiles;
 pub mod triage;

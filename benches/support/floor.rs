@@ -48,7 +48,9 @@ fn group_commit_loop(conn: rusqlite::Connection, jobs_rx: mpsc::Receiver<Job>) {
             .collect();
         conn.execute_batch("BEGIN IMMEDIATE").unwrap();
         for (report, _) in &batch {
-            report_rows::insert(&conn, report.clone()).unwrap();
+            let stored = report_rows::insert(&conn, report.clone()).unwrap();
+            // A taken key would skip the row and flatter the floor.
+            assert!(matches!(stored, report_rows::Inserted::Stored(_)));
         }
         conn.execute_batch("COMMIT").unwrap();
         for (_, reply) in batch {

@@ -30,7 +30,8 @@ pub struct NewReport {
     /// When acknowledgement and resolution are due, from the category's targets.
     pub acknowledge_due_at: Option<DateTime<Utc>>,
     pub resolve_due_at: Option<DateTime<Utc>>,
-    /// The incident it joins, chosen in the same transaction.
+    /// The incident it joins, chosen in the same transaction (and made after the report is
+    /// stored, if new).
     pub incident_id: Option<String>,
     /// The SHA-256 of the follow token its reporter gets with the ack.
     pub follow_token_hash: Option<Vec<u8>>,
