@@ -4,8 +4,12 @@
 //! Run with `cargo bench --bench intake`. Both sides use `synchronous=FULL` on the same disk and
 //! the same insert (`vedetta::bench_floor::insert`, the store's own); the floor has no network, JSON, zone
 //! lookup or async runtime, so the ratio is what the hub costs on top of the disk. The echo
-//! columns are what the WebSocket round trip alone costs, with nothing stored.
+//! columns are what the WebSocket round trip alone costs, with nothing stored. Under each row,
+//! the CPU the process used per ack in the measured window: steadier than the rates on a
+//! shared machine, and on the hub's side it includes the in-process clients.
 
+#[path = "support/cpu.rs"]
+mod cpu;
 #[path = "support/floor.rs"]
 mod floor;
 
@@ -28,12 +32,20 @@ const ACK_BYTES: usize = 300;
 /// A point in Monteverde, so the hub assigns the same two demo zones the floor inserts.
 const AT: (f64, f64) = (44.45, 11.22);
 
-/// Ack latencies of one run, over the measured window only.
+/// Ack latencies of one run, over the measured window only, and the CPU the whole process
+/// used in that window.
 struct Sample {
     latencies: Vec<Duration>,
+    cpu_ms: f64,
 }
 
 impl Sample {
+    /// CPU per ack in µs: steadier than the rate on a machine shared with others. It counts
+    /// the whole process, so the hub's side includes its in-process WebSocket clients.
+    fn cpu_per_ack_us(&self) -> f64 {
+        self.cpu_ms * 1000.0 / self.latencies.len().max(1) as f64
+    }
+
     fn per_second(&self) -> f64 {
         self.latencies.len() as f64 / MEASURE.as_secs_f64()
     }
@@ -82,6 +94,14 @@ fn main() {
             millis(floor.percentile(0.99)),
             echo.per_second(),
             millis(echo.percentile(0.50)),
+        );
+        println!(
+            "{:>7}   CPU per ack: hub {:.1} µs (its clients included), floor {:.1} µs, echo {:.1} µs; floor/hub {:.2}",
+            "",
+            hub.cpu_per_ack_us(),
+            floor.cpu_per_ack_us(),
+            echo.cpu_per_ack_us(),
+            floor.cpu_per_ack_us() / hub.cpu_per_ack_us()
         );
     }
     println!("targets: hub/floor >= 0.8 at every level; hub p99 <= 1.1 x the floor's p99");
@@ -136,6 +156,7 @@ async fn echo_session(stream: tokio::net::TcpStream) {
 async fn run_senders(url: String, senders: usize) -> Sample {
     let start = Instant::now() + WARMUP;
     let end = start + MEASURE;
+    let cpu = cpu_between(start, end);
     let tasks: Vec<_> = (0..senders)
         .map(|n| tokio::spawn(ws_sender(url.clone(), n, start, end)))
         .collect();
@@ -143,7 +164,20 @@ async fn run_senders(url: String, senders: usize) -> Sample {
     for task in tasks {
         latencies.extend(task.await.unwrap());
     }
-    Sample { latencies }
+    Sample {
+        latencies,
+        cpu_ms: cpu.join().unwrap(),
+    }
+}
+
+/// The CPU this process uses between `start` and `end`, read by a thread of its own.
+fn cpu_between(start: Instant, end: Instant) -> std::thread::JoinHandle<f64> {
+    std::thread::spawn(move || {
+        std::thread::sleep(start.saturating_duration_since(Instant::now()));
+        let at_start = cpu::cpu_ms();
+        std::thread::sleep(end.saturating_duration_since(Instant::now()));
+        cpu::cpu_ms() - at_start
+    })
 }
 
 /// One device sending reports back to back, each after the previous ack.
@@ -178,8 +212,12 @@ async fn ws_sender(url: String, sender: usize, start: Instant, end: Instant) -> 
 
 /// The floor: threads hand inserts to one writer thread that commits whatever is queued.
 fn measure_floor(senders: usize) -> Sample {
+    // The floor starts its window after opening its database: a few ms later than this one.
+    let start = Instant::now() + WARMUP;
+    let cpu = cpu_between(start, start + MEASURE);
     Sample {
         latencies: floor::measure(senders, WARMUP, MEASURE, new_report),
+        cpu_ms: cpu.join().unwrap(),
     }
 }
 
