@@ -52,7 +52,8 @@ impl Home {
 }
 
 /// The nearest open incident a new report fits, or a new one of its own. Changes nothing, so
-/// that a report refused after this (a retry, say) leaves no incident behind.
+/// that a report not stored after this (a retry, a reused `client_ref`) leaves no incident
+/// behind.
 pub(crate) fn choose(
     conn: &rusqlite::Connection,
     report: &NewReport,
