@@ -19,7 +19,7 @@ use crate::store::follow_tokens as follow_rows;
 use crate::store::reports::{self as report_rows, Inserted, NewReport};
 use crate::store::{Store, StoreError, WriteCtx};
 use crate::triage::follow;
-use crate::triage::{Grouping, Targets, incidents};
+use crate::triage::{Grouping, Targets, grouping};
 use crate::zones::ZoneDirectory;
 
 /// What the office accepts.
@@ -273,15 +273,17 @@ fn store_once(
     mut new: NewReport,
     token: String,
     grouping: &Grouping,
-) -> Result<(Report, String, bool), Problem> {
-    let home = incidents::choose(ctx.conn(), &new, grouping)?;
+) -> Result<(Arc<Report>, String, bool), Problem> {
+    let home = grouping::choose(ctx.conn(), &new, grouping)?;
     new.incident_id = Some(home.id().to_owned());
     let report = match report_rows::insert(ctx.conn(), new)? {
         Inserted::Stored(report) => report,
         Inserted::KeyTaken(new) => return stored_earlier(ctx, &new),
     };
-    incidents::joined(ctx, &report, &home)?;
-    ctx.emit(Event::ReportReceived(Arc::new(report.clone())));
+    grouping::joined(ctx, &report, &home)?;
+    // Shared with the event, not copied: it holds the report's text and zones.
+    let report = Arc::new(report);
+    ctx.emit(Event::ReportReceived(report.clone()));
     Ok((report, token, false))
 }
 
@@ -290,7 +292,7 @@ fn store_once(
 fn stored_earlier(
     ctx: &mut WriteCtx<'_>,
     new: &NewReport,
-) -> Result<(Report, String, bool), Problem> {
+) -> Result<(Arc<Report>, String, bool), Problem> {
     let earlier = report_rows::find_by_key(
         ctx.conn(),
         new.source,
@@ -301,7 +303,7 @@ fn stored_earlier(
         Some((report, fingerprint)) if fingerprint == new.fingerprint => {
             let fresh = follow::issue(&report.id);
             follow_rows::add(ctx.conn(), report.seq, &fresh.hash, new.received_at)?;
-            Ok((report, fresh.token, true))
+            Ok((Arc::new(report), fresh.token, true))
         }
         Some(_) => Err(Problem::with_field(
             ErrorCode::ClientRefConflict,

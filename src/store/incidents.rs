@@ -120,13 +120,14 @@ macro_rules! count_in {
 }
 
 /// Counts a new open report in, moving the centre towards it. Constant time: intake does this
-/// for every report, however large the incident.
+/// for every report, however large the incident. Reads nothing back: a batch of reports into
+/// one incident reads it once, after COMMIT (`WriteCtx::incident_changed`).
 pub(crate) fn add_report(
     conn: &Connection,
     id: &str,
     location: Location,
     received_at: DateTime<Utc>,
-) -> Result<Incident, StoreError> {
+) -> Result<(), StoreError> {
     let at = millis(received_at);
     let args = params![id, location.lat, location.lon, at, MILLIS_PER_HOUR];
     // Usually the incident is open and had a report this hour: then only columns no index
@@ -134,27 +135,20 @@ pub(crate) fn add_report(
     let in_place = concat!(
         "UPDATE incidents SET ",
         count_in!(),
-        " WHERE id = ?1 AND status = 'open' AND active_hour >= ?4 / ?5 RETURNING ",
-        columns!()
+        " WHERE id = ?1 AND status = 'open' AND active_hour >= ?4 / ?5"
     );
-    if let Some(incident) = conn
-        .prepare_cached(in_place)?
-        .query_row(args, incident_from_row)
-        .optional()?
-    {
-        return Ok(incident);
+    if conn.prepare_cached(in_place)?.execute(args)? == 1 {
+        return Ok(());
     }
     let reopening = concat!(
         "UPDATE incidents SET ",
         count_in!(),
-        ", status = 'open', active_hour = max(last_report_at, ?4) / ?5
-         WHERE id = ?1 RETURNING ",
-        columns!()
+        ", status = 'open', active_hour = max(last_report_at, ?4) / ?5 WHERE id = ?1"
     );
-    conn.prepare_cached(reopening)?
-        .query_row(args, incident_from_row)
-        .optional()?
-        .ok_or_else(|| StoreError::Corrupt(format!("incident {id} is missing")))
+    match conn.prepare_cached(reopening)?.execute(args)? {
+        1 => Ok(()),
+        _ => Err(StoreError::Corrupt(format!("incident {id} is missing"))),
+    }
 }
 
 /// Counts a report of the incident as opened (+1) or closed (-1); the incident is resolved

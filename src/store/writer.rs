@@ -1,6 +1,7 @@
 //! The single writer thread: drains queued jobs, runs them in one transaction, commits, then answers.
 
 use std::collections::HashSet;
+use std::sync::Arc;
 use std::sync::Mutex;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -167,23 +168,14 @@ fn commit_batch(conn: &Connection, batch: Vec<Job>, bus: &Bus, metrics: &WriterM
     if let Err(err) = execute_cached(conn, "BEGIN IMMEDIATE") {
         let cause = err.to_string();
         tracing::error!(%cause, "cannot start a write transaction");
-        let ctx = &mut WriteCtx {
-            conn,
-            events: Vec::new(),
-            poisoned: true,
-            metrics,
-        };
+        let ctx = &mut WriteCtx::new(conn, metrics);
+        ctx.poisoned = true;
         for job in batch {
             job(ctx)(Err(&cause));
         }
         return;
     }
-    let mut ctx = WriteCtx {
-        conn,
-        events: Vec::new(),
-        poisoned: false,
-        metrics,
-    };
+    let mut ctx = WriteCtx::new(conn, metrics);
     let replies: Vec<Reply> = batch.into_iter().map(|job| job(&mut ctx)).collect();
     let outcome = finish_transaction(conn, ctx.poisoned);
     match &outcome {
@@ -201,8 +193,29 @@ fn commit_batch(conn: &Connection, batch: Vec<Job>, bus: &Bus, metrics: &WriterM
         reply(outcome.as_ref().map(|_| ()).map_err(String::as_str));
     }
     if outcome.is_ok() {
-        bus.publish_all(latest_incident_states(ctx.events));
+        let mut events = ctx.events;
+        events.extend(read_incidents(conn, ctx.changed_incidents));
+        bus.publish_all(latest_incident_states(events));
     }
+}
+
+/// The committed state of each incident a batch changed without reading it back, read after
+/// the answers, so that no acknowledgement waits for it. Nothing else writes in between: this
+/// is the only writer.
+fn read_incidents(conn: &Connection, ids: Vec<String>) -> Vec<Event> {
+    let mut seen = HashSet::new();
+    ids.into_iter()
+        .filter(|id| seen.insert(id.clone()))
+        .filter_map(|id| match super::incidents::get(conn, &id) {
+            Ok(Some(incident)) => Some(Event::Incident(Arc::new(incident))),
+            Ok(None) => None,
+            Err(err) => {
+                // Committed all the same: staff see it on their next refresh of the incident.
+                tracing::error!(incident = %id, %err, "cannot read back a changed incident to tell staff");
+                None
+            }
+        })
+        .collect()
 }
 
 /// The batch's events with only the last state of each incident: each carries the whole

@@ -10,6 +10,7 @@ use crate::metrics::WriterMetrics;
 use crate::model::Report;
 use crate::model::{ClientRef, Location, Source};
 use crate::model::{Incident, IncidentStatus};
+use crate::store::incidents;
 use crate::store::reports::{self, Inserted, NewReport};
 use crate::store::write_ctx::WriteCtx;
 use crate::store::{Store, StoreError};
@@ -121,6 +122,54 @@ async fn events_reach_the_bus_only_for_writes_that_committed() {
 }
 
 #[tokio::test]
+async fn an_incident_named_changed_is_published_once_in_its_committed_state_and_not_for_a_failed_write()
+ {
+    let dir = tempfile::tempdir().unwrap();
+    let bus = Bus::new();
+    let store = Store::open(dir.path(), bus.clone()).unwrap();
+    let (at, here) = (
+        Utc::now(),
+        Location {
+            lat: 44.0,
+            lon: 11.0,
+        },
+    );
+    store
+        .write(move |ctx| incidents::insert(ctx.conn(), "i1", "fire", here, at, 1).map(|_| ()))
+        .await
+        .unwrap();
+    let mut events = bus.subscribe();
+
+    let failed: Result<(), StoreError> = store
+        .write(move |ctx| {
+            incidents::add_report(ctx.conn(), "i1", here, at)?;
+            ctx.incident_changed("i1");
+            Err(StoreError::Corrupt("refused".into()))
+        })
+        .await;
+    let counted: Result<(), StoreError> = store
+        .write(move |ctx| {
+            for _ in 0..2 {
+                incidents::add_report(ctx.conn(), "i1", here, at)?;
+                ctx.incident_changed("i1");
+            }
+            Ok(())
+        })
+        .await;
+
+    assert!(failed.is_err() && counted.is_ok());
+    let Event::Incident(incident) = events.recv().await.unwrap() else {
+        panic!("only the incident was published");
+    };
+    assert_eq!((incident.report_count, incident.version), (3, 3));
+    assert!(
+        events.try_recv().is_err(),
+        "published once, and not for the failed write"
+    );
+    store.shutdown().await;
+}
+
+#[tokio::test]
 async fn a_panicking_write_fails_alone_and_the_writer_keeps_committing() {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(dir.path(), Bus::new()).unwrap();
@@ -217,12 +266,7 @@ fn an_undivided_job_refusing_before_a_change_fails_alone_and_one_failing_after_f
     let conn = crate::store::open_for_tool(dir.path()).unwrap();
     let metrics = WriterMetrics::default();
     conn.execute_batch("BEGIN IMMEDIATE").unwrap();
-    let mut ctx = WriteCtx {
-        conn: &conn,
-        events: Vec::new(),
-        poisoned: false,
-        metrics: &metrics,
-    };
+    let mut ctx = WriteCtx::new(&conn, &metrics);
 
     let stored: Result<(), StoreError> =
         ctx.run_undivided(|ctx| insert(ctx.conn(), new_report("kept")).map(|_| ()));

@@ -1,9 +1,8 @@
-//! Incidents: grouping reports as they arrive, and merging, splitting and resolving them.
+//! Incidents: merging, splitting and resolving them, and keeping their counts as reports move.
 
 use std::sync::Arc;
 
-use chrono::{DateTime, Duration, Utc};
-use geo::{Distance, Haversine, Point};
+use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use serde_json::json;
 
@@ -17,74 +16,14 @@ use crate::model::ReportFilter;
 use crate::model::{Report, ReportStatus, bounded_text};
 use crate::problem::{ErrorCode, Problem};
 use crate::store::incidents as incident_rows;
-use crate::store::reports::{self as report_rows, NewReport};
+use crate::store::reports as report_rows;
 use crate::store::triage as triage_rows;
 use crate::store::{StoreError, WriteCtx, audit};
 
-/// Metres per degree of latitude, for the search box around a point.
-const METRES_PER_DEGREE: f64 = 111_320.0;
 /// An incident holds at most this many reports when it is shown or acted on.
 pub(crate) const MAX_REPORTS: usize = 1000;
 /// Most incidents merged or reports split in one request.
 const MAX_IDS: usize = 100;
-
-/// When reports belong together: same category, this close, this recent.
-#[derive(Debug, Clone, Copy)]
-pub struct Grouping {
-    pub radius_m: f64,
-    pub window: Duration,
-}
-
-/// Where a new report belongs.
-pub(crate) enum Home {
-    /// An open incident near it.
-    Open(String),
-    /// A new incident of its own, created once the report is stored.
-    New(String),
-}
-
-impl Home {
-    pub(crate) fn id(&self) -> &str {
-        match self {
-            Home::Open(id) | Home::New(id) => id,
-        }
-    }
-}
-
-/// The nearest open incident a new report fits, or a new one of its own. Changes nothing, so
-/// that a report not stored after this (a retry, a reused `client_ref`) leaves no incident
-/// behind.
-pub(crate) fn choose(
-    conn: &rusqlite::Connection,
-    report: &NewReport,
-    grouping: &Grouping,
-) -> Result<Home, StoreError> {
-    let nearest = if grouping.radius_m > 0.0 {
-        nearest_open(conn, report, grouping)?
-    } else {
-        None
-    };
-    Ok(match nearest {
-        Some(id) => Home::Open(id),
-        None => Home::New(uuid::Uuid::now_v7().to_string()),
-    })
-}
-
-/// Counts a stored report into the incident chosen for it (made for it if new), and tells
-/// staff.
-pub(crate) fn joined(
-    ctx: &mut WriteCtx<'_>,
-    report: &Report,
-    home: &Home,
-) -> Result<(), StoreError> {
-    let (conn, at) = (ctx.conn(), report.received_at);
-    let incident = match home {
-        Home::New(id) => incident_rows::insert(conn, id, &report.category, report.location, at, 1)?,
-        Home::Open(id) => incident_rows::add_report(conn, id, report.location, at)?,
-    };
-    ctx.emit(Event::Incident(Arc::new(incident)));
-    Ok(())
-}
 
 /// Counts a report that was opened or closed in or out of its incident's open reports.
 pub(crate) fn report_moved(
@@ -103,32 +42,6 @@ pub(crate) fn report_moved(
         ctx.emit(Event::Incident(Arc::new(incident)));
     }
     Ok(())
-}
-
-/// The id of the nearest open incident within the grouping radius, if any.
-fn nearest_open(
-    conn: &rusqlite::Connection,
-    report: &NewReport,
-    grouping: &Grouping,
-) -> Result<Option<String>, StoreError> {
-    let (lat, lon) = (report.location.lat, report.location.lon);
-    let dlat = grouping.radius_m / METRES_PER_DEGREE;
-    let dlon = dlat / lat.to_radians().cos().max(0.01);
-    let bbox = [lon - dlon, lat - dlat, lon + dlon, lat + dlat];
-    let since = report.received_at - grouping.window;
-    let here = Point::new(lon, lat);
-    let candidates = incident_rows::open_near(conn, &report.category, since, bbox)?;
-    Ok(candidates
-        .into_iter()
-        .map(|(id, centre)| {
-            (
-                Haversine.distance(here, Point::new(centre.lon, centre.lat)),
-                id,
-            )
-        })
-        .filter(|(distance, _)| *distance <= grouping.radius_m)
-        .min_by(|a, b| a.0.total_cmp(&b.0))
-        .map(|(_, id)| id))
 }
 
 /// Recomputes an incident's counts, centre and status from its reports, after reports moved

@@ -9,6 +9,7 @@ mod escalate;
 mod export;
 pub mod field;
 pub mod follow;
+pub(crate) mod grouping;
 pub(crate) mod incidents;
 use crate::model::triage as model;
 mod overdue;
@@ -28,7 +29,8 @@ mod transitions;
 
 pub use escalate::EscalateRequest;
 pub use export::{OpenData, OpenRecord, round as round_coordinate};
-pub use incidents::{Grouping, MergeRequest, ResolveRequest, SplitRequest};
+pub use grouping::Grouping;
+pub use incidents::{MergeRequest, ResolveRequest, SplitRequest};
 pub use model::{
     ChangeKind, Followed, HistoryEntry, Incident, IncidentFilter, IncidentStatus, Overdue,
     OverdueStep, RejectionReason, ReportChange, ReporterUpdate,

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 
 use super::apply::apply;
-use super::incidents::Grouping;
+use super::grouping::Grouping;
 use super::model::HistoryEntry;
 use super::public_stats::PublicStatsSettings;
 use super::targets::Targets;
