@@ -71,7 +71,8 @@ impl Bus {
         self.updates_tx.subscribe()
     }
 
-    /// Publishes committed events in commit order. Having no subscriber is not an error.
+    /// Publishes committed events in commit order (a batch's incident states after its other
+    /// events). Having no subscriber is not an error.
     pub fn publish_all(&self, events: Vec<Event>) {
         for event in events {
             match &event {

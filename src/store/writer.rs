@@ -200,8 +200,9 @@ fn commit_batch(conn: &Connection, batch: Vec<Job>, bus: &Bus, metrics: &WriterM
 }
 
 /// The committed state of each incident a batch changed without reading it back, read after
-/// the answers, so that no acknowledgement waits for it. Nothing else writes in between: this
-/// is the only writer.
+/// the answers, so that no acknowledgement waits for it. Only this thread writes incidents,
+/// so what it reads is what the batch committed. If the read fails, the event is lost (not
+/// the change): staff see it when they next open the incident or the list.
 fn read_incidents(conn: &Connection, ids: Vec<String>) -> Vec<Event> {
     let mut seen = HashSet::new();
     ids.into_iter()

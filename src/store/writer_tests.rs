@@ -261,6 +261,35 @@ fn a_batch_publishes_only_the_last_state_of_each_incident_in_order() {
 }
 
 #[test]
+fn a_failed_job_takes_back_the_incidents_it_named_changed_and_leaves_those_of_earlier_jobs() {
+    let dir = tempfile::tempdir().unwrap();
+    let conn = crate::store::open_for_tool(dir.path()).unwrap();
+    let metrics = WriterMetrics::default();
+    conn.execute_batch("BEGIN IMMEDIATE").unwrap();
+    let mut ctx = WriteCtx::new(&conn, &metrics);
+    fn naming(
+        id: &'static str,
+        fails: bool,
+    ) -> impl FnOnce(&mut WriteCtx<'_>) -> Result<(), StoreError> {
+        move |ctx| {
+            ctx.incident_changed(id);
+            match fails {
+                true => Err(StoreError::Corrupt("refused".into())),
+                false => Ok(()),
+            }
+        }
+    }
+
+    let _ = ctx.run_in_savepoint(naming("kept", false));
+    let _ = ctx.run_in_savepoint(naming("kept", true));
+    let _ = ctx.run_in_savepoint(naming("lost", true));
+    let _ = ctx.run_undivided(naming("lost too", true));
+
+    assert_eq!(ctx.changed_incidents, ["kept"]);
+    assert!(!ctx.poisoned, "naming an incident changes nothing stored");
+}
+
+#[test]
 fn an_undivided_job_refusing_before_a_change_fails_alone_and_one_failing_after_fails_the_batch() {
     let dir = tempfile::tempdir().unwrap();
     let conn = crate::store::open_for_tool(dir.path()).unwrap();
