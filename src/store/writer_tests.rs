@@ -260,12 +260,18 @@ fn a_batch_publishes_only_the_last_state_of_each_incident_in_order() {
     assert_eq!(kept, ["r1", "b1", "a2"]);
 }
 
-#[test]
-fn a_failed_job_takes_back_the_incidents_it_named_changed_and_leaves_those_of_earlier_jobs() {
+/// A fresh database with a write transaction open, as the writer holds it while it runs a
+/// batch; the directory lives as long as the returned guard.
+fn open_in_a_transaction() -> (tempfile::TempDir, rusqlite::Connection, WriterMetrics) {
     let dir = tempfile::tempdir().unwrap();
     let conn = crate::store::open_for_tool(dir.path()).unwrap();
-    let metrics = WriterMetrics::default();
     conn.execute_batch("BEGIN IMMEDIATE").unwrap();
+    (dir, conn, WriterMetrics::default())
+}
+
+#[test]
+fn a_failed_job_takes_back_the_incidents_it_named_changed_and_leaves_those_of_earlier_jobs() {
+    let (_dir, conn, metrics) = open_in_a_transaction();
     let mut ctx = WriteCtx::new(&conn, &metrics);
     fn naming(
         id: &'static str,
@@ -291,10 +297,7 @@ fn a_failed_job_takes_back_the_incidents_it_named_changed_and_leaves_those_of_ea
 
 #[test]
 fn an_undivided_job_refusing_before_a_change_fails_alone_and_one_failing_after_fails_the_batch() {
-    let dir = tempfile::tempdir().unwrap();
-    let conn = crate::store::open_for_tool(dir.path()).unwrap();
-    let metrics = WriterMetrics::default();
-    conn.execute_batch("BEGIN IMMEDIATE").unwrap();
+    let (_dir, conn, metrics) = open_in_a_transaction();
     let mut ctx = WriteCtx::new(&conn, &metrics);
 
     let stored: Result<(), StoreError> =
