@@ -211,7 +211,6 @@ fn read_incidents(conn: &Connection, ids: Vec<String>) -> Vec<Event> {
             Ok(Some(incident)) => Some(Event::Incident(Arc::new(incident))),
             Ok(None) => None,
             Err(err) => {
-                // Committed all the same: staff see it on their next refresh of the incident.
                 tracing::error!(incident = %id, %err, "cannot read back a changed incident to tell staff");
                 None
             }
