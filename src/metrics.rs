@@ -22,6 +22,8 @@ pub struct WriterMetrics {
     pub batch_size: Histogram,
     /// From BEGIN to the end of COMMIT (fsync included).
     pub commit_seconds: Histogram,
+    /// Copying the write-ahead log back into the database, after a batch's answers.
+    pub checkpoint_seconds: Histogram,
     /// Jobs by outcome: `committed`, `failed` (refused or rolled back), `panicked`.
     pub jobs: Family<Labels<1>, Counter>,
 }
@@ -31,6 +33,7 @@ impl Default for WriterMetrics {
         WriterMetrics {
             batch_size: Histogram::new(exponential_buckets(1.0, 2.0, 10)),
             commit_seconds: Histogram::new(exponential_buckets(0.0005, 2.0, 14)),
+            checkpoint_seconds: Histogram::new(exponential_buckets(0.0005, 2.0, 14)),
             jobs: Family::default(),
         }
     }
@@ -238,6 +241,11 @@ fn register_writer(r: &mut Registry, writer: &WriterMetrics) {
         "writer_commit_seconds",
         "Transaction time, fsync included",
         writer.commit_seconds.clone(),
+    );
+    r.register(
+        "writer_checkpoint_seconds",
+        "Copying the write-ahead log into the database, after a batch is answered",
+        writer.checkpoint_seconds.clone(),
     );
     r.register("writer_jobs", "Write jobs by outcome", writer.jobs.clone());
 }

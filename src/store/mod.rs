@@ -7,6 +7,7 @@
 
 pub(crate) mod audit;
 pub(crate) mod chats;
+mod checkpoint;
 mod conditions;
 pub(crate) mod field;
 pub(crate) mod follow_tokens;

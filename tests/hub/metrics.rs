@@ -42,6 +42,7 @@ async fn metrics_count_intake_by_channel_and_outcome_and_hold_no_personal_data()
         "vedetta_writer_jobs_total{outcome=\"committed\"}",
         "vedetta_writer_commit_seconds_bucket",
         "vedetta_writer_batch_size_count",
+        "vedetta_writer_checkpoint_seconds_count",
     ] {
         assert!(text.contains(line), "missing {line:?} in:\n{text}");
     }
