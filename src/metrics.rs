@@ -22,7 +22,7 @@ pub struct WriterMetrics {
     pub batch_size: Histogram,
     /// From BEGIN to the end of COMMIT (fsync included).
     pub commit_seconds: Histogram,
-    /// Copying the write-ahead log back into the database, after a batch's answers.
+    /// Copying the write-ahead log back into the database, mostly beside the writer.
     pub checkpoint_seconds: Histogram,
     /// Jobs by outcome: `committed`, `failed` (refused or rolled back), `panicked`.
     pub jobs: Family<Labels<1>, Counter>,
@@ -244,7 +244,7 @@ fn register_writer(r: &mut Registry, writer: &WriterMetrics) {
     );
     r.register(
         "writer_checkpoint_seconds",
-        "Copying the write-ahead log into the database, after a batch is answered",
+        "Copying the write-ahead log back into the database",
         writer.checkpoint_seconds.clone(),
     );
     r.register("writer_jobs", "Write jobs by outcome", writer.jobs.clone());

@@ -10,7 +10,7 @@ use rusqlite::Connection;
 use tokio::sync::{mpsc, oneshot};
 
 use super::StoreError;
-use super::checkpoint;
+use super::checkpoint::Checkpoints;
 use super::write_ctx::WriteCtx;
 use crate::bus::{Bus, Event};
 use crate::metrics::WriterMetrics;
@@ -109,7 +109,7 @@ impl WriterHandle {
 }
 
 fn run(conn: Connection, mut jobs_rx: mpsc::Receiver<Msg>, bus: Bus, metrics: WriterMetrics) {
-    checkpoint::take_over(&conn);
+    let mut checkpoints = Checkpoints::take_over(&conn, &metrics);
     let mut spin = false;
     loop {
         let idle_since = Instant::now();
@@ -121,6 +121,7 @@ fn run(conn: Connection, mut jobs_rx: mpsc::Receiver<Msg>, bus: Bus, metrics: Wr
         spin = batch.len() == 1 && idle_since.elapsed() < SPIN_BEFORE_SLEEP;
         if !batch.is_empty() {
             commit_batch(&conn, batch, &bus, &metrics);
+            checkpoints.after_answers(&conn);
         }
     }
     tracing::debug!("writer drained and stopped");
@@ -199,7 +200,6 @@ fn commit_batch(conn: &Connection, batch: Vec<Job>, bus: &Bus, metrics: &WriterM
         events.extend(read_incidents(conn, ctx.changed_incidents));
         bus.publish_all(latest_incident_states(events));
     }
-    checkpoint::after_answers(conn, metrics);
 }
 
 /// The committed state of each incident a batch changed without reading it back, read after
