@@ -1,6 +1,8 @@
 //! The writer's guarantees: failures stay in their job or batch, events follow COMMIT, shutdown drains.
 
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
 
 use chrono::Utc;
 
@@ -258,6 +260,49 @@ fn a_batch_publishes_only_the_last_state_of_each_incident_in_order() {
         .collect();
 
     assert_eq!(kept, ["r1", "b1", "a2"]);
+}
+
+#[tokio::test]
+async fn one_caller_at_a_time_waits_awake_only_on_an_idle_writer_and_gives_the_right_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path(), Bus::new()).unwrap();
+    let writer = &store.inner.writer;
+    let idle = || writer.activity.waiting_for_jobs.load(Ordering::Acquire);
+    let started = async {
+        while !idle() {
+            tokio::task::yield_now().await;
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(5), started)
+        .await
+        .expect("the writer waits for jobs");
+
+    let first = writer.claim_awake_wait();
+    assert!(first.is_some(), "an idle writer with nothing queued");
+    assert!(writer.claim_awake_wait().is_none(), "one caller at a time");
+    drop(first);
+    assert!(
+        writer.claim_awake_wait().is_some(),
+        "given back when the wait ends"
+    );
+
+    let (release_tx, release_rx) = std::sync::mpsc::channel::<()>();
+    let (holding_tx, holding_rx) = tokio::sync::oneshot::channel();
+    let hold = move |_: &mut WriteCtx<'_>| -> Result<(), StoreError> {
+        holding_tx.send(()).unwrap();
+        release_rx.recv().unwrap();
+        Ok(())
+    };
+    let holder = tokio::spawn({
+        let store = store.clone();
+        async move { store.write(hold).await }
+    });
+    holding_rx.await.unwrap();
+    let busy = store.inner.writer.claim_awake_wait().is_none();
+    release_tx.send(()).unwrap();
+    assert!(busy, "a caller of a busy writer sleeps");
+    assert!(holder.await.unwrap().is_ok());
+    store.shutdown().await;
 }
 
 /// A fresh database with a write transaction open, as the writer holds it while it runs a
