@@ -63,9 +63,9 @@ pub(super) struct WriterHandle {
 /// What a caller checks before waiting awake (see `AWAKE_FOR`).
 #[derive(Default)]
 struct Activity {
-    /// The writer is waiting for a job: it has nothing to run or commit.
+    /// The writer is waiting for a job, or has only just been handed some.
     waiting_for_jobs: AtomicBool,
-    /// A caller is waiting awake.
+    /// A caller holds the right to wait awake (until its answer comes, awake or not).
     awake_waiter: AtomicBool,
 }
 
@@ -125,7 +125,7 @@ impl WriterHandle {
     }
 
     /// The right to wait awake, if the writer waits for jobs, none is queued and no other
-    /// caller waits so: the job about to be sent will be committed alone, at once.
+    /// caller waits so: the job about to be sent is then likely to be committed alone, at once.
     fn claim_awake_wait(&self) -> Option<AwakeClaim<'_>> {
         let queued = self.jobs_tx.max_capacity() - self.jobs_tx.capacity();
         let activity = &self.activity;

@@ -293,15 +293,26 @@ async fn one_caller_at_a_time_waits_awake_only_on_an_idle_writer_and_gives_the_r
         release_rx.recv().unwrap();
         Ok(())
     };
+    // Held here, so that only the writer's state can refuse the claim below.
+    let held = writer.claim_awake_wait();
+    assert!(held.is_some(), "the writer is idle again");
     let holder = tokio::spawn({
         let store = store.clone();
         async move { store.write(hold).await }
     });
     holding_rx.await.unwrap();
-    let busy = store.inner.writer.claim_awake_wait().is_none();
+    drop(held);
+    let busy = writer.claim_awake_wait().is_none();
     release_tx.send(()).unwrap();
     assert!(busy, "a caller of a busy writer sleeps");
     assert!(holder.await.unwrap().is_ok());
+    let idle_again = async {
+        while writer.claim_awake_wait().is_none() {
+            tokio::task::yield_now().await;
+        }
+    };
+    let given_back = tokio::time::timeout(Duration::from_secs(5), idle_again).await;
+    assert!(given_back.is_ok(), "the right is free again after a write");
     store.shutdown().await;
 }
 
