@@ -79,7 +79,7 @@ pub fn router(hub: Hub) -> Router {
     let request_timeout = Duration::from_secs(config.http.request_timeout_secs);
     let (max_body, max_uri) = (config.intake.max_body_bytes, config.http.max_uri_bytes);
     // Health checks stay outside the rate limit: monitoring must always get through.
-    Router::new()
+    let routes = Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(metrics::for_staff))
@@ -102,8 +102,12 @@ pub fn router(hub: Hub) -> Router {
             refusals::check_declared_length,
         ))
         .layer(from_fn_with_state(max_uri, refusals::check_uri_length))
+        .with_state(hub);
+    // Around the routes as a whole: a layer on each route sees a wrong method's 405 before
+    // the router adds the Allow header that the error names.
+    Router::new()
+        .fallback_service(routes)
         .layer(from_fn(refusals::speak_json))
-        .with_state(hub)
 }
 
 /// Reports, their triage, statistics and open data.

@@ -42,6 +42,11 @@ async fn a_path_that_does_not_decode_and_a_wrong_method_get_json_errors() {
     assert_json_error(&bad_path, 400, "malformed_request");
     assert_json_error(&bad_cap, 400, "malformed_request");
     assert_json_error(&wrong_method, 405, "method_not_allowed");
+    let said = wrong_method.json()["message"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    assert!(said.ends_with("it takes: GET,HEAD,POST"), "{said}");
     let open311 = raw_get(&app, "/open311/v2/requests/%ff.json", "").await;
     assert_eq!(open311.status, 400);
     let errors = open311.json();
