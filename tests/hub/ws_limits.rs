@@ -16,6 +16,8 @@ async fn invalid_utf8_in_a_text_frame_is_closed_with_1007() {
 
     let broken = Frame::message(vec![b'{', 0xff, 0xfe, b'}'], OpCode::Data(Data::Text), true);
     client.send(Message::Frame(broken)).await;
+    // A client that goes on sending still gets the close, not a reset.
+    client.send_unanswered(2_000).await;
 
     let (code, reason) = client.closed().await.expect("a close frame");
     assert_eq!(code, 1007, "{reason}");
@@ -80,6 +82,19 @@ async fn follow_frames_beyond_their_rate_are_refused_and_a_session_that_keeps_on
             .render()
             .contains("limit=\"ws_frames\"")
     );
+}
+
+#[tokio::test]
+async fn a_client_flooding_frames_past_its_rate_gets_the_1008_close_not_a_reset() {
+    let app = TestApp::spawn_with(|config| config.ws.frames_per_second = 5).await;
+    let mut client = WsClient::connect(&app.ws_url()).await;
+
+    // Far more than the 10 of the burst and the 20 refusals that close the session, sent
+    // without reading, so that the hub closes with frames of this client still unread.
+    client.send_unanswered(2_000).await;
+
+    let (code, reason) = client.closed().await.expect("a close frame, not a reset");
+    assert_eq!(code, 1008, "{reason}");
 }
 
 #[tokio::test]

@@ -305,7 +305,9 @@ impl Session {
     async fn refuse_over_rate(&mut self, verdict: Verdict) -> Option<Step> {
         match verdict {
             Verdict::Admit => None,
-            Verdict::Close(code, reason) => Some(Step::Close(code, reason)),
+            // A client this far over its rate is still sending: what it sent is read and
+            // dropped after the close, or the unread bytes would turn the close into a reset.
+            Verdict::Close(code, reason) => Some(Step::CloseAndLinger(code, reason)),
             Verdict::Refuse(problem) => {
                 self.services.metrics.limited("ws_frames");
                 Some(match self.send(&refused(problem)).await {

@@ -46,6 +46,20 @@ impl WsClient {
         self.stream.send(message).await.expect("websocket send");
     }
 
+    /// Sends `count` frames without reading, until the first send fails.
+    pub async fn send_unanswered(&mut self, count: usize) {
+        for _ in 0..count {
+            if self
+                .stream
+                .send(Message::text("{\"type\": 1}"))
+                .await
+                .is_err()
+            {
+                return;
+            }
+        }
+    }
+
     /// Sends a report frame and returns the hub's answer.
     pub async fn report(&mut self, report: &Value) -> Value {
         self.send_json(&serde_json::json!({ "type": "report", "report": report }))
