@@ -19,6 +19,15 @@ fn device_report(client_ref: &str) -> Value {
 }
 
 /// Waits until the hub's MQTT link reaches `state`.
+/// A broker, a hub connected to it, and a device of that name on its inbox.
+async fn hub_and_device(name: &str) -> (Broker, TestApp, Device) {
+    let broker = Broker::start();
+    let app = TestApp::spawn_with_broker(&broker).await;
+    broker_state(&app, BrokerState::Connected).await;
+    let device = Device::connect(&broker, &prefix(&app), name).await;
+    (broker, app, device)
+}
+
 async fn broker_state(app: &TestApp, state: BrokerState) {
     let mut watch = app.running().hub().mqtt.state.clone();
     tokio::time::timeout(TIMEOUT, watch.wait_for(|now| *now == state))
@@ -29,10 +38,7 @@ async fn broker_state(app: &TestApp, state: BrokerState) {
 
 #[tokio::test]
 async fn a_device_report_is_acked_on_the_device_inbox_after_it_is_stored() {
-    let broker = Broker::start();
-    let app = TestApp::spawn_with_broker(&broker).await;
-    broker_state(&app, BrokerState::Connected).await;
-    let mut device = Device::connect(&broker, &prefix(&app), "tablet-7").await;
+    let (_broker, app, mut device) = hub_and_device("tablet-7").await;
 
     device.publish_report(&device_report("m-1")).await;
     let ack = device.next_answer().await;
@@ -54,10 +60,7 @@ async fn a_device_report_is_acked_on_the_device_inbox_after_it_is_stored() {
 
 #[tokio::test]
 async fn a_redelivered_report_is_stored_once_and_acked_with_the_same_id() {
-    let broker = Broker::start();
-    let app = TestApp::spawn_with_broker(&broker).await;
-    broker_state(&app, BrokerState::Connected).await;
-    let mut device = Device::connect(&broker, &prefix(&app), "tablet-8").await;
+    let (_broker, app, mut device) = hub_and_device("tablet-8").await;
 
     device.publish_report(&device_report("again")).await;
     let first = device.next_answer().await;
@@ -71,10 +74,7 @@ async fn a_redelivered_report_is_stored_once_and_acked_with_the_same_id() {
 
 #[tokio::test]
 async fn a_bad_payload_gets_an_error_on_the_inbox_and_the_next_report_still_goes_through() {
-    let broker = Broker::start();
-    let app = TestApp::spawn_with_broker(&broker).await;
-    broker_state(&app, BrokerState::Connected).await;
-    let mut device = Device::connect(&broker, &prefix(&app), "tablet-9").await;
+    let (_broker, app, mut device) = hub_and_device("tablet-9").await;
     let mut other_device = device_report("wrong-device");
     other_device["device_id"] = json!("someone-else");
     let cases: Vec<(Vec<u8>, &str, Option<&str>)> = vec![
@@ -107,6 +107,22 @@ async fn a_bad_payload_gets_an_error_on_the_inbox_and_the_next_report_still_goes
 
     assert_eq!(device.next_answer().await["type"], "ack");
     assert_eq!(app.stored_reports(), 1);
+}
+
+#[tokio::test]
+async fn a_device_whose_topic_names_no_valid_device_id_is_told_so_on_that_topics_inbox() {
+    let (_broker, app, mut device) = hub_and_device("field tablet 3").await;
+
+    device.publish_report(&device_report("first")).await;
+    let error = device.next_answer().await;
+
+    assert_eq!(
+        (error["error"].as_str(), error["field"].as_str()),
+        (Some("invalid_field"), Some("device_id")),
+        "{error}"
+    );
+    assert_eq!(error["client_ref"], "first");
+    assert_eq!(app.stored_reports(), 0);
 }
 
 #[tokio::test]

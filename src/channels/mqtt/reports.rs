@@ -16,26 +16,32 @@ pub(super) async fn handle(
     publish: &Publish,
     max_payload: usize,
 ) -> Handled {
-    let device = link
-        .topics
-        .report_device(&publish.topic)
-        .and_then(|device| DeviceId::parse(device, "device_id").ok());
-    let Some(device) = device else {
-        // Without a valid device id there is no inbox to answer on; drop it.
-        tracing::debug!("ignoring a report published on a topic without a valid device id");
+    let Some(segment) = link.topics.report_device(&publish.topic) else {
         return Handled::Settled(None);
     };
-    let outcome = submit(intake, &device, &publish.payload, max_payload).await;
+    let (inbox, outcome) = match DeviceId::parse(segment, "device_id") {
+        Ok(device) => (
+            link.topics.device_inbox(&device),
+            submit(intake, &device, &publish.payload, max_payload).await,
+        ),
+        // The device still hears why, on the inbox its own segment names, unless that is
+        // too long to be any device's topic.
+        Err(_) if segment.len() > MAX_ANSWERED_SEGMENT => return Handled::Settled(None),
+        Err(problem) => (link.topics.inbox_of(segment), Err(problem)),
+    };
     if matches!(&outcome, Err(problem) if problem.code == ErrorCode::Internal) {
         return Handled::Retry;
     }
     let client_ref = frames::client_ref_hint(&publish.payload);
     Handled::Settled(Some(Reply {
-        topic: link.topics.device_inbox(&device),
+        topic: inbox,
         retain: false,
         payload: frames::answer(outcome, client_ref).to_json().into_bytes(),
     }))
 }
+
+/// Longest device segment of a report topic that is answered when it is no valid device id.
+const MAX_ANSWERED_SEGMENT: usize = 256;
 
 async fn submit(
     intake: &Intake,

@@ -63,7 +63,13 @@ impl Topics {
 
     /// Where the hub answers one device: acks, errors and (later) status updates and tasks.
     pub fn device_inbox(&self, device: &DeviceId) -> String {
-        format!("{}/devices/{}/inbox", self.prefix, device.as_str())
+        self.inbox_of(device.as_str())
+    }
+
+    /// The inbox of a report topic's device segment that is no valid device id (one topic
+    /// level, so a topic of its own): where that device is told why nothing was stored.
+    pub fn inbox_of(&self, segment: &str) -> String {
+        format!("{}/devices/{segment}/inbox", self.prefix)
     }
 
     /// Status updates on the reports a device sent over MQTT.
