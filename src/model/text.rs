@@ -26,15 +26,18 @@ pub fn bounded_text(
 /// Longest e-mail address (RFC 5321's path limit).
 const MAX_EMAIL: usize = 254;
 
-/// An optional e-mail address, trimmed, bounded and shaped like `name@example.org`.
+/// An optional e-mail address, trimmed and bounded: one mailbox, as the mailer that sends to it
+/// reads one, at a named domain (not `localhost`, not an address literal such as `[10.0.0.1]`,
+/// which would point the office's relay at a host of the caller's choosing).
 pub fn parse_email(email: Option<String>, field: &str) -> Result<Option<String>, Problem> {
     let Some(email) = bounded_text(email, field, MAX_EMAIL)? else {
         return Ok(None);
     };
-    let looks_valid = email.split_once('@').is_some_and(|(local, domain)| {
-        !local.is_empty() && domain.contains('.') && !email.contains(char::is_whitespace)
+    let mailable = email.parse::<lettre::Address>().is_ok_and(|address| {
+        let domain = address.domain();
+        domain.contains('.') && !domain.starts_with('[')
     });
-    if !looks_valid {
+    if !mailable {
         return Err(Problem::with_field(
             ErrorCode::InvalidField,
             field,
@@ -42,4 +45,34 @@ pub fn parse_email(email: Option<String>, field: &str) -> Result<Option<String>,
         ));
     }
     Ok(Some(email))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn accepted(address: &str) -> bool {
+        parse_email(Some(address.to_owned()), "address").is_ok()
+    }
+
+    #[test]
+    fn one_mailbox_at_a_named_domain_is_an_email_address() {
+        assert!(accepted("mario.rossi+avvisi@comune.example.it"));
+        assert!(accepted("  olga@example.org "));
+    }
+
+    #[test]
+    fn a_list_a_second_at_sign_a_display_name_or_an_address_literal_is_not() {
+        for wrong in [
+            "a@b.it,c@d.it",
+            "a@b@c.it",
+            "Mario <a@b.it>",
+            "a@[127.0.0.1]",
+            "a@localhost",
+            "a b@c.it",
+            "a@b.it\r\nBcc: c@d.it",
+        ] {
+            assert!(!accepted(wrong), "{wrong}");
+        }
+    }
 }

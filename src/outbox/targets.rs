@@ -76,7 +76,7 @@ impl AddressPolicy {
         }
         if !url.username().is_empty() || url.password().is_some() {
             return Err(refuse(format!(
-                "`{field}` must not carry a user name or password; webhooks are signed instead"
+                "`{field}` must not carry a user name or password: remove them from the URL"
             )));
         }
         let private = match url.host() {
