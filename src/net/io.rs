@@ -143,6 +143,7 @@ const HYPER_ANSWERS: [(&[u8], ErrorCode, &str); 4] = [
 /// 431 or 505 head can only be hyper's.
 fn json_answer_for(head: &[u8]) -> Option<Vec<u8>> {
     const EMPTY: &[u8] = b"\r\ncontent-length: 0\r\n";
+    const CLOSE: &[u8] = b"\r\nconnection: close\r\n";
     if !head.ends_with(b"\r\n\r\n") {
         return None;
     }
@@ -153,10 +154,15 @@ fn json_answer_for(head: &[u8]) -> Option<Vec<u8>> {
         .windows(EMPTY.len())
         .position(|window| window == EMPTY)?;
     let body = serde_json::to_vec(&Problem::new(*code, *message)).expect("a problem serializes");
+    // hyper says it itself when it will close (after a 400, say); once is enough.
+    let closing = match head.windows(CLOSE.len()).any(|window| window == CLOSE) {
+        true => "",
+        false => "connection: close\r\n",
+    };
     let mut answer = head[..at].to_vec();
     answer.extend_from_slice(
         format!(
-            "\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n",
+            "\r\ncontent-type: application/json\r\ncontent-length: {}\r\n{closing}",
             body.len()
         )
         .as_bytes(),
@@ -186,6 +192,15 @@ pub fn timeout_answer() -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_400_that_hyper_already_closes_says_connection_close_once() {
+        let head = b"HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\ndate: Sat, 28 Nov 2026 10:00:00 GMT\r\n\r\n";
+
+        let answer = String::from_utf8(json_answer_for(head).unwrap()).unwrap();
+
+        assert_eq!(answer.matches("connection: close").count(), 1, "{answer}");
+    }
 
     #[test]
     fn a_bodiless_431_from_hyper_becomes_a_json_error_with_the_same_status() {
