@@ -194,11 +194,19 @@ fn from_json_error(err: serde_path_to_error::Error<serde_json::Error>) -> Proble
     )
 }
 
-/// serde speaks Rust (`expected f64`); senders speak JSON.
+/// serde speaks Rust (`expected f64`, `expected struct RawPhoto`); senders speak JSON.
 fn plain_words(detail: &str) -> String {
-    detail
+    let detail = match detail.find("expected struct ") {
+        Some(at) => format!("{}expected an object", &detail[..at]),
+        None => detail.to_owned(),
+    };
+    ["u32", "i64", "u64"]
+        .iter()
+        .fold(detail, |detail, integer| {
+            detail.replace(&format!("expected {integer}"), "expected a whole number")
+        })
         .replace("expected f64", "expected a number")
-        .replace("expected u32", "expected a whole number")
+        .replace("expected a sequence", "expected a list")
         .replace("expected a string", "expected text")
 }
 
@@ -270,6 +278,27 @@ mod tests {
             (missing.code, missing.field.as_deref()),
             (ErrorCode::MissingField, Some("inner.lat"))
         );
+    }
+
+    #[test]
+    fn type_errors_name_json_types_not_rust_ones() {
+        #[derive(Debug, serde::Deserialize)]
+        #[allow(dead_code)]
+        struct Frame {
+            cursor: Option<i64>,
+            zones: Option<Vec<String>>,
+            inner: Option<Inner>,
+        }
+        let said = |text: &str| {
+            Problem::parse_json::<Frame>(text.as_bytes())
+                .unwrap_err()
+                .message
+        };
+
+        assert!(said(r#"{"cursor": "abc"}"#).ends_with("expected a whole number"));
+        assert!(said(r#"{"zones": "demo-001"}"#).ends_with("expected a list"));
+        let object = said(r#"{"inner": "x"}"#);
+        assert!(object.ends_with("expected an object"), "{object}");
     }
 
     #[test]
