@@ -13,7 +13,7 @@ use super::params;
 use crate::hub::Hub;
 use crate::problem::{ErrorCode, Problem};
 use crate::reports::Location;
-use crate::zones::{DisplayQuery, feature_collection};
+use crate::zones::{DisplayQuery, ZoneIndex, feature_collection};
 
 /// Tolerances below this are pointless for display and above it unrecognisable.
 const MAX_SIMPLIFY_METRES: i64 = 10_000;
@@ -21,6 +21,10 @@ const MAX_SIMPLIFY_METRES: i64 = 10_000;
 /// `GET /api/v1/zones?level=&simplify=<metres>&bbox=`.
 pub(super) async fn list(State(hub): State<Hub>, uri: Uri) -> Result<Response, ApiError> {
     let query = KnownQuery::from_uri(&uri, &["level", "simplify", "bbox"])?;
+    let index = hub.zones.snapshot();
+    if let Some(level) = query.get("level") {
+        known_level(&index, level)?;
+    }
     let display = DisplayQuery {
         level: query.get("level").map(str::to_owned),
         simplify_metres: query
@@ -33,7 +37,6 @@ pub(super) async fn list(State(hub): State<Hub>, uri: Uri) -> Result<Response, A
             .map(|v| params::bbox_rect("bbox", v))
             .transpose()?,
     };
-    let index = hub.zones.snapshot();
     // Simplifying thousands of polygons is CPU work; keep it off the async workers.
     let body = tokio::task::spawn_blocking(move || {
         serde_json::to_vec(&feature_collection(&index, &display))
@@ -42,6 +45,29 @@ pub(super) async fn list(State(hub): State<Hub>, uri: Uri) -> Result<Response, A
     .map_err(|err| ApiError(crate::problem::Problem::internal(&err)))?
     .map_err(|err| ApiError(crate::problem::Problem::internal(&err)))?;
     Ok(([(header::CONTENT_TYPE, "application/geo+json")], body).into_response())
+}
+
+/// Refuses a level none of the office's zones has (`comune` for `municipality`, say), which
+/// would otherwise list nothing and look like a map with no zones.
+fn known_level(index: &ZoneIndex, level: &str) -> Result<(), Problem> {
+    let mut levels: Vec<&str> = index
+        .zones()
+        .iter()
+        .map(|zone| zone.level.as_str())
+        .collect();
+    if levels.is_empty() || levels.contains(&level) {
+        return Ok(());
+    }
+    levels.sort_unstable();
+    levels.dedup();
+    Err(Problem::with_field(
+        ErrorCode::InvalidField,
+        "level",
+        format!(
+            "there is no zone level `{level}` here; the levels are: {}",
+            levels.join(", ")
+        ),
+    ))
 }
 
 /// `GET /api/v1/zones/lookup?lat=&lon=`: every zone containing the point, smallest first.

@@ -111,6 +111,22 @@ fn vertex_count(collection: &Value) -> usize {
 }
 
 #[tokio::test]
+async fn a_zone_level_the_office_does_not_have_is_refused_naming_the_levels_it_has() {
+    let app = TestApp::spawn().await;
+
+    let (status, error) = app.get_json("/api/v1/zones?level=comune").await;
+
+    assert_eq!(status, 422);
+    assert_valid("error", &error);
+    assert_eq!(error["field"], "level");
+    let said = error["message"].as_str().unwrap();
+    assert!(
+        said.ends_with("the levels are: district, municipality"),
+        "{said}"
+    );
+}
+
+#[tokio::test]
 async fn simplification_for_display_drops_vertices_of_real_boundaries() {
     let dir = tempfile::tempdir().unwrap();
     import_italy(dir.path());
