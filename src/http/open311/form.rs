@@ -20,7 +20,7 @@ pub fn parse_request_form(
             format!("the form body is malformed: {err}"),
         )
     })?;
-    let form: HashMap<String, String> = pairs.into_iter().collect();
+    let form = once_each(pairs)?;
     let field = |name: &str| {
         form.get(name)
             .map(|v| v.trim().to_owned())
@@ -52,6 +52,23 @@ pub fn parse_request_form(
     })
 }
 
+/// The form's fields by name, each given once: a second `lat` would leave the position to
+/// chance. Open311's `attribute[...]` fields, which the hub ignores, may repeat.
+fn once_each(pairs: Vec<(String, String)>) -> Result<HashMap<String, String>, Problem> {
+    let mut form = HashMap::with_capacity(pairs.len());
+    for (name, value) in pairs {
+        if name.starts_with("attribute[") {
+            continue;
+        }
+        if form.contains_key(&name) {
+            let message = format!("`{name}` is given more than once; send it once");
+            return Err(Problem::with_field(ErrorCode::InvalidField, name, message));
+        }
+        form.insert(name, value);
+    }
+    Ok(form)
+}
+
 fn missing(field: &str) -> Problem {
     Problem::with_field(
         ErrorCode::MissingField,
@@ -66,4 +83,21 @@ fn missing_location(field: &str) -> Problem {
         field,
         format!("`{field}` is required: this hub places requests by lat and long, not by address"),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_field_given_twice_is_refused_naming_it_and_repeated_attributes_are_let_be() {
+        let twice = b"service_code=fire&lat=44.45&long=11.22&lat=45";
+        let attributes =
+            b"service_code=fire&lat=44.45&long=11.22&attribute[a][]=1&attribute[a][]=2";
+
+        let refused = parse_request_form(twice, None).unwrap_err();
+
+        assert_eq!(refused.field.as_deref(), Some("lat"));
+        assert!(parse_request_form(attributes, None).is_ok());
+    }
 }
