@@ -125,29 +125,88 @@ async fn a_retried_open311_post_with_the_same_client_ref_returns_the_same_id() {
 }
 
 #[tokio::test]
-async fn an_idempotency_key_header_also_makes_a_retry_safe() {
+async fn an_idempotency_key_header_makes_a_retry_safe_and_its_reuse_is_refused_naming_the_header() {
     let app = TestApp::spawn().await;
-    let form = [
+    let fire = [
         ("service_code", "fire"),
         ("lat", "44.33"),
         ("long", "11.40"),
     ];
-    let post = || {
+    let flood = [
+        ("service_code", "flooding"),
+        ("lat", "44.33"),
+        ("long", "11.40"),
+    ];
+    let post = |form: &[(&str, &str)]| {
         app.http
             .post(app.url("/open311/v2/requests.json"))
             .header("Idempotency-Key", "key-9")
-            .form(&form)
+            .form(form)
             .send()
     };
 
-    let first: Value = post().await.unwrap().json().await.unwrap();
-    let second: Value = post().await.unwrap().json().await.unwrap();
+    let first: Value = post(&fire).await.unwrap().json().await.unwrap();
+    let second: Value = post(&fire).await.unwrap().json().await.unwrap();
+    let reused = post(&flood).await.unwrap();
 
     assert_eq!(
         first[0]["service_request_id"],
         second[0]["service_request_id"]
     );
+    assert_eq!(reused.status(), 409);
+    let errors: Value = reused.json().await.unwrap();
+    let description = errors[0]["description"].as_str().unwrap();
+    assert!(description.contains("`Idempotency-Key`"), "{errors}");
+    assert!(!description.contains("client_ref"), "{errors}");
     assert_eq!(app.stored_reports(), 1);
+}
+
+#[tokio::test]
+async fn an_idempotency_key_that_cannot_be_a_client_ref_is_refused_naming_the_header() {
+    let app = TestApp::spawn().await;
+
+    let response = app
+        .http
+        .post(app.url("/open311/v2/requests.json"))
+        .header("Idempotency-Key", "key with spaces")
+        .form(&[
+            ("service_code", "fire"),
+            ("lat", "44.33"),
+            ("long", "11.40"),
+        ])
+        .send()
+        .await
+        .unwrap();
+
+    assert_eq!(response.status(), 422);
+    let errors: Value = response.json().await.unwrap();
+    assert!(
+        errors[0]["description"]
+            .as_str()
+            .unwrap()
+            .starts_with("`Idempotency-Key` must be"),
+        "{errors}"
+    );
+    assert_eq!(app.stored_reports(), 0);
+}
+
+#[tokio::test]
+async fn asking_for_more_service_requests_by_id_than_one_answer_holds_is_refused_naming_the_limit()
+{
+    let app = TestApp::spawn().await;
+    let ids = (0..1001)
+        .map(|n| format!("r{n}"))
+        .collect::<Vec<_>>()
+        .join(",");
+    let url = format!("/open311/v2/requests.json?service_request_id={ids}");
+
+    let response = app.http.get(app.url(&url)).send().await.unwrap();
+
+    assert_eq!(response.status(), 422);
+    let errors: Value = response.json().await.unwrap();
+    assert_valid("open311-errors", &errors);
+    let description = errors[0]["description"].as_str().unwrap();
+    assert!(description.contains("at most 1000"), "{errors}");
 }
 
 /// (form, expected status, field named in the description)

@@ -14,6 +14,7 @@ pub fn parse_request_form(
 ) -> Result<RawSubmission, Problem> {
     let text = std::str::from_utf8(body)
         .map_err(|_| Problem::new(ErrorCode::InvalidUtf8, "the form body is not valid UTF-8"))?;
+    decodes_to_utf8(text)?;
     let pairs: Vec<(String, String)> = serde_urlencoded::from_str(text).map_err(|err| {
         Problem::new(
             ErrorCode::MalformedJson,
@@ -69,6 +70,26 @@ fn once_each(pairs: Vec<(String, String)>) -> Result<HashMap<String, String>, Pr
     Ok(form)
 }
 
+/// Refuses a field whose percent-escapes decode to bytes that are not UTF-8: the form parser
+/// would store them as replacement characters, and the office would read a description that
+/// is not what the citizen wrote.
+fn decodes_to_utf8(text: &str) -> Result<(), Problem> {
+    for pair in text.split('&') {
+        if percent_encoding::percent_decode_str(pair)
+            .decode_utf8()
+            .is_err()
+        {
+            let name = pair.split('=').next().unwrap_or_default();
+            let name = percent_encoding::percent_decode_str(name).decode_utf8_lossy();
+            let message = format!(
+                "`{name}` has percent-escapes that are not UTF-8; encode the text as UTF-8 before escaping it"
+            );
+            return Err(Problem::with_field(ErrorCode::InvalidUtf8, name, message));
+        }
+    }
+    Ok(())
+}
+
 fn missing(field: &str) -> Problem {
     Problem::with_field(
         ErrorCode::MissingField,
@@ -99,5 +120,18 @@ mod tests {
 
         assert_eq!(refused.field.as_deref(), Some("lat"));
         assert!(parse_request_form(attributes, None).is_ok());
+    }
+
+    #[test]
+    fn a_description_escaped_from_latin_1_is_refused_not_stored_with_replacement_characters() {
+        let latin1 = b"service_code=fire&lat=44.45&long=11.22&description=citt%E0";
+        let utf8 = b"service_code=fire&lat=44.45&long=11.22&description=citt%C3%A0";
+
+        let refused = parse_request_form(latin1, None).unwrap_err();
+
+        assert_eq!(refused.code, ErrorCode::InvalidUtf8);
+        assert_eq!(refused.field.as_deref(), Some("description"));
+        let stored = parse_request_form(utf8, None).unwrap();
+        assert_eq!(stored.text.as_deref(), Some("città"));
     }
 }

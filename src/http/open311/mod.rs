@@ -83,14 +83,20 @@ async fn create_request(
 ) -> Response {
     let submitted = async {
         require_content_type(&headers, "application/x-www-form-urlencoded").map_err(|err| err.0)?;
-        let idempotency_key = headers.get("idempotency-key").and_then(|v| v.to_str().ok());
+        let idempotency_key = idempotency_key(&headers)?;
         let raw = parse_request_form(&body, idempotency_key)?;
+        let keyed_by_header =
+            idempotency_key.is_some() && raw.client_ref.as_deref() == idempotency_key;
         let origin = Origin {
             source: Source::Open311,
             peer_ip: peer.map(|addr| addr.ip()),
             device_id: None,
         };
-        hub.intake.submit(origin, raw).await.map_err(open311_names)
+        let submitted = hub.intake.submit(origin, raw).await.map_err(open311_names);
+        submitted.map_err(|problem| match keyed_by_header {
+            true => idempotency_key_names(problem),
+            false => problem,
+        })
     };
     match submitted.await {
         Ok(receipt) => {
@@ -103,6 +109,36 @@ async fn create_request(
         }
         Err(problem) => format.error(&Open311Error::from(problem)),
     }
+}
+
+/// The `Idempotency-Key` header, if sent; one that is not visible ASCII is refused rather than
+/// ignored, since ignoring it would store a retry twice.
+fn idempotency_key(headers: &HeaderMap) -> Result<Option<&str>, Problem> {
+    let Some(value) = headers.get("idempotency-key") else {
+        return Ok(None);
+    };
+    value.to_str().map(Some).map_err(|_| {
+        Problem::with_field(
+            ErrorCode::InvalidField,
+            "Idempotency-Key",
+            "`Idempotency-Key` must be 1 to 64 characters of letters, digits, '.', '_', '-' or ':'",
+        )
+    })
+}
+
+/// A refused key named as the client sent it: the `Idempotency-Key` header, not our field.
+fn idempotency_key_names(mut problem: Problem) -> Problem {
+    if problem.field.as_deref() != Some("client_ref") {
+        return problem;
+    }
+    problem.field = Some("Idempotency-Key".to_owned());
+    problem.message = match problem.code {
+        ErrorCode::ClientRefConflict => "this `Idempotency-Key` was already used for a different \
+            request; send a new key with a new request, and the same key only when retrying it"
+            .to_owned(),
+        _ => problem.message.replace("`client_ref`", "`Idempotency-Key`"),
+    };
+    problem
 }
 
 /// Our field names, as an Open311 client knows them.
@@ -178,12 +214,7 @@ async fn query_requests(hub: &Hub, uri: &Uri) -> Result<Vec<crate::reports::Repo
         .map(|v| params::timestamp("end_date", v))
         .transpose()?;
     if let Some(ids) = query.get("service_request_id") {
-        let ids: Vec<String> = ids
-            .split(',')
-            .map(|id| id.trim().to_owned())
-            .take(MAX_REQUESTS)
-            .collect();
-        return hub.triage.find_reports(ids).await;
+        return hub.triage.find_reports(request_ids(ids)?).await;
     }
     let filter = ReportFilter {
         category: query.get("service_code").map(str::to_owned),
@@ -194,6 +225,23 @@ async fn query_requests(hub: &Hub, uri: &Uri) -> Result<Vec<crate::reports::Repo
         ..ReportFilter::default()
     };
     hub.triage.list_reports(filter).await
+}
+
+/// The comma-separated ids of `service_request_id`, at most as many as one answer lists.
+fn request_ids(ids: &str) -> Result<Vec<String>, Problem> {
+    let ids: Vec<String> = ids.split(',').map(|id| id.trim().to_owned()).collect();
+    if ids.len() > MAX_REQUESTS {
+        let message = format!(
+            "`service_request_id` names {} requests; ask for at most {MAX_REQUESTS} at a time",
+            ids.len()
+        );
+        return Err(Problem::with_field(
+            ErrorCode::InvalidField,
+            "service_request_id",
+            message,
+        ));
+    }
+    Ok(ids)
 }
 
 /// `open` or `closed`, as `true` for closed.
