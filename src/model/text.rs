@@ -1,5 +1,6 @@
-//! Free text as every form takes it: trimmed, empty as absent, bounded in characters; and the
-//! shape of an e-mail address, which reports and subscriptions both take.
+//! Free text as every form takes it: trimmed, empty as absent, bounded in characters, free of
+//! what XML cannot hold; and the shape of an e-mail address, which reports and subscriptions
+//! both take.
 
 use crate::problem::{ErrorCode, Problem};
 
@@ -12,6 +13,17 @@ pub fn bounded_text(
     let Some(value) = value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty()) else {
         return Ok(None);
     };
+    if let Some(forbidden) = xml_forbidden_char(&value) {
+        return Err(Problem::with_field(
+            ErrorCode::InvalidField,
+            field,
+            format!(
+                "`{field}` contains the character U+{:04X}, which no feed, CAP document or e-mail \
+                 can carry; remove it",
+                u32::from(forbidden)
+            ),
+        ));
+    }
     let chars = value.chars().count();
     if chars > max {
         return Err(Problem::with_field(
@@ -21,6 +33,16 @@ pub fn bounded_text(
         ));
     }
     Ok(Some(value))
+}
+
+/// The first character XML 1.0 cannot hold (a control character other than tab, line feed and
+/// carriage return, or the non-characters U+FFFE and U+FFFF): one in a notice would make every
+/// feed that lists it unreadable, so text is refused with one rather than published.
+pub fn xml_forbidden_char(text: &str) -> Option<char> {
+    text.chars().find(|&c| {
+        matches!(c, '\u{0}'..='\u{8}' | '\u{B}' | '\u{C}' | '\u{E}'..='\u{1F}')
+            || matches!(c, '\u{FFFE}' | '\u{FFFF}')
+    })
 }
 
 /// Longest e-mail address (RFC 5321's path limit).
@@ -53,6 +75,22 @@ mod tests {
 
     fn accepted(address: &str) -> bool {
         parse_email(Some(address.to_owned()), "address").is_ok()
+    }
+
+    #[test]
+    fn text_with_a_control_character_xml_cannot_hold_is_refused_naming_it_but_tabs_and_newlines_pass()
+     {
+        for (text, code) in [
+            ("h\u{0}x", "U+0000"),
+            ("e\u{1}", "U+0001"),
+            ("i\u{FFFE}", "U+FFFE"),
+        ] {
+            let refused = bounded_text(Some(text.to_owned()), "info.it.headline", 100).unwrap_err();
+            assert_eq!(refused.field.as_deref(), Some("info.it.headline"));
+            assert!(refused.message.contains(code), "{}", refused.message);
+        }
+        let kept = bounded_text(Some("riga uno\n\triga due\r\nè".to_owned()), "text", 100);
+        assert!(kept.unwrap().is_some());
     }
 
     #[test]

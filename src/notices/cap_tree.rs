@@ -239,6 +239,12 @@ impl TreeReader {
         if self.skipping > 0 {
             return Ok(());
         }
+        if let Some(forbidden) = crate::model::xml_forbidden_char(text) {
+            let code = u32::from(forbidden);
+            return Err(malformed(format!(
+                "it contains the character U+{code:04X}, which XML 1.0 does not allow"
+            )));
+        }
         match self.stack.last_mut() {
             Some(open) => open.text.push_str(text),
             None if text.trim().is_empty() => {}
@@ -314,6 +320,18 @@ mod tests {
             "{}",
             problem.message
         );
+    }
+
+    #[test]
+    fn a_character_xml_1_0_forbids_is_malformed_whether_raw_or_a_character_reference() {
+        for text in ["&#1;ctl", "&#xFFFE;", "raw \u{1} byte", "<![CDATA[\u{8}]]>"] {
+            let xml = format!("{OPEN}<identifier>{text}</identifier></alert>");
+
+            let problem = read_tree(xml.as_bytes()).unwrap_err();
+
+            assert_eq!(problem.code, ErrorCode::MalformedXml, "{text}");
+            assert!(problem.message.contains("U+"), "{}", problem.message);
+        }
     }
 
     #[test]

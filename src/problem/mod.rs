@@ -77,7 +77,7 @@ impl Problem {
         if !text.trim_start().starts_with('{') {
             return Err(Problem::new(
                 ErrorCode::MalformedJson,
-                "the message must be a JSON object, such as {\"type\": ...}",
+                "the message must be one JSON object, `{...}`",
             ));
         }
         let de = &mut serde_json::Deserializer::from_str(text);
