@@ -66,11 +66,12 @@ pub fn parse_cap(
             ),
         ));
     }
-    let CapTree { alert, foreign } = read_tree(xml)?;
+    let CapTree { mut alert, foreign } = read_tree(xml)?;
     let msg_type = relayable_type(&alert)?;
     check_public(&alert)?;
-    let sent = cap_date(&alert.required("sent")?, "sent")?;
     let mut warnings = Vec::new();
+    write_times_in_cap_form(&mut alert, &mut warnings)?;
+    let sent = cap_date(&alert.required("sent")?, "sent")?;
     let mut raw = raw_notice(&alert, zones, &mut warnings)?;
     let expires = match raw.expires.as_deref() {
         Some(given) => cap_date(given, "expires")?,
@@ -143,13 +144,62 @@ fn check_public(alert: &Element) -> Result<(), Problem> {
 fn cap_date(value: &str, field: &str) -> Result<DateTime<Utc>, Problem> {
     DateTime::parse_from_rfc3339(value)
         .map(|at| at.with_timezone(&Utc))
-        .map_err(|_| {
-            Problem::with_field(
-                ErrorCode::InvalidField,
-                field,
-                format!("<{field}> is not a CAP time: {value}"),
-            )
-        })
+        .map_err(|_| not_a_cap_time(field, value))
+}
+
+/// Rewrites each time that RFC 3339 allows but CAP 1.2 does not (`Z` for UTC, fractions of a
+/// second) as CAP writes it, the same instant to the second: relayed as sent, the document
+/// would fail the OASIS schema, and a receiver that validates would drop the alert.
+fn write_times_in_cap_form(alert: &mut Element, warnings: &mut Vec<String>) -> Result<(), Problem> {
+    let mut rewrite = |element: &mut Element| -> Result<(), Problem> {
+        let given = element.text.trim().to_owned();
+        if given.is_empty() || in_cap_form(&given) {
+            return Ok(());
+        }
+        let at = DateTime::parse_from_rfc3339(&given)
+            .map_err(|_| not_a_cap_time(&element.name, &given))?;
+        element.text = match at.offset().local_minus_utc() {
+            0 => crate::cap::cap_time(at.with_timezone(&Utc)),
+            _ => at.format("%Y-%m-%dT%H:%M:%S%:z").to_string(),
+        };
+        warnings.push(format!(
+            "<{}> was written {given}, which CAP 1.2 does not allow (no `Z`, no fractions of a \
+             second): it is relayed as {}",
+            element.name, element.text
+        ));
+        Ok(())
+    };
+    for element in alert
+        .children
+        .iter_mut()
+        .filter(|child| child.name == "sent")
+    {
+        rewrite(element)?;
+    }
+    let info_times = alert
+        .children
+        .iter_mut()
+        .filter(|child| child.name == "info")
+        .flat_map(|info| info.children.iter_mut())
+        .filter(|child| matches!(child.name.as_str(), "effective" | "onset" | "expires"));
+    for element in info_times {
+        rewrite(element)?;
+    }
+    Ok(())
+}
+
+/// `YYYY-MM-DDThh:mm:ss` and a numeric offset, as the OASIS schema's pattern has it.
+fn in_cap_form(text: &str) -> bool {
+    text.len() == "2026-01-01T00:00:00+00:00".len()
+        && DateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S%:z").is_ok()
+}
+
+fn not_a_cap_time(field: &str, value: &str) -> Problem {
+    Problem::with_field(
+        ErrorCode::InvalidField,
+        field,
+        format!("<{field}> is not a CAP time: {value}"),
+    )
 }
 
 /// `sender,identifier,sent` entries separated by spaces.

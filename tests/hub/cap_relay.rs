@@ -190,3 +190,42 @@ async fn an_alert_without_expires_gets_the_default_validity_and_the_import_says_
         "{expires} {expected}"
     );
 }
+
+#[tokio::test]
+async fn times_written_with_z_or_fractions_of_a_second_are_relayed_in_cap_form_and_the_import_says_so()
+ {
+    let app = TestApp::spawn().await;
+    let team = app.team().await;
+    let expires = chrono::Utc::now() + chrono::Duration::hours(6);
+    let document = earthquake_at_monteverde()
+        .replace("2026-11-29T06:00:00-00:00", "2026-11-29T06:00:00Z")
+        .replace(
+            &expires.format("%Y-%m-%dT%H:%M:%S-00:00").to_string(),
+            &expires.format("%Y-%m-%dT%H:%M:%S.250+00:00").to_string(),
+        );
+    assert!(
+        document.contains(".250+00:00"),
+        "the fixture's expires moved"
+    );
+    let (status, imported) = app.import_cap(&team.operator, document).await;
+    assert_eq!(status, 201, "{imported}");
+    let warnings = imported["warnings"].to_string();
+    assert!(
+        warnings.contains("<sent> was written 2026-11-29T06:00:00Z"),
+        "{warnings}"
+    );
+
+    let (approved, relayed) = app.approve_notice(&team.approver, &imported).await;
+    assert_eq!(approved, 200, "{relayed}");
+    let xml = app.cap_xml(&relayed).await;
+    assert_valid_cap(&xml);
+    assert!(
+        xml.contains("<sent>2026-11-29T06:00:00-00:00</sent>"),
+        "{xml}"
+    );
+    let whole_second = expires.format("%Y-%m-%dT%H:%M:%S").to_string();
+    assert!(
+        xml.contains(&format!("<expires>{whole_second}-00:00</expires>")),
+        "{xml}"
+    );
+}
