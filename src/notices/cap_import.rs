@@ -38,7 +38,9 @@ pub struct ImportedAlert {
     pub references_text: Option<String>,
     /// The sender's `senderName`, under which the alert is relayed.
     pub sender_name: Option<String>,
-    pub raw: RawNotice,
+    /// What its `<info>` blocks say; `None` for a Cancel without any (CAP allows that): the
+    /// alert it cancels says what and where.
+    pub raw: Option<RawNotice>,
     /// Expired before it arrived: kept as history, never relayed.
     pub expired: bool,
     /// The `<alert>` as received (CAP 1.1 converted), which the relay writes back.
@@ -73,6 +75,45 @@ pub fn parse_cap(
     write_times_in_cap_form(&mut alert, &mut warnings)?;
     let sent = cap_date(&alert.required("sent")?, "sent")?;
     let mut raw = raw_notice(&alert, zones, &mut warnings)?;
+    if raw.is_none() && msg_type != MsgType::Cancel {
+        return Err(Problem::with_field(
+            ErrorCode::MissingField,
+            "info",
+            "the CAP alert has no <info> block to relay; only a Cancel may have none",
+        ));
+    }
+    let expired = match raw.as_mut() {
+        Some(raw) => expiry(raw, sent, rules, &mut warnings)?,
+        // A bare Cancel lasts as the alert it cancels; that is judged when it is relayed.
+        None => false,
+    };
+    let sender_name = alert
+        .children("info")
+        .find_map(|info| info.text_of("senderName"));
+    Ok(ImportedAlert {
+        identifier: alert.required("identifier")?,
+        sender: alert.required("sender")?,
+        sent,
+        msg_type,
+        references: parse_references(alert.text_of("references").as_deref()),
+        references_text: alert.text_of("references"),
+        sender_name,
+        raw,
+        expired,
+        alert,
+        foreign,
+        warnings,
+    })
+}
+
+/// When the alert ends (from `<expires>`, or the default validity after `sent`), and whether it
+/// had ended before it arrived.
+fn expiry(
+    raw: &mut RawNotice,
+    sent: DateTime<Utc>,
+    rules: ImportRules,
+    warnings: &mut Vec<String>,
+) -> Result<bool, Problem> {
     let expires = match raw.expires.as_deref() {
         Some(given) => cap_date(given, "expires")?,
         None => {
@@ -96,23 +137,7 @@ pub fn parse_cap(
             crate::cap::cap_time(expires)
         ));
     }
-    let sender_name = alert
-        .children("info")
-        .find_map(|info| info.text_of("senderName"));
-    Ok(ImportedAlert {
-        identifier: alert.required("identifier")?,
-        sender: alert.required("sender")?,
-        sent,
-        msg_type,
-        references: parse_references(alert.text_of("references").as_deref()),
-        references_text: alert.text_of("references"),
-        sender_name,
-        raw,
-        expired,
-        alert,
-        foreign,
-        warnings,
-    })
+    Ok(expired)
 }
 
 fn relayable_type(alert: &Element) -> Result<MsgType, Problem> {
@@ -219,15 +244,11 @@ fn raw_notice(
     alert: &Element,
     zones: &ZoneIndex,
     warnings: &mut Vec<String>,
-) -> Result<RawNotice, Problem> {
+) -> Result<Option<RawNotice>, Problem> {
     let infos: Vec<&Element> = alert.children("info").collect();
-    let first = infos.first().ok_or_else(|| {
-        Problem::with_field(
-            ErrorCode::MissingField,
-            "info",
-            "the CAP alert has no <info> block to relay",
-        )
-    })?;
+    let Some(first) = infos.first() else {
+        return Ok(None);
+    };
     let info = texts_by_language(&infos, warnings);
     let mut categories: Vec<String> = Vec::new();
     for category in infos.iter().flat_map(|block| block.children("category")) {
@@ -236,7 +257,7 @@ fn raw_notice(
             categories.push(category);
         }
     }
-    Ok(RawNotice {
+    Ok(Some(RawNotice {
         status: alert.text_of("status"),
         msg_type: None,
         category: Some(categories),
@@ -248,7 +269,7 @@ fn raw_notice(
         contact: first.text_of("contact"),
         info: Some(info),
         area: Some(raw_area(&infos, zones, warnings)?),
-    })
+    }))
 }
 
 /// The text of each language's first block; further blocks in a language are named in a

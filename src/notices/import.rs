@@ -9,6 +9,7 @@ use super::cap::MsgType;
 use super::cap_import::{ImportRules, ImportedAlert, parse_cap};
 use super::cap_trust::SignatureCheck;
 use super::content::NoticeContent;
+use super::follow_up::cancellation_of;
 use super::model::{Notice, NoticeOrigin, NoticeState};
 use super::service::{Notices, bump, record};
 use crate::auth::{Action, Staff};
@@ -74,10 +75,11 @@ impl Notices {
         xml: Vec<u8>,
     ) -> Result<Received, Problem> {
         let now = self.now();
-        let (mut alert, content, covered, signature) = self.read_alert(xml, now).await?;
-        let fast_review = source
-            .and_then(|source| source.fast_review.as_ref())
-            .is_some_and(|rule| {
+        let (mut alert, read, signature) = self.read_alert(xml, now).await?;
+        let rule = source.and_then(|source| source.fast_review.as_ref());
+        let fast_review = rule
+            .zip(read.as_ref())
+            .is_some_and(|(rule, (content, covered))| {
                 rule.marks(
                     content.severity.as_str(),
                     content.urgency.as_str(),
@@ -94,15 +96,28 @@ impl Notices {
         self.inner
             .store
             .write(move |ctx| {
-                if let Some(held) = notice_rows::find_by_cap_key(ctx.conn(), &alert.sender, &alert.identifier)? {
+                if let Some(held) =
+                    notice_rows::find_by_cap_key(ctx.conn(), &alert.sender, &alert.identifier)?
+                {
                     return Ok(Received::AlreadyHeld { notice_id: held.id });
                 }
+                let mut original = referenced(ctx, &alert.references)?;
+                // A Cancel without <info> says what and where by the alert it cancels.
+                let Some((content, covered)) =
+                    read.or_else(|| original.as_ref().map(cancellation_of))
+                else {
+                    return Err(never_received());
+                };
                 let mut draft = Draft {
                     alert,
                     content,
                     covered,
-                    signature, fast_review, importer, source, now };
-                let mut original = referenced(ctx, &draft.alert.references)?;
+                    signature,
+                    fast_review,
+                    importer,
+                    source,
+                    now,
+                };
                 // An original never relayed is not a thread to join: the sender replaced it first.
                 if let Some(unrelayed) = original.take_if(|o| o.approver.is_none())
                     && let Some(withdrawn) = withdraw(ctx, unrelayed, &mut draft)?
@@ -110,7 +125,7 @@ impl Notices {
                     return Ok(Received::Taken(Box::new(withdrawn)));
                 }
                 if draft.alert.msg_type == MsgType::Cancel && original.is_none() {
-                    return Err(Problem::new(ErrorCode::InvalidState, "this cancels an alert this hub never received or relayed: there is nothing to withdraw"));
+                    return Err(never_received());
                 }
                 let imported = store_draft(ctx, draft, original, &office)?;
                 Ok(Received::Taken(Box::new(imported)))
@@ -123,7 +138,14 @@ impl Notices {
         &self,
         xml: Vec<u8>,
         now: DateTime<Utc>,
-    ) -> Result<(ImportedAlert, NoticeContent, Vec<ZoneRef>, SignatureCheck), Problem> {
+    ) -> Result<
+        (
+            ImportedAlert,
+            Option<(NoticeContent, Vec<ZoneRef>)>,
+            SignatureCheck,
+        ),
+        Problem,
+    > {
         let settings = &self.inner.settings;
         let (zones, trust) = (self.zones(), settings.trust.clone());
         let rules = ImportRules {
@@ -133,18 +155,31 @@ impl Notices {
         };
         tokio::task::spawn_blocking(move || {
             let mut alert = parse_cap(&xml, rules, &zones)?;
-            let raw = std::mem::take(&mut alert.raw);
             // One that arrived expired is judged as of when it was sent: it is kept as history.
             let judged_at = if alert.expired { alert.sent } else { now };
-            let content = NoticeContent::parse_received(raw, judged_at, &zones, alert.msg_type)?;
-            let covered = NoticeArea::of(&content.area, &zones).covered_zones(&zones);
+            let read = match alert.raw.take() {
+                Some(raw) => {
+                    let content =
+                        NoticeContent::parse_received(raw, judged_at, &zones, alert.msg_type)?;
+                    let covered = NoticeArea::of(&content.area, &zones).covered_zones(&zones);
+                    Some((content, covered))
+                }
+                None => None,
+            };
             let signature = super::cap_trust::check(&super::cap_encoding::as_utf8(&xml)?, &trust);
             alert.warnings.push(signature.said());
-            Ok((alert, content, covered, signature))
+            Ok((alert, read, signature))
         })
         .await
         .map_err(|err| Problem::internal(&err))?
     }
+}
+
+fn never_received() -> Problem {
+    Problem::new(
+        ErrorCode::InvalidState,
+        "this cancels an alert this hub never received or relayed: there is nothing to withdraw",
+    )
 }
 
 /// A received alert on its way into the store.

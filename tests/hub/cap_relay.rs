@@ -229,3 +229,67 @@ async fn times_written_with_z_or_fractions_of_a_second_are_relayed_in_cap_form_a
         "{xml}"
     );
 }
+
+/// A Cancel as many authorities write it: no `<info>`, only what it cancels.
+fn bare_cancel_of_the_earthquake() -> String {
+    r#"<?xml version="1.0" encoding="UTF-8"?>
+<alert xmlns="urn:oasis:names:tc:emergency:cap:1.2">
+  <identifier>us7000abcd-cancel</identifier>
+  <sender>usgs-neic@usgs.gov</sender>
+  <sent>2026-11-29T06:30:00-00:00</sent>
+  <status>Actual</status>
+  <msgType>Cancel</msgType>
+  <scope>Public</scope>
+  <references>usgs-neic@usgs.gov,us7000abcd,2026-11-29T06:00:00-00:00</references>
+</alert>"#
+        .to_owned()
+}
+
+#[tokio::test]
+async fn a_cancel_without_info_withdraws_the_relayed_alert_in_the_same_zones() {
+    let app = TestApp::spawn().await;
+    let team = app.team().await;
+    let (_, imported) = app
+        .import_cap(&team.operator, earthquake_at_monteverde())
+        .await;
+    let (_, relayed) = app.approve_notice(&team.approver, &imported).await;
+
+    let (status, cancel) = app
+        .import_cap(&team.operator, bare_cancel_of_the_earthquake())
+        .await;
+    assert_eq!(status, 201, "{cancel}");
+    assert_eq!(cancel["references_id"], relayed["id"], "{cancel}");
+    assert!(!relayed["covered_zones"].as_array().unwrap().is_empty());
+    assert_eq!(cancel["covered_zones"], relayed["covered_zones"]);
+    let description = cancel["content"]["info"]["en-US"]["description"].to_string();
+    assert!(description.contains("Cancelled: M 4.6"), "{description}");
+    let (approved, cancelled) = app.approve_notice(&team.approver, &cancel).await;
+    assert_eq!(approved, 200, "{cancelled}");
+
+    let path = format!("/api/v1/notices/{}", relayed["id"].as_str().unwrap());
+    let (_, original) = app.get_json_as(&path, Some(&team.operator)).await;
+    assert_eq!(original["state"], "cancelled", "{original}");
+    let xml = app.cap_xml(&cancelled).await;
+    assert_valid_cap(&xml);
+    assert!(
+        xml.contains("<msgType>Cancel</msgType>") && !xml.contains("<info>"),
+        "{xml}"
+    );
+}
+
+#[tokio::test]
+async fn a_cancel_without_info_of_an_alert_not_yet_relayed_withdraws_its_draft() {
+    let app = TestApp::spawn().await;
+    let team = app.team().await;
+    let (_, imported) = app
+        .import_cap(&team.operator, earthquake_at_monteverde())
+        .await;
+
+    let (status, answer) = app
+        .import_cap(&team.operator, bare_cancel_of_the_earthquake())
+        .await;
+
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["id"], imported["id"], "{answer}");
+    assert_eq!(answer["state"], "rejected", "{answer}");
+}
