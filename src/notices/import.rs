@@ -127,6 +127,9 @@ impl Notices {
                 if draft.alert.msg_type == MsgType::Cancel && original.is_none() {
                     return Err(never_received());
                 }
+                if let Some(original) = &original {
+                    warn_if_another_sender(&mut draft.alert, original);
+                }
                 let imported = store_draft(ctx, draft, original, &office)?;
                 Ok(Received::Taken(Box::new(imported)))
             })
@@ -173,6 +176,26 @@ impl Notices {
         .await
         .map_err(|err| Problem::internal(&err))?
     }
+}
+
+/// CAP lets any sender reference any alert (a national office may cancel a regional one), so
+/// another sender's Update or Cancel joins the chain; the approver is told plainly whose alert
+/// it replaces, since approving it withdraws that alert on every channel.
+fn warn_if_another_sender(alert: &mut ImportedAlert, original: &Notice) {
+    if original.sender == alert.sender {
+        return;
+    }
+    let what = match alert.msg_type {
+        MsgType::Cancel => "cancels",
+        _ => "updates",
+    };
+    alert.warnings.push(format!(
+        "this {} comes from {}, but the alert it {what} was sent by {}: approving it replaces \
+         that sender's alert on every channel; check with them first",
+        alert.msg_type.as_str(),
+        alert.sender,
+        original.sender
+    ));
 }
 
 fn never_received() -> Problem {

@@ -293,3 +293,27 @@ async fn a_cancel_without_info_of_an_alert_not_yet_relayed_withdraws_its_draft()
     assert_eq!(answer["id"], imported["id"], "{answer}");
     assert_eq!(answer["state"], "rejected", "{answer}");
 }
+
+#[tokio::test]
+async fn a_cancel_from_another_sender_warns_the_approver_whose_alert_it_withdraws() {
+    let app = TestApp::spawn().await;
+    let team = app.team().await;
+    let (_, imported) = app
+        .import_cap(&team.operator, earthquake_at_monteverde())
+        .await;
+    app.approve_notice(&team.approver, &imported).await;
+    let from_another = bare_cancel_of_the_earthquake().replace(
+        "<sender>usgs-neic@usgs.gov</sender>",
+        "<sender>someone@else.example</sender>",
+    );
+
+    let (status, cancel) = app.import_cap(&team.operator, from_another).await;
+
+    assert_eq!(status, 201, "{cancel}");
+    let warnings = cancel["warnings"].to_string();
+    assert!(
+        warnings.contains("comes from someone@else.example")
+            && warnings.contains("was sent by usgs-neic@usgs.gov"),
+        "{warnings}"
+    );
+}
