@@ -95,6 +95,27 @@ impl TrustStore {
         Ok(TrustStore { certificates })
     }
 
+    /// The trusted certificate whose key made a signature that names none (a sender may leave
+    /// its certificate out when the receiver holds it). Without one, nothing shows the document
+    /// is the signer's, so the signature is not verifiable: `invalid`, never `untrusted`.
+    fn verifier_of(
+        &self,
+        method: Option<&str>,
+        signed: &[u8],
+        value: &[u8],
+    ) -> Result<Vec<u8>, SignatureCheck> {
+        self.certificates
+            .iter()
+            .find(|trusted| check_value(method, &trusted.der, signed, value).is_ok())
+            .map(|trusted| trusted.der.clone())
+            .ok_or_else(|| {
+                invalid(
+                    "the signature carries no certificate (KeyInfo/X509Data/X509Certificate) \
+                     and no certificate of the trust store verifies it, so it cannot be checked",
+                )
+            })
+    }
+
     /// Whether the certificate may sign for `sender`: its name, or why not.
     fn vouches(&self, der: &[u8], sender: &str) -> Result<&str, String> {
         let trusted = self
@@ -182,10 +203,16 @@ fn verify(
     let info_mode =
         c14n_mode(child(signed_info, "CanonicalizationMethod")?.attribute("Algorithm"))?;
     let signed = canonical(signed_info, &scope, info_mode, None);
-    let certificate = decode(&certificate_text(signature)?)?;
     let value = decode(&child(signature, "SignatureValue")?.text())?;
     let method = child(signed_info, "SignatureMethod")?.attribute("Algorithm");
-    check_value(method, &certificate, &signed, &value)?;
+    let certificate = match certificate_text(signature) {
+        Some(text) => {
+            let certificate = decode(&text)?;
+            check_value(method, &certificate, &signed, &value)?;
+            certificate
+        }
+        None => trust.verifier_of(method, &signed, &value)?,
+    };
     let sender = document
         .root
         .elements()
@@ -289,15 +316,13 @@ fn digest(algorithm: Option<&str>) -> Result<DigestOf, SignatureCheck> {
     }
 }
 
-fn certificate_text(signature: &XmlElement) -> Result<String, SignatureCheck> {
+/// The certificate in `KeyInfo/X509Data/X509Certificate`, if the signer sent one.
+fn certificate_text(signature: &XmlElement) -> Option<String> {
     child(signature, "KeyInfo")
         .and_then(|info| child(info, "X509Data"))
         .and_then(|data| child(data, "X509Certificate"))
         .map(XmlElement::text)
-        .map_err(|_| SignatureCheck::Untrusted {
-            reason: "the signature carries no certificate (KeyInfo/X509Data/X509Certificate)"
-                .into(),
-        })
+        .ok()
 }
 
 fn child<'a>(parent: &'a XmlElement, name: &str) -> Result<&'a XmlElement, SignatureCheck> {

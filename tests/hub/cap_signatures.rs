@@ -151,6 +151,14 @@ fn xmlsec1_signed(document: &str, key: &Path, cert: &Path, method: &str, c14n: &
     std::fs::read_to_string(signed).unwrap()
 }
 
+/// A signed document without its `KeyInfo`, as a sender whose receivers hold its certificate
+/// may send it; `KeyInfo` is outside what is signed, so the signature still holds.
+fn without_key_info(signed: &str) -> String {
+    let start = signed.find("<KeyInfo>").expect("xmlsec1 wrote a KeyInfo");
+    let end = signed.find("</KeyInfo>").unwrap() + "</KeyInfo>".len();
+    format!("{}{}", &signed[..start], &signed[end..])
+}
+
 #[tokio::test]
 async fn an_imported_alerts_signature_is_checked_against_the_trust_store_and_kept() {
     let keys = tempfile::tempdir().unwrap();
@@ -194,6 +202,28 @@ async fn an_imported_alerts_signature_is_checked_against_the_trust_store_and_kep
             "untrusted",
         ),
         ("changed after signing", tampered, "invalid"),
+        (
+            "trusted, with its certificate left out",
+            without_key_info(&xmlsec1_signed(
+                &alert("S-6"),
+                &arpae_key,
+                &arpae_cert,
+                rsa,
+                exclusive,
+            )),
+            "valid",
+        ),
+        (
+            "by a key the office does not hold, with its certificate left out",
+            without_key_info(&xmlsec1_signed(
+                &alert("S-7"),
+                &other_key,
+                &other_cert,
+                ecdsa,
+                inclusive,
+            )),
+            "invalid",
+        ),
         ("unsigned", alert("S-4"), "unsigned"),
         (
             "signed by a trusted certificate for another sender",
