@@ -57,6 +57,8 @@ pub(super) struct Inner {
     /// Bounds concurrent argon2 work, and the memory it takes.
     passwords: PasswordWork,
     metrics: Arc<Metrics>,
+    /// Counts changes that may end or alter a login (see `login_changes`).
+    pub(super) login_changes: tokio::sync::watch::Sender<u64>,
 }
 
 /// How accounts behave, from the `auth` configuration.
@@ -104,6 +106,7 @@ impl Accounts {
                 failed_logins: FailedLogins::new(settings.throttle),
                 passwords: PasswordWork::new(settings.password_checks, settings.password_wait),
                 metrics,
+                login_changes: tokio::sync::watch::Sender::new(0),
             }),
         }
     }
@@ -181,6 +184,7 @@ impl Accounts {
                 view_of(user_rows::find(conn, &name)?.expect("exists"))
             })
             .await
+            .inspect(|_| self.logins_changed())
     }
 
     pub async fn list_users(&self) -> Result<Vec<UserView>, Problem> {
@@ -342,6 +346,7 @@ impl Accounts {
                 Ok(())
             })
             .await
+            .inspect(|()| self.logins_changed())
     }
 }
 

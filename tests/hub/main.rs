@@ -49,5 +49,6 @@ mod whatsapp;
 mod wide_area;
 mod ws_intake;
 mod ws_limits;
+mod ws_logins;
 mod zone_grid;
 mod zones;

@@ -74,6 +74,12 @@ impl Listener {
         Ok(())
     }
 
+    /// Stops what `watch` started: a new login watches again only if its role may.
+    pub(super) fn stop_watching(&mut self) {
+        self.queue = None;
+        self.presence = None;
+    }
+
     /// Follows the reports a `follow` frame opened, from now on; the caller replays what
     /// came before.
     pub(super) fn follow(&mut self, followers: &Followers, followed: &Followed) {

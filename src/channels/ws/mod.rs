@@ -8,6 +8,7 @@ mod fanout;
 mod followers;
 mod guard;
 mod listen;
+mod login;
 mod outlet;
 mod requests;
 mod session;

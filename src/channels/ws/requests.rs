@@ -1,10 +1,11 @@
 //! What a session does for each request frame: take a report, log staff in, watch the queue,
 //! follow a reporter's reports, subscribe to notices.
 
+use super::guard::POLICY_VIOLATION;
 use super::listen::MAX_REPLAY;
+use super::login::{Recheck, StaffLogin};
 use super::outlet::Failure;
-use super::session::Session;
-use super::session::refused;
+use super::session::{Session, Step, refused};
 use super::subscription;
 use crate::channels::frames::{
     self, FollowFrame, Refusal, ServerFrame, SubscribeFrame, ViewingFrame,
@@ -38,7 +39,7 @@ impl Session {
 
     /// Staff: every report event from now on.
     pub(super) fn watch(&mut self) -> ServerFrame {
-        let Some(staff) = self.staff.as_ref() else {
+        let Some(staff) = self.login.as_ref().map(|login| &login.staff) else {
             return ServerFrame::refused(Refusal {
                 problem: Problem::new(
                     ErrorCode::Unauthorized,
@@ -64,7 +65,7 @@ impl Session {
     /// Staff: which report this session has open. Answered only on error: watchers (this
     /// session too, if it watches) get the new `presence` frame.
     pub(super) fn viewing(&mut self, frame: &ViewingFrame) -> Option<ServerFrame> {
-        let Some(staff) = self.staff.as_ref() else {
+        let Some(staff) = self.login.as_ref().map(|login| &login.staff) else {
             return Some(refused(Problem::new(
                 ErrorCode::Unauthorized,
                 "saying which report is open needs a staff login: send an auth frame first",
@@ -121,15 +122,36 @@ impl Session {
     pub(super) async fn authenticate(&mut self, token: &str) -> ServerFrame {
         match self.services.accounts.authenticate(token).await {
             Ok(staff) => {
-                // Someone else may be logging in on this session: their presence is theirs.
+                // Someone else may be logging in on this session: their presence is theirs, and
+                // what the last login watched is watched again only if the new one may.
                 self.viewer = None;
-                self.staff = Some(Box::new(staff.clone()));
+                if let Some(listener) = self.listener.as_mut() {
+                    listener.stop_watching();
+                }
+                let login = StaffLogin::new(staff.clone(), token, &self.services.accounts);
+                self.login = Some(Box::new(login));
                 ServerFrame::Authenticated { user: staff }
             }
             Err(problem) => ServerFrame::refused(Refusal {
                 problem,
                 client_ref: None,
             }),
+        }
+    }
+
+    /// Looks at the staff login again; one that ended or changed closes the session, taking
+    /// with it everything the login opened (the queue, presence, staff subscriptions).
+    pub(super) async fn recheck_login(&mut self) -> Step {
+        let Some(login) = self.login.as_ref() else {
+            return Step::Continue;
+        };
+        match login.recheck(&self.services.accounts).await {
+            Recheck::Holds => Step::Continue,
+            Recheck::Ended => Step::Close(
+                POLICY_VIOLATION,
+                "your login ended or changed (logout, disabled account, new role or password); \
+                 log in again and reconnect",
+            ),
         }
     }
 
@@ -141,7 +163,9 @@ impl Session {
         frame: &SubscribeFrame,
     ) -> Result<(), Result<Problem, Failure>> {
         let zones = self.services.zones.snapshot();
-        let interest = subscription::parse(frame, self.staff.as_deref(), &zones).map_err(Ok)?;
+        let interest =
+            subscription::parse(frame, self.login.as_ref().map(|login| &login.staff), &zones)
+                .map_err(Ok)?;
         self.registration = None;
         let registration = self
             .services

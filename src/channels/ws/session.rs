@@ -24,8 +24,8 @@ use super::guard::{
     close_for, ping_every,
 };
 use super::listen::{Heard, Listener};
+use super::login::StaffLogin;
 use super::outlet::{Conn, Failure, Outlet};
-use crate::auth::Staff;
 use crate::channels::frames::{self, ClientFrame, Refusal, ServerFrame};
 use crate::metrics::GaugeGuard;
 use crate::net::ConnectionSlot;
@@ -53,7 +53,7 @@ pub(super) struct Session {
     pub(super) peer: Option<SocketAddr>,
     _slot: ConnectionSlot,
     /// Boxed, like the other parts only some sessions use: an idle subscriber carries a pointer.
-    pub(super) staff: Option<Box<Staff>>,
+    pub(super) login: Option<Box<StaffLogin>>,
     /// Membership of the notice fan-out while subscribed.
     pub(super) registration: Option<Registration>,
     /// Report events, once the session follows its reports or (staff) watches the queue.
@@ -66,7 +66,7 @@ pub(super) struct Session {
 }
 
 /// What the session does next.
-enum Step {
+pub(super) enum Step {
     Continue,
     Close(u16, &'static str),
     /// Close, then read and drop what the client is still sending.
@@ -81,6 +81,8 @@ enum Wake {
     Heard(Heard),
     Incoming(Option<Result<Message, tokio_tungstenite::tungstenite::Error>>),
     Ping,
+    /// The staff login may have changed: look again.
+    LoginDue,
     Shutdown,
 }
 
@@ -118,7 +120,7 @@ impl Session {
             services,
             peer,
             _slot: slot,
-            staff: None,
+            login: None,
             registration: None,
             listener: None,
             viewer: None,
@@ -146,6 +148,7 @@ impl Session {
                 heard = listen(session.listener.as_deref_mut(), &session.services.clock) => Wake::Heard(heard),
                 incoming = session.socket.next() => Wake::Incoming(incoming),
                 _ = tick(pings.as_mut()) => Wake::Ping,
+                _ = login_due(session.login.as_deref_mut()) => Wake::LoginDue,
                 _ = &mut shutting_down => Wake::Shutdown,
             };
             // Each step is boxed: its future (a write with its timer, report handling) would
@@ -161,6 +164,7 @@ impl Session {
                 },
                 Wake::Incoming(None) => Step::End,
                 Wake::Ping => Box::pin(session.ping()).await,
+                Wake::LoginDue => Box::pin(session.recheck_login()).await,
                 Wake::Shutdown => Step::Close(GOING_AWAY, "the hub is shutting down"),
             };
             match step {
@@ -187,6 +191,13 @@ async fn tick(interval: Option<&mut tokio::time::Interval>) {
     }
 }
 
+async fn login_due(login: Option<&mut StaffLogin>) {
+    match login {
+        Some(login) => Box::pin(login.due()).await,
+        None => std::future::pending().await,
+    }
+}
+
 /// What the session's listener hears next; boxed, so that a session without one (every plain
 /// subscriber) does not carry the listener's future.
 async fn listen(listener: Option<&mut Listener>, clock: &crate::clock::SharedClock) -> Heard {
@@ -201,6 +212,7 @@ fn close_label(code: u16, reason: &str) -> &'static str {
     match code {
         GOING_AWAY => "shutdown",
         POLICY_VIOLATION if reason.starts_with("too slow") => "too_slow",
+        POLICY_VIOLATION if reason.starts_with("your login") => "login_ended",
         POLICY_VIOLATION => "rate_limited",
         INVALID_PAYLOAD => "invalid_utf8",
         MESSAGE_TOO_BIG => "too_big",
