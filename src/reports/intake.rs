@@ -82,16 +82,21 @@ impl IntakeLimiter {
             )
             .retry_after(60));
         }
-        self.check_quotas(origin.peer_ip, device)
+        self.check_quotas(origin, device)
     }
 
-    fn check_quotas(&self, ip: Option<IpAddr>, device: Option<&DeviceId>) -> Result<(), Problem> {
-        let ip_ok = match (&self.per_ip, ip) {
+    fn check_quotas(&self, origin: &Origin, device: Option<&DeviceId>) -> Result<(), Problem> {
+        let ip_ok = match (&self.per_ip, origin.peer_ip) {
             (Some(limiter), Some(ip)) => limiter.check_key(&limit_key(ip)).is_ok(),
             _ => true,
         };
+        // A device is counted on its own channel: anyone may name any device id over HTTP, and
+        // must not use up the quota of the Telegram chat or WhatsApp number that id also is.
         let device_ok = match (&self.per_device, device) {
-            (Some(limiter), Some(device)) => limiter.check_key(&device.as_str().to_owned()).is_ok(),
+            (Some(limiter), Some(device)) => {
+                let key = format!("{}:{}", origin.source.as_str(), device.as_str());
+                limiter.check_key(&key).is_ok()
+            }
             _ => true,
         };
         if ip_ok && device_ok {

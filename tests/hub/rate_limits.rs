@@ -145,3 +145,27 @@ async fn a_client_inventing_a_device_id_per_message_is_stopped_and_known_devices
     );
     assert_eq!(app.stored_reports(), 11);
 }
+
+#[tokio::test]
+async fn naming_a_device_over_http_does_not_use_up_that_devices_quota_on_another_channel() {
+    let app = TestApp::spawn_with(|config| config.limits.reports_per_minute_per_device = 2).await;
+    let named = |client_ref: &str| {
+        let mut body = report(client_ref, MONTEVERDE);
+        body["device_id"] = json!("9700");
+        body
+    };
+    for n in 0..2 {
+        assert_eq!(
+            app.post_report(&named(&format!("h-{n}"))).await.status(),
+            201
+        );
+    }
+    assert_eq!(app.post_report(&named("h-2")).await.status(), 429);
+
+    let over_ws = WsClient::connect(&app.ws_url())
+        .await
+        .report(&named("w-0"))
+        .await;
+
+    assert_eq!(over_ws["type"], "ack", "{over_ws}");
+}
