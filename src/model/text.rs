@@ -13,17 +13,7 @@ pub fn bounded_text(
     let Some(value) = value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty()) else {
         return Ok(None);
     };
-    if let Some(forbidden) = xml_forbidden_char(&value) {
-        return Err(Problem::with_field(
-            ErrorCode::InvalidField,
-            field,
-            format!(
-                "`{field}` contains the character U+{:04X}, which no feed, CAP document or e-mail \
-                 can carry; remove it",
-                u32::from(forbidden)
-            ),
-        ));
-    }
+    refuse_what_xml_cannot_hold(&value, field)?;
     let chars = value.chars().count();
     if chars > max {
         return Err(Problem::with_field(
@@ -33,6 +23,22 @@ pub fn bounded_text(
         ));
     }
     Ok(Some(value))
+}
+
+/// Refuses text with a character XML 1.0 cannot hold, naming the field and the character.
+pub fn refuse_what_xml_cannot_hold(value: &str, field: &str) -> Result<(), Problem> {
+    let Some(forbidden) = xml_forbidden_char(value) else {
+        return Ok(());
+    };
+    Err(Problem::with_field(
+        ErrorCode::InvalidField,
+        field,
+        format!(
+            "`{field}` contains the character U+{:04X}, which no feed, CAP document or e-mail \
+             can carry; remove it",
+            u32::from(forbidden)
+        ),
+    ))
 }
 
 /// The first character XML 1.0 cannot hold (a control character other than tab, line feed and
