@@ -141,14 +141,7 @@ impl Notices {
         &self,
         xml: Vec<u8>,
         now: DateTime<Utc>,
-    ) -> Result<
-        (
-            ImportedAlert,
-            Option<(NoticeContent, Vec<ZoneRef>)>,
-            SignatureCheck,
-        ),
-        Problem,
-    > {
+    ) -> Result<(ImportedAlert, Option<ReadContent>, SignatureCheck), Problem> {
         let settings = &self.inner.settings;
         let (zones, trust) = (self.zones(), settings.trust.clone());
         let rules = ImportRules {
@@ -204,6 +197,9 @@ fn never_received() -> Problem {
         "this cancels an alert this hub never received or relayed: there is nothing to withdraw",
     )
 }
+
+/// What an alert's `<info>` blocks say, and the zones its area covers.
+type ReadContent = (NoticeContent, Vec<ZoneRef>);
 
 /// A received alert on its way into the store.
 struct Draft {
