@@ -2,6 +2,7 @@
 //! response targets, CAP category; and the set a new office starts with.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
@@ -123,15 +124,23 @@ pub fn default_categories() -> Vec<Category> {
         .collect()
 }
 
-/// The categories in configured order.
+/// The categories in configured order; cheap to clone into a write.
 #[derive(Debug, Clone)]
 pub struct CategoryCatalog {
-    categories: Vec<Category>,
+    categories: Arc<[Category]>,
 }
 
 impl CategoryCatalog {
     pub fn new(categories: Vec<Category>) -> CategoryCatalog {
-        CategoryCatalog { categories }
+        CategoryCatalog {
+            categories: categories.into(),
+        }
+    }
+
+    /// Whether a report of this kind means someone may be in danger now, so its reporter is
+    /// told how soon it will be taken in hand and whom to call, never when it will be resolved.
+    pub fn is_life_safety(&self, code: &str) -> bool {
+        self.get(code).is_some_and(|category| category.life_safety)
     }
 
     pub fn get(&self, code: &str) -> Option<&Category> {

@@ -164,6 +164,13 @@ pub(crate) fn updates_since(
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
+/// The cursor of the newest update to any reporter, 0 before the first.
+pub(crate) fn newest_update(conn: &Connection) -> Result<i64, StoreError> {
+    Ok(conn
+        .prepare_cached("SELECT coalesce(max(seq), 0) FROM report_updates")?
+        .query_row([], |row| row.get(0))?)
+}
+
 /// Every update of one report, oldest first.
 pub(crate) fn updates_of(
     conn: &Connection,

@@ -12,6 +12,7 @@ use super::incidents;
 use super::model::{ChangeKind, HistoryEntry, RejectionReason, ReportChange};
 use super::transitions::{self, Change};
 use crate::bus::Event;
+use crate::config::CategoryCatalog;
 use crate::model::{Report, ReportStatus, Source};
 use crate::problem::Problem;
 use crate::store::triage::{self as triage_rows, StatusColumns, UpdateAddress};
@@ -36,13 +37,16 @@ struct UpdateFrame<'a> {
     expected_at: Option<DateTime<Utc>>,
 }
 
-/// Applies `change` by `actor` to `report` (as read in this transaction) and returns it as stored.
+/// Applies `change` by `actor` to `report` (as read in this transaction) and returns it as
+/// stored. `categories` says which reports are about lives, whose reporters are never given a
+/// resolution time.
 pub(super) fn apply(
     ctx: &mut WriteCtx<'_>,
     report: &Report,
     change: Change,
     actor: &str,
     at: DateTime<Utc>,
+    categories: &CategoryCatalog,
 ) -> Result<Report, Problem> {
     let moves_to = change.status.filter(|status| *status != report.status);
     if let Some(to) = moves_to {
@@ -65,7 +69,12 @@ pub(super) fn apply(
     let stored = reload(ctx, &report.id)?;
     let tells_reporter = moves_to.is_some() || change.public_note.is_some();
     let update = tells_reporter
-        .then(|| store_update(ctx, &stored, change.public_note.as_deref(), at))
+        .then(|| {
+            let promise = (!categories.is_life_safety(&stored.category))
+                .then_some(stored.triage.resolve_due_at)
+                .flatten();
+            store_update(ctx, &stored, change.public_note.as_deref(), at, promise)
+        })
         .transpose()?;
     if let Some(update) = &update {
         // A reporter who left an e-mail address hears back there too, through the outbox.
@@ -160,6 +169,7 @@ fn store_update(
     report: &Report,
     public_note: Option<&str>,
     at: DateTime<Utc>,
+    resolve_promised_at: Option<DateTime<Utc>>,
 ) -> Result<crate::triage::ReporterUpdate, StoreError> {
     let address = UpdateAddress {
         report_seq: report.seq,
@@ -176,9 +186,7 @@ fn store_update(
             reason: report.triage.rejection_reason.as_deref(),
             public_note,
             updated_at: at,
-            expected_at: (!report.status.is_closed())
-                .then_some(report.triage.resolve_due_at)
-                .flatten(),
+            expected_at: resolve_promised_at.filter(|_| !report.status.is_closed()),
         };
         serde_json::to_string(&frame).expect("update frames always serialize")
     })

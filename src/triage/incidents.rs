@@ -174,6 +174,7 @@ impl Triage {
         let public_note = bounded_text(request.public_note, "public_note", limit)?;
         let internal_note = bounded_text(request.internal_note, "internal_note", limit)?;
         let (id, actor, at) = (id.to_owned(), staff.name.clone(), self.now());
+        let categories = self.settings().categories.clone();
         self.store()
             .write(move |ctx| {
                 open_incident(ctx, &id)?;
@@ -186,7 +187,7 @@ impl Triage {
                         .with_detail(json!({ "incident": id }));
                     change.public_note = public_note.clone();
                     change.internal_note = internal_note.clone();
-                    apply(ctx, &report, change, &actor, at)?;
+                    apply(ctx, &report, change, &actor, at, &categories)?;
                 }
                 refresh(ctx, &id, at)?;
                 audit::append(

@@ -34,18 +34,30 @@ impl Triage {
             .await
     }
 
-    /// Updates on `followed` after `cursor`, oldest first, at most `limit`.
+    /// Updates on `followed` after `cursor`, oldest first, at most `limit`, with the cursor
+    /// they were read after. A cursor beyond the newest update (a phone's, kept from before the
+    /// office restored a backup) counts from the start: kept, it would make the reporter take
+    /// every later update as one already seen.
     pub async fn updates_since(
         &self,
         followed: Followed,
         cursor: i64,
         limit: usize,
-    ) -> Result<Vec<ReporterUpdate>, Problem> {
-        let updates = self
+    ) -> Result<(i64, Vec<ReporterUpdate>), Problem> {
+        let replay = self
             .store()
-            .read(move |conn| triage_rows::updates_since(conn, &followed, cursor, limit))
+            .read(move |conn| {
+                let after = match triage_rows::newest_update(conn)? {
+                    newest if cursor > newest => 0,
+                    _ => cursor.max(0),
+                };
+                Ok::<_, crate::store::StoreError>((
+                    after,
+                    triage_rows::updates_since(conn, &followed, after, limit)?,
+                ))
+            })
             .await?;
-        Ok(updates)
+        Ok(replay)
     }
 
     /// What the reporter of `id` was told, in order: for staff who read reports, or for the
@@ -72,17 +84,17 @@ impl Triage {
         let id = id.to_owned();
         self.store()
             .read(move |conn| {
-                let report = load(conn, &id)?;
-                let opens = |token: &follow::Presented| {
-                    follow_rows::opens(conn, &token.report_id, &token.hash)
-                        .map(|seq| seq == Some(report.seq))
+                // The token is checked before the id is looked up, so that a reporter learns
+                // nothing, not even whether a report exists, from a token that does not open it.
+                let report_seq = match &token {
+                    Some(token) if token.report_id == id => {
+                        follow_rows::opens(conn, &token.report_id, &token.hash)?
+                            .ok_or_else(|| follow::wrong_token("token"))?
+                    }
+                    Some(_) => return Err(follow::wrong_token("token")),
+                    None => load(conn, &id)?.seq,
                 };
-                if let Some(token) = &token
-                    && !opens(token)?
-                {
-                    return Err(follow::wrong_token("token"));
-                }
-                Ok(triage_rows::updates_of(conn, report.seq)?)
+                Ok(triage_rows::updates_of(conn, report_seq)?)
             })
             .await
     }

@@ -102,11 +102,12 @@ impl Triage {
         staff.require(Action::Triage)?;
         let request = ChangeRequest::parse(raw, self.settings().max_note_chars)?;
         let (id, actor, at) = (id.to_owned(), staff.name.clone(), self.now());
+        let categories = self.settings().categories.clone();
         self.store()
             .write(move |ctx| {
                 let report = load(ctx.conn(), &id)?;
                 check_version(&report, request.version)?;
-                apply(ctx, &report, request.change, &actor, at)
+                apply(ctx, &report, request.change, &actor, at, &categories)
             })
             .await
     }

@@ -107,6 +107,34 @@ async fn a_websocket_reporter_that_reconnects_gets_exactly_the_updates_it_missed
 }
 
 #[tokio::test]
+async fn a_cursor_from_beyond_the_newest_update_replays_the_reports_updates_and_misses_no_later_one()
+ {
+    let app = TestApp::spawn().await;
+    let mut phone = WsClient::connect(&app.ws_url()).await;
+    let ack = phone.report(&ws_report("ws-restored", None)).await;
+    let id = ack["report"]["id"].as_str().unwrap().to_owned();
+    app.move_to(&id, "acknowledged").await;
+    drop(phone);
+
+    // The phone kept a cursor from before the office restored an older backup.
+    let mut phone = WsClient::connect(&app.ws_url()).await;
+    let tokens = json!([ack["report"]["follow_token"]]);
+    let (replayed, following) = phone
+        .follow(json!({ "tokens": tokens, "cursor": 1_000_000 }))
+        .await;
+    app.move_to(&id, "resolved").await;
+    let live = phone.next_frame().await;
+
+    assert_eq!(replayed.len(), 1, "{replayed:?}");
+    assert_eq!(replayed[0]["status"], "acknowledged");
+    assert_eq!(following["cursor"], replayed[0]["cursor"]);
+    assert_eq!(
+        (live["report_id"].as_str(), live["status"].as_str()),
+        (Some(id.as_str()), Some("resolved"))
+    );
+}
+
+#[tokio::test]
 async fn an_mqtt_reporter_gets_updates_on_its_device_topic_even_while_it_was_offline() {
     let broker = Broker::start();
     let app = TestApp::spawn_with_broker(&broker).await;
@@ -191,6 +219,41 @@ async fn an_open311_reporter_sees_status_notes_and_the_expected_time_on_its_requ
         "a closed request expects nothing"
     );
     assert!(!closed.to_string().contains(SECRET));
+}
+
+#[tokio::test]
+async fn a_reporter_of_a_fire_is_never_given_a_resolution_time_though_the_office_keeps_one() {
+    let app = TestApp::spawn().await;
+    let fire = app.report_of("h-fire", "fire", MONTEVERDE).await;
+    let tree = app.report_of("h-tree", "fallen_tree", MONTEVERDE).await;
+
+    for id in [&fire, &tree] {
+        app.change(id, change_with_notes("acknowledged", "Squadra in arrivo"))
+            .await;
+    }
+    let (fire_updates, tree_updates) = (app.updates_of(&fire).await, app.updates_of(&tree).await);
+    let (_, fire_request) = app
+        .get_json_as(&format!("/open311/v2/requests/{fire}.json"), None)
+        .await;
+
+    assert!(
+        fire_updates[0].get("expected_at").is_none(),
+        "someone may be in danger now: {}",
+        fire_updates[0]
+    );
+    assert!(
+        fire_request[0]["expected_datetime"].is_null(),
+        "{fire_request}"
+    );
+    assert!(
+        tree_updates[0]["expected_at"].is_string(),
+        "{}",
+        tree_updates[0]
+    );
+    assert!(
+        app.report_view(&fire).await["resolve_due_at"].is_string(),
+        "staff still see the office's own target"
+    );
 }
 
 #[tokio::test]

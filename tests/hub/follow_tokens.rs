@@ -103,7 +103,17 @@ async fn the_updates_endpoint_opens_only_with_the_reports_own_token_or_a_staff_l
         .get_json_as(&format!("{path}?token={token}"), None)
         .await;
     let (as_staff, staff_page) = app.get_json_as(&path, Some(&viewer)).await;
+    let nowhere = format!(
+        "/api/v1/reports/{}/updates?token={token}",
+        uuid::Uuid::now_v7()
+    );
+    let (for_no_report, _) = app.get_json_as(&nowhere, None).await;
 
+    assert_eq!(
+        (for_no_report, with_other),
+        (401, 401),
+        "a token tells nobody whether another report exists"
+    );
     assert_eq!(
         (without, missing["error"].as_str()),
         (401, Some("unauthorized"))

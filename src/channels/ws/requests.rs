@@ -94,16 +94,16 @@ impl Session {
             .open_followed(&frame.tokens)
             .await
             .map_err(Ok)?;
-        let cursor = frame.cursor.unwrap_or(0).max(0);
+        let cursor = frame.cursor.unwrap_or(0);
         let listener = self.listener.get_or_insert_with(Box::default);
         listener.follow(&self.services.followers, &followed);
-        let missed = self
+        let (after, missed) = self
             .services
             .triage
             .updates_since(followed, cursor, MAX_REPLAY)
             .await
             .map_err(Ok)?;
-        let last = missed.last().map_or(cursor, |update| update.seq);
+        let last = missed.last().map_or(after, |update| update.seq);
         for update in &missed {
             self.send_text(update.frame.clone().into())
                 .await

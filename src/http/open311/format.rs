@@ -118,10 +118,8 @@ impl RequestView {
     pub(super) fn of(report: &Report, hub: &Hub, audience: Audience) -> RequestView {
         let audience = audience.for_report(report, hub);
         let language = &hub.config.default_language;
-        let service_name = hub
-            .intake
-            .rules()
-            .catalog
+        let catalog = &hub.intake.rules().catalog;
+        let service_name = catalog
             .get(&report.category)
             .map_or(report.category.clone(), |category| {
                 category.name_in(language).to_owned()
@@ -141,10 +139,12 @@ impl RequestView {
             service_notice: None,
             requested_datetime: iso8601(report.received_at),
             updated_datetime: iso8601(report.updated_at),
-            expected_datetime: (!report.status.is_closed())
-                .then_some(report.triage.resolve_due_at)
-                .flatten()
-                .map(iso8601),
+            // Where lives may be at stake, no resolution time: the same promise every channel keeps.
+            expected_datetime: (!report.status.is_closed()
+                && !catalog.is_life_safety(&report.category))
+            .then_some(report.triage.resolve_due_at)
+            .flatten()
+            .map(iso8601),
             address: None,
             lat: position(report.location.lat, hub, audience),
             long: position(report.location.lon, hub, audience),

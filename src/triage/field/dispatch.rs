@@ -107,6 +107,7 @@ impl Triage {
         })?;
         let note = bounded_text(request.note, "note", self.settings().max_note_chars)?;
         let (actor, at) = (staff.name.clone(), self.now());
+        let categories = self.settings().categories.clone();
         self.store()
             .write(move |ctx| {
                 let team = field_rows::team(ctx.conn(), &team_id)?.ok_or_else(|| unknown_team(&team_id))?;
@@ -126,7 +127,7 @@ impl Triage {
                     if report.status == ReportStatus::Received {
                         change = change.to(ReportStatus::Acknowledged);
                     }
-                    apply(ctx, report, change, &actor, at)?;
+                    apply(ctx, report, change, &actor, at, &categories)?;
                 }
                 let detail = json!({ "team": team.id, "report": task.report_id, "incident": task.incident_id });
                 audit::append(ctx.conn(), at.timestamp_millis(), &actor, "dispatch", Some(&task.id), &detail)?;
@@ -141,6 +142,7 @@ impl Triage {
         let status = TaskStatus::parse_answer(&raw.status)?;
         let note = bounded_text(raw.note, "note", self.settings().max_note_chars)?;
         let at = self.now();
+        let categories = self.settings().categories.clone();
         self.store()
             .write(move |ctx| {
                 let mut task = field_rows::task(ctx.conn(), &raw.task_id)?.ok_or_else(|| {
@@ -166,6 +168,7 @@ impl Triage {
                         answer_change(&task, &report, note.clone()),
                         &actor,
                         at,
+                        &categories,
                     )?;
                 }
                 let detail = json!({ "status": status.as_str() });
