@@ -6,7 +6,7 @@ use base64::engine::general_purpose::STANDARD;
 use sha2::{Digest, Sha256};
 
 use super::dialog::{ChatPlace, Draft};
-use super::{Conversations, replies};
+use super::{Conversations, replies, words};
 use crate::cap::Severity;
 use crate::model::{ChatMessage, ChatRef, DeviceId, NoticeArea};
 use crate::outbox::{NewSubscription, Place};
@@ -38,7 +38,7 @@ impl Conversations {
         )));
         let mut text = draft.text;
         if draft.place.by_name {
-            text.push_str(replies::place_by_name_note(&draft.place.name, language).as_str());
+            text.push_str(words::place_by_name_note(&draft.place.name, language).as_str());
         }
         let raw = RawSubmission {
             client_ref: Some(format!("chat-{}", &reference[..32])),
@@ -56,12 +56,10 @@ impl Conversations {
         };
         let receipt = self.inner.intake.submit(origin, raw).await?;
         let rules = self.inner.intake.rules();
-        let category = rules.catalog.get(&draft.category);
         let ack = replies::acknowledgement(
             &receipt,
             rules.targets.of(&draft.category).acknowledge_within,
-            category
-                .is_some_and(|c| c.life_safety)
+            (rules.catalog.is_life_safety(&draft.category))
                 .then_some(self.inner.settings.emergency_number.as_str()),
             language,
         );

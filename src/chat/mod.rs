@@ -137,6 +137,7 @@ impl Conversations {
                 zones: &zones,
                 catalog: &self.inner.intake.rules().catalog,
                 default_language: &self.inner.settings.default_language,
+                max_text_chars: self.inner.intake.rules().limits.max_text_chars,
             };
             dialog::turn(
                 known,

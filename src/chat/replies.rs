@@ -5,7 +5,7 @@ use super::ChatLine;
 use super::words::{is_english, words};
 use crate::cap::CapStatus;
 use crate::model::{ChatButton, ChatInput, ChatMessage, Notice, Receipt};
-use crate::problem::Problem;
+use crate::problem::{ErrorCode, Problem};
 use crate::store::chats::{Direction, LoggedMessage};
 
 /// What the citizen sent, in words, for the record the staff read.
@@ -16,7 +16,7 @@ pub(super) fn in_words(input: &ChatInput) -> String {
         ChatInput::Location(point) => format!("[position {:.5}, {:.5}]", point.lat, point.lon),
         ChatInput::Button(data) => format!("[button {data}]"),
         ChatInput::Photo(photo) => format!("[photo, {} bytes]", photo.data.len()),
-        ChatInput::PhotoRefused(why) => format!("[photo refused: {why}]"),
+        ChatInput::PhotoRefused(why) => format!("[photo refused: {why:?}]"),
         ChatInput::Unsupported => "[a message the bot cannot read]".into(),
     }
 }
@@ -65,21 +65,11 @@ pub(super) fn joined(replies: Vec<ChatMessage>) -> Vec<ChatMessage> {
 }
 
 pub(super) fn not_stored(problem: &Problem, language: &str) -> ChatMessage {
-    ChatMessage::text(format!(
-        "{}: {}",
-        words(language).not_stored,
-        problem.message
-    ))
-}
-
-/// Added to a report whose place was chosen by name, so the operator knows the point is the
-/// place's, not the reporter's.
-pub(super) fn place_by_name_note(place: &str, language: &str) -> String {
-    if is_english(language) {
-        format!("\n[position: the centre of {place}, chosen by name in the chat]")
-    } else {
-        format!("\n[posizione: il centro di {place}, scelto per nome nella chat]")
+    let words = words(language);
+    if problem.code == ErrorCode::RateLimited {
+        return ChatMessage::text(words.too_many_reports);
     }
+    ChatMessage::text(format!("{}: {}", words.not_stored, problem.message))
 }
 
 /// The acknowledgement of a stored report: its reference, zone, the time to be taken up, and

@@ -1,4 +1,7 @@
-//! What the bot says, in Italian and English: one table per language.
+//! What the bot says, in Italian and English: one table per language, and the phrases that
+//! carry a number or a name.
+
+use crate::model::PhotoRefusal;
 
 /// Every phrase of a conversation.
 pub(super) struct Words {
@@ -38,6 +41,7 @@ pub(super) struct Words {
     pub(super) unsupported: &'static str,
     pub(super) unknown_command: &'static str,
     pub(super) too_fast: &'static str,
+    pub(super) too_many_reports: &'static str,
     pub(super) minutes: &'static str,
 }
 
@@ -78,6 +82,7 @@ const IT: Words = Words {
     unsupported: "Non posso leggere questo tipo di messaggio. Scrivi un testo, invia la posizione o una foto.",
     unknown_command: "Non conosco questo comando. Comandi: /segnala, /avvisi, /lingua, /annulla, /stop.",
     too_fast: "Stai scrivendo troppo in fretta: aspetta un minuto e riprova.",
+    too_many_reports: "Sono arrivate troppe segnalazioni da qui in poco tempo: aspetta un minuto e invia di nuovo. Se qualcuno è in pericolo adesso, chiama il numero di emergenza.",
     minutes: "minuti",
 };
 
@@ -118,6 +123,7 @@ const EN: Words = Words {
     unsupported: "I cannot read this kind of message. Send text, your location or a photo.",
     unknown_command: "I do not know this command. Commands: /segnala, /avvisi, /lingua, /annulla, /stop.",
     too_fast: "You are writing too fast: wait a minute and try again.",
+    too_many_reports: "Too many reports came from here in a short time: wait a minute and send again. If someone is in danger now, call the emergency number.",
     minutes: "minutes",
 };
 
@@ -136,5 +142,69 @@ pub(super) fn language_for(hint: Option<&str>, default: &str) -> String {
         Some(hint) if hint.starts_with("en") => "en".into(),
         Some(hint) if hint.starts_with("it") => "it".into(),
         _ => default.to_owned(),
+    }
+}
+
+/// Added to a report whose place was chosen by name, so the operator knows the point is the
+/// place's, not the reporter's.
+pub(super) fn place_by_name_note(place: &str, language: &str) -> String {
+    if is_english(language) {
+        format!("\n[position: the centre of {place}, chosen by name in the chat]")
+    } else {
+        format!("\n[posizione: il centro di {place}, scelto per nome nella chat]")
+    }
+}
+
+/// Why a photo was not taken, and what to do instead.
+pub(super) fn photo_refusal(refusal: PhotoRefusal, language: &str) -> String {
+    let english = is_english(language);
+    let why = match (refusal, english) {
+        (PhotoRefusal::TooLarge { limit_kb }, true) => {
+            format!("it is larger than {limit_kb} KB. Send a smaller one")
+        }
+        (PhotoRefusal::TooLarge { limit_kb }, false) => {
+            format!("è più grande di {limit_kb} KB. Inviane una più piccola")
+        }
+        (PhotoRefusal::NotAnImage, true) => {
+            "it is not a JPEG, PNG or WebP image. Send a photo".into()
+        }
+        (PhotoRefusal::NotAnImage, false) => {
+            "non è un'immagine JPEG, PNG o WebP. Invia una foto".into()
+        }
+        (PhotoRefusal::NotDownloaded, true) => "it did not reach me. Send it again".into(),
+        (PhotoRefusal::NotDownloaded, false) => "non mi è arrivata. Inviala di nuovo".into(),
+    };
+    let or_without = if english {
+        "or send without one"
+    } else {
+        "oppure invia senza"
+    };
+    format!("{}: {why}, {or_without}.", words(language).photo_refused)
+}
+
+/// A description longer than a report holds (`room`, the place's note left out).
+pub(super) fn text_too_long(chars: usize, room: usize, language: &str) -> String {
+    if is_english(language) {
+        format!(
+            "The description is too long ({chars} characters): I can record at most {room}. Write it shorter and send it again."
+        )
+    } else {
+        format!(
+            "La descrizione è troppo lunga ({chars} caratteri): ne posso registrare al massimo {room}. Scrivila più breve e inviala di nuovo."
+        )
+    }
+}
+
+/// A description with a character no report may hold (a control character).
+pub(super) fn text_unrecordable(forbidden: char, language: &str) -> String {
+    let code = format!("U+{:04X}", u32::from(forbidden));
+    if is_english(language) {
+        format!(
+            "The description contains a character I cannot record ({code}). Write it again without it."
+        )
+    } else {
+        format!(
+            "La descrizione contiene un carattere che non posso registrare ({code}). Scrivila di nuovo senza."
+        )
     }
 }

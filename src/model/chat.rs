@@ -86,10 +86,30 @@ pub enum ChatInput {
     /// A button pressed (its data).
     Button(String),
     Photo(Photo),
-    /// A photo the hub did not take, and why (too big, not an image).
-    PhotoRefused(String),
+    /// A photo the hub did not take, and why.
+    PhotoRefused(PhotoRefusal),
     /// A sticker, a voice note, a document: something the bot cannot read.
     Unsupported,
+}
+
+/// Why the hub did not take a photo: the bot says it in the chat's language.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PhotoRefusal {
+    /// Larger than the limit, in KB.
+    TooLarge { limit_kb: usize },
+    /// Not a JPEG, PNG or WebP image.
+    NotAnImage,
+    /// The service would not give it to the hub.
+    NotDownloaded,
+}
+
+impl PhotoRefusal {
+    /// Larger than `limit` bytes.
+    pub fn too_large(limit: usize) -> PhotoRefusal {
+        PhotoRefusal::TooLarge {
+            limit_kb: limit / 1024,
+        }
+    }
 }
 
 impl ChatInput {

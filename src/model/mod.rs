@@ -19,7 +19,9 @@ pub(crate) mod triage;
 
 pub use crate::cap::MsgType;
 pub use crate::zones::{Location, ZoneRef};
-pub use chat::{ChatButton, ChatInput, ChatMessage, ChatRef, ChatService, IncomingChat};
+pub use chat::{
+    ChatButton, ChatInput, ChatMessage, ChatRef, ChatService, IncomingChat, PhotoRefusal,
+};
 pub use deliveries::{Deliveries, DeliveryCount, DeliveryTotals, Destination};
 pub use field::{Device, DeviceState, Position, Task, TaskStatus, Team};
 pub use filters::{AuditFilter, AuditRecord, NoticeFilter, ReportFilter, StatsScope};

@@ -340,3 +340,68 @@ async fn the_retention_purge_removes_chat_conversations_and_the_chat_id_on_repor
         "the report stays"
     );
 }
+
+#[tokio::test]
+async fn a_description_a_report_cannot_hold_is_refused_as_it_is_typed_and_a_rewritten_one_goes_on()
+{
+    let (app, telegram) = hub_with_bot(false).await;
+    telegram.push_update(BotApi::text_update(CHAT, "it", "/start"));
+    next(&telegram).await;
+    next(&telegram).await;
+    telegram.push_update(BotApi::text_update(CHAT, "it", "/segnala"));
+    next(&telegram).await;
+    telegram.push_update(BotApi::location_update(CHAT, MONTEVERDE.0, MONTEVERDE.1));
+    next(&telegram).await;
+    telegram.push_update(BotApi::callback_update(CHAT, "cat:flooding"));
+    next(&telegram).await;
+
+    telegram.push_update(BotApi::text_update(CHAT, "it", &"acqua ".repeat(400)));
+    let too_long = next(&telegram).await.text;
+    telegram.push_update(BotApi::text_update(CHAT, "it", "acqua\u{1} alta"));
+    let control = next(&telegram).await.text;
+    telegram.push_update(BotApi::text_update(CHAT, "it", "Acqua alta in via Roma"));
+    let ask_photo = next(&telegram).await;
+    telegram.add_file("scan-thumb", b"%PDF-1.7 not a photo".to_vec());
+    telegram.push_update(BotApi::photo_update(CHAT, "scan", 50_000_000, None));
+    let photo_refused = next(&telegram).await.text;
+    telegram.push_update(BotApi::callback_update(CHAT, "send"));
+    let ack = next(&telegram).await.text;
+
+    assert!(
+        too_long.contains("troppo lunga (2399 caratteri)") && too_long.contains("2000"),
+        "{too_long}"
+    );
+    assert!(control.contains("U+0001"), "{control}");
+    assert!(button_data(&ask_photo).contains(&"send".to_owned()));
+    assert!(
+        photo_refused.contains("non è un'immagine") && photo_refused.contains("oppure invia senza"),
+        "spoken in the chat's language: {photo_refused}"
+    );
+    assert!(ack.contains("Segnalazione ricevuta"), "{ack}");
+    assert_eq!(
+        app.count_rows("SELECT count(*) FROM reports WHERE text = 'Acqua alta in via Roma'"),
+        1
+    );
+}
+
+#[tokio::test]
+async fn a_citizen_whose_report_is_not_taken_up_is_told_why_in_the_chats_language() {
+    let (app, telegram) = hub_with_bot(false).await;
+    report_by_chat(&telegram).await;
+    let (_, page) = app.get_json("/api/v1/reports").await;
+    let id = page["reports"][0]["id"].as_str().unwrap().to_owned();
+
+    let (code, view) = app
+        .change(
+            &id,
+            json!({ "status": "rejected", "reason": "out_of_area" }),
+        )
+        .await;
+    let news = next(&telegram).await.text;
+
+    assert_eq!(code, 200, "{view}");
+    assert!(
+        news.contains("non accolta") && news.contains("Motivo: il luogo è fuori dall'area"),
+        "{news}"
+    );
+}

@@ -5,7 +5,7 @@ use std::fmt::Write;
 
 use quick_xml::escape::escape;
 
-use super::words::{Words, status_words, words};
+use super::words::{Words, reason_words, status_words, words};
 use crate::cap::{CapStatus, MsgType};
 use crate::model::Notice;
 use crate::outbox::{Content, Links, Parcel, ReportNews};
@@ -14,6 +14,8 @@ use crate::outbox::{Content, Links, Parcel, ReportNews};
 pub(super) struct Composed {
     pub(super) subject: String,
     pub(super) text: String,
+    /// Where the links and the signature begin in `text`.
+    pub(super) links_at: usize,
     pub(super) html: String,
 }
 
@@ -62,6 +64,7 @@ impl Body {
                 }
             }
         }
+        let links_at = text.len();
         for (label, url) in &self.links {
             let _ = writeln!(text, "{label}: {url}");
             let _ = write!(
@@ -83,6 +86,7 @@ impl Body {
         Composed {
             subject,
             text,
+            links_at,
             html,
         }
     }
@@ -192,6 +196,9 @@ fn report_message(news: &ReportNews, language: &str, words: &Words, office: &str
         Some(words.report_status),
         status_words(news.status.as_str(), language),
     );
+    if let Some(reason) = &news.reason {
+        body.line(Some(words.report_reason), reason_words(reason, language));
+    }
     body.line(
         Some(words.report_note),
         news.public_note.clone().unwrap_or_default(),

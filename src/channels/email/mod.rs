@@ -17,16 +17,32 @@ use crate::outbox::{Courier, Parcel};
 
 /// A parcel as plain text, its subject line first: what a channel without markup (a chat)
 /// sends, so every channel says the same thing in the same order.
-pub fn plain_text(parcel: &Parcel, office: &str) -> String {
-    let (subject, text) = subject_and_text(parcel, office);
-    format!("{subject}\n\n{text}")
+pub fn plain_text(parcel: &Parcel, office: &str) -> PlainText {
+    let composed = compose::compose(parcel, office);
+    let (words, links) = composed.text.split_at(composed.links_at);
+    PlainText {
+        subject: composed.subject.clone(),
+        words: format!("{}\n\n{words}", composed.subject),
+        links: links.trim_end().to_owned(),
+    }
 }
 
-/// A parcel's subject line and its plain text apart, for a template that takes them as
-/// parameters.
-pub fn subject_and_text(parcel: &Parcel, office: &str) -> (String, String) {
-    let composed = compose::compose(parcel, office);
-    (composed.subject, composed.text.trim_end().to_owned())
+/// A parcel in plain text, in two parts, so that a chat that must cut a long notice cuts
+/// its words and keeps the links to the whole of it.
+pub struct PlainText {
+    pub subject: String,
+    /// The subject line, then the words.
+    pub words: String,
+    /// The links, then the office's signature.
+    pub links: String,
+}
+
+impl PlainText {
+    pub fn whole(&self) -> String {
+        format!("{}{}", self.words, self.links)
+            .trim_end()
+            .to_owned()
+    }
 }
 
 pub struct EmailCourier {

@@ -21,6 +21,7 @@ pub(super) struct Words {
     pub(super) report_subject: &'static str,
     pub(super) report_status: &'static str,
     pub(super) report_note: &'static str,
+    pub(super) report_reason: &'static str,
     pub(super) report_expected: &'static str,
     pub(super) cancel_explained: &'static str,
 }
@@ -45,6 +46,7 @@ const IT: Words = Words {
     report_subject: "Aggiornamento sulla tua segnalazione",
     report_status: "Stato",
     report_note: "Nota dell'operatore",
+    report_reason: "Motivo",
     report_expected: "Risoluzione prevista entro",
     cancel_explained: "L'avviso precedente è revocato e non è più in vigore.",
 };
@@ -69,6 +71,7 @@ const EN: Words = Words {
     report_subject: "News about your report",
     report_status: "Status",
     report_note: "Note from the operator",
+    report_reason: "Why",
     report_expected: "Expected to be resolved by",
     cancel_explained: "The earlier notice is withdrawn and no longer in force.",
 };
@@ -83,6 +86,24 @@ pub(super) fn words(language: &str) -> &'static Words {
 }
 
 /// A report status in words.
+/// Why a report was not taken up (`schemas/common.schema.json`, `rejection_reason`), in words
+/// a reporter understands.
+pub(super) fn reason_words(reason: &str, language: &str) -> &'static str {
+    let english = language.to_ascii_lowercase().starts_with("en");
+    match (reason, english) {
+        ("duplicate", false) => "la stessa situazione è già stata segnalata e la seguiamo lì",
+        ("not_actionable", false) => "non è un intervento che possiamo fare noi",
+        ("spam", false) => "non sembra una segnalazione",
+        ("out_of_area", false) => "il luogo è fuori dall'area che seguiamo",
+        ("duplicate", true) => "the same situation was already reported and we follow it there",
+        ("not_actionable", true) => "it is not something we can act on",
+        ("spam", true) => "it does not look like a report",
+        ("out_of_area", true) => "the place is outside the area we cover",
+        (_, false) => "non indicato",
+        (_, true) => "not given",
+    }
+}
+
 pub(super) fn status_words(status: &str, language: &str) -> &'static str {
     let english = language.to_ascii_lowercase().starts_with("en");
     match (status, english) {

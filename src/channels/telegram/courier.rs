@@ -9,7 +9,7 @@ use governor::{DefaultKeyedRateLimiter, RateLimiter};
 use serde_json::{Value, json};
 
 use super::api::{ApiError, BotApi, OutgoingMessage};
-use crate::channels::chat_text::cut_to_length;
+use crate::channels::chat_text::{cut_keeping_links, cut_to_length};
 use crate::channels::email::plain_text;
 use crate::channels::pacing::{Pacer, evenly, quota};
 use crate::config::TelegramConfig;
@@ -80,7 +80,12 @@ impl Courier for TelegramCourier {
                     error: "chats need no confirmation".into(),
                 };
             }
-            _ => (plain_text(parcel, &self.office), None),
+            _ => {
+                let plain = plain_text(parcel, &self.office);
+                let text =
+                    cut_keeping_links(&plain.words, &plain.links, MAX_TEXT_UNITS, char::len_utf16);
+                (text, None)
+            }
         };
         let text = within_limit(&text);
         self.paced(chat_id, parcel.target.is_shared_chat()).await;

@@ -5,7 +5,7 @@
 use serde::Deserialize;
 
 use super::api::{ApiError, BotApi};
-use crate::model::{ChatInput, ChatRef, ChatService, IncomingChat, Location, Photo};
+use crate::model::{ChatInput, ChatRef, ChatService, IncomingChat, Location, Photo, PhotoRefusal};
 
 #[derive(Debug, Deserialize)]
 pub struct Update {
@@ -129,19 +129,19 @@ async fn photo_input(sizes: &[PhotoSize], api: &BotApi, photo_limit: usize) -> C
             .is_none_or(|bytes| bytes <= photo_limit as u64)
     });
     let Some(size) = fitting else {
-        return ChatInput::PhotoRefused(format!("larger than {} KB", photo_limit / 1024));
+        return ChatInput::PhotoRefused(PhotoRefusal::too_large(photo_limit));
     };
     match download(api, &size.file_id, photo_limit).await {
         Ok(data) => match Photo::sniffed(data) {
             Some(photo) => ChatInput::Photo(photo),
-            None => ChatInput::PhotoRefused("not a JPEG, PNG or WebP image".into()),
+            None => ChatInput::PhotoRefused(PhotoRefusal::NotAnImage),
         },
         Err(ApiError::Refused { code: 413, .. }) => {
-            ChatInput::PhotoRefused(format!("larger than {} KB", photo_limit / 1024))
+            ChatInput::PhotoRefused(PhotoRefusal::too_large(photo_limit))
         }
         Err(err) => {
             tracing::warn!(%err, "a photo sent in a chat could not be downloaded");
-            ChatInput::PhotoRefused("it could not be downloaded; send it again".into())
+            ChatInput::PhotoRefused(PhotoRefusal::NotDownloaded)
         }
     }
 }

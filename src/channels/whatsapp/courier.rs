@@ -10,7 +10,7 @@ use serde_json::Value;
 
 use super::api::{ApiError, CloudApi};
 use super::messages;
-use crate::channels::email::subject_and_text;
+use crate::channels::email::plain_text;
 use crate::channels::pacing::{Pacer, evenly, quota};
 use crate::config::WhatsAppConfig;
 use crate::model::{OutboundChannel, Outcome, Target};
@@ -86,8 +86,9 @@ impl WhatsAppCourier {
             Content::Notice { .. } | Content::Report(_) => {}
         }
         // Composed once: the text, and the template's parameters from the same words.
-        let (subject, text) = subject_and_text(parcel, &self.office);
-        let message = messages::text(wa_id, &format!("{subject}\n\n{text}"));
+        let plain = plain_text(parcel, &self.office);
+        let message = messages::news(wa_id, &plain);
+        let subject = plain.subject.as_str();
         let template = match &parcel.content {
             Content::Notice { .. } => self.notice_template.as_deref().map(|name| {
                 let links = &parcel.links;
@@ -95,13 +96,13 @@ impl WhatsAppCourier {
                     .notice_page
                     .as_deref()
                     .or(links.cap_document.as_deref());
-                messages::template(wa_id, name, language, &[&subject, page.unwrap_or_default()])
+                messages::template(wa_id, name, language, &[subject, page.unwrap_or_default()])
             }),
             Content::Report(news) => self.report_template.as_deref().map(|name| {
                 // The reference the acknowledgement gave, and the news without the signature.
                 let reference = news.report_id.get(news.report_id.len().saturating_sub(8)..);
-                let news_text = text.split("\n-- \n").next().unwrap_or_default();
-                let parameters = [reference.unwrap_or_default(), news_text];
+                let news_text = plain.words.strip_prefix(subject).unwrap_or(&plain.words);
+                let parameters = [reference.unwrap_or_default(), news_text.trim()];
                 messages::template(wa_id, name, language, &parameters)
             }),
             _ => None,

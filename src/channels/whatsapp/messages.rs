@@ -4,7 +4,8 @@
 
 use serde_json::{Value, json};
 
-use crate::channels::chat_text::{cut_to_length, one};
+use crate::channels::chat_text::{cut_keeping_links, cut_to_length, one};
+use crate::channels::email::PlainText;
 use crate::model::{ChatButton, ChatMessage};
 
 /// Meta's lengths, in characters.
@@ -22,11 +23,19 @@ fn cut(text: &str, max: usize) -> String {
 }
 
 /// Plain text, without a link preview.
-pub(super) fn text(to: &str, body: &str) -> Value {
+fn text(to: &str, body: &str) -> Value {
     json!({
         "to": to, "type": "text",
         "text": { "body": cut(body, TEXT_BODY), "preview_url": false },
     })
+}
+
+/// A notice or a reporter's news: a long one is cut before its links.
+pub(super) fn news(to: &str, plain: &PlainText) -> Value {
+    text(
+        to,
+        &cut_keeping_links(&plain.words, &plain.links, TEXT_BODY, one),
+    )
 }
 
 /// A conversation's answer: up to three short choices are reply buttons, more (or longer) are

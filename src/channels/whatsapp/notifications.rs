@@ -5,7 +5,7 @@
 use serde::Deserialize;
 
 use super::api::{ApiError, CloudApi};
-use crate::model::{ChatInput, ChatRef, ChatService, IncomingChat, Location, Photo};
+use crate::model::{ChatInput, ChatRef, ChatService, IncomingChat, Location, Photo, PhotoRefusal};
 
 #[derive(Debug, Deserialize)]
 pub struct Notification {
@@ -216,7 +216,7 @@ fn located(location: &WhatsAppLocation) -> ChatInput {
 
 /// The photo, downloaded through its media id within the limit and checked to be an image.
 async fn photo_input(media_id: &str, api: &CloudApi, photo_limit: usize) -> ChatInput {
-    let too_big = || ChatInput::PhotoRefused(format!("larger than {} KB", photo_limit / 1024));
+    let too_big = || ChatInput::PhotoRefused(PhotoRefusal::too_large(photo_limit));
     let downloaded = async {
         let media = api.media(media_id).await?;
         if media
@@ -234,12 +234,12 @@ async fn photo_input(media_id: &str, api: &CloudApi, photo_limit: usize) -> Chat
     match downloaded.await {
         Ok(data) => match Photo::sniffed(data) {
             Some(photo) => ChatInput::Photo(photo),
-            None => ChatInput::PhotoRefused("not a JPEG, PNG or WebP image".into()),
+            None => ChatInput::PhotoRefused(PhotoRefusal::NotAnImage),
         },
         Err(ApiError::Refused { status: 413, .. }) => too_big(),
         Err(err) => {
             tracing::warn!(%err, "a photo sent on WhatsApp could not be downloaded");
-            ChatInput::PhotoRefused("it could not be downloaded; send it again".into())
+            ChatInput::PhotoRefused(PhotoRefusal::NotDownloaded)
         }
     }
 }

@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::words::{Words, language_for, words};
+use super::words::{self, Words, language_for, words};
 use crate::config::CategoryCatalog;
 use crate::model::{ChatButton, ChatInput, ChatMessage, Photo};
 use crate::zones::ZoneIndex;
@@ -79,6 +79,8 @@ pub(super) struct Context<'a> {
     pub(super) zones: &'a ZoneIndex,
     pub(super) catalog: &'a CategoryCatalog,
     pub(super) default_language: &'a str,
+    /// Characters a report's text holds (`intake.max_text_chars`).
+    pub(super) max_text_chars: usize,
 }
 
 /// A chat as stored, or a new one.
@@ -155,7 +157,7 @@ impl Turn {
             ChatInput::Text(text) => self.text(text, ctx),
             ChatInput::Photo(photo) => self.photo(photo),
             ChatInput::PhotoRefused(why) => {
-                let said = format!("{}: {why}", self.words().photo_refused);
+                let said = words::photo_refusal(why, &self.language);
                 self.say(ChatMessage::text(said));
             }
             ChatInput::Unsupported => {
@@ -288,6 +290,10 @@ impl Turn {
                 self.named(&text, ctx);
             }
             Step::ReportText { category } => {
+                if let Err(said) = self.check_description(&text, ctx) {
+                    self.dialog.step = Step::ReportText { category };
+                    return self.say(ChatMessage::text(said));
+                }
                 self.dialog.step = Step::ReportPhoto { category, text };
                 let w = self.words();
                 self.say(ChatMessage {
@@ -303,6 +309,26 @@ impl Turn {
             }
             Step::Idle => self.menu(),
         }
+    }
+
+    /// Refuses now, while the citizen can still rewrite it, a description intake would refuse
+    /// at "Send": too long once the place's note is added, or holding a control character.
+    fn check_description(&self, text: &str, ctx: &Context<'_>) -> Result<(), String> {
+        if let Some(forbidden) = crate::model::xml_forbidden_char(text) {
+            return Err(words::text_unrecordable(forbidden, &self.language));
+        }
+        let note = match &self.dialog.place {
+            Some(place) if place.by_name => words::place_by_name_note(&place.name, &self.language)
+                .chars()
+                .count(),
+            _ => 0,
+        };
+        let room = ctx.max_text_chars.saturating_sub(note);
+        let chars = text.chars().count();
+        if chars > room {
+            return Err(words::text_too_long(chars, room, &self.language));
+        }
+        Ok(())
     }
 
     fn photo(&mut self, photo: Photo) {
