@@ -9,6 +9,7 @@ use atom_syndication::{Category, Entry, Feed, Link, Person, Text};
 use chrono::{DateTime, FixedOffset, Utc};
 
 use crate::cap::MSG_TYPE_SCHEME;
+use crate::model::NoticeOrigin;
 use crate::notices::Notice;
 
 /// What a feed says about itself.
@@ -78,10 +79,7 @@ fn atom_entry(notice: &Notice, context: &FeedContext<'_>) -> Entry {
         id: url.clone(),
         updated: sent,
         published: Some(sent),
-        authors: vec![Person {
-            name: context.sender_name.to_owned(),
-            ..Person::default()
-        }],
+        authors: vec![author(notice, context)],
         categories: notice
             .content
             .category
@@ -118,6 +116,19 @@ fn atom_entry(notice: &Notice, context: &FeedContext<'_>) -> Entry {
             },
         ],
         ..Entry::default()
+    }
+}
+
+/// Who wrote the alert: the office, or for a relayed one the authority that sent it (its CAP
+/// `sender`), so that a reader never takes another authority's words for the office's.
+fn author(notice: &Notice, context: &FeedContext<'_>) -> Person {
+    let name = match notice.origin {
+        NoticeOrigin::Local => context.sender_name,
+        NoticeOrigin::Imported => notice.sender.as_str(),
+    };
+    Person {
+        name: name.to_owned(),
+        ..Person::default()
     }
 }
 

@@ -117,18 +117,18 @@ impl SourceBoard {
     }
 }
 
+/// The URL without what may be a secret (user, password, query, fragment), its port kept: an
+/// upstream on `:8443` is another server than on `:443`.
+fn shown_url(mut url: url::Url) -> String {
+    let _ = url.set_username("");
+    let _ = url.set_password(None);
+    url.set_query(None);
+    url.set_fragment(None);
+    url.to_string()
+}
+
 fn waiting(source: &CapSource) -> SourceStatus {
-    let url = url::Url::parse(&source.url).map_or_else(
-        |_| source.url.clone(),
-        |url| {
-            format!(
-                "{}://{}{}",
-                url.scheme(),
-                url.host_str().unwrap_or(""),
-                url.path()
-            )
-        },
-    );
+    let url = url::Url::parse(&source.url).map_or_else(|_| source.url.clone(), shown_url);
     SourceStatus {
         name: source.name.clone(),
         url,
@@ -141,5 +141,19 @@ fn waiting(source: &CapSource) -> SourceStatus {
         taken: 0,
         already_held: 0,
         refused: 0,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_source_is_shown_with_its_port_but_without_credentials_or_query() {
+        let url =
+            url::Url::parse("https://feed:s3cret@allerte.example:8443/cap/feed.xml?key=abc#x")
+                .unwrap();
+
+        assert_eq!(shown_url(url), "https://allerte.example:8443/cap/feed.xml");
     }
 }

@@ -139,6 +139,26 @@ async fn a_cap_1_1_alert_is_taken_and_relayed_as_cap_1_2() {
 }
 
 #[tokio::test]
+async fn a_relayed_alert_is_listed_in_the_atom_feed_under_the_authority_that_sent_it() {
+    let app = TestApp::spawn().await;
+    let team = app.team().await;
+    let (_, imported) = app
+        .import_cap(&team.operator, earthquake_at_monteverde())
+        .await;
+    let (approved, relayed) = app.approve_notice(&team.approver, &imported).await;
+    assert_eq!(approved, 200, "{relayed}");
+
+    let (status, atom) = app.get_text("/feeds/cap.atom").await;
+
+    let entry = atom.split("<entry>").nth(1).unwrap_or_default();
+    assert_eq!(status, 200);
+    assert!(
+        entry.contains("<author><name>usgs-neic@usgs.gov</name></author>"),
+        "the entry's author is the authority, the feed's the office: {atom}"
+    );
+}
+
+#[tokio::test]
 async fn an_update_of_an_alert_this_hub_never_received_is_relayed_with_its_references() {
     let app = TestApp::spawn().await;
     let team = app.team().await;
