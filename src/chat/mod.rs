@@ -102,6 +102,32 @@ impl Conversations {
         self.inner.intake.rules().limits.max_photo_bytes
     }
 
+    /// The service says the message it named `message_id` failed because the person's reply
+    /// window had closed (WhatsApp's 131047, after accepting it): the chat is marked closed,
+    /// and the delivery is tried again at once, as the approved template the courier then
+    /// chooses. A notification about a message already tried again changes nothing.
+    pub async fn reply_window_closed(
+        &self,
+        chat: ChatRef,
+        message_id: &str,
+    ) -> Result<(), Problem> {
+        let (message_id, now) = (message_id.to_owned(), self.inner.clock.now());
+        let channel = chat.service.channel();
+        let retried = self
+            .inner
+            .store
+            .write(move |ctx| -> Result<bool, StoreError> {
+                chat_rows::close_reply_window(ctx.conn(), &chat, now.timestamp_millis())?;
+                let error = "the person's 24 hours had passed; sending the approved template";
+                crate::outbox::retry_refused_later(ctx, channel, &message_id, error, now)
+            })
+            .await?;
+        if retried {
+            self.inner.outbox.wake();
+        }
+        Ok(())
+    }
+
     /// Whether a service's update was already taken in: an edge asks before fetching what the
     /// update carries (a photo), so a redelivery costs no download.
     pub async fn already_taken(&self, service: ChatService, key: &str) -> Result<bool, Problem> {

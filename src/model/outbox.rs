@@ -235,6 +235,11 @@ pub struct Delivery {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
     Delivered,
+    /// Delivered to a service that named the message (WhatsApp's `wamid`), so that a failure
+    /// it reports later finds the delivery again.
+    Sent {
+        message_id: String,
+    },
     /// May pass: tried again later, no sooner than `after` if the destination said so.
     Retry {
         error: String,

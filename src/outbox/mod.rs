@@ -32,6 +32,7 @@ pub use enqueue::{
 };
 pub use links::LinkKey;
 pub use parcel::{Content, Links, Parcel, ReportNews};
+pub(crate) use settle::retry_refused_later;
 pub use subscribe::{NewSubscription, Place, SubscriptionView};
 pub use targets::AddressPolicy;
 pub use webhooks::{NewWebhook, WebhookView};

@@ -42,6 +42,34 @@ impl Outbox {
     }
 }
 
+/// A message the service accepted, then said it could not deliver for a reason the next
+/// attempt can avoid (a closed reply window): its delivery is due again now. If its outcome is
+/// not recorded yet, the refusal waits for it (a day at most). False if nothing is due now.
+pub(crate) fn retry_refused_later(
+    ctx: &WriteCtx<'_>,
+    channel: OutboundChannel,
+    message_id: &str,
+    error: &str,
+    now: DateTime<Utc>,
+) -> Result<bool, StoreError> {
+    let now_ms = now.timestamp_millis();
+    if outbox_rows::retry_sent(ctx.conn(), channel, message_id, error, now_ms)? {
+        return Ok(true);
+    }
+    let forget_before = now_ms - LATE_REFUSAL_KEPT.as_millis() as i64;
+    outbox_rows::keep_late_refusal(
+        ctx.conn(),
+        channel,
+        message_id,
+        error,
+        (now_ms, forget_before),
+    )?;
+    Ok(false)
+}
+
+/// How long a refusal notified before its message's outcome waits for it.
+const LATE_REFUSAL_KEPT: std::time::Duration = std::time::Duration::from_secs(24 * 60 * 60);
+
 fn settle_one(
     ctx: &WriteCtx<'_>,
     delivery: &Delivery,
@@ -56,6 +84,15 @@ fn settle_one(
     };
     match outcome {
         Outcome::Delivered => settle(DeliveryState::Delivered, now_ms, None),
+        Outcome::Sent { message_id } => {
+            match outbox_rows::take_late_refusal(conn, delivery.channel, message_id)? {
+                Some(error) => settle(DeliveryState::Retrying, now_ms, Some(&error)),
+                None => {
+                    settle(DeliveryState::Delivered, now_ms, None)?;
+                    outbox_rows::set_sent_as(conn, delivery.id, message_id)
+                }
+            }
+        }
         Outcome::Expired { reason } => settle(DeliveryState::Expired, now_ms, Some(reason)),
         Outcome::Failed { error } => settle(DeliveryState::Failed, now_ms, Some(error)),
         Outcome::Gone { error } => {

@@ -35,14 +35,33 @@ pub(crate) fn put(
     Ok(())
 }
 
-/// When the person last wrote in the chat (each turn stores the chat), in milliseconds.
+/// When the person last wrote in the chat (each turn stores the chat), in milliseconds;
+/// `None` if never, or if the service has said since that the chat's reply window closed.
 pub(crate) fn last_heard_ms(conn: &Connection, chat: &ChatRef) -> Result<Option<i64>, StoreError> {
     Ok(conn
-        .prepare_cached("SELECT updated_at FROM chats WHERE service = ?1 AND chat_id = ?2")?
+        .prepare_cached(
+            "SELECT CASE WHEN window_closed_at >= updated_at THEN NULL ELSE updated_at END
+             FROM chats WHERE service = ?1 AND chat_id = ?2",
+        )?
         .query_row(params![chat.service.as_str(), chat.chat_id], |row| {
             row.get(0)
         })
-        .optional()?)
+        .optional()?
+        .flatten())
+}
+
+/// The service said the chat's reply window had closed: until the person writes again, every
+/// message to it needs an approved template.
+pub(crate) fn close_reply_window(
+    conn: &Connection,
+    chat: &ChatRef,
+    now_ms: i64,
+) -> Result<(), StoreError> {
+    conn.prepare_cached(
+        "UPDATE chats SET window_closed_at = ?3 WHERE service = ?1 AND chat_id = ?2",
+    )?
+    .execute(params![chat.service.as_str(), chat.chat_id, now_ms])?;
+    Ok(())
 }
 
 /// The language a chat speaks, if the bot knows it.

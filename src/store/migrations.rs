@@ -19,6 +19,7 @@ const MIGRATIONS: &[M<'static>] = &[
     M::up(include_str!("migrations/0010_notice_upstream.sql")),
     M::up(include_str!("migrations/0011_upstream_alert.sql")),
     M::up(include_str!("migrations/0012_incident_activity_hour.sql")),
+    M::up(include_str!("migrations/0013_reply_window.sql")),
 ];
 
 pub(super) fn apply(conn: &mut Connection) -> Result<(), StoreError> {

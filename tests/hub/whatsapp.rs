@@ -14,6 +14,7 @@ const APP_SECRET: &str = "app-secret-0f1e2d";
 const VERIFY_TOKEN: &str = "vedetta-verify-42";
 const MARIA: &str = "393331234567";
 const NOTICE_TEMPLATE: &str = "vedetta_avviso";
+const REPORT_TEMPLATE: &str = "vedetta_segnalazione";
 
 /// A hub on WhatsApp with the stand-in's webhook pointing at it. Both paces are raised so a
 /// conversation is not slowed to one message every 6 seconds; pacing has its own test.
@@ -41,6 +42,7 @@ fn number_config(
         number.messages_per_second = per_second;
         number.per_user_per_6s = per_user_per_6s;
         number.notice_template = Some(NOTICE_TEMPLATE.into());
+        number.report_template = Some(REPORT_TEMPLATE.into());
     }
 }
 
@@ -271,6 +273,30 @@ async fn two_quick_answers_to_one_person_keep_metas_one_message_every_six_second
         .await;
     assert!(second.at - first.at >= Duration::from_secs(6));
     assert_eq!(meta.refused_rate(), 0, "Meta never had to refuse");
+}
+
+#[tokio::test]
+async fn news_meta_accepts_then_fails_because_the_window_had_closed_goes_again_as_the_template() {
+    let (app, meta) = hub_on_whatsapp().await;
+    meta.add_template(REPORT_TEMPLATE, "it", 2);
+    report_on_whatsapp(&meta).await;
+    let (_, page) = app.get_json("/api/v1/reports").await;
+    let id = page["reports"][0]["id"].as_str().unwrap().to_owned();
+
+    // Meta's 24 hours for Maria have run out; the hub, which heard her late, thinks not.
+    meta.close_window(MARIA);
+    app.move_to(&id, "acknowledged").await;
+    let news = next(&meta).await;
+    app.move_to(&id, "resolved").await;
+    let more = next(&meta).await;
+
+    assert_eq!(meta.refused_later(), [MARIA], "one free message failed");
+    assert_eq!(news.kind, "template", "{}", news.body);
+    assert!(news.text.contains("presa in carico"), "{}", news.text);
+    assert_eq!(more.kind, "template", "the window is known closed now");
+    let delivered =
+        "SELECT count(*) FROM outbox WHERE kind = 'report_update' AND state = 'delivered'";
+    wait_until(|| app.count_rows(delivered) == 2).await;
 }
 
 /// Waits (up to the test timeout) for a condition on the database.

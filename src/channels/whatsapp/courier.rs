@@ -17,7 +17,7 @@ use crate::model::{OutboundChannel, Outcome, Target};
 use crate::outbox::{Content, Courier, Parcel};
 
 /// Meta's codes that matter to a delivery.
-const OUTSIDE_WINDOW: u64 = 131_047;
+pub(super) const OUTSIDE_WINDOW: u64 = 131_047;
 const RATE_LIMIT: u64 = 130_429;
 const PAIR_RATE_LIMIT: u64 = 131_056;
 const UNDELIVERABLE: u64 = 131_026;
@@ -137,9 +137,11 @@ impl Courier for WhatsAppCourier {
             };
         }
         // Meta may still refuse a free message the hub thought in time (the person's clock of
-        // 24 hours runs at Meta): the template then goes instead.
+        // 24 hours runs at Meta). It says so later, in a status notification naming the id it
+        // gave the message, which finds the delivery again (`Conversations::reply_window_closed`);
+        // a refusal in the answer itself is taken the same way: the template goes instead.
         match self.send_paced(wa_id, message).await {
-            Ok(_) => Outcome::Delivered,
+            Ok(message_id) => Outcome::Sent { message_id },
             Err(ApiError::Refused {
                 code: OUTSIDE_WINDOW,
                 ..

@@ -21,7 +21,7 @@ pub use notifications::Notification;
 
 use crate::chat::Conversations;
 use crate::config::WhatsAppConfig;
-use crate::model::ChatService;
+use crate::model::{ChatRef, ChatService};
 use crate::problem::{ErrorCode, Problem};
 
 const READ_RECEIPTS_AT_ONCE: usize = 32;
@@ -96,11 +96,20 @@ impl WhatsAppBot {
     /// the first the hub could not take fails the whole, so Meta posts it again (the messages
     /// already taken are recognised then).
     pub async fn take(&self, notification: Notification) -> Result<(), Problem> {
-        for code in notification.failures() {
+        for (status, code) in notification.failures() {
             tracing::info!(
                 code,
                 "WhatsApp says a message the hub sent was not delivered"
             );
+            if code == courier::OUTSIDE_WINDOW {
+                let chat = ChatRef {
+                    service: ChatService::WhatsApp,
+                    chat_id: status.recipient_id.clone(),
+                };
+                self.conversations
+                    .reply_window_closed(chat, &status.id)
+                    .await?;
+            }
         }
         let limit = self.conversations.photo_limit();
         for message in notification.messages_to(&self.phone_number_id) {

@@ -93,8 +93,14 @@ pub struct TemplateButton {
 /// What became of a message the hub sent.
 #[derive(Debug, Deserialize)]
 pub struct Status {
+    /// The id Meta gave the message when the hub sent it (`wamid.…`).
+    #[serde(default)]
+    pub id: String,
     #[serde(default)]
     pub status: String,
+    /// The person the message was for.
+    #[serde(default)]
+    pub recipient_id: String,
     #[serde(default)]
     pub errors: Vec<StatusError>,
 }
@@ -112,14 +118,14 @@ impl Notification {
             .flat_map(|value| value.messages)
     }
 
-    /// How many sent messages Meta says failed, by its error code.
-    pub fn failures(&self) -> Vec<u64> {
+    /// The messages the hub sent that Meta says failed: each status, and its first error code.
+    pub fn failures(&self) -> Vec<(&Status, u64)> {
         let values = self.entry.iter().flat_map(|entry| &entry.changes);
         let statuses = values.filter_map(|change| change.value.as_ref());
         statuses
             .flat_map(|value| &value.statuses)
             .filter(|status| status.status == "failed")
-            .map(|status| status.errors.first().map_or(0, |error| error.code))
+            .map(|status| (status, status.errors.first().map_or(0, |error| error.code)))
             .collect()
     }
 

@@ -145,6 +145,9 @@ struct State {
     overall_window: VecDeque<Instant>,
     pair_windows: HashMap<String, VecDeque<Instant>>,
     sent: Vec<Sent>,
+    /// Free-form messages accepted outside the user's window, (wamid, to): each failed with
+    /// 131047 in a status notification.
+    refused_later: Vec<(String, String)>,
     refused_rate: u64,
     /// How many messages to each user `next_message_to` has returned.
     cursors: HashMap<String, usize>,
@@ -187,6 +190,7 @@ impl CloudApi {
             overall_window: VecDeque::new(),
             pair_windows: HashMap::new(),
             sent: Vec::new(),
+            refused_later: Vec::new(),
             refused_rate: 0,
             cursors: HashMap::new(),
             calls: Vec::new(),
@@ -265,6 +269,17 @@ impl CloudApi {
     /// Closes a user's window, as if their last message were more than 24 hours old.
     pub fn close_window(&self, wa_id: &str) {
         self.shared.lock().last_inbound.remove(wa_id);
+    }
+
+    /// The users free-form messages were accepted for outside their window, and then failed
+    /// (131047) in a status notification, in order.
+    pub fn refused_later(&self) -> Vec<String> {
+        let state = self.shared.lock();
+        state
+            .refused_later
+            .iter()
+            .map(|(_, to)| to.clone())
+            .collect()
     }
 
     /// From now on, messages to this user answer 131026 "Message undeliverable".

@@ -117,7 +117,7 @@ async fn handle(
 }
 
 fn answer(
-    shared: &Shared,
+    shared: &Arc<Shared>,
     method: &Method,
     uri: &Uri,
     headers: &HeaderMap,
@@ -179,8 +179,10 @@ fn unknown_object(id: &str) -> GraphError {
     ))
 }
 
-/// `POST /{version}/{phone_number_id}/messages`: a message, or a read receipt.
-fn post_message(shared: &Shared, body: &Value) -> Result<Value, GraphError> {
+/// `POST /{version}/{phone_number_id}/messages`: a message, or a read receipt. A free-form
+/// message outside the user's 24 hours is accepted, as Meta accepts it, and its failure
+/// (131047) comes afterwards in a status notification.
+fn post_message(shared: &Arc<Shared>, body: &Value) -> Result<Value, GraphError> {
     if body.get("status").is_some() && body.get("to").is_none() {
         return mark_read(shared, body);
     }
@@ -197,46 +199,43 @@ fn post_message(shared: &Shared, body: &Value) -> Result<Value, GraphError> {
              a WhatsApp phone number; the recipient blocked this business.",
         ));
     }
-    match &outgoing.template {
-        Some((name, language, params)) => {
-            let key = (name.clone(), language.clone());
-            let Some(&expected) = state.templates.get(&key) else {
-                return Err(GraphError::new(
-                    404,
-                    132001,
-                    "Template name does not exist in the translation",
-                    &format!("template name ({name}) does not exist in {language}"),
-                ));
-            };
-            if params.len() != expected {
-                return Err(GraphError::new(
-                    400,
-                    132000,
-                    "Number of parameters does not match the expected number of params",
-                    &format!(
-                        "body: number of localizable_params ({}) does not match the expected \
-                         number of params ({expected})",
-                        params.len()
-                    ),
-                ));
-            }
-        }
-        None if !state.window_open(&to, now) => {
+    if let Some((name, language, params)) = &outgoing.template {
+        let key = (name.clone(), language.clone());
+        let Some(&expected) = state.templates.get(&key) else {
+            return Err(GraphError::new(
+                404,
+                132001,
+                "Template name does not exist in the translation",
+                &format!("template name ({name}) does not exist in {language}"),
+            ));
+        };
+        if params.len() != expected {
             return Err(GraphError::new(
                 400,
-                131047,
-                "Re-engagement message",
-                "Message failed to send because more than 24 hours have passed since the \
-                 customer last replied to this number.",
+                132000,
+                "Number of parameters does not match the expected number of params",
+                &format!(
+                    "body: number of localizable_params ({}) does not match the expected \
+                     number of params ({expected})",
+                    params.len()
+                ),
             ));
         }
-        None => {}
     }
+    let outside_window = outgoing.template.is_none() && !state.window_open(&to, now);
     if let Err(refusal) = state.admit(&to, now) {
         state.refused_rate += 1;
         return Err(refusal);
     }
     let wamid = new_wamid();
+    if outside_window {
+        state.refused_later.push((wamid.clone(), to.clone()));
+        drop(state);
+        let answer = accepted(&to, &wamid);
+        let shared = shared.clone();
+        tokio::spawn(async move { shared.report_outside_window(&wamid, &to).await });
+        return Ok(answer);
+    }
     let seq = state.sent.len() as u64 + 1;
     let lean = state.lean;
     state.sent.push(Sent {
@@ -251,11 +250,15 @@ fn post_message(shared: &Shared, body: &Value) -> Result<Value, GraphError> {
     let count = state.sent.len();
     drop(state);
     shared.sent_count.send_replace(count);
-    Ok(json!({
+    Ok(accepted(&to, &wamid))
+}
+
+fn accepted(to: &str, wamid: &str) -> Value {
+    json!({
         "messaging_product": "whatsapp",
         "contacts": [{"input": to, "wa_id": to}],
         "messages": [{"id": wamid}],
-    }))
+    })
 }
 
 /// `{"messaging_product":"whatsapp","status":"read","message_id":"wamid.…"}`.

@@ -135,17 +135,17 @@ fn list(rows_per_section: &[usize]) -> Value {
 }
 
 #[tokio::test]
-async fn a_free_form_message_outside_the_24_hour_window_is_refused_with_131047_but_a_template_goes()
+async fn a_free_form_message_outside_the_24_hour_window_is_accepted_then_fails_but_a_template_goes()
 {
     let api = Graph::start().await;
     api.set_limits(80, 100);
-    let refused = api.text(MARIA, "Allerta").await;
-    let details = "Message failed to send because more than 24 hours have passed since the \
-                   customer last replied to this number.";
-    assert_eq!(error_of(&refused), (400, 131047, details.into()));
+    let accepted = api.text(MARIA, "Allerta").await;
+    assert_eq!(accepted.0, 200, "{}", accepted.1);
+    assert!(accepted.1["messages"][0]["id"].is_string());
     assert_eq!(
-        refused.1["error"]["message"],
-        "(#131047) Re-engagement message"
+        api.refused_later(),
+        [MARIA],
+        "it fails in a status notification"
     );
 
     api.add_template("allerta_meteo", "it", 2);
@@ -181,7 +181,8 @@ async fn a_free_form_message_outside_the_24_hour_window_is_refused_with_131047_b
     api.open_window(MARIA);
     assert_eq!(api.text(MARIA, "Ora sì").await.0, 200);
     api.close_window(MARIA);
-    assert_eq!(error_of(&api.text(MARIA, "Ora no").await).1, 131047);
+    assert_eq!(api.text(MARIA, "Ora no").await.0, 200);
+    assert_eq!(api.refused_later(), [MARIA, MARIA]);
     let sent = api.sent();
     let kinds: Vec<(&str, &str)> = sent
         .iter()
@@ -285,14 +286,16 @@ async fn keep_only_times_keeps_when_and_to_whom_and_refusals() {
     api.keep_only_times();
     api.open_window(MARIA);
     assert_eq!(api.text(MARIA, "uno").await.0, 200);
-    assert_eq!(api.text(LUCA, "fuori finestra").await.0, 400);
+    let bad_template =
+        json!({"type": "template", "template": {"name": "nessuno", "language": {"code": "it"}}});
+    assert_eq!(api.send(LUCA, bad_template).await.0, 404);
     let sent = api.sent();
     assert_eq!(
         (sent[0].to.as_str(), sent[0].text.as_str(), &sent[0].body),
         (MARIA, "", &Value::Null)
     );
     let calls = api.calls();
-    assert_eq!((calls.len(), calls[0].code), (1, Some(131047)));
+    assert_eq!((calls.len(), calls[0].code), (1, Some(132001)));
 }
 
 #[tokio::test]

@@ -118,6 +118,30 @@ async fn the_verification_handshake_sends_a_challenge_and_reports_the_answer() {
 }
 
 #[tokio::test]
+async fn a_message_accepted_outside_the_window_fails_in_a_signed_status_notification() {
+    let mut hub = Receiver::start(0).await;
+    let api = Graph::start().await;
+    api.set_webhook(&hub.url, SECRET);
+
+    let (status, body) = api.text(MARIA, "Allerta").await;
+    let value = hub.next_value().await;
+
+    let wamid = body["messages"][0]["id"].as_str().expect("a wamid");
+    assert_eq!(status, 200);
+    let update = &value["statuses"][0];
+    assert_eq!(
+        (
+            update["id"].as_str(),
+            update["status"].as_str(),
+            update["recipient_id"].as_str()
+        ),
+        (Some(wamid), Some("failed"), Some(MARIA))
+    );
+    assert_eq!(update["errors"][0]["code"], 131047, "{value}");
+    assert_eq!(update["errors"][0]["title"], "Re-engagement message");
+}
+
+#[tokio::test]
 async fn an_inbound_text_is_posted_with_a_signature_the_receiver_can_check() {
     let mut hub = Receiver::start(0).await;
     let api = Graph::start().await;

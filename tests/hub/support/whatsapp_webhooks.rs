@@ -279,6 +279,32 @@ fn record(shared: &Shared, key: &str, outcome: &Result<u16, String>) {
 
 /// The envelope of every notification, as compact JSON with non-ASCII characters escaped
 /// (`\u00e8`), as Meta sends it: a hub must check the signature over these exact bytes.
+impl Shared {
+    /// Meta's status notification that a free-form message it accepted failed, because the
+    /// user's 24 hours had passed (131047). Posted only if a webhook is set, as Meta would.
+    pub(super) async fn report_outside_window(&self, wamid: &str, to: &str) {
+        if self.lock().webhook.is_none() {
+            return;
+        }
+        let update = json!({
+            "id": wamid, "status": "failed", "timestamp": unix_now().to_string(),
+            "recipient_id": to,
+            "errors": [{
+                "code": 131047, "title": "Re-engagement message",
+                "message": "Re-engagement message",
+                "error_data": {"details": "Message failed to send because more than 24 hours have passed since the customer last replied to this number."},
+                "href": "https://developers.facebook.com/docs/whatsapp/cloud-api/support/error-codes/",
+            }],
+        });
+        let metadata = json!({
+            "display_phone_number": DISPLAY_PHONE_NUMBER, "phone_number_id": self.phone_number_id,
+        });
+        let value =
+            json!({ "messaging_product": "whatsapp", "metadata": metadata, "statuses": [update] });
+        post(self, wamid, &notification(value)).await;
+    }
+}
+
 fn notification(value: Value) -> Vec<u8> {
     let envelope = json!({
         "object": "whatsapp_business_account",
