@@ -128,6 +128,8 @@ fn reporter_channel(report: &Report) -> Option<OutboundChannel> {
 }
 
 /// Queues a reporter's status update for their chat or e-mail address, if they can be reached.
+/// In a chat it joins the chat's own thread, so it never overtakes an answer written before it
+/// (an answer held back by the service's pace, say), and the person reads them in order.
 pub fn enqueue_report_update(
     ctx: &WriteCtx<'_>,
     report: &Report,
@@ -137,12 +139,23 @@ pub fn enqueue_report_update(
     let Some(channel) = reporter_channel(report) else {
         return Ok(false);
     };
+    let in_chat = ChatService::parse(channel.as_str()).zip(report.device_id.as_ref());
+    let (destination, thread) = match in_chat {
+        Some((service, chat_id)) => {
+            let chat = chat_destination(&ChatRef {
+                service,
+                chat_id: chat_id.as_str().to_owned(),
+            });
+            (chat.clone(), chat)
+        }
+        None => (reporter_destination(&report.id), report.id.clone()),
+    };
     outbox_rows::insert(
         ctx.conn(),
         &NewDelivery {
             channel,
-            destination: &reporter_destination(&report.id),
-            thread: &report.id,
+            destination: &destination,
+            thread: &thread,
             kind: DeliveryKind::ReportUpdate,
             notice_id: None,
             event_seq: None,

@@ -145,8 +145,8 @@ impl BatchReader<'_> {
         delivery: Delivery,
         recipient: Option<Recipient>,
     ) -> Result<Result<Parcel, Undeliverable>, StoreError> {
-        if let Some(report_id) = delivery.destination.strip_prefix("report:") {
-            let report_id = report_id.to_owned();
+        if delivery.kind == DeliveryKind::ReportUpdate {
+            let report_id = delivery.report_id.clone().unwrap_or_default();
             return self.open_report_news(delivery, &report_id);
         }
         if delivery.kind == DeliveryKind::ChatMessage {

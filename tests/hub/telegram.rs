@@ -142,6 +142,11 @@ async fn a_citizen_reports_with_position_and_photo_and_hears_each_status_change_
         !news.text.contains("3331234567"),
         "internal notes never leave the office"
     );
+    assert_eq!(
+        app.count_rows("SELECT count(DISTINCT thread) FROM outbox WHERE channel = 'telegram'"),
+        1,
+        "the news joins the chat's thread, so it never overtakes an answer written before it"
+    );
 
     let (status, conversation) = app
         .get_json(&format!("/api/v1/reports/{id}/conversation"))
