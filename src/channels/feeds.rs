@@ -145,7 +145,13 @@ pub fn rss(notices: &[Notice], context: &FeedContext<'_>) -> String {
                     permalink: true,
                 }),
                 pub_date: Some(notice.sent.unwrap_or(notice.updated_at).to_rfc2822()),
-                description: notice.content.text_in(context.language).description.clone(),
+                // RSS readers take a description as HTML: the notice's text is shown as written.
+                description: notice
+                    .content
+                    .text_in(context.language)
+                    .description
+                    .as_deref()
+                    .map(|text| quick_xml::escape::escape(text).into_owned()),
                 categories: notice
                     .content
                     .category

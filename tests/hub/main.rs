@@ -13,6 +13,7 @@ mod cli;
 mod crash;
 mod delivery_ledger;
 mod feedback;
+mod feeds;
 mod field;
 mod follow_tokens;
 mod http_intake;
