@@ -112,9 +112,13 @@ pub(super) async fn list(
     };
     let notices = hub.notices.list_for(&staff, filter).await?;
     let next_cursor = page.next_cursor(&notices, |notice| notice.seq);
+    let fast = hub.notices.fast_review_marks(&notices).await?;
     let views: Vec<NoticeView> = notices
         .iter()
-        .map(|notice| NoticeView::of(notice, &hub.public_url))
+        .map(|notice| NoticeView {
+            fast_review: fast.contains(&notice.id),
+            ..NoticeView::of(notice, &hub.public_url)
+        })
         .collect();
     Ok(Json(
         json!({ "notices": views, "next_cursor": next_cursor }),

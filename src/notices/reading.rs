@@ -80,6 +80,26 @@ impl Notices {
     }
 
     /// What the approver is told of an imported notice; the default for the office's own.
+    /// Which of `notices` (a page of the list) a source's rule marked for fast review.
+    pub async fn fast_review_marks(
+        &self,
+        notices: &[Notice],
+    ) -> Result<std::collections::HashSet<String>, Problem> {
+        let imported: Vec<String> = notices
+            .iter()
+            .filter(|notice| notice.origin == NoticeOrigin::Imported)
+            .map(|notice| notice.id.clone())
+            .collect();
+        if imported.is_empty() {
+            return Ok(Default::default());
+        }
+        let marks = self
+            .store()
+            .read(move |conn| upstream_rows::marked_for_fast_review(conn, &imported))
+            .await?;
+        Ok(marks)
+    }
+
     pub async fn import_review(&self, notice: &Notice) -> Result<ImportReview, Problem> {
         let id = notice.id.clone();
         let row = self

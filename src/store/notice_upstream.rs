@@ -1,5 +1,7 @@
 //! Rows of `notice_upstream`: what an imported notice came with from its sender.
 
+use std::collections::HashSet;
+
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::StoreError;
@@ -66,6 +68,20 @@ pub(crate) fn review(conn: &Connection, notice_id: &str) -> Result<Option<Review
             })
         })
         .optional()?)
+}
+
+/// Which of `notice_ids` a source's rule marked for fast review.
+pub(crate) fn marked_for_fast_review(
+    conn: &Connection,
+    notice_ids: &[String],
+) -> Result<HashSet<String>, StoreError> {
+    let ids = serde_json::to_string(notice_ids).expect("ids serialize");
+    let mut stmt = conn.prepare_cached(
+        "SELECT notice_id FROM notice_upstream
+         WHERE fast_review AND notice_id IN (SELECT value FROM json_each(?1))",
+    )?;
+    let rows = stmt.query_map([ids], |row| row.get(0))?;
+    Ok(rows.collect::<Result<_, _>>()?)
 }
 
 /// What an imported notice came with; `None` for the office's own notices.

@@ -343,6 +343,19 @@ async fn a_sources_rule_marks_severe_alerts_over_the_office_for_fast_review_and_
         ))
         .await;
     assert!(plain.get("fast_review").is_none(), "{plain}");
+    let (_, drafts) = app.get_json("/api/v1/notices?state=draft").await;
+    let mut in_list: Vec<(&str, bool)> = drafts["notices"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| (n["identifier"].as_str().unwrap(), n["fast_review"] == true))
+        .collect();
+    in_list.sort_unstable();
+    assert_eq!(
+        in_list,
+        [("ARPAE-20", true), ("ARPAE-21", false), ("ARPAE-22", false)],
+        "the whole list shows the mark too"
+    );
     let (refused, problem) = app.get_json("/api/v1/notices?review=slow").await;
     assert_eq!((refused, problem["field"].as_str()), (422, Some("review")));
 }

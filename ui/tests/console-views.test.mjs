@@ -133,7 +133,9 @@ describe('the console views', () => {
     assert.match(await counter.innerText(), /^1 relays to review now/);
     await olga.locator('#nav-notices').click();
     await olga.locator('#notice-filter').selectOption('fast');
-    await olga.locator('.notice-row', { hasText: 'Allerta arancione per temporali' }).click();
+    const marked = olga.locator('.notice-row', { hasText: 'Allerta arancione per temporali' });
+    await marked.locator('.badge.fast-review', { hasText: 'Review now' }).waitFor();
+    await marked.click();
     await olga.locator('#fast-review-banner').waitFor();
     assert.match(await olga.locator('#sender-signature').innerText(), /not signed/);
     assert.equal(await olga.locator('#edit-notice').count(), 0, 'a relay is not edited');

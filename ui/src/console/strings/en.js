@@ -110,6 +110,7 @@ export default {
   'notice.approved_by': 'approved by {approver}',
   'notice.rejected_because': 'Rejected',
   'notice.import_warnings': 'How the sender’s document was read',
+  'notice.fast_review_badge': 'Review now',
   'notice.fast_review_banner': 'Review now: the source’s rule marks this alert as urgent.',
   'notice.signature_unsigned': 'The CAP document is not signed: nothing vouches that it comes from its sender.',
   'notice.signature_valid': 'The sender’s XML signature is valid, by the trusted certificate “{signer}”.',

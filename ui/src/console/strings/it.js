@@ -110,6 +110,7 @@ export default {
   'notice.approved_by': 'approvato da {approver}',
   'notice.rejected_because': 'Respinto',
   'notice.import_warnings': 'Come è stato letto il documento del mittente',
+  'notice.fast_review_badge': 'Da vedere subito',
   'notice.fast_review_banner': 'Da vedere subito: la regola della fonte segna questa allerta come urgente.',
   'notice.signature_unsigned': 'Documento CAP non firmato: nulla garantisce che venga dal mittente.',
   'notice.signature_valid': 'Firma XML del mittente valida, certificato attendibile «{signer}».',
