@@ -151,7 +151,7 @@ pub fn rss(notices: &[Notice], context: &FeedContext<'_>) -> String {
                     .text_in(context.language)
                     .description
                     .as_deref()
-                    .map(|text| quick_xml::escape::escape(text).into_owned()),
+                    .map(|text| quick_xml::escape::partial_escape(text).into_owned()),
                 categories: notice
                     .content
                     .category

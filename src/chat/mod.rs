@@ -11,6 +11,8 @@ use std::collections::HashMap;
 use std::num::NonZeroU32;
 use std::sync::Arc;
 
+use chrono::{DateTime, Utc};
+
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use serde::Serialize;
 
@@ -103,23 +105,29 @@ impl Conversations {
     }
 
     /// The service says the message it named `message_id` failed because the person's reply
-    /// window had closed (WhatsApp's 131047, after accepting it): the chat is marked closed,
-    /// and the delivery is tried again at once, as the approved template the courier then
-    /// chooses. A notification about a message already tried again changes nothing.
+    /// window had closed (WhatsApp's 131047, after accepting it, at `failed_at`): the delivery
+    /// is tried again at once and the chat marked closed, unless the person wrote after that
+    /// failure (a notification posted late or twice), so the courier chooses the approved
+    /// template.
     pub async fn reply_window_closed(
         &self,
         chat: ChatRef,
         message_id: &str,
+        failed_at: Option<DateTime<Utc>>,
     ) -> Result<(), Problem> {
         let (message_id, now) = (message_id.to_owned(), self.inner.clock.now());
+        let failed_ms = failed_at.unwrap_or(now).timestamp_millis();
         let channel = chat.service.channel();
         let retried = self
             .inner
             .store
             .write(move |ctx| -> Result<bool, StoreError> {
-                chat_rows::close_reply_window(ctx.conn(), &chat, now.timestamp_millis())?;
                 let error = "the person's 24 hours had passed; sending the approved template";
-                crate::outbox::retry_refused_later(ctx, channel, &message_id, error, now)
+                let retried =
+                    crate::outbox::retry_refused_later(ctx, channel, &message_id, error, now)?;
+                let now_ms = now.timestamp_millis();
+                chat_rows::close_reply_window(ctx.conn(), &chat, now_ms, failed_ms)?;
+                Ok(retried)
             })
             .await?;
         if retried {

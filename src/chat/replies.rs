@@ -16,7 +16,7 @@ pub(super) fn in_words(input: &ChatInput) -> String {
         ChatInput::Location(point) => format!("[position {:.5}, {:.5}]", point.lat, point.lon),
         ChatInput::Button(data) => format!("[button {data}]"),
         ChatInput::Photo(photo) => format!("[photo, {} bytes]", photo.data.len()),
-        ChatInput::PhotoRefused(why) => format!("[photo refused: {why:?}]"),
+        ChatInput::PhotoRefused(why) => format!("[photo refused: {why}]"),
         ChatInput::Unsupported => "[a message the bot cannot read]".into(),
     }
 }

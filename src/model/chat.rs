@@ -103,6 +103,17 @@ pub enum PhotoRefusal {
     NotDownloaded,
 }
 
+/// For the staff's record of a conversation.
+impl std::fmt::Display for PhotoRefusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            PhotoRefusal::TooLarge { limit_kb } => write!(f, "larger than {limit_kb} KB"),
+            PhotoRefusal::NotAnImage => f.write_str("not a JPEG, PNG or WebP image"),
+            PhotoRefusal::NotDownloaded => f.write_str("it could not be downloaded"),
+        }
+    }
+}
+
 impl PhotoRefusal {
     /// Larger than `limit` bytes.
     pub fn too_large(limit: usize) -> PhotoRefusal {

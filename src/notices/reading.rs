@@ -79,7 +79,6 @@ impl Notices {
         })
     }
 
-    /// What the approver is told of an imported notice; the default for the office's own.
     /// Which of `notices` (a page of the list) a source's rule marked for fast review.
     pub async fn fast_review_marks(
         &self,
@@ -100,6 +99,7 @@ impl Notices {
         Ok(marks)
     }
 
+    /// What the approver is told of an imported notice; the default for the office's own.
     pub async fn import_review(&self, notice: &Notice) -> Result<ImportReview, Problem> {
         let id = notice.id.clone();
         let row = self

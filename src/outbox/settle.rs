@@ -10,6 +10,7 @@ use crate::model::{
 };
 use crate::problem::Problem;
 use crate::store::outbox as outbox_rows;
+use crate::store::outbox_late as late_rows;
 use crate::store::{StoreError, WriteCtx, subscriptions};
 
 impl Outbox {
@@ -44,7 +45,9 @@ impl Outbox {
 
 /// A message the service accepted, then said it could not deliver for a reason the next
 /// attempt can avoid (a closed reply window): its delivery is due again now. If its outcome is
-/// not recorded yet, the refusal waits for it (a day at most). False if nothing is due now.
+/// not recorded yet, the refusal waits for it (a day at most). False if nothing is due again
+/// now: the outcome is still to come, the message was tried again already (a notification
+/// posted twice), or it was a notice's older state that a newer one has followed.
 pub(crate) fn retry_refused_later(
     ctx: &WriteCtx<'_>,
     channel: OutboundChannel,
@@ -53,11 +56,11 @@ pub(crate) fn retry_refused_later(
     now: DateTime<Utc>,
 ) -> Result<bool, StoreError> {
     let now_ms = now.timestamp_millis();
-    if outbox_rows::retry_sent(ctx.conn(), channel, message_id, error, now_ms)? {
+    if late_rows::retry_sent(ctx.conn(), channel, message_id, error, now_ms)? {
         return Ok(true);
     }
     let forget_before = now_ms - LATE_REFUSAL_KEPT.as_millis() as i64;
-    outbox_rows::keep_late_refusal(
+    late_rows::keep_late_refusal(
         ctx.conn(),
         channel,
         message_id,
@@ -85,11 +88,11 @@ fn settle_one(
     match outcome {
         Outcome::Delivered => settle(DeliveryState::Delivered, now_ms, None),
         Outcome::Sent { message_id } => {
-            match outbox_rows::take_late_refusal(conn, delivery.channel, message_id)? {
+            match late_rows::take_late_refusal(conn, delivery.channel, message_id)? {
                 Some(error) => settle(DeliveryState::Retrying, now_ms, Some(&error)),
                 None => {
                     settle(DeliveryState::Delivered, now_ms, None)?;
-                    outbox_rows::set_sent_as(conn, delivery.id, message_id)
+                    late_rows::set_sent_as(conn, delivery.id, message_id)
                 }
             }
         }

@@ -50,17 +50,21 @@ pub(crate) fn last_heard_ms(conn: &Connection, chat: &ChatRef) -> Result<Option<
         .flatten())
 }
 
-/// The service said the chat's reply window had closed: until the person writes again, every
-/// message to it needs an approved template.
+/// The service said a message failed at `failed_ms` because the chat's reply window had
+/// closed: until the person writes again, every message to it needs an approved template. If
+/// they wrote after that failure, their window is open again and stays so.
 pub(crate) fn close_reply_window(
     conn: &Connection,
     chat: &ChatRef,
     now_ms: i64,
+    failed_ms: i64,
 ) -> Result<(), StoreError> {
+    let (service, chat_id) = (chat.service.as_str(), chat.chat_id.as_str());
     conn.prepare_cached(
-        "UPDATE chats SET window_closed_at = ?3 WHERE service = ?1 AND chat_id = ?2",
+        "UPDATE chats SET window_closed_at = ?3
+         WHERE service = ?1 AND chat_id = ?2 AND updated_at <= ?4",
     )?
-    .execute(params![chat.service.as_str(), chat.chat_id, now_ms])?;
+    .execute(params![service, chat_id, now_ms, failed_ms])?;
     Ok(())
 }
 
@@ -221,6 +225,11 @@ pub(crate) fn forget(conn: &Connection, chat: &ChatRef) -> Result<usize, StoreEr
             (SELECT id FROM reports WHERE source = ?2 AND device_id = ?3))",
     )?
     .execute(params![chat_destination(chat), service, id])?;
+    // What was sent names the chat in its destination: the record goes with the chat.
+    conn.prepare_cached(
+        "DELETE FROM outbox WHERE destination = ?1 AND state NOT IN ('queued', 'retrying')",
+    )?
+    .execute([chat_destination(chat)])?;
     conn.prepare_cached(
         "UPDATE report_updates SET device_id = '' WHERE device_id = ?2
             AND report_seq IN (SELECT seq FROM reports WHERE source = ?1 AND device_id = ?2)",
@@ -270,4 +279,35 @@ pub(crate) fn set_poll_offset(
     )?
     .execute(params![service.as_str(), next_offset])?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::ChatService;
+
+    #[test]
+    fn a_window_found_closed_stays_open_for_a_person_who_wrote_after_the_failure() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        crate::store::migrations::apply(&mut conn).unwrap();
+        let chat = ChatRef {
+            service: ChatService::WhatsApp,
+            chat_id: "393331234567".into(),
+        };
+        put(&conn, &chat, "it", "{}", 100).unwrap();
+
+        close_reply_window(&conn, &chat, 200, 50).unwrap();
+        let after_a_stale_failure = last_heard_ms(&conn, &chat).unwrap();
+        close_reply_window(&conn, &chat, 300, 150).unwrap();
+        let after_a_fresh_one = last_heard_ms(&conn, &chat).unwrap();
+        put(&conn, &chat, "it", "{}", 400).unwrap();
+
+        assert_eq!(after_a_stale_failure, Some(100));
+        assert_eq!(after_a_fresh_one, None);
+        assert_eq!(
+            last_heard_ms(&conn, &chat).unwrap(),
+            Some(400),
+            "they wrote again"
+        );
+    }
 }

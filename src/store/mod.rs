@@ -18,6 +18,7 @@ pub(crate) mod notice_upstream;
 pub(crate) mod notices;
 pub(crate) mod outbox;
 mod outbox_due;
+pub(crate) mod outbox_late;
 pub(crate) mod public_stats;
 pub(crate) mod reports;
 pub(crate) mod stats;

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::{Connection, params};
 
 use super::StoreError;
 pub(crate) use super::outbox_due::{Due, due, next_due};
@@ -105,64 +105,6 @@ pub(crate) fn settle(
     )?
     .execute(params![id, state.as_str(), next_attempt_ms, error, now_ms])?;
     Ok(())
-}
-
-/// Keeps the id the service gave a delivered message.
-pub(crate) fn set_sent_as(conn: &Connection, id: i64, sent_as: &str) -> Result<(), StoreError> {
-    conn.prepare_cached("UPDATE outbox SET sent_as = ?2 WHERE id = ?1")?
-        .execute(params![id, sent_as])?;
-    Ok(())
-}
-
-/// Makes the delivery the service named `sent_as` due again now, as one the service refused
-/// after all; false if no delivered message has that id (one already tried again).
-pub(crate) fn retry_sent(
-    conn: &Connection,
-    channel: OutboundChannel,
-    sent_as: &str,
-    error: &str,
-    now_ms: i64,
-) -> Result<bool, StoreError> {
-    let changed = conn
-        .prepare_cached(
-            "UPDATE outbox SET state = 'retrying', next_attempt_at = ?3, last_error = ?4,
-                delivered_at = NULL, sent_as = NULL
-             WHERE sent_as = ?1 AND channel = ?2 AND state = 'delivered'",
-        )?
-        .execute(params![sent_as, channel.as_str(), now_ms, error])?;
-    Ok(changed > 0)
-}
-
-/// Keeps a refusal of `message_id` notified before its delivery was recorded as sent; forgets
-/// those older than `forget_before_ms`.
-pub(crate) fn keep_late_refusal(
-    conn: &Connection,
-    channel: OutboundChannel,
-    message_id: &str,
-    error: &str,
-    (now_ms, forget_before_ms): (i64, i64),
-) -> Result<(), StoreError> {
-    conn.prepare_cached("DELETE FROM late_refusals WHERE at < ?1")?
-        .execute([forget_before_ms])?;
-    conn.prepare_cached(
-        "INSERT OR REPLACE INTO late_refusals (channel, message_id, error, at) VALUES (?1, ?2, ?3, ?4)",
-    )?
-    .execute(params![channel.as_str(), message_id, error, now_ms])?;
-    Ok(())
-}
-
-/// The refusal kept for `message_id`, taken out, if one came before its delivery's outcome.
-pub(crate) fn take_late_refusal(
-    conn: &Connection,
-    channel: OutboundChannel,
-    message_id: &str,
-) -> Result<Option<String>, StoreError> {
-    Ok(conn
-        .prepare_cached(
-            "DELETE FROM late_refusals WHERE channel = ?1 AND message_id = ?2 RETURNING error",
-        )?
-        .query_row(params![channel.as_str(), message_id], |row| row.get(0))
-        .optional()?)
 }
 
 /// Marks deliveries delivered, in one statement however many.
@@ -286,10 +228,10 @@ pub(crate) fn prune_settled(
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
 
-    fn queue(conn: &Connection, destination: &str, thread: &str, notice: &str) -> i64 {
+    pub(crate) fn queue(conn: &Connection, destination: &str, thread: &str, notice: &str) -> i64 {
         let new = NewDelivery {
             channel: OutboundChannel::Webhook,
             destination,
@@ -305,7 +247,7 @@ mod tests {
         insert(conn, &new, 0).unwrap()
     }
 
-    fn store() -> Connection {
+    pub(crate) fn store() -> Connection {
         let mut conn = Connection::open_in_memory().unwrap();
         crate::store::migrations::apply(&mut conn).unwrap();
         conn.execute_batch(
@@ -328,40 +270,5 @@ mod tests {
         let other = queue(&conn, "hook-1", "thread-2", "notice-3");
         settle(&conn, other, DeliveryState::Failed, 0, Some("400"), 0).unwrap();
         assert_eq!(requeue_failed(&conn, "notice-3", 0).unwrap(), 1);
-    }
-
-    #[test]
-    fn a_refusal_notified_after_the_send_makes_it_due_once_and_one_notified_before_waits_for_it() {
-        let conn = store();
-        let hook = OutboundChannel::Webhook;
-        let sent = queue(&conn, "hook-1", "thread-1", "notice-1");
-        settle(&conn, sent, DeliveryState::Delivered, 0, None, 0).unwrap();
-        set_sent_as(&conn, sent, "wamid.A").unwrap();
-
-        let first = retry_sent(&conn, hook, "wamid.A", "closed", 5).unwrap();
-        let again = retry_sent(&conn, hook, "wamid.A", "closed", 6).unwrap();
-        keep_late_refusal(&conn, hook, "wamid.B", "closed", (10, 0)).unwrap();
-        keep_late_refusal(&conn, hook, "wamid.old", "closed", (0, 0)).unwrap();
-        keep_late_refusal(&conn, hook, "wamid.C", "closed", (20, 5)).unwrap();
-
-        assert_eq!((first, again), (true, false));
-        let state: String = conn
-            .query_row("SELECT state FROM outbox WHERE id = ?1", [sent], |row| {
-                row.get(0)
-            })
-            .unwrap();
-        assert_eq!(state, "retrying");
-        assert_eq!(
-            take_late_refusal(&conn, hook, "wamid.B")
-                .unwrap()
-                .as_deref(),
-            Some("closed")
-        );
-        assert_eq!(take_late_refusal(&conn, hook, "wamid.B").unwrap(), None);
-        assert_eq!(
-            take_late_refusal(&conn, hook, "wamid.old").unwrap(),
-            None,
-            "a day old"
-        );
     }
 }

@@ -316,6 +316,12 @@ pub(crate) fn purge_personal_data(
             "DELETE FROM chat_messages WHERE report_id = (SELECT id FROM reports WHERE seq = ?1)",
         )?
         .execute([seq])?;
+        // The news sent to the chat names it in its destination.
+        conn.prepare_cached(
+            "DELETE FROM outbox WHERE report_id = (SELECT id FROM reports WHERE seq = ?1)
+                AND destination LIKE 'chat:%' AND state NOT IN ('queued', 'retrying')",
+        )?
+        .execute([seq])?;
         conn.prepare_cached(
             "UPDATE report_updates SET device_id = '' WHERE report_seq = ?1
                 AND (SELECT source FROM reports WHERE seq = ?1) IN ('telegram', 'whatsapp')",

@@ -10,7 +10,7 @@ async fn an_rss_reader_shows_a_description_with_markup_as_the_text_it_is() {
     let team = app.team().await;
     let mut body = notice_body("Actual", zones(&["demo-001"]));
     body["info"]["it"]["description"] =
-        "Livello <b>oltre</b> la soglia & in crescita <script>x()</script>".into();
+        "Livello <b>oltre</b> l'argine & in crescita <script>x()</script>".into();
     app.publish_notice(&team, &body).await;
 
     let (status, rss) = app.get_text("/feeds/cap.rss").await;
@@ -20,7 +20,7 @@ async fn an_rss_reader_shows_a_description_with_markup_as_the_text_it_is() {
     let description = channel.items[0].description.as_deref().unwrap_or_default();
     assert_eq!(
         description,
-        "Livello &lt;b&gt;oltre&lt;/b&gt; la soglia &amp; in crescita \
+        "Livello &lt;b&gt;oltre&lt;/b&gt; l'argine &amp; in crescita \
          &lt;script&gt;x()&lt;/script&gt;",
         "RSS readers take a description as HTML: the text must not become markup"
     );

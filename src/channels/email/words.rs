@@ -85,7 +85,6 @@ pub(super) fn words(language: &str) -> &'static Words {
     }
 }
 
-/// A report status in words.
 /// Why a report was not taken up (`schemas/common.schema.json`, `rejection_reason`), in words
 /// a reporter understands.
 pub(super) fn reason_words(reason: &str, language: &str) -> &'static str {
@@ -104,6 +103,7 @@ pub(super) fn reason_words(reason: &str, language: &str) -> &'static str {
     }
 }
 
+/// A report status in words.
 pub(super) fn status_words(status: &str, language: &str) -> &'static str {
     let english = language.to_ascii_lowercase().starts_with("en");
     match (status, english) {

@@ -141,6 +141,7 @@ impl Courier for WhatsAppCourier {
         // gave the message, which finds the delivery again (`Conversations::reply_window_closed`);
         // a refusal in the answer itself is taken the same way: the template goes instead.
         match self.send_paced(wa_id, message).await {
+            Ok(message_id) if message_id.is_empty() => Outcome::Delivered,
             Ok(message_id) => Outcome::Sent { message_id },
             Err(ApiError::Refused {
                 code: OUTSIDE_WINDOW,

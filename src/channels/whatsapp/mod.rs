@@ -96,7 +96,7 @@ impl WhatsAppBot {
     /// the first the hub could not take fails the whole, so Meta posts it again (the messages
     /// already taken are recognised then).
     pub async fn take(&self, notification: Notification) -> Result<(), Problem> {
-        for (status, code) in notification.failures() {
+        for (status, code) in notification.failures(&self.phone_number_id) {
             tracing::info!(
                 code,
                 "WhatsApp says a message the hub sent was not delivered"
@@ -106,8 +106,15 @@ impl WhatsAppBot {
                     service: ChatService::WhatsApp,
                     chat_id: status.recipient_id.clone(),
                 };
+                let failed_at = status
+                    .timestamp
+                    .parse()
+                    .ok()
+                    // Meta counts in seconds: the end of that second, so that a message from
+                    // the person within it does not keep a window Meta found closed.
+                    .and_then(|seconds| chrono::DateTime::from_timestamp(seconds, 999_999_999));
                 self.conversations
-                    .reply_window_closed(chat, &status.id)
+                    .reply_window_closed(chat, &status.id, failed_at)
                     .await?;
             }
         }

@@ -101,6 +101,9 @@ pub struct Status {
     /// The person the message was for.
     #[serde(default)]
     pub recipient_id: String,
+    /// When it happened, in Unix seconds.
+    #[serde(default)]
+    pub timestamp: String,
     #[serde(default)]
     pub errors: Vec<StatusError>,
 }
@@ -118,13 +121,21 @@ impl Notification {
             .flat_map(|value| value.messages)
     }
 
-    /// The messages the hub sent that Meta says failed: each status, and its first error code.
-    pub fn failures(&self) -> Vec<(&Status, u64)> {
+    /// The messages this business number sent that Meta says failed: each status (with the
+    /// id Meta gave the message), and its first error code.
+    pub fn failures(&self, phone_number_id: &str) -> Vec<(&Status, u64)> {
         let values = self.entry.iter().flat_map(|entry| &entry.changes);
-        let statuses = values.filter_map(|change| change.value.as_ref());
-        statuses
-            .flat_map(|value| &value.statuses)
-            .filter(|status| status.status == "failed")
+        let ours = values
+            .filter(|change| change.field == "messages")
+            .filter_map(|change| change.value.as_ref())
+            .filter(|value| {
+                value
+                    .metadata
+                    .as_ref()
+                    .is_some_and(|meta| meta.phone_number_id == phone_number_id)
+            });
+        ours.flat_map(|value| &value.statuses)
+            .filter(|status| status.status == "failed" && !status.id.is_empty())
             .map(|status| (status, status.errors.first().map_or(0, |error| error.code)))
             .collect()
     }

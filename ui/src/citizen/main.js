@@ -82,7 +82,7 @@ socket.on('error', (frame) => {
   if (frame.client_ref === form.dataset.sending) showError(frame.message);
 });
 socket.on('report_update', (frame) => mine.updated(frame));
-socket.on('following', (frame) => mine.resumeFrom(frame.cursor));
+socket.on('following', (frame) => mine.followingFrom(frame.cursor));
 socket.on('notice', (frame) => notices.received(frame.notice, frame.cursor));
 socket.on('notice_expired', (frame) => notices.expired(frame.thread_id, frame.cursor));
 socket.on('subscribed', (frame) => notices.ready(frame.cursor));

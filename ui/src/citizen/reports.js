@@ -83,7 +83,10 @@ export class MyReports {
 
   updated(frame) {
     const entry = this.reports.find((e) => e.id === frame.report_id) ?? this.find(frame.client_ref);
-    if (entry && !entry.updates.some((update) => update.cursor === frame.cursor)) {
+    // A cursor names one update only within one database: after the office restores a backup,
+    // the same number may come back with other news.
+    const known = (update) => update.cursor === frame.cursor && update.at === frame.updated_at;
+    if (entry && !entry.updates.some(known)) {
       entry.status = frame.status;
       entry.updates.push({ cursor: frame.cursor, status: frame.status, reason: frame.reason,
         note: frame.public_note, at: frame.updated_at, expected: frame.expected_at });
@@ -92,7 +95,16 @@ export class MyReports {
   }
 
   resumeFrom(cursor) {
-    this.cursor = Math.max(this.cursor, cursor);
+    this.keepCursor(Math.max(this.cursor, cursor));
+  }
+
+  /** The hub's `following` cursor, as given: lower than ours after it restored a backup. */
+  followingFrom(cursor) {
+    this.keepCursor(cursor);
+  }
+
+  keepCursor(cursor) {
+    this.cursor = cursor;
     localStorage.setItem(CURSOR, String(this.cursor));
     this.save();
   }

@@ -63,7 +63,7 @@ export class NoticesView {
       ? h('span', { class: 'badge cancellation' }, t('msg_type.Cancel'))
       : (mark ? null : h('span', { class: 'badge real' }, t('status.Actual'))),
     h('span', { class: `badge state-${notice.state}` }, t(`state.${notice.state}`)),
-    notice.fast_review ? h('span', { class: 'badge fast-review' }, t('notice.fast_review_badge')) : null,
+    notice.fast_review && notice.state === 'draft' ? h('span', { class: 'badge fast-review' }, t('notice.fast_review_badge')) : null,
     h('strong', {}, summary.headline || summary.event),
     h('small', {}, `${t(`msg_type.${notice.msg_type}`)} · ${t(`severity.${summary.severity}`)} · ${formatTime(notice.updated_at)}`)));
   }
