@@ -113,49 +113,56 @@ pub fn reporter_destination(report_id: &str) -> String {
     format!("report:{report_id}")
 }
 
-/// The channel a reporter hears back on outside the hub: the chat they reported from (while
-/// it has not asked to be forgotten), else the e-mail address they gave.
-fn reporter_channel(report: &Report) -> Option<OutboundChannel> {
-    let chat = ChatService::parse(report.source.as_str());
-    if let Some(service) = chat.filter(|_| report.device_id.is_some()) {
-        return Some(service.channel());
+/// Where a reporter hears back outside the hub.
+struct ReporterAddress {
+    channel: OutboundChannel,
+    destination: String,
+    thread: String,
+}
+
+/// The chat they reported from (while it has not asked to be forgotten), in the chat's own
+/// thread, so that news never overtakes an answer written before it (one held back by the
+/// service's pace, say); else the e-mail address they gave.
+fn reporter_address(report: &Report) -> Option<ReporterAddress> {
+    let service = ChatService::parse(report.source.as_str());
+    if let (Some(service), Some(chat_id)) = (service, &report.device_id) {
+        let chat = chat_destination(&ChatRef {
+            service,
+            chat_id: chat_id.as_str().to_owned(),
+        });
+        return Some(ReporterAddress {
+            channel: service.channel(),
+            destination: chat.clone(),
+            thread: chat,
+        });
     }
-    report
+    let email = report
         .contact
         .as_ref()
-        .and_then(|contact| contact.email.as_ref())
-        .map(|_| OutboundChannel::Email)
+        .and_then(|contact| contact.email.as_ref());
+    email.map(|_| ReporterAddress {
+        channel: OutboundChannel::Email,
+        destination: reporter_destination(&report.id),
+        thread: report.id.clone(),
+    })
 }
 
 /// Queues a reporter's status update for their chat or e-mail address, if they can be reached.
-/// In a chat it joins the chat's own thread, so it never overtakes an answer written before it
-/// (an answer held back by the service's pace, say), and the person reads them in order.
 pub fn enqueue_report_update(
     ctx: &WriteCtx<'_>,
     report: &Report,
     update_cursor: i64,
     now: DateTime<Utc>,
 ) -> Result<bool, StoreError> {
-    let Some(channel) = reporter_channel(report) else {
+    let Some(address) = reporter_address(report) else {
         return Ok(false);
-    };
-    let in_chat = ChatService::parse(channel.as_str()).zip(report.device_id.as_ref());
-    let (destination, thread) = match in_chat {
-        Some((service, chat_id)) => {
-            let chat = chat_destination(&ChatRef {
-                service,
-                chat_id: chat_id.as_str().to_owned(),
-            });
-            (chat.clone(), chat)
-        }
-        None => (reporter_destination(&report.id), report.id.clone()),
     };
     outbox_rows::insert(
         ctx.conn(),
         &NewDelivery {
-            channel,
-            destination: &destination,
-            thread: &thread,
+            channel: address.channel,
+            destination: &address.destination,
+            thread: &address.thread,
             kind: DeliveryKind::ReportUpdate,
             notice_id: None,
             event_seq: None,

@@ -90,10 +90,7 @@ fn settle_one(
         Outcome::Sent { message_id } => {
             match late_rows::take_late_refusal(conn, delivery.channel, message_id)? {
                 Some(error) => settle(DeliveryState::Retrying, now_ms, Some(&error)),
-                None => {
-                    settle(DeliveryState::Delivered, now_ms, None)?;
-                    late_rows::set_sent_as(conn, delivery.id, message_id)
-                }
+                None => late_rows::settle_sent(conn, delivery.id, message_id, now_ms),
             }
         }
         Outcome::Expired { reason } => settle(DeliveryState::Expired, now_ms, Some(reason)),

@@ -6,10 +6,19 @@ use rusqlite::{Connection, OptionalExtension, params};
 use super::StoreError;
 use crate::model::OutboundChannel;
 
-/// Keeps the id the service gave a delivered message.
-pub(crate) fn set_sent_as(conn: &Connection, id: i64, sent_as: &str) -> Result<(), StoreError> {
-    conn.prepare_cached("UPDATE outbox SET sent_as = ?2 WHERE id = ?1")?
-        .execute(params![id, sent_as])?;
+/// Marks a delivery delivered, keeping the id the service gave the message.
+pub(crate) fn settle_sent(
+    conn: &Connection,
+    id: i64,
+    sent_as: &str,
+    now_ms: i64,
+) -> Result<(), StoreError> {
+    conn.prepare_cached(
+        "UPDATE outbox SET state = 'delivered', attempts = attempts + 1, delivered_at = ?3,
+            last_error = NULL, sent_as = ?2
+         WHERE id = ?1",
+    )?
+    .execute(params![id, sent_as, now_ms])?;
     Ok(())
 }
 
@@ -28,7 +37,7 @@ pub(crate) fn retry_sent(
         .prepare_cached(
             "SELECT id FROM outbox
              WHERE sent_as = ?1 AND channel = ?2 AND state = 'delivered'
-               AND NOT (kind IN ('alert', 'update', 'cancel', 'expired') AND EXISTS (
+               AND NOT (notice_id IS NOT NULL AND EXISTS (
                    SELECT 1 FROM outbox newer WHERE newer.destination = outbox.destination
                        AND newer.thread = outbox.thread AND newer.id > outbox.id))",
         )?
@@ -81,8 +90,6 @@ pub(crate) fn take_late_refusal(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::DeliveryState;
-    use crate::store::outbox::settle;
     use crate::store::outbox::tests::{queue, store};
 
     #[test]
@@ -90,8 +97,7 @@ mod tests {
         let conn = store();
         let hook = OutboundChannel::Webhook;
         let sent = queue(&conn, "hook-1", "thread-1", "notice-1");
-        settle(&conn, sent, DeliveryState::Delivered, 0, None, 0).unwrap();
-        set_sent_as(&conn, sent, "wamid.A").unwrap();
+        settle_sent(&conn, sent, "wamid.A", 0).unwrap();
 
         let first = retry_sent(&conn, hook, "wamid.A", "closed", 5).unwrap();
         let again = retry_sent(&conn, hook, "wamid.A", "closed", 6).unwrap();
@@ -125,8 +131,7 @@ mod tests {
         let conn = store();
         let hook = OutboundChannel::Webhook;
         let alert = queue(&conn, "hook-1", "thread-1", "notice-1");
-        settle(&conn, alert, DeliveryState::Delivered, 0, None, 0).unwrap();
-        set_sent_as(&conn, alert, "wamid.A").unwrap();
+        settle_sent(&conn, alert, "wamid.A", 0).unwrap();
         queue(&conn, "hook-1", "thread-1", "notice-2");
 
         assert!(!retry_sent(&conn, hook, "wamid.A", "closed", 5).unwrap());

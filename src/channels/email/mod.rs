@@ -37,14 +37,6 @@ pub struct PlainText {
     pub links: String,
 }
 
-impl PlainText {
-    pub fn whole(&self) -> String {
-        format!("{}{}", self.words, self.links)
-            .trim_end()
-            .to_owned()
-    }
-}
-
 pub struct EmailCourier {
     transport: AsyncSmtpTransport<Tokio1Executor>,
     from: Mailbox,
