@@ -7,6 +7,7 @@ use serde_json::{Value, json};
 
 use super::error::ApiError;
 use super::extract::{JsonBody, KnownQuery};
+use super::permit::{Permitted, Triaging};
 use crate::auth::Staff;
 use crate::hub::Hub;
 use crate::problem::{ErrorCode, Problem};
@@ -22,7 +23,7 @@ pub(super) async fn teams(State(hub): State<Hub>, staff: Staff) -> Result<Json<V
 /// `POST /api/v1/teams`: creates a team (or replaces one with the same id).
 pub(super) async fn create_team(
     State(hub): State<Hub>,
-    staff: Staff,
+    Permitted(staff, ..): Permitted<Triaging>,
     JsonBody(raw): JsonBody<RawTeam>,
 ) -> Result<Json<Value>, ApiError> {
     Ok(Json(json!(hub.triage.save_team(&staff, raw).await?)))
@@ -39,7 +40,7 @@ pub(super) async fn team(
 /// `PUT /api/v1/teams/{id}`: new name and devices.
 pub(super) async fn replace_team(
     State(hub): State<Hub>,
-    staff: Staff,
+    Permitted(staff, ..): Permitted<Triaging>,
     Path(id): Path<String>,
     JsonBody(mut raw): JsonBody<RawTeam>,
 ) -> Result<Json<Value>, ApiError> {

@@ -8,6 +8,7 @@ use serde_json::{Value, json};
 use super::error::ApiError;
 use super::extract::{JsonBody, KnownQuery};
 use super::notices::{Created, created};
+use super::permit::{Drafting, Permitted, Triaging};
 use super::reports::staff_view;
 use crate::auth::Staff;
 use crate::hub::Hub;
@@ -70,7 +71,7 @@ pub(super) async fn show(
 
 pub(super) async fn merge(
     State(hub): State<Hub>,
-    staff: Staff,
+    Permitted(staff, ..): Permitted<Triaging>,
     Path(id): Path<String>,
     JsonBody(request): JsonBody<MergeRequest>,
 ) -> Result<Json<Value>, ApiError> {
@@ -81,7 +82,7 @@ pub(super) async fn merge(
 /// `POST /api/v1/incidents/{id}/split`: 201 with the new incident.
 pub(super) async fn split(
     State(hub): State<Hub>,
-    staff: Staff,
+    Permitted(staff, ..): Permitted<Triaging>,
     Path(id): Path<String>,
     JsonBody(request): JsonBody<SplitRequest>,
 ) -> Result<Created, ApiError> {
@@ -91,7 +92,7 @@ pub(super) async fn split(
 
 pub(super) async fn resolve(
     State(hub): State<Hub>,
-    staff: Staff,
+    Permitted(staff, ..): Permitted<Triaging>,
     Path(id): Path<String>,
     JsonBody(request): JsonBody<ResolveRequest>,
 ) -> Result<Json<Value>, ApiError> {
@@ -102,7 +103,7 @@ pub(super) async fn resolve(
 /// `POST /api/v1/incidents/{id}/escalate`: 201 with a notice draft awaiting approval.
 pub(super) async fn escalate(
     State(hub): State<Hub>,
-    staff: Staff,
+    Permitted(staff, ..): Permitted<Drafting>,
     Path(id): Path<String>,
     JsonBody(request): JsonBody<EscalateRequest>,
 ) -> Result<Created, ApiError> {
@@ -113,7 +114,7 @@ pub(super) async fn escalate(
 /// `POST /api/v1/incidents/{id}/dispatch`: 201 with the task sent to the team's devices.
 pub(super) async fn dispatch(
     State(hub): State<Hub>,
-    staff: Staff,
+    Permitted(staff, ..): Permitted<Triaging>,
     Path(id): Path<String>,
     JsonBody(request): JsonBody<DispatchRequest>,
 ) -> Result<Created, ApiError> {

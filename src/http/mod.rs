@@ -18,6 +18,7 @@ mod notices;
 mod open311;
 mod pages;
 mod params;
+mod permit;
 mod public_stats;
 mod refusals;
 mod reports;

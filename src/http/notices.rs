@@ -9,6 +9,7 @@ use serde_json::{Value, json};
 
 use super::error::ApiError;
 use super::extract::{JsonBody, KnownQuery};
+use super::permit::{Approving, Drafting, Permitted};
 use crate::auth::Staff;
 use crate::hub::Hub;
 use crate::notices::{
@@ -146,7 +147,7 @@ fn parse_states(value: &str) -> Result<Vec<NoticeState>, Problem> {
 
 pub(super) async fn create(
     State(hub): State<Hub>,
-    staff: Staff,
+    Permitted(staff, ..): Permitted<Drafting>,
     JsonBody(raw): JsonBody<RawNotice>,
 ) -> Result<Created, ApiError> {
     let notice = hub.notices.draft(&staff, raw).await?;
@@ -164,7 +165,7 @@ pub(super) async fn show(
 
 pub(super) async fn edit(
     State(hub): State<Hub>,
-    staff: Staff,
+    Permitted(staff, ..): Permitted<Drafting>,
     Path(id): Path<String>,
     JsonBody(edit): JsonBody<EditRequest>,
 ) -> Result<Json<Value>, ApiError> {
@@ -177,7 +178,7 @@ pub(super) async fn edit(
 
 pub(super) async fn approve(
     State(hub): State<Hub>,
-    staff: Staff,
+    Permitted(staff, ..): Permitted<Approving>,
     Path(id): Path<String>,
     JsonBody(approval): JsonBody<Approval>,
 ) -> Result<Json<Value>, ApiError> {
@@ -196,7 +197,7 @@ pub(super) async fn approve(
 
 pub(super) async fn reject(
     State(hub): State<Hub>,
-    staff: Staff,
+    Permitted(staff, ..): Permitted<Approving>,
     Path(id): Path<String>,
     JsonBody(rejection): JsonBody<Rejection>,
 ) -> Result<Json<Value>, ApiError> {
@@ -210,7 +211,7 @@ pub(super) async fn reject(
 /// `POST /api/v1/notices/{id}/update`: a draft Update, prefilled from the notice in force.
 pub(super) async fn start_update(
     State(hub): State<Hub>,
-    staff: Staff,
+    Permitted(staff, ..): Permitted<Drafting>,
     Path(id): Path<String>,
 ) -> Result<Created, ApiError> {
     let notice = hub.notices.start_update(&staff, &id).await?;
@@ -220,7 +221,7 @@ pub(super) async fn start_update(
 /// `POST /api/v1/notices/{id}/cancel`: a draft Cancel, prefilled from the notice in force.
 pub(super) async fn start_cancel(
     State(hub): State<Hub>,
-    staff: Staff,
+    Permitted(staff, ..): Permitted<Drafting>,
     Path(id): Path<String>,
 ) -> Result<Created, ApiError> {
     let notice = hub.notices.start_cancel(&staff, &id).await?;
@@ -230,7 +231,7 @@ pub(super) async fn start_cancel(
 /// `POST /api/v1/notices/import` with a CAP 1.2 document as the body.
 pub(super) async fn import(
     State(hub): State<Hub>,
-    staff: Staff,
+    Permitted(staff, ..): Permitted<Drafting>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Created, ApiError> {
@@ -268,7 +269,7 @@ pub(super) async fn import(
 /// `POST /api/v1/notices/area-preview`: the zones an area would cover, while it is being drawn.
 pub(super) async fn preview_area(
     State(hub): State<Hub>,
-    staff: Staff,
+    Permitted(staff, ..): Permitted<Drafting>,
     JsonBody(area): JsonBody<RawArea>,
 ) -> Result<Json<Value>, ApiError> {
     let zones = hub.notices.preview_area(&staff, area).await?;

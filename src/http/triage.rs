@@ -10,6 +10,7 @@ use super::auth::MaybeStaff;
 use super::error::ApiError;
 use super::extract::{JsonBody, KnownQuery};
 use super::notices::{Created, created};
+use super::permit::{Drafting, Permitted, Triaging};
 use super::reports::staff_view;
 use crate::auth::Staff;
 use crate::hub::Hub;
@@ -19,7 +20,7 @@ use crate::triage::{EscalateRequest, RawChange, RawPublication, UpdatesReader};
 /// `POST /api/v1/reports/{id}/status`: a new status and/or notes, at the version the operator saw.
 pub(super) async fn change(
     State(hub): State<Hub>,
-    staff: Staff,
+    Permitted(staff, ..): Permitted<Triaging>,
     Path(id): Path<String>,
     JsonBody(raw): JsonBody<RawChange>,
 ) -> Result<Json<Value>, ApiError> {
@@ -31,7 +32,7 @@ pub(super) async fn change(
 /// or withdraw it.
 pub(super) async fn publication(
     State(hub): State<Hub>,
-    staff: Staff,
+    Permitted(staff, ..): Permitted<Triaging>,
     Path(id): Path<String>,
     JsonBody(raw): JsonBody<RawPublication>,
 ) -> Result<Json<Value>, ApiError> {
@@ -81,7 +82,7 @@ pub(super) async fn updates(
 /// `POST /api/v1/reports/{id}/escalate`: 201 with a notice draft awaiting approval.
 pub(super) async fn escalate(
     State(hub): State<Hub>,
-    staff: Staff,
+    Permitted(staff, ..): Permitted<Drafting>,
     Path(id): Path<String>,
     JsonBody(request): JsonBody<EscalateRequest>,
 ) -> Result<Created, ApiError> {
@@ -92,7 +93,7 @@ pub(super) async fn escalate(
 /// `POST /api/v1/reports/{id}/dispatch`: 201 with the task sent to the team's devices.
 pub(super) async fn dispatch(
     State(hub): State<Hub>,
-    staff: Staff,
+    Permitted(staff, ..): Permitted<Triaging>,
     Path(id): Path<String>,
     JsonBody(request): JsonBody<DispatchRequest>,
 ) -> Result<Created, ApiError> {

@@ -7,6 +7,7 @@ use serde_json::{Value, json};
 
 use super::error::ApiError;
 use super::extract::JsonBody;
+use super::permit::{ManagingUsers, Permitted};
 use crate::auth::{NewUser, Staff, UserPatch, UserView};
 use crate::hub::Hub;
 
@@ -16,7 +17,7 @@ pub(super) async fn list(State(hub): State<Hub>, staff: Staff) -> Result<Json<Va
 
 pub(super) async fn create(
     State(hub): State<Hub>,
-    staff: Staff,
+    Permitted(staff, ..): Permitted<ManagingUsers>,
     JsonBody(user): JsonBody<NewUser>,
 ) -> Result<(StatusCode, Json<UserView>), ApiError> {
     let created = hub.accounts.create_user(&staff, user).await?;
@@ -25,7 +26,7 @@ pub(super) async fn create(
 
 pub(super) async fn update(
     State(hub): State<Hub>,
-    staff: Staff,
+    Permitted(staff, ..): Permitted<ManagingUsers>,
     Path(name): Path<String>,
     JsonBody(patch): JsonBody<UserPatch>,
 ) -> Result<Json<UserView>, ApiError> {

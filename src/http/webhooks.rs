@@ -8,6 +8,7 @@ use serde_json::{Value, json};
 
 use super::error::ApiError;
 use super::extract::JsonBody;
+use super::permit::{ManagingWebhooks, Permitted};
 use crate::auth::Staff;
 use crate::hub::Hub;
 use crate::outbox::{NewWebhook, WebhookView};
@@ -40,7 +41,7 @@ pub(super) async fn list(State(hub): State<Hub>, staff: Staff) -> Result<Json<Va
 
 pub(super) async fn create(
     State(hub): State<Hub>,
-    staff: Staff,
+    Permitted(staff, ..): Permitted<ManagingWebhooks>,
     JsonBody(request): JsonBody<WebhookRequest>,
 ) -> Result<(StatusCode, Json<WebhookView>), ApiError> {
     let new = NewWebhook {
@@ -59,7 +60,7 @@ pub(super) async fn create(
 
 pub(super) async fn update(
     State(hub): State<Hub>,
-    staff: Staff,
+    Permitted(staff, ..): Permitted<ManagingWebhooks>,
     Path(id): Path<String>,
     JsonBody(patch): JsonBody<WebhookPatch>,
 ) -> Result<Json<WebhookView>, ApiError> {

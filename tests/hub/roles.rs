@@ -1,5 +1,6 @@
 //! Least privilege: each role reaches what its work needs and nothing else.
 
+use reqwest::Method;
 use vedetta::auth::Role;
 
 use crate::support::TestApp;
@@ -87,4 +88,62 @@ async fn the_audit_log_is_filtered_by_actor_action_and_period() {
     assert!(!recent["entries"].as_array().unwrap().is_empty());
     assert!(future["entries"].as_array().unwrap().is_empty(), "{future}");
     assert_eq!((bad, refusal["field"].as_str()), (422, Some("since")));
+}
+
+#[tokio::test]
+async fn a_caller_without_the_role_hears_403_before_anything_about_the_body_they_sent() {
+    let app = TestApp::spawn().await;
+    let viewer = app.token_for("vera", Role::Viewer).await;
+    let admin = app.token_for("adele", Role::Admin).await;
+    let every_write = [
+        (Method::POST, "/api/v1/notices"),
+        (Method::PUT, "/api/v1/notices/n-1"),
+        (Method::POST, "/api/v1/notices/n-1/approve"),
+        (Method::POST, "/api/v1/notices/n-1/reject"),
+        (Method::POST, "/api/v1/notices/n-1/update"),
+        (Method::POST, "/api/v1/notices/n-1/cancel"),
+        (Method::POST, "/api/v1/notices/import"),
+        (Method::POST, "/api/v1/notices/area-preview"),
+        (Method::POST, "/api/v1/reports/r-1/status"),
+        (Method::POST, "/api/v1/reports/r-1/publication"),
+        (Method::POST, "/api/v1/reports/r-1/escalate"),
+        (Method::POST, "/api/v1/reports/r-1/dispatch"),
+        (Method::POST, "/api/v1/incidents/i-1/merge"),
+        (Method::POST, "/api/v1/incidents/i-1/split"),
+        (Method::POST, "/api/v1/incidents/i-1/resolve"),
+        (Method::POST, "/api/v1/incidents/i-1/escalate"),
+        (Method::POST, "/api/v1/incidents/i-1/dispatch"),
+        (Method::POST, "/api/v1/teams"),
+        (Method::PUT, "/api/v1/teams/t-1"),
+        (Method::POST, "/api/v1/users"),
+        (Method::PATCH, "/api/v1/users/someone"),
+        (Method::POST, "/api/v1/webhooks"),
+        (Method::PATCH, "/api/v1/webhooks/1"),
+    ];
+    // A viewer writes nothing; an admin manages accounts and webhooks, and does no staff work.
+    let staff_work = &every_write[..every_write.len() - 4];
+
+    for (token, endpoints) in [(&viewer, &every_write[..]), (&admin, staff_work)] {
+        for (method, path) in endpoints {
+            let response = reqwest::Client::new()
+                .request(method.clone(), app.url(path))
+                .bearer_auth(token)
+                .header("content-type", "text/plain")
+                .body("{ not json")
+                .send()
+                .await
+                .unwrap();
+            let status = response.status().as_u16();
+            let body: serde_json::Value = response.json().await.unwrap();
+            assert_eq!(
+                (status, body["error"].as_str()),
+                (403, Some("forbidden")),
+                "{method} {path}: {body}"
+            );
+            assert!(
+                body["message"].as_str().unwrap().contains("needs the"),
+                "{method} {path}: {body}"
+            );
+        }
+    }
 }
