@@ -246,6 +246,37 @@ async fn a_hostile_feed_is_refused_before_it_is_read_and_nothing_it_names_is_fet
 }
 
 #[tokio::test]
+async fn a_refused_document_sent_again_without_validators_is_counted_once_and_stays_named() {
+    let feed = CapFeed::start().await;
+    let undated =
+        arpae("ARPAE-5", "Alert", None).replace("<sent>2026-11-29T06:00:00+01:00</sent>", "");
+    feed.serve_instead(undated);
+    let app =
+        TestApp::spawn_with(|config| config.cap_sources = vec![source(&feed.url, true)]).await;
+
+    wait_for_source(&app, |s| s["refused"] == 1).await;
+    // Each poll is recorded before the next is asked for: four requests, three polls recorded.
+    crate::support::until("the source is polled four times", || {
+        feed.requests_of("/feed.atom") >= 4
+    })
+    .await;
+    let (_, listed) = app.get_json("/api/v1/cap-sources").await;
+    let state = &listed["sources"][0];
+
+    assert_eq!(
+        (state["refused"].as_u64(), state["state"].as_str()),
+        (Some(1), Some("ok")),
+        "{state}"
+    );
+    assert!(
+        state["last_error"]
+            .as_str()
+            .is_some_and(|e| e.contains("sent")),
+        "the refusal is still named: {state}"
+    );
+}
+
+#[tokio::test]
 async fn a_cancel_of_an_alert_never_relayed_withdraws_its_draft_and_sends_nothing() {
     let app = TestApp::spawn().await;
     let team = app.team().await;

@@ -9,6 +9,8 @@ use std::collections::HashSet;
 use std::time::Duration;
 
 use reqwest::Url;
+use sha2::digest::Output;
+use sha2::{Digest as _, Sha256};
 use tokio_util::sync::CancellationToken;
 
 use feed::{Document, Entry};
@@ -26,6 +28,8 @@ const MAX_BACKOFF: Duration = Duration::from_secs(3600);
 /// Entries' keys remembered per source, so a long-lived feed cannot grow the set without end.
 const MAX_REMEMBERED: usize = 10_000;
 
+type BodyDigest = Output<Sha256>;
+
 /// One source's poller.
 pub struct SourcePoller {
     source: CapSource,
@@ -37,6 +41,9 @@ pub struct SourcePoller {
     private_host: Option<String>,
     /// Entries taken or refused for good.
     seen: HashSet<String>,
+    /// The digest of the last body every part of which was taken or refused for good: a source
+    /// that sends no validators sends it again, and it is neither read nor counted twice.
+    last_complete: Option<BodyDigest>,
     max_cap_bytes: usize,
 }
 
@@ -56,6 +63,7 @@ impl SourcePoller {
             validators: Validators::default(),
             private_host,
             seen: HashSet::new(),
+            last_complete: None,
             max_cap_bytes,
         }
     }
@@ -96,7 +104,7 @@ impl SourcePoller {
         )
         .await;
         let (bytes, at, validators) = match fetched {
-            Ok(Fetched::NotModified) => return report,
+            Ok(Fetched::NotModified) => return unchanged(report),
             Ok(Fetched::Body {
                 bytes,
                 at,
@@ -104,6 +112,10 @@ impl SourcePoller {
             }) => (bytes, at, validators),
             Err(error) => return failed(report, error.message),
         };
+        let digest = Sha256::digest(&bytes);
+        if self.last_complete == Some(digest) {
+            return unchanged(report);
+        }
         // Reading a feed is CPU work on up to 4 MiB: off the async threads.
         let base = at.clone();
         let (bytes, read) = tokio::task::spawn_blocking(move || {
@@ -120,6 +132,7 @@ impl SourcePoller {
         // Only a poll that took everything may skip the same document next time.
         if complete && !report.failed {
             self.validators = validators;
+            self.last_complete = Some(digest);
         }
         report
     }
@@ -193,6 +206,11 @@ impl SourcePoller {
         }
         self.seen.insert(key);
     }
+}
+
+fn unchanged(mut report: PollReport) -> PollReport {
+    report.unchanged = true;
+    report
 }
 
 fn failed(mut report: PollReport, error: String) -> PollReport {
