@@ -130,7 +130,7 @@ describe('the console views', () => {
   test('an alert a source marked for fast review raises the alarm, and its review says so and what its signature is', async () => {
     const counter = olga.locator('#count-fast-review');
     await counter.waitFor();
-    assert.match(await counter.innerText(), /^1 relays to review now/);
+    assert.match(await counter.innerText(), /^1 relay to review now/);
     await olga.locator('#nav-notices').click();
     await olga.locator('#notice-filter').selectOption('fast');
     const marked = olga.locator('.notice-row', { hasText: 'Allerta arancione per temporali' });

@@ -7,7 +7,7 @@ import '../shared/base.css';
 import './console.css';
 import { api, setToken, whenUnauthorized } from '../shared/api.js';
 import { field, fill, h } from '../shared/dom.js';
-import { formatTime, languageSwitch, localized, onLanguageChange, t } from '../shared/i18n.js';
+import { formatTime, languageSwitch, localized, onLanguageChange, t, tCount } from '../shared/i18n.js';
 import { zoneMap } from '../shared/map.js';
 import { PlaceSearch } from '../shared/place-search.js';
 import { auditView } from './audit.js';
@@ -259,7 +259,7 @@ function counters(element, live) {
       h('span', { class: 'counter', id: 'count-open' }, h('strong', {}, open), ` ${t('counters.open')}`),
       h('span', { class: `counter ${stats.overdue ? 'alarm' : ''}`, id: 'count-overdue' }, h('strong', {}, stats.overdue), ` ${t('counters.overdue')}`),
       live.fastReview.length
-        ? h('span', { class: 'counter alarm', id: 'count-fast-review', role: 'status' }, h('strong', {}, live.fastReview.length), ` ${t('counters.fast_review')}`)
+        ? h('span', { class: 'counter alarm', id: 'count-fast-review', role: 'status' }, h('strong', {}, live.fastReview.length), ` ${tCount('counters.fast_review', live.fastReview.length)}`)
         : null);
   };
   live.addEventListener('stats', render);

@@ -1,7 +1,7 @@
 // The notices view: the list by state, and beside the map the review or the drafting form.
 import { api } from '../shared/api.js';
 import { fill, h, options } from '../shared/dom.js';
-import { formatTime, language, t } from '../shared/i18n.js';
+import { formatTime, language, t, tCount } from '../shared/i18n.js';
 import { noticeSummary, statusMark } from '../shared/notice.js';
 import { NoticeAreas } from '../shared/notice-areas.js';
 import { noticeForm } from './notice-form.js';
@@ -43,7 +43,7 @@ export class NoticesView {
       h('ul', { class: 'sources' }, sources.map((source) => h('li', { dataset: { source: source.name } },
         h('strong', {}, source.name), ' ',
         h('span', { class: `badge source-${source.state}` }, t(`sources.state_${source.state}`)),
-        h('small', {}, ` ${t('sources.taken', { count: source.taken })}`,
+        h('small', {}, ` ${tCount('sources.taken', source.taken)}`,
           source.last_polled_at ? ` · ${t('sources.polled', { at: formatTime(source.last_polled_at) })}` : ''),
         source.state === 'retrying' && source.last_error ? h('p', { class: 'error' }, source.last_error) : null))),
     ] : []);

@@ -40,6 +40,11 @@ export function t(key, params = {}) {
   return text.replace(/\{(\w+)\}/g, (_, name) => String(params[name] ?? ''));
 }
 
+/** `key.one` for a count of one, else `key.many`, with `{count}` filled in. */
+export function tCount(key, count, params = {}) {
+  return t(`${key}.${count === 1 ? 'one' : 'many'}`, { count, ...params });
+}
+
 /** A name given per language by the hub (categories), in the current language. */
 export function localized(names, fallback) {
   return names?.[current] ?? names?.en ?? names?.it ?? fallback;
