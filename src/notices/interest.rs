@@ -75,7 +75,9 @@ impl Notices {
         let zones = self.zones();
         self.store().read(move |conn| {
             let position = notice_rows::latest_event_seq(conn)?;
-            let candidates = match cursor {
+            // A cursor from beyond the newest event was kept from before a restored backup:
+            // the events it stands for are gone, so what is in force is sent instead.
+            let candidates = match cursor.filter(|cursor| *cursor <= position) {
                 Some(cursor) => notice_rows::events_after(conn, cursor, MAX_REPLAY + 1)?,
                 None => notice_rows::active_frames(conn)?,
             };

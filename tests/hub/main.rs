@@ -26,6 +26,7 @@ mod metrics;
 mod mqtt_backlog;
 mod mqtt_intake;
 mod notice_cancellation;
+mod notice_cursors;
 mod notices_cap;
 mod notices_channels;
 mod notices_workflow;
