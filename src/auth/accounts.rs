@@ -200,7 +200,7 @@ impl Accounts {
         name: &str,
         password: &str,
     ) -> Result<Login, Problem> {
-        self.check_throttle(ip, name)?;
+        self.begin_attempt(ip, name)?;
         let lookup = name.to_owned();
         let user = self
             .inner
@@ -213,15 +213,18 @@ impl Accounts {
             |user| user.password_hash.clone(),
         );
         let checked = self.inner.passwords.verify(password.to_owned(), phc).await;
-        let matches = checked.inspect_err(|_| self.inner.metrics.login("busy"))?;
+        let matches = checked.inspect_err(|_| {
+            self.inner.metrics.login("busy");
+            self.inner.failed_logins.take_back(ip, name);
+        })?;
         match usable.filter(|_| matches) {
             Some(user) => {
                 self.inner.metrics.login("ok");
+                self.inner.failed_logins.take_back(ip, name);
                 self.open_session(user).await
             }
             None => {
                 self.inner.metrics.login("failed");
-                self.inner.failed_logins.failed(ip, name);
                 self.record_failed_login(name).await?;
                 Err(Problem::new(
                     ErrorCode::InvalidCredentials,
@@ -231,8 +234,9 @@ impl Accounts {
         }
     }
 
-    fn check_throttle(&self, ip: Option<IpAddr>, name: &str) -> Result<(), Problem> {
-        let throttled = match self.inner.failed_logins.check(ip, name) {
+    /// Refuses a login over the failed-login limits; counts any other as failed until it is not.
+    fn begin_attempt(&self, ip: Option<IpAddr>, name: &str) -> Result<(), Problem> {
+        let throttled = match self.inner.failed_logins.attempt(ip, name) {
             Ok(()) => return Ok(()),
             Err(throttled) => throttled,
         };

@@ -62,11 +62,13 @@ impl FailedLogins {
         (Key::Address(ip), Key::Account(name.to_owned(), ip))
     }
 
-    /// Refuses an attempt from an address, or for a name from an address, over its limit.
-    pub(super) fn check(&self, ip: Option<IpAddr>, name: &str) -> Result<(), Throttled> {
+    /// Refuses an attempt from an address, or for a name from an address, over its limit;
+    /// otherwise counts it as failed at once, until [`FailedLogins::take_back`], so that
+    /// attempts sent together cannot all pass while none has failed yet.
+    pub(super) fn attempt(&self, ip: Option<IpAddr>, name: &str) -> Result<(), Throttled> {
         let (address, account) = Self::keys(ip, name);
         let now = Instant::now();
-        let windows = self.windows.lock().expect("login throttle lock");
+        let mut windows = self.windows.lock().expect("login throttle lock");
         let over = |key: &Key, limit: u32| {
             windows
                 .get(key)
@@ -79,14 +81,6 @@ impl FailedLogins {
         if let Some(retry_after) = over(&account, self.limits.per_account_and_address) {
             return Err(Throttled::Account { retry_after });
         }
-        Ok(())
-    }
-
-    /// Counts a failed attempt against the address and against the name from that address.
-    pub(super) fn failed(&self, ip: Option<IpAddr>, name: &str) {
-        let (address, account) = Self::keys(ip, name);
-        let now = Instant::now();
-        let mut windows = self.windows.lock().expect("login throttle lock");
         for key in [address, account] {
             if windows.len() >= MAX_KEYS && !windows.contains_key(&key) {
                 continue;
@@ -102,6 +96,18 @@ impl FailedLogins {
                 };
             }
             window.failures += 1;
+        }
+        Ok(())
+    }
+
+    /// Takes back an attempt that did not fail: the password was right, or was never checked.
+    pub(super) fn take_back(&self, ip: Option<IpAddr>, name: &str) {
+        let (address, account) = Self::keys(ip, name);
+        let mut windows = self.windows.lock().expect("login throttle lock");
+        for key in [address, account] {
+            if let Some(window) = windows.get_mut(&key) {
+                window.failures = window.failures.saturating_sub(1);
+            }
         }
     }
 
@@ -132,31 +138,55 @@ mod tests {
     async fn failures_for_a_name_from_one_address_do_not_lock_it_out_elsewhere() {
         let throttle = FailedLogins::new(LIMITS);
         for _ in 0..10 {
-            throttle.failed(ip("203.0.113.9"), "olga");
+            throttle.attempt(ip("203.0.113.9"), "olga").unwrap();
         }
 
         assert!(matches!(
-            throttle.check(ip("203.0.113.9"), "olga"),
+            throttle.attempt(ip("203.0.113.9"), "olga"),
             Err(Throttled::Account { .. })
         ));
-        assert_eq!(throttle.check(ip("198.51.100.4"), "olga"), Ok(()));
-        assert_eq!(throttle.check(ip("203.0.113.9"), "aldo"), Ok(()));
+        assert_eq!(throttle.attempt(ip("198.51.100.4"), "olga"), Ok(()));
+        assert_eq!(throttle.attempt(ip("203.0.113.9"), "aldo"), Ok(()));
     }
 
     #[tokio::test(start_paused = true)]
     async fn an_address_guessing_many_names_is_stopped_and_forgiven_after_a_minute() {
         let throttle = FailedLogins::new(LIMITS);
         for n in 0..30 {
-            throttle.failed(ip("203.0.113.9"), &format!("name{n}"));
+            throttle
+                .attempt(ip("203.0.113.9"), &format!("name{n}"))
+                .unwrap();
         }
 
         assert!(matches!(
-            throttle.check(ip("203.0.113.9"), "olga"),
+            throttle.attempt(ip("203.0.113.9"), "olga"),
             Err(Throttled::Address { .. })
         ));
         tokio::time::advance(WINDOW).await;
         throttle.prune();
-        assert_eq!(throttle.check(ip("203.0.113.9"), "olga"), Ok(()));
         assert!(throttle.windows.lock().unwrap().is_empty());
+        assert_eq!(throttle.attempt(ip("203.0.113.9"), "olga"), Ok(()));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn attempts_in_flight_together_count_before_any_has_failed() {
+        let throttle = FailedLogins::new(LIMITS);
+        let passed = (0..60)
+            .filter(|_| throttle.attempt(ip("203.0.113.9"), "aldo").is_ok())
+            .count();
+
+        assert_eq!(passed, 10);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_attempt_taken_back_leaves_room_for_another() {
+        let throttle = FailedLogins::new(LIMITS);
+        for _ in 0..10 {
+            throttle.attempt(ip("203.0.113.9"), "olga").unwrap();
+        }
+        throttle.take_back(ip("203.0.113.9"), "olga");
+
+        assert_eq!(throttle.attempt(ip("203.0.113.9"), "olga"), Ok(()));
+        assert!(throttle.attempt(ip("203.0.113.9"), "olga").is_err());
     }
 }

@@ -73,6 +73,27 @@ async fn failed_logins_for_a_name_from_one_address_never_lock_it_out_from_anothe
 }
 
 #[tokio::test]
+async fn guesses_sent_all_at_once_get_no_more_tries_than_guesses_sent_one_by_one() {
+    let app = TestApp::spawn().await;
+    app.token_for("aldo", Role::Approver).await;
+    let attacker = client_from("127.0.0.5");
+
+    let guesses: Vec<String> = (0..40).map(|n| format!("guess number {n}")).collect();
+    let burst = guesses
+        .iter()
+        .map(|guess| login_from(&app, &attacker, "aldo", guess));
+    let statuses: Vec<u16> = join_all(burst)
+        .await
+        .into_iter()
+        .map(|answer| answer.0)
+        .collect();
+
+    let tried = statuses.iter().filter(|s| matches!(s, 401 | 503)).count();
+    let throttled = statuses.iter().filter(|s| **s == 429).count();
+    assert_eq!((tried, throttled), (10, 30), "{statuses:?}");
+}
+
+#[tokio::test]
 async fn an_address_guessing_many_names_is_throttled_whatever_the_names() {
     let app = TestApp::spawn().await;
     let guesser = client_from("127.0.0.4");
