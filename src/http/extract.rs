@@ -48,9 +48,10 @@ pub(super) fn require_content_type(headers: &HeaderMap, expected: &str) -> Resul
         .get(header::CONTENT_TYPE)
         .and_then(|value| value.to_str().ok())
         .unwrap_or("");
-    let essence = given.split(';').next().unwrap_or("").trim();
+    let mut parts = given.split(';');
+    let essence = parts.next().unwrap_or("").trim();
     if essence.eq_ignore_ascii_case(expected) {
-        return Ok(());
+        return utf8_charset(parts, expected);
     }
     let shown = if given.is_empty() {
         "none".to_owned()
@@ -61,6 +62,37 @@ pub(super) fn require_content_type(headers: &HeaderMap, expected: &str) -> Resul
         ErrorCode::UnsupportedMediaType,
         format!("the body must be sent with Content-Type: {expected} (got {shown})"),
     )))
+}
+
+/// Charsets whose text is UTF-8 as it stands (ASCII is a part of it).
+const READ_AS_UTF8: [&str; 3] = ["utf-8", "utf8", "us-ascii"];
+
+/// Every body is read as UTF-8: a body declared in another charset would be misread.
+fn utf8_charset<'a>(
+    mut parameters: impl Iterator<Item = &'a str>,
+    expected: &str,
+) -> Result<(), ApiError> {
+    let charset = parameters.find_map(|parameter| {
+        let (name, value) = parameter.split_once('=')?;
+        name.trim()
+            .eq_ignore_ascii_case("charset")
+            .then(|| value.trim().trim_matches('"'))
+    });
+    match charset {
+        Some(charset)
+            if !READ_AS_UTF8
+                .iter()
+                .any(|name| charset.eq_ignore_ascii_case(name)) =>
+        {
+            Err(ApiError(Problem::new(
+                ErrorCode::UnsupportedMediaType,
+                format!(
+                    "the body must be UTF-8 (got charset={charset}); send Content-Type: {expected}; charset=utf-8"
+                ),
+            )))
+        }
+        _ => Ok(()),
+    }
 }
 
 /// Query parameters as a map, refusing any name this endpoint does not know (catches typos), an

@@ -81,20 +81,33 @@ impl Problem {
             ));
         }
         let de = &mut serde_json::Deserializer::from_str(text);
-        serde_path_to_error::deserialize(de).or_else(|err| {
-            // JSON has one kind of number, and to a JSON Schema `2.0` is the integer 2: a whole
-            // number written with a fraction is read again as that integer.
-            match err
-                .inner()
-                .to_string()
-                .contains("invalid type: floating point")
-            {
-                true => Problem::from_value(whole_numbers_as_integers(
-                    serde_json::from_str(text).map_err(|_| from_json_error(err))?,
-                )),
-                false => Err(from_json_error(err)),
-            }
-        })
+        match serde_path_to_error::deserialize(&mut *de) {
+            Ok(parsed) => de.end().map(|()| parsed).map_err(|_| {
+                // Two messages glued together would otherwise be answered for the first only.
+                Problem::new(
+                    ErrorCode::MalformedJson,
+                    "the message goes on after its JSON object; send exactly one object",
+                )
+            }),
+            Err(err) => Self::parse_again(text, err),
+        }
+    }
+
+    /// JSON has one kind of number, and to a JSON Schema `2.0` is the integer 2: a whole number
+    /// written with a fraction is read again as that integer.
+    fn parse_again<T: serde::de::DeserializeOwned>(
+        text: &str,
+        err: serde_path_to_error::Error<serde_json::Error>,
+    ) -> Result<T, Problem> {
+        if !err
+            .inner()
+            .to_string()
+            .contains("invalid type: floating point")
+        {
+            return Err(from_json_error(err));
+        }
+        let value = serde_json::from_str(text).map_err(|_| from_json_error(err))?;
+        Problem::from_value(whole_numbers_as_integers(value))
     }
 
     /// Like [`Problem::parse_json`], for a value already parsed (a frame whose type was read first).
@@ -164,34 +177,36 @@ fn from_json_error(err: serde_path_to_error::Error<serde_json::Error>) -> Proble
             false => problem,
         };
     }
-    let named = between_backticks(&detail);
-    if let Some(name) = named
-        .as_deref()
-        .filter(|_| detail.starts_with("unknown field"))
-    {
-        let field = join_path(&path, name);
-        return Problem::with_field(
-            ErrorCode::UnknownField,
-            field.clone(),
-            format!("`{field}` is not a field of this message; remove it ({detail})"),
-        );
-    }
-    if let Some(name) = named
-        .as_deref()
-        .filter(|_| detail.starts_with("missing field"))
-    {
-        let field = join_path(&path, name);
-        return Problem::with_field(
-            ErrorCode::MissingField,
-            field.clone(),
-            format!("`{field}` is required"),
-        );
+    if let Some(problem) = about_a_named_field(&path, &detail) {
+        return problem;
     }
     Problem::with_field(
         ErrorCode::InvalidField,
         path.clone(),
         format!("`{path}`: {detail}"),
     )
+}
+
+/// serde's errors that name a field rather than sit at one: unknown, missing, given twice.
+fn about_a_named_field(path: &str, detail: &str) -> Option<Problem> {
+    let name = between_backticks(detail)?;
+    let field = join_path(path, &name);
+    let (code, message) = if detail.starts_with("unknown field") {
+        (
+            ErrorCode::UnknownField,
+            format!("`{field}` is not a field of this message; remove it ({detail})"),
+        )
+    } else if detail.starts_with("missing field") {
+        (ErrorCode::MissingField, format!("`{field}` is required"))
+    } else if detail.starts_with("duplicate field") {
+        (
+            ErrorCode::InvalidField,
+            format!("`{field}` is given more than once; give it once"),
+        )
+    } else {
+        return None;
+    };
+    Some(Problem::with_field(code, field, message))
 }
 
 /// serde speaks Rust (`expected f64`, `expected struct RawPhoto`); senders speak JSON.
@@ -278,6 +293,11 @@ mod tests {
             (missing.code, missing.field.as_deref()),
             (ErrorCode::MissingField, Some("inner.lat"))
         );
+        let twice = parse(r#"{"inner": {"lat": 1, "lat": 2}}"#);
+        assert_eq!(
+            (twice.code, twice.field.as_deref()),
+            (ErrorCode::InvalidField, Some("inner.lat"))
+        );
     }
 
     #[test]
@@ -322,6 +342,9 @@ mod tests {
         assert_eq!(parse(r#"{"inner": "#).code, ErrorCode::MalformedJson);
         assert_eq!(parse("[1, 2]").code, ErrorCode::MalformedJson);
         assert_eq!(parse("").code, ErrorCode::MalformedJson);
+        let glued = parse(r#"{"inner": {"lat": 1}} {"inner": {"lat": 2}}"#);
+        assert_eq!(glued.code, ErrorCode::MalformedJson);
+        assert!(glued.message.contains("exactly one object"), "{glued:?}");
         assert_eq!(
             Problem::parse_json::<Outer>(b"{\xff}").unwrap_err().code,
             ErrorCode::InvalidUtf8

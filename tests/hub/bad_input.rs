@@ -233,6 +233,20 @@ async fn malformed_bodies_get_specific_errors_and_nothing_is_stored() {
             "unsupported_media_type",
         ),
         (
+            "a report and more after it",
+            Some("application/json"),
+            [valid.clone(), b" {}".to_vec()].concat(),
+            400,
+            "malformed_json",
+        ),
+        (
+            "a charset other than UTF-8",
+            Some("application/json; charset=latin1"),
+            valid.clone(),
+            415,
+            "unsupported_media_type",
+        ),
+        (
             "body over the limit",
             Some("application/json"),
             vec![b' '; 17 * 1024],
