@@ -25,7 +25,11 @@ impl IntoResponse for ApiError {
             .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let challenge = self.0.code == ErrorCode::Unauthorized;
         let retry_after = self.0.retry_after_secs;
+        let problem = self.0.clone();
         let mut response = (status, Json(self.0)).into_response();
+        // Kept beside the body, so that `refusals::speak_json` can say it again in Open311's
+        // words when a layer refused a request under `/open311`.
+        response.extensions_mut().insert(problem);
         let headers = response.headers_mut();
         if challenge {
             headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));

@@ -89,17 +89,26 @@ pub(super) async fn speak_json(request: Request, next: Next) -> Response {
     if !response.status().is_client_error() && !response.status().is_server_error() {
         return response;
     }
-    if already_formatted(response.headers()) {
+    let open311 = path.starts_with("/open311/");
+    let ours = response.extensions().get::<Problem>().cloned();
+    // Our own JSON error under `/open311` (a layer's refusal: a limit, a rate) is said again.
+    let reworded = open311 && ours.is_some();
+    if !reworded && already_formatted(response.headers()) {
         return response;
     }
     let (parts, body) = response.into_parts();
-    let text = to_bytes(body, MAX_REFUSAL_TEXT).await.unwrap_or_default();
-    let problem = problem_for(
-        parts.status,
-        &parts.headers,
-        &String::from_utf8_lossy(&text),
-    );
-    let mut answer = match path.starts_with("/open311/") {
+    let problem = match ours {
+        Some(problem) => problem,
+        None => {
+            let text = to_bytes(body, MAX_REFUSAL_TEXT).await.unwrap_or_default();
+            problem_for(
+                parts.status,
+                &parts.headers,
+                &String::from_utf8_lossy(&text),
+            )
+        }
+    };
+    let mut answer = match open311 {
         true => super::open311::error_response(&path, problem),
         false => ApiError(problem).into_response(),
     };

@@ -191,3 +191,35 @@ async fn connections_over_the_per_address_limit_are_refused_with_json_and_others
     assert_eq!(served.status, 200);
     drop(held);
 }
+
+#[tokio::test]
+async fn under_open311_even_a_layers_refusal_is_an_open311_error_list() {
+    let app = TestApp::spawn().await;
+    let slow =
+        TestApp::spawn_with(|config| config.limits.http_requests_per_second_per_ip = 1).await;
+    let long_path = format!("/open311/v2/requests.json?status={}", "x".repeat(10 * 1024));
+    let oversize =
+        "content-type: application/x-www-form-urlencoded\r\ncontent-length: 99999999\r\n";
+
+    let mut answers = vec![
+        (414, raw_get(&app, &long_path, "").await),
+        (404, raw_get(&app, "/open311/v2/discovery.json", "").await),
+    ];
+    let mut stream = connect_from(app.running().http_addr(), "127.0.0.1").await;
+    let request = format!("POST /open311/v2/requests.json HTTP/1.1\r\nhost: hub\r\n{oversize}\r\n");
+    answers.push((413, exchange(&mut stream, request.as_bytes()).await));
+    let limited = loop {
+        let answer = raw_get(&slow, "/open311/v2/services.json", "").await;
+        if answer.status != 200 {
+            break answer;
+        }
+    };
+    answers.push((429, limited));
+
+    for (status, answer) in answers {
+        assert_eq!(answer.status, status, "{}", answer.head);
+        let errors = answer.json();
+        assert_valid("open311-errors", &errors);
+        assert_eq!(errors[0]["code"], status, "{errors}");
+    }
+}
