@@ -314,8 +314,14 @@ fn stored_earlier(
             ErrorCode::ClientRefConflict,
             "client_ref",
             format!(
-                "`client_ref` {} was already used for a different report from this device; use a new client_ref for a new report",
-                new.client_ref.as_str()
+                "`client_ref` {} was already used for a different report {}",
+                new.client_ref.as_str(),
+                match new.device_id {
+                    Some(_) => "from this device; use a new client_ref for a new report",
+                    None =>
+                        "by a sender with no device_id; use a new client_ref for a new \
+                        report, a random one (a UUID) when no device_id is sent",
+                }
             ),
         )),
         None => Err(
