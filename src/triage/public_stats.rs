@@ -142,6 +142,16 @@ impl Triage {
         let settings = self.settings();
         let to = request.to.unwrap_or_else(|| Month::of(now));
         let earliest = to.minus(MAX_MONTHS - 1);
+        if request.from.is_some_and(|from| from > to) {
+            return Err(Problem::with_field(
+                ErrorCode::InvalidField,
+                "from",
+                format!(
+                    "`from` comes after `to` ({}); give an earlier month",
+                    to.label()
+                ),
+            ));
+        }
         let from = request
             .from
             .unwrap_or_else(|| to.minus(DEFAULT_MONTHS - 1))

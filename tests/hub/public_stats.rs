@@ -248,7 +248,8 @@ async fn the_minimum_is_the_offices_and_a_zone_reaching_it_is_named() {
 }
 
 #[tokio::test]
-async fn a_bad_month_or_a_narrowing_is_refused_and_a_long_period_is_cut_to_36_months() {
+async fn a_bad_month_a_backward_period_or_a_narrowing_is_refused_and_a_long_period_is_cut_to_36_months()
+ {
     let app = TestApp::spawn().await;
 
     for (query, field) in [
@@ -257,19 +258,14 @@ async fn a_bad_month_or_a_narrowing_is_refused_and_a_long_period_is_cut_to_36_mo
         ("?from=1969-12", "from"),
         ("?category=flooding", "category"),
         ("?zone=demo-001", "zone"),
+        ("?from=2026-11&to=2026-10", "from"),
     ] {
         let (status, problem) = public_stats(&app, query).await;
         assert_eq!(status, 422, "{query}: {problem}");
         assert_valid("error", &problem);
         assert_eq!(problem["field"], field, "{query}: {problem}");
     }
-    let (_, backwards) = public_stats(&app, "?from=2026-11&to=2026-10").await;
     let (_, long) = public_stats(&app, "?from=2020-01&to=2026-10").await;
-    assert_eq!(
-        backwards["months"],
-        json!([]),
-        "a period that ends before it starts is empty"
-    );
     assert_eq!(
         (
             long["from"].as_str(),
