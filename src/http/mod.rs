@@ -45,7 +45,7 @@ use axum::routing::{get, patch, post};
 use tower_governor::GovernorLayer;
 use tower_governor::governor::GovernorConfigBuilder;
 use tower_http::timeout::TimeoutLayer;
-use tower_http::trace::TraceLayer;
+use tower_http::trace::{DefaultOnFailure, TraceLayer};
 
 pub use auth::bearer;
 pub use error::ApiError;
@@ -93,7 +93,10 @@ pub fn router(hub: Hub) -> Router {
             |request: &axum::http::Request<axum::body::Body>| {
                 tracing::debug_span!("request", method = %request.method(), path = %request.uri().path())
             },
-        ))
+        )
+        // A 503 is the answer to overload (busy password checks, shutdown), not a fault; an
+        // internal error is logged at ERROR with its cause where it happens.
+        .on_failure(DefaultOnFailure::new().level(tracing::Level::WARN)))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             request_timeout,

@@ -60,7 +60,17 @@ pub(super) async fn photo(
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     let (content_type, bytes) = hub.triage.photo(&staff, &id).await?;
-    Ok(([(header::CONTENT_TYPE, content_type)], bytes).into_response())
+    // A citizen's bytes in a staff member's browser: never read as anything but the image,
+    // and opened alone they may run nothing.
+    let headers = [
+        (header::CONTENT_TYPE, content_type),
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff".into()),
+        (
+            header::CONTENT_SECURITY_POLICY,
+            "default-src 'none'; sandbox".into(),
+        ),
+    ];
+    Ok((headers, bytes).into_response())
 }
 
 /// What a staff member sees: contact details only for the roles that handle reports.

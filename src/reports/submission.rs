@@ -212,7 +212,7 @@ fn parse_photo(raw: RawPhoto, max_bytes: usize) -> Result<Photo, Problem> {
         _ => Err(Problem::with_field(
             ErrorCode::InvalidField,
             "photo.data",
-            format!("`photo.data` is not a {content_type} image"),
+            format!("`photo.data` does not hold the {content_type} image its `content_type` names"),
         )),
     }
 }

@@ -116,7 +116,7 @@ async fn the_same_client_ref_from_two_devices_is_two_reports() {
 }
 
 #[tokio::test]
-async fn a_photo_is_stored_with_its_report() {
+async fn a_photo_is_stored_with_its_report_and_served_as_nothing_but_an_image() {
     let app = TestApp::spawn().await;
     let mut body = report("with-photo", MONTEVERDE);
     body["photo"] = json!({ "content_type": "image/jpeg", "data": jpeg_base64() });
@@ -134,6 +134,22 @@ async fn a_photo_is_stored_with_its_report() {
         app.count_rows("SELECT count(*) FROM report_photos WHERE content_type = 'image/jpeg'"),
         1
     );
+    let photo = app
+        .http
+        .get(app.url(&format!(
+            "/api/v1/reports/{}/photo",
+            receipt["id"].as_str().unwrap()
+        )))
+        .bearer_auth(app.operator_token().await)
+        .send()
+        .await
+        .unwrap();
+    let header = |name: &str| photo.headers()[name].to_str().unwrap().to_owned();
+    assert_eq!(
+        (header("content-type"), header("x-content-type-options")),
+        ("image/jpeg".to_owned(), "nosniff".to_owned())
+    );
+    assert!(header("content-security-policy").contains("sandbox"));
 }
 
 #[tokio::test]
