@@ -6,6 +6,30 @@ use crate::http::params;
 use crate::problem::{ErrorCode, Problem};
 use crate::reports::{ClientRef, RawContact, RawSubmission};
 
+/// The fields a report is made of: GeoReport v2's and our `client_ref`.
+const READ: [&str; 11] = [
+    "service_code",
+    "lat",
+    "long",
+    "description",
+    "device_id",
+    "email",
+    "phone",
+    "first_name",
+    "last_name",
+    "media_url",
+    "client_ref",
+];
+/// GeoReport v2's other fields, which clients send and this hub has no use for (it places a
+/// request by `lat` and `long`, and has no accounts or jurisdictions). `attribute[...]` too.
+const IGNORED: [&str; 5] = [
+    "api_key",
+    "jurisdiction_id",
+    "address_string",
+    "address_id",
+    "account_id",
+];
+
 /// Maps the GeoReport form onto our report fields. `client_ref` (or an `Idempotency-Key`
 /// header) is our extension so that a retried POST is stored once.
 pub fn parse_request_form(
@@ -58,8 +82,17 @@ pub fn parse_request_form(
 fn once_each(pairs: Vec<(String, String)>) -> Result<HashMap<String, String>, Problem> {
     let mut form = HashMap::with_capacity(pairs.len());
     for (name, value) in pairs {
-        if name.starts_with("attribute[") {
+        if name.starts_with("attribute[") || IGNORED.contains(&name.as_str()) {
             continue;
+        }
+        if !READ.contains(&name.as_str()) {
+            // A mistyped `descripton` would otherwise be dropped, and the office never read it.
+            let message = format!(
+                "`{name}` is not a field of this form; it takes: {}, and ignores {}",
+                READ.join(", "),
+                IGNORED.join(", ")
+            );
+            return Err(Problem::with_field(ErrorCode::UnknownField, name, message));
         }
         if form.contains_key(&name) {
             let message = format!("`{name}` is given more than once; send it once");
@@ -120,6 +153,21 @@ mod tests {
 
         assert_eq!(refused.field.as_deref(), Some("lat"));
         assert!(parse_request_form(attributes, None).is_ok());
+    }
+
+    #[test]
+    fn a_mistyped_field_is_refused_naming_it_and_georeports_other_fields_are_let_be() {
+        let typo = b"service_code=fire&lat=44.45&long=11.22&descripton=fumo";
+        let georeport = b"service_code=fire&lat=44.45&long=11.22&api_key=k&jurisdiction_id=it\
+            &address_string=via+Roma+1&address_id=7&account_id=3";
+
+        let refused = parse_request_form(typo, None).unwrap_err();
+
+        assert_eq!(
+            (refused.code, refused.field.as_deref()),
+            (ErrorCode::UnknownField, Some("descripton"))
+        );
+        assert!(parse_request_form(georeport, None).is_ok());
     }
 
     #[test]
