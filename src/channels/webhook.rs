@@ -11,7 +11,7 @@ use base64::engine::general_purpose::STANDARD;
 use hmac::{Hmac, Mac};
 use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue};
 use serde_json::value::RawValue;
-use sha2::Sha256;
+use sha2::{Digest, Sha256};
 
 use super::http_client::{OutboundHttp, outcome_of, outcome_of_error};
 use crate::model::{Notice, OutboundChannel, Outcome, Target};
@@ -107,9 +107,10 @@ impl Courier for WebhookCourier {
 
 /// One event's message as every destination gets it within the same second: its body and the
 /// office's `v1a` signature, made once however many destinations there are. `webhook-id` names
-/// the event, as Standard Webhooks intends: the same to every endpoint and on every retry.
+/// the event, as Standard Webhooks intends: the same to every endpoint and on every retry, and
+/// never the same for two events.
 struct Message {
-    seq: i64,
+    id: String,
     timestamp: i64,
     body: bytes::Bytes,
     v1a: String,
@@ -146,13 +147,10 @@ impl WebhookCourier {
         notice: &Notice,
         frame: &[u8],
     ) -> Result<Arc<Message>, Outcome> {
-        let seq = parcel.delivery.event_seq.unwrap_or_default();
-        let now = chrono::Utc::now();
+        let id = webhook_id(&self.office, parcel.delivery.event_seq, frame);
+        let now = chrono::Utc::now().timestamp();
         let mut kept = self.messages.lock().expect("webhook messages lock");
-        if let Some(found) = kept
-            .iter()
-            .find(|m| m.seq == seq && m.timestamp == now.timestamp())
-        {
+        if let Some(found) = kept.iter().find(|m| m.id == id && m.timestamp == now) {
             return Ok(found.clone());
         }
         let Ok(frame) = serde_json::from_slice::<&RawValue>(frame) else {
@@ -162,7 +160,11 @@ impl WebhookCourier {
         };
         let body = serde_json::to_vec(&Envelope {
             kind: format!("notice.{}", parcel.delivery.kind.as_str()),
-            timestamp: now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            // When the event happened, so that a retry carries the same bytes.
+            timestamp: parcel
+                .delivery
+                .created_at
+                .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
             data: Data {
                 notice_id: &notice.id,
                 thread_id: &notice.thread_id,
@@ -172,19 +174,18 @@ impl WebhookCourier {
             },
         })
         .expect("the envelope serializes");
-        let id = format!("msg_{}_{seq}", self.office);
-        let Some(headers) = message_headers(&id, now.timestamp()) else {
+        let Some(headers) = message_headers(&id, now) else {
             return Err(Outcome::Failed {
                 error: "the office's name cannot go in a webhook-id header".into(),
             });
         };
-        let signed_prefix = format!("{id}.{}.", now.timestamp()).into_bytes();
+        let signed_prefix = format!("{id}.{now}.").into_bytes();
         let mut signed = signed_prefix.clone();
         signed.extend_from_slice(&body);
         let v1a = self.signer.sign(&signed).value;
         let message = Arc::new(Message {
-            seq,
-            timestamp: now.timestamp(),
+            id,
+            timestamp: now,
             body: body.into(),
             v1a,
             signed_prefix,
@@ -196,6 +197,14 @@ impl WebhookCourier {
         kept.push_back(message.clone());
         Ok(message)
     }
+}
+
+/// The office, the event's cursor and a digest of its stored frame: a cursor alone comes back
+/// for another event once a backup is restored, and a receiver would drop that as a repeat.
+fn webhook_id(office: &str, event_seq: Option<i64>, frame: &[u8]) -> String {
+    let digest = Sha256::digest(frame);
+    let short: String = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
+    format!("msg_{office}_{}_{short}", event_seq.unwrap_or_default())
 }
 
 /// `None` when the office's name cannot go in a header.
@@ -241,7 +250,7 @@ mod tests {
     #[test]
     fn the_v1_signature_matches_the_standard_webhooks_test_vector() {
         let message = Message {
-            seq: 1,
+            id: "msg_p5jXN8AQM9LWM0D4loKWxJek".into(),
             timestamp: 1614265330,
             body: bytes::Bytes::from_static(br#"{"test": 2432232314}"#),
             v1a: String::new(),
@@ -262,7 +271,7 @@ mod tests {
         assert_eq!(header("webhook-id"), id);
         assert_eq!(header("webhook-timestamp"), "1614265330");
         let message = Message {
-            seq: 1,
+            id: id.into(),
             timestamp,
             body: bytes::Bytes::from_static(br#"{"test": 2432232314}"#),
             v1a: "b2ZmaWNl".into(),
@@ -273,6 +282,22 @@ mod tests {
         assert_eq!(
             signature.unwrap(),
             "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE= v1a,b2ZmaWNl"
+        );
+    }
+
+    #[test]
+    fn two_events_at_one_cursor_are_two_messages_and_one_event_is_always_one() {
+        let before_restore = webhook_id("office", Some(7), br#"{"notice":"A"}"#);
+        let after_restore = webhook_id("office", Some(7), br#"{"notice":"B"}"#);
+
+        assert_ne!(before_restore, after_restore);
+        assert_eq!(
+            before_restore,
+            webhook_id("office", Some(7), br#"{"notice":"A"}"#)
+        );
+        assert!(
+            before_restore.starts_with("msg_office_7_"),
+            "{before_restore}"
         );
     }
 }
