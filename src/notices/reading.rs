@@ -39,31 +39,36 @@ impl Notices {
             .ok_or_else(|| Problem::new(ErrorCode::NotFound, format!("notice {id} does not exist")))
     }
 
-    /// What a notice's CAP document says beyond the notice: the `references` of its original
-    /// (or those an imported notice came with when the hub never received the original), the
+    /// What a notice's CAP document says beyond the notice: the `references` of every earlier
+    /// message of its chain, oldest first (or those an imported notice came with when the hub
+    /// never received the original), the
     /// `senderName` (the office's for its own notices, the sender's for a relay), and for a
     /// relay the sender's document as received.
     pub async fn cap_relay(&self, notice: &Notice) -> Result<CapRelay, Problem> {
         let (id, original_id) = (notice.id.clone(), notice.references_id.clone());
         let imported = notice.origin == NoticeOrigin::Imported;
         let office = self.inner.settings.sender_name.clone();
-        let (upstream, original) = self
+        let (upstream, earlier) = self
             .inner
             .store
             .read(move |conn| -> Result<_, StoreError> {
-                let original = original_id
-                    .map(|original| notice_rows::get(conn, &original))
-                    .transpose()?
-                    .flatten();
                 Ok((
                     upstream_rows::upstream(conn, &id)?.unwrap_or_default(),
-                    original,
+                    earlier_in_chain(conn, original_id)?,
                 ))
             })
             .await?;
-        let references = match original {
-            Some(original) => original.cap_reference(),
-            None => upstream.refs,
+        // A consumer that held the alert but missed an update still ties a cancel to it.
+        let references = match earlier.is_empty() {
+            true => upstream.refs,
+            false => Some(
+                earlier
+                    .iter()
+                    .rev()
+                    .filter_map(Notice::cap_reference)
+                    .collect::<Vec<_>>()
+                    .join(" "),
+            ),
         };
         Ok(CapRelay {
             references,
@@ -169,6 +174,28 @@ impl Notices {
         }
         Ok((original, reach))
     }
+}
+
+/// The longest chain of updates a CAP document lists: the oldest beyond it are left out.
+const MAX_REFERENCED: usize = 100;
+
+/// The notices a notice's chain went through before it, newest first, from `original_id`.
+fn earlier_in_chain(
+    conn: &rusqlite::Connection,
+    mut original_id: Option<String>,
+) -> Result<Vec<Notice>, StoreError> {
+    let mut earlier = Vec::new();
+    while let Some(id) = original_id.take() {
+        let Some(notice) = notice_rows::get(conn, &id)? else {
+            break;
+        };
+        original_id = notice.references_id.clone();
+        earlier.push(notice);
+        if earlier.len() == MAX_REFERENCED {
+            break;
+        }
+    }
+    Ok(earlier)
 }
 
 /// See [`Notices::cap_relay`].

@@ -18,6 +18,12 @@ fn varied_area() -> Value {
     })
 }
 
+/// A published notice's `sent` as CAP writes it: seconds, and `-00:00` for UTC.
+fn cap_time(notice: &Value) -> String {
+    let sent = chrono::DateTime::parse_from_rfc3339(notice["sent"].as_str().unwrap()).unwrap();
+    sent.to_utc().format("%Y-%m-%dT%H:%M:%S-00:00").to_string()
+}
+
 #[tokio::test]
 async fn every_cap_document_the_hub_produces_validates_against_the_oasis_schema() {
     let app = TestApp::spawn().await;
@@ -43,6 +49,20 @@ async fn every_cap_document_the_hub_produces_validates_against_the_oasis_schema(
         alert["identifier"].as_str().unwrap()
     );
     assert!(update_xml.contains(&reference), "{update_xml}");
+    let cancel_xml = app.cap_xml(&cancel).await;
+    let whole_chain = format!(
+        "<references>{},{},{} {},{},{}</references>",
+        alert["sender"].as_str().unwrap(),
+        alert["identifier"].as_str().unwrap(),
+        cap_time(&alert),
+        update["sender"].as_str().unwrap(),
+        update["identifier"].as_str().unwrap(),
+        cap_time(&update),
+    );
+    assert!(
+        cancel_xml.contains(&whole_chain),
+        "a cancel of an update names the alert too: {cancel_xml}"
+    );
     assert!(
         update_xml.contains("<msgType>Update</msgType>")
             && app
