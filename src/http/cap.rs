@@ -134,5 +134,8 @@ pub(super) async fn zone_atom(
 
 /// `GET /api/v1/keys`: the public key that verifies notice signatures.
 pub(super) async fn keys(State(hub): State<Hub>) -> Json<Value> {
-    Json(json!({ "keys": [hub.notices.signer().public_key()] }))
+    Json(json!({
+        "keys": [hub.notices.signer().public_key()],
+        "cap_certificate": hub.notices.cap_signer().certificate_pem(),
+    }))
 }

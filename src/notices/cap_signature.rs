@@ -55,6 +55,11 @@ impl CapSigner {
         })
     }
 
+    /// The certificate that verifies the documents, PEM, for `GET /api/v1/keys`.
+    pub fn certificate_pem(&self) -> String {
+        pem::encode(&pem::Pem::new("CERTIFICATE", self.certificate_der.clone()))
+    }
+
     /// The `<Signature>` element for a document whose canonical form is `canonical`.
     pub(super) fn signature(&self, canonical: &[u8]) -> String {
         let b64 = |bytes: &[u8]| base64::engine::general_purpose::STANDARD.encode(bytes);

@@ -9,10 +9,16 @@ use crate::support::TestApp;
 use crate::support::notices::{assert_valid_cap, notice_body, xmlsec1_verifies, zones};
 
 #[tokio::test]
-async fn every_cap_document_the_hub_publishes_is_signed_and_xmlsec1_verifies_it() {
+async fn every_cap_document_the_hub_publishes_is_signed_and_xmlsec1_verifies_it_with_the_published_certificate()
+ {
     let app = TestApp::spawn().await;
     let team = app.team().await;
-    let certificate = app.data_dir.path().join(vedetta::notices::CAP_CERT_FILE);
+    // The certificate as a recipient gets it: from the hub, not from its data directory.
+    let (_, keys) = app.get_json_as("/api/v1/keys", None).await;
+    crate::support::assert_valid("keys", &keys);
+    let published = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(published.path(), keys["cap_certificate"].as_str().unwrap()).unwrap();
+    let certificate = published.path();
     let own = app
         .publish_notice(&team, &notice_body("Actual", zones(&["demo-001"])))
         .await;
@@ -41,7 +47,7 @@ async fn every_cap_document_the_hub_publishes_is_signed_and_xmlsec1_verifies_it(
 
         assert_valid_cap(&xml);
         assert!(xml.contains("<Signature xmlns=\"http://www.w3.org/2000/09/xmldsig#\">"));
-        let (verified, said) = xmlsec1_verifies(&xml, &certificate);
+        let (verified, said) = xmlsec1_verifies(&xml, certificate);
         assert!(verified, "xmlsec1 refuses the signature: {said}\n{xml}");
         assert_eq!(
             app.cap_xml(&notice).await,
