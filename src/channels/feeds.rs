@@ -165,6 +165,9 @@ pub fn rss(notices: &[Notice], context: &FeedContext<'_>) -> String {
                         domain: Some(MSG_TYPE_SCHEME.into()),
                     }])
                     .collect(),
+                // RSS has one link, the CAP document's, as CAP feeds use it: the notice's page
+                // goes beside it as Atom's `related` link, as in the Atom feeds.
+                extensions: related_page(&notice.page_url(context.public_url)),
                 ..rss::Item::default()
             }
         })
@@ -179,7 +182,23 @@ pub fn rss(notices: &[Notice], context: &FeedContext<'_>) -> String {
         language: Some(context.language.to_owned()),
         last_build_date: Some(context.now.to_rfc2822()),
         items,
+        namespaces: [("atom".to_owned(), ATOM_NAMESPACE.to_owned())].into(),
         ..rss::Channel::default()
     };
     channel.to_string()
+}
+
+const ATOM_NAMESPACE: &str = "http://www.w3.org/2005/Atom";
+
+/// `<atom:link rel="related" type="text/html" href="{page}"/>` for an RSS item.
+fn related_page(page: &str) -> rss::extension::ExtensionMap {
+    let link = rss::extension::Extension {
+        name: "atom:link".into(),
+        attrs: [("rel", "related"), ("type", "text/html"), ("href", page)]
+            .into_iter()
+            .map(|(name, value)| (name.to_owned(), value.to_owned()))
+            .collect(),
+        ..rss::extension::Extension::default()
+    };
+    [("atom".to_owned(), [("link".to_owned(), vec![link])].into())].into()
 }
