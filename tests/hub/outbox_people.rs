@@ -236,9 +236,9 @@ async fn an_email_subscriber_confirms_then_gets_the_notice_with_one_click_unsubs
     let confirmed = app.http.post(&confirm_url).send().await.unwrap();
     assert_eq!(confirmed.status(), 200);
 
-    let exercise = app
-        .publish_notice(&team, &notice_body("Exercise", zones(&["demo-001"])))
-        .await;
+    let mut body = notice_body("Exercise", zones(&["demo-001"]));
+    body["info"]["it"]["instruction"] = "Allontanarsi dagli argini.\nSalire ai piani alti.".into();
+    let exercise = app.publish_notice(&team, &body).await;
     let notice = mail(&mut sink).await;
     assert!(
         notice["subject"]
@@ -250,7 +250,9 @@ async fn an_email_subscriber_confirms_then_gets_the_notice_with_one_click_unsubs
     );
     assert_eq!(notice["content_type"], "multipart/alternative");
     let text = notice["text"].as_str().unwrap();
-    let severity = text.find("Gravità").expect("severity");
+    let severity = text
+        .find("Gravità: grave")
+        .expect("the severity, in Italian");
     let instruction = text
         .find("Allontanarsi dagli argini")
         .expect("instructions");
@@ -262,8 +264,19 @@ async fn an_email_subscriber_confirms_then_gets_the_notice_with_one_click_unsubs
         notice["html"]
             .as_str()
             .unwrap()
-            .contains("Allontanarsi dagli argini")
+            .contains("Allontanarsi dagli argini.<br>Salire ai piani alti."),
+        "each step of the instructions on its own line: {}",
+        notice["html"]
     );
+    assert!(
+        notice["message_id"]
+            .as_str()
+            .unwrap()
+            .ends_with("@comune.example>"),
+        "{}",
+        notice["message_id"]
+    );
+    assert_eq!(notice["auto_submitted"], "auto-generated");
     assert!(
         text.contains(exercise["page_url"].as_str().unwrap()),
         "the e-mail links the notice's page in the office's archive"

@@ -22,6 +22,8 @@ class Printer:
             "content_type": message.get_content_type(),
             "list_unsubscribe": message["list-unsubscribe"] and str(message["list-unsubscribe"]),
             "list_unsubscribe_post": message["list-unsubscribe-post"] and str(message["list-unsubscribe-post"]),
+            "message_id": message["message-id"] and str(message["message-id"]),
+            "auto_submitted": message["auto-submitted"] and str(message["auto-submitted"]),
             "text": text.get_content() if text else None,
             "html": html.get_content() if html else None,
         }), flush=True)

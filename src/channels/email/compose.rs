@@ -5,7 +5,7 @@ use std::fmt::Write;
 
 use quick_xml::escape::escape;
 
-use super::words::{Words, reason_words, status_words, words};
+use super::words::{Words, local_time, reason_words, severity_words, status_words, words};
 use crate::cap::{CapStatus, MsgType};
 use crate::model::Notice;
 use crate::outbox::{Content, Links, Parcel, ReportNews};
@@ -55,12 +55,12 @@ impl Body {
                         html,
                         "<p><strong>{}:</strong> {}</p>",
                         escape(*label),
-                        escape(line.as_str())
+                        with_line_breaks(line)
                     );
                 }
                 None => {
                     let _ = writeln!(text, "{line}\n");
-                    let _ = write!(html, "<p>{}</p>", escape(line.as_str()));
+                    let _ = write!(html, "<p>{}</p>", with_line_breaks(line));
                 }
             }
         }
@@ -90,6 +90,14 @@ impl Body {
             html,
         }
     }
+}
+
+/// Text escaped for HTML, its line breaks kept: a notice's lines are its steps.
+fn with_line_breaks(text: &str) -> String {
+    text.lines()
+        .map(|line| escape(line).into_owned())
+        .collect::<Vec<_>>()
+        .join("<br>")
 }
 
 pub(super) fn compose(parcel: &Parcel, office: &str) -> Composed {
@@ -167,7 +175,10 @@ fn notice_message(
     if notice.msg_type == MsgType::Cancel {
         body.line(None, words.cancel_explained);
     }
-    body.line(Some(words.severity), content.severity.as_str());
+    body.line(
+        Some(words.severity),
+        severity_words(content.severity.as_str(), language),
+    );
     if let Some(info) = info {
         body.line(
             Some(words.what_to_do),
@@ -179,10 +190,7 @@ fn notice_message(
         );
         body.line(None, info.area_description.clone().unwrap_or_default());
     }
-    body.line(
-        Some(words.valid_until),
-        content.expires.format("%Y-%m-%d %H:%M UTC").to_string(),
-    );
+    body.line(Some(words.valid_until), local_time(content.expires));
     body.link(words.read_on_page, links.notice_page.as_ref());
     body.link(words.cap_document, links.cap_document.as_ref());
     body.link(words.unsubscribe, links.unsubscribe.as_ref());
@@ -204,10 +212,7 @@ fn report_message(news: &ReportNews, language: &str, words: &Words, office: &str
         news.public_note.clone().unwrap_or_default(),
     );
     if let Some(expected) = news.expected_at {
-        body.line(
-            Some(words.report_expected),
-            expected.format("%Y-%m-%d %H:%M UTC").to_string(),
-        );
+        body.line(Some(words.report_expected), local_time(expected));
     }
     body.footer.push(office.to_owned());
     body.render(format!("{} - {office}", words.report_subject))

@@ -80,7 +80,17 @@ impl EmailCourier {
             .from(self.from.clone())
             .to(to)
             .subject(composed.subject)
-            .message_id(None);
+            // Under the office's own domain, not the machine's name, which mail filters distrust.
+            .message_id(Some(format!(
+                "<{}@{}>",
+                uuid::Uuid::now_v7(),
+                self.from.email.domain()
+            )));
+        // RFC 3834: out-of-office replies to thousands of subscribers stay away from the office.
+        builder = builder.raw_header(HeaderValue::new(
+            HeaderName::new_from_ascii_str("Auto-Submitted"),
+            "auto-generated".into(),
+        ));
         if let Some(unsubscribe) = &parcel.links.unsubscribe {
             builder = builder
                 .raw_header(HeaderValue::new(

@@ -121,3 +121,28 @@ pub(super) fn status_words(status: &str, language: &str) -> &'static str {
         (_, true) => "updated",
     }
 }
+
+/// A CAP severity in words.
+pub(super) fn severity_words(severity: &str, language: &str) -> &'static str {
+    let english = language.to_ascii_lowercase().starts_with("en");
+    match (severity, english) {
+        ("Extreme", false) => "estrema",
+        ("Severe", false) => "grave",
+        ("Moderate", false) => "moderata",
+        ("Minor", false) => "lieve",
+        ("Extreme", true) => "extreme",
+        ("Severe", true) => "severe",
+        ("Moderate", true) => "moderate",
+        ("Minor", true) => "minor",
+        (_, false) => "non nota",
+        (_, true) => "unknown",
+    }
+}
+
+/// A time as the office's readers read a clock: in the machine's time zone (the office's, as
+/// the README asks), with its offset from UTC so that nobody has to guess.
+pub(super) fn local_time(at: chrono::DateTime<chrono::Utc>) -> String {
+    at.with_timezone(&chrono::Local)
+        .format("%d/%m/%Y %H:%M (UTC%:z)")
+        .to_string()
+}
