@@ -101,6 +101,7 @@ pub(super) struct KnownQuery(pub HashMap<String, String>);
 
 impl KnownQuery {
     pub(super) fn from_uri(uri: &Uri, known: &[&str]) -> Result<KnownQuery, ApiError> {
+        super::params::decodes_to_utf8(uri.query().unwrap_or_default())?;
         let Query(pairs) = Query::<Vec<(String, String)>>::try_from_uri(uri).map_err(|err| {
             ApiError(Problem::new(
                 ErrorCode::InvalidField,

@@ -99,3 +99,23 @@ pub(super) fn boolean(field: &str, value: &str) -> Result<bool, Problem> {
         _ => Err(invalid(field, format!("`{field}` must be true or false"))),
     }
 }
+
+/// Refuses a form or query field whose percent-escapes decode to bytes that are not UTF-8:
+/// the parser would turn them into replacement characters, and the office would read (or
+/// search for) words nobody wrote.
+pub(super) fn decodes_to_utf8(text: &str) -> Result<(), Problem> {
+    for pair in text.split('&') {
+        if percent_encoding::percent_decode_str(pair)
+            .decode_utf8()
+            .is_err()
+        {
+            let name = pair.split('=').next().unwrap_or_default();
+            let name = percent_encoding::percent_decode_str(name).decode_utf8_lossy();
+            let message = format!(
+                "`{name}` has percent-escapes that are not UTF-8; encode the text as UTF-8 before escaping it"
+            );
+            return Err(Problem::with_field(ErrorCode::InvalidUtf8, name, message));
+        }
+    }
+    Ok(())
+}

@@ -52,7 +52,9 @@ impl Notices {
             Received::Taken(imported) => Ok(*imported),
             Received::AlreadyHeld { notice_id } => Err(Problem::new(
                 ErrorCode::InvalidState,
-                format!("this alert was already imported as notice {notice_id}"),
+                format!(
+                    "the hub already holds this alert (same sender and identifier) as notice {notice_id}"
+                ),
             )),
         }
     }

@@ -388,10 +388,10 @@ pub(super) fn check_in_force(original: &Notice, msg_type: MsgType) -> Result<(),
     Err(Problem::new(
         ErrorCode::InvalidState,
         format!(
-            "only a notice in force can be {verb}; this one is {} {}",
+            "only a notice in force can be {verb}; this one is {}{}",
             original.state.as_str(),
             if original.msg_type == MsgType::Cancel {
-                "(a cancellation)"
+                " (a cancellation)"
             } else {
                 ""
             }

@@ -293,6 +293,13 @@ async fn bad_query_parameters_name_the_parameter() {
         assert_valid("error", &error);
         assert_eq!(error["field"], field, "{query}: {error}");
     }
+    // A Latin-1 `à`: searched for as written, it would become a replacement character.
+    let (status, error) = app.get_json("/api/v1/public/notices?event=citt%E0").await;
+    assert_eq!(
+        (status, error["error"].as_str(), error["field"].as_str()),
+        (400, Some("invalid_utf8"), Some("event")),
+        "{error}"
+    );
 }
 
 #[tokio::test]

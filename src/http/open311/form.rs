@@ -38,7 +38,7 @@ pub fn parse_request_form(
 ) -> Result<RawSubmission, Problem> {
     let text = std::str::from_utf8(body)
         .map_err(|_| Problem::new(ErrorCode::InvalidUtf8, "the form body is not valid UTF-8"))?;
-    decodes_to_utf8(text)?;
+    params::decodes_to_utf8(text)?;
     let pairs: Vec<(String, String)> = serde_urlencoded::from_str(text).map_err(|err| {
         Problem::new(
             ErrorCode::MalformedJson,
@@ -101,26 +101,6 @@ fn once_each(pairs: Vec<(String, String)>) -> Result<HashMap<String, String>, Pr
         form.insert(name, value);
     }
     Ok(form)
-}
-
-/// Refuses a field whose percent-escapes decode to bytes that are not UTF-8: the form parser
-/// would store them as replacement characters, and the office would read a description that
-/// is not what the citizen wrote.
-fn decodes_to_utf8(text: &str) -> Result<(), Problem> {
-    for pair in text.split('&') {
-        if percent_encoding::percent_decode_str(pair)
-            .decode_utf8()
-            .is_err()
-        {
-            let name = pair.split('=').next().unwrap_or_default();
-            let name = percent_encoding::percent_decode_str(name).decode_utf8_lossy();
-            let message = format!(
-                "`{name}` has percent-escapes that are not UTF-8; encode the text as UTF-8 before escaping it"
-            );
-            return Err(Problem::with_field(ErrorCode::InvalidUtf8, name, message));
-        }
-    }
-    Ok(())
 }
 
 fn missing(field: &str) -> Problem {
