@@ -26,9 +26,6 @@ pub struct PollReport {
     pub error: Option<String>,
     /// The source, or one of its entries, could not be fetched: it is tried again later.
     pub failed: bool,
-    /// The source sent what the last complete poll took (a 304, or the same bytes): nothing was
-    /// read again, and what that poll found, a refusal included, still stands.
-    pub unchanged: bool,
 }
 
 impl Notices {
@@ -99,8 +96,8 @@ impl SourceBoard {
         status.taken += report.taken;
         status.already_held += report.already_held;
         status.refused += report.refused;
-        // A poll that read the source cleanly clears the last error: it is no longer the state.
-        if report.error.is_some() || !(report.failed || report.unchanged) {
+        // A poll that went through cleanly clears the last error: it is no longer the state.
+        if report.error.is_some() || !report.failed {
             status.last_error.clone_from(&report.error);
         }
         if report.failed {

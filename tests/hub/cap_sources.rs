@@ -277,6 +277,27 @@ async fn a_refused_document_sent_again_without_validators_is_counted_once_and_st
 }
 
 #[tokio::test]
+async fn a_source_that_failed_once_and_then_answers_not_modified_shows_no_stale_error() {
+    let feed = CapFeed::start().await;
+    feed.publish("ARPAE-6", arpae("ARPAE-6", "Alert", None));
+    let app =
+        TestApp::spawn_with(|config| config.cap_sources = vec![source(&feed.url, true)]).await;
+    wait_for_source(&app, |s| s["taken"] == 1).await;
+
+    feed.serve_instead("<feed".into());
+    wait_for_source(&app, |s| s["state"] == "retrying").await;
+    let not_modified = feed.not_modified();
+    feed.serve_feed_again();
+    crate::support::until("the source answers 304 again", || {
+        feed.not_modified() > not_modified
+    })
+    .await;
+    let state = wait_for_source(&app, |s| s["state"] == "ok").await;
+
+    assert_eq!(state["last_error"], Value::Null, "{state}");
+}
+
+#[tokio::test]
 async fn a_cancel_of_an_alert_never_relayed_withdraws_its_draft_and_sends_nothing() {
     let app = TestApp::spawn().await;
     let team = app.team().await;

@@ -44,6 +44,8 @@ pub struct SourcePoller {
     /// The digest of the last body every part of which was taken or refused for good: a source
     /// that sends no validators sends it again, and it is neither read nor counted twice.
     last_complete: Option<BodyDigest>,
+    /// What that poll found wrong (a refused alert): it stands while the source is unchanged.
+    last_complete_error: Option<String>,
     max_cap_bytes: usize,
 }
 
@@ -64,6 +66,7 @@ impl SourcePoller {
             private_host,
             seen: HashSet::new(),
             last_complete: None,
+            last_complete_error: None,
             max_cap_bytes,
         }
     }
@@ -104,7 +107,7 @@ impl SourcePoller {
         )
         .await;
         let (bytes, at, validators) = match fetched {
-            Ok(Fetched::NotModified) => return unchanged(report),
+            Ok(Fetched::NotModified) => return self.unchanged(report),
             Ok(Fetched::Body {
                 bytes,
                 at,
@@ -114,7 +117,9 @@ impl SourcePoller {
         };
         let digest = Sha256::digest(&bytes);
         if self.last_complete == Some(digest) {
-            return unchanged(report);
+            // A source that starts sending validators is asked with them from now on.
+            self.validators = validators;
+            return self.unchanged(report);
         }
         // Reading a feed is CPU work on up to 4 MiB: off the async threads.
         let base = at.clone();
@@ -133,7 +138,15 @@ impl SourcePoller {
         if complete && !report.failed {
             self.validators = validators;
             self.last_complete = Some(digest);
+            self.last_complete_error.clone_from(&report.error);
         }
+        report
+    }
+
+    /// The source sent what the last complete poll took: that poll's findings stand, and a
+    /// failure since then is over.
+    fn unchanged(&self, mut report: PollReport) -> PollReport {
+        report.error.clone_from(&self.last_complete_error);
         report
     }
 
@@ -206,11 +219,6 @@ impl SourcePoller {
         }
         self.seen.insert(key);
     }
-}
-
-fn unchanged(mut report: PollReport) -> PollReport {
-    report.unchanged = true;
-    report
 }
 
 fn failed(mut report: PollReport, error: String) -> PollReport {

@@ -72,6 +72,11 @@ impl CapFeed {
         self.shared.lock().unwrap().raw = Some(body);
     }
 
+    /// Serves the feed again after `serve_instead`, with the `ETag` it had.
+    pub fn serve_feed_again(&self) {
+        self.shared.lock().unwrap().raw = None;
+    }
+
     /// How many times a path was requested.
     pub fn requests_of(&self, path: &str) -> usize {
         let published = self.shared.lock().unwrap();
