@@ -9,7 +9,7 @@ use serde_json::json;
 
 use super::passwords::{self, PasswordWork};
 use super::roles::{Role, Staff};
-use super::throttle::{FailedLogins, ThrottleLimits, Throttled};
+use super::throttle::{Attempt, FailedLogins, ThrottleLimits, Throttled};
 use super::tokens;
 use crate::clock::SharedClock;
 use crate::metrics::Metrics;
@@ -200,7 +200,7 @@ impl Accounts {
         name: &str,
         password: &str,
     ) -> Result<Login, Problem> {
-        self.begin_attempt(ip, name)?;
+        let attempt = self.begin_attempt(ip, name)?;
         let lookup = name.to_owned();
         let user = self
             .inner
@@ -213,18 +213,16 @@ impl Accounts {
             |user| user.password_hash.clone(),
         );
         let checked = self.inner.passwords.verify(password.to_owned(), phc).await;
-        let matches = checked.inspect_err(|_| {
-            self.inner.metrics.login("busy");
-            self.inner.failed_logins.take_back(ip, name);
-        })?;
+        let matches = checked.inspect_err(|_| self.inner.metrics.login("busy"))?;
         match usable.filter(|_| matches) {
             Some(user) => {
                 self.inner.metrics.login("ok");
-                self.inner.failed_logins.take_back(ip, name);
+                drop(attempt);
                 self.open_session(user).await
             }
             None => {
                 self.inner.metrics.login("failed");
+                attempt.failed();
                 self.record_failed_login(name).await?;
                 Err(Problem::new(
                     ErrorCode::InvalidCredentials,
@@ -235,9 +233,9 @@ impl Accounts {
     }
 
     /// Refuses a login over the failed-login limits; counts any other as failed until it is not.
-    fn begin_attempt(&self, ip: Option<IpAddr>, name: &str) -> Result<(), Problem> {
+    fn begin_attempt(&self, ip: Option<IpAddr>, name: &str) -> Result<Attempt<'_>, Problem> {
         let throttled = match self.inner.failed_logins.attempt(ip, name) {
-            Ok(()) => return Ok(()),
+            Ok(attempt) => return Ok(attempt),
             Err(throttled) => throttled,
         };
         self.inner.metrics.login("throttled");

@@ -49,6 +49,29 @@ pub(super) enum Throttled {
     Account { retry_after: Duration },
 }
 
+/// A login attempt, counted as failed until it is known not to be.
+pub(super) struct Attempt<'a> {
+    logins: &'a FailedLogins,
+    ip: Option<IpAddr>,
+    name: String,
+    failed: bool,
+}
+
+impl Attempt<'_> {
+    /// The password was checked and was wrong: the attempt stays counted.
+    pub(super) fn failed(mut self) {
+        self.failed = true;
+    }
+}
+
+impl Drop for Attempt<'_> {
+    fn drop(&mut self) {
+        if !self.failed {
+            self.logins.take_back(self.ip, &self.name);
+        }
+    }
+}
+
 impl FailedLogins {
     pub(super) fn new(limits: ThrottleLimits) -> FailedLogins {
         FailedLogins {
@@ -63,9 +86,10 @@ impl FailedLogins {
     }
 
     /// Refuses an attempt from an address, or for a name from an address, over its limit;
-    /// otherwise counts it as failed at once, until [`FailedLogins::take_back`], so that
-    /// attempts sent together cannot all pass while none has failed yet.
-    pub(super) fn attempt(&self, ip: Option<IpAddr>, name: &str) -> Result<(), Throttled> {
+    /// otherwise counts it as failed at once, so that attempts sent together cannot all pass
+    /// while none has failed yet. The count is taken back when the [`Attempt`] is dropped
+    /// without [`Attempt::failed`]: a right password, a busy check, an error, a client gone.
+    pub(super) fn attempt(&self, ip: Option<IpAddr>, name: &str) -> Result<Attempt<'_>, Throttled> {
         let (address, account) = Self::keys(ip, name);
         let now = Instant::now();
         let mut windows = self.windows.lock().expect("login throttle lock");
@@ -97,11 +121,16 @@ impl FailedLogins {
             }
             window.failures += 1;
         }
-        Ok(())
+        Ok(Attempt {
+            logins: self,
+            ip,
+            name: name.to_owned(),
+            failed: false,
+        })
     }
 
     /// Takes back an attempt that did not fail: the password was right, or was never checked.
-    pub(super) fn take_back(&self, ip: Option<IpAddr>, name: &str) {
+    fn take_back(&self, ip: Option<IpAddr>, name: &str) {
         let (address, account) = Self::keys(ip, name);
         let mut windows = self.windows.lock().expect("login throttle lock");
         for key in [address, account] {
@@ -138,15 +167,18 @@ mod tests {
     async fn failures_for_a_name_from_one_address_do_not_lock_it_out_elsewhere() {
         let throttle = FailedLogins::new(LIMITS);
         for _ in 0..10 {
-            throttle.attempt(ip("203.0.113.9"), "olga").unwrap();
+            throttle
+                .attempt(ip("203.0.113.9"), "olga")
+                .unwrap()
+                .failed();
         }
 
         assert!(matches!(
             throttle.attempt(ip("203.0.113.9"), "olga"),
             Err(Throttled::Account { .. })
         ));
-        assert_eq!(throttle.attempt(ip("198.51.100.4"), "olga"), Ok(()));
-        assert_eq!(throttle.attempt(ip("203.0.113.9"), "aldo"), Ok(()));
+        assert!(throttle.attempt(ip("198.51.100.4"), "olga").is_ok());
+        assert!(throttle.attempt(ip("203.0.113.9"), "aldo").is_ok());
     }
 
     #[tokio::test(start_paused = true)]
@@ -155,7 +187,8 @@ mod tests {
         for n in 0..30 {
             throttle
                 .attempt(ip("203.0.113.9"), &format!("name{n}"))
-                .unwrap();
+                .unwrap()
+                .failed();
         }
 
         assert!(matches!(
@@ -165,28 +198,37 @@ mod tests {
         tokio::time::advance(WINDOW).await;
         throttle.prune();
         assert!(throttle.windows.lock().unwrap().is_empty());
-        assert_eq!(throttle.attempt(ip("203.0.113.9"), "olga"), Ok(()));
+        assert!(throttle.attempt(ip("203.0.113.9"), "olga").is_ok());
     }
 
     #[tokio::test(start_paused = true)]
     async fn attempts_in_flight_together_count_before_any_has_failed() {
         let throttle = FailedLogins::new(LIMITS);
-        let passed = (0..60)
-            .filter(|_| throttle.attempt(ip("203.0.113.9"), "aldo").is_ok())
-            .count();
+        let in_flight: Vec<Attempt<'_>> = (0..60)
+            .filter_map(|_| throttle.attempt(ip("203.0.113.9"), "aldo").ok())
+            .collect();
 
-        assert_eq!(passed, 10);
+        assert_eq!(in_flight.len(), 10);
     }
 
     #[tokio::test(start_paused = true)]
-    async fn an_attempt_taken_back_leaves_room_for_another() {
+    async fn an_attempt_that_did_not_fail_is_taken_back_when_it_ends() {
         let throttle = FailedLogins::new(LIMITS);
-        for _ in 0..10 {
-            throttle.attempt(ip("203.0.113.9"), "olga").unwrap();
+        for _ in 0..9 {
+            throttle
+                .attempt(ip("203.0.113.9"), "olga")
+                .unwrap()
+                .failed();
         }
-        throttle.take_back(ip("203.0.113.9"), "olga");
+        // A right password, a busy check, an error or a client gone: none of them failed.
+        for _ in 0..5 {
+            drop(throttle.attempt(ip("203.0.113.9"), "olga").unwrap());
+        }
 
-        assert_eq!(throttle.attempt(ip("203.0.113.9"), "olga"), Ok(()));
+        throttle
+            .attempt(ip("203.0.113.9"), "olga")
+            .unwrap()
+            .failed();
         assert!(throttle.attempt(ip("203.0.113.9"), "olga").is_err());
     }
 }
