@@ -48,28 +48,15 @@ impl Notices {
         let (id, original_id) = (notice.id.clone(), notice.references_id.clone());
         let imported = notice.origin == NoticeOrigin::Imported;
         let office = self.inner.settings.sender_name.clone();
-        let (upstream, earlier) = self
+        let (upstream, references) = self
             .inner
             .store
             .read(move |conn| -> Result<_, StoreError> {
-                Ok((
-                    upstream_rows::upstream(conn, &id)?.unwrap_or_default(),
-                    earlier_in_chain(conn, original_id)?,
-                ))
+                let upstream = upstream_rows::upstream(conn, &id)?.unwrap_or_default();
+                let references = chain_references(conn, original_id, upstream.refs.clone())?;
+                Ok((upstream, references))
             })
             .await?;
-        // A consumer that held the alert but missed an update still ties a cancel to it.
-        let references = match earlier.is_empty() {
-            true => upstream.refs,
-            false => Some(
-                earlier
-                    .iter()
-                    .rev()
-                    .filter_map(Notice::cap_reference)
-                    .collect::<Vec<_>>()
-                    .join(" "),
-            ),
-        };
         Ok(CapRelay {
             references,
             sender_name: if imported {
@@ -179,23 +166,36 @@ impl Notices {
 /// The longest chain of updates a CAP document lists: the oldest beyond it are left out.
 const MAX_REFERENCED: usize = 100;
 
-/// The notices a notice's chain went through before it, newest first, from `original_id`.
-fn earlier_in_chain(
+/// The CAP `references` of a notice whose original is `original_id`: every earlier message
+/// of its chain, oldest first, so a consumer that held the alert but missed an update still
+/// ties a cancel to it. The chain starts with what its first held message referenced when the
+/// hub never received that message's original (`own_refs`, for a notice that is such a one).
+fn chain_references(
     conn: &rusqlite::Connection,
     mut original_id: Option<String>,
-) -> Result<Vec<Notice>, StoreError> {
+    own_refs: Option<String>,
+) -> Result<Option<String>, StoreError> {
     let mut earlier = Vec::new();
+    let mut first_refs = own_refs;
     while let Some(id) = original_id.take() {
         let Some(notice) = notice_rows::get(conn, &id)? else {
             break;
         };
         original_id = notice.references_id.clone();
-        earlier.push(notice);
+        first_refs = match original_id {
+            Some(_) => None,
+            None => upstream_rows::upstream(conn, &notice.id)?.and_then(|upstream| upstream.refs),
+        };
+        earlier.extend(notice.cap_reference());
         if earlier.len() == MAX_REFERENCED {
             break;
         }
     }
-    Ok(earlier)
+    let listed: Vec<String> = first_refs
+        .into_iter()
+        .chain(earlier.into_iter().rev())
+        .collect();
+    Ok((!listed.is_empty()).then(|| listed.join(" ")))
 }
 
 /// See [`Notices::cap_relay`].

@@ -159,7 +159,8 @@ async fn a_relayed_alert_is_listed_in_the_atom_feed_under_the_authority_that_sen
 }
 
 #[tokio::test]
-async fn an_update_of_an_alert_this_hub_never_received_is_relayed_with_its_references() {
+async fn an_update_of_an_alert_this_hub_never_received_is_relayed_with_its_references_and_so_is_what_follows_it()
+ {
     let app = TestApp::spawn().await;
     let team = app.team().await;
     let references = "usgs-neic@usgs.gov,us7000zzzz,2026-11-29T05:00:00-00:00";
@@ -177,6 +178,17 @@ async fn an_update_of_an_alert_this_hub_never_received_is_relayed_with_its_refer
     assert!(
         xml.contains(&format!("<references>{references}</references>")),
         "{xml}"
+    );
+    let cancel = app.follow_up(&team, &relayed, "cancel").await;
+    let cancel_xml = app.cap_xml(&cancel).await;
+    let update_reference = format!(
+        "{},{},",
+        relayed["sender"].as_str().unwrap(),
+        relayed["identifier"].as_str().unwrap()
+    );
+    assert!(
+        cancel_xml.contains(&format!("<references>{references} {update_reference}")),
+        "the cancel still names the alert the hub never received: {cancel_xml}"
     );
 }
 
