@@ -231,3 +231,10 @@ pub(crate) fn corrupt(column: usize, what: &str) -> rusqlite::Error {
         what.to_owned().into(),
     )
 }
+
+/// The least cursor a new notice event or reporter update may take: the machine's clock in
+/// milliseconds. Cursors so never fall behind real time, and none comes back after a backup
+/// is restored (see README, "Backups").
+pub(crate) fn cursor_floor() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}

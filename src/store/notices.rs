@@ -203,10 +203,13 @@ pub struct StoredEvent {
 }
 
 /// The next cursor value; only the writer calls it, so it cannot race.
+/// The next event's cursor: one past the newest, and never behind the machine's clock in
+/// milliseconds, so that after a backup is restored no cursor a client kept names a
+/// different event. The real clock, not the hub's: the hub's keeps whole seconds.
 pub(crate) fn next_event_seq(conn: &Connection) -> Result<i64, StoreError> {
     Ok(conn.query_row(
-        "SELECT coalesce(max(seq), 0) + 1 FROM notice_events",
-        [],
+        "SELECT max(coalesce(max(seq), 0) + 1, ?1) FROM notice_events",
+        [super::cursor_floor()],
         |row| row.get(0),
     )?)
 }

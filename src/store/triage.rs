@@ -130,10 +130,13 @@ pub(crate) fn insert_update(
         via_broker,
     } = address;
     let device = device_id.map_or("", DeviceId::as_str);
+    // The cursor is one past the newest and never behind the clock, as a notice event's is:
+    // after a restored backup, no cursor a reporter kept names a different update.
     conn.prepare_cached(
-        "INSERT INTO report_updates (report_seq, device_id, frame, at, confirmed) VALUES (?1, ?2, '', ?3, ?4)",
+        "INSERT INTO report_updates (seq, report_seq, device_id, frame, at, confirmed)
+         VALUES ((SELECT max(coalesce(max(seq), 0) + 1, ?5) FROM report_updates), ?1, ?2, '', ?3, ?4)",
     )?
-    .execute(params![report_seq, device, millis(at), !via_broker])?;
+    .execute(params![report_seq, device, millis(at), !via_broker, super::cursor_floor()])?;
     let seq = conn.last_insert_rowid();
     let frame = frame(seq);
     conn.prepare_cached("UPDATE report_updates SET frame = ?2 WHERE seq = ?1")?

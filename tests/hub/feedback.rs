@@ -120,7 +120,7 @@ async fn a_cursor_from_beyond_the_newest_update_replays_the_reports_updates_and_
     let mut phone = WsClient::connect(&app.ws_url()).await;
     let tokens = json!([ack["report"]["follow_token"]]);
     let (replayed, following) = phone
-        .follow(json!({ "tokens": tokens, "cursor": 1_000_000 }))
+        .follow(json!({ "tokens": tokens, "cursor": 9_000_000_000_000_000_i64 }))
         .await;
     app.move_to(&id, "resolved").await;
     let live = phone.next_frame().await;

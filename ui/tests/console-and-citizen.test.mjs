@@ -98,9 +98,9 @@ describe('the console and the citizen page', () => {
     await screenshot(citizen, '06-citizen-report-acknowledged');
     // A cursor kept from before the office restored an older backup: the hub counts from 0,
     // and the page keeps the hub's cursor, so no later update is taken as already seen.
-    await citizen.evaluate(() => localStorage.setItem('vedetta.cursor', '1000000'));
+    await citizen.evaluate(() => localStorage.setItem('vedetta.cursor', '9000000000000000'));
     await citizen.reload();
-    await citizen.waitForFunction(() => Number(localStorage.getItem('vedetta.cursor')) < 1000000);
+    await citizen.waitForFunction(() => Number(localStorage.getItem('vedetta.cursor')) < 9000000000000000);
     await citizen.locator('#my-reports', { hasText: 'Una squadra è in arrivo' }).waitFor();
     const shown = (await citizen.locator('#my-reports').innerText()).split('Una squadra è in arrivo');
     assert.equal(shown.length - 1, 1, 'the replayed update is not listed twice');
