@@ -22,6 +22,8 @@ use crate::triage::follow;
 use crate::triage::{Grouping, Targets, grouping};
 use crate::zones::ZoneDirectory;
 
+mod resend;
+
 /// What the office accepts.
 #[derive(Debug, Clone)]
 pub struct IntakeRules {
@@ -194,9 +196,15 @@ impl Intake {
         let mut submission = Submission::parse(raw, &rules.catalog, &rules.limits)?;
         submission.device_id =
             reconcile_device(origin.device_id.clone(), submission.device_id.take())?;
-        self.inner
+        if let Err(limited) = self
+            .inner
             .limiter
-            .check(&origin, submission.device_id.as_ref())?;
+            .check(&origin, submission.device_id.as_ref())
+        {
+            return self
+                .resend_over_quota(origin.source, &submission, limited)
+                .await;
+        }
         let mut new = self.place(origin.source, submission)?;
         let grouping = rules.grouping;
         let issued = follow::issue(&new.id);

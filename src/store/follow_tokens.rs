@@ -7,7 +7,11 @@ use rusqlite::{Connection, OptionalExtension, params};
 use super::StoreError;
 use super::reports::millis;
 
-/// Records another token for a report (a retry's).
+/// Tokens kept per report beside its first: a resend's answer carries a fresh one, and the
+/// phone keeps the newest, so older ones are let go rather than piling up with every resend.
+const KEPT_PER_REPORT: i64 = 10;
+
+/// Records another token for a report (a retry's), letting go of all but the newest kept.
 pub(crate) fn add(
     conn: &Connection,
     report_seq: i64,
@@ -18,6 +22,12 @@ pub(crate) fn add(
         "INSERT INTO report_follow_tokens (report_seq, token_hash, created_at) VALUES (?1, ?2, ?3)",
     )?
     .execute(params![report_seq, token_hash, millis(at)])?;
+    conn.prepare_cached(
+        "DELETE FROM report_follow_tokens WHERE report_seq = ?1 AND token_hash NOT IN (
+             SELECT token_hash FROM report_follow_tokens WHERE report_seq = ?1
+             ORDER BY created_at DESC, token_hash LIMIT ?2)",
+    )?
+    .execute(params![report_seq, KEPT_PER_REPORT])?;
     Ok(())
 }
 

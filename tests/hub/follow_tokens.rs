@@ -177,3 +177,43 @@ async fn a_retried_report_gets_a_fresh_token_and_either_token_opens_its_updates(
         );
     }
 }
+
+#[tokio::test]
+async fn a_report_resent_without_end_keeps_its_first_token_and_the_ten_newest() {
+    let app = TestApp::spawn().await;
+    let body = report("resent", MONTEVERDE);
+    let mut receipts = Vec::new();
+    for _ in 0..15 {
+        receipts.push(app.post_report(&body).await.json::<Value>().await.unwrap());
+    }
+    let id = receipts[0]["id"].as_str().unwrap();
+    let opens = |receipt: &Value| {
+        let token = receipt["follow_token"].as_str().unwrap().to_owned();
+        let app = &app;
+        async move {
+            let path = format!("/api/v1/reports/{id}/updates?token={token}");
+            app.get_json_as(&path, None).await.0 == 200
+        }
+    };
+
+    let mut opened = Vec::new();
+    for receipt in &receipts {
+        opened.push(opens(receipt).await);
+    }
+
+    // The newest are kept by the time they were given; retries within one millisecond tie.
+    assert_eq!(
+        opened.iter().filter(|open| **open).count(),
+        11,
+        "{opened:?}"
+    );
+    assert!(
+        opened[0] && opened[14],
+        "the first and the newest: {opened:?}"
+    );
+    assert!(!opened[1], "the oldest retry's token is let go: {opened:?}");
+    assert_eq!(
+        app.count_rows("SELECT count(*) FROM report_follow_tokens"),
+        10
+    );
+}

@@ -33,6 +33,43 @@ async fn an_address_over_its_report_quota_gets_429_over_http_and_an_error_frame_
 }
 
 #[tokio::test]
+async fn a_resend_over_the_quota_gets_its_duplicate_answer_at_once_and_anything_else_waits() {
+    let app = TestApp::spawn_with(|config| config.limits.reports_per_minute_per_ip = 2).await;
+    let sent = report("lost-ack", MONTEVERDE);
+    let first: Value = app.post_report(&sent).await.json().await.unwrap();
+    assert_eq!(
+        app.post_report(&report("other", MONTEVERDE)).await.status(),
+        201
+    );
+
+    let resend = app.post_report(&sent).await;
+    let resend_status = resend.status();
+    let answer: Value = resend.json().await.unwrap();
+    let mut changed = sent.clone();
+    changed["text"] = json!("Un'altra cosa");
+    let reused = app.post_report(&changed).await.status().as_u16();
+    let new = app
+        .post_report(&report("new", MONTEVERDE))
+        .await
+        .status()
+        .as_u16();
+
+    assert_eq!(resend_status, 200, "{answer}");
+    assert_valid("receipt", &answer);
+    assert_eq!(
+        (&answer["id"], &answer["duplicate"]),
+        (&first["id"], &json!(true))
+    );
+    assert_ne!(answer["follow_token"], first["follow_token"]);
+    assert_eq!(
+        (reused, new),
+        (429, 429),
+        "only a true resend is answered over the quota"
+    );
+    assert_eq!(app.stored_reports(), 2);
+}
+
+#[tokio::test]
 async fn a_device_over_its_quota_is_refused_on_its_inbox() {
     let broker = Broker::start();
     let app = TestApp::spawn_with(|config| {
