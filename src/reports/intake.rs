@@ -314,9 +314,8 @@ fn stored_earlier(
     )?;
     match earlier {
         Some((report, fingerprint)) if fingerprint == new.fingerprint => {
-            let fresh = follow::issue(&report.id);
-            follow_rows::add(ctx.conn(), report.seq, &fresh.hash, new.received_at)?;
-            Ok((Arc::new(report), fresh.token, true))
+            let token = retry_token(ctx.conn(), &report, new.received_at)?;
+            Ok((Arc::new(report), token, true))
         }
         Some(_) => Err(Problem::with_field(
             ErrorCode::ClientRefConflict,
@@ -336,6 +335,17 @@ fn stored_earlier(
             StoreError::Corrupt("a report's key is taken, but no report holds it".into()).into(),
         ),
     }
+}
+
+/// A fresh follow token for a report sent again: every answer carries its own.
+fn retry_token(
+    conn: &rusqlite::Connection,
+    report: &Report,
+    at: chrono::DateTime<chrono::Utc>,
+) -> Result<String, StoreError> {
+    let fresh = follow::issue(&report.id);
+    follow_rows::add(conn, report.seq, &fresh.hash, at)?;
+    Ok(fresh.token)
 }
 
 /// One line per report, with no personal data: no contact, device, text or exact position.

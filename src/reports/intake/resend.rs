@@ -1,13 +1,11 @@
 //! A resend that comes over the sender's quota: answered as the duplicate it is, or refused.
 
-use super::Intake;
+use super::{Intake, retry_token};
 use crate::model::report::{Receipt, Source};
 use crate::problem::Problem;
 use crate::reports::submission::Submission;
 use crate::store::StoreError;
-use crate::store::follow_tokens as follow_rows;
 use crate::store::reports as report_rows;
-use crate::triage::follow;
 
 impl Intake {
     /// A phone whose acknowledgement was lost sends its report again, and may be over its
@@ -30,14 +28,15 @@ impl Intake {
         let Some((report, _)) = held.filter(|(_, stored)| *stored == fingerprint) else {
             return Err(limited);
         };
-        let issued = follow::issue(&report.id);
-        let (seq, hash, now) = (report.seq, issued.hash.clone(), self.inner.clock.now());
-        self.inner
+        let now = self.inner.clock.now();
+        let (report, token) = self
+            .inner
             .store
-            .write(move |ctx| -> Result<(), StoreError> {
-                follow_rows::add(ctx.conn(), seq, &hash, now)
+            .write(move |ctx| -> Result<_, StoreError> {
+                let token = retry_token(ctx.conn(), &report, now)?;
+                Ok((report, token))
             })
             .await?;
-        Ok(Receipt::of(&report, true, issued.token))
+        Ok(Receipt::of(&report, true, token))
     }
 }
