@@ -36,7 +36,9 @@ pub use outbox::{
 pub use report::{
     ClientRef, Contact, DeviceId, Photo, Receipt, Report, ReportStatus, Source, TriageState,
 };
-pub use text::{bounded_text, parse_email, refuse_what_xml_cannot_hold, xml_forbidden_char};
+pub use text::{
+    bounded_text, parse_email, refuse_what_xml_cannot_hold, with_lf_line_breaks, xml_forbidden_char,
+};
 pub use triage::{
     ChangeKind, Followed, HistoryEntry, Incident, IncidentFilter, IncidentStatus, Overdue,
     OverdueStep, RejectionReason, ReportChange, ReporterUpdate,

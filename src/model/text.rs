@@ -1,10 +1,13 @@
-//! Free text as every form takes it: trimmed, empty as absent, bounded in characters, free of
-//! what XML cannot hold; and the shape of an e-mail address, which reports and subscriptions
+//! Free text as every form takes it: trimmed, empty as absent, line breaks as LF, bounded in
+//! characters, free of what XML cannot hold; and the shape of an e-mail address, which reports and subscriptions
 //! both take.
 
 use crate::problem::{ErrorCode, Problem};
 
-/// Trims an optional text; empty becomes absent; over `max` characters is an error.
+/// Trims an optional text; empty becomes absent; over `max` characters is an error. A line
+/// break is kept as one LF, however it came (a browser's form sends CRLF): XML readers turn a CR
+/// into LF, so a text kept with one would read differently in Open311 XML, CAP and the feeds
+/// than in JSON, and a break would count twice against `max`.
 pub fn bounded_text(
     value: Option<String>,
     field: &str,
@@ -13,6 +16,7 @@ pub fn bounded_text(
     let Some(value) = value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty()) else {
         return Ok(None);
     };
+    let value = with_lf_line_breaks(value);
     refuse_what_xml_cannot_hold(&value, field)?;
     let chars = value.chars().count();
     if chars > max {
@@ -23,6 +27,14 @@ pub fn bounded_text(
         ));
     }
     Ok(Some(value))
+}
+
+/// The text with each line break, CRLF or CR, as one LF.
+pub fn with_lf_line_breaks(text: String) -> String {
+    match text.contains('\r') {
+        true => text.replace("\r\n", "\n").replace('\r', "\n"),
+        false => text,
+    }
 }
 
 /// Refuses text with a character XML 1.0 cannot hold, naming the field and the character.
@@ -97,6 +109,14 @@ mod tests {
         }
         let kept = bounded_text(Some("riga uno\n\triga due\r\nè".to_owned()), "text", 100);
         assert!(kept.unwrap().is_some());
+    }
+
+    #[test]
+    fn a_line_break_is_kept_as_one_line_feed_however_it_came_and_counts_once() {
+        let kept = bounded_text(Some("uno\r\ndue\rtre\nquattro".to_owned()), "text", 19);
+
+        assert_eq!(kept.unwrap().as_deref(), Some("uno\ndue\ntre\nquattro"));
+        assert!(bounded_text(Some("a\r\nb".to_owned()), "text", 3).is_ok());
     }
 
     #[test]

@@ -145,7 +145,8 @@ pub fn parse_category(code: String, catalog: &CategoryCatalog) -> Result<String,
 }
 
 pub(crate) fn parse_text(text: String, max_chars: usize) -> Result<String, Problem> {
-    let text = text.trim().to_owned();
+    // Line breaks as one LF, as every text (see `bounded_text`).
+    let text = crate::model::with_lf_line_breaks(text.trim().to_owned());
     crate::model::refuse_what_xml_cannot_hold(&text, "text")?;
     let chars = text.chars().count();
     if chars > max_chars {

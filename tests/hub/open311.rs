@@ -358,3 +358,38 @@ async fn an_unknown_request_id_is_a_404_in_open311_format() {
     assert_eq!(status, 404);
     assert_valid("open311-errors", &errors);
 }
+
+/// The text of the first element named `name`, line breaks read as XML 1.0 reads them.
+fn element_text(xml: &str, name: &str) -> Option<String> {
+    let mut reader = Reader::from_str(xml);
+    let mut inside = false;
+    loop {
+        match reader.read_event().expect("well-formed XML") {
+            Event::Start(start) => inside = start.name().as_ref() == name.as_bytes(),
+            Event::Text(text) if inside => return Some(text.xml10_content().unwrap().into_owned()),
+            Event::Eof => return None,
+            _ => inside = false,
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_description_sent_with_crlf_line_breaks_reads_the_same_in_open311_xml_as_in_json() {
+    let app = TestApp::spawn().await;
+    let mut form = FLOOD_IN_MONTEVERDE.to_vec();
+    form.retain(|(field, _)| *field != "description");
+    form.push(("description", "Sottopasso allagato\r\nauto ferma\rdentro"));
+    let (_, created) = post_form(&app, &form).await;
+    let id = created[0]["service_request_id"].as_str().unwrap();
+
+    let (_, requests) = app
+        .get_json(&format!("/open311/v2/requests/{id}.json"))
+        .await;
+    let xml = app
+        .get_text_as_operator(&format!("/open311/v2/requests/{id}.xml"))
+        .await;
+
+    let written = "Sottopasso allagato\nauto ferma\ndentro";
+    assert_eq!(requests[0]["description"], written);
+    assert_eq!(element_text(&xml, "description").as_deref(), Some(written));
+}

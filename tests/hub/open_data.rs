@@ -31,16 +31,7 @@ async fn the_open_data_export_holds_no_personal_data_and_rounds_positions() {
     app.move_to(&id, "acknowledged").await;
 
     let (code, geojson) = app.get_json("/api/v1/reports/export.geojson").await;
-    let csv = app
-        .http
-        .get(app.url("/api/v1/reports/export.csv"))
-        .bearer_auth(app.operator_token().await)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let csv = app.get_text_as_operator("/api/v1/reports/export.csv").await;
     let (anonymous, _) = app
         .get_json_as("/api/v1/reports/export.geojson", None)
         .await;

@@ -183,6 +183,13 @@ impl TestApp {
         self.get_json_as(path, Some(&token)).await
     }
 
+    /// GET as an operator, the body as text (CSV, XML).
+    pub async fn get_text_as_operator(&self, path: &str) -> String {
+        let token = self.operator_token().await;
+        let response = self.http.get(self.url(path)).bearer_auth(token).send();
+        response.await.expect("GET").text().await.expect("a body")
+    }
+
     /// GET with the given token, or none.
     pub async fn get_json_as(&self, path: &str, token: Option<&str>) -> (u16, Value) {
         let mut request = self.http.get(self.url(path));
