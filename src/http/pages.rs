@@ -10,6 +10,7 @@ use axum::routing::get;
 use serde_json::json;
 
 use crate::hub::Hub;
+use crate::problem::ErrorCode;
 use crate::tiles::{BasemapKind, MAX_ZOOM, ZoneTiles};
 
 /// One bundled file.
@@ -30,7 +31,7 @@ pub(crate) fn router() -> Router<Hub> {
         .route("/", get(citizen_page))
         .route("/console", get(console_page))
         .route("/archivio", get(public_page))
-        .route("/archivio/{id}", get(public_page))
+        .route("/archivio/{id}", get(notice_page))
         .route("/statistiche", get(public_page))
         .route("/ui/config.json", get(settings))
         // The service worker controls the pages under its own path: it must live at the root.
@@ -50,6 +51,27 @@ async fn citizen_page(State(hub): State<Hub>, headers: HeaderMap) -> Response {
 /// The archive, one notice's page and the figures: one bundle, which reads its path.
 async fn public_page(State(hub): State<Hub>, headers: HeaderMap) -> Response {
     page("public.html", &hub, &headers)
+}
+
+/// One notice's page. The same bundle, which shows "not found" itself; but for an id no
+/// published notice has (a draft's, a typo) the status says so too, so that a link checker,
+/// a search engine or a monitor does not take it for a page.
+async fn notice_page(
+    State(hub): State<Hub>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    match hub.notices.archived_chain(&id).await {
+        Err(problem) if problem.code == ErrorCode::NotFound => {
+            // Unconditional and with no validator: a 304 would let a browser keep the status
+            // of whichever answer it stored.
+            let mut response = page("public.html", &hub, &HeaderMap::new());
+            *response.status_mut() = StatusCode::NOT_FOUND;
+            response.headers_mut().remove(header::ETAG);
+            response
+        }
+        _ => page("public.html", &hub, &headers),
+    }
 }
 
 async fn console_page(State(hub): State<Hub>, headers: HeaderMap) -> Response {

@@ -121,11 +121,17 @@ pub(super) async fn speak_json(request: Request, next: Next) -> Response {
     answer
 }
 
+/// A body of ours: JSON or XML, or a page that says itself what is wrong (a notice's page for
+/// an id no published notice has). Framework refusals come as plain text or empty.
 fn already_formatted(headers: &HeaderMap) -> bool {
     headers
         .get(header::CONTENT_TYPE)
         .and_then(|value| value.to_str().ok())
-        .is_some_and(|kind| kind.contains("json") || kind.contains("xml"))
+        .is_some_and(|kind| {
+            ["json", "xml", "text/html"]
+                .iter()
+                .any(|ours| kind.contains(ours))
+        })
 }
 
 /// What a framework refusal means, in our words, keeping the framework's detail.

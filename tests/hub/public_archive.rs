@@ -255,3 +255,43 @@ async fn each_published_notice_has_a_stable_public_page_and_the_archive_has_an_a
     );
     assert!(!atom.contains(draft["id"].as_str().unwrap()));
 }
+
+#[tokio::test]
+async fn the_page_of_a_draft_or_of_an_unknown_id_answers_404_even_to_a_browser_holding_the_page() {
+    let app = TestApp::spawn().await;
+    let team = app.team().await;
+    let alert = app
+        .publish_notice(&team, &notice_body("Actual", zones(&["demo-001"])))
+        .await;
+    let draft = app
+        .draft_notice(&team.operator, &notice_body("Actual", zones(&["demo-003"])))
+        .await;
+    let published = app
+        .http
+        .get(alert["page_url"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    let held = published.headers()[reqwest::header::ETAG].clone();
+
+    for id in [draft["id"].as_str().unwrap(), "nessun-avviso"] {
+        let page = app
+            .http
+            .get(app.url(&format!("/archivio/{id}")))
+            .header(reqwest::header::IF_NONE_MATCH, held.clone())
+            .send()
+            .await
+            .unwrap();
+
+        assert_eq!(page.status(), 404, "{id}");
+        assert!(page.headers().get(reqwest::header::ETAG).is_none());
+        assert!(
+            page.headers()[reqwest::header::CONTENT_TYPE]
+                .to_str()
+                .unwrap()
+                .starts_with("text/html"),
+            "the page still tells a person the notice is not there"
+        );
+    }
+    assert_eq!(published.status(), 200);
+}
