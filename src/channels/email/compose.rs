@@ -190,7 +190,10 @@ fn notice_message(
         );
         body.line(None, info.area_description.clone().unwrap_or_default());
     }
-    body.line(Some(words.valid_until), local_time(content.expires));
+    body.line(
+        Some(words.valid_until),
+        local_time(content.expires, language),
+    );
     body.link(words.read_on_page, links.notice_page.as_ref());
     body.link(words.cap_document, links.cap_document.as_ref());
     body.link(words.unsubscribe, links.unsubscribe.as_ref());
@@ -212,7 +215,7 @@ fn report_message(news: &ReportNews, language: &str, words: &Words, office: &str
         news.public_note.clone().unwrap_or_default(),
     );
     if let Some(expected) = news.expected_at {
-        body.line(Some(words.report_expected), local_time(expected));
+        body.line(Some(words.report_expected), local_time(expected, language));
     }
     body.footer.push(office.to_owned());
     body.render(format!("{} - {office}", words.report_subject))

@@ -140,9 +140,31 @@ pub(super) fn severity_words(severity: &str, language: &str) -> &'static str {
 }
 
 /// A time as the office's readers read a clock: in the machine's time zone (the office's, as
-/// the README asks), with its offset from UTC so that nobody has to guess.
-pub(super) fn local_time(at: chrono::DateTime<chrono::Utc>) -> String {
-    at.with_timezone(&chrono::Local)
-        .format("%d/%m/%Y %H:%M (UTC%:z)")
-        .to_string()
+/// the README asks), with its offset from UTC so that nobody has to guess. In English the month
+/// is named: 02/12 is the 2nd of December in Italy and the 12th of February in America.
+pub(super) fn local_time(at: chrono::DateTime<chrono::Utc>, language: &str) -> String {
+    let english = language.to_ascii_lowercase().starts_with("en");
+    let format = match english {
+        true => "%-d %B %Y, %H:%M (UTC%:z)",
+        false => "%d/%m/%Y %H:%M (UTC%:z)",
+    };
+    at.with_timezone(&chrono::Local).format(format).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_english_reader_gets_the_month_by_name_and_an_italian_one_the_day_first() {
+        let at = "2026-12-02T10:15:00Z".parse().unwrap();
+
+        let english = local_time(at, "en");
+        let italian = local_time(at, "it");
+
+        assert!(english.contains(" December 2026, "), "{english}");
+        assert!(!english.contains('/'), "{english}");
+        assert!(italian.contains("/12/2026 "), "{italian}");
+        assert!(english.contains("(UTC") && italian.contains("(UTC"));
+    }
 }
