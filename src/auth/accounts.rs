@@ -200,7 +200,7 @@ impl Accounts {
         name: &str,
         password: &str,
     ) -> Result<Login, Problem> {
-        let attempt = self.begin_attempt(ip, name)?;
+        let attempt = self.begin_attempt(ip, name).await?;
         let lookup = name.to_owned();
         let user = self
             .inner
@@ -232,9 +232,10 @@ impl Accounts {
         }
     }
 
-    /// Refuses a login over the failed-login limits; counts any other as failed until it is not.
-    fn begin_attempt(&self, ip: Option<IpAddr>, name: &str) -> Result<Attempt<'_>, Problem> {
-        let throttled = match self.inner.failed_logins.attempt(ip, name) {
+    /// Refuses a login over the failed-login limits; counts any other as a possible failure
+    /// while it is checked.
+    async fn begin_attempt(&self, ip: Option<IpAddr>, name: &str) -> Result<Attempt<'_>, Problem> {
+        let throttled = match self.inner.failed_logins.attempt(ip, name).await {
             Ok(attempt) => return Ok(attempt),
             Err(throttled) => throttled,
         };

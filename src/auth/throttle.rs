@@ -8,6 +8,7 @@ use std::net::IpAddr;
 use std::sync::Mutex;
 use std::time::Duration;
 
+use tokio::sync::Notify;
 use tokio::time::Instant;
 
 use crate::addr::limit_key;
@@ -16,6 +17,10 @@ use crate::addr::limit_key;
 /// recorded until old ones expire. Guessing stays bounded by the password work limit.
 const MAX_KEYS: usize = 65_536;
 const WINDOW: Duration = Duration::from_secs(60);
+/// Longest an attempt waits for attempts still being checked from the same address before it
+/// is refused as if over the limit. A check ends within the password work's own bounds, so
+/// this is only reached when the machine is stuck.
+const MAX_WAIT: Duration = Duration::from_secs(10);
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 enum Key {
@@ -27,6 +32,22 @@ enum Key {
 struct Window {
     started: Instant,
     failures: u32,
+    /// Attempts being checked: each may yet be a failure.
+    checking: u32,
+}
+
+impl Window {
+    fn new(now: Instant) -> Window {
+        Window {
+            started: now,
+            failures: 0,
+            checking: 0,
+        }
+    }
+
+    fn ended(&self, now: Instant) -> bool {
+        now >= self.started + WINDOW
+    }
 }
 
 /// How many failures a minute each key may have before further attempts are refused.
@@ -40,6 +61,8 @@ pub(super) struct FailedLogins {
     limits: ThrottleLimits,
     /// Std mutex: held for a lookup or an increment, never across an `.await`.
     windows: Mutex<HashMap<Key, Window>>,
+    /// Woken whenever an attempt's check ends, for the attempts waiting on it.
+    settled: Notify,
 }
 
 /// Which limit an attempt is over.
@@ -49,7 +72,15 @@ pub(super) enum Throttled {
     Account { retry_after: Duration },
 }
 
-/// A login attempt, counted as failed until it is known not to be.
+/// What the counts allow an attempt now.
+enum Verdict {
+    Go,
+    Refused(Throttled),
+    /// Failures and checks under way together reach a limit: the checks decide.
+    WaitForChecks,
+}
+
+/// A login attempt being checked, counted as a possible failure until it ends.
 pub(super) struct Attempt<'a> {
     logins: &'a FailedLogins,
     ip: Option<IpAddr>,
@@ -58,7 +89,7 @@ pub(super) struct Attempt<'a> {
 }
 
 impl Attempt<'_> {
-    /// The password was checked and was wrong: the attempt stays counted.
+    /// The password was checked and was wrong: the attempt is counted as failed.
     pub(super) fn failed(mut self) {
         self.failed = true;
     }
@@ -66,9 +97,7 @@ impl Attempt<'_> {
 
 impl Drop for Attempt<'_> {
     fn drop(&mut self) {
-        if !self.failed {
-            self.logins.take_back(self.ip, &self.name);
-        }
+        self.logins.settle(self.ip, &self.name, self.failed);
     }
 }
 
@@ -77,6 +106,7 @@ impl FailedLogins {
         FailedLogins {
             limits,
             windows: Mutex::new(HashMap::new()),
+            settled: Notify::new(),
         }
     }
 
@@ -85,73 +115,109 @@ impl FailedLogins {
         (Key::Address(ip), Key::Account(name.to_owned(), ip))
     }
 
-    /// Refuses an attempt from an address, or for a name from an address, over its limit;
-    /// otherwise counts it as failed at once, so that attempts sent together cannot all pass
-    /// while none has failed yet. The count is taken back when the [`Attempt`] is dropped
-    /// without [`Attempt::failed`]: a right password, a busy check, an error, a client gone.
-    pub(super) fn attempt(&self, ip: Option<IpAddr>, name: &str) -> Result<Attempt<'_>, Throttled> {
+    /// Refuses an attempt from an address, or for a name from an address, over its limit of
+    /// failures. Attempts still being checked count as possible failures: while they and the
+    /// failures reach a limit, a new attempt waits for them, so attempts sent together cannot
+    /// all pass while none has failed yet, and right logins sent together from one address (a
+    /// whole shift behind one NAT) wait a moment instead of being refused. The [`Attempt`]
+    /// counts as failed only when [`Attempt::failed`] is called before it is dropped.
+    pub(super) async fn attempt(
+        &self,
+        ip: Option<IpAddr>,
+        name: &str,
+    ) -> Result<Attempt<'_>, Throttled> {
         let (address, account) = Self::keys(ip, name);
-        let now = Instant::now();
-        let mut windows = self.windows.lock().expect("login throttle lock");
-        let over = |key: &Key, limit: u32| {
-            windows
-                .get(key)
-                .filter(|window| now < window.started + WINDOW && window.failures >= limit)
-                .map(|window| (window.started + WINDOW).saturating_duration_since(now))
-        };
-        if let Some(retry_after) = over(&address, self.limits.per_address) {
-            return Err(Throttled::Address { retry_after });
-        }
-        if let Some(retry_after) = over(&account, self.limits.per_account_and_address) {
-            return Err(Throttled::Account { retry_after });
-        }
-        for key in [address, account] {
-            if windows.len() >= MAX_KEYS && !windows.contains_key(&key) {
-                continue;
+        let deadline = Instant::now() + MAX_WAIT;
+        loop {
+            // Made before the counts are read, so no check that ends after the read is missed.
+            let settled = self.settled.notified();
+            match self.verdict(&address, &account) {
+                Verdict::Go => {
+                    return Ok(Attempt {
+                        logins: self,
+                        ip,
+                        name: name.to_owned(),
+                        failed: false,
+                    });
+                }
+                Verdict::Refused(throttled) => return Err(throttled),
+                Verdict::WaitForChecks => {
+                    if tokio::time::timeout_at(deadline, settled).await.is_err() {
+                        let retry_after = Duration::from_secs(1);
+                        return Err(Throttled::Address { retry_after });
+                    }
+                }
             }
-            let window = windows.entry(key).or_insert(Window {
-                started: now,
-                failures: 0,
-            });
-            if now >= window.started + WINDOW {
-                *window = Window {
-                    started: now,
-                    failures: 0,
-                };
-            }
-            window.failures += 1;
         }
-        Ok(Attempt {
-            logins: self,
-            ip,
-            name: name.to_owned(),
-            failed: false,
-        })
     }
 
-    /// Takes back an attempt that did not fail: the password was right, or was never checked.
-    fn take_back(&self, ip: Option<IpAddr>, name: &str) {
+    /// Counts the attempt as being checked when it may go.
+    fn verdict(&self, address: &Key, account: &Key) -> Verdict {
+        let now = Instant::now();
+        let mut windows = self.windows.lock().expect("login throttle lock");
+        let limits = [
+            (address, self.limits.per_address),
+            (account, self.limits.per_account_and_address),
+        ];
+        for (key, limit) in limits {
+            let Some(window) = windows.get(key).filter(|window| !window.ended(now)) else {
+                continue;
+            };
+            if window.failures >= limit {
+                let retry_after = (window.started + WINDOW).saturating_duration_since(now);
+                return Verdict::Refused(match key {
+                    Key::Address(_) => Throttled::Address { retry_after },
+                    Key::Account(..) => Throttled::Account { retry_after },
+                });
+            }
+            if window.failures + window.checking >= limit {
+                return Verdict::WaitForChecks;
+            }
+        }
+        for (key, _) in limits {
+            if windows.len() >= MAX_KEYS && !windows.contains_key(key) {
+                continue;
+            }
+            let window = windows.entry(key.clone()).or_insert(Window::new(now));
+            if window.ended(now) {
+                *window = Window {
+                    checking: window.checking,
+                    ..Window::new(now)
+                };
+            }
+            window.checking += 1;
+        }
+        Verdict::Go
+    }
+
+    /// Ends an attempt's check, counting it as failed if it was.
+    fn settle(&self, ip: Option<IpAddr>, name: &str, failed: bool) {
         let (address, account) = Self::keys(ip, name);
         let mut windows = self.windows.lock().expect("login throttle lock");
         for key in [address, account] {
             if let Some(window) = windows.get_mut(&key) {
-                window.failures = window.failures.saturating_sub(1);
+                window.checking = window.checking.saturating_sub(1);
+                window.failures += u32::from(failed);
             }
         }
+        drop(windows);
+        self.settled.notify_waiters();
     }
 
-    /// Forgets windows that have ended.
+    /// Forgets windows that have ended, but not while an attempt in them is being checked.
     pub(super) fn prune(&self) {
         let now = Instant::now();
         self.windows
             .lock()
             .expect("login throttle lock")
-            .retain(|_, window| now < window.started + WINDOW);
+            .retain(|_, window| !window.ended(now) || window.checking > 0);
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use futures_util::FutureExt;
+
     use super::*;
 
     const LIMITS: ThrottleLimits = ThrottleLimits {
@@ -169,16 +235,17 @@ mod tests {
         for _ in 0..10 {
             throttle
                 .attempt(ip("203.0.113.9"), "olga")
+                .await
                 .unwrap()
                 .failed();
         }
 
         assert!(matches!(
-            throttle.attempt(ip("203.0.113.9"), "olga"),
+            throttle.attempt(ip("203.0.113.9"), "olga").await,
             Err(Throttled::Account { .. })
         ));
-        assert!(throttle.attempt(ip("198.51.100.4"), "olga").is_ok());
-        assert!(throttle.attempt(ip("203.0.113.9"), "aldo").is_ok());
+        assert!(throttle.attempt(ip("198.51.100.4"), "olga").await.is_ok());
+        assert!(throttle.attempt(ip("203.0.113.9"), "aldo").await.is_ok());
     }
 
     #[tokio::test(start_paused = true)]
@@ -187,28 +254,62 @@ mod tests {
         for n in 0..30 {
             throttle
                 .attempt(ip("203.0.113.9"), &format!("name{n}"))
+                .await
                 .unwrap()
                 .failed();
         }
 
         assert!(matches!(
-            throttle.attempt(ip("203.0.113.9"), "olga"),
+            throttle.attempt(ip("203.0.113.9"), "olga").await,
             Err(Throttled::Address { .. })
         ));
         tokio::time::advance(WINDOW).await;
         throttle.prune();
         assert!(throttle.windows.lock().unwrap().is_empty());
-        assert!(throttle.attempt(ip("203.0.113.9"), "olga").is_ok());
+        assert!(throttle.attempt(ip("203.0.113.9"), "olga").await.is_ok());
     }
 
     #[tokio::test(start_paused = true)]
-    async fn attempts_in_flight_together_count_before_any_has_failed() {
+    async fn attempts_beyond_the_limit_wait_for_those_being_checked_and_are_refused_if_they_fail() {
         let throttle = FailedLogins::new(LIMITS);
-        let in_flight: Vec<Attempt<'_>> = (0..60)
-            .filter_map(|_| throttle.attempt(ip("203.0.113.9"), "aldo").ok())
-            .collect();
+        let mut checking = Vec::new();
+        for _ in 0..10 {
+            checking.push(throttle.attempt(ip("203.0.113.9"), "aldo").await.unwrap());
+        }
+        let mut eleventh = Box::pin(throttle.attempt(ip("203.0.113.9"), "aldo"));
 
-        assert_eq!(in_flight.len(), 10);
+        assert!((&mut eleventh).now_or_never().is_none(), "it waits");
+        checking.into_iter().for_each(Attempt::failed);
+        assert!(matches!(eleventh.await, Err(Throttled::Account { .. })));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn right_logins_sent_together_from_one_address_wait_their_turn_and_none_is_refused() {
+        let throttle = FailedLogins::new(LIMITS);
+        let mut checking = Vec::new();
+        for n in 0..30 {
+            let name = format!("staff{n}");
+            checking.push(throttle.attempt(ip("203.0.113.9"), &name).await.unwrap());
+        }
+        let mut thirty_first = Box::pin(throttle.attempt(ip("203.0.113.9"), "olga"));
+
+        assert!((&mut thirty_first).now_or_never().is_none(), "it waits");
+        drop(checking.pop());
+        assert!(thirty_first.await.is_ok());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_attempt_kept_waiting_by_checks_that_never_end_is_refused_in_the_end() {
+        let throttle = FailedLogins::new(LIMITS);
+        let mut checking = Vec::new();
+        for _ in 0..10 {
+            checking.push(throttle.attempt(ip("203.0.113.9"), "aldo").await.unwrap());
+        }
+
+        let waited = throttle.attempt(ip("203.0.113.9"), "aldo").await;
+
+        assert!(matches!(waited, Err(Throttled::Address { .. })));
+        drop(checking);
     }
 
     #[tokio::test(start_paused = true)]
@@ -217,18 +318,20 @@ mod tests {
         for _ in 0..9 {
             throttle
                 .attempt(ip("203.0.113.9"), "olga")
+                .await
                 .unwrap()
                 .failed();
         }
         // A right password, a busy check, an error or a client gone: none of them failed.
         for _ in 0..5 {
-            drop(throttle.attempt(ip("203.0.113.9"), "olga").unwrap());
+            drop(throttle.attempt(ip("203.0.113.9"), "olga").await.unwrap());
         }
 
         throttle
             .attempt(ip("203.0.113.9"), "olga")
+            .await
             .unwrap()
             .failed();
-        assert!(throttle.attempt(ip("203.0.113.9"), "olga").is_err());
+        assert!(throttle.attempt(ip("203.0.113.9"), "olga").await.is_err());
     }
 }

@@ -94,6 +94,22 @@ async fn guesses_sent_all_at_once_get_no_more_tries_than_guesses_sent_one_by_one
 }
 
 #[tokio::test]
+async fn right_logins_sent_all_at_once_from_one_address_all_log_in() {
+    let app = TestApp::spawn().await;
+    app.token_for("aldo", Role::Approver).await;
+    let shift_behind_one_nat = client_from("127.0.0.6");
+
+    let logins = (0..40).map(|_| login_from(&app, &shift_behind_one_nat, "aldo", PASSWORD));
+    let statuses: Vec<u16> = join_all(logins)
+        .await
+        .into_iter()
+        .map(|answer| answer.0)
+        .collect();
+
+    assert!(statuses.iter().all(|s| *s == 200), "{statuses:?}");
+}
+
+#[tokio::test]
 async fn an_address_guessing_many_names_is_throttled_whatever_the_names() {
     let app = TestApp::spawn().await;
     let guesser = client_from("127.0.0.4");
