@@ -5,6 +5,8 @@
 //! reads as one: its title starts with the cancellation mark, and every entry carries its CAP
 //! `msgType` as a category.
 
+use std::collections::HashMap;
+
 use atom_syndication::{Category, Entry, Feed, Link, Person, Text};
 use chrono::{DateTime, FixedOffset, Utc};
 
@@ -19,6 +21,8 @@ pub struct FeedContext<'a> {
     pub self_url: String,
     pub title: String,
     pub sender_name: &'a str,
+    /// The `senderName` of each relayed notice whose sender gave one, by notice id.
+    pub relay_senders: HashMap<String, String>,
     pub language: &'a str,
     pub now: DateTime<Utc>,
 }
@@ -119,15 +123,27 @@ fn atom_entry(notice: &Notice, context: &FeedContext<'_>) -> Entry {
     }
 }
 
-/// Who wrote the alert: the office, or for a relayed one the authority that sent it (its CAP
-/// `sender`), so that a reader never takes another authority's words for the office's.
+/// Who wrote the alert: the office, or for a relayed one the authority that sent it, by its
+/// CAP `senderName` (its `sender` when it gave none, and as the e-mail when it is one), so that
+/// a reader never takes another authority's words for the office's.
 fn author(notice: &Notice, context: &FeedContext<'_>) -> Person {
-    let name = match notice.origin {
-        NoticeOrigin::Local => context.sender_name,
-        NoticeOrigin::Imported => notice.sender.as_str(),
-    };
+    if notice.origin == NoticeOrigin::Local {
+        return Person {
+            name: context.sender_name.to_owned(),
+            ..Person::default()
+        };
+    }
+    let sender = notice.sender.as_str();
+    let name = context
+        .relay_senders
+        .get(&notice.id)
+        .map_or(sender, String::as_str);
+    let email = crate::model::parse_email(Some(sender.to_owned()), "sender")
+        .ok()
+        .flatten();
     Person {
         name: name.to_owned(),
+        email: email.filter(|_| name != sender),
         ..Person::default()
     }
 }

@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 use super::error::ApiError;
 use super::extract::KnownQuery;
 use super::params::timestamp;
-use crate::channels::feeds::{self, FeedContext};
+use crate::channels::feeds;
 use crate::hub::Hub;
 use crate::notices::{ArchiveFilter, ArchivedChain, Notice, Severity};
 
@@ -59,22 +59,16 @@ pub(super) async fn atom(State(hub): State<Hub>, uri: Uri) -> Result<Response, A
         .flat_map(|chain| chain.notices.into_iter().rev())
         .collect();
     notices.sort_by_key(|notice| std::cmp::Reverse(notice.sent));
-    let settings = hub.notices.settings();
-    let context = FeedContext {
-        public_url: &hub.public_url,
-        // Each filtered feed is a feed of its own: its id and self link keep the filters.
-        self_url: format!(
-            "{}/feeds/archivio.atom{}",
-            hub.public_url.trim_end_matches('/'),
-            uri.query()
-                .map(|query| format!("?{query}"))
-                .unwrap_or_default()
-        ),
-        title: format!("{} - archivio degli avvisi", settings.sender_name),
-        sender_name: &settings.sender_name,
-        language: &hub.config.default_language,
-        now: hub.clock.now(),
+    // Each filtered feed is a feed of its own: its id and self link keep the filters.
+    let path = match uri.query() {
+        Some(query) => format!("/feeds/archivio.atom?{query}"),
+        None => "/feeds/archivio.atom".to_owned(),
     };
+    let title = format!(
+        "{} - archivio degli avvisi",
+        hub.notices.settings().sender_name
+    );
+    let context = super::cap::feed_context(&hub, &notices, &path, title).await?;
     Ok((
         [(header::CONTENT_TYPE, "application/atom+xml; charset=utf-8")],
         feeds::atom(&notices, &context),

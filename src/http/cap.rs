@@ -65,22 +65,30 @@ async fn feed_notices(hub: &Hub, zone: Option<String>) -> Result<Vec<Notice>, Ap
     Ok(hub.notices.list(filter).await?)
 }
 
-fn context<'a>(hub: &'a Hub, path: &str, title: String) -> FeedContext<'a> {
-    FeedContext {
+/// What a feed of `notices` at `path` says of itself and of who wrote each.
+pub(super) async fn feed_context<'a>(
+    hub: &'a Hub,
+    notices: &[Notice],
+    path: &str,
+    title: String,
+) -> Result<FeedContext<'a>, ApiError> {
+    Ok(FeedContext {
         public_url: &hub.public_url,
         self_url: format!("{}{path}", hub.public_url.trim_end_matches('/')),
         title,
         sender_name: &hub.notices.settings().sender_name,
+        relay_senders: hub.notices.relay_sender_names(notices).await?,
         language: &hub.config.default_language,
         now: hub.clock.now(),
-    }
+    })
 }
 
 /// `GET /feeds/cap.atom`.
 pub(super) async fn atom(State(hub): State<Hub>) -> Result<Response, ApiError> {
     let notices = feed_notices(&hub, None).await?;
     let title = format!("{} - avvisi in vigore", hub.notices.settings().sender_name);
-    let body = feeds::atom(&notices, &context(&hub, "/feeds/cap.atom", title));
+    let context = feed_context(&hub, &notices, "/feeds/cap.atom", title).await?;
+    let body = feeds::atom(&notices, &context);
     Ok((
         [(header::CONTENT_TYPE, "application/atom+xml; charset=utf-8")],
         body,
@@ -92,7 +100,8 @@ pub(super) async fn atom(State(hub): State<Hub>) -> Result<Response, ApiError> {
 pub(super) async fn rss(State(hub): State<Hub>) -> Result<Response, ApiError> {
     let notices = feed_notices(&hub, None).await?;
     let title = format!("{} - avvisi in vigore", hub.notices.settings().sender_name);
-    let body = feeds::rss(&notices, &context(&hub, "/feeds/cap.rss", title));
+    let context = feed_context(&hub, &notices, "/feeds/cap.rss", title).await?;
+    let body = feeds::rss(&notices, &context);
     Ok((
         [(header::CONTENT_TYPE, "application/rss+xml; charset=utf-8")],
         body,
@@ -121,10 +130,8 @@ pub(super) async fn zone_atom(
         })?;
     let notices = feed_notices(&hub, Some(zone_id.to_owned())).await?;
     let title = format!("{} - avvisi per {zone}", hub.notices.settings().sender_name);
-    let body = feeds::atom(
-        &notices,
-        &context(&hub, &format!("/feeds/zones/{file}"), title),
-    );
+    let context = feed_context(&hub, &notices, &format!("/feeds/zones/{file}"), title).await?;
+    let body = feeds::atom(&notices, &context);
     Ok((
         [(header::CONTENT_TYPE, "application/atom+xml; charset=utf-8")],
         body,

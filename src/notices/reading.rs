@@ -76,19 +76,35 @@ impl Notices {
         &self,
         notices: &[Notice],
     ) -> Result<std::collections::HashSet<String>, Problem> {
+        self.read_of_relays(notices, upstream_rows::marked_for_fast_review)
+            .await
+    }
+
+    /// The `senderName` of each relay among `notices` whose sender gave one: the authority a
+    /// feed names as an entry's author.
+    pub async fn relay_sender_names(
+        &self,
+        notices: &[Notice],
+    ) -> Result<std::collections::HashMap<String, String>, Problem> {
+        self.read_of_relays(notices, upstream_rows::sender_names)
+            .await
+    }
+
+    /// `read` of the relays among `notices`, by id; nothing is read when there are none.
+    async fn read_of_relays<T: Default + Send + 'static>(
+        &self,
+        notices: &[Notice],
+        read: fn(&rusqlite::Connection, &[String]) -> Result<T, StoreError>,
+    ) -> Result<T, Problem> {
         let imported: Vec<String> = notices
             .iter()
             .filter(|notice| notice.origin == NoticeOrigin::Imported)
             .map(|notice| notice.id.clone())
             .collect();
         if imported.is_empty() {
-            return Ok(Default::default());
+            return Ok(T::default());
         }
-        let marks = self
-            .store()
-            .read(move |conn| upstream_rows::marked_for_fast_review(conn, &imported))
-            .await?;
-        Ok(marks)
+        Ok(self.store().read(move |conn| read(conn, &imported)).await?)
     }
 
     /// What the approver is told of an imported notice; the default for the office's own.

@@ -1,6 +1,6 @@
 //! Rows of `notice_upstream`: what an imported notice came with from its sender.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use rusqlite::{Connection, OptionalExtension, params};
 
@@ -81,6 +81,20 @@ pub(crate) fn marked_for_fast_review(
          WHERE fast_review AND notice_id IN (SELECT value FROM json_each(?1))",
     )?;
     let rows = stmt.query_map([ids], |row| row.get(0))?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// The `senderName` each of `notice_ids` came with, for those that came with one.
+pub(crate) fn sender_names(
+    conn: &Connection,
+    notice_ids: &[String],
+) -> Result<HashMap<String, String>, StoreError> {
+    let ids = serde_json::to_string(notice_ids).expect("ids serialize");
+    let mut stmt = conn.prepare_cached(
+        "SELECT notice_id, sender_name FROM notice_upstream
+         WHERE sender_name IS NOT NULL AND notice_id IN (SELECT value FROM json_each(?1))",
+    )?;
+    let rows = stmt.query_map([ids], |row| Ok((row.get(0)?, row.get(1)?)))?;
     Ok(rows.collect::<Result<_, _>>()?)
 }
 

@@ -148,14 +148,22 @@ async fn a_relayed_alert_is_listed_in_the_atom_feed_under_the_authority_that_sen
     let (approved, relayed) = app.approve_notice(&team.approver, &imported).await;
     assert_eq!(approved, 200, "{relayed}");
 
-    let (status, atom) = app.get_text("/feeds/cap.atom").await;
+    for path in ["/feeds/cap.atom", "/feeds/archivio.atom"] {
+        let (status, atom) = app.get_text(path).await;
+        let feed: atom_syndication::Feed = atom.parse().expect("the feed parses as Atom");
 
-    let entry = atom.split("<entry>").nth(1).unwrap_or_default();
-    assert_eq!(status, 200);
-    assert!(
-        entry.contains("<author><name>usgs-neic@usgs.gov</name></author>"),
-        "the entry's author is the authority, the feed's the office: {atom}"
-    );
+        assert_eq!(status, 200);
+        let author = &feed.entries[0].authors[0];
+        assert_eq!(
+            (author.name.as_str(), author.email.as_deref()),
+            (
+                "USGS National Earthquake Information Center",
+                Some("usgs-neic@usgs.gov")
+            ),
+            "the entry's author is the authority by its senderName, in {path}"
+        );
+        assert_eq!(feed.authors[0].name, app.config.cap_sender_name());
+    }
 }
 
 #[tokio::test]
