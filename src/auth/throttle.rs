@@ -5,10 +5,11 @@
 
 use std::collections::HashMap;
 use std::net::IpAddr;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tokio::sync::Notify;
+use tokio::sync::futures::OwnedNotified;
 use tokio::time::Instant;
 
 use crate::addr::limit_key;
@@ -17,9 +18,8 @@ use crate::addr::limit_key;
 /// recorded until old ones expire. Guessing stays bounded by the password work limit.
 const MAX_KEYS: usize = 65_536;
 const WINDOW: Duration = Duration::from_secs(60);
-/// Longest an attempt waits for attempts still being checked from the same address before it
-/// is refused as if over the limit. A check ends within the password work's own bounds, so
-/// this is only reached when the machine is stuck.
+/// Longest an attempt waits for the checks under way from its address. A check ends within the
+/// password work's own bounds, so this is reached only when the machine is overwhelmed.
 const MAX_WAIT: Duration = Duration::from_secs(10);
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -28,12 +28,14 @@ enum Key {
     Account(String, Option<IpAddr>),
 }
 
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug)]
 struct Window {
     started: Instant,
     failures: u32,
     /// Attempts being checked: each may yet be a failure.
     checking: u32,
+    /// Woken when one of them ends; an address's waiters wait on their address's window.
+    settled: Arc<Notify>,
 }
 
 impl Window {
@@ -42,11 +44,17 @@ impl Window {
             started: now,
             failures: 0,
             checking: 0,
+            settled: Arc::new(Notify::new()),
         }
     }
 
     fn ended(&self, now: Instant) -> bool {
         now >= self.started + WINDOW
+    }
+
+    /// Failures that still count: none once the window has ended.
+    fn failures_at(&self, now: Instant) -> u32 {
+        if self.ended(now) { 0 } else { self.failures }
     }
 }
 
@@ -61,23 +69,28 @@ pub(super) struct FailedLogins {
     limits: ThrottleLimits,
     /// Std mutex: held for a lookup or an increment, never across an `.await`.
     windows: Mutex<HashMap<Key, Window>>,
-    /// Woken whenever an attempt's check ends, for the attempts waiting on it.
-    settled: Notify,
 }
 
-/// Which limit an attempt is over.
+/// Why an attempt is refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Throttled {
-    Address { retry_after: Duration },
-    Account { retry_after: Duration },
+    Address {
+        retry_after: Duration,
+    },
+    Account {
+        retry_after: Duration,
+    },
+    /// It waited `MAX_WAIT` for the checks under way from its address: the hub is overwhelmed.
+    StillChecking,
 }
 
 /// What the counts allow an attempt now.
 enum Verdict {
     Go,
     Refused(Throttled),
-    /// Failures and checks under way together reach a limit: the checks decide.
-    WaitForChecks,
+    /// Failures and checks under way together reach a limit: the checks decide. Made while
+    /// the counts were read, so no check that ends after the read goes unnoticed.
+    WaitForChecks(OwnedNotified),
 }
 
 /// A login attempt being checked, counted as a possible failure until it ends.
@@ -106,7 +119,6 @@ impl FailedLogins {
         FailedLogins {
             limits,
             windows: Mutex::new(HashMap::new()),
-            settled: Notify::new(),
         }
     }
 
@@ -129,8 +141,6 @@ impl FailedLogins {
         let (address, account) = Self::keys(ip, name);
         let deadline = Instant::now() + MAX_WAIT;
         loop {
-            // Made before the counts are read, so no check that ends after the read is missed.
-            let settled = self.settled.notified();
             match self.verdict(&address, &account) {
                 Verdict::Go => {
                     return Ok(Attempt {
@@ -141,17 +151,17 @@ impl FailedLogins {
                     });
                 }
                 Verdict::Refused(throttled) => return Err(throttled),
-                Verdict::WaitForChecks => {
+                Verdict::WaitForChecks(settled) => {
                     if tokio::time::timeout_at(deadline, settled).await.is_err() {
-                        let retry_after = Duration::from_secs(1);
-                        return Err(Throttled::Address { retry_after });
+                        return Err(Throttled::StillChecking);
                     }
                 }
             }
         }
     }
 
-    /// Counts the attempt as being checked when it may go.
+    /// Refused over a limit of failures; else waits while checks under way could reach one;
+    /// else counts the attempt as being checked.
     fn verdict(&self, address: &Key, account: &Key) -> Verdict {
         let now = Instant::now();
         let mut windows = self.windows.lock().expect("login throttle lock");
@@ -160,48 +170,57 @@ impl FailedLogins {
             (account, self.limits.per_account_and_address),
         ];
         for (key, limit) in limits {
-            let Some(window) = windows.get(key).filter(|window| !window.ended(now)) else {
+            let Some(window) = windows.get(key) else {
                 continue;
             };
-            if window.failures >= limit {
+            if window.failures_at(now) >= limit {
                 let retry_after = (window.started + WINDOW).saturating_duration_since(now);
                 return Verdict::Refused(match key {
                     Key::Address(_) => Throttled::Address { retry_after },
                     Key::Account(..) => Throttled::Account { retry_after },
                 });
             }
-            if window.failures + window.checking >= limit {
-                return Verdict::WaitForChecks;
-            }
+        }
+        let saturated = limits.iter().any(|(key, limit)| {
+            windows
+                .get(*key)
+                .is_some_and(|window| window.failures_at(now) + window.checking >= *limit)
+        });
+        if saturated && let Some(window) = windows.get(address) {
+            return Verdict::WaitForChecks(window.settled.clone().notified_owned());
         }
         for (key, _) in limits {
             if windows.len() >= MAX_KEYS && !windows.contains_key(key) {
                 continue;
             }
-            let window = windows.entry(key.clone()).or_insert(Window::new(now));
+            let window = windows
+                .entry(key.clone())
+                .or_insert_with(|| Window::new(now));
             if window.ended(now) {
-                *window = Window {
-                    checking: window.checking,
-                    ..Window::new(now)
-                };
+                window.started = now;
+                window.failures = 0;
             }
             window.checking += 1;
         }
         Verdict::Go
     }
 
-    /// Ends an attempt's check, counting it as failed if it was.
+    /// Ends an attempt's check, counting it as failed if it was, and wakes the attempts from
+    /// its address that wait for it.
     fn settle(&self, ip: Option<IpAddr>, name: &str, failed: bool) {
         let (address, account) = Self::keys(ip, name);
         let mut windows = self.windows.lock().expect("login throttle lock");
-        for key in [address, account] {
-            if let Some(window) = windows.get_mut(&key) {
+        for key in [&account, &address] {
+            if let Some(window) = windows.get_mut(key) {
                 window.checking = window.checking.saturating_sub(1);
                 window.failures += u32::from(failed);
             }
         }
+        let settled = windows.get(&address).map(|window| window.settled.clone());
         drop(windows);
-        self.settled.notify_waiters();
+        if let Some(settled) = settled {
+            settled.notify_waiters();
+        }
     }
 
     /// Forgets windows that have ended, but not while an attempt in them is being checked.
@@ -308,7 +327,7 @@ mod tests {
 
         let waited = throttle.attempt(ip("203.0.113.9"), "aldo").await;
 
-        assert!(matches!(waited, Err(Throttled::Address { .. })));
+        assert_eq!(waited.err(), Some(Throttled::StillChecking));
         drop(checking);
     }
 
