@@ -180,13 +180,15 @@ impl PasswordWork {
             .expect("the semaphore is never closed");
         let mut memory = self.take_memory();
         let spare = self.spare.clone();
+        // The permit goes with the work, not with this future: a caller that gives up (a
+        // client gone) must not free a slot while its hash still runs.
         let done = tokio::task::spawn_blocking(move || {
             let result = job(&mut memory);
             spare.lock().expect("password memory lock").push(memory);
+            drop(permit);
             result
         })
         .await;
-        drop(permit);
         Ok(done.expect("password hashing does not panic"))
     }
 
@@ -249,5 +251,29 @@ mod tests {
             1,
             "the block is kept for reuse"
         );
+    }
+
+    #[tokio::test]
+    async fn a_caller_that_gives_up_does_not_free_its_slot_while_its_hash_still_runs() {
+        let work = PasswordWork::new(1, Duration::from_millis(50));
+        let (started_tx, started_rx) = std::sync::mpsc::channel();
+        let (finish_tx, finish_rx) = std::sync::mpsc::channel::<()>();
+        let hashing = work.clone();
+        let caller = tokio::spawn(async move {
+            let job = move |_: &mut Memory| {
+                started_tx.send(()).unwrap();
+                finish_rx.recv().unwrap();
+            };
+            hashing.run(job).await
+        });
+        let started = tokio::task::spawn_blocking(move || started_rx.recv());
+        started.await.unwrap().unwrap();
+        caller.abort();
+        let _ = caller.await;
+
+        let meanwhile = work.verify("guess".into(), decoy_hash().to_owned()).await;
+        finish_tx.send(()).unwrap();
+
+        assert_eq!(meanwhile, Err(Busy));
     }
 }
