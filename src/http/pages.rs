@@ -9,8 +9,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde_json::json;
 
+use super::refusals::PageSaysIt;
 use crate::hub::Hub;
-use crate::problem::ErrorCode;
 use crate::tiles::{BasemapKind, MAX_ZOOM, ZoneTiles};
 
 /// One bundled file.
@@ -61,17 +61,17 @@ async fn notice_page(
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Response {
-    match hub.notices.archived_chain(&id).await {
-        Err(problem) if problem.code == ErrorCode::NotFound => {
-            // Unconditional and with no validator: a 304 would let a browser keep the status
-            // of whichever answer it stored.
-            let mut response = page("public.html", &hub, &HeaderMap::new());
-            *response.status_mut() = StatusCode::NOT_FOUND;
-            response.headers_mut().remove(header::ETAG);
-            response
-        }
-        _ => page("public.html", &hub, &headers),
-    }
+    let Err(problem) = hub.notices.archived_chain(&id).await else {
+        return page("public.html", &hub, &headers);
+    };
+    // Unconditional and with no validator: a 304 would let a browser keep the status of
+    // whichever answer it stored.
+    let mut response = page("public.html", &hub, &HeaderMap::new());
+    *response.status_mut() = StatusCode::from_u16(problem.code.http_status())
+        .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    response.headers_mut().remove(header::ETAG);
+    response.extensions_mut().insert(PageSaysIt);
+    response
 }
 
 async fn console_page(State(hub): State<Hub>, headers: HeaderMap) -> Response {

@@ -82,11 +82,19 @@ fn closing(mut response: Response) -> Response {
     response
 }
 
+/// Marks an error answer that is a page of the UI, which tells a person itself what is wrong
+/// (a notice's page for an id no published notice has): the one kind not said in JSON.
+#[derive(Clone, Copy)]
+pub(super) struct PageSaysIt;
+
 /// Turns an error answer without a JSON (or XML) body into our error format.
 pub(super) async fn speak_json(request: Request, next: Next) -> Response {
     let path = request.uri().path().to_owned();
     let response = next.run(request).await;
     if !response.status().is_client_error() && !response.status().is_server_error() {
+        return response;
+    }
+    if response.extensions().get::<PageSaysIt>().is_some() {
         return response;
     }
     let open311 = path.starts_with("/open311/");
@@ -121,17 +129,11 @@ pub(super) async fn speak_json(request: Request, next: Next) -> Response {
     answer
 }
 
-/// A body of ours: JSON or XML, or a page that says itself what is wrong (a notice's page for
-/// an id no published notice has). Framework refusals come as plain text or empty.
 fn already_formatted(headers: &HeaderMap) -> bool {
     headers
         .get(header::CONTENT_TYPE)
         .and_then(|value| value.to_str().ok())
-        .is_some_and(|kind| {
-            ["json", "xml", "text/html"]
-                .iter()
-                .any(|ours| kind.contains(ours))
-        })
+        .is_some_and(|kind| kind.contains("json") || kind.contains("xml"))
 }
 
 /// What a framework refusal means, in our words, keeping the framework's detail.
