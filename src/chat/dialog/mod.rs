@@ -324,7 +324,10 @@ impl Turn {
             _ => 0,
         };
         let room = ctx.max_text_chars.saturating_sub(note);
-        let chars = text.chars().count();
+        // Counted as intake will count it: a line break as one character.
+        let chars = crate::model::with_lf_line_breaks(text.trim().to_owned())
+            .chars()
+            .count();
         if chars > room {
             return Err(words::text_too_long(chars, room, &self.language));
         }
