@@ -248,16 +248,18 @@ mod tests {
         Some(text.parse().unwrap())
     }
 
+    /// `times` wrong passwords for `name` from 203.0.113.9.
+    async fn fail(throttle: &FailedLogins, name: &str, times: usize) {
+        for _ in 0..times {
+            let attempt = throttle.attempt(ip("203.0.113.9"), name).await;
+            attempt.unwrap().failed();
+        }
+    }
+
     #[tokio::test(start_paused = true)]
     async fn failures_for_a_name_from_one_address_do_not_lock_it_out_elsewhere() {
         let throttle = FailedLogins::new(LIMITS);
-        for _ in 0..10 {
-            throttle
-                .attempt(ip("203.0.113.9"), "olga")
-                .await
-                .unwrap()
-                .failed();
-        }
+        fail(&throttle, "olga", 10).await;
 
         assert!(matches!(
             throttle.attempt(ip("203.0.113.9"), "olga").await,
@@ -334,23 +336,13 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn an_attempt_that_did_not_fail_is_taken_back_when_it_ends() {
         let throttle = FailedLogins::new(LIMITS);
-        for _ in 0..9 {
-            throttle
-                .attempt(ip("203.0.113.9"), "olga")
-                .await
-                .unwrap()
-                .failed();
-        }
+        fail(&throttle, "olga", 9).await;
         // A right password, a busy check, an error or a client gone: none of them failed.
         for _ in 0..5 {
             drop(throttle.attempt(ip("203.0.113.9"), "olga").await.unwrap());
         }
 
-        throttle
-            .attempt(ip("203.0.113.9"), "olga")
-            .await
-            .unwrap()
-            .failed();
+        fail(&throttle, "olga", 1).await;
         assert!(throttle.attempt(ip("203.0.113.9"), "olga").await.is_err());
     }
 }

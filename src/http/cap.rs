@@ -100,7 +100,8 @@ pub(super) async fn atom(State(hub): State<Hub>) -> Result<Response, ApiError> {
 pub(super) async fn rss(State(hub): State<Hub>) -> Result<Response, ApiError> {
     let notices = feed_notices(&hub, None).await?;
     let title = format!("{} - avvisi in vigore", hub.notices.settings().sender_name);
-    let context = feed_context(&hub, &notices, "/feeds/cap.rss", title).await?;
+    // RSS items name no author: the relays' sender names are not read.
+    let context = feed_context(&hub, &[], "/feeds/cap.rss", title).await?;
     let body = feeds::rss(&notices, &context);
     Ok((
         [(header::CONTENT_TYPE, "application/rss+xml; charset=utf-8")],

@@ -78,17 +78,18 @@ const EN: Words = Words {
 
 /// The table for `language` (`it`, `en-GB`...), Italian when there is none.
 pub(super) fn words(language: &str) -> &'static Words {
-    if language.to_ascii_lowercase().starts_with("en") {
-        &EN
-    } else {
-        &IT
-    }
+    if is_english(language) { &EN } else { &IT }
+}
+
+/// Whether a reader of `language` gets English; everyone else gets Italian.
+fn is_english(language: &str) -> bool {
+    language.to_ascii_lowercase().starts_with("en")
 }
 
 /// Why a report was not taken up (`schemas/common.schema.json`, `rejection_reason`), in words
 /// a reporter understands.
 pub(super) fn reason_words(reason: &str, language: &str) -> &'static str {
-    let english = language.to_ascii_lowercase().starts_with("en");
+    let english = is_english(language);
     match (reason, english) {
         ("duplicate", false) => "la stessa situazione è già stata segnalata e la seguiamo lì",
         ("not_actionable", false) => "non è un intervento che possiamo fare noi",
@@ -105,7 +106,7 @@ pub(super) fn reason_words(reason: &str, language: &str) -> &'static str {
 
 /// A report status in words.
 pub(super) fn status_words(status: &str, language: &str) -> &'static str {
-    let english = language.to_ascii_lowercase().starts_with("en");
+    let english = is_english(language);
     match (status, english) {
         ("received", false) => "ricevuta",
         ("acknowledged", false) => "presa in carico",
@@ -124,7 +125,7 @@ pub(super) fn status_words(status: &str, language: &str) -> &'static str {
 
 /// A CAP severity in words.
 pub(super) fn severity_words(severity: &str, language: &str) -> &'static str {
-    let english = language.to_ascii_lowercase().starts_with("en");
+    let english = is_english(language);
     match (severity, english) {
         ("Extreme", false) => "estrema",
         ("Severe", false) => "grave",
@@ -143,8 +144,7 @@ pub(super) fn severity_words(severity: &str, language: &str) -> &'static str {
 /// the README asks), with its offset from UTC so that nobody has to guess. In English the month
 /// is named: 02/12 is the 2nd of December in Italy and the 12th of February in America.
 pub(super) fn local_time(at: chrono::DateTime<chrono::Utc>, language: &str) -> String {
-    let english = language.to_ascii_lowercase().starts_with("en");
-    let format = match english {
+    let format = match is_english(language) {
         true => "%-d %B %Y, %H:%M (UTC%:z)",
         false => "%d/%m/%Y %H:%M (UTC%:z)",
     };
